@@ -1,0 +1,1 @@
+"""petpos: GraphQL API server for a pet store with a point of sale."""

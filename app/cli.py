@@ -1,0 +1,164 @@
+"""The `petpos` command: serve, migrate, seed, create-user, export-schema."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+
+from app.settings import Settings, get_settings
+
+
+def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, object | None, bool]:
+    """(url, embedded server or None, freshly created)."""
+    if settings.database_url:
+        return settings.database_url, None, False
+    if not allow_embedded:
+        raise SystemExit("DATABASE_URL is not set")
+    from app.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(settings.data_dir / "pgdata")
+    return embedded.url, embedded, embedded.created
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.migrations import upgrade
+
+    settings = get_settings()
+    url, embedded, created = _database_url(settings, allow_embedded=True)
+    try:
+        if embedded is not None:
+            upgrade(url)
+            if created:
+                from app.seed import print_demo_logins, seed_demo
+
+                asyncio.run(seed_demo(settings, url))
+                print_demo_logins()
+        elif not asyncio.run(_at_head(settings, url)):
+            print("The database is not at the latest migration: run `petpos migrate` first.", file=sys.stderr)
+            return 1
+        settings.signing_key()  # generated once, before workers start, so they share it
+        os.environ["DATABASE_URL"] = url
+        print(f"petpos on http://{args.host}:{args.port}/graphql", flush=True)
+        uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, loop="uvloop", http="httptools", log_level="info",
+                    timeout_graceful_shutdown=20)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+async def _at_head(settings: Settings, url: str) -> bool:
+    from app.db.engine import Database
+    from app.migrations import database_is_at_head
+
+    db = Database(settings, url)
+    try:
+        return await database_is_at_head(db.engine)
+    finally:
+        await db.dispose()
+
+
+def _with_database(work) -> int:
+    """Run a command against DATABASE_URL, or the embedded server (migrated first)."""
+    from app.migrations import upgrade
+
+    settings = get_settings()
+    url, embedded, _ = _database_url(settings, allow_embedded=True)
+    try:
+        if embedded is not None:
+            upgrade(url)
+        return work(settings, url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    def migrate(settings: Settings, url: str) -> int:
+        from app.migrations import upgrade
+
+        upgrade(url)
+        print("Database is at the latest migration.")
+        return 0
+    return _with_database(migrate)
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    if not args.demo:
+        print("Nothing to seed: pass --demo for the demo data.", file=sys.stderr)
+        return 2
+
+    def seed(settings: Settings, url: str) -> int:
+        from app.seed import print_demo_logins, seed_demo
+
+        asyncio.run(seed_demo(settings, url))
+        print_demo_logins()
+        return 0
+    return _with_database(seed)
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    password = args.password
+    if password is None:
+        password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+
+    def create(settings: Settings, url: str) -> int:
+        from app.seed import create_user
+
+        try:
+            user = asyncio.run(create_user(settings, url, email=args.email, phone=args.phone, name=args.name,
+                                           password=password, role=args.role))
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"Created {user.role} {user.email} ({user.id})")
+        return 0
+    return _with_database(create)
+
+
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from app.schema.root import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="petpos", description="GraphQL API server for a pet store and its point of sale.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server (embedded PostgreSQL without DATABASE_URL)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load demo data")
+    seed.add_argument("--demo", action="store_true")
+    seed.set_defaults(func=cmd_seed)
+
+    create = sub.add_parser("create-user", help="create an account (password from --password or stdin)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--phone", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", choices=["CUSTOMER", "STAFF", "ADMIN"], default="CUSTOMER")
+    create.add_argument("--password")
+    create.set_defaults(func=cmd_create_user)
+
+    sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=cmd_export_schema)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Engines and session factories: one for the write side, one for reads."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.settings import Settings, async_url
+
+
+class Database:
+    def __init__(self, settings: Settings, url: str | None = None) -> None:
+        url = url or settings.database_url
+        if not url:
+            raise RuntimeError("DATABASE_URL is not set")
+        self.settings = settings
+        self.engine: AsyncEngine = create_async_engine(
+            async_url(url), pool_size=settings.pool_size, max_overflow=settings.pool_size,
+            pool_pre_ping=False,
+        )
+        read_url = settings.database_read_url
+        self.read_engine: AsyncEngine = (
+            create_async_engine(async_url(read_url), pool_size=settings.pool_size)
+            if read_url else self.engine
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A short read-only session: queries never lock and never write."""
+        async with self.read_sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

@@ -1,0 +1,100 @@
+"""The one unit of work: the only place that begins, times out, retries and commits."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Awaitable, Callable, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.locks import LOCK_ORDER, LockOrderViolation
+from app.domain.errors import DomainError, constraint_error
+from app import metrics
+
+log = logging.getLogger("petpos.uow")
+
+T = TypeVar("T")
+
+DEADLOCK, SERIALIZATION_FAILURE, LOCK_NOT_AVAILABLE = "40P01", "40001", "55P03"
+RETRYABLE = {DEADLOCK, SERIALIZATION_FAILURE, LOCK_NOT_AVAILABLE}
+MAX_RETRIES = 3
+
+
+class UnitOfWork:
+    """What a service function gets: the session of one transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._lock_rank = -1
+        self._locked: set[str] = set()
+
+    def note_lock(self, table: str) -> None:
+        rank = LOCK_ORDER[table]
+        if rank < self._lock_rank or table in self._locked:
+            raise LockOrderViolation(
+                f"lock on {table} after {sorted(self._locked)} breaks the global lock order"
+            )
+        self._lock_rank = rank
+        self._locked.add(table)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """NOTIFY inside the transaction: delivered only if it commits."""
+        await self.session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
+
+
+def sqlstate(error: BaseException) -> str | None:
+    orig = getattr(error, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code:
+            return code
+    return None
+
+
+def constraint_name(error: BaseException) -> str | None:
+    orig = getattr(error, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        name = getattr(candidate, "constraint_name", None)
+        if name:
+            return name
+    return None
+
+
+async def run_unit(
+    sessions: async_sessionmaker[AsyncSession],
+    work: Callable[[UnitOfWork], Awaitable[T]],
+    *,
+    lock_timeout_ms: int,
+    retries: int = MAX_RETRIES,
+    operation: str = "mutation",
+) -> T:
+    """Run `work` in one transaction; rerun it whole on deadlock, serialization
+    failure or lock timeout (at most `retries` times), then answer BUSY."""
+    attempt = 0
+    while True:
+        try:
+            async with sessions() as session:
+                async with session.begin():
+                    await session.execute(
+                        text("SELECT set_config('lock_timeout', :v, true)"),
+                        {"v": f"{lock_timeout_ms}ms"},
+                    )
+                    result = await work(UnitOfWork(session))
+            return result
+        except DBAPIError as error:
+            state = sqlstate(error)
+            if state in RETRYABLE:
+                metrics.LOCK_RETRIES.labels(operation=operation, sqlstate=state).inc()
+                if attempt >= retries:
+                    log.warning("giving up after %d retries (%s) in %s", retries, state, operation)
+                    raise DomainError("BUSY", "The system is busy with this record; please retry") from error
+                attempt += 1
+                await asyncio.sleep(random.uniform(0.005, 0.025) * 2 ** attempt)
+                continue
+            mapped = constraint_error(constraint_name(error))
+            if mapped is not None:
+                raise mapped from error
+            raise

@@ -1,0 +1,58 @@
+"""Accounts: users, password reset tokens and the outbox of emails to send."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, created_at, uuid_pk
+
+ROLES = ("CUSTOMER", "STAFF", "ADMIN")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("loyalty_points >= 0", name="loyalty_points_nonneg"),
+        CheckConstraint("role IN ('CUSTOMER', 'STAFF', 'ADMIN')", name="role_known"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="CUSTOMER")
+    password_hash: Mapped[str] = mapped_column(Text)
+    # Bumped by a password reset: every token signed with an older version stops working.
+    token_version: Mapped[int] = mapped_column(default=1)
+    loyalty_points: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = created_at()
+
+
+class PasswordResetToken(Base):
+    __tablename__ = "password_reset_tokens"
+    __table_args__ = (Index("ix_password_reset_tokens_user_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Only the SHA-256 of the token is stored; the token itself goes out by email.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at()
+
+
+class OutboxMessage(Base):
+    """Emails written in the same transaction as the change that causes them."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()
+    sent_at: Mapped[datetime | None]

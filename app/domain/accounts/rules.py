@@ -1,0 +1,43 @@
+"""Pure input rules for accounts: email, phone, password, name."""
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from app.domain.errors import validation
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+NAME_MAX = 200
+
+
+def normalise_email(email: str, field: str = "email") -> str:
+    value = email.strip().lower()
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        raise validation("Enter a valid email address", field)
+    return value
+
+
+def normalise_phone(phone: str, region: str, field: str = "phone") -> str:
+    """Any common notation in, E.164 out (+15551234567)."""
+    try:
+        parsed = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        raise validation("Enter a valid phone number", field) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise validation("Enter a valid phone number", field)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_password(password: str, field: str = "password") -> str:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise validation(f"Passwords are {PASSWORD_MIN} to {PASSWORD_MAX} characters", field)
+    return password
+
+
+def normalise_name(name: str, field: str = "name") -> str:
+    value = " ".join(name.split())
+    if not value or len(value) > NAME_MAX:
+        raise validation(f"Enter a name of 1 to {NAME_MAX} characters", field)
+    return value

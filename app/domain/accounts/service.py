@@ -1,0 +1,153 @@
+"""Account services. Input is checked and passwords hashed *before* the unit of
+work starts, so the locked window never contains argon2."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.locks import lock_row
+from app.db.uow import UnitOfWork
+from app.domain.accounts import credentials, rules
+from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
+from app.domain.errors import DomainError, validation
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    phone: str
+    name: str
+    password_hash: str
+    role: str = "CUSTOMER"
+
+
+async def prepare_new_user(*, email: str, phone: str, name: str, password: str, role: str,
+                           phone_region: str) -> NewUser:
+    if role not in ROLES:
+        raise validation("Unknown role", "role")
+    errors: list[DomainError] = []
+    values: dict[str, str] = {}
+    for key, check in (
+        ("email", lambda: rules.normalise_email(email)),
+        ("phone", lambda: rules.normalise_phone(phone, phone_region)),
+        ("name", lambda: rules.normalise_name(name)),
+        ("password", lambda: rules.check_password(password)),
+    ):
+        try:
+            values[key] = check()
+        except DomainError as error:
+            errors.append(error)
+    if errors:
+        raise DomainError.many(errors)
+    return NewUser(values["email"], values["phone"], values["name"],
+                   await credentials.hash_password(password), role)
+
+
+async def create_user(uow: UnitOfWork, new: NewUser) -> User:
+    """Insert a user; a taken email or phone is CONFLICT through the unique constraints."""
+    user = User(email=new.email, phone=new.phone, name=new.name, role=new.role,
+                password_hash=new.password_hash)
+    uow.session.add(user)
+    await uow.session.flush()
+    return user
+
+
+async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
+    """Unknown email and wrong password fail alike, after about the same work."""
+    try:
+        email = rules.normalise_email(email)
+    except DomainError:
+        email = ""
+    user = (await session.scalars(select(User).where(User.email == email))).first() if email else None
+    ok = await credentials.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok:
+        raise DomainError("INVALID_CREDENTIALS", "Wrong email or password")
+    return user
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+
+
+def prepare_profile_changes(*, email: str | None, phone: str | None, name: str | None,
+                            phone_region: str) -> ProfileChanges:
+    return ProfileChanges(
+        email=rules.normalise_email(email) if email is not None else None,
+        phone=rules.normalise_phone(phone, phone_region) if phone is not None else None,
+        name=rules.normalise_name(name) if name is not None else None,
+    )
+
+
+async def update_profile(uow: UnitOfWork, *, user_id: uuid.UUID, changes: ProfileChanges) -> User:
+    """The user row stays locked for the whole update."""
+    user = await lock_row(uow, User, user_id)
+    if user is None:
+        raise DomainError("NOT_FOUND", "No such user")
+    for attr in ("email", "phone", "name"):
+        value = getattr(changes, attr)
+        if value is not None:
+            setattr(user, attr, value)
+    await uow.session.flush()
+    return user
+
+
+async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: int) -> None:
+    """Always succeeds; for a known email, revoke older unused tokens, store the
+    hash of a new one and write the email to the outbox, in one transaction."""
+    try:
+        email = rules.normalise_email(email)
+    except DomainError:
+        return
+    user = (await uow.session.scalars(select(User).where(User.email == email))).first()
+    if user is None:
+        return
+    now = datetime.now(timezone.utc)
+    await uow.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None),
+               PasswordResetToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    token, token_hash = credentials.new_reset_token()
+    uow.session.add(PasswordResetToken(user_id=user.id, token_hash=token_hash,
+                                       expires_at=now + timedelta(minutes=ttl_minutes)))
+    uow.session.add(OutboxMessage(
+        recipient=user.email,
+        subject="Reset your petpos password",
+        body=(f"Hello {user.name},\n\nUse this code to choose a new password: {token}\n"
+              f"It works once and expires in {ttl_minutes} minutes. If you did not ask for it, ignore this email.\n"),
+    ))
+    await uow.session.flush()
+
+
+async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str) -> User:
+    """Lock the token row, then the user: single use, and every older bearer token stops working."""
+    token_hash = credentials.reset_token_hash(token)
+    token_id = (await uow.session.scalars(
+        select(PasswordResetToken.id).where(PasswordResetToken.token_hash == token_hash))).first()
+    row = await lock_row(uow, PasswordResetToken, token_id) if token_id else None
+    if row is None or row.revoked_at is not None:
+        raise DomainError("INVALID_TOKEN", "This reset code is not valid", "token")
+    if row.used_at is not None:
+        raise DomainError("TOKEN_ALREADY_USED", "This reset code has already been used", "token")
+    now = datetime.now(timezone.utc)
+    if row.expires_at <= now:
+        raise DomainError("TOKEN_EXPIRED", "This reset code has expired", "token")
+    user = await lock_row(uow, User, row.user_id)
+    assert user is not None  # the foreign key cascades deletes
+    row.used_at = now
+    user.password_hash = new_password_hash
+    user.token_version += 1
+    await uow.session.flush()
+    return user
+
+
+async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)

@@ -1,0 +1,178 @@
+"""The Starlette app: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from app.auth import authenticate, bearer
+from app.db.engine import Database
+from app.migrations import database_is_at_head
+from app.resolvers.base import Context
+from app.schema.root import build_schema
+from app.settings import Settings, get_settings
+
+log = logging.getLogger("petpos.http")
+
+
+class PetposGraphQL(GraphQL):
+    def __init__(self, db: Database, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.db = db
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        request_id = request.scope.get("petpos.request_id") or str(uuid.uuid4())
+        token = bearer(request.headers.get("authorization")) if isinstance(request, Request) else None
+        user, problem = await authenticate(self.db, token)
+        return Context(db=self.db, request_id=request_id, token=token, user=user,
+                       token_problem=problem, request=request, response=response)
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """The WebSocket token travels in connection_init: {"Authorization": "Bearer <token>"}."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        token = bearer(header) if isinstance(header, str) else None
+        if token:
+            user, problem = await authenticate(self.db, token)
+            if user is None:
+                raise ConnectionRejectionError({"message": problem})
+            context.token, context.user = token, user
+        return None
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413 before anything parses them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._too_large(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_bytes:
+                return await self._too_large(scope, receive, send)
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"errors": [{"message": f"Request body over {self.max_bytes} bytes",
+                                             "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}, status_code=413)
+        await response(scope, receive, send)
+
+
+class RequestLog:
+    """A request id on every request (X-Request-ID in and out) and one structured log line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = incoming or str(uuid.uuid4())
+        scope["petpos.request_id"] = request_id
+        started, status = time.perf_counter(), 0
+
+        async def send_with_id(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["type"] == "http" and scope["path"] not in ("/healthz", "/metrics"):
+                log.info(json.dumps({"request_id": request_id, "method": scope.get("method"),
+                                     "path": scope["path"], "status": status,
+                                     "ms": round((time.perf_counter() - started) * 1000, 2)}))
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
+    settings = settings or get_settings()
+    db = db or Database(settings)
+    graphql = PetposGraphQL(
+        db,
+        schema=build_schema(settings),
+        graphql_ide=None if settings.production else "graphiql",
+        allow_queries_via_get=False,
+        allowed_origins=settings.allowed_origins,
+    )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            at_head = await database_is_at_head(db.engine)
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            log.warning("readiness check failed", exc_info=True)
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        if not at_head:
+            return JSONResponse({"status": "database not at the latest migration"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics(request: Request) -> Response:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        await db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
+                       allow_headers=["authorization", "content-type", "x-request-id"]),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.db = db
+    app.state.settings = settings
+    return app

@@ -1,0 +1,100 @@
+"""What every resolver shares: the request context, auth checks, running a
+mutation as one unit of work, and turning DomainErrors into payload errors."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from app.db.engine import Database
+from app.db.uow import UnitOfWork, run_unit
+from app.domain.accounts.models import User
+from app.domain.errors import DomainError
+from app.schema.common import ErrorCode, UserError
+
+T = TypeVar("T")
+
+
+def not_implemented(operation: str) -> GraphQLError:
+    return GraphQLError(f"{operation} is not implemented yet", extensions={"code": "NOT_IMPLEMENTED"})
+
+
+def unauthenticated() -> GraphQLError:
+    return GraphQLError("Sign in to do this", extensions={"code": "UNAUTHENTICATED"})
+
+
+def forbidden() -> GraphQLError:
+    return GraphQLError("You are not allowed to do this", extensions={"code": "FORBIDDEN"})
+
+
+@dataclass
+class Context:
+    """Per-request context: the database, the caller, and per-request DataLoaders."""
+
+    db: Database
+    request_id: str
+    token: str | None
+    user: User | None = None
+    # Why a bearer token was refused, if one was sent and refused.
+    token_problem: str | None = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+    connection_params: dict[str, Any] | None = None
+    request: Any = None
+    response: Any = None
+
+    def loader(self, name: str, factory: Callable[[], T]) -> T:
+        """One DataLoader per name per request."""
+        if name not in self.loaders:
+            self.loaders[name] = factory()
+        return self.loaders[name]
+
+
+def ctx(info: Info) -> Context:
+    return info.context
+
+
+def require_user(info: Info) -> User:
+    user = ctx(info).user
+    if user is None:
+        raise unauthenticated()
+    return user
+
+
+def require_role(info: Info, *roles: str) -> User:
+    user = require_user(info)
+    if user.role not in roles:
+        raise forbidden()
+    return user
+
+
+def require_staff(info: Info) -> User:
+    return require_role(info, "STAFF", "ADMIN")
+
+
+def require_admin(info: Info) -> User:
+    return require_role(info, "ADMIN")
+
+
+def parse_id(value: str, field: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise DomainError("NOT_FOUND", "No such record", field) from None
+
+
+async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """A mutation is one unit of work (lock timeout, retries, commit)."""
+    context = ctx(info)
+    return await run_unit(
+        context.db.sessions, work,
+        lock_timeout_ms=context.db.settings.lock_timeout_ms,
+        operation=info.field_name,
+    )
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError(code=ErrorCode(e.code), message=e.message, field=e.field) for e in error.all()]

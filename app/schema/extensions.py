@@ -1,0 +1,65 @@
+"""Schema extensions: document caches always; limits and no introspection in production;
+unexpected errors masked as INTERNAL (logged with the request id)."""
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from app.domain.errors import DomainError
+from app.settings import Settings
+
+log = logging.getLogger("petpos.graphql")
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Errors we raised on purpose (auth, validation of the document) pass through;
+    an exception from inside a resolver is an internal failure."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class MaskInternalErrors(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message="Internal server error")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            # A domain rule escaped a resolver that has no payload for it.
+            return GraphQLError(original.message, nodes=error.nodes, path=error.path,
+                                extensions={"code": original.code, "field": original.field})
+        context = getattr(self.execution_context, "context", None)
+        request_id = getattr(context, "request_id", None)
+        log.error("internal error (request %s) at %s", request_id, error.path, exc_info=original)
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL", "requestId": request_id}
+        return masked
+
+
+def schema_extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
+    """Factories, so each request gets fresh extension state (the caches live at module level)."""
+    extensions: list = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    if settings.production:
+        extensions += [
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            DisableIntrospection,
+        ]
+    extensions.append(MaskInternalErrors)
+    return extensions

@@ -1,0 +1,67 @@
+"""Demo data for a new installation, and account creation for the CLI."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.db.engine import Database
+from app.db.uow import UnitOfWork, run_unit
+from app.domain.accounts import service as accounts
+from app.domain.accounts.models import User
+from app.domain.errors import DomainError
+from app.settings import Settings
+
+DEMO_USERS = [
+    # email, phone, name, role, password (demo only: printed on first start)
+    ("admin@petpos.example", "+1 202 555 0101", "Ada Admin", "ADMIN", "petpos-admin"),
+    ("staff@petpos.example", "+1 202 555 0102", "Sam Staff", "STAFF", "petpos-staff"),
+    ("customer@petpos.example", "+1 202 555 0103", "Cora Customer", "CUSTOMER", "petpos-customer"),
+]
+
+
+async def _seed_users(uow: UnitOfWork, new_users: list[accounts.NewUser]) -> None:
+    for new in new_users:
+        exists = (await uow.session.scalars(select(User.id).where(User.email == new.email))).first()
+        if exists is None:
+            await accounts.create_user(uow, new)
+
+
+# Each feature's demo data: an async function taking the unit of work, run in
+# order after the accounts exist. Features append theirs here.
+FEATURE_SEEDS: list = []
+
+
+async def seed_demo(settings: Settings, url: str) -> None:
+    db = Database(settings, url)
+    try:
+        new_users = [
+            await accounts.prepare_new_user(email=e, phone=p, name=n, password=pw, role=r,
+                                            phone_region=settings.default_phone_region)
+            for e, p, n, r, pw in DEMO_USERS
+        ]
+        await run_unit(db.sessions, lambda uow: _seed_users(uow, new_users),
+                       lock_timeout_ms=settings.lock_timeout_ms)
+        for seed in FEATURE_SEEDS:
+            await run_unit(db.sessions, seed, lock_timeout_ms=settings.lock_timeout_ms)
+    finally:
+        await db.dispose()
+
+
+def print_demo_logins() -> None:
+    print("Demo accounts (development only):")
+    for email, _, _, role, password in DEMO_USERS:
+        print(f"  {role:<8} {email:<26} password: {password}")
+
+
+async def create_user(settings: Settings, url: str, *, email: str, phone: str, name: str,
+                      password: str, role: str) -> User:
+    db = Database(settings, url)
+    try:
+        try:
+            new = await accounts.prepare_new_user(email=email, phone=phone, name=name, password=password,
+                                                  role=role, phone_region=settings.default_phone_region)
+            return await run_unit(db.sessions, lambda uow: accounts.create_user(uow, new),
+                                  lock_timeout_ms=settings.lock_timeout_ms)
+        except DomainError as error:
+            raise ValueError("; ".join(f"{e.field or 'input'}: {e.message}" for e in error.all())) from None
+    finally:
+        await db.dispose()

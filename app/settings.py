@@ -1,0 +1,63 @@
+"""Settings from the environment (pydantic-settings)."""
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PETPOS_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
+    database_read_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_READ_URL"))
+    secret_key: str | None = None
+    data_dir: Path = Path(".petpos")
+    lock_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
+    token_ttl_minutes: int = Field(default=60 * 24, ge=1)
+    password_reset_ttl_minutes: int = Field(default=30, ge=1)
+    currency: str = "USD"
+    default_phone_region: str = "US"
+    pool_size: int = Field(default=10, ge=1, le=200)
+    allowed_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173", "http://localhost:3000"])
+    max_body_bytes: int = 1024 * 1024
+
+    @model_validator(mode="after")
+    def _secret_in_production(self) -> "Settings":
+        if self.production and not self.secret_key:
+            raise ValueError("PETPOS_SECRET_KEY is required when PETPOS_ENV=production")
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def signing_key(self) -> str:
+        """The JWT key; in development generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        self.secret_key = path.read_text().strip()
+        return self.secret_key
+
+
+def async_url(url: str) -> str:
+    """Accept a plain postgresql:// URL and point it at the asyncpg driver."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
