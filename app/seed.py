@@ -7,6 +7,8 @@ from app.db.engine import Database
 from app.db.uow import UnitOfWork, run_unit
 from app.domain.accounts import service as accounts
 from app.domain.accounts.models import User
+from app.domain.adoption import demo as adoption_demo
+from app.domain.catalog import demo as catalog_demo
 from app.domain.errors import DomainError
 from app.settings import Settings
 
@@ -25,9 +27,8 @@ async def _seed_users(uow: UnitOfWork, new_users: list[accounts.NewUser]) -> Non
             await accounts.create_user(uow, new)
 
 
-# Each feature's demo data: an async function taking the unit of work, run in
-# order after the accounts exist. Features append theirs here.
-FEATURE_SEEDS: list = []
+# Each feature's demo data, run in order after the accounts exist.
+FEATURE_SEEDS = [catalog_demo.seed, adoption_demo.seed]
 
 
 async def seed_demo(settings: Settings, url: str) -> None:

@@ -1,0 +1,1 @@
+"""Pets and adoption requests (filled in by the adoption feature)."""

@@ -1,0 +1,1 @@
+"""Products, services and stock movements (filled in by the commerce feature)."""

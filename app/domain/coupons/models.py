@@ -1,0 +1,1 @@
+"""Coupons (filled in by the commerce feature)."""

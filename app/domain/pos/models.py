@@ -1,0 +1,1 @@
+"""POS sale orders and their items (filled in by the POS feature)."""
