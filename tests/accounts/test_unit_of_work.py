@@ -1,0 +1,102 @@
+"""The unit of work: retries a forced deadlock, answers BUSY after the lock timeout."""
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import text
+
+from app.db.locks import LockOrderViolation, lock_row
+from app.db.uow import UnitOfWork, run_unit
+from app.domain.accounts.models import PasswordResetToken, User
+from app.domain.errors import DomainError
+from tests.races import wait_for_lock_waiters
+
+
+async def test_a_forced_deadlock_is_retried_and_both_units_succeed(db, users):
+    a, b = await users.create(), await users.create()
+    both_hold_first_lock = asyncio.Barrier(2)
+    attempts = {"ab": 0, "ba": 0}
+
+    def crosswise(name, first, second):
+        async def work(uow: UnitOfWork):
+            attempts[name] += 1
+            await uow.session.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": first})
+            if attempts[name] == 1:
+                await both_hold_first_lock.wait()  # each holds one row and asks for the other's
+            await uow.session.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": second})
+            await uow.session.execute(text("UPDATE users SET name = :n WHERE id = :id"), {"n": name, "id": first})
+            return name
+        return work
+
+    started = time.monotonic()
+    results = await asyncio.gather(
+        run_unit(db.sessions, crosswise("ab", a.id, b.id), lock_timeout_ms=10_000),
+        run_unit(db.sessions, crosswise("ba", b.id, a.id), lock_timeout_ms=10_000),
+    )
+    assert sorted(results) == ["ab", "ba"]
+    assert sorted(attempts.values()) == [1, 2]  # PostgreSQL broke the deadlock; the victim was rerun
+    assert time.monotonic() - started < 15
+
+
+async def test_a_lock_held_past_the_timeout_answers_busy(db, users):
+    user = await users.create()
+    attempts = 0
+
+    async def touch(uow: UnitOfWork):
+        nonlocal attempts
+        attempts += 1
+        row = await lock_row(uow, User, user.id)
+        row.name = "changed"
+
+    async with db.engine.connect() as holder:
+        await holder.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id})
+        started = time.monotonic()
+        with pytest.raises(DomainError) as caught:
+            await run_unit(db.sessions, touch, lock_timeout_ms=100)
+        elapsed = time.monotonic() - started
+        await holder.rollback()
+    assert caught.value.code == "BUSY"
+    assert attempts == 4  # the first try and three retries
+    assert elapsed < 5
+
+
+async def test_nothing_commits_when_the_work_fails(db, users):
+    user = await users.create(name="Before")
+
+    async def rename_then_fail(uow: UnitOfWork):
+        row = await lock_row(uow, User, user.id)
+        row.name = "After"
+        await uow.session.flush()
+        raise DomainError("VALIDATION", "changed my mind")
+
+    with pytest.raises(DomainError):
+        await run_unit(db.sessions, rename_then_fail, lock_timeout_ms=1000)
+    async with db.read() as session:
+        assert (await session.get(User, user.id)).name == "Before"
+
+
+async def test_locking_against_the_global_order_is_refused(db, users):
+    user = await users.create()
+
+    async def backwards(uow: UnitOfWork):
+        await lock_row(uow, User, user.id)
+        await lock_row(uow, PasswordResetToken, user.id)  # tokens come before users
+
+    with pytest.raises(LockOrderViolation):
+        await run_unit(db.sessions, backwards, lock_timeout_ms=1000)
+
+
+async def test_lock_waiters_are_visible_while_blocked(db, users):
+    """The race helper itself: a blocked locker shows up in pg_locks."""
+    user = await users.create()
+    async with db.engine.connect() as holder:
+        await holder.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id})
+
+        async def touch(uow):
+            await lock_row(uow, User, user.id)
+
+        blocked = asyncio.create_task(run_unit(db.sessions, touch, lock_timeout_ms=5000))
+        await wait_for_lock_waiters(db, 1)
+        assert not blocked.done()
+        await holder.rollback()
+    await blocked
