@@ -1,0 +1,41 @@
+"""Who may do what among the account operations (SPEC.md, Authorization)."""
+import pytest
+
+STAFF_INPUT = {"email": "new.staff@example.com", "phone": "+1 202 555 0160", "name": "New Staff",
+               "password": "staff password", "role": "STAFF"}
+CREATE_STAFF = 'mutation($i: CreateStaffUserInput!) { createStaffUser(input: $i) { user { email role } errors { code field } } }'
+UPDATE = 'mutation { updateProfile(input: {name: "Renamed"}) { user { name } errors { code } } }'
+
+
+def top_code(result) -> str:
+    return result["errors"][0]["extensions"]["code"]
+
+
+async def test_anonymous_can_reach_only_public_operations(gql):
+    assert (await gql("{ me { id } }"))["data"]["me"] is None
+    assert top_code(await gql(UPDATE)) == "UNAUTHENTICATED"
+    assert top_code(await gql(CREATE_STAFF, {"i": STAFF_INPUT})) == "UNAUTHENTICATED"
+
+
+async def test_a_bad_token_signs_nobody_in(gql):
+    assert (await gql("{ me { id } }", token="not.a.jwt"))["data"]["me"] is None
+    assert top_code(await gql(UPDATE, token="not.a.jwt")) == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("role", ["CUSTOMER", "STAFF"])
+async def test_only_admins_create_staff_accounts(gql, users, role):
+    _, token = await users.signed_in(role)
+    assert (await gql(UPDATE, token=token))["data"]["updateProfile"]["user"]["name"] == "Renamed"
+    result = await gql(CREATE_STAFF, {"i": STAFF_INPUT}, token=token)
+    assert top_code(result) == "FORBIDDEN"
+    assert result["data"] is None
+
+
+async def test_admin_creates_staff_and_the_new_account_signs_in(gql, users):
+    _, token = await users.signed_in("ADMIN")
+    created = (await gql(CREATE_STAFF, {"i": STAFF_INPUT}, token=token))["data"]["createStaffUser"]
+    assert created == {"user": {"email": "new.staff@example.com", "role": "STAFF"}, "errors": []}
+    login = await gql('mutation { login(email: "new.staff@example.com", password: "staff password") { user { role } } }')
+    assert login["data"]["login"]["user"]["role"] == "STAFF"
+    again = (await gql(CREATE_STAFF, {"i": STAFF_INPUT}, token=token))["data"]["createStaffUser"]
+    assert again["errors"][0]["code"] == "CONFLICT"
