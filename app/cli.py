@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
 
 from app.settings import Settings, get_settings
@@ -21,6 +22,10 @@ def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, obj
 
     embedded = EmbeddedPostgres(settings.data_dir / "pgdata")
     return embedded.url, embedded, embedded.created
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -42,7 +47,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print("The database is not at the latest migration: run `petpos migrate` first.", file=sys.stderr)
             return 1
         settings.signing_key()  # generated once, before workers start, so they share it
-        os.environ["DATABASE_URL"] = url
+        os.environ["DATABASE_URL"] = url  # worker processes read their settings afresh
+        get_settings.cache_clear()
+        # uvicorn finishes in-flight requests, then re-raises the signal: turn it into a
+        # normal exit so the embedded PostgreSQL below is stopped cleanly.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _exit_cleanly)
         print(f"petpos on http://{args.host}:{args.port}/graphql", flush=True)
         uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
                     workers=args.workers, loop="uvloop", http="httptools", log_level="info",

@@ -62,10 +62,11 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 
 @pytest.fixture(autouse=True)
 async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Tests that touch the database leave it empty for the next one."""
+    db: Database | None = request.getfixturevalue("db") if "database_url" in request.fixturenames else None
     yield
-    if "database_url" not in request.fixturenames:
+    if db is None:
         return
-    db: Database = request.getfixturevalue("db")
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with db.engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

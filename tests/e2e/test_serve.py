@@ -1,0 +1,109 @@
+"""`petpos serve` on a fresh checkout: embedded PostgreSQL, demo data, restart keeps the data."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+PETPOS = Path(sys.executable).parent / "petpos"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PETPOS_SECRET_KEY", "PETPOS_ENV")}
+    env["PETPOS_DATA_DIR"] = str(data_dir)
+    return subprocess.Popen([str(PETPOS), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_ready(process: subprocess.Popen, port: int, timeout: float = 90) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise AssertionError("petpos serve exited:\n" + process.stdout.read())
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("petpos serve did not become ready:\n" + process.stdout.read())
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    return output
+
+
+def postgres_running(data_dir: Path) -> bool:
+    pgdata = str((data_dir / "pgdata").resolve())
+    for proc in psutil.process_iter(attrs=["name", "cmdline"]):
+        if proc.info["name"] == "postgres" and pgdata in " ".join(proc.info["cmdline"] or []):
+            return True
+    return False
+
+
+def graphql(port: int, query: str, token: str | None = None) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, headers=headers, timeout=10).json()
+
+
+LOGIN = 'mutation { login(email: "customer@petpos.example", password: "petpos-customer") { token user { id } } }'
+
+
+def test_serve_without_database_url_comes_up_seeds_demo_data_and_restarts_on_the_same_data(tmp_path):
+    data_dir = tmp_path / "petpos-data"
+    port = free_port()
+    first = start(data_dir, port)
+    try:
+        wait_ready(first, port)
+        assert graphql(port, "{ me { id } }") == {"data": {"me": None}}
+        login = graphql(port, LOGIN)["data"]["login"]
+        assert login["token"], login
+        assert graphql(port, "{ me { id } }", login["token"])["data"]["me"]["id"] == login["user"]["id"]
+        renamed = graphql(port, 'mutation { updateProfile(input: {name: "Kept Across Restarts"}) { errors { code } } }',
+                          login["token"])
+        assert renamed["data"]["updateProfile"]["errors"] == []
+    finally:
+        output = stop(first)
+    assert "customer@petpos.example" in output  # demo logins printed on first creation
+    assert first.returncode == 0, output
+    assert not postgres_running(data_dir), "the embedded PostgreSQL was left running"
+
+    second = start(data_dir, port)
+    try:
+        wait_ready(second, port)
+        login = graphql(port, LOGIN)["data"]["login"]
+        me = graphql(port, "{ me { name } }", login["token"])
+        assert me["data"]["me"]["name"] == "Kept Across Restarts"
+    finally:
+        output = stop(second)
+    assert "Demo accounts" not in output  # not seeded twice
+    assert not postgres_running(data_dir)
+
+
+def test_serve_with_an_unmigrated_database_url_refuses_to_start(tmp_path):
+    from app.embedded import EmbeddedPostgres
+
+    empty = EmbeddedPostgres(tmp_path / "empty-pg", delete_on_stop=True)
+    try:
+        env = {**os.environ, "DATABASE_URL": empty.url, "PETPOS_DATA_DIR": str(tmp_path / "data")}
+        result = subprocess.run([str(PETPOS), "serve", "--port", str(free_port())], env=env,
+                                capture_output=True, text=True, timeout=60)
+    finally:
+        empty.stop()
+    assert result.returncode != 0
+    assert "petpos migrate" in result.stderr
