@@ -21,6 +21,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from app.auth import authenticate, bearer
+from app.metrics import POOL_IN_USE
 from app.db.engine import Database
 from app.migrations import database_is_at_head
 from app.resolvers.base import Context
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse({"status": "ready"})
 
     async def metrics(request: Request) -> Response:
+        POOL_IN_USE.set(db.engine.pool.checkedout())
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager

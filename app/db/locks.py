@@ -12,10 +12,13 @@ service that tries is a programming error, caught by the tests.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from typing import TYPE_CHECKING, Iterable, Sequence, TypeVar
 
 from sqlalchemy import select
+
+from app import metrics
 
 if TYPE_CHECKING:
     from app.db.uow import UnitOfWork
@@ -57,7 +60,10 @@ async def lock_rows(uow: "UnitOfWork", model: type[M], ids: Iterable[uuid.UUID])
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return list((await uow.session.scalars(stmt)).all())
+    started = time.perf_counter()
+    rows = list((await uow.session.scalars(stmt)).all())
+    metrics.LOCK_WAIT.labels(table=table).observe(time.perf_counter() - started)
+    return rows
 
 
 async def lock_row(uow: "UnitOfWork", model: type[M], id: uuid.UUID) -> M | None:

@@ -3,6 +3,7 @@ unexpected errors masked as INTERNAL (logged with the request id)."""
 from __future__ import annotations
 
 import logging
+import time
 
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -16,6 +17,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from app import metrics
 from app.domain.errors import DomainError
 from app.settings import Settings
 
@@ -51,9 +53,34 @@ class MaskInternalErrors(MaskErrors):
         return masked
 
 
+class OperationMetrics(SchemaExtension):
+    """Requests and latency per operation, labelled by the root field (bounded cardinality)."""
+
+    def on_operation(self):
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        name = _root_field(context) or "unknown"
+        outcome = "error" if getattr(context.result, "errors", None) else "ok"
+        metrics.REQUESTS.labels(operation=name, outcome=outcome).inc()
+        metrics.LATENCY.labels(operation=name).observe(time.perf_counter() - started)
+
+
+def _root_field(context) -> str | None:
+    document = context.graphql_document
+    if document is None:
+        return None
+    for definition in document.definitions:
+        selections = getattr(getattr(definition, "selection_set", None), "selections", None)
+        if selections:
+            name = getattr(selections[0], "name", None)
+            return f"{definition.operation.value}.{name.value}" if name else None
+    return None
+
+
 def schema_extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
     """Factories, so each request gets fresh extension state (the caches live at module level)."""
-    extensions: list = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    extensions: list = [OperationMetrics, lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
     if settings.production:
         extensions += [
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

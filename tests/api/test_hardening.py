@@ -77,4 +77,6 @@ async def test_health_readiness_and_metrics(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ready"}
     await client.post("/graphql", json={"query": "{ me { id } }"})
-    assert "petpos_lock_retries_total" in (await client.get("/metrics")).text
+    text = (await client.get("/metrics")).text
+    assert 'petpos_graphql_requests_total{operation="query.me",outcome="ok"}' in text
+    assert "petpos_db_pool_checked_out" in text

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""The two commands a new machine needs (only Python 3.11+ required):
+
+    python3 tasks.py run     install into .venv if needed, then `petpos serve`
+    python3 tasks.py test    install into .venv if needed, then the whole test suite
+
+Extra arguments go to the underlying command (`python3 tasks.py test -k checkout`).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".petpos-installed"
+
+
+def ensure_installed() -> None:
+    """Create .venv and install the project with its dev extras, again whenever pyproject.toml changes."""
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing petpos and its dependencies into .venv ...", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test"):
+        print(__doc__)
+        return 2
+    ensure_installed()
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        args = [str(BIN / "petpos"), "serve", *rest]
+    else:
+        args = [str(BIN / "python"), "-m", "pytest", *rest]
+    return subprocess.call(args, cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
