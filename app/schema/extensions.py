@@ -2,6 +2,7 @@
 unexpected errors masked as INTERNAL (logged with the request id)."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -54,16 +55,23 @@ class MaskInternalErrors(MaskErrors):
 
 
 class OperationMetrics(SchemaExtension):
-    """Requests and latency per operation, labelled by the root field (bounded cardinality)."""
+    """Requests and latency per operation, labelled by the root field (bounded cardinality),
+    and one structured log line per operation with the request id."""
 
     def on_operation(self):
         started = time.perf_counter()
         yield
         context = self.execution_context
+        elapsed = time.perf_counter() - started
         name = _root_field(context) or "unknown"
         outcome = "error" if getattr(context.result, "errors", None) else "ok"
         metrics.REQUESTS.labels(operation=name, outcome=outcome).inc()
-        metrics.LATENCY.labels(operation=name).observe(time.perf_counter() - started)
+        metrics.LATENCY.labels(operation=name).observe(elapsed)
+        log.info(json.dumps({
+            "request_id": getattr(context.context, "request_id", None),
+            "operation": name, "operation_name": context.operation_name,
+            "outcome": outcome, "ms": round(elapsed * 1000, 2),
+        }))
 
 
 def _root_field(context) -> str | None:
