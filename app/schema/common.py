@@ -41,10 +41,22 @@ class UserError:
     field: str | None = strawberry.field(description='Dotted path of the input field at fault, when one is.', default=None)
 
 
+CENT = Decimal("0.01")
+
+
 @strawberry.type
 class Money:
     amount: Decimal
-    currency: str
+
+    @strawberry.field
+    def currency(self, info: strawberry.Info) -> str:
+        """The store's one currency (PETPOS_CURRENCY)."""
+        return info.context.db.settings.currency
+
+    @classmethod
+    def of(cls, amount: Decimal | None) -> "Money | None":
+        """Money for an amount, or None; amounts are shown with exactly two decimals."""
+        return None if amount is None else cls(amount=Decimal(amount).quantize(CENT))
 
 
 @strawberry.type

@@ -1,0 +1,25 @@
+"""Per-request DataLoaders over the read side, so a list costs a constant number
+of statements however long it grows. Each batch reads in its own short session:
+graphql-core resolves fields concurrently and a session must not be shared."""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Hashable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+# A view reads many keys at once and answers {key: value}; missing keys get the default.
+View = Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]]
+
+
+def load(info: Any, view: View, key: Hashable, default: Any = None) -> Awaitable[Any]:
+    context = info.context
+
+    def make() -> DataLoader:
+        async def batch(keys: list[Any]) -> list[Any]:
+            async with context.db.read() as session:
+                found = await view(session, list(keys))
+            return [found.get(k, default) for k in keys]
+        return DataLoader(load_fn=batch)
+
+    return context.loader(f"{view.__module__}.{view.__qualname__}", make).load(key)
