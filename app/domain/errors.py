@@ -40,7 +40,6 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
     "uq_users_email": ("CONFLICT", "This email is already registered", "email"),
     "uq_users_phone": ("CONFLICT", "This phone number is already registered", "phone"),
     "ck_users_loyalty_points_nonneg": ("INSUFFICIENT_POINTS", "Not enough loyalty points", None),
-    "uq_idempotency_keys_user_operation_key": ("CONFLICT", "This idempotency key is being used", "idempotencyKey"),
 }
 
 

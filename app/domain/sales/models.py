@@ -1,1 +1,163 @@
-"""Carts, sales, refunds, loyalty ledger, idempotency keys (filled in by the commerce feature)."""
+"""Carts, sales with their lines, refunds, and idempotency keys."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, created_at, uuid_pk
+from app.domain.errors import CONSTRAINT_ERRORS
+
+MAX_QUANTITY = 999
+
+# Drawn by the INSERT of the sale, after every check has passed, so numbers have no
+# gaps in normal operation (a sequence value is lost only if that transaction then fails).
+SALE_NUMBER_DEFAULT = text("'S-' || lpad(nextval('sale_number_seq')::text, 6, '0')")
+
+
+class Cart(Base):
+    """One cart per customer, emptied by checkout; its row coordinates every change to it."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    coupon_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coupons.id"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = created_at()
+
+
+class CartItem(Base):
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "product_id"),
+        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_in_range"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    cart_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[int]
+    created_at: Mapped[datetime] = created_at()
+
+
+class Sale(Base):
+    __tablename__ = "sales"
+    __table_args__ = (
+        CheckConstraint("channel IN ('ONLINE', 'POS')", name="channel_known"),
+        CheckConstraint("status IN ('COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED')", name="status_known"),
+        CheckConstraint("payment_method IN ('CASH', 'CARD', 'ONLINE')", name="payment_method_known"),
+        CheckConstraint("total >= 0 AND total = subtotal - coupon_discount - points_discount", name="total_adds_up"),
+        CheckConstraint("refunded_amount BETWEEN 0 AND total", name="refund_within_total"),
+        Index("ix_sales_customer_id_created_at", "customer_id", "created_at", "id"),
+        Index("ix_sales_created_at", "created_at", "id"),
+    )
+
+    __mapper_args__ = {"eager_defaults": True}  # number and created_at come back with the INSERT
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    number: Mapped[str] = mapped_column(String(16), unique=True, server_default=SALE_NUMBER_DEFAULT)
+    channel: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(24), default="COMPLETED")
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    subtotal: Mapped[Decimal]
+    coupon_discount: Mapped[Decimal]
+    points_discount: Mapped[Decimal]
+    total: Mapped[Decimal]
+    coupon_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coupons.id"))
+    coupon_code: Mapped[str | None] = mapped_column(String(64))
+    points_redeemed: Mapped[int]
+    points_earned: Mapped[int]
+    payment_method: Mapped[str] = mapped_column(String(8))
+    amount_tendered: Mapped[Decimal | None]
+    change: Mapped[Decimal | None]
+    # Running totals of the refunds so far (the sale row is locked while they change).
+    refunded_amount: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    points_reversed: Mapped[int] = mapped_column(default=0)
+    points_restored: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at()
+
+
+class SaleLine(Base):
+    __tablename__ = "sale_lines"
+    __table_args__ = (
+        CheckConstraint("item_type IN ('PRODUCT', 'SERVICE')", name="item_type_known"),
+        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_in_range"),
+        CheckConstraint("refunded_quantity BETWEEN 0 AND quantity", name="refund_within_quantity"),
+        CheckConstraint("discount >= 0 AND line_total = unit_price * quantity - discount", name="total_adds_up"),
+        Index("ix_sale_lines_sale_id", "sale_id", "position"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    sale_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    item_type: Mapped[str] = mapped_column(String(8))
+    item_id: Mapped[uuid.UUID]
+    name: Mapped[str] = mapped_column(String(200))
+    unit_price: Mapped[Decimal]
+    quantity: Mapped[int]
+    discount: Mapped[Decimal]
+    line_total: Mapped[Decimal]
+    # This line's share of the sale total after sale-level discounts (coupon, points);
+    # the shares add up to the total exactly, so refunding every line returns the total.
+    net_total: Mapped[Decimal]
+    refunded_quantity: Mapped[int] = mapped_column(default=0)
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_nonneg"),
+        Index("ix_refunds_sale_id", "sale_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    sale_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"))
+    amount: Mapped[Decimal]
+    points_reversed: Mapped[int]
+    points_restored: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at()
+
+
+class RefundLine(Base):
+    __tablename__ = "refund_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_refund_lines_refund_id", "refund_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    refund_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"))
+    sale_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sale_lines.id"))
+    quantity: Mapped[int]
+    amount: Mapped[Decimal]
+
+
+class IdempotencyKey(Base):
+    """A client's key for one operation, with a fingerprint of the request and the result it produced."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "operation", "key"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    operation: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result_id: Mapped[uuid.UUID]
+    created_at: Mapped[datetime] = created_at()
+
+
+CONSTRAINT_ERRORS.update({
+    "ck_cart_items_quantity_in_range": ("VALIDATION", f"A cart line holds at most {MAX_QUANTITY}", "quantity"),
+    "ck_sale_lines_refund_within_quantity": ("REFUND_EXCEEDS_SALE", "More than was sold", "lines"),
+    # A concurrent request with the same key for a different record got there first.
+    "uq_idempotency_keys_user_id_operation_key": (
+        "IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for another request", "idempotencyKey"),
+})
