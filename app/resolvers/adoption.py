@@ -1,49 +1,128 @@
 """Resolvers of adoption: auth check, input -> domain call -> payload."""
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import uuid
 
 import strawberry
 from strawberry.types import Info
 
-from app.resolvers.base import not_implemented
-from app.schema.adoption import AdoptionRequest, AdoptionRequestConnection, AdoptionRequestPayload, AdoptionStatus, Pet, PetConnection, PetInput, PetPayload, PetStatus, Species
+from app.domain.adoption import rules, views
+from app.domain.adoption import service as adoption
+from app.domain.adoption.service import RequestOutcome
+from app.domain.errors import DomainError
+from app.resolvers.base import ctx, parse_id, require_role, require_staff, require_user, run_mutation, user_errors
+from app.resolvers.pagination import fetch_page
+from app.schema.accounts import User
+from app.schema.adoption import (AdoptionRequest, AdoptionRequestConnection, AdoptionRequestEdge,
+                                 AdoptionRequestPayload, AdoptionStatus, Pet, PetConnection, PetEdge, PetInput,
+                                 PetPayload, PetStatus, Species)
+from app.schema.common import PageInfo
+
+
+def _currency(info: Info) -> str:
+    return ctx(info).db.settings.currency
+
+
+def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None) -> AdoptionRequestPayload:
+    """The payload of a request mutation, built after commit from the rows read under the lock."""
+    pet = Pet.from_model(outcome.pet, _currency(info))
+    return AdoptionRequestPayload(
+        request=AdoptionRequest.from_model(outcome.request, pet=pet, applicant=applicant), errors=[])
 
 
 async def pets(info: Info, species: Species | None = None, status: PetStatus | None = None, first: int | None = 20, after: str | None = None) -> PetConnection:
-    raise not_implemented("pets")
+    stmt = views.pets_listing(species=species.value if species else None, status=status.value if status else None)
+    async with ctx(info).db.read() as session:
+        page = await fetch_page(session, stmt, keys=views.PET_ORDER, first=first, after=after,
+                                descending=views.PETS_DESCENDING)
+    currency = _currency(info)
+    return PetConnection(
+        edges=[PetEdge(node=Pet.from_model(row, currency), cursor=cursor) for row, cursor in zip(page.rows, page.cursors)],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
 
 
 async def pet(info: Info, id: strawberry.ID) -> Pet | None:
-    raise not_implemented("pet")
+    try:
+        pet_id = parse_id(id)
+    except DomainError:
+        return None  # a malformed id names no pet
+    async with ctx(info).db.read() as session:
+        row = await views.find_pet(session, pet_id)
+    return Pet.from_model(row, _currency(info)) if row else None
 
 
 async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
-    raise not_implemented("myAdoptionRequests")
+    caller = require_user(info)
+    async with ctx(info).db.read() as session:
+        rows = await views.requests_of(session, caller.id)
+    me = User.from_model(caller)
+    return [AdoptionRequest.from_model(row, applicant=me) for row in rows]
 
 
 async def adoption_requests(info: Info, status: AdoptionStatus | None = None, first: int | None = 20, after: str | None = None) -> AdoptionRequestConnection:
-    raise not_implemented("adoptionRequests")
+    require_staff(info)
+    stmt = views.requests_listing(status=status.value if status else None)
+    async with ctx(info).db.read() as session:
+        page = await fetch_page(session, stmt, keys=views.REQUEST_ORDER, first=first, after=after,
+                                descending=views.REQUESTS_DESCENDING)
+    return AdoptionRequestConnection(
+        edges=[AdoptionRequestEdge(node=AdoptionRequest.from_model(row), cursor=cursor)
+               for row, cursor in zip(page.rows, page.cursors)],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
 
 
 async def create_pet(info: Info, input: PetInput) -> PetPayload:
-    raise not_implemented("createPet")
+    require_staff(info)
+    try:
+        new = rules.new_pet(name=input.name, species=input.species.value, breed=input.breed,
+                            age_months=input.age_months, description=input.description,
+                            photo_url=input.photo_url, adoption_fee=input.adoption_fee)
+        row = await run_mutation(info, lambda uow: adoption.create_pet(uow, pet=new))
+    except DomainError as error:
+        return PetPayload(errors=user_errors(error))
+    return PetPayload(pet=Pet.from_model(row, _currency(info)), errors=[])
 
 
 async def request_adoption(info: Info, pet_id: strawberry.ID, message: str | None = None) -> AdoptionRequestPayload:
-    raise not_implemented("requestAdoption")
+    caller = require_role(info, "CUSTOMER")
+    try:
+        pet_uuid = parse_id(pet_id, "petId")
+        text = rules.normalise_message(message)
+        outcome = await run_mutation(info, lambda uow: adoption.request_adoption(
+            uow, pet_id=pet_uuid, applicant_id=caller.id, message=text))
+    except DomainError as error:
+        return AdoptionRequestPayload(errors=user_errors(error))
+    return _outcome(info, outcome, applicant=User.from_model(caller))
 
 
 async def cancel_adoption_request(info: Info, id: strawberry.ID) -> AdoptionRequestPayload:
-    raise not_implemented("cancelAdoptionRequest")
+    caller = require_user(info)
+    try:
+        request_id = parse_id(id)
+        outcome = await run_mutation(info, lambda uow: adoption.cancel_adoption_request(
+            uow, request_id=request_id, applicant_id=caller.id))
+    except DomainError as error:
+        return AdoptionRequestPayload(errors=user_errors(error))
+    return _outcome(info, outcome, applicant=User.from_model(caller))
+
+
+async def _decide(info: Info, id: strawberry.ID, note: str | None, decide) -> AdoptionRequestPayload:
+    staff = require_staff(info)
+    try:
+        request_id: uuid.UUID = parse_id(id)
+        text = rules.normalise_note(note)
+        outcome = await run_mutation(info, lambda uow: decide(uow, request_id=request_id, staff_id=staff.id, note=text))
+    except DomainError as error:
+        return AdoptionRequestPayload(errors=user_errors(error))
+    return _outcome(info, outcome)
 
 
 async def approve_adoption_request(info: Info, id: strawberry.ID, note: str | None = None) -> AdoptionRequestPayload:
-    raise not_implemented("approveAdoptionRequest")
+    return await _decide(info, id, note, adoption.approve_adoption_request)
 
 
 async def reject_adoption_request(info: Info, id: strawberry.ID, note: str | None = None) -> AdoptionRequestPayload:
-    raise not_implemented("rejectAdoptionRequest")
+    return await _decide(info, id, note, adoption.reject_adoption_request)
 
 
 @strawberry.type

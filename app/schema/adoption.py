@@ -1,12 +1,16 @@
 """GraphQL types of the contract: adoption."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
 import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 
+from app.domain.adoption import views
 from app.schema.accounts import User
 from app.schema.common import Money, PageInfo, UserError
 
@@ -49,6 +53,13 @@ class Pet:
     breed: str | None = None
     photo_url: str | None = None
 
+    @classmethod
+    def from_model(cls, pet, currency: str) -> "Pet":
+        return cls(id=strawberry.ID(str(pet.id)), name=pet.name, species=Species(pet.species),
+                   age_months=pet.age_months, description=pet.description,
+                   adoption_fee=Money(amount=pet.adoption_fee, currency=currency),
+                   status=PetStatus(pet.status), breed=pet.breed, photo_url=pet.photo_url)
+
 
 @strawberry.type
 class PetEdge:
@@ -73,16 +84,57 @@ class PetInput:
     adoption_fee: Decimal
 
 
+def _pet_loader(info: Info) -> DataLoader[uuid.UUID, Pet | None]:
+    """Pets of the requests in one response, in one select (per request)."""
+    db = info.context.db
+
+    async def load(ids: list[uuid.UUID]) -> list[Pet | None]:
+        currency = db.settings.currency
+        return [Pet.from_model(p, currency) if p else None for p in await views.pets_by_ids(db, ids)]
+
+    return info.context.loader("adoption.pets", lambda: DataLoader(load_fn=load))
+
+
+def _applicant_loader(info: Info) -> DataLoader[uuid.UUID, User | None]:
+    db = info.context.db
+
+    async def load(ids: list[uuid.UUID]) -> list[User | None]:
+        return [User.from_model(u) if u else None for u in await views.users_by_ids(db, ids)]
+
+    return info.context.loader("adoption.applicants", lambda: DataLoader(load_fn=load))
+
+
+async def _request_pet(root: "AdoptionRequest", info: Info) -> Pet:
+    return root.known_pet or await _pet_loader(info).load(root.pet_id)
+
+
+async def _request_applicant(root: "AdoptionRequest", info: Info) -> User:
+    return root.known_applicant or await _applicant_loader(info).load(root.applicant_id)
+
+
 @strawberry.type
 class AdoptionRequest:
     id: strawberry.ID
-    pet: Pet
-    applicant: User
+    pet: Pet = strawberry.field(resolver=_request_pet)
+    applicant: User = strawberry.field(resolver=_request_applicant)
     status: AdoptionStatus
     created_at: datetime
     message: str | None = None
     decision_note: str | None = None
     decided_at: datetime | None = None
+    pet_id: strawberry.Private[uuid.UUID]
+    applicant_id: strawberry.Private[uuid.UUID]
+    # Already at hand after a mutation (fresh from under the lock), so no second read.
+    known_pet: strawberry.Private[Pet | None] = None
+    known_applicant: strawberry.Private[User | None] = None
+
+    @classmethod
+    def from_model(cls, request, *, pet: Pet | None = None, applicant: User | None = None) -> "AdoptionRequest":
+        return cls(id=strawberry.ID(str(request.id)), status=AdoptionStatus(request.status),
+                   created_at=request.created_at, message=request.message,
+                   decision_note=request.decision_note, decided_at=request.decided_at,
+                   pet_id=request.pet_id, applicant_id=request.applicant_id,
+                   known_pet=pet, known_applicant=applicant)
 
 
 @strawberry.type

@@ -1,1 +1,85 @@
-"""Pets and adoption requests (filled in by the adoption feature)."""
+"""Pets and adoption requests.
+
+A pet is PENDING exactly while it has one PENDING request. The pet row is the
+lock that decides this; the partial unique index on pending requests is the
+database's backstop if some code path ever forgets the lock.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, created_at, uuid_pk
+from app.domain.errors import CONSTRAINT_ERRORS
+
+SPECIES = ("DOG", "CAT", "RABBIT", "BIRD", "REPTILE", "FISH", "OTHER")
+PET_STATUSES = ("AVAILABLE", "PENDING", "ADOPTED")
+REQUEST_STATUSES = ("PENDING", "APPROVED", "REJECTED", "CANCELLED")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Pet(Base):
+    __tablename__ = "pets"
+    __table_args__ = (
+        CheckConstraint("age_months >= 0", name="age_months_nonneg"),
+        CheckConstraint("adoption_fee >= 0", name="adoption_fee_nonneg"),
+        CheckConstraint(_one_of("species", SPECIES), name="species_known"),
+        CheckConstraint(_one_of("status", PET_STATUSES), name="status_known"),
+        # Browsing: newest first, optionally narrowed by status or species.
+        Index("ix_pets_created_at_id", "created_at", "id"),
+        Index("ix_pets_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_pets_species_created_at_id", "species", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(100))
+    species: Mapped[str] = mapped_column(String(16))
+    breed: Mapped[str | None] = mapped_column(String(100))
+    age_months: Mapped[int]
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    photo_url: Mapped[str | None] = mapped_column(String(2048))
+    adoption_fee: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(16), default="AVAILABLE", server_default="AVAILABLE")
+    created_at: Mapped[datetime] = created_at()
+
+
+class AdoptionRequest(Base):
+    __tablename__ = "adoption_requests"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", REQUEST_STATUSES), name="status_known"),
+        # Closed requests say when and by whom; open ones say neither.
+        CheckConstraint("(status = 'PENDING') = (decided_at IS NULL)", name="decided_at_iff_closed"),
+        CheckConstraint("(status = 'PENDING') = (decided_by IS NULL)", name="decided_by_iff_closed"),
+        # The backstop of the pet lock: at most one PENDING request per pet.
+        Index("uq_adoption_requests_pending_pet", "pet_id", unique=True,
+              postgresql_where=text("status = 'PENDING'")),
+        # Staff queue (optionally by status) and each applicant's own list.
+        Index("ix_adoption_requests_created_at_id", "created_at", "id"),
+        Index("ix_adoption_requests_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_adoption_requests_applicant_id_created_at", "applicant_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    pet_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pets.id"))
+    applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="PENDING", server_default="PENDING")
+    message: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    # Staff for approve/reject; the applicant themself for a cancel.
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at()
+
+
+CONSTRAINT_ERRORS.update({
+    "uq_adoption_requests_pending_pet": ("PET_NOT_AVAILABLE", "This pet is not available for adoption", "petId"),
+    "ck_pets_adoption_fee_nonneg": ("VALIDATION", "The adoption fee cannot be negative", "adoptionFee"),
+    "ck_pets_age_months_nonneg": ("VALIDATION", "Age cannot be negative", "ageMonths"),
+})

@@ -1,0 +1,140 @@
+"""Input rules of adoption, checked before any unit of work starts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Callable, TypeVar
+from urllib.parse import urlsplit
+
+from app.domain.adoption.models import SPECIES
+from app.domain.errors import DomainError, validation
+
+NAME_MAX = 100
+BREED_MAX = 100
+DESCRIPTION_MAX = 2000
+PHOTO_URL_MAX = 2048
+AGE_MONTHS_MAX = 600  # fifty years: tortoises and parrots included
+FEE_MAX = Decimal("9999999999.99")  # NUMERIC(12,2)
+MESSAGE_MAX = 1000
+NOTE_MAX = 1000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NewPet:
+    name: str
+    species: str
+    breed: str | None
+    age_months: int
+    description: str
+    photo_url: str | None
+    adoption_fee: Decimal
+
+
+def normalise_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise validation("Name is required", "name")
+    if len(name) > NAME_MAX:
+        raise validation(f"Name is at most {NAME_MAX} characters", "name")
+    return name
+
+
+def check_species(value: str) -> str:
+    if value not in SPECIES:
+        raise validation("Unknown species", "species")
+    return value
+
+
+def normalise_breed(value: str | None) -> str | None:
+    cleaned = " ".join(value.split()) if value is not None else ""
+    if len(cleaned) > BREED_MAX:
+        raise validation(f"Breed is at most {BREED_MAX} characters", "breed")
+    return cleaned or None
+
+
+def check_age_months(value: int) -> int:
+    if not 0 <= value <= AGE_MONTHS_MAX:
+        raise validation(f"Age must be between 0 and {AGE_MONTHS_MAX} months", "ageMonths")
+    return value
+
+
+def normalise_description(value: str | None) -> str:
+    text = (value or "").strip()
+    if len(text) > DESCRIPTION_MAX:
+        raise validation(f"Description is at most {DESCRIPTION_MAX} characters", "description")
+    return text
+
+
+def normalise_photo_url(value: str | None) -> str | None:
+    url = (value or "").strip()
+    if not url:
+        return None
+    if len(url) > PHOTO_URL_MAX:
+        raise validation(f"Photo URL is at most {PHOTO_URL_MAX} characters", "photoUrl")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+        raise validation("Photo URL must be an http(s) address", "photoUrl")
+    return url
+
+
+def check_adoption_fee(value: Decimal) -> Decimal:
+    """Exactly as given: a fee with fractions of a cent is a typo, not something to round."""
+    try:
+        fee = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise validation("Adoption fee must be a number", "adoptionFee") from None
+    if not fee.is_finite():
+        raise validation("Adoption fee must be a number", "adoptionFee")
+    if fee < 0:
+        raise validation("Adoption fee cannot be negative", "adoptionFee")
+    if fee != fee.quantize(Decimal("0.01")):
+        raise validation("Adoption fee has at most 2 decimals", "adoptionFee")
+    if fee > FEE_MAX:
+        raise validation("Adoption fee is too large", "adoptionFee")
+    return fee.quantize(Decimal("0.01"))
+
+
+def _optional_text(value: str | None, *, limit: int, field: str, what: str) -> str | None:
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise validation(f"{what} is at most {limit} characters", field)
+    return text or None
+
+
+def normalise_message(value: str | None) -> str | None:
+    return _optional_text(value, limit=MESSAGE_MAX, field="message", what="Message")
+
+
+def normalise_note(value: str | None) -> str | None:
+    return _optional_text(value, limit=NOTE_MAX, field="note", what="Note")
+
+
+def new_pet(*, name: str, species: str, breed: str | None, age_months: int, description: str | None,
+            photo_url: str | None, adoption_fee: Decimal) -> NewPet:
+    """Every field checked; all faults reported at once."""
+    errors: list[DomainError] = []
+
+    def check(rule: Callable[[], T]) -> T | None:
+        try:
+            return rule()
+        except DomainError as error:
+            errors.append(error)
+            return None
+
+    values = dict(
+        name=check(lambda: normalise_name(name)),
+        species=check(lambda: check_species(species)),
+        breed=check(lambda: normalise_breed(breed)),
+        age_months=check(lambda: check_age_months(age_months)),
+        description=check(lambda: normalise_description(description)),
+        photo_url=check(lambda: normalise_photo_url(photo_url)),
+        adoption_fee=check(lambda: check_adoption_fee(adoption_fee)),
+    )
+    if errors:
+        raise DomainError.many(errors)
+    return NewPet(**values)  # type: ignore[arg-type]

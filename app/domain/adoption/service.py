@@ -1,0 +1,114 @@
+"""Adoption services, one unit of work each; input is already checked (rules.py).
+
+The pet row coordinates everything about its requests: every action on a
+request locks the pet first, then the request (global order: pets ->
+adoption_requests), and decides only on what it re-read under those locks.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from app.db.locks import lock_row
+from app.db.uow import UnitOfWork
+from app.domain.adoption.models import AdoptionRequest, Pet
+from app.domain.adoption.rules import NewPet
+from app.domain.errors import DomainError, not_found
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """A request as committed, with its pet as it was left under the lock."""
+
+    request: AdoptionRequest
+    pet: Pet
+
+
+def pet_not_available() -> DomainError:
+    return DomainError("PET_NOT_AVAILABLE", "This pet is not available for adoption", "petId")
+
+
+def not_pending(request: AdoptionRequest) -> DomainError:
+    return DomainError("ADOPTION_NOT_PENDING", f"This adoption request is already {request.status.lower()}", "id")
+
+
+async def create_pet(uow: UnitOfWork, *, pet: NewPet) -> Pet:
+    """A plain insert: no existing row coordinates it, so nothing to lock."""
+    row = Pet(**asdict(pet), status="AVAILABLE")
+    uow.session.add(row)
+    await uow.session.flush()
+    return row
+
+
+async def lock_pet(uow: UnitOfWork, pet_id: uuid.UUID) -> Pet | None:
+    return await lock_row(uow, Pet, pet_id)
+
+
+async def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AdoptionRequest | None:
+    return await lock_row(uow, AdoptionRequest, request_id)
+
+
+async def request_adoption(uow: UnitOfWork, *, pet_id: uuid.UUID, applicant_id: uuid.UUID,
+                           message: str | None) -> RequestOutcome:
+    """Under the pet lock: only an AVAILABLE pet gets a request, and it turns PENDING."""
+    pet = await lock_pet(uow, pet_id)
+    if pet is None:
+        raise not_found("Pet", "petId")
+    if pet.status != "AVAILABLE":
+        raise pet_not_available()
+    request = AdoptionRequest(pet_id=pet.id, applicant_id=applicant_id, status="PENDING", message=message)
+    uow.session.add(request)
+    pet.status = "PENDING"
+    await uow.session.flush()
+    return RequestOutcome(request, pet)
+
+
+async def _close_request(uow: UnitOfWork, *, request_id: uuid.UUID, status: str, pet_status: str,
+                         by: uuid.UUID, note: str | None, applicant_id: uuid.UUID | None = None) -> RequestOutcome:
+    """Lock the request's pet, then the request; only a PENDING request closes."""
+    # The pet a request belongs to never changes, so reading it before the lock is safe;
+    # it tells us which pet row to lock first.
+    wanted = select(AdoptionRequest.pet_id).where(AdoptionRequest.id == request_id)
+    if applicant_id is not None:
+        # Someone else's request looks exactly like one that does not exist.
+        wanted = wanted.where(AdoptionRequest.applicant_id == applicant_id)
+    pet_id = (await uow.session.scalars(wanted)).first()
+    if pet_id is None:
+        raise not_found("Adoption request", "id")
+    pet = await lock_pet(uow, pet_id)
+    request = await lock_request(uow, request_id)
+    if pet is None or request is None:
+        raise not_found("Adoption request", "id")
+    if request.pet_id != pet.id or request.status != "PENDING":
+        raise not_pending(request)
+    request.status = status
+    request.decided_by = by
+    request.decided_at = datetime.now(timezone.utc)
+    request.decision_note = note
+    pet.status = pet_status
+    await uow.session.flush()
+    return RequestOutcome(request, pet)
+
+
+async def cancel_adoption_request(uow: UnitOfWork, *, request_id: uuid.UUID,
+                                  applicant_id: uuid.UUID) -> RequestOutcome:
+    """The applicant withdraws: the pet is AVAILABLE again."""
+    return await _close_request(uow, request_id=request_id, status="CANCELLED", pet_status="AVAILABLE",
+                                by=applicant_id, note=None, applicant_id=applicant_id)
+
+
+async def reject_adoption_request(uow: UnitOfWork, *, request_id: uuid.UUID, staff_id: uuid.UUID,
+                                  note: str | None) -> RequestOutcome:
+    """Staff say no: the pet is AVAILABLE again."""
+    return await _close_request(uow, request_id=request_id, status="REJECTED", pet_status="AVAILABLE",
+                                by=staff_id, note=note)
+
+
+async def approve_adoption_request(uow: UnitOfWork, *, request_id: uuid.UUID, staff_id: uuid.UUID,
+                                   note: str | None) -> RequestOutcome:
+    """Staff say yes: the pet is ADOPTED."""
+    return await _close_request(uow, request_id=request_id, status="APPROVED", pet_status="ADOPTED",
+                                by=staff_id, note=note)
