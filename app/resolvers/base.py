@@ -96,5 +96,10 @@ async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[T]]) -
     )
 
 
+def query_error(error: DomainError) -> GraphQLError:
+    """Queries have no payload: a bad argument (page size, cursor) is a top-level error with its code."""
+    return GraphQLError(error.message, extensions={"code": error.code, "field": error.field})
+
+
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError(code=ErrorCode(e.code), message=e.message, field=e.field) for e in error.all()]

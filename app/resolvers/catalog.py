@@ -1,50 +1,133 @@
-"""Resolvers of catalog: auth check, input -> domain call -> payload."""
+"""Resolvers of the catalog: auth check, input -> domain call -> payload."""
 from __future__ import annotations
-
-from collections.abc import AsyncGenerator
 
 import strawberry
 from strawberry.types import Info
 
-from app.resolvers.base import not_implemented
-from app.schema.catalog import Product, ProductCategory, ProductConnection, ProductInput, ProductPayload, ProductUpdateInput, Service, ServiceInput, ServicePayload, StockMovement, StockMovementReason
+from app.domain.catalog import service as catalog
+from app.domain.catalog import views
+from app.domain.catalog.service import normalise_sku
+from app.domain.errors import DomainError, validation
+from app.db.pagination import MAX_PAGE_SIZE
+from app.resolvers.base import ctx, forbidden, query_error, parse_id, require_staff, run_mutation, user_errors
+from app.schema.catalog import (
+    Product, ProductCategory, ProductConnection, ProductEdge, ProductInput, ProductPayload, ProductUpdateInput,
+    Service, ServiceInput, ServicePayload, StockMovement, StockMovementReason,
+)
+from app.schema.common import PageInfo
 
 
-async def products(info: Info, search: str | None = None, category: ProductCategory | None = None, include_inactive: bool | None = False, first: int | None = 20, after: str | None = None) -> ProductConnection:
-    raise not_implemented("products")
+def _is_staff(info: Info) -> bool:
+    user = ctx(info).user
+    return user is not None and user.role in ("STAFF", "ADMIN")
+
+
+async def products(info: Info, search: str | None = None, category: ProductCategory | None = None,
+                   include_inactive: bool | None = False, first: int | None = 20,
+                   after: str | None = None) -> ProductConnection:
+    if include_inactive and not _is_staff(info):
+        raise forbidden()
+    try:
+        async with ctx(info).db.read() as session:
+            page = await views.products_page(session, search=search, category=category.value if category else None,
+                                              include_inactive=bool(include_inactive), first=first, after=after)
+    except DomainError as error:
+        raise query_error(error)
+    return ProductConnection(
+        edges=[ProductEdge(node=Product.from_model(p), cursor=c) for p, c in zip(page.rows, page.cursors)],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
+
+
+def _visible(info: Info, product):
+    return product if product is not None and (product.active or _is_staff(info)) else None
 
 
 async def product(info: Info, id: strawberry.ID) -> Product | None:
-    raise not_implemented("product")
+    try:
+        product_id = parse_id(id)
+    except DomainError:
+        return None
+    async with ctx(info).db.read() as session:
+        found = _visible(info, (await views.products_by_id(session, [product_id])).get(product_id))
+    return Product.from_model(found) if found else None
 
 
 async def product_by_sku(info: Info, sku: str) -> Product | None:
     """Barcode scans at the till."""
-    raise not_implemented("productBySku")
+    try:
+        sku = normalise_sku(sku)
+    except DomainError:
+        return None
+    async with ctx(info).db.read() as session:
+        found = _visible(info, await views.product_by_sku(session, sku))
+    return Product.from_model(found) if found else None
 
 
 async def services(info: Info) -> list[Service]:
-    raise not_implemented("services")
+    async with ctx(info).db.read() as session:
+        rows = await views.services(session, include_inactive=_is_staff(info))
+    return [Service.from_model(s) for s in rows]
 
 
 async def stock_movements(info: Info, product_id: strawberry.ID, first: int | None = 50) -> list[StockMovement]:
-    raise not_implemented("stockMovements")
+    require_staff(info)
+    limit = 50 if first is None else first
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise query_error(validation(f"first must be between 1 and {MAX_PAGE_SIZE}", "first"))
+    try:
+        pid = parse_id(product_id, "productId")
+    except DomainError:
+        return []
+    async with ctx(info).db.read() as session:
+        rows = await views.stock_movements(session, product_id=pid, limit=limit)
+    return [StockMovement.from_model(m) for m in rows]
 
 
 async def create_product(info: Info, input: ProductInput) -> ProductPayload:
-    raise not_implemented("createProduct")
+    require_staff(info)
+    try:
+        new = catalog.prepare_product(sku=input.sku, name=input.name, description=input.description,
+                                      category=input.category.value, price=input.price, stock=input.stock)
+        created = await run_mutation(info, lambda uow: catalog.create_product(uow, new))
+    except DomainError as error:
+        return ProductPayload(errors=user_errors(error))
+    return ProductPayload(product=Product.from_model(created), errors=[])
 
 
 async def update_product(info: Info, id: strawberry.ID, input: ProductUpdateInput) -> ProductPayload:
-    raise not_implemented("updateProduct")
+    require_staff(info)
+    try:
+        product_id = parse_id(id)
+        changes = catalog.prepare_product_changes(
+            name=input.name, description=input.description,
+            category=input.category.value if input.category else None, price=input.price, active=input.active)
+        updated = await run_mutation(info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes))
+    except DomainError as error:
+        return ProductPayload(errors=user_errors(error))
+    return ProductPayload(product=Product.from_model(updated), errors=[])
 
 
-async def adjust_stock(info: Info, product_id: strawberry.ID, delta: int, reason: StockMovementReason, note: str | None = None) -> ProductPayload:
-    raise not_implemented("adjustStock")
+async def adjust_stock(info: Info, product_id: strawberry.ID, delta: int, reason: StockMovementReason,
+                       note: str | None = None) -> ProductPayload:
+    require_staff(info)
+    try:
+        pid = parse_id(product_id, "productId")
+        note = catalog.check_adjustment(delta=delta, reason=reason.value, note=note)
+        updated = await run_mutation(info, lambda uow: catalog.adjust_stock(
+            uow, product_id=pid, delta=delta, reason=reason.value, note=note))
+    except DomainError as error:
+        return ProductPayload(errors=user_errors(error))
+    return ProductPayload(product=Product.from_model(updated), errors=[])
 
 
 async def create_service(info: Info, input: ServiceInput) -> ServicePayload:
-    raise not_implemented("createService")
+    require_staff(info)
+    try:
+        new = catalog.prepare_service(name=input.name, price=input.price, duration_minutes=input.duration_minutes)
+        created = await run_mutation(info, lambda uow: catalog.create_service(uow, new))
+    except DomainError as error:
+        return ServicePayload(errors=user_errors(error))
+    return ServicePayload(service=Service.from_model(created), errors=[])
 
 
 @strawberry.type

@@ -5,7 +5,12 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
+import uuid
+
 import strawberry
+
+from app.domain.catalog import views
+from app.schema.loaders import load
 
 from app.schema.common import Money, PageInfo, UserError
 
@@ -31,6 +36,11 @@ class Product:
     stock: int
     active: bool
 
+    @classmethod
+    def from_model(cls, p) -> "Product":
+        return cls(id=strawberry.ID(str(p.id)), sku=p.sku, name=p.name, description=p.description,
+                   category=ProductCategory(p.category), price=Money.of(p.price), stock=p.stock, active=p.active)
+
 
 @strawberry.type
 class ProductEdge:
@@ -52,6 +62,11 @@ class Service:
     price: Money
     duration_minutes: int
     active: bool
+
+    @classmethod
+    def from_model(cls, s) -> "Service":
+        return cls(id=strawberry.ID(str(s.id)), name=s.name, price=Money.of(s.price),
+                   duration_minutes=s.duration_minutes, active=s.active)
 
 
 @strawberry.input
@@ -89,14 +104,24 @@ class StockMovementReason(Enum):
     INITIAL = "INITIAL"
 
 
+async def _movement_product(root: "StockMovement", info: strawberry.Info) -> Product:
+    return Product.from_model(await load(info, views.products_by_id, root.product_id))
+
+
 @strawberry.type
 class StockMovement:
     id: strawberry.ID
-    product: Product
+    product: Product = strawberry.field(resolver=_movement_product)
     delta: int
     reason: StockMovementReason
     created_at: datetime
     note: str | None = None
+    product_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, m) -> "StockMovement":
+        return cls(id=strawberry.ID(str(m.id)), delta=m.delta, reason=StockMovementReason(m.reason),
+                   created_at=m.created_at, note=m.note, product_id=m.product_id)
 
 
 @strawberry.type

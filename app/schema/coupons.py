@@ -29,6 +29,12 @@ class Coupon:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
+    @classmethod
+    def from_model(cls, c) -> "Coupon":
+        return cls(id=strawberry.ID(str(c.id)), code=c.code, kind=CouponKind(c.kind), value=c.value,
+                   times_used=c.times_used, active=c.active, min_subtotal=Money.of(c.min_subtotal),
+                   usage_limit=c.usage_limit, starts_at=c.starts_at, ends_at=c.ends_at)
+
 
 @strawberry.input
 class CouponInput:

@@ -5,7 +5,13 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
+import uuid
+
 import strawberry
+
+from app.domain.accounts import views as accounts_views
+from app.domain.sales import views
+from app.schema.loaders import load
 
 from app.schema.accounts import User
 from app.schema.catalog import Product
@@ -35,6 +41,15 @@ class Cart:
     total: Money
     updated_at: datetime
     coupon: Coupon | None = None
+
+    @classmethod
+    def from_view(cls, view) -> "Cart":
+        return cls(
+            id=strawberry.ID(str(view.cart.id)),
+            items=[CartItem(product=Product.from_model(product), quantity=item.quantity,
+                            line_total=Money.of(product.price * item.quantity)) for item, product in view.items],
+            subtotal=Money.of(view.subtotal), discount=Money.of(view.discount), total=Money.of(view.total),
+            updated_at=view.cart.updated_at, coupon=Coupon.from_model(view.coupon) if view.coupon else None)
 
 
 @strawberry.type
@@ -75,6 +90,27 @@ class SaleLine:
     line_total: Money
     refunded_quantity: int
 
+    @classmethod
+    def from_model(cls, l) -> "SaleLine":
+        return cls(id=strawberry.ID(str(l.id)), item_type=SaleItemType(l.item_type), item_id=strawberry.ID(str(l.item_id)),
+                   name=l.name, unit_price=Money.of(l.unit_price), quantity=l.quantity, discount=Money.of(l.discount),
+                   line_total=Money.of(l.line_total), refunded_quantity=l.refunded_quantity)
+
+
+async def _sale_lines(root: "Sale", info: strawberry.Info) -> list[SaleLine]:
+    return [SaleLine.from_model(l) for l in await load(info, views.lines_by_sale, root.sale_id, default=[])]
+
+
+async def _sale_refunds(root: "Sale", info: strawberry.Info) -> list[Refund]:
+    return [Refund.from_model(r) for r in await load(info, views.refunds_by_sale, root.sale_id, default=[])]
+
+
+async def _sale_customer(root: "Sale", info: strawberry.Info) -> User | None:
+    if root.customer_id is None:
+        return None
+    user = await load(info, accounts_views.users_by_id, root.customer_id)
+    return User.from_model(user) if user else None
+
 
 @strawberry.type
 class Sale:
@@ -82,7 +118,7 @@ class Sale:
     number: str = strawberry.field(description='Human-readable, gap-free per database: S-000001, S-000002, ...')
     channel: SaleChannel
     status: SaleStatus
-    lines: list[SaleLine]
+    lines: list[SaleLine] = strawberry.field(resolver=_sale_lines)
     subtotal: Money
     coupon_discount: Money
     points_discount: Money
@@ -90,12 +126,24 @@ class Sale:
     points_redeemed: int
     points_earned: int
     payment_method: PaymentMethod
-    refunds: list[Refund]
+    refunds: list[Refund] = strawberry.field(resolver=_sale_refunds)
     created_at: datetime
-    customer: User | None = None
+    customer: User | None = strawberry.field(resolver=_sale_customer)
     coupon_code: str | None = None
     amount_tendered: Money | None = None
     change: Money | None = None
+    sale_id: strawberry.Private[uuid.UUID]
+    customer_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, s) -> "Sale":
+        return cls(id=strawberry.ID(str(s.id)), number=s.number, channel=SaleChannel(s.channel),
+                   status=SaleStatus(s.status), subtotal=Money.of(s.subtotal),
+                   coupon_discount=Money.of(s.coupon_discount), points_discount=Money.of(s.points_discount),
+                   total=Money.of(s.total), points_redeemed=s.points_redeemed, points_earned=s.points_earned,
+                   payment_method=PaymentMethod(s.payment_method), created_at=s.created_at,
+                   coupon_code=s.coupon_code, amount_tendered=Money.of(s.amount_tendered),
+                   change=Money.of(s.change), sale_id=s.id, customer_id=s.customer_id)
 
 
 @strawberry.type
@@ -137,23 +185,45 @@ class RefundInput:
     idempotency_key: str
 
 
+async def _refund_line_sale_line(root: "RefundLine", info: strawberry.Info) -> SaleLine:
+    return SaleLine.from_model(await load(info, views.sale_lines_by_id, root.sale_line_id))
+
+
 @strawberry.type
 class RefundLine:
-    sale_line: SaleLine
+    sale_line: SaleLine = strawberry.field(resolver=_refund_line_sale_line)
     quantity: int
     amount: Money
+    sale_line_id: strawberry.Private[uuid.UUID]
+
+
+async def _refund_sale(root: "Refund", info: strawberry.Info) -> Sale:
+    return Sale.from_model(await load(info, views.sales_by_id, root.sale_id))
+
+
+async def _refund_lines(root: "Refund", info: strawberry.Info) -> list[RefundLine]:
+    return [RefundLine(quantity=l.quantity, amount=Money.of(l.amount), sale_line_id=l.sale_line_id)
+            for l in await load(info, views.lines_by_refund, root.refund_id, default=[])]
 
 
 @strawberry.type
 class Refund:
     id: strawberry.ID
-    sale: Sale
-    lines: list[RefundLine]
+    sale: Sale = strawberry.field(resolver=_refund_sale)
+    lines: list[RefundLine] = strawberry.field(resolver=_refund_lines)
     amount: Money
     points_reversed: int
     points_restored: int
     reason: str
     created_at: datetime
+    refund_id: strawberry.Private[uuid.UUID]
+    sale_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, r) -> "Refund":
+        return cls(id=strawberry.ID(str(r.id)), amount=Money.of(r.amount), points_reversed=r.points_reversed,
+                   points_restored=r.points_restored, reason=r.reason, created_at=r.created_at,
+                   refund_id=r.id, sale_id=r.sale_id)
 
 
 @strawberry.type

@@ -1,0 +1,183 @@
+"""Catalog services: products, services and stock. Input is checked before the unit
+of work; every stock change writes a movement in the same transaction."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.db.locks import lock_row
+from app.db.uow import UnitOfWork
+from app.domain import money
+from app.domain.catalog.models import CATEGORIES, Product, Service, StockMovement
+from app.domain.errors import DomainError, not_found, validation
+
+MAX_STOCK_DELTA = 1_000_000
+
+
+def normalise_sku(sku: str) -> str:
+    sku = (sku or "").strip().upper()
+    if not sku or len(sku) > 64 or any(c.isspace() for c in sku):
+        raise validation("SKU must be 1-64 characters without spaces", "sku")
+    return sku
+
+
+def _name(name: str, field: str = "name") -> str:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 200:
+        raise validation("Name must be 1-200 characters", field)
+    return name
+
+
+def _category(category: str) -> str:
+    if category not in CATEGORIES:
+        raise validation("Unknown category", "category")
+    return category
+
+
+@dataclass(frozen=True)
+class NewProduct:
+    sku: str
+    name: str
+    description: str
+    category: str
+    price: Decimal
+    stock: int
+
+
+def prepare_product(*, sku: str, name: str, description: str | None, category: str, price: Decimal,
+                    stock: int | None) -> NewProduct:
+    errors: list[DomainError] = []
+    values: dict = {}
+    for key, check in (
+        ("sku", lambda: normalise_sku(sku)),
+        ("name", lambda: _name(name)),
+        ("description", lambda: (description or "").strip()[:5000]),
+        ("category", lambda: _category(category)),
+        ("price", lambda: money.amount(price, "price")),
+        ("stock", lambda: _initial_stock(stock)),
+    ):
+        try:
+            values[key] = check()
+        except DomainError as error:
+            errors.append(error)
+    if errors:
+        raise DomainError.many(errors)
+    return NewProduct(**values)
+
+
+def _initial_stock(stock: int | None) -> int:
+    stock = stock or 0
+    if not 0 <= stock <= MAX_STOCK_DELTA:
+        raise validation(f"Stock must be between 0 and {MAX_STOCK_DELTA}", "stock")
+    return stock
+
+
+async def create_product(uow: UnitOfWork, new: NewProduct) -> Product:
+    """A new product; its opening stock is an INITIAL movement. A taken SKU is CONFLICT."""
+    product = Product(id=uuid.uuid4(), sku=new.sku, name=new.name, description=new.description,
+                      category=new.category, price=new.price, stock=new.stock, active=True)
+    uow.session.add(product)
+    await uow.session.flush()
+    if new.stock:
+        uow.session.add(StockMovement(product_id=product.id, delta=new.stock, reason="INITIAL"))
+        await uow.session.flush()
+    return product
+
+
+@dataclass(frozen=True)
+class ProductChanges:
+    name: str | None = None
+    description: str | None = None
+    category: str | None = None
+    price: Decimal | None = None
+    active: bool | None = None
+
+
+def prepare_product_changes(*, name: str | None, description: str | None, category: str | None,
+                            price: Decimal | None, active: bool | None) -> ProductChanges:
+    return ProductChanges(
+        name=_name(name) if name is not None else None,
+        description=description.strip()[:5000] if description is not None else None,
+        category=_category(category) if category is not None else None,
+        price=money.amount(price, "price") if price is not None else None,
+        active=active,
+    )
+
+
+async def update_product(uow: UnitOfWork, *, product_id: uuid.UUID, changes: ProductChanges) -> Product:
+    product = await lock_row(uow, Product, product_id)
+    if product is None:
+        raise not_found("Product", "id")
+    for attr in ("name", "description", "category", "price", "active"):
+        value = getattr(changes, attr)
+        if value is not None:
+            setattr(product, attr, value)
+    await uow.session.flush()
+    return product
+
+
+def check_adjustment(*, delta: int, reason: str, note: str | None) -> str | None:
+    if reason not in ("RESTOCK", "ADJUSTMENT"):
+        raise validation("Stock is adjusted with RESTOCK or ADJUSTMENT; sales and refunds move it themselves", "reason")
+    if delta == 0 or abs(delta) > MAX_STOCK_DELTA:
+        raise validation(f"delta must be non-zero and at most {MAX_STOCK_DELTA} either way", "delta")
+    if reason == "RESTOCK" and delta < 0:
+        raise validation("A restock adds stock", "delta")
+    note = (note or "").strip() or None
+    if note and len(note) > 500:
+        raise validation("Note must be at most 500 characters", "note")
+    return note
+
+
+async def adjust_stock(uow: UnitOfWork, *, product_id: uuid.UUID, delta: int, reason: str,
+                       note: str | None) -> Product:
+    """Lock the product, then change stock and write the movement; never below zero."""
+    product = await lock_row(uow, Product, product_id)
+    if product is None:
+        raise not_found("Product", "productId")
+    if product.stock + delta < 0:
+        raise DomainError("INSUFFICIENT_STOCK", f"Only {product.stock} of {product.name} in stock", "delta")
+    product.stock += delta
+    uow.session.add(StockMovement(product_id=product.id, delta=delta, reason=reason, note=note))
+    await uow.session.flush()
+    return product
+
+
+@dataclass(frozen=True)
+class NewService:
+    name: str
+    price: Decimal
+    duration_minutes: int
+
+
+def prepare_service(*, name: str, price: Decimal, duration_minutes: int) -> NewService:
+    errors: list[DomainError] = []
+    values: dict = {}
+    for key, check in (
+        ("name", lambda: _name(name)),
+        ("price", lambda: money.amount(price, "price")),
+        ("duration_minutes", lambda: _duration(duration_minutes)),
+    ):
+        try:
+            values[key] = check()
+        except DomainError as error:
+            errors.append(error)
+    if errors:
+        raise DomainError.many(errors)
+    return NewService(**values)
+
+
+def _duration(minutes: int) -> int:
+    if not 1 <= minutes <= 24 * 60:
+        raise validation("Duration must be 1-1440 minutes", "durationMinutes")
+    return minutes
+
+
+async def create_service(uow: UnitOfWork, new: NewService) -> Service:
+    service = Service(name=new.name, price=new.price, duration_minutes=new.duration_minutes, active=True)
+    uow.session.add(service)
+    await uow.session.flush()
+    return service

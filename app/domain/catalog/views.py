@@ -1,0 +1,45 @@
+"""Read side of the catalog: plain SELECTs, never a lock or a write."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.catalog.models import Product, Service, StockMovement
+from app.db.pagination import Page, fetch_page
+
+
+async def products_page(session: AsyncSession, *, search: str | None, category: str | None,
+                        include_inactive: bool, first: int | None, after: str | None) -> Page[Product]:
+    stmt = select(Product)
+    if not include_inactive:
+        stmt = stmt.where(Product.active.is_(True))
+    if category:
+        stmt = stmt.where(Product.category == category)
+    if search and search.strip():
+        pattern = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Product.name.ilike(pattern), Product.sku.ilike(pattern)))
+    return await fetch_page(session, stmt, keys=[Product.name, Product.id], first=first, after=after)
+
+
+async def products_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    rows = await session.scalars(select(Product).where(Product.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def product_by_sku(session: AsyncSession, sku: str) -> Product | None:
+    return (await session.scalars(select(Product).where(Product.sku == sku))).first()
+
+
+async def services(session: AsyncSession, *, include_inactive: bool) -> list[Service]:
+    stmt = select(Service).order_by(Service.name, Service.id)
+    if not include_inactive:
+        stmt = stmt.where(Service.active.is_(True))
+    return list(await session.scalars(stmt))
+
+
+async def stock_movements(session: AsyncSession, *, product_id: uuid.UUID, limit: int) -> list[StockMovement]:
+    stmt = (select(StockMovement).where(StockMovement.product_id == product_id)
+            .order_by(StockMovement.created_at.desc(), StockMovement.id.desc()).limit(limit))
+    return list(await session.scalars(stmt))

@@ -1,0 +1,115 @@
+"""Coupons: creation, deactivation, and the one rule of when a coupon applies and how much it takes off."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.locks import lock_row
+from app.db.uow import UnitOfWork
+from app.domain import money
+from app.domain.coupons.models import KINDS, Coupon
+from app.domain.errors import DomainError, not_found, validation
+
+
+def normalise_code(code: str) -> str:
+    code = (code or "").strip().upper()
+    if not 1 <= len(code) <= 64 or any(c.isspace() for c in code):
+        raise validation("A coupon code is 1-64 characters without spaces", "code")
+    return code
+
+
+@dataclass(frozen=True)
+class NewCoupon:
+    code: str
+    kind: str
+    value: Decimal
+    min_subtotal: Decimal | None
+    usage_limit: int | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+
+def prepare_coupon(*, code: str, kind: str, value: Decimal, min_subtotal: Decimal | None,
+                   usage_limit: int | None, starts_at: datetime | None, ends_at: datetime | None) -> NewCoupon:
+    errors: list[DomainError] = []
+
+    def check(fn):
+        try:
+            return fn()
+        except DomainError as error:
+            errors.append(error)
+
+    code = check(lambda: normalise_code(code))
+    if kind not in KINDS:
+        errors.append(validation("Unknown coupon kind", "kind"))
+    value = check(lambda: money.amount(value, "value"))
+    if value is not None and kind == "PERCENT" and value > 100:
+        errors.append(validation("A percentage is at most 100", "value"))
+    if min_subtotal is not None:
+        min_subtotal = check(lambda: money.amount(min_subtotal, "minSubtotal", allow_zero=True))
+    if usage_limit is not None and not 1 <= usage_limit <= 10_000_000:
+        errors.append(validation("A usage limit is at least 1", "usageLimit"))
+    starts_at, ends_at = _aware(starts_at), _aware(ends_at)
+    if starts_at and ends_at and starts_at >= ends_at:
+        errors.append(validation("endsAt must come after startsAt", "endsAt"))
+    if errors:
+        raise DomainError.many(errors)
+    return NewCoupon(code, kind, value, min_subtotal, usage_limit, starts_at, ends_at)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+async def create_coupon(uow: UnitOfWork, new: NewCoupon) -> Coupon:
+    """A taken code is CONFLICT through the unique constraint."""
+    coupon = Coupon(code=new.code, kind=new.kind, value=new.value, min_subtotal=new.min_subtotal,
+                    usage_limit=new.usage_limit, starts_at=new.starts_at, ends_at=new.ends_at,
+                    times_used=0, active=True)
+    uow.session.add(coupon)
+    await uow.session.flush()
+    return coupon
+
+
+async def deactivate_coupon(uow: UnitOfWork, *, coupon_id: uuid.UUID) -> Coupon:
+    coupon = await lock_row(uow, Coupon, coupon_id)
+    if coupon is None:
+        raise not_found("Coupon", "id")
+    coupon.active = False
+    await uow.session.flush()
+    return coupon
+
+
+async def coupon_id_for_code(session: AsyncSession, code: str, field: str = "code") -> uuid.UUID:
+    """Reference read before the lock: an unknown code is COUPON_INVALID."""
+    try:
+        code = normalise_code(code)
+    except DomainError:
+        raise DomainError("COUPON_INVALID", "No such coupon", field) from None
+    found = (await session.scalars(select(Coupon.id).where(Coupon.code == code))).first()
+    if found is None:
+        raise DomainError("COUPON_INVALID", "No such coupon", field)
+    return found
+
+
+def discount_for(coupon: Coupon, subtotal: Decimal, *, now: datetime, field: str = "couponCode") -> Decimal:
+    """The discount `coupon` gives on `subtotal` now, or the reason it does not apply."""
+    if not coupon.active:
+        raise DomainError("COUPON_INVALID", "This coupon is no longer valid", field)
+    if (coupon.starts_at and now < coupon.starts_at) or (coupon.ends_at and now >= coupon.ends_at):
+        raise DomainError("COUPON_EXPIRED", "This coupon is not valid at this time", field)
+    if coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
+        raise DomainError("COUPON_USAGE_LIMIT_REACHED", "This coupon has been used up", field)
+    if coupon.min_subtotal is not None and subtotal < coupon.min_subtotal:
+        raise DomainError("COUPON_MINIMUM_NOT_MET",
+                          f"This coupon needs a subtotal of at least {coupon.min_subtotal}", field)
+    if coupon.kind == "PERCENT":
+        return money.cents(subtotal * coupon.value / 100)
+    return min(coupon.value, subtotal)

@@ -1,0 +1,46 @@
+"""Money: Decimal amounts in one currency, rounded half-up to cents."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from app.domain.errors import validation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12, 2)
+
+
+def cents(amount: Decimal) -> Decimal:
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount(value: Decimal | None, field: str, *, positive: bool = True, allow_zero: bool = False) -> Decimal:
+    """An amount from input: finite, at most two decimals, inside NUMERIC(12,2), > 0 (or >= 0)."""
+    try:
+        value = Decimal(value)  # type: ignore[arg-type]
+        exact = value == value.quantize(CENT)
+    except (InvalidOperation, TypeError):
+        raise validation("Not an amount", field) from None
+    if not exact:
+        raise validation("Amounts have at most two decimals", field)
+    if value > MAX_AMOUNT:
+        raise validation("Amount too large", field)
+    if positive and (value < 0 or (value == 0 and not allow_zero)):
+        raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
+    return value.quantize(CENT)
+
+
+def share(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Split `total` in proportion to `weights` into cents that add up to `total` exactly
+    (largest remainder), so refunding every part returns the whole."""
+    whole = sum(weights)
+    if not weights:
+        return []
+    if whole == 0:
+        weights, whole = [Decimal(1)] * len(weights), Decimal(len(weights))
+    raw = [total * w / whole for w in weights]
+    parts = [r.quantize(CENT, rounding="ROUND_DOWN") for r in raw]
+    left = int((total - sum(parts)) / CENT)
+    for i in sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)[:left]:
+        parts[i] += CENT
+    return parts

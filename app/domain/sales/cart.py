@@ -1,0 +1,105 @@
+"""The customer's cart. Its row coordinates every change to it: lines merge by
+product under the cart row lock, so two taps on "add" always add up."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.locks import lock_row
+from app.db.uow import UnitOfWork
+from app.domain.catalog.models import Product
+from app.domain.coupons.models import Coupon
+from app.domain.coupons.service import discount_for
+from app.domain.errors import DomainError, not_found, validation
+from app.domain.sales.models import MAX_QUANTITY, Cart, CartItem
+
+
+def check_quantity(quantity: int, *, allow_zero: bool = False) -> int:
+    low = 0 if allow_zero else 1
+    if not low <= quantity <= MAX_QUANTITY:
+        raise validation(f"Quantity must be between {low} and {MAX_QUANTITY}", "quantity")
+    return quantity
+
+
+async def cart_id_for(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:
+    return (await session.scalars(select(Cart.id).where(Cart.customer_id == customer_id))).first()
+
+
+async def ensure_cart(uow: UnitOfWork, *, customer_id: uuid.UUID) -> uuid.UUID:
+    """Create the customer's cart once (its own short unit, before any lock is taken);
+    two first adds at once both end up with the same cart."""
+    await uow.session.execute(insert(Cart).values(id=uuid.uuid4(), customer_id=customer_id)
+                              .on_conflict_do_nothing(index_elements=[Cart.customer_id]))
+    cart_id = await cart_id_for(uow.session, customer_id)
+    assert cart_id is not None
+    return cart_id
+
+
+async def _lock_cart(uow: UnitOfWork, cart_id: uuid.UUID) -> Cart:
+    cart = await lock_row(uow, Cart, cart_id)
+    if cart is None:  # the customer was deleted meanwhile
+        raise not_found("Cart")
+    return cart
+
+
+async def add_to_cart(uow: UnitOfWork, *, cart_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> None:
+    """Lock the cart, then merge into the product's line in one statement; a line
+    above the maximum is refused by the CHECK constraint and nothing changes."""
+    cart = await _lock_cart(uow, cart_id)
+    stmt = insert(CartItem).values(id=uuid.uuid4(), cart_id=cart.id, product_id=product_id, quantity=quantity)
+    await uow.session.execute(stmt.on_conflict_do_update(
+        index_elements=[CartItem.cart_id, CartItem.product_id],
+        set_={"quantity": CartItem.quantity + stmt.excluded.quantity}))
+    cart.updated_at = datetime.now(timezone.utc)
+    await uow.session.flush()
+
+
+async def set_cart_item(uow: UnitOfWork, *, cart_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> None:
+    """Set a line's quantity; 0 removes it."""
+    cart = await _lock_cart(uow, cart_id)
+    if quantity == 0:
+        await uow.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id,
+                                                         CartItem.product_id == product_id))
+    else:
+        stmt = insert(CartItem).values(id=uuid.uuid4(), cart_id=cart.id, product_id=product_id, quantity=quantity)
+        await uow.session.execute(stmt.on_conflict_do_update(
+            index_elements=[CartItem.cart_id, CartItem.product_id], set_={"quantity": stmt.excluded.quantity}))
+    cart.updated_at = datetime.now(timezone.utc)
+    await uow.session.flush()
+
+
+async def cart_subtotal(session: AsyncSession, cart_id: uuid.UUID) -> Decimal:
+    return await session.scalar(
+        select(func.coalesce(func.sum(Product.price * CartItem.quantity), 0)).select_from(CartItem)
+        .join(Product, Product.id == CartItem.product_id).where(CartItem.cart_id == cart_id))
+
+
+async def apply_coupon(uow: UnitOfWork, *, cart_id: uuid.UUID, coupon_id: uuid.UUID) -> None:
+    """Checked against the cart now; checkout checks it again under the coupon row lock."""
+    cart = await _lock_cart(uow, cart_id)
+    coupon = await uow.session.get(Coupon, coupon_id)
+    if coupon is None:
+        raise DomainError("COUPON_INVALID", "No such coupon", "code")
+    discount_for(coupon, await cart_subtotal(uow.session, cart.id), now=datetime.now(timezone.utc), field="code")
+    cart.coupon_id = coupon.id
+    cart.updated_at = datetime.now(timezone.utc)
+    await uow.session.flush()
+
+
+async def remove_coupon(uow: UnitOfWork, *, cart_id: uuid.UUID) -> None:
+    cart = await _lock_cart(uow, cart_id)
+    cart.coupon_id = None
+    cart.updated_at = datetime.now(timezone.utc)
+    await uow.session.flush()
+
+
+async def empty_cart(uow: UnitOfWork, cart: Cart) -> None:
+    """After checkout, in the same transaction (the cart row is locked)."""
+    await uow.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
+    await uow.session.execute(update(Cart).where(Cart.id == cart.id)
+                              .values(coupon_id=None, updated_at=func.now()))

@@ -1,0 +1,45 @@
+"""Online checkout: the cart row is the coordinator; the sale is recorded by the shared service."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from app.db.locks import lock_row
+from app.db.uow import UnitOfWork
+from app.domain.errors import DomainError
+from app.domain.sales import idempotency
+from app.domain.sales.cart import empty_cart
+from app.domain.sales.models import Cart, CartItem, Sale
+from app.domain.sales.recording import Fields, Payment, SaleItem, record_sale
+
+OPERATION = "checkout"
+
+
+async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, cart_id: uuid.UUID | None, key: str,
+                   fingerprint: str, redeem_points: int) -> tuple[Sale, bool]:
+    """Returns the sale and whether it replays an earlier request with the same key."""
+    cart = await lock_row(uow, Cart, cart_id) if cart_id else None
+    earlier = await idempotency.earlier_result(uow, user_id=customer_id, operation=OPERATION, key=key,
+                                               fingerprint=fingerprint)
+    if earlier is not None:
+        sale = await uow.session.get(Sale, earlier)
+        assert sale is not None
+        return sale, True
+    if cart is None:
+        raise DomainError("NOTHING_TO_CHECK_OUT", "Your cart is empty")
+    lines = (await uow.session.scalars(
+        select(CartItem).where(CartItem.cart_id == cart.id).order_by(CartItem.created_at, CartItem.id))).all()
+    if not lines:
+        raise DomainError("NOTHING_TO_CHECK_OUT", "Your cart is empty")
+    sale = await record_sale(
+        uow, channel="ONLINE",
+        items=[SaleItem("PRODUCT", line.product_id, line.quantity, field=f"cart.items.{i}")
+               for i, line in enumerate(lines)],
+        customer_id=customer_id, coupon_id=cart.coupon_id, redeem_points=redeem_points,
+        payment=Payment("ONLINE"), by=customer_id, fields=Fields(coupon="cart.coupon", customer="me"))
+    await empty_cart(uow, cart)
+    idempotency.remember(uow, user_id=customer_id, operation=OPERATION, key=key, fingerprint=fingerprint,
+                         result_id=sale.id)
+    await uow.session.flush()
+    return sale, False

@@ -1,0 +1,45 @@
+"""Idempotency keys: a repeat of a request returns its first result; the key with a
+different request is refused. Looked up only after the coordinating row is locked,
+so a double submit waits for the first one and then sees its result."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from sqlalchemy import select
+
+from app.db.uow import UnitOfWork
+from app.domain.errors import DomainError, validation
+from app.domain.sales.models import IdempotencyKey
+
+
+def check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not 1 <= len(key) <= 200:
+        raise validation("An idempotency key is 1-200 characters", "idempotencyKey")
+    return key
+
+
+def fingerprint(request: dict) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def earlier_result(uow: UnitOfWork, *, user_id: uuid.UUID, operation: str, key: str,
+                         fingerprint: str) -> uuid.UUID | None:
+    """The id of the first result for this key, or None when the key is new."""
+    row = (await uow.session.scalars(select(IdempotencyKey).where(
+        IdempotencyKey.user_id == user_id, IdempotencyKey.operation == operation,
+        IdempotencyKey.key == key))).first()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise DomainError("IDEMPOTENCY_KEY_REUSED",
+                          "This idempotency key was already used for a different request", "idempotencyKey")
+    return row.result_id
+
+
+def remember(uow: UnitOfWork, *, user_id: uuid.UUID, operation: str, key: str, fingerprint: str,
+             result_id: uuid.UUID) -> None:
+    uow.session.add(IdempotencyKey(user_id=user_id, operation=operation, key=key,
+                                   fingerprint=fingerprint, result_id=result_id))

@@ -1,0 +1,161 @@
+"""The one sale-recording service, shared by online checkout and POS checkout.
+
+The caller has locked its coordinating row (the cart or the sale order) and
+checked its idempotency key. Here, in the global lock order: the products in one
+id-ordered statement, then the coupon, then the customer; stock, coupon and
+points are decided only after those locks; then the sale, its lines, stock
+movements, ledger rows and the coupon use are written in the same transaction.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.db.locks import by_id, lock_row, lock_rows
+from app.db.uow import UnitOfWork
+from app.domain import money
+from app.domain.accounts.models import User
+from app.domain.catalog.models import Product, Service, StockMovement
+from app.domain.coupons.models import Coupon
+from app.domain.coupons.service import discount_for
+from app.domain.errors import DomainError, validation
+from app.domain.loyalty import ledger
+from app.domain.sales.models import Sale, SaleLine
+
+PAYMENT_METHODS = ("CASH", "CARD", "ONLINE")
+
+
+@dataclass(frozen=True)
+class SaleItem:
+    item_type: str  # PRODUCT | SERVICE
+    item_id: uuid.UUID
+    quantity: int
+    # None: the catalogue price, read under the product lock. POS lines keep the price they were added at.
+    unit_price: Decimal | None = None
+    discount: Decimal = money.ZERO
+    name: str | None = None
+    field: str = "items"  # where an error about this item points
+
+
+@dataclass(frozen=True)
+class Payment:
+    method: str
+    amount_tendered: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Input paths errors point at; they differ between online and POS checkout."""
+    coupon: str = "couponCode"
+    points: str = "redeemPoints"
+    customer: str = "customerId"
+    tendered: str = "amountTendered"
+
+
+async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], customer_id: uuid.UUID | None,
+                      coupon_id: uuid.UUID | None, redeem_points: int, payment: Payment, by: uuid.UUID,
+                      fields: Fields = Fields()) -> Sale:
+    if not items:
+        raise DomainError("NOTHING_TO_CHECK_OUT", "There is nothing to check out")
+    if redeem_points < 0:
+        raise validation("Points to redeem cannot be negative", fields.points)
+    if redeem_points and customer_id is None:
+        raise validation("Redeeming points needs a customer", fields.points)
+
+    products = by_id(await lock_rows(uow, Product, [i.item_id for i in items if i.item_type == "PRODUCT"]))
+    service_ids = [i.item_id for i in items if i.item_type == "SERVICE"]
+    services = by_id((await uow.session.scalars(select(Service).where(Service.id.in_(service_ids)))).all()) \
+        if service_ids else {}
+    catalogue = {**products, **services}
+
+    errors: list[DomainError] = []
+    wanted: dict[uuid.UUID, int] = defaultdict(int)
+    first_field: dict[uuid.UUID, str] = {}
+    for item in items:
+        found = catalogue.get(item.item_id)
+        if found is None or not found.active:
+            errors.append(DomainError("NOT_FOUND", "This item is not for sale", f"{item.field}.itemId"))
+        elif item.item_type == "PRODUCT":
+            wanted[item.item_id] += item.quantity
+            first_field.setdefault(item.item_id, item.field)
+    for product_id, quantity in wanted.items():
+        product = products[product_id]
+        if product.stock < quantity:
+            errors.append(DomainError("INSUFFICIENT_STOCK",
+                                      f"Only {product.stock} of {product.name} left, {quantity} wanted",
+                                      first_field[product_id]))
+    if errors:
+        raise DomainError.many(errors)
+
+    lines: list[SaleLine] = []
+    for position, item in enumerate(items):
+        found = catalogue[item.item_id]
+        unit_price = item.unit_price if item.unit_price is not None else found.price
+        discount = min(item.discount, unit_price * item.quantity)
+        lines.append(SaleLine(id=uuid.uuid4(), position=position, item_type=item.item_type, item_id=item.item_id,
+                              name=item.name or found.name, unit_price=unit_price, quantity=item.quantity,
+                              discount=discount, line_total=unit_price * item.quantity - discount,
+                              refunded_quantity=0))
+    subtotal = sum((line.line_total for line in lines), money.ZERO)
+
+    now = datetime.now(timezone.utc)
+    coupon = None
+    coupon_discount = money.ZERO
+    if coupon_id is not None:
+        coupon = await lock_row(uow, Coupon, coupon_id)
+        if coupon is None:
+            raise DomainError("COUPON_INVALID", "No such coupon", fields.coupon)
+        coupon_discount = discount_for(coupon, subtotal, now=now, field=fields.coupon)
+
+    points_discount = money.cents(Decimal(redeem_points) / ledger.POINT_VALUE)
+    if points_discount > subtotal - coupon_discount:
+        raise validation("That is more points than the amount due", fields.points)
+    customer = None
+    if customer_id is not None:
+        customer = await lock_row(uow, User, customer_id)
+        if customer is None:
+            raise DomainError("NOT_FOUND", "No such customer", fields.customer)
+        if redeem_points > customer.loyalty_points:
+            raise DomainError("INSUFFICIENT_POINTS",
+                              f"Only {customer.loyalty_points} points available", fields.points)
+
+    total = subtotal - coupon_discount - points_discount
+    change = None
+    if payment.method == "CASH":
+        if payment.amount_tendered is None or payment.amount_tendered < total:
+            raise DomainError("PAYMENT_INSUFFICIENT", f"Cash tendered must cover the total of {total}",
+                              fields.tendered)
+        change = payment.amount_tendered - total
+    elif payment.method not in PAYMENT_METHODS:
+        raise validation("Unknown payment method", "paymentMethod")
+    earned = int(total) if customer is not None else 0  # floor: total is never negative
+
+    for line, net in zip(lines, money.share(total, [line.line_total for line in lines])):
+        line.net_total = net
+    sale = Sale(id=uuid.uuid4(), channel=channel, status="COMPLETED", customer_id=customer_id, subtotal=subtotal,
+                coupon_discount=coupon_discount, points_discount=points_discount, total=total,
+                coupon_id=coupon.id if coupon else None, coupon_code=coupon.code if coupon else None,
+                points_redeemed=redeem_points, points_earned=earned, payment_method=payment.method,
+                amount_tendered=payment.amount_tendered if payment.method == "CASH" else None, change=change,
+                refunded_amount=money.ZERO, points_reversed=0, points_restored=0, created_by=by)
+    uow.session.add(sale)
+    await uow.session.flush()  # INSERT … RETURNING the sale number, drawn only now that every check passed
+
+    for line in lines:
+        line.sale_id = sale.id
+    uow.session.add_all(lines)
+    for product_id, quantity in wanted.items():
+        products[product_id].stock -= quantity
+    uow.session.add_all([StockMovement(product_id=product_id, delta=-quantity, reason="SALE", note=sale.number)
+                         for product_id, quantity in wanted.items()])
+    if coupon is not None:
+        coupon.times_used += 1
+    if customer is not None:
+        ledger.post(uow, user=customer, sale_id=sale.id, changes=[("REDEEM", -redeem_points), ("EARN", earned)])
+    await uow.session.flush()
+    return sale

@@ -1,0 +1,145 @@
+"""Refunds: the sale row is the coordinator, then its products, then the customer.
+
+Each refunded unit returns its share of the line after sale-level discounts,
+computed on running totals so that refunding everything returns exactly the
+sale total; points move in the same proportion."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+
+from app.db.locks import by_id, lock_row, lock_rows
+from app.db.uow import UnitOfWork
+from app.domain import money
+from app.domain.accounts.models import User
+from app.domain.catalog.models import Product, StockMovement
+from app.domain.errors import DomainError, not_found, validation
+from app.domain.loyalty import ledger
+from app.domain.sales import idempotency
+from app.domain.sales.models import Refund, RefundLine, Sale, SaleLine
+
+OPERATION = "refundSale"
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    sale_id: uuid.UUID
+    # (sale line id, quantity); None refunds everything not yet refunded.
+    lines: tuple[tuple[uuid.UUID, int], ...] | None
+    reason: str
+    key: str
+
+    def fingerprint(self) -> str:
+        lines = sorted((str(i), q) for i, q in self.lines) if self.lines is not None else None
+        return idempotency.fingerprint({"saleId": str(self.sale_id), "lines": lines, "reason": self.reason})
+
+
+def prepare_refund(*, sale_id: uuid.UUID, lines: list[tuple[uuid.UUID, int]] | None, reason: str,
+                   key: str) -> RefundRequest:
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= 500:
+        raise validation("Give a reason of 1-500 characters", "reason")
+    if lines is not None:
+        if not lines:
+            raise validation("Name at least one line, or omit lines to refund everything", "lines")
+        for i, (_, quantity) in enumerate(lines):
+            if quantity < 1:
+                raise validation("Quantity must be at least 1", f"lines.{i}.quantity")
+    return RefundRequest(sale_id, tuple(lines) if lines is not None else None, reason, idempotency.check_key(key))
+
+
+def _part(amount: Decimal, done: int, of: int) -> Decimal:
+    return money.cents(amount * done / of)
+
+
+def _points(points: int, fraction: Decimal) -> int:
+    return int((points * fraction).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID) -> tuple[Refund, bool]:
+    sale = await lock_row(uow, Sale, request.sale_id)
+    if sale is None:
+        raise not_found("Sale", "saleId")
+    fingerprint = request.fingerprint()
+    earlier = await idempotency.earlier_result(uow, user_id=by, operation=OPERATION, key=request.key,
+                                               fingerprint=fingerprint)
+    if earlier is not None:
+        refund = await uow.session.get(Refund, earlier)
+        assert refund is not None
+        return refund, True
+
+    sale_lines = (await uow.session.scalars(
+        select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.position))).all()
+    lines = by_id(sale_lines)
+    wanted: dict[uuid.UUID, int] = {}
+    if request.lines is None:
+        wanted = {l.id: l.quantity - l.refunded_quantity for l in sale_lines if l.quantity > l.refunded_quantity}
+        if not wanted:
+            raise DomainError("REFUND_EXCEEDS_SALE", "Everything on this sale has been refunded already", "lines")
+    else:
+        for i, (line_id, quantity) in enumerate(request.lines):
+            line = lines.get(line_id)
+            if line is None:
+                raise not_found("Sale line", f"lines.{i}.saleLineId")
+            wanted[line_id] = wanted.get(line_id, 0) + quantity
+            if line.refunded_quantity + wanted[line_id] > line.quantity:
+                raise DomainError("REFUND_EXCEEDS_SALE",
+                                  f"Only {line.quantity - line.refunded_quantity} of {line.name} left to refund",
+                                  f"lines.{i}.quantity")
+
+    products = by_id(await lock_rows(uow, Product, [
+        lines[i].item_id for i in wanted if lines[i].item_type == "PRODUCT"]))
+    customer = None
+    if sale.customer_id is not None and (sale.points_earned or sale.points_redeemed):
+        customer = await lock_row(uow, User, sale.customer_id)
+
+    refund = Refund(id=uuid.uuid4(), sale_id=sale.id, reason=request.reason, created_by=by,
+                    amount=money.ZERO, points_reversed=0, points_restored=0)
+    uow.session.add(refund)
+    refund_lines = []
+    for line_id, quantity in wanted.items():
+        line = lines[line_id]
+        done = line.refunded_quantity + quantity
+        amount = _part(line.net_total, done, line.quantity) - _part(line.net_total, line.refunded_quantity,
+                                                                     line.quantity)
+        refund_lines.append(RefundLine(refund_id=refund.id, sale_line_id=line.id, quantity=quantity, amount=amount))
+        refund.amount += amount
+        line.refunded_quantity = done
+
+    # Points follow the share of the sale's value refunded so far (exactly 1 once all is refunded).
+    if all(l.refunded_quantity == l.quantity for l in sale_lines):
+        fraction = Decimal(1)
+    else:
+        value = sum((l.line_total for l in sale_lines), money.ZERO)
+        refunded_value = sum((l.line_total * l.refunded_quantity / l.quantity for l in sale_lines), money.ZERO)
+        fraction = refunded_value / value if value else Decimal(
+            sum(l.refunded_quantity for l in sale_lines)) / sum(l.quantity for l in sale_lines)
+    await uow.session.flush()  # the refund row first: its lines and ledger rows refer to it
+    if customer is not None:
+        restore = _points(sale.points_redeemed, fraction) - sale.points_restored
+        reverse = _points(sale.points_earned, fraction) - sale.points_reversed
+        reverse = max(0, min(reverse, customer.loyalty_points + restore))  # never below a zero balance
+        refund.points_restored, refund.points_reversed = restore, reverse
+        sale.points_restored += restore
+        sale.points_reversed += reverse
+        ledger.post(uow, user=customer, sale_id=sale.id, refund_id=refund.id,
+                    changes=[("RESTORE", restore), ("REVERSE", -reverse)])
+
+    sale.refunded_amount += refund.amount
+    sale.status = "REFUNDED" if fraction == 1 else "PARTIALLY_REFUNDED"
+    restock: dict[uuid.UUID, int] = {}
+    for line_id, quantity in wanted.items():
+        if lines[line_id].item_type == "PRODUCT":
+            restock[lines[line_id].item_id] = restock.get(lines[line_id].item_id, 0) + quantity
+    for product_id, quantity in restock.items():
+        products[product_id].stock += quantity
+    uow.session.add_all(refund_lines)
+    uow.session.add_all([StockMovement(product_id=p, delta=q, reason="REFUND", note=sale.number)
+                         for p, q in restock.items()])
+    idempotency.remember(uow, user_id=by, operation=OPERATION, key=request.key, fingerprint=fingerprint,
+                         result_id=refund.id)
+    await uow.session.flush()
+    return refund, False
