@@ -19,13 +19,9 @@ from app.schema.adoption import (AdoptionRequest, AdoptionRequestConnection, Ado
 from app.schema.common import PageInfo
 
 
-def _currency(info: Info) -> str:
-    return ctx(info).db.settings.currency
-
-
 def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None) -> AdoptionRequestPayload:
     """The payload of a request mutation, built after commit from the rows read under the lock."""
-    pet = Pet.from_model(outcome.pet, _currency(info))
+    pet = Pet.from_model(outcome.pet)
     return AdoptionRequestPayload(
         request=AdoptionRequest.from_model(outcome.request, pet=pet, applicant=applicant), errors=[])
 
@@ -35,9 +31,8 @@ async def pets(info: Info, species: Species | None = None, status: PetStatus | N
     async with ctx(info).db.read() as session:
         page = await fetch_page(session, stmt, keys=views.PET_ORDER, first=first, after=after,
                                 descending=views.PETS_DESCENDING)
-    currency = _currency(info)
     return PetConnection(
-        edges=[PetEdge(node=Pet.from_model(row, currency), cursor=cursor) for row, cursor in zip(page.rows, page.cursors)],
+        edges=[PetEdge(node=Pet.from_model(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors)],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
 
 
@@ -48,7 +43,7 @@ async def pet(info: Info, id: strawberry.ID) -> Pet | None:
         return None  # a malformed id names no pet
     async with ctx(info).db.read() as session:
         row = await views.find_pet(session, pet_id)
-    return Pet.from_model(row, _currency(info)) if row else None
+    return Pet.from_model(row) if row else None
 
 
 async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
@@ -80,7 +75,7 @@ async def create_pet(info: Info, input: PetInput) -> PetPayload:
         row = await run_mutation(info, lambda uow: adoption.create_pet(uow, pet=new))
     except DomainError as error:
         return PetPayload(errors=user_errors(error))
-    return PetPayload(pet=Pet.from_model(row, _currency(info)), errors=[])
+    return PetPayload(pet=Pet.from_model(row), errors=[])
 
 
 async def request_adoption(info: Info, pet_id: strawberry.ID, message: str | None = None) -> AdoptionRequestPayload:

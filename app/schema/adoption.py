@@ -7,10 +7,10 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from app.domain.adoption import views
+from app.schema import loaders
 from app.schema.accounts import User
 from app.schema.common import Money, PageInfo, UserError
 
@@ -54,10 +54,10 @@ class Pet:
     photo_url: str | None = None
 
     @classmethod
-    def from_model(cls, pet, currency: str) -> "Pet":
+    def from_model(cls, pet) -> "Pet":
         return cls(id=strawberry.ID(str(pet.id)), name=pet.name, species=Species(pet.species),
                    age_months=pet.age_months, description=pet.description,
-                   adoption_fee=Money(amount=pet.adoption_fee, currency=currency),
+                   adoption_fee=Money.of(pet.adoption_fee),
                    status=PetStatus(pet.status), breed=pet.breed, photo_url=pet.photo_url)
 
 
@@ -84,32 +84,17 @@ class PetInput:
     adoption_fee: Decimal
 
 
-def _pet_loader(info: Info) -> DataLoader[uuid.UUID, Pet | None]:
-    """Pets of the requests in one response, in one select (per request)."""
-    db = info.context.db
-
-    async def load(ids: list[uuid.UUID]) -> list[Pet | None]:
-        currency = db.settings.currency
-        return [Pet.from_model(p, currency) if p else None for p in await views.pets_by_ids(db, ids)]
-
-    return info.context.loader("adoption.pets", lambda: DataLoader(load_fn=load))
-
-
-def _applicant_loader(info: Info) -> DataLoader[uuid.UUID, User | None]:
-    db = info.context.db
-
-    async def load(ids: list[uuid.UUID]) -> list[User | None]:
-        return [User.from_model(u) if u else None for u in await views.users_by_ids(db, ids)]
-
-    return info.context.loader("adoption.applicants", lambda: DataLoader(load_fn=load))
-
-
 async def _request_pet(root: "AdoptionRequest", info: Info) -> Pet:
-    return root.known_pet or await _pet_loader(info).load(root.pet_id)
+    """Through a per-request DataLoader: a list of requests reads its pets in one select."""
+    if root.known_pet is not None:
+        return root.known_pet
+    return Pet.from_model(await loaders.load(info, views.pets_by_id, root.pet_id))
 
 
 async def _request_applicant(root: "AdoptionRequest", info: Info) -> User:
-    return root.known_applicant or await _applicant_loader(info).load(root.applicant_id)
+    if root.known_applicant is not None:
+        return root.known_applicant
+    return User.from_model(await loaders.load(info, views.applicants_by_id, root.applicant_id))
 
 
 @strawberry.type

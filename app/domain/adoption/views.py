@@ -6,12 +6,9 @@ pages them with the shared keyset pagination.
 from __future__ import annotations
 
 import uuid
-from typing import Sequence
-
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import Database
 from app.domain.accounts.models import User
 from app.domain.adoption.models import AdoptionRequest, Pet
 
@@ -53,15 +50,11 @@ async def requests_of(session: AsyncSession, applicant_id: uuid.UUID) -> list[Ad
     return list((await session.scalars(stmt)).all())
 
 
-async def pets_by_ids(db: Database, ids: Sequence[uuid.UUID]) -> list[Pet | None]:
-    """One select for a batch (DataLoader shape: results in the order of `ids`)."""
-    async with db.read() as session:
-        rows = {pet.id: pet for pet in await session.scalars(select(Pet).where(Pet.id.in_(set(ids))))}
-    return [rows.get(i) for i in ids]
+async def pets_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Pet]:
+    """One select for a batch of pets (a DataLoader's view)."""
+    return {pet.id: pet for pet in await session.scalars(select(Pet).where(Pet.id.in_(ids)))}
 
 
-async def users_by_ids(db: Database, ids: Sequence[uuid.UUID]) -> list[User | None]:
-    """One select for a batch of applicants (DataLoader shape)."""
-    async with db.read() as session:
-        rows = {user.id: user for user in await session.scalars(select(User).where(User.id.in_(set(ids))))}
-    return [rows.get(i) for i in ids]
+async def applicants_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """One select for a batch of applicants (a DataLoader's view)."""
+    return {user.id: user for user in await session.scalars(select(User).where(User.id.in_(ids)))}
