@@ -1,0 +1,61 @@
+"""The demo seed (every pet status, consistent requests, idempotent) and the
+migration matching the models."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from app.db.uow import run_unit
+from app.domain.adoption import demo
+from app.domain.adoption.models import AdoptionRequest, Pet
+from app.domain.models import Base
+
+ADOPTION_TABLES = {"pets", "adoption_requests"}
+
+
+async def _seed(db) -> None:
+    await run_unit(db.sessions, demo.seed, lock_timeout_ms=3000)
+
+
+async def _rows(db):
+    async with db.read() as session:
+        return list(await session.scalars(select(Pet))), list(await session.scalars(select(AdoptionRequest)))
+
+
+async def test_demo_seed_has_pets_in_every_status_with_matching_requests_and_is_idempotent(db, users):
+    customer = await users.create(email=demo.CUSTOMER_EMAIL)
+    staff = await users.create("STAFF", email=demo.STAFF_EMAIL)
+    await _seed(db)
+    await _seed(db)
+    pets, requests = await _rows(db)
+    assert len(pets) == 7 and len({p.species for p in pets}) >= 4
+    assert {p.status for p in pets} == {"AVAILABLE", "PENDING", "ADOPTED"}
+    status_of = {p.id: p.status for p in pets}
+    assert sorted((status_of[r.pet_id], r.status) for r in requests) == [("ADOPTED", "APPROVED"), ("PENDING", "PENDING")]
+    assert {r.applicant_id for r in requests} == {customer.id}
+    [approved] = [r for r in requests if r.status == "APPROVED"]
+    assert approved.decided_by == staff.id and approved.decided_at is not None
+
+
+async def test_demo_seed_without_demo_users_leaves_every_pet_available(db):
+    await _seed(db)
+    pets, requests = await _rows(db)
+    assert len(pets) == 7 and {p.status for p in pets} == {"AVAILABLE"} and requests == []
+
+
+async def test_migration_creates_exactly_the_adoption_models(db):
+    def differences(connection):
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+    async with db.engine.connect() as connection:
+        diffs = await connection.run_sync(differences)
+
+    def table_of(diff) -> str:
+        kind, *args = diff[0] if isinstance(diff, list) else diff  # modify_* come grouped in lists
+        if kind.startswith("modify_") or kind in ("add_column", "remove_column"):
+            return args[1]  # (schema, table, column, ...)
+        thing = args[0]  # a Table, or an Index/constraint of one
+        return thing.name if kind.endswith("_table") else thing.table.name
+
+    assert [d for d in diffs if table_of(d) in ADOPTION_TABLES] == []
