@@ -38,7 +38,7 @@ async def cart_view(session: AsyncSession, customer_id: uuid.UUID) -> CartView |
         return None
     items = [(item, product) for item, product in (await session.execute(
         select(CartItem, Product).join(Product, Product.id == CartItem.product_id)
-        .where(CartItem.cart_id == cart.id).order_by(CartItem.created_at, CartItem.id))).tuples()]
+        .where(CartItem.cart_id == cart.id).order_by(CartItem.created_at, CartItem.id))).all()]
     subtotal = sum((product.price * item.quantity for item, product in items), money.ZERO)
     coupon = await session.get(Coupon, cart.coupon_id) if cart.coupon_id else None
     discount = money.ZERO

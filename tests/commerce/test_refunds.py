@@ -1,0 +1,115 @@
+"""Refunds: once per submit, never more than was sold, money and points in proportion."""
+import asyncio
+
+from sqlalchemy import func, select
+
+from app.domain.sales.models import Refund
+from tests.commerce.shop import ADD, CHECKOUT, REFUND
+
+
+async def _sale(gql, users, shop, lines, *, coupon=None, redeem=0, earn_first=False):
+    """A customer's completed online sale of `lines` [(product, quantity)]."""
+    user, token = await users.signed_in()
+    if earn_first:
+        filler = await shop.product(stock=10, price="40.00")
+        await gql(ADD, {"p": str(filler.id), "q": 1}, token=token)
+        await gql(CHECKOUT, {"k": "earn"}, token=token)
+    for product, quantity in lines:
+        await gql(ADD, {"p": str(product.id), "q": quantity}, token=token)
+    if coupon:
+        await gql('mutation($c: String!) { applyCoupon(code: $c) { errors { code } } }', {"c": coupon}, token=token)
+    payload = (await gql(CHECKOUT, {"k": "sale", "r": redeem}, token=token))["data"]["checkout"]
+    assert payload["errors"] == [], payload
+    return user, payload["sale"]
+
+
+async def _refund(gql, token, sale_id, key, lines=None):
+    request = {"saleId": sale_id, "reason": "customer return", "idempotencyKey": key}
+    if lines is not None:
+        request["lines"] = lines
+    return (await gql(REFUND, {"i": request}, token=token))["data"]["refundSale"]
+
+
+async def test_double_submitted_refund_refunds_once_and_restocks_once(gql, users, shop, db):
+    product = await shop.product(stock=10)
+    _, sale = await _sale(gql, users, shop, [(product, 3)])
+    _, staff = await users.signed_in("STAFF")
+    results = await asyncio.gather(*[_refund(gql, staff, sale["id"], "same-key") for _ in range(4)])
+    assert {r["refund"]["id"] for r in results} == {results[0]["refund"]["id"]}
+    assert sorted(r["replayed"] for r in results) == [False, True, True, True]
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Refund)) == 1
+    assert await shop.stock(product.id) == (10, 10)
+
+
+async def test_two_refunds_with_different_keys_cannot_exceed_the_sale(gql, users, shop):
+    product = await shop.product(stock=10)
+    _, sale = await _sale(gql, users, shop, [(product, 2)])
+    _, staff = await users.signed_in("STAFF")
+    line = sale["lines"][0]["id"]
+    results = await asyncio.gather(*[_refund(gql, staff, sale["id"], f"k{i}", [{"saleLineId": line, "quantity": 2}])
+                                     for i in range(3)])
+    assert sum(1 for r in results if r["refund"]) == 1
+    assert [r["errors"][0]["code"] for r in results if not r["refund"]] == ["REFUND_EXCEEDS_SALE"] * 2
+    assert await shop.stock(product.id) == (10, 10)
+
+
+async def test_partial_then_full_refund_returns_exactly_the_total(gql, users, shop):
+    cheap, dear = await shop.product(stock=10, price="3.33"), await shop.product(stock=10, price="10.00")
+    await shop.coupon("THIRD", value="33")
+    user, sale = await _sale(gql, users, shop, [(cheap, 3), (dear, 1)], coupon="THIRD", redeem=7, earn_first=True)
+    assert (sale["subtotal"]["amount"], sale["couponDiscount"]["amount"], sale["pointsDiscount"]["amount"],
+            sale["total"]["amount"]) == ("19.99", "6.60", "0.07", "13.32")
+    _, staff = await users.signed_in("STAFF")
+    cheap_line = next(l["id"] for l in sale["lines"] if l["unitPrice"]["amount"] == "3.33")
+    first = await _refund(gql, staff, sale["id"], "one", [{"saleLineId": cheap_line, "quantity": 1}])
+    assert first["errors"] == [] and first["refund"]["sale"]["status"] == "PARTIALLY_REFUNDED"
+    rest = await _refund(gql, staff, sale["id"], "rest")
+    assert rest["errors"] == [] and rest["refund"]["sale"]["status"] == "REFUNDED"
+    amounts = [first["refund"]["amount"]["amount"], rest["refund"]["amount"]["amount"]]
+    assert sum(map(lambda a: round(float(a) * 100), amounts)) == 1332
+    # Earned points reversed and redeemed points restored in full, in proportion along the way.
+    assert first["refund"]["pointsReversed"] + rest["refund"]["pointsReversed"] == sale["pointsEarned"]
+    assert first["refund"]["pointsRestored"] + rest["refund"]["pointsRestored"] == 7
+    balance, ledger = await shop.points(user.id)
+    assert balance == ledger == 40  # what the first sale earned, untouched
+    assert await shop.stock(cheap.id) == (10, 10) and await shop.stock(dear.id) == (10, 10)
+    again = await _refund(gql, staff, sale["id"], "again")
+    assert again["errors"][0]["code"] == "REFUND_EXCEEDS_SALE"
+
+
+async def test_refund_never_takes_points_below_zero(gql, users, shop):
+    product = await shop.product(stock=10, price="50.00")
+    user, sale = await _sale(gql, users, shop, [(product, 1)])
+    from app.domain.sales.recording import Payment, SaleItem, record_sale
+    staff = await users.create("STAFF")
+    await shop.unit(lambda uow: record_sale(uow, channel="POS", items=[SaleItem("PRODUCT", product.id, 1)],
+                                            customer_id=user.id, coupon_id=None, redeem_points=50,
+                                            payment=Payment("CARD"), by=staff.id))
+    assert await shop.points(user.id) == (49, 49)
+    refund = await _refund(gql, users.token(staff), sale["id"], "r")
+    assert refund["errors"] == [] and refund["refund"]["pointsReversed"] == 49
+    assert await shop.points(user.id) == (0, 0)
+
+
+async def test_refund_input_is_checked(gql, users, shop):
+    product = await shop.product(stock=10)
+    customer, sale = await _sale(gql, users, shop, [(product, 2)])
+    _, staff = await users.signed_in("STAFF")
+    line = sale["lines"][0]["id"]
+    bad_quantity = await _refund(gql, staff, sale["id"], "a", [{"saleLineId": line, "quantity": 0}])
+    assert [(e["code"], e["field"]) for e in bad_quantity["errors"]] == [("VALIDATION", "lines.0.quantity")]
+    too_many = await _refund(gql, staff, sale["id"], "b", [{"saleLineId": line, "quantity": 3}])
+    assert [(e["code"], e["field"]) for e in too_many["errors"]] == [("REFUND_EXCEEDS_SALE", "lines.0.quantity")]
+    unknown = await _refund(gql, staff, "7b7e2c52-3d6b-4a4e-9c6e-3f2f7f1f0c11", "c")
+    assert unknown["errors"][0]["code"] == "NOT_FOUND"
+    other = await _refund(gql, staff, sale["id"], "a", [{"saleLineId": line, "quantity": 1}])
+    assert other["errors"] == []
+    reused = await _refund(gql, staff, sale["id"], "a", [{"saleLineId": line, "quantity": 1}])
+    assert reused["replayed"] is True
+    different = await _refund(gql, staff, sale["id"], "a")
+    assert different["errors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert await shop.stock(product.id) == (9, 9)
+    as_customer = await gql(REFUND, {"i": {"saleId": sale["id"], "reason": "x", "idempotencyKey": "z"}},
+                            token=users.token(customer))
+    assert as_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
