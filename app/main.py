@@ -23,6 +23,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from app.auth import authenticate, bearer
 from app.metrics import POOL_IN_USE
 from app.db.engine import Database
+from app.domain.pos.live import OrderFeed
 from app.migrations import database_is_at_head
 from app.resolvers.base import Context
 from app.schema.root import build_schema
@@ -54,6 +55,27 @@ class PetposGraphQL(GraphQL):
                 raise ConnectionRejectionError({"message": problem})
             context.token, context.user = token, user
         return None
+
+
+class WebSocketOrigin:
+    """Refuse WebSocket handshakes from browser pages of other origins (cross-site
+    WebSocket hijacking): the Origin must be an allowed origin or the server's own.
+    Clients that send no Origin (native apps, scripts) are not browsers and pass."""
+
+    def __init__(self, app: ASGIApp, allowed: list[str]) -> None:
+        self.app, self.allowed = app, {origin.rstrip("/") for origin in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            headers = dict(scope["headers"])
+            origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/")
+            host = headers.get(b"host", b"").decode("latin-1")
+            same_origin = origin.split("://", 1)[-1] == host
+            if origin and not same_origin and "*" not in self.allowed and origin not in self.allowed:
+                log.warning("refused WebSocket from origin %s", origin)
+                # Closing before accepting answers the handshake with HTTP 403.
+                return await send({"type": "websocket.close", "code": 1008})
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -156,8 +178,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        yield
-        await db.dispose()
+        # The process's one LISTEN connection for live order updates.
+        feed = OrderFeed(db.engine.url.render_as_string(hide_password=False))
+        await feed.start()
+        app.state.order_feed = feed
+        try:
+            yield
+        finally:
+            await feed.stop()
+            await db.dispose()
 
     app = Starlette(
         routes=[
@@ -172,6 +201,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
                        allow_headers=["authorization", "content-type", "x-request-id"]),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(WebSocketOrigin, allowed=settings.allowed_origins),
         ],
         lifespan=lifespan,
     )

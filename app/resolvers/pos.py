@@ -4,61 +4,151 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
-from app.resolvers.base import not_implemented
-from app.schema.pos import AddSaleOrderItemInput, CheckoutSaleOrderInput, CreateSaleOrderInput, SaleOrder, SaleOrderConnection, SaleOrderItemUpdate, SaleOrderPayload, SaleOrderStatus, SplitLineInput, SplitSaleOrderPayload
+from app.domain.errors import DomainError
+from app.domain.pos import items as order_lines
+from app.domain.pos import live, merge, orders, split, views
+from app.domain.pos.live import OrderFeed
+from app.resolvers.base import ctx, not_implemented, parse_id, query_error, require_staff, run_mutation, user_errors
+from app.schema.common import PageInfo
+from app.schema.pos import AddSaleOrderItemInput, CheckoutSaleOrderInput, CreateSaleOrderInput, SaleOrder, SaleOrderConnection, SaleOrderEdge, SaleOrderItemUpdate, SaleOrderPayload, SaleOrderStatus, SplitLineInput, SplitSaleOrderPayload
 from app.schema.sales import CheckoutPayload
 
 
 async def sale_order(info: Info, id: strawberry.ID) -> SaleOrder | None:
-    raise not_implemented("saleOrder")
+    require_staff(info)
+    try:
+        order_id = parse_id(id)
+    except DomainError:
+        return None
+    async with ctx(info).db.read() as session:
+        order = (await views.orders_by_id(session, [order_id])).get(order_id)
+    return SaleOrder.from_model(order) if order else None
 
 
 async def sale_orders(info: Info, status: SaleOrderStatus | None = None, first: int | None = 20, after: str | None = None) -> SaleOrderConnection:
-    raise not_implemented("saleOrders")
+    require_staff(info)
+    try:
+        async with ctx(info).db.read() as session:
+            page = await views.orders_page(session, status=status.value if status else None, first=first, after=after)
+    except DomainError as error:
+        raise query_error(error)
+    return SaleOrderConnection(
+        edges=[SaleOrderEdge(node=SaleOrder.from_model(o), cursor=c) for o, c in zip(page.rows, page.cursors)],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
 
 
 async def create_sale_order(info: Info, input: CreateSaleOrderInput) -> SaleOrderPayload:
-    raise not_implemented("createSaleOrder")
+    staff = require_staff(info)
+    try:
+        async with ctx(info).db.read() as session:
+            new = await orders.prepare_order(session, label=input.label, customer_id=input.customer_id)
+        order = await run_mutation(info, lambda uow: orders.create_order(uow, new, by=staff.id))
+    except DomainError as error:
+        return SaleOrderPayload(errors=user_errors(error))
+    return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 
 
 async def add_sale_order_item(info: Info, input: AddSaleOrderItemInput) -> SaleOrderPayload:
-    raise not_implemented("addSaleOrderItem")
+    require_staff(info)
+    try:
+        async with ctx(info).db.read() as session:
+            line = await order_lines.prepare_line(
+                session, order_id=input.order_id, item_type=input.item_type.value, item_id=input.item_id,
+                quantity=input.quantity, mode=(input.mode.value if input.mode else "STANDARD"),
+                unit_price=input.unit_price, discount=input.discount, note=input.note)
+        order = await run_mutation(info, lambda uow: order_lines.add_item(uow, line))
+    except DomainError as error:
+        return SaleOrderPayload(errors=user_errors(error))
+    return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 
 
 async def update_sale_order_items(info: Info, order_id: strawberry.ID, items: list[SaleOrderItemUpdate]) -> SaleOrderPayload:
-    raise not_implemented("updateSaleOrderItems")
+    require_staff(info)
+    try:
+        order = parse_id(order_id, "orderId")
+        prepared = order_lines.prepare_updates([(u.item_id, u.quantity, u.discount, u.note) for u in items])
+        changed = await run_mutation(info, lambda uow: order_lines.update_items(uow, order_id=order, updates=prepared))
+    except DomainError as error:
+        return SaleOrderPayload(errors=user_errors(error))
+    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def remove_sale_order_item(info: Info, order_id: strawberry.ID, item_id: strawberry.ID) -> SaleOrderPayload:
-    raise not_implemented("removeSaleOrderItem")
+    require_staff(info)
+    try:
+        order, line = parse_id(order_id, "orderId"), parse_id(item_id, "itemId")
+        changed = await run_mutation(info, lambda uow: order_lines.remove_item(uow, order_id=order, line_id=line))
+    except DomainError as error:
+        return SaleOrderPayload(errors=user_errors(error))
+    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def clear_sale_order_items(info: Info, order_id: strawberry.ID) -> SaleOrderPayload:
-    raise not_implemented("clearSaleOrderItems")
+    require_staff(info)
+    try:
+        order = parse_id(order_id, "orderId")
+        changed = await run_mutation(info, lambda uow: order_lines.clear_items(uow, order_id=order))
+    except DomainError as error:
+        return SaleOrderPayload(errors=user_errors(error))
+    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def cancel_sale_order(info: Info, order_id: strawberry.ID) -> SaleOrderPayload:
-    raise not_implemented("cancelSaleOrder")
+    require_staff(info)
+    try:
+        order = parse_id(order_id, "orderId")
+        changed = await run_mutation(info, lambda uow: orders.cancel_order(uow, order_id=order))
+    except DomainError as error:
+        return SaleOrderPayload(errors=user_errors(error))
+    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def merge_sale_orders(info: Info, target_order_id: strawberry.ID, source_order_ids: list[strawberry.ID]) -> SaleOrderPayload:
-    raise not_implemented("mergeSaleOrders")
+    require_staff(info)
+    try:
+        target, sources = merge.prepare_merge(target_order_id, source_order_ids)
+        merged = await run_mutation(info, lambda uow: merge.merge_orders(uow, target_id=target, source_ids=sources))
+    except DomainError as error:
+        return SaleOrderPayload(errors=user_errors(error))
+    return SaleOrderPayload(order=SaleOrder.from_model(merged), errors=[])
 
 
 async def split_sale_order(info: Info, order_id: strawberry.ID, items: list[SplitLineInput]) -> SplitSaleOrderPayload:
-    raise not_implemented("splitSaleOrder")
+    staff = require_staff(info)
+    try:
+        order, lines = split.prepare_split(order_id, [(line.item_id, line.quantity) for line in items])
+        source, created = await run_mutation(
+            info, lambda uow: split.split_order(uow, order_id=order, lines=lines, by=staff.id))
+    except DomainError as error:
+        return SplitSaleOrderPayload(errors=user_errors(error))
+    return SplitSaleOrderPayload(source=SaleOrder.from_model(source), created=SaleOrder.from_model(created), errors=[])
 
 
 async def checkout_sale_order(info: Info, input: CheckoutSaleOrderInput) -> CheckoutPayload:
     raise not_implemented("checkoutSaleOrder")
 
 
+def _feed(info: Info) -> OrderFeed:
+    feed = getattr(ctx(info).request.app.state, "order_feed", None)
+    if feed is None:
+        raise GraphQLError("Live updates are not running in this process", extensions={"code": "INTERNAL"})
+    return feed
+
+
 async def sale_order_updated(info: Info, order_id: strawberry.ID) -> AsyncGenerator[SaleOrder, None]:
     """Every committed change to the order, from any server process (STAFF, ADMIN)."""
-    raise not_implemented("saleOrderUpdated")
-    yield  # pragma: no cover
+    require_staff(info)
+    try:
+        order = parse_id(order_id, "orderId")
+        async for found, lines in live.snapshots(_feed(info), ctx(info).db.read, order):
+            # The context lives as long as the WebSocket: each event reads afresh.
+            ctx(info).loaders.clear()
+            yield SaleOrder.from_model(found, lines)
+    except DomainError as error:
+        raise query_error(error)
 
 
 @strawberry.type

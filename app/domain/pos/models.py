@@ -1,1 +1,86 @@
-"""POS sale orders and their items (filled in by the POS feature)."""
+"""POS sale orders and their lines. The order row coordinates every change to its lines."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, created_at, uuid_pk
+from app.domain.errors import CONSTRAINT_ERRORS
+
+ORDER_STATUSES = ("DRAFT", "CHECKED_OUT", "MERGED", "CANCELLED")
+ITEM_TYPES = ("PRODUCT", "SERVICE")
+MODES = ("STANDARD", "CUSTOM")
+MAX_QUANTITY = 999
+
+ORDER_NUMBER_DEFAULT = text("'O-' || lpad(nextval('sale_order_number_seq')::text, 6, '0')")
+
+
+class SaleOrder(Base):
+    __tablename__ = "sale_orders"
+    __table_args__ = (
+        CheckConstraint("status IN ('DRAFT', 'CHECKED_OUT', 'MERGED', 'CANCELLED')", name="status_known"),
+        CheckConstraint("(status = 'MERGED') = (merged_into_id IS NOT NULL)", name="merged_into_when_merged"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_sale_orders_created_at", "created_at", "id"),
+        Index("ix_sale_orders_status_created_at", "status", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    number: Mapped[str] = mapped_column(String(16), unique=True, server_default=ORDER_NUMBER_DEFAULT)
+    label: Mapped[str | None] = mapped_column(String(100))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), server_default=text("'DRAFT'"))
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sale_orders.id"))
+    # The sale of a checked-out order. No foreign key yet: the sales table lands in
+    # parallel; the checkout work adds the constraint.
+    sale_id: Mapped[uuid.UUID | None]
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class SaleOrderItem(Base):
+    """A line. STANDARD lines are unique per (order, item type, item): a second add of
+    the same item merges into the line (the partial unique index is the backstop and
+    lets the add be one upsert); CUSTOM lines never merge and may carry their own
+    price, discount and note."""
+
+    __tablename__ = "sale_order_items"
+    __table_args__ = (
+        CheckConstraint("item_type IN ('PRODUCT', 'SERVICE')", name="item_type_known"),
+        CheckConstraint("mode IN ('STANDARD', 'CUSTOM')", name="mode_known"),
+        CheckConstraint("unit_price > 0", name="unit_price_positive"),
+        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_in_range"),
+        CheckConstraint("discount >= 0 AND discount <= unit_price * quantity", name="discount_in_range"),
+        CheckConstraint("mode = 'CUSTOM' OR (discount = 0 AND note IS NULL)", name="standard_lines_plain"),
+        Index("ix_sale_order_items_order_id_created_at", "order_id", "created_at", "id"),
+        Index("uq_sale_order_items_standard_line", "order_id", "item_type", "item_id",
+              unique=True, postgresql_where=text("mode = 'STANDARD'")),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sale_orders.id", ondelete="CASCADE"))
+    item_type: Mapped[str] = mapped_column(String(16))
+    # A product or a service (item_type says which): no foreign key across two tables.
+    item_id: Mapped[uuid.UUID]
+    mode: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    unit_price: Mapped[Decimal]
+    quantity: Mapped[int]
+    discount: Mapped[Decimal] = mapped_column(server_default=text("0"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()
+
+
+CONSTRAINT_ERRORS.update({
+    "ck_sale_order_items_quantity_in_range": (
+        "VALIDATION", f"A line holds between 1 and {MAX_QUANTITY} units", "quantity"),
+    "ck_sale_order_items_discount_in_range": (
+        "VALIDATION", "The discount must be between 0 and the line's price times quantity", "discount"),
+    "fk_sale_orders_customer_id_users": ("NOT_FOUND", "customer not found", "customerId"),
+})

@@ -1,0 +1,188 @@
+"""Lines of a sale order: add (STANDARD merges, CUSTOM never does), bulk update, remove,
+clear. Each opens with the order-row lock and writes in one statement that also bumps
+the order's version; the item's name and price are read before the unit of work."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Integer, Numeric, Text, column, delete, exists, select, values
+from sqlalchemy.dialects.postgresql import UUID, insert
+
+from app.db.uow import UnitOfWork
+from app.domain import money
+from app.domain.catalog.models import Product, Service
+from app.domain.errors import DomainError, not_found, validation
+from app.domain.pos import rules
+from app.domain.pos.models import ITEM_TYPES, SaleOrder, SaleOrderItem
+from app.domain.pos.orders import bump, lock_order, write
+
+items = SaleOrderItem.__table__
+
+SELLABLE = {"PRODUCT": Product, "SERVICE": Service}
+
+
+@dataclass(frozen=True)
+class NewLine:
+    order_id: uuid.UUID
+    item_type: str
+    item_id: uuid.UUID
+    mode: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    discount: Decimal
+    note: str | None
+
+
+async def prepare_line(session, *, order_id: str, item_type: str, item_id: str, quantity: int, mode: str,
+                       unit_price: Decimal | None, discount: Decimal | None, note: str | None) -> NewLine:
+    """Check the input, then read the item's name and price (active items only). Only a
+    CUSTOM line takes its own unit price, discount and note."""
+    custom = mode == "CUSTOM"
+    checks: list = [
+        ("order_id", lambda: rules.parse_uuid(order_id, "orderId", "Sale order")),
+        ("item_id", lambda: rules.parse_uuid(item_id, "itemId", "item")),
+        ("quantity", lambda: rules.quantity(quantity)),
+    ]
+    if custom:
+        checks += [
+            ("unit_price", lambda: money.amount(unit_price, "unitPrice") if unit_price is not None else None),
+            ("discount", lambda: rules.discount(discount) if discount is not None else money.ZERO),
+            ("note", lambda: rules.note(note)),
+        ]
+    else:
+        def custom_only(value, field: str, empty) -> None:
+            if value is not None and value != empty:
+                raise validation("Only a CUSTOM line takes this; send mode: CUSTOM", field)
+        checks += [
+            ("unit_price", lambda: custom_only(unit_price, "unitPrice", None)),
+            ("discount", lambda: custom_only(discount, "discount", 0) or money.ZERO),
+            ("note", lambda: custom_only((note or "").strip(), "note", "")),
+        ]
+    if item_type not in ITEM_TYPES:
+        raise validation("Unknown item type", "itemType")
+    checked = rules.collect(checks)
+    model = SELLABLE[item_type]
+    item = await session.get(model, checked["item_id"])
+    if item is None or not item.active:
+        raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
+    price = checked["unit_price"] or item.price
+    rules.discount_within_line(checked["discount"], price, quantity)  # type: ignore[arg-type]
+    return NewLine(order_id=checked["order_id"], item_type=item_type, item_id=item.id, mode=mode,  # type: ignore[arg-type]
+                   name=item.name, unit_price=price, quantity=quantity, discount=checked["discount"],  # type: ignore[arg-type]
+                   note=checked["note"])  # type: ignore[arg-type]
+
+
+async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
+    """Lock the order, then one statement: upsert the line (a STANDARD line of the same
+    item gains the quantity; a CUSTOM line is always new) and bump the version. Under
+    the lock two tablets adding the same item serialise, so they make one line."""
+    order = await lock_order(uow, line.order_id)
+    upsert = insert(items).values(
+        id=uuid.uuid4(), order_id=order.id, item_type=line.item_type, item_id=line.item_id, mode=line.mode,
+        name=line.name, unit_price=line.unit_price, quantity=line.quantity, discount=line.discount, note=line.note)
+    # The line keeps the price it was first added at; only its quantity grows.
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
+        index_where=items.c.mode == "STANDARD",
+        set_={"quantity": items.c.quantity + upsert.excluded.quantity})
+    return await write(uow, order, bump([order.id]).add_cte(upsert.cte("line")))
+
+
+@dataclass(frozen=True)
+class LineUpdate:
+    line_id: uuid.UUID
+    quantity: int | None
+    discount: Decimal | None
+    note: str | None  # "" clears the note; None leaves it
+
+
+def prepare_updates(updates: list[tuple[str, int | None, Decimal | None, str | None]]) -> list[LineUpdate]:
+    """(itemId, quantity, discount, note) per line; every problem reported with its path."""
+    if not updates:
+        raise validation("Name at least one line", "items")
+    errors: list[DomainError] = []
+    prepared: list[LineUpdate] = []
+    seen: set[uuid.UUID] = set()
+    for i, (item_id, quantity, discount, note) in enumerate(updates):
+        path = f"items.{i}"
+        try:
+            parts = rules.collect([
+                ("line_id", lambda: rules.parse_uuid(item_id, f"{path}.itemId", "Order line")),
+                ("quantity", lambda: None if quantity is None
+                 else rules.quantity(quantity, f"{path}.quantity", allow_zero=True)),
+                ("discount", lambda: None if discount is None else rules.discount(discount, f"{path}.discount")),
+                ("note", lambda: None if note is None else (rules.note(note, f"{path}.note") or "")),
+            ])
+            if parts["line_id"] in seen:
+                raise validation("Line listed twice", f"{path}.itemId")
+        except DomainError as error:
+            errors.extend(error.all())
+            continue
+        seen.add(parts["line_id"])  # type: ignore[arg-type]
+        prepared.append(LineUpdate(**parts))  # type: ignore[arg-type]
+    if errors:
+        raise DomainError.many(errors)
+    return prepared
+
+
+async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[LineUpdate]) -> SaleOrder:
+    """All or nothing: the lines are read after the lock, every update is checked against
+    them, and only then one statement removes (quantity 0), changes and bumps."""
+    order = await lock_order(uow, order_id)
+    lines = {line.id: line for line in await uow.session.scalars(
+        select(SaleOrderItem).where(SaleOrderItem.order_id == order.id,
+                                    SaleOrderItem.id.in_([u.line_id for u in updates])))}
+    errors: list[DomainError] = []
+    removed: list[uuid.UUID] = []
+    changed: list[tuple[uuid.UUID, int, Decimal, str | None]] = []
+    for i, u in enumerate(updates):
+        line = lines.get(u.line_id)
+        if line is None:
+            errors.append(not_found("Order line", f"items.{i}.itemId"))
+            continue
+        if line.mode == "STANDARD" and ((u.discount or 0) != 0 or u.note):
+            field = "discount" if (u.discount or 0) != 0 else "note"
+            errors.append(validation("Only a CUSTOM line takes a discount or a note", f"items.{i}.{field}"))
+            continue
+        quantity = line.quantity if u.quantity is None else u.quantity
+        if quantity == 0:
+            removed.append(line.id)
+            continue
+        discount = line.discount if u.discount is None else u.discount
+        if discount > line.unit_price * quantity:
+            errors.append(validation("The discount cannot exceed the line's price times quantity",
+                                     f"items.{i}.discount"))
+            continue
+        note = line.note if u.note is None else (u.note or None)
+        changed.append((line.id, quantity, discount, note))
+    if errors:
+        raise DomainError.many(errors)
+    stmt = bump([order.id])
+    if removed:
+        stmt = stmt.add_cte(delete(items).where(items.c.order_id == order.id, items.c.id.in_(removed))
+                            .cte("removed"))
+    if changed:
+        new = values(column("id", UUID(as_uuid=True)), column("quantity", Integer),
+                     column("discount", Numeric(12, 2)), column("note", Text), name="new").data(changed)
+        stmt = stmt.add_cte(items.update().where(items.c.id == new.c.id)
+                            .values(quantity=new.c.quantity, discount=new.c.discount, note=new.c.note)
+                            .cte("changed"))
+    return await write(uow, order, stmt)
+
+
+async def remove_item(uow: UnitOfWork, *, order_id: uuid.UUID, line_id: uuid.UUID) -> SaleOrder:
+    order = await lock_order(uow, order_id)
+    gone = (delete(items).where(items.c.order_id == order.id, items.c.id == line_id)
+            .returning(items.c.id).cte("gone"))
+    # The bump happens only if the line was there: otherwise nothing changed.
+    stmt = bump([order.id]).where(exists(select(gone.c.id))).add_cte(gone)
+    return await write(uow, order, stmt, unchanged=not_found("Order line", "itemId"))
+
+
+async def clear_items(uow: UnitOfWork, *, order_id: uuid.UUID) -> SaleOrder:
+    order = await lock_order(uow, order_id)
+    return await write(uow, order, bump([order.id]).add_cte(
+        delete(items).where(items.c.order_id == order.id).cte("cleared")))

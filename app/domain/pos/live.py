@@ -1,0 +1,170 @@
+"""Live order updates across server processes: every change NOTIFYs (inside its
+transaction, so only committed changes are heard) and each server process LISTENs on
+one dedicated connection, fanning notifications out to its own subscribers.
+
+A subscriber holds a one-slot mailbox that keeps only the newest version announced:
+a slow subscriber coalesces to "latest version" instead of queueing, so it never holds
+up the listener, other subscribers or the mutations. Subscribers re-read the order
+themselves, so skipping intermediate versions loses nothing."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import AsyncContextManager, AsyncIterator, Callable
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import not_found
+from app.domain.pos import views
+from app.domain.pos.models import SaleOrder, SaleOrderItem
+
+log = logging.getLogger("petpos.live")
+
+CHANNEL = "sale_order_updated"
+# Forces a re-read whatever the version: set after the listener lost its connection
+# (notifications sent meanwhile were missed).
+RESYNC = -1
+
+
+def payload(order_id: uuid.UUID, version: int) -> str:
+    return json.dumps({"id": str(order_id), "version": version})
+
+
+def parse(raw: str) -> tuple[uuid.UUID, int] | None:
+    try:
+        data = json.loads(raw)
+        return uuid.UUID(data["id"]), int(data["version"])
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring malformed %s payload %r", CHANNEL, raw)
+        return None
+
+
+def listen_url(url: str) -> str:
+    """asyncpg wants a plain postgresql:// URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class Mailbox:
+    """One subscriber's bounded (one-slot) queue of "the order changed, newest version v"."""
+
+    def __init__(self, order_id: uuid.UUID) -> None:
+        self.order_id = order_id
+        self._newest: int | None = None
+        self._ready = asyncio.Event()
+
+    def post(self, version: int) -> None:
+        """Never blocks: the slot keeps the newest version (a resync wins over everything)."""
+        if self._newest is None or version == RESYNC or (self._newest != RESYNC and version > self._newest):
+            self._newest = version
+        self._ready.set()
+
+    async def next(self) -> int:
+        await self._ready.wait()
+        self._ready.clear()
+        version, self._newest = self._newest, None
+        assert version is not None
+        return version
+
+
+class OrderFeed:
+    """The process's one LISTEN connection and its subscribers, by order id."""
+
+    def __init__(self, url: str, *, reconnect_delay: float = 0.5) -> None:
+        self.url = listen_url(url)
+        self.reconnect_delay = reconnect_delay
+        self._subscribers: dict[uuid.UUID, set[Mailbox]] = {}
+        self._connection: asyncpg.Connection | None = None
+        self._keeper: asyncio.Task | None = None
+        self._lost = asyncio.Event()
+        self._stopping = False
+
+    async def start(self) -> None:
+        await self._connect()
+        self._keeper = asyncio.create_task(self._keep_connected(), name="order-feed")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._keeper is not None:
+            self._keeper.cancel()
+            try:
+                await self._keeper
+            except asyncio.CancelledError:
+                pass
+        if self._connection is not None and not self._connection.is_closed():
+            await self._connection.close()
+
+    def subscribe(self, order_id: uuid.UUID) -> Mailbox:
+        box = Mailbox(order_id)
+        self._subscribers.setdefault(order_id, set()).add(box)
+        return box
+
+    def unsubscribe(self, box: Mailbox) -> None:
+        boxes = self._subscribers.get(box.order_id)
+        if boxes is not None:
+            boxes.discard(box)
+            if not boxes:
+                del self._subscribers[box.order_id]
+
+    def subscriber_count(self) -> int:
+        return sum(len(boxes) for boxes in self._subscribers.values())
+
+    async def _connect(self) -> None:
+        connection = await asyncpg.connect(self.url)
+        connection.add_termination_listener(lambda _: self._lost.set())
+        await connection.add_listener(CHANNEL, self._on_notification)
+        self._connection = connection
+
+    def _on_notification(self, connection, pid, channel, raw: str) -> None:
+        parsed = parse(raw)
+        if parsed is None:
+            return
+        order_id, version = parsed
+        for box in self._subscribers.get(order_id, ()):
+            box.post(version)
+
+    async def _keep_connected(self) -> None:
+        """Reconnect after losing the connection, then have every subscriber re-read:
+        whatever was announced meanwhile was missed."""
+        while not self._stopping:
+            await self._lost.wait()
+            self._lost.clear()
+            log.warning("LISTEN connection lost; reconnecting")
+            while not self._stopping:
+                try:
+                    await self._connect()
+                    break
+                except (OSError, asyncpg.PostgresError):
+                    await asyncio.sleep(self.reconnect_delay)
+            for boxes in self._subscribers.values():
+                for box in boxes:
+                    box.post(RESYNC)
+
+
+async def snapshots(feed: OrderFeed, read: Callable[[], AsyncContextManager[AsyncSession]],
+                    order_id: uuid.UUID) -> AsyncIterator[tuple[SaleOrder, list[SaleOrderItem]]]:
+    """The order as it is now, then again after every announced change, re-read without
+    locks (order and lines in one statement), in version order: an announcement of a
+    version already shown is skipped without a read. Ends once the order can no longer
+    change (checked out, merged or cancelled)."""
+    box = feed.subscribe(order_id)  # before the first read, so no change falls in between
+    try:
+        shown = 0
+        while True:
+            async with read() as session:
+                snapshot = await views.order_with_items(session, order_id)
+            if snapshot is None:
+                raise not_found("Sale order", "orderId")
+            order, lines = snapshot
+            if order.version > shown:
+                shown = order.version
+                yield order, lines
+            if order.status != "DRAFT":
+                return
+            announced = await box.next()
+            while announced != RESYNC and announced <= shown:
+                announced = await box.next()
+    finally:
+        feed.unsubscribe(box)

@@ -1,0 +1,114 @@
+"""Sale orders: the order-row lock that coordinates every change, the version bump
+every change makes, the announcement of it, and the order-level services (create, cancel)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy import Update, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.db.locks import lock_row, lock_rows
+from app.db.uow import UnitOfWork
+from app.domain.accounts.models import User
+from app.domain.errors import DomainError, not_found
+from app.domain.pos import live, rules
+from app.domain.pos.models import SaleOrder
+
+orders = SaleOrder.__table__
+
+# What a change may set on an order row besides its version; read back after the write.
+CHANGED = (orders.c.id, orders.c.version, orders.c.updated_at, orders.c.status, orders.c.merged_into_id)
+
+
+def not_editable(order: SaleOrder, field: str | None = "orderId") -> DomainError:
+    return DomainError("ORDER_NOT_EDITABLE", f"Order {order.number} is {order.status}, not DRAFT", field)
+
+
+async def lock_order(uow: UnitOfWork, order_id: uuid.UUID, field: str = "orderId") -> SaleOrder:
+    """SELECT ... FROM sale_orders WHERE id = ... FOR UPDATE: the coordination lock of
+    every change to the order and its lines. Only a DRAFT order changes."""
+    order = await lock_row(uow, SaleOrder, order_id)
+    if order is None:
+        raise not_found("Sale order", field)
+    if order.status != "DRAFT":
+        raise not_editable(order, field)
+    return order
+
+
+async def lock_orders(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, SaleOrder]:
+    """Several orders in one statement ordered by id, so crossed merges cannot deadlock."""
+    return {order.id: order for order in await lock_rows(uow, SaleOrder, order_ids)}
+
+
+def bump(order_ids: Iterable[uuid.UUID], **values) -> Update:
+    """The version bump every change makes (with whatever else it sets on the order rows).
+    clock_timestamp(), not now(): a change that waited for the lock is stamped when it
+    happened, so updated_at follows the version order."""
+    return (update(orders).where(orders.c.id.in_(list(order_ids)))
+            .values(version=orders.c.version + 1, updated_at=func.clock_timestamp(), **values)
+            .returning(*CHANGED))
+
+
+def applied(locked: dict[uuid.UUID, SaleOrder], rows) -> None:
+    """Carry what the write returned onto the locked rows (without making them dirty)."""
+    for row in rows:
+        order = locked[row.id]
+        for column in ("version", "updated_at", "status", "merged_into_id"):
+            set_committed_value(order, column, getattr(row, column))
+
+
+async def write(uow: UnitOfWork, order: SaleOrder, stmt: Update,
+                unchanged: DomainError | None = None) -> SaleOrder:
+    """Run one change statement that ends with the bump of `order`, then announce it.
+    A statement whose bump is conditional returns no row when nothing changed: `unchanged`."""
+    row = (await uow.session.execute(stmt)).one_or_none()
+    if row is None:
+        assert unchanged is not None, "an unconditional bump always returns the order"
+        raise unchanged
+    applied({order.id: order}, [row])
+    await announce(uow, order)
+    return order
+
+
+async def announce(uow: UnitOfWork, order: SaleOrder) -> None:
+    """NOTIFY inside the transaction: subscribers hear of the change only if it commits."""
+    await uow.notify(live.CHANNEL, live.payload(order.id, order.version))
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    label: str | None
+    customer_id: uuid.UUID | None
+
+
+async def prepare_order(session: AsyncSession, *, label: str | None, customer_id: str | None) -> NewOrder:
+    values = rules.collect([
+        ("label", lambda: rules.label(label)),
+        ("customer_id", lambda: rules.parse_uuid(customer_id, "customerId", "customer") if customer_id else None),
+    ])
+    customer = values["customer_id"]
+    if customer is not None and await session.get(User, customer) is None:
+        raise not_found("customer", "customerId")
+    return NewOrder(values["label"], customer)  # type: ignore[arg-type]
+
+
+async def create_order(uow: UnitOfWork, new: NewOrder, *, by: uuid.UUID) -> SaleOrder:
+    """One INSERT: a new order has nothing to coordinate with yet. A customer deleted
+    since prepare_order is NOT_FOUND through the foreign key."""
+    stmt = (insert(orders).values(id=uuid.uuid4(), label=new.label, customer_id=new.customer_id, created_by=by)
+            .returning(*orders.c))
+    row = (await uow.session.execute(stmt)).one()
+    return SaleOrder(**row._mapping)
+
+
+async def cancel_order(uow: UnitOfWork, *, order_id: uuid.UUID) -> SaleOrder:
+    order = await lock_order(uow, order_id)
+    return await write(uow, order, bump([order.id], status="CANCELLED"))
+
+
+async def load_order(session: AsyncSession, order_id: uuid.UUID) -> SaleOrder | None:
+    return (await session.scalars(select(SaleOrder).where(SaleOrder.id == order_id))).first()

@@ -1,0 +1,75 @@
+"""Checks of POS input that need no database: run before any unit of work starts."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from app.domain import money
+from app.domain.errors import DomainError, validation
+from app.domain.pos.models import MAX_QUANTITY
+
+MAX_LABEL = 100
+MAX_NOTE = 500
+
+
+def label(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if len(value) > MAX_LABEL:
+        raise validation(f"A label has at most {MAX_LABEL} characters", "label")
+    return value or None
+
+
+def note(value: str | None, field: str = "note") -> str | None:
+    value = (value or "").strip()
+    if len(value) > MAX_NOTE:
+        raise validation(f"A note has at most {MAX_NOTE} characters", field)
+    return value or None
+
+
+def quantity(value: int, field: str = "quantity", *, allow_zero: bool = False) -> int:
+    low = 0 if allow_zero else 1
+    if not low <= value <= MAX_QUANTITY:
+        raise validation(f"Quantity must be between {low} and {MAX_QUANTITY}", field)
+    return value
+
+
+def discount(value: Decimal, field: str = "discount") -> Decimal:
+    return money.amount(value, field, allow_zero=True)
+
+
+def discount_within_line(value: Decimal, unit_price: Decimal, qty: int, field: str = "discount") -> Decimal:
+    if value > unit_price * qty:
+        raise validation("The discount cannot exceed the line's price times quantity", field)
+    return value
+
+
+def parse_uuid(value: str, field: str, what: str = "record") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise DomainError("NOT_FOUND", f"{what} not found", field) from None
+
+
+def distinct_ids(values: list[str], field: str, what: str) -> list[uuid.UUID]:
+    """Ids of a list argument: each one well-formed and named once."""
+    ids: list[uuid.UUID] = []
+    for i, value in enumerate(values):
+        parsed = parse_uuid(value, f"{field}.{i}", what)
+        if parsed in ids:
+            raise validation(f"{what} listed twice", f"{field}.{i}")
+        ids.append(parsed)
+    return ids
+
+
+def collect(checks: list[tuple[str, object]]) -> dict[str, object]:
+    """Run every (key, check) and report all failures at once."""
+    errors: list[DomainError] = []
+    values: dict[str, object] = {}
+    for key, check in checks:
+        try:
+            values[key] = check()  # type: ignore[operator]
+        except DomainError as error:
+            errors.append(error)
+    if errors:
+        raise DomainError.many(errors)
+    return values

@@ -1,0 +1,107 @@
+"""Splitting an order (separate bills): whole or partial lines move to a new DRAFT order."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Integer, Numeric, column, select, values
+from sqlalchemy.dialects.postgresql import UUID, insert
+
+from app.db.uow import UnitOfWork
+from app.domain import money
+from app.domain.errors import DomainError, not_found, validation
+from app.domain.pos import rules
+from app.domain.pos.models import SaleOrder, SaleOrderItem
+from app.domain.pos.orders import announce, applied, bump, lock_order
+
+items = SaleOrderItem.__table__
+orders = SaleOrder.__table__
+
+
+@dataclass(frozen=True)
+class SplitLine:
+    line_id: uuid.UUID
+    quantity: int
+
+
+def prepare_split(order_id: str, lines: list[tuple[str, int]]) -> tuple[uuid.UUID, list[SplitLine]]:
+    order = rules.parse_uuid(order_id, "orderId", "Sale order")
+    if not lines:
+        raise validation("Name at least one line to move", "items")
+    errors: list[DomainError] = []
+    prepared: list[SplitLine] = []
+    for i, (item_id, quantity) in enumerate(lines):
+        try:
+            parts = rules.collect([
+                ("line_id", lambda: rules.parse_uuid(item_id, f"items.{i}.itemId", "Order line")),
+                ("quantity", lambda: rules.quantity(quantity, f"items.{i}.quantity")),
+            ])
+            if any(p.line_id == parts["line_id"] for p in prepared):
+                raise validation("Line listed twice", f"items.{i}.itemId")
+        except DomainError as error:
+            errors.extend(error.all())
+            continue
+        prepared.append(SplitLine(**parts))  # type: ignore[arg-type]
+    if errors:
+        raise DomainError.many(errors)
+    return order, prepared
+
+
+def discount_share(discount: Decimal, moved: int, of: int) -> Decimal:
+    """The moved units' part of a line discount: in proportion, half-up to cents. The
+    rest stays, so the two parts add up to the original exactly."""
+    return money.cents(discount * moved / of)
+
+
+async def split_order(uow: UnitOfWork, *, order_id: uuid.UUID, lines: list[SplitLine],
+                      by: uuid.UUID) -> tuple[SaleOrder, SaleOrder]:
+    """Lock the order, read the named lines after the lock, then one statement: create
+    the new order (same customer and label), move whole lines, shrink partly moved ones
+    and copy their moved part, bump the source's version."""
+    order = await lock_order(uow, order_id)
+    found = {line.id: line for line in await uow.session.scalars(
+        select(SaleOrderItem).where(SaleOrderItem.order_id == order.id,
+                                    SaleOrderItem.id.in_([l.line_id for l in lines])))}
+    errors: list[DomainError] = []
+    whole: list[uuid.UUID] = []
+    kept: list[tuple[uuid.UUID, int, Decimal]] = []
+    copies: list[dict] = []
+    new_id = uuid.uuid4()
+    for i, wanted in enumerate(lines):
+        line = found.get(wanted.line_id)
+        if line is None:
+            errors.append(not_found("Order line", f"items.{i}.itemId"))
+        elif wanted.quantity > line.quantity:
+            errors.append(validation(f"The line has only {line.quantity}", f"items.{i}.quantity"))
+        elif wanted.quantity == line.quantity:
+            whole.append(line.id)
+        else:
+            share = discount_share(line.discount, wanted.quantity, line.quantity)
+            kept.append((line.id, line.quantity - wanted.quantity, line.discount - share))
+            copies.append(dict(id=uuid.uuid4(), order_id=new_id, item_type=line.item_type, item_id=line.item_id,
+                               mode=line.mode, name=line.name, unit_price=line.unit_price,
+                               quantity=wanted.quantity, discount=share, note=line.note))
+    if errors:
+        raise DomainError.many(errors)
+
+    created = (insert(orders).values(id=new_id, label=order.label, customer_id=order.customer_id, created_by=by)
+               .returning(*orders.c).cte("created"))
+    stmt = bump([order.id]).add_cte(created)
+    if whole:
+        stmt = stmt.add_cte(items.update().where(items.c.order_id == order.id, items.c.id.in_(whole))
+                            .values(order_id=new_id).cte("moved"))
+    if kept:
+        rest = values(column("id", UUID(as_uuid=True)), column("quantity", Integer),
+                      column("discount", Numeric(12, 2)), name="rest").data(kept)
+        stmt = stmt.add_cte(items.update().where(items.c.id == rest.c.id)
+                            .values(quantity=rest.c.quantity, discount=rest.c.discount).cte("kept"))
+        stmt = stmt.add_cte(insert(items).values(copies).cte("copied"))
+    # The new order's row comes back with the bump of the source.
+    stmt = stmt.returning(*[select(c).scalar_subquery().label(f"new_{c.name}") for c in created.c])
+    row = (await uow.session.execute(stmt)).one()
+    applied({order.id: order}, [row])
+    new = SaleOrder(**{c.name: getattr(row, f"new_{c.name}") for c in created.c})
+    await announce(uow, order)
+    await announce(uow, new)
+    return order, new

@@ -1,0 +1,141 @@
+"""Orders: numbering, label and customer, adding products and services, totals, cancel,
+and what a non-DRAFT order refuses."""
+from __future__ import annotations
+
+import uuid
+
+from tests.pos.conftest import ADD, CANCEL, CLEAR, CREATE, REMOVE, UPDATE
+
+
+async def test_orders_are_numbered_in_sequence_and_start_as_empty_drafts_at_version_1(pos):
+    first, second = await pos.order("Table 1"), await pos.order(None)
+    assert (first["number"], second["number"]) == ("O-000001", "O-000002")
+    assert first["label"] == "Table 1" and second["label"] is None
+    assert (first["status"], first["version"], first["items"]) == ("DRAFT", 1, [])
+    assert first["subtotal"] == {"amount": "0.00"} and first["total"] == {"amount": "0.00"}
+
+
+async def test_an_order_may_name_an_existing_customer_only(pos, users):
+    customer = await users.create()
+    order = await pos.order(customer_id=str(customer.id))
+    assert order["customer"] == {"id": str(customer.id)}
+    for unknown in (str(uuid.uuid4()), "not-an-id"):
+        payload = await pos.call(CREATE, {"i": {"customerId": unknown}})
+        assert payload == {"order": None, "errors": [{"code": "NOT_FOUND", "field": "customerId",
+                                                       "message": "customer not found"}]}
+
+
+async def test_a_label_longer_than_100_characters_is_refused(pos):
+    payload = await pos.call(CREATE, {"i": {"label": "x" * 101}})
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", "label")]
+
+
+async def test_products_and_services_are_sold_at_their_catalogue_price_and_add_up(pos):
+    order = await pos.order()
+    toy, trim = await pos.product("Squeaky bone", "4.25"), await pos.service("Nail trim", "12.50")
+    await pos.add(order["id"], toy, 2)
+    result = (await pos.add(order["id"], trim, 1))["order"]
+    assert [(i["itemType"], i["name"], i["unitPrice"]["amount"], i["quantity"], i["lineTotal"]["amount"])
+            for i in result["items"]] == [("PRODUCT", "Squeaky bone", "4.25", 2, "8.50"),
+                                          ("SERVICE", "Nail trim", "12.50", 1, "12.50")]
+    assert result["subtotal"]["amount"] == "21.00" and result["total"]["amount"] == "21.00"
+    assert result["version"] == 3
+
+
+async def test_a_line_keeps_the_price_it_was_added_at(pos, db):
+    from app.db.uow import run_unit
+    from app.domain.catalog import service as catalog
+
+    order = await pos.order()
+    toy = await pos.product(price="4.00")
+    await pos.add(order["id"], toy, 1)
+    changes = catalog.prepare_product_changes(name=None, description=None, category=None, price="9.00", active=None)
+    await run_unit(db.sessions, lambda uow: catalog.update_product(uow, product_id=toy.id, changes=changes),
+                   lock_timeout_ms=3000)
+    result = (await pos.add(order["id"], toy, 1))["order"]
+    assert [(i["unitPrice"]["amount"], i["quantity"]) for i in result["items"]] == [("4.00", 2)]
+
+
+async def test_inactive_or_unknown_items_cannot_be_sold(pos, db):
+    from app.db.uow import run_unit
+    from app.domain.catalog import service as catalog
+
+    order = await pos.order()
+    toy = await pos.product()
+    changes = catalog.prepare_product_changes(name=None, description=None, category=None, price=None, active=False)
+    await run_unit(db.sessions, lambda uow: catalog.update_product(uow, product_id=toy.id, changes=changes),
+                   lock_timeout_ms=3000)
+    inactive = await pos.add(order["id"], toy, 1)
+    assert [(e["code"], e["field"]) for e in inactive["errors"]] == [("NOT_FOUND", "itemId")]
+    trim = await pos.service()
+    # A service id sent as a product is not a product.
+    wrong_type = await pos.call(ADD, {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(trim.id),
+                                            "quantity": 1}})
+    assert [(e["code"], e["field"]) for e in wrong_type["errors"]] == [("NOT_FOUND", "itemId")]
+    assert (await pos.row(order["id"])).version == 1
+
+
+async def test_quantity_and_custom_only_fields_are_validated_with_their_paths(pos):
+    order = await pos.order()
+    toy = await pos.product(price="5.00")
+    cases = [
+        (dict(quantity=0), [("VALIDATION", "quantity")]),
+        (dict(quantity=1000), [("VALIDATION", "quantity")]),
+        (dict(quantity=1, unitPrice="3.00"), [("VALIDATION", "unitPrice")]),
+        (dict(quantity=1, discount="1.00", note="no onions"), [("VALIDATION", "discount"), ("VALIDATION", "note")]),
+        (dict(quantity=1, mode="CUSTOM", unitPrice="0"), [("VALIDATION", "unitPrice")]),
+        (dict(quantity=1, mode="CUSTOM", unitPrice="1.005"), [("VALIDATION", "unitPrice")]),
+        (dict(quantity=2, mode="CUSTOM", discount="10.01"), [("VALIDATION", "discount")]),
+        (dict(quantity=1, mode="CUSTOM", discount="-1"), [("VALIDATION", "discount")]),
+        (dict(quantity=1, mode="CUSTOM", note="n" * 501), [("VALIDATION", "note")]),
+    ]
+    for extra, expected in cases:
+        quantity = extra.pop("quantity")
+        payload = await pos.add(order["id"], toy, quantity, **extra)
+        assert [(e["code"], e["field"]) for e in payload["errors"]] == expected, extra
+    unknown = await pos.add(str(uuid.uuid4()), toy, 1)
+    assert [(e["code"], e["field"]) for e in unknown["errors"]] == [("NOT_FOUND", "orderId")]
+    assert await pos.lines(order["id"]) == [] and (await pos.row(order["id"])).version == 1
+
+
+async def test_a_merged_standard_line_cannot_pass_999_and_the_failed_add_changes_nothing(pos):
+    order = await pos.order()
+    toy = await pos.product()
+    await pos.add(order["id"], toy, 998)
+    over = await pos.add(order["id"], toy, 2)
+    assert [(e["code"], e["field"]) for e in over["errors"]] == [("VALIDATION", "quantity")]
+    assert [line.quantity for line in await pos.lines(order["id"])] == [998]
+    assert (await pos.row(order["id"])).version == 2
+
+
+async def test_remove_and_clear_lines(pos):
+    order = await pos.order()
+    toy, trim = await pos.product(), await pos.service()
+    await pos.add(order["id"], toy, 2)
+    added = (await pos.add(order["id"], trim, 1))["order"]
+    removed = await pos.ok(REMOVE, {"o": order["id"], "l": added["items"][0]["id"]})
+    assert [i["name"] for i in removed["order"]["items"]] == ["Nail trim"] and removed["order"]["version"] == 4
+    again = await pos.call(REMOVE, {"o": order["id"], "l": added["items"][0]["id"]})
+    assert [(e["code"], e["field"]) for e in again["errors"]] == [("NOT_FOUND", "itemId")]
+    cleared = await pos.ok(CLEAR, {"o": order["id"]})
+    assert cleared["order"]["items"] == [] and cleared["order"]["version"] == 5
+    assert (await pos.row(order["id"])).version == 5
+
+
+async def test_a_cancelled_order_refuses_every_change(pos):
+    order = await pos.order()
+    toy = await pos.product()
+    line = (await pos.add(order["id"], toy, 1))["order"]["items"][0]
+    cancelled = await pos.ok(CANCEL, {"o": order["id"]})
+    assert cancelled["order"]["status"] == "CANCELLED" and cancelled["order"]["version"] == 3
+    refusals = [
+        await pos.add(order["id"], toy, 1),
+        await pos.call(UPDATE, {"o": order["id"], "items": [{"itemId": line["id"], "quantity": 3}]}),
+        await pos.call(REMOVE, {"o": order["id"], "l": line["id"]}),
+        await pos.call(CLEAR, {"o": order["id"]}),
+        await pos.call(CANCEL, {"o": order["id"]}),
+    ]
+    for payload in refusals:
+        assert [(e["code"], e["field"]) for e in payload["errors"]] == [("ORDER_NOT_EDITABLE", "orderId")]
+    assert (await pos.row(order["id"])).version == 3
+    assert [line.quantity for line in await pos.lines(order["id"])] == [1]
