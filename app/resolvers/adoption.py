@@ -11,7 +11,6 @@ from app.domain.adoption import service as adoption
 from app.domain.adoption.service import RequestOutcome
 from app.domain.errors import DomainError
 from app.resolvers.base import ctx, parse_id, require_role, require_staff, require_user, run_mutation, user_errors
-from app.resolvers.pagination import fetch_page
 from app.schema.accounts import User
 from app.schema.adoption import (AdoptionRequest, AdoptionRequestConnection, AdoptionRequestEdge,
                                  AdoptionRequestPayload, AdoptionStatus, Pet, PetConnection, PetEdge, PetInput,
@@ -27,10 +26,9 @@ def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None)
 
 
 async def pets(info: Info, species: Species | None = None, status: PetStatus | None = None, first: int | None = 20, after: str | None = None) -> PetConnection:
-    stmt = views.pets_listing(species=species.value if species else None, status=status.value if status else None)
     async with ctx(info).db.read() as session:
-        page = await fetch_page(session, stmt, keys=views.PET_ORDER, first=first, after=after,
-                                descending=views.PETS_DESCENDING)
+        page = await views.pets_page(session, species=species.value if species else None,
+                                     status=status.value if status else None, first=first, after=after)
     return PetConnection(
         edges=[PetEdge(node=Pet.from_model(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors)],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
@@ -56,10 +54,8 @@ async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
 
 async def adoption_requests(info: Info, status: AdoptionStatus | None = None, first: int | None = 20, after: str | None = None) -> AdoptionRequestConnection:
     require_staff(info)
-    stmt = views.requests_listing(status=status.value if status else None)
     async with ctx(info).db.read() as session:
-        page = await fetch_page(session, stmt, keys=views.REQUEST_ORDER, first=first, after=after,
-                                descending=views.REQUESTS_DESCENDING)
+        page = await views.requests_page(session, status=status.value if status else None, first=first, after=after)
     return AdoptionRequestConnection(
         edges=[AdoptionRequestEdge(node=AdoptionRequest.from_model(row), cursor=cursor)
                for row, cursor in zip(page.rows, page.cursors)],

@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from app.domain.accounts import views as accounts_views
 from app.domain.adoption import views
 from app.schema import loaders
 from app.schema.accounts import User
@@ -94,7 +95,7 @@ async def _request_pet(root: "AdoptionRequest", info: Info) -> Pet:
 async def _request_applicant(root: "AdoptionRequest", info: Info) -> User:
     if root.known_applicant is not None:
         return root.known_applicant
-    return User.from_model(await loaders.load(info, views.applicants_by_id, root.applicant_id))
+    return User.from_model(await loaders.load(info, accounts_views.users_by_id, root.applicant_id))
 
 
 @strawberry.type

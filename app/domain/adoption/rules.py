@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
+from app.domain import money
 from app.domain.adoption.models import SPECIES
 from app.domain.errors import DomainError, validation
 
@@ -14,7 +15,6 @@ BREED_MAX = 100
 DESCRIPTION_MAX = 2000
 PHOTO_URL_MAX = 2048
 AGE_MONTHS_MAX = 600  # fifty years: tortoises and parrots included
-FEE_MAX = Decimal("9999999999.99")  # NUMERIC(12,2)
 MESSAGE_MAX = 1000
 NOTE_MAX = 1000
 
@@ -83,20 +83,8 @@ def normalise_photo_url(value: str | None) -> str | None:
 
 
 def check_adoption_fee(value: Decimal) -> Decimal:
-    """Exactly as given: a fee with fractions of a cent is a typo, not something to round."""
-    try:
-        fee = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise validation("Adoption fee must be a number", "adoptionFee") from None
-    if not fee.is_finite():
-        raise validation("Adoption fee must be a number", "adoptionFee")
-    if fee < 0:
-        raise validation("Adoption fee cannot be negative", "adoptionFee")
-    if fee != fee.quantize(Decimal("0.01")):
-        raise validation("Adoption fee has at most 2 decimals", "adoptionFee")
-    if fee > FEE_MAX:
-        raise validation("Adoption fee is too large", "adoptionFee")
-    return fee.quantize(Decimal("0.01"))
+    """Exactly as given (a fraction of a cent is a typo, not something to round); free is fine."""
+    return money.amount(value, "adoptionFee", allow_zero=True)
 
 
 def _optional_text(value: str | None, *, limit: int, field: str, what: str) -> str | None:
