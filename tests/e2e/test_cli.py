@@ -41,6 +41,15 @@ async def test_migrate_and_demo_seed_are_idempotent(database_url, gql):
         assert seeded.returncode == 0, seeded.stderr
     login = await gql('mutation { login(email: "staff@petpos.example", password: "petpos-staff") { user { role } } }')
     assert login["data"]["login"]["user"]["role"] == "STAFF"
+    # The shop's demo data, once: seven products with their opening movements, three services.
+    shop = await gql("{ products(first: 100) { edges { node { sku stock } } } services { name } }")
+    assert len(shop["data"]["products"]["edges"]) == 7 and len(shop["data"]["services"]) == 3
+    token = (await gql('mutation { login(email: "staff@petpos.example", password: "petpos-staff") { token } }'))["data"]["login"]["token"]
+    kibble = next(e["node"] for e in shop["data"]["products"]["edges"] if e["node"]["sku"] == "DOG-KIBBLE-5KG")
+    product = await gql('{ productBySku(sku: "dog-kibble-5kg") { id } }')
+    moves = await gql('query($p: ID!) { stockMovements(productId: $p) { delta reason } }',
+                      {"p": product["data"]["productBySku"]["id"]}, token=token)
+    assert moves["data"]["stockMovements"] == [{"delta": kibble["stock"], "reason": "INITIAL"}]
 
 
 def test_export_schema_prints_the_sdl():
