@@ -76,10 +76,14 @@ async def prepare_line(session, *, order_id: str, item_type: str, item_id: str, 
 
 
 async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
-    """Lock the order, then one statement: upsert the line (a STANDARD line of the same
-    item gains the quantity; a CUSTOM line is always new) and bump the version. Under
-    the lock two tablets adding the same item serialise, so they make one line."""
-    order = await lock_order(uow, line.order_id)
+    """Lock the order, then add the line. Under the lock two tablets adding the same
+    item serialise: the second finds the first's line and adds to it."""
+    return await add_line(uow, await lock_order(uow, line.order_id), line)
+
+
+async def add_line(uow: UnitOfWork, order: SaleOrder, line: NewLine) -> SaleOrder:
+    """One statement on the locked order: upsert the line (a STANDARD line of the same
+    item gains the quantity; a CUSTOM line is always new) and bump the version."""
     upsert = insert(items).values(
         id=uuid.uuid4(), order_id=order.id, item_type=line.item_type, item_id=line.item_id, mode=line.mode,
         name=line.name, unit_price=line.unit_price, quantity=line.quantity, discount=line.discount, note=line.note)
