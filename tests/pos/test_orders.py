@@ -139,3 +139,26 @@ async def test_a_cancelled_order_refuses_every_change(pos):
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [("ORDER_NOT_EDITABLE", "orderId")]
     assert (await pos.row(order["id"])).version == 3
     assert [line.quantity for line in await pos.lines(order["id"])] == [1]
+
+
+async def test_adds_keep_merging_once_postgresql_switches_the_prepared_upsert_to_a_generic_plan(settings, pos):
+    """After five executions of a prepared statement PostgreSQL may plan it generically;
+    the upsert's conflict target must still match the partial index then."""
+    from app.db.engine import Database
+    from app.db.uow import run_unit
+    from app.domain.pos import items
+    from tests.conftest import make_settings
+
+    order = await pos.order()
+    burger = await pos.product()
+    one_connection = Database(make_settings(settings.database_url, pool_size=1))
+    try:
+        for i in range(12):
+            line = items.NewLine(order_id=uuid.UUID(order["id"]), item_type="PRODUCT", item_id=burger.id,
+                                 mode="CUSTOM" if i % 4 == 3 else "STANDARD", name=burger.name,
+                                 unit_price=burger.price, quantity=1, discount=burger.price * 0, note=None)
+            await run_unit(one_connection.sessions, lambda uow: items.add_item(uow, line), lock_timeout_ms=3000)
+    finally:
+        await one_connection.dispose()
+    assert sorted((l.mode, l.quantity) for l in await pos.lines(order["id"])) == [
+        ("CUSTOM", 1), ("CUSTOM", 1), ("CUSTOM", 1), ("STANDARD", 9)]

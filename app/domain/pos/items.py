@@ -15,7 +15,7 @@ from app.domain import money
 from app.domain.catalog.models import Product, Service
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules
-from app.domain.pos.models import ITEM_TYPES, SaleOrder, SaleOrderItem
+from app.domain.pos.models import STANDARD_LINE, ITEM_TYPES, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, lock_order, write
 
 items = SaleOrderItem.__table__
@@ -90,7 +90,7 @@ async def add_line(uow: UnitOfWork, order: SaleOrder, line: NewLine) -> SaleOrde
     # The line keeps the price it was first added at; only its quantity grows.
     upsert = upsert.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
-        index_where=items.c.mode == "STANDARD",
+        index_where=STANDARD_LINE,
         set_={"quantity": items.c.quantity + upsert.excluded.quantity})
     return await write(uow, order, bump([order.id]).add_cte(upsert.cte("line")))
 

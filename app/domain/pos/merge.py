@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
 from app.db.uow import UnitOfWork
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules
-from app.domain.pos.models import SaleOrder, SaleOrderItem
+from app.domain.pos.models import STANDARD_LINE, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announce, applied, bump, lock_orders, not_editable
 
 items = SaleOrderItem.__table__
@@ -62,7 +62,7 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
         ["id", "order_id", "item_type", "item_id", "mode", "name", "unit_price", "quantity"], standard)
     merged = merged.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
-        index_where=items.c.mode == "STANDARD",
+        index_where=STANDARD_LINE,
         set_={"quantity": items.c.quantity + merged.excluded.quantity})
     dropped = delete(items).where(from_sources, items.c.mode == "STANDARD")
     moved = items.update().where(from_sources, items.c.mode == "CUSTOM").values(order_id=target_id)

@@ -16,6 +16,11 @@ ITEM_TYPES = ("PRODUCT", "SERVICE")
 MODES = ("STANDARD", "CUSTOM")
 MAX_QUANTITY = 999
 
+# The predicate of the one-STANDARD-line-per-item index, also the ON CONFLICT target of
+# the upserts: a literal, since a bound parameter cannot be matched to the index once
+# PostgreSQL switches the prepared statement to a generic plan (after 5 executions).
+STANDARD_LINE = text("mode = 'STANDARD'")
+
 ORDER_NUMBER_DEFAULT = text("'O-' || lpad(nextval('sale_order_number_seq')::text, 6, '0')")
 
 
@@ -60,7 +65,7 @@ class SaleOrderItem(Base):
         CheckConstraint("mode = 'CUSTOM' OR (discount = 0 AND note IS NULL)", name="standard_lines_plain"),
         Index("ix_sale_order_items_order_id_created_at", "order_id", "created_at", "id"),
         Index("uq_sale_order_items_standard_line", "order_id", "item_type", "item_id",
-              unique=True, postgresql_where=text("mode = 'STANDARD'")),
+              unique=True, postgresql_where=STANDARD_LINE),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -1,0 +1,86 @@
+"""POS checkout: the order row is the coordinator; the sale is recorded by the same
+service as online checkout, so stock, coupon and points follow the same rules."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.db.locks import lock_row
+from app.db.uow import UnitOfWork
+from app.domain import money
+from app.domain.errors import DomainError, not_found, validation
+from app.domain.pos.models import SaleOrder, SaleOrderItem
+from app.domain.pos.orders import bump, not_editable, write
+from app.domain.sales import idempotency
+from app.domain.sales.models import Sale
+from app.domain.sales.recording import Payment, SaleItem, record_sale
+
+OPERATION = "checkoutSaleOrder"
+POS_PAYMENT_METHODS = ("CASH", "CARD")
+
+
+@dataclass(frozen=True)
+class OrderCheckout:
+    order_id: uuid.UUID
+    key: str
+    method: str
+    amount_tendered: Decimal | None
+    customer_id: uuid.UUID | None
+    coupon_id: uuid.UUID | None
+    redeem_points: int
+
+    def fingerprint(self) -> str:
+        return idempotency.fingerprint({
+            "orderId": self.order_id, "paymentMethod": self.method, "amountTendered": self.amount_tendered,
+            "customerId": self.customer_id, "couponId": self.coupon_id, "redeemPoints": self.redeem_points})
+
+
+def prepare_checkout(*, order_id: uuid.UUID, key: str, method: str, amount_tendered: Decimal | None,
+                     customer_id: uuid.UUID | None, coupon_id: uuid.UUID | None, redeem_points: int) -> OrderCheckout:
+    if method not in POS_PAYMENT_METHODS:
+        raise validation("At the counter, pay by CASH or CARD", "paymentMethod")
+    if method == "CASH":
+        if amount_tendered is None:
+            raise validation("Cash payments need amountTendered", "amountTendered")
+        amount_tendered = money.amount(amount_tendered, "amountTendered", allow_zero=True)
+    else:
+        amount_tendered = None
+    if redeem_points < 0:
+        raise validation("Points to redeem cannot be negative", "redeemPoints")
+    return OrderCheckout(order_id, idempotency.check_key(key), method, amount_tendered, customer_id, coupon_id,
+                         redeem_points)
+
+
+async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UUID) -> tuple[Sale, bool]:
+    """Returns the sale and whether it replays an earlier request with the same key."""
+    order = await lock_row(uow, SaleOrder, request.order_id)
+    if order is None:
+        raise not_found("Sale order", "orderId")
+    fingerprint = request.fingerprint()
+    earlier = await idempotency.earlier_result(uow, user_id=by, operation=OPERATION, key=request.key,
+                                               fingerprint=fingerprint)
+    if earlier is not None:
+        sale = await uow.session.get(Sale, earlier)
+        assert sale is not None
+        return sale, True
+    if order.status != "DRAFT":
+        raise not_editable(order)
+    lines = (await uow.session.scalars(select(SaleOrderItem).where(SaleOrderItem.order_id == order.id)
+                                       .order_by(SaleOrderItem.created_at, SaleOrderItem.id))).all()
+    if not lines:
+        raise DomainError("NOTHING_TO_CHECK_OUT", "The order has no items", "orderId")
+    sale = await record_sale(
+        uow, channel="POS",
+        items=[SaleItem(line.item_type, line.item_id, line.quantity, unit_price=line.unit_price,
+                        discount=line.discount, name=line.name, field=f"order.items.{i}")
+               for i, line in enumerate(lines)],
+        customer_id=request.customer_id or order.customer_id, coupon_id=request.coupon_id,
+        redeem_points=request.redeem_points, payment=Payment(request.method, request.amount_tendered), by=by)
+    await write(uow, order, bump([order.id], status="CHECKED_OUT", sale_id=sale.id))
+    idempotency.remember(uow, user_id=by, operation=OPERATION, key=request.key, fingerprint=fingerprint,
+                         result_id=sale.id)
+    await uow.session.flush()
+    return sale, False
