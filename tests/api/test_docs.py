@@ -21,6 +21,13 @@ def test_documented_operation_is_valid(doc, block):
     assert validate(SCHEMA, parse(block)) == []
 
 
+def _operations(doc: str) -> set[str]:
+    return {re.match(r"\s*(?:query|mutation|subscription)\s+(\w+)", b).group(1) for d, b in BLOCKS if d == doc}
+
+
 def test_the_shop_doc_shows_the_customer_flow_and_a_refund():
-    names = {re.match(r"\s*(?:query|mutation|subscription)\s+(\w+)", b).group(1) for d, b in BLOCKS if d == "docs/shop.md"}
-    assert {"BrowseProducts", "AddToCart", "ApplyCoupon", "MyCart", "Checkout", "MySales", "RefundOneUnit"} <= names
+    assert {"BrowseProducts", "AddToCart", "ApplyCoupon", "MyCart", "Checkout", "MySales", "RefundOneUnit"} <= _operations("docs/shop.md")
+
+
+def test_the_adoption_doc_shows_browse_request_my_requests_and_staff_decisions():
+    assert {"BrowsePets", "RequestAdoption", "MyAdoptionRequests", "ApproveAdoption", "RejectAdoption"} <= _operations("docs/adoption.md")
