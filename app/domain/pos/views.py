@@ -31,7 +31,7 @@ async def order_with_items(session: AsyncSession, order_id: uuid.UUID) -> tuple[
         select(SaleOrder, SaleOrderItem)
         .outerjoin(SaleOrderItem, SaleOrderItem.order_id == SaleOrder.id)
         .where(SaleOrder.id == order_id)
-        .order_by(SaleOrderItem.created_at, SaleOrderItem.id))).tuples().all()
+        .order_by(SaleOrderItem.created_at, SaleOrderItem.id))).all()
     if not rows:
         return None
     return rows[0][0], [line for _, line in rows if line is not None]

@@ -1,0 +1,144 @@
+"""The LISTEN feed of one server process, against the real database: only committed
+changes are heard, subscribers see versions in order, a slow subscriber coalesces
+instead of holding anything up, and a lost LISTEN connection is replaced."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from app.db.uow import run_unit
+from app.domain.pos import items, live, orders
+from app.domain.pos.live import RESYNC, Mailbox, OrderFeed
+
+
+def line(order_id, product, quantity: int = 1) -> items.NewLine:
+    return items.NewLine(order_id=uuid.UUID(str(order_id)), item_type="PRODUCT", item_id=product.id,
+                         mode="STANDARD", name=product.name, unit_price=product.price, quantity=quantity,
+                         discount=product.price * 0, note=None)
+
+
+async def add(db, order_id, product, quantity: int = 1):
+    return await run_unit(db.sessions, lambda uow: items.add_item(uow, line(order_id, product, quantity)),
+                          lock_timeout_ms=3000)
+
+
+@pytest.fixture
+async def feed(settings):
+    started = OrderFeed(settings.database_url, reconnect_delay=0.05)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+class Heard:
+    """A plain LISTEN connection recording every payload PostgreSQL delivers."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict] = []
+        self.arrived = asyncio.Event()
+
+    def __call__(self, connection, pid, channel, payload) -> None:
+        self.payloads.append(json.loads(payload))
+        self.arrived.set()
+
+    async def until(self, count: int) -> list[dict]:
+        while len(self.payloads) < count:
+            self.arrived.clear()
+            await asyncio.wait_for(self.arrived.wait(), 10)
+        return self.payloads
+
+
+@pytest.fixture
+async def heard(settings):
+    connection = await asyncpg.connect(live.listen_url(settings.database_url))
+    recorder = Heard()
+    await connection.add_listener(live.CHANNEL, recorder)
+    yield recorder
+    await connection.close()
+
+
+async def test_a_mailbox_keeps_only_the_newest_version_and_a_resync_wins():
+    box = Mailbox(uuid.uuid4())
+    for version in (2, 3, 5, 4):
+        box.post(version)
+    assert await box.next() == 5
+    box.post(7)
+    box.post(RESYNC)
+    box.post(9)
+    assert await box.next() == RESYNC
+
+
+async def test_only_committed_changes_are_announced_and_in_commit_order(db, pos, heard):
+    order = await pos.order()
+    burger = await pos.product()
+
+    async def add_then_fail(uow):
+        await items.add_item(uow, line(order["id"], burger, 5))  # NOTIFY sent inside the unit ...
+        raise RuntimeError("the till crashed before commit")  # ... and rolled back with it
+
+    await add(db, order["id"], burger)
+    with pytest.raises(RuntimeError):
+        await run_unit(db.sessions, add_then_fail, lock_timeout_ms=3000)
+    await add(db, order["id"], burger, 2)
+    await run_unit(db.sessions, lambda uow: orders.cancel_order(uow, order_id=uuid.UUID(order["id"])),
+                   lock_timeout_ms=3000)
+    # PostgreSQL delivers in commit order: had the rolled-back NOTIFY leaked, it would be here.
+    assert await heard.until(3) == [{"id": order["id"], "version": v} for v in (2, 3, 4)]
+    assert [l.quantity for l in await pos.lines(order["id"])] == [3]
+
+
+async def test_a_subscriber_sees_the_order_now_then_each_change_in_version_order_until_it_is_final(db, pos, feed):
+    order = await pos.order()
+    burger = await pos.product()
+    await add(db, order["id"], burger)
+    stream = live.snapshots(feed, db.read, uuid.UUID(order["id"]))
+    first, lines = await anext(stream)
+    assert (first.version, [l.quantity for l in lines]) == (2, [1])
+    seen = []
+    for quantity in (2, 3):
+        await add(db, order["id"], burger, quantity)
+        changed, lines = await anext(stream)
+        seen.append((changed.version, lines[0].quantity))
+    await run_unit(db.sessions, lambda uow: orders.cancel_order(uow, order_id=uuid.UUID(order["id"])),
+                   lock_timeout_ms=3000)
+    final, _ = await anext(stream)
+    assert seen == [(3, 3), (4, 6)] and (final.version, final.status) == (5, "CANCELLED")
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+    assert feed.subscriber_count() == 0
+
+
+async def test_a_slow_subscriber_coalesces_and_holds_up_neither_mutations_nor_other_subscribers(db, pos, feed):
+    order = await pos.order()
+    burger = await pos.product()
+    slow = feed.subscribe(uuid.UUID(order["id"]))  # never reads while the changes go on
+    fast = live.snapshots(feed, db.read, uuid.UUID(order["id"]))
+    assert (await anext(fast))[0].version == 1
+    versions = []
+    for _ in range(30):
+        await add(db, order["id"], burger)
+        while not versions or versions[-1] < (await pos.row(order["id"])).version:
+            versions.append((await anext(fast))[0].version)
+    assert versions == sorted(set(versions)) and versions[-1] == 31
+    # The slow one kept one slot: the newest version, nothing queued behind it.
+    assert await slow.next() == 31
+    feed.unsubscribe(slow)
+    await fast.aclose()
+
+
+async def test_a_lost_listen_connection_is_replaced_and_subscribers_re_read(db, pos, feed):
+    order = await pos.order()
+    burger = await pos.product()
+    box = feed.subscribe(uuid.UUID(order["id"]))
+    async with db.engine.connect() as connection:
+        await connection.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"))
+    assert await asyncio.wait_for(box.next(), 10) == RESYNC  # after reconnecting
+    await add(db, order["id"], burger)
+    assert await asyncio.wait_for(box.next(), 10) == 2
+    feed.unsubscribe(box)
