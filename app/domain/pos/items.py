@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Integer, Numeric, Text, column, delete, exists, select, values
+from sqlalchemy import Integer, Numeric, Text, Update, bindparam, column, delete, exists, select, values
 from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.db.uow import UnitOfWork
@@ -81,18 +81,30 @@ async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
     return await add_line(uow, await lock_order(uow, line.order_id), line)
 
 
-async def add_line(uow: UnitOfWork, order: SaleOrder, line: NewLine) -> SaleOrder:
-    """One statement on the locked order: upsert the line (a STANDARD line of the same
-    item gains the quantity; a CUSTOM line is always new) and bump the version."""
-    upsert = insert(items).values(
-        id=uuid.uuid4(), order_id=order.id, item_type=line.item_type, item_id=line.item_id, mode=line.mode,
-        name=line.name, unit_price=line.unit_price, quantity=line.quantity, discount=line.discount, note=line.note)
+def _add_line_statement() -> Update:
+    """Upsert the line (a STANDARD line of the same item gains the quantity; a CUSTOM
+    line is always new) and bump the order's version, in one statement. Built once:
+    it runs inside the locked window of the hottest path, so no time goes on building SQL."""
+    order = bindparam("order", type_=items.c.order_id.type)
+    upsert = insert(items).values(order_id=order, **{name: bindparam(f"new_{name}", type_=items.c[name].type) for name in (
+        "id", "item_type", "item_id", "mode", "name", "unit_price", "quantity", "discount", "note")})
     # The line keeps the price it was first added at; only its quantity grows.
     upsert = upsert.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
         index_where=STANDARD_LINE,
         set_={"quantity": items.c.quantity + upsert.excluded.quantity})
-    return await write(uow, order, bump([order.id]).add_cte(upsert.cte("line")))
+    return bump(order).add_cte(upsert.cte("line"))
+
+
+ADD_LINE = _add_line_statement()
+
+
+async def add_line(uow: UnitOfWork, order: SaleOrder, line: NewLine) -> SaleOrder:
+    """The add on an order already locked."""
+    return await write(uow, order, ADD_LINE, params=dict(
+        order=order.id, new_id=uuid.uuid4(), new_item_type=line.item_type, new_item_id=line.item_id,
+        new_mode=line.mode, new_name=line.name, new_unit_price=line.unit_price, new_quantity=line.quantity,
+        new_discount=line.discount, new_note=line.note))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import Update, func, select, update
+from sqlalchemy import BindParameter, Update, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -44,11 +44,13 @@ async def lock_orders(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> dict[uuid.
     return {order.id: order for order in await lock_rows(uow, SaleOrder, order_ids)}
 
 
-def bump(order_ids: Iterable[uuid.UUID], **values) -> Update:
+def bump(order_ids: Iterable[uuid.UUID] | BindParameter, **values) -> Update:
     """The version bump every change makes (with whatever else it sets on the order rows).
     clock_timestamp(), not now(): a change that waited for the lock is stamped when it
     happened, so updated_at follows the version order."""
-    return (update(orders).where(orders.c.id.in_(list(order_ids)))
+    which = (orders.c.id == order_ids if isinstance(order_ids, BindParameter)
+             else orders.c.id.in_(list(order_ids)))
+    return (update(orders).where(which)
             .values(version=orders.c.version + 1, updated_at=func.clock_timestamp(), **values)
             .returning(*CHANGED))
 
@@ -62,10 +64,10 @@ def applied(locked: dict[uuid.UUID, SaleOrder], rows) -> None:
 
 
 async def write(uow: UnitOfWork, order: SaleOrder, stmt: Update,
-                unchanged: DomainError | None = None) -> SaleOrder:
+                unchanged: DomainError | None = None, params: dict | None = None) -> SaleOrder:
     """Run one change statement that ends with the bump of `order`, then announce it.
     A statement whose bump is conditional returns no row when nothing changed: `unchanged`."""
-    row = (await uow.session.execute(stmt)).one_or_none()
+    row = (await uow.session.execute(stmt, params)).one_or_none()
     if row is None:
         assert unchanged is not None, "an unconditional bump always returns the order"
         raise unchanged
