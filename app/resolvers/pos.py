@@ -143,7 +143,8 @@ async def sale_order_updated(info: Info, order_id: strawberry.ID) -> AsyncGenera
     require_staff(info)
     try:
         order = parse_id(order_id, "orderId")
-        async for found, lines in live.snapshots(_feed(info), ctx(info).db.read, order):
+        db = ctx(info).db
+        async for found, lines in live.snapshots(_feed(info), db.read, order, read_primary=db.sessions):
             # The context lives as long as the WebSocket: each event reads afresh.
             ctx(info).loaders.clear()
             yield SaleOrder.from_model(found, lines)

@@ -142,3 +142,32 @@ async def test_a_lost_listen_connection_is_replaced_and_subscribers_re_read(db, 
     await add(db, order["id"], burger)
     assert await asyncio.wait_for(box.next(), 10) == 2
     feed.unsubscribe(box)
+
+
+async def test_a_read_replica_lagging_behind_the_announcement_is_read_again_on_the_primary(db, pos, feed):
+    from contextlib import asynccontextmanager
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    order = await pos.order()
+    burger = await pos.product()
+    # A "replica" stuck at the order's first version: a repeatable-read snapshot taken now.
+    connection = await db.engine.connect()
+    try:
+        await connection.execution_options(isolation_level="REPEATABLE READ")
+        await connection.begin()
+        await connection.execute(text("SELECT version FROM sale_orders"))
+        lagging = AsyncSession(bind=connection)
+
+        @asynccontextmanager
+        async def replica():
+            yield lagging
+
+        stream = live.snapshots(feed, replica, uuid.UUID(order["id"]), read_primary=db.sessions)
+        assert (await anext(stream))[0].version == 1
+        await add(db, order["id"], burger, 3)
+        changed, lines = await asyncio.wait_for(anext(stream), 10)
+        assert (changed.version, [l.quantity for l in lines]) == (2, [3])
+        await stream.aclose()
+    finally:
+        await connection.close()

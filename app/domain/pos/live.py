@@ -143,18 +143,25 @@ class OrderFeed:
                     box.post(RESYNC)
 
 
-async def snapshots(feed: OrderFeed, read: Callable[[], AsyncContextManager[AsyncSession]],
-                    order_id: uuid.UUID) -> AsyncIterator[tuple[SaleOrder, list[SaleOrderItem]]]:
+Reader = Callable[[], AsyncContextManager[AsyncSession]]
+
+
+async def snapshots(feed: OrderFeed, read: Reader, order_id: uuid.UUID, *,
+                    read_primary: Reader | None = None) -> AsyncIterator[tuple[SaleOrder, list[SaleOrderItem]]]:
     """The order as it is now, then again after every announced change, re-read without
     locks (order and lines in one statement), in version order: an announcement of a
     version already shown is skipped without a read. Ends once the order can no longer
-    change (checked out, merged or cancelled)."""
+    change (checked out, merged or cancelled).
+
+    `read` may be a replica, which can lag behind the announcement it heard from the
+    primary: a read older than the version announced is repeated on `read_primary`."""
     box = feed.subscribe(order_id)  # before the first read, so no change falls in between
     try:
-        shown = 0
+        shown, announced = 0, 0
         while True:
-            async with read() as session:
-                snapshot = await views.order_with_items(session, order_id)
+            snapshot = await _read(read, order_id)
+            if snapshot is not None and snapshot[0].version < announced and read_primary is not None:
+                snapshot = await _read(read_primary, order_id)
             if snapshot is None:
                 raise not_found("Sale order", "orderId")
             order, lines = snapshot
@@ -168,3 +175,8 @@ async def snapshots(feed: OrderFeed, read: Callable[[], AsyncContextManager[Asyn
                 announced = await box.next()
     finally:
         feed.unsubscribe(box)
+
+
+async def _read(read: Reader, order_id: uuid.UUID) -> tuple[SaleOrder, list[SaleOrderItem]] | None:
+    async with read() as session:
+        return await views.order_with_items(session, order_id)
