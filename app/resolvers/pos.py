@@ -9,12 +9,14 @@ from strawberry.types import Info
 
 from app.domain.errors import DomainError
 from app.domain.pos import items as order_lines
+from app.domain.coupons.service import coupon_id_for_code
+from app.domain.pos import checkout as pos_checkout
 from app.domain.pos import live, merge, orders, split, views
 from app.domain.pos.live import OrderFeed
-from app.resolvers.base import ctx, not_implemented, parse_id, query_error, require_staff, run_mutation, user_errors
+from app.resolvers.base import ctx, parse_id, query_error, require_staff, run_mutation, user_errors
 from app.schema.common import PageInfo
 from app.schema.pos import AddSaleOrderItemInput, CheckoutSaleOrderInput, CreateSaleOrderInput, SaleOrder, SaleOrderConnection, SaleOrderEdge, SaleOrderItemUpdate, SaleOrderPayload, SaleOrderStatus, SplitLineInput, SplitSaleOrderPayload
-from app.schema.sales import CheckoutPayload
+from app.schema.sales import CheckoutPayload, Sale
 
 
 async def sale_order(info: Info, id: strawberry.ID) -> SaleOrder | None:
@@ -128,7 +130,23 @@ async def split_sale_order(info: Info, order_id: strawberry.ID, items: list[Spli
 
 
 async def checkout_sale_order(info: Info, input: CheckoutSaleOrderInput) -> CheckoutPayload:
-    raise not_implemented("checkoutSaleOrder")
+    """Pay for a DRAFT order: its lines become a sale through the shared sale-recording service."""
+    staff = require_staff(info)
+    try:
+        order_id = parse_id(input.order_id, "orderId")
+        customer_id = parse_id(input.customer_id, "customerId") if input.customer_id else None
+        coupon_id = None
+        if input.coupon_code:
+            async with ctx(info).db.read() as session:
+                coupon_id = await coupon_id_for_code(session, input.coupon_code, field="couponCode")
+        request = pos_checkout.prepare_checkout(
+            order_id=order_id, key=input.idempotency_key, method=input.payment_method.value,
+            amount_tendered=input.amount_tendered, customer_id=customer_id, coupon_id=coupon_id,
+            redeem_points=input.redeem_points or 0)
+        sale, replayed = await run_mutation(info, lambda uow: pos_checkout.checkout_order(uow, request=request, by=staff.id))
+    except DomainError as error:
+        return CheckoutPayload(replayed=False, errors=user_errors(error))
+    return CheckoutPayload(sale=Sale.from_model(sale), replayed=replayed, errors=[])
 
 
 def _feed(info: Info) -> OrderFeed:

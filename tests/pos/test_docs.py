@@ -13,9 +13,9 @@ from tests.api.test_docs import SCHEMA, _operations
 DOC = Path(__file__).resolve().parents[2] / "docs" / "pos.md"
 
 
-def test_the_pos_doc_shows_open_add_change_split_merge_and_browse():
+def test_the_pos_doc_shows_open_add_change_split_merge_pay_and_browse():
     assert {"OpenOrder", "AddBurger", "AddCustom", "ChangeLines", "RemoveLine", "Clear", "Cancel", "Split", "Merge",
-            "OpenOrders", "Order"} <= _operations("docs/pos.md")
+            "PayCash", "PayCard", "OpenOrders", "Order"} <= _operations("docs/pos.md")
 
 
 def test_the_subscription_in_the_websocket_example_is_valid():

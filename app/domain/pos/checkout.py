@@ -72,14 +72,15 @@ async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UU
                                        .order_by(SaleOrderItem.created_at, SaleOrderItem.id))).all()
     if not lines:
         raise DomainError("NOTHING_TO_CHECK_OUT", "The order has no items", "orderId")
+    customer_id = request.customer_id or order.customer_id
     sale = await record_sale(
         uow, channel="POS",
         items=[SaleItem(line.item_type, line.item_id, line.quantity, unit_price=line.unit_price,
                         discount=line.discount, name=line.name, field=f"order.items.{i}")
                for i, line in enumerate(lines)],
-        customer_id=request.customer_id or order.customer_id, coupon_id=request.coupon_id,
+        customer_id=customer_id, coupon_id=request.coupon_id,
         redeem_points=request.redeem_points, payment=Payment(request.method, request.amount_tendered), by=by)
-    await write(uow, order, bump([order.id], status="CHECKED_OUT", sale_id=sale.id))
+    await write(uow, order, bump([order.id], status="CHECKED_OUT", sale_id=sale.id, customer_id=customer_id))
     idempotency.remember(uow, user_id=by, operation=OPERATION, key=request.key, fingerprint=fingerprint,
                          result_id=sale.id)
     await uow.session.flush()

@@ -30,6 +30,7 @@ class SaleOrder(Base):
         CheckConstraint("status IN ('DRAFT', 'CHECKED_OUT', 'MERGED', 'CANCELLED')", name="status_known"),
         CheckConstraint("(status = 'MERGED') = (merged_into_id IS NOT NULL)", name="merged_into_when_merged"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("(status = 'CHECKED_OUT') = (sale_id IS NOT NULL)", name="sale_when_checked_out"),
         Index("ix_sale_orders_created_at", "created_at", "id"),
         Index("ix_sale_orders_status_created_at", "status", "created_at", "id"),
     )
@@ -40,9 +41,8 @@ class SaleOrder(Base):
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(16), server_default=text("'DRAFT'"))
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sale_orders.id"))
-    # The sale of a checked-out order. No foreign key yet: the sales table lands in
-    # parallel; the checkout work adds the constraint.
-    sale_id: Mapped[uuid.UUID | None]
+    # The sale of a checked-out order; a sale comes from at most one order.
+    sale_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sales.id"), unique=True)
     version: Mapped[int] = mapped_column(server_default=text("1"))
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()

@@ -21,7 +21,8 @@ from app.domain.pos.models import SaleOrder
 orders = SaleOrder.__table__
 
 # What a change may set on an order row besides its version; read back after the write.
-CHANGED = (orders.c.id, orders.c.version, orders.c.updated_at, orders.c.status, orders.c.merged_into_id)
+CHANGED = (orders.c.id, orders.c.version, orders.c.updated_at, orders.c.status, orders.c.merged_into_id,
+           orders.c.customer_id, orders.c.sale_id)
 
 
 def not_editable(order: SaleOrder, field: str | None = "orderId") -> DomainError:
@@ -59,8 +60,8 @@ def applied(locked: dict[uuid.UUID, SaleOrder], rows) -> None:
     """Carry what the write returned onto the locked rows (without making them dirty)."""
     for row in rows:
         order = locked[row.id]
-        for column in ("version", "updated_at", "status", "merged_into_id"):
-            set_committed_value(order, column, getattr(row, column))
+        for column in CHANGED[1:]:
+            set_committed_value(order, column.name, getattr(row, column.name))
 
 
 async def write(uow: UnitOfWork, order: SaleOrder, stmt: Update,

@@ -1,0 +1,220 @@
+"""Paying for a sale order: the order row coordinates, the shared sale-recording service
+takes stock, coupon and points; a double submit makes one sale; a paid order is closed."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.db.uow import run_unit
+from app.domain.pos import orders
+from app.domain.sales.models import Sale
+from tests.commerce.shop import Shop
+from tests.pos.conftest import SPLIT, assert_order_locked_before_any_write
+from tests.races import wait_for_lock_waiters
+from tests.sql_recorder import record_sql
+
+PAY = """mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) {
+  replayed errors { code field message }
+  sale { id number channel total { amount } subtotal { amount } couponDiscount { amount }
+         pointsDiscount { amount } pointsEarned pointsRedeemed couponCode paymentMethod
+         amountTendered { amount } change { amount } customer { id }
+         lines { name quantity unitPrice { amount } discount { amount } lineTotal { amount } } } } }"""
+ORDER_SALE = "query($id: ID!) { saleOrder(id: $id) { status version customer { id } sale { id number } } }"
+
+
+def pay_input(order_id: str, method: str = "CASH", tendered: str | None = None, key: str | None = None,
+              **extra) -> dict:
+    return {"i": {"orderId": order_id, "idempotencyKey": key or uuid.uuid4().hex, "paymentMethod": method,
+                  "amountTendered": tendered, **extra}}
+
+
+async def sales_count(db) -> int:
+    async with db.read() as session:
+        return await session.scalar(select(func.count()).select_from(Sale))
+
+
+async def test_split_then_pay_both_in_cash_totals_change_and_stock_add_up(db, pos):
+    shop = Shop(db)
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    trim = await pos.service("Nail trim", "7.50")
+    order = await pos.order("Table 2")
+    await pos.add(order["id"], kibble, 3)
+    added = await pos.add(order["id"], trim, 2)
+    kibble_line = next(i for i in added["order"]["items"] if i["name"] == "Kibble")
+    split = await pos.ok(SPLIT, {"o": order["id"], "items": [{"itemId": kibble_line["id"], "quantity": 1}]})
+    first, second = split["source"], split["created"]
+    assert (first["total"]["amount"], second["total"]["amount"]) == ("39.00", "12.00")
+
+    paid_first = await pos.ok(PAY, pay_input(first["id"], tendered="50.00"))
+    paid_second = await pos.ok(PAY, pay_input(second["id"], tendered="20.00"))
+
+    one, two = paid_first["sale"], paid_second["sale"]
+    assert (one["channel"], one["paymentMethod"], one["total"]["amount"], one["change"]["amount"]) == \
+        ("POS", "CASH", "39.00", "11.00")
+    assert (two["total"]["amount"], two["amountTendered"]["amount"], two["change"]["amount"]) == \
+        ("12.00", "20.00", "8.00")
+    assert Decimal(one["total"]["amount"]) + Decimal(two["total"]["amount"]) == 3 * 12 + 2 * Decimal("7.50")
+    assert sorted((line["name"], line["quantity"]) for line in one["lines"] + two["lines"]) == \
+        [("Kibble", 1), ("Kibble", 2), ("Nail trim", 2)]
+    assert await shop.stock(kibble.id) == (7, 7)
+    for order_id, sale in ((first["id"], one), (second["id"], two)):
+        read = (await pos.gql(ORDER_SALE, {"id": order_id}, token=pos.token))["data"]["saleOrder"]
+        assert (read["status"], read["sale"]) == ("CHECKED_OUT", {"id": sale["id"], "number": sale["number"]})
+
+
+async def test_cash_below_the_total_is_payment_insufficient_and_changes_nothing(db, pos):
+    shop = Shop(db)
+    kibble = await pos.product("Kibble", "12.00", stock=5)
+    order = await pos.order()
+    await pos.add(order["id"], kibble, 2)
+    result = await pos.call(PAY, pay_input(order["id"], tendered="23.99"))
+    assert [(e["code"], e["field"]) for e in result["errors"]] == [("PAYMENT_INSUFFICIENT", "amountTendered")]
+    missing = await pos.call(PAY, pay_input(order["id"]))
+    assert [(e["code"], e["field"]) for e in missing["errors"]] == [("VALIDATION", "amountTendered")]
+    online = await pos.call(PAY, pay_input(order["id"], method="ONLINE"))
+    assert [(e["code"], e["field"]) for e in online["errors"]] == [("VALIDATION", "paymentMethod")]
+    assert await shop.stock(kibble.id) == (5, 5)
+    assert await sales_count(db) == 0
+    row = await pos.row(order["id"])
+    assert (row.status, row.sale_id, row.version) == ("DRAFT", None, 2)
+
+
+async def test_card_payment_with_customer_coupon_and_points_follows_the_shop_rules(db, pos, users):
+    shop = Shop(db)
+    customer, _ = await users.signed_in("CUSTOMER")
+    await shop.coupon("TEN", kind="FIXED", value="10.00", usage_limit=1)
+    bed = await pos.product("Dog bed", "60.00", stock=5)
+
+    earning = await pos.order(customer_id=str(customer.id))
+    await pos.add(earning["id"], bed, 1)
+    first = (await pos.ok(PAY, pay_input(earning["id"], method="CARD", couponCode="ten")))["sale"]
+    assert (first["subtotal"]["amount"], first["couponDiscount"]["amount"], first["total"]["amount"]) == \
+        ("60.00", "10.00", "50.00")
+    assert (first["couponCode"], first["pointsEarned"], first["customer"]["id"]) == ("TEN", 50, str(customer.id))
+    assert (first["amountTendered"], first["change"]) == (None, None)
+    assert await shop.points(customer.id) == (50, 50)
+
+    # The customer is named at the counter this time; the coupon is used up.
+    redeeming = await pos.order()
+    await pos.add(redeeming["id"], bed, 1)
+    used_up = await pos.call(PAY, pay_input(redeeming["id"], method="CARD", couponCode="TEN"))
+    assert [(e["code"], e["field"]) for e in used_up["errors"]] == [("COUPON_USAGE_LIMIT_REACHED", "couponCode")]
+    too_many = await pos.call(PAY, pay_input(redeeming["id"], method="CARD", customerId=str(customer.id),
+                                             redeemPoints=51))
+    assert [(e["code"], e["field"]) for e in too_many["errors"]] == [("INSUFFICIENT_POINTS", "redeemPoints")]
+    second = (await pos.ok(PAY, pay_input(redeeming["id"], method="CARD", customerId=str(customer.id),
+                                          redeemPoints=50)))["sale"]
+    assert (second["pointsDiscount"]["amount"], second["total"]["amount"], second["pointsRedeemed"],
+            second["pointsEarned"]) == ("0.50", "59.50", 50, 59)
+    assert await shop.points(customer.id) == (59, 59)
+    read = (await pos.gql(ORDER_SALE, {"id": redeeming["id"]}, token=pos.token))["data"]["saleOrder"]
+    assert read["customer"] == {"id": str(customer.id)}
+    assert await shop.stock(bed.id) == (3, 3)
+
+
+async def test_short_stock_at_checkout_names_each_product_and_changes_nothing(db, pos):
+    shop = Shop(db)
+    kibble = await pos.product("Kibble", "12.00", stock=3)
+    chew = await pos.product("Chew", "2.00", stock=1)
+    order = await pos.order()
+    await pos.add(order["id"], kibble, 4)
+    await pos.add(order["id"], chew, 2)
+    result = await pos.call(PAY, pay_input(order["id"], method="CARD"))
+    assert [(e["code"], e["field"]) for e in result["errors"]] == \
+        [("INSUFFICIENT_STOCK", "order.items.0"), ("INSUFFICIENT_STOCK", "order.items.1")]
+    assert (await shop.stock(kibble.id), await shop.stock(chew.id)) == ((3, 3), (1, 1))
+    assert await sales_count(db) == 0
+    assert (await pos.row(order["id"])).status == "DRAFT"
+
+
+async def test_empty_order_and_unknown_order_are_clean_errors(pos):
+    order = await pos.order()
+    empty = await pos.call(PAY, pay_input(order["id"], method="CARD"))
+    assert [e["code"] for e in empty["errors"]] == ["NOTHING_TO_CHECK_OUT"]
+    unknown = await pos.call(PAY, pay_input(str(uuid.uuid4()), method="CARD"))
+    assert [(e["code"], e["field"]) for e in unknown["errors"]] == [("NOT_FOUND", "orderId")]
+    bad_coupon = await pos.call(PAY, pay_input(order["id"], method="CARD", couponCode="NOPE"))
+    assert [(e["code"], e["field"]) for e in bad_coupon["errors"]] == [("COUPON_INVALID", "couponCode")]
+
+
+async def test_double_submitted_checkout_makes_one_sale_and_every_response_carries_it(db, pos):
+    shop = Shop(db)
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    order = await pos.order()
+    await pos.add(order["id"], kibble, 2)
+    variables = pay_input(order["id"], tendered="30.00", key="tap-tap")
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_order(uow):
+        await orders.lock_order(uow, uuid.UUID(order["id"]))
+        held.set()
+        await release.wait()
+
+    holder = asyncio.create_task(run_unit(db.sessions, hold_order, lock_timeout_ms=5000))
+    await held.wait()
+    taps = [asyncio.create_task(pos.call(PAY, variables)) for _ in range(5)]
+    # All five submissions are queued on the order row before any of them decides.
+    await wait_for_lock_waiters(db, 5)
+    release.set()
+    await holder
+    results = await asyncio.gather(*taps)
+
+    assert all(r["errors"] == [] for r in results), results
+    assert len({r["sale"]["id"] for r in results}) == 1
+    assert sorted(r["replayed"] for r in results) == [False, True, True, True, True]
+    assert await sales_count(db) == 1
+    assert await shop.stock(kibble.id) == (8, 8)
+    reused = await pos.call(PAY, {"i": {**variables["i"], "amountTendered": "50.00"}})
+    assert [e["code"] for e in reused["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+    # A fresh key on the paid order is refused, and the order takes no more items.
+    again = await pos.call(PAY, pay_input(order["id"], tendered="30.00"))
+    assert [e["code"] for e in again["errors"]] == ["ORDER_NOT_EDITABLE"]
+    late = await pos.add(order["id"], kibble, 1)
+    assert [(e["code"], e["field"]) for e in late["errors"]] == [("ORDER_NOT_EDITABLE", "orderId")]
+    assert await shop.stock(kibble.id) == (8, 8)
+
+
+async def test_an_add_racing_the_checkout_lands_in_the_sale_or_is_refused(db, pos):
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    order = await pos.order()
+    await pos.add(order["id"], kibble, 1)
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_order(uow):
+        await orders.lock_order(uow, uuid.UUID(order["id"]))
+        held.set()
+        await release.wait()
+
+    holder = asyncio.create_task(run_unit(db.sessions, hold_order, lock_timeout_ms=5000))
+    await held.wait()
+    pay = asyncio.create_task(pos.call(PAY, pay_input(order["id"], method="CARD")))
+    await wait_for_lock_waiters(db, 1)
+    add = asyncio.create_task(pos.add(order["id"], kibble, 2))
+    await wait_for_lock_waiters(db, 2)
+    release.set()
+    await holder
+    paid, added = await pay, await add
+    # The checkout queued first, so it wins; the add after it is refused, not lost silently.
+    assert paid["errors"] == [] and [l["quantity"] for l in paid["sale"]["lines"]] == [1]
+    assert [e["code"] for e in added["errors"]] == ["ORDER_NOT_EDITABLE"]
+    assert sum(l.quantity for l in await pos.lines(order["id"])) == 1
+
+
+async def test_checkout_locks_the_order_before_any_write_in_constant_statements(db, pos):
+    counts = []
+    for n in (1, 20):
+        order = await pos.order()
+        for i in range(n):
+            await pos.add(order["id"], await pos.product(f"Item {i}", "3.00"), 1)
+        with record_sql(db.engine) as sql:
+            result = await pos.call(PAY, pay_input(order["id"], method="CARD"))
+        assert result["errors"] == []
+        assert_order_locked_before_any_write(sql)
+        products = sql.locks("products")
+        assert len(products) == 1 and sql.locks("sale_orders")[0] < products[0]
+        assert "ORDER BY products.id" in sql[products[0]]
+        counts.append(sql.count())
+    assert counts[0] == counts[1], counts
