@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.locks import LOCK_ORDER, LockOrderViolation
-from app.domain.errors import DomainError, constraint_error
+from app.domain.errors import DomainError, constraint_error, validation
 from app import metrics
 
 log = logging.getLogger("petpos.uow")
@@ -19,6 +19,7 @@ log = logging.getLogger("petpos.uow")
 T = TypeVar("T")
 
 DEADLOCK, SERIALIZATION_FAILURE, LOCK_NOT_AVAILABLE = "40P01", "40001", "55P03"
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"
 RETRYABLE = {DEADLOCK, SERIALIZATION_FAILURE, LOCK_NOT_AVAILABLE}
 MAX_RETRIES = 3
 
@@ -97,4 +98,8 @@ async def run_unit(
             mapped = constraint_error(constraint_name(error))
             if mapped is not None:
                 raise mapped from error
+            if state == NUMERIC_VALUE_OUT_OF_RANGE:
+                # The backstop behind the input bounds (money.MAX_PRICE, MAX_AMOUNT): an amount
+                # too large for NUMERIC(12,2) is the caller's input, never INTERNAL.
+                raise validation("An amount is too large") from error
             raise

@@ -8,6 +8,9 @@ from app.domain.errors import validation
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12, 2)
+# A line holds at most 999 units, so a price up to this keeps every line total far inside
+# NUMERIC(12,2); a whole sale is checked against MAX_AMOUNT when it is recorded.
+MAX_PRICE = Decimal("1000000.00")
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -28,6 +31,14 @@ def amount(value: Decimal | None, field: str, *, positive: bool = True, allow_ze
     if positive and (value < 0 or (value == 0 and not allow_zero)):
         raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
     return value.quantize(CENT)
+
+
+def price(value: Decimal | None, field: str = "price") -> Decimal:
+    """A unit price from input: an amount above zero and at most MAX_PRICE."""
+    value = amount(value, field)
+    if value > MAX_PRICE:
+        raise validation(f"A price is at most {MAX_PRICE}", field)
+    return value
 
 
 def share(total: Decimal, weights: list[Decimal]) -> list[Decimal]:

@@ -26,14 +26,14 @@ def _connection(page) -> SaleConnection:
                           page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
 
 
-async def _cart(info: Info, customer_id: uuid.UUID) -> Cart | None:
-    async with ctx(info).db.read() as session:
+async def _cart(sessions, customer_id: uuid.UUID) -> Cart | None:
+    async with sessions() as session:
         view = await views.cart_view(session, customer_id)
     return Cart.from_view(view) if view else None
 
 
 async def my_cart(info: Info) -> Cart | None:
-    return await _cart(info, require_role(info, "CUSTOMER").id)
+    return await _cart(ctx(info).db.read, require_role(info, "CUSTOMER").id)
 
 
 async def my_sales(info: Info, first: int | None = 20, after: str | None = None) -> SaleConnection:
@@ -71,17 +71,19 @@ async def sales(info: Info, channel: SaleChannel | None = None, first: int | Non
 
 
 async def _cart_change(info: Info, change) -> CartPayload:
-    """Run `change(uow, cart_id)` on the caller's cart (made on first use), then show the cart."""
+    """Run `change(uow, cart_id)` on the caller's cart (made on first use, in its own short unit
+    before any lock), then show the cart as it now is on the primary (a replica may lag)."""
     customer = require_role(info, "CUSTOMER")
+
+    def work(uow: UnitOfWork):
+        return carts.change_cart(uow, customer_id=customer.id, change=change)
     try:
-        async with ctx(info).db.read() as session:
-            cart_id = await carts.cart_id_for(session, customer.id)
-        if cart_id is None:
-            cart_id = await run_mutation(info, lambda uow: carts.ensure_cart(uow, customer_id=customer.id))
-        await run_mutation(info, lambda uow: change(uow, cart_id))
+        if not await run_mutation(info, work):
+            await run_mutation(info, lambda uow: carts.ensure_cart(uow, customer_id=customer.id))
+            await run_mutation(info, work)
     except DomainError as error:
         return CartPayload(errors=user_errors(error))
-    return CartPayload(cart=await _cart(info, customer.id), errors=[])
+    return CartPayload(cart=await _cart(ctx(info).db.sessions, customer.id), errors=[])
 
 
 async def _sellable_product(info: Info, product_id: strawberry.ID) -> uuid.UUID:
@@ -138,10 +140,8 @@ async def checkout(info: Info, input: CheckoutInput) -> CheckoutPayload:
         if redeem < 0:
             raise validation("Points to redeem cannot be negative", "redeemPoints")
         fingerprint = idempotency.fingerprint({"redeemPoints": redeem})
-        async with ctx(info).db.read() as session:
-            cart_id = await carts.cart_id_for(session, customer.id)
         sale, replayed = await run_mutation(info, lambda uow: checkouts.checkout(
-            uow, customer_id=customer.id, cart_id=cart_id, key=key, fingerprint=fingerprint, redeem_points=redeem))
+            uow, customer_id=customer.id, key=key, fingerprint=fingerprint, redeem_points=redeem))
     except DomainError as error:
         return CheckoutPayload(replayed=False, errors=user_errors(error))
     return CheckoutPayload(sale=Sale.from_model(sale), replayed=replayed, errors=[])

@@ -59,7 +59,3 @@ class Shop:
             ledger = await s.scalar(select(func.coalesce(func.sum(LoyaltyEntry.delta), 0))
                                     .where(LoyaltyEntry.user_id == user_id))
         return balance, ledger
-
-    async def give_points(self, user_id, points: int) -> None:
-        """Points as if earned by an earlier sale: through a real checkout."""
-        raise NotImplementedError

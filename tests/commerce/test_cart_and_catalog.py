@@ -1,12 +1,14 @@
 """Cart merging under the cart lock, catalog and coupon rules, and bad input answered cleanly with nothing written."""
 import asyncio
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.catalog.models import Product, StockMovement
 from app.domain.coupons.models import Coupon
-from tests.commerce.shop import ADD
+from tests.commerce.shop import ADD, CHECKOUT
 
 CREATE = """mutation($i: ProductInput!) { createProduct(input: $i) { product { id sku stock price { amount } } errors { code field } } }"""
 COUPON = """mutation($i: CouponInput!) { createCoupon(input: $i) { coupon { code kind value usageLimit } errors { code field } } }"""
@@ -49,6 +51,42 @@ async def test_bad_cart_input_is_refused_and_nothing_written(gql, users, shop, d
         payload = (await gql(ADD, {"p": str(product_id), "q": quantity}, token=token))["data"]["addToCart"]
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [expected]
     assert (await gql("{ myCart { id } }", token=token))["data"]["myCart"] is None
+
+
+async def test_a_cart_made_a_moment_ago_is_found_on_the_primary_while_the_replica_lags(
+        gql, users, shop, db, monkeypatch):
+    product = await shop.product(stock=5)
+    _, token = await users.signed_in()
+    with monkeypatch.context() as patch:
+        async with db.engine.connect() as replica:
+            # Reads see the database as it was now, like a replica that has not caught up since.
+            await replica.execution_options(isolation_level="REPEATABLE READ")
+            await replica.begin()
+            await replica.execute(text("SELECT 1"))  # takes the snapshot
+
+            @asynccontextmanager
+            async def lagging_read():
+                yield AsyncSession(bind=replica)
+            patch.setattr(db, "read", lagging_read)
+
+            added = (await gql(ADD, {"p": str(product.id), "q": 2}, token=token))["data"]["addToCart"]
+            assert added["cart"]["items"] == [{"quantity": 2}]  # the payload shows the cart as it now is
+            sold = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
+            assert (sold["errors"], sold["sale"]["number"]) == ([], "S-000001")
+            assert (await gql("{ myCart { id } }", token=token))["data"]["myCart"] is None  # the replica's view
+    assert await shop.stock(product.id) == (3, 3)
+
+
+async def test_update_cart_item_refuses_negative_or_above_999_and_changes_nothing(gql, users, shop):
+    product = await shop.product()
+    _, token = await users.signed_in()
+    await gql(ADD, {"p": str(product.id), "q": 3}, token=token)
+    update = "mutation($p: ID!, $q: Int!) { updateCartItem(productId: $p, quantity: $q) { cart { id } errors { code field } } }"
+    for quantity in (-1, 1000):
+        payload = (await gql(update, {"p": str(product.id), "q": quantity}, token=token))["data"]["updateCartItem"]
+        assert payload == {"cart": None, "errors": [{"code": "VALIDATION", "field": "quantity"}]}, quantity
+    cart = await gql("{ myCart { items { quantity } } }", token=token)
+    assert cart["data"]["myCart"]["items"] == [{"quantity": 3}]
 
 
 async def test_update_cart_item_sets_and_zero_removes(gql, users, shop):
@@ -119,6 +157,17 @@ async def test_bad_catalog_input_is_refused_and_nothing_written(gql, users, shop
     assert await shop.stock(product.id) == (2, 2)
 
 
+async def test_update_product_refuses_a_price_not_above_zero_or_above_the_maximum(gql, users, shop, db):
+    product = await shop.product(price="10.00")
+    _, staff = await users.signed_in("STAFF")
+    update = 'mutation($p: ID!, $price: Decimal!) { updateProduct(id: $p, input: {price: $price}) { product { id } errors { code field } } }'
+    for price in ("0", "-1.00", "1000000.01"):
+        payload = (await gql(update, {"p": str(product.id), "price": price}, token=staff))["data"]["updateProduct"]
+        assert payload == {"product": None, "errors": [{"code": "VALIDATION", "field": "price"}]}, price
+    async with db.read() as s:
+        assert str(await s.scalar(select(Product.price).where(Product.id == product.id))) == "10.00"
+
+
 async def test_coupon_values_out_of_range_are_refused(gql, users, db):
     _, admin = await users.signed_in("ADMIN")
     for change, field in (({"kind": "PERCENT", "value": "101"}, "value"), ({"kind": "PERCENT", "value": "0"}, "value"),
@@ -134,11 +183,15 @@ async def test_coupon_values_out_of_range_are_refused(gql, users, db):
     assert dup["data"]["createCoupon"]["errors"] == [{"code": "CONFLICT", "field": "code"}]
 
 
-async def test_page_size_over_100_is_refused(gql, users):
+async def test_page_size_over_100_is_refused(gql, users, shop):
+    product = await shop.product()
     _, staff = await users.signed_in("STAFF")
+    _, customer = await users.signed_in()
     for query, token in (("{ products(first: 101) { edges { cursor } } }", None),
                          ("{ sales(first: 101) { edges { cursor } } }", staff),
-                         ("{ mySales(first: 0) { edges { cursor } } }", staff)):
+                         ("{ mySales(first: 0) { edges { cursor } } }", staff),
+                         ("{ mySales(first: 101) { edges { cursor } } }", customer),
+                         (f'{{ stockMovements(productId: "{product.id}", first: 101) {{ delta }} }}', staff)):
         result = await gql(query, token=token)
         assert result["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "first"}
 

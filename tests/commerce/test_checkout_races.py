@@ -3,11 +3,14 @@ import asyncio
 import itertools
 from decimal import Decimal
 
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
+from app.db.uow import DEADLOCK
 from app.domain.coupons.models import Coupon
-from app.domain.sales.models import Sale
-from app.domain.errors import DomainError
+from app.domain.sales.models import Cart, Sale
+from app.domain.sales.recording import Payment, SaleItem, record_sale
+from tests.commerce.interleavings import row_lock_held, wait_for_row_lock_waiters
 from tests.commerce.shop import ADD, CHECKOUT
 from tests.races import wait_for_lock_waiters
 
@@ -25,6 +28,22 @@ async def _sales_count(db) -> int:
         return await s.scalar(select(func.count()).select_from(Sale))
 
 
+async def _sale_numbers(db) -> list[str]:
+    async with db.read() as s:
+        return sorted(await s.scalars(select(Sale.number)))
+
+
+def _gap_free(count: int) -> list[str]:
+    """S-000001 … S-00000n: a refused checkout draws no number."""
+    return [f"S-{n:06d}" for n in range(1, count + 1)]
+
+
+def _deadlock_retries() -> float:
+    """Checkouts rerun after a deadlock: the unit of work retries them, so clients never see one."""
+    return REGISTRY.get_sample_value("petpos_lock_retries_total",
+                                     {"operation": "checkout", "sqlstate": DEADLOCK}) or 0.0
+
+
 async def test_twenty_customers_racing_for_five_units_make_exactly_five_sales(gql, users, shop, db):
     product = await shop.product(stock=5)
     tokens = [(await _customer_with_cart(users, gql, [(product, 1)]))[1] for _ in range(20)]
@@ -34,70 +53,58 @@ async def test_twenty_customers_racing_for_five_units_make_exactly_five_sales(gq
     refused = [p["errors"][0]["code"] for p in payloads if p["errors"]]
     assert len(sold) == 5 and refused == ["INSUFFICIENT_STOCK"] * 15
     assert await shop.stock(product.id) == (0, 0)
-    assert await _sales_count(db) == 5
+    assert sorted(p["sale"]["number"] for p in sold) == await _sale_numbers(db) == _gap_free(5)
 
 
-async def test_simultaneous_point_redemptions_do_not_double_discount(gql, users, shop, db):
-    product = await shop.product(stock=100, price="30.00")
-    user, token = await _customer_with_cart(users, gql, [(product, 1)])
-    first = (await gql(CHECKOUT, {"k": "earn"}, token=token))["data"]["checkout"]
-    assert first["sale"]["pointsEarned"] == 30
-    await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
-    # Two devices of one customer redeem the whole balance at the same moment.
-    results = await asyncio.gather(*[gql(CHECKOUT, {"k": f"redeem-{i}", "r": 30}, token=token) for i in range(2)])
-    payloads = [r["data"]["checkout"] for r in results]
-    won = [p for p in payloads if p["sale"]]
-    lost = [p for p in payloads if p["errors"]]
-    assert len(won) == 1 and won[0]["sale"]["pointsDiscount"]["amount"] == "0.30"
-    # The loser found either no points left or an empty cart: never a second discount.
-    assert lost[0]["errors"][0]["code"] in ("INSUFFICIENT_POINTS", "NOTHING_TO_CHECK_OUT")
-    balance, ledger = await shop.points(user.id)
-    assert balance == ledger == 30 - 30 + 29
-
-
-async def test_a_redemption_waiting_for_the_user_lock_sees_the_balance_spent(db, users, shop):
-    """Two sales for one customer redeeming the whole balance, forced to overlap: the
-    first holds the customer's row lock; the second waits for it, then finds 0 points."""
-    from app.domain.sales.recording import Payment, SaleItem, record_sale
-
-    product = await shop.product(stock=100, price="30.00")
-    user = await users.create()
+async def test_two_sales_of_one_customer_redeeming_the_whole_balance_discount_once(gql, users, shop, db):
+    """An online checkout and a counter sale of one customer, each redeeming all 30 points.
+    They share only the customer's row (different products, no coupon): the counter sale holds
+    its lock until commit, the checkout queues on it and then finds the points spent."""
+    online, counter = await shop.product(stock=10, price="30.00"), await shop.product(stock=10, price="30.00")
+    customer, token = await _customer_with_cart(users, gql, [(online, 1)])
+    assert (await gql(CHECKOUT, {"k": "earn"}, token=token))["data"]["checkout"]["sale"]["pointsEarned"] == 30
+    await gql(ADD, {"p": str(online.id), "q": 1}, token=token)
     staff = await users.create("STAFF")
+    customer_locked, release = asyncio.Event(), asyncio.Event()
 
-    def sale(redeem):
-        return lambda uow: record_sale(uow, channel="POS", items=[SaleItem("PRODUCT", product.id, 1)],
-                                       customer_id=user.id, coupon_id=None, redeem_points=redeem,
-                                       payment=Payment("CARD"), by=staff.id)
-    await shop.unit(sale(0))  # earns 30 points
-    recorded, release = asyncio.Event(), asyncio.Event()
+    async def counter_sale(uow):
+        sale = await record_sale(uow, channel="POS", items=[SaleItem("PRODUCT", counter.id, 1)],
+                                 customer_id=customer.id, coupon_id=None, redeem_points=30,
+                                 payment=Payment("CARD"), by=staff.id)
+        customer_locked.set()
+        await release.wait()  # commit only once the checkout is queued on the customer's row
+        return sale
 
-    async def first(uow):
-        result = await sale(30)(uow)
-        recorded.set()
-        await release.wait()  # commit only once the second is queued behind our locks
-        return result
-
-    first_task = asyncio.create_task(shop.unit(first))
-    await recorded.wait()
-    second_task = asyncio.create_task(shop.unit(sale(30)))
-    await wait_for_lock_waiters(db, 1)
-    release.set()
-    won = await first_task
-    assert won.points_discount == Decimal("0.30")
+    counter_task = asyncio.create_task(shop.unit(counter_sale))
+    await customer_locked.wait()
+    checkout = asyncio.create_task(gql(CHECKOUT, {"k": "redeem", "r": 30}, token=token))
     try:
-        await second_task
-        raise AssertionError("the second redemption went through")
-    except DomainError as error:
-        assert (error.code, error.field) == ("INSUFFICIENT_POINTS", "redeemPoints")
-    balance, ledger = await shop.points(user.id)
-    assert balance == ledger == 30 - 30 + 29
+        await wait_for_row_lock_waiters(db, "users", 1)
+    finally:
+        release.set()
+    counter_won = await counter_task
+    lost = (await checkout)["data"]["checkout"]
+
+    assert counter_won.points_discount == Decimal("0.30")
+    assert lost["sale"] is None
+    assert [(e["code"], e["field"]) for e in lost["errors"]] == [("INSUFFICIENT_POINTS", "redeemPoints")]
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Sale).where(Sale.points_redeemed > 0)) == 1
+    balance, ledger = await shop.points(customer.id)
+    assert balance == ledger == 30 - 30 + 29  # earned, redeemed once, earned by the counter sale
+    assert await shop.stock(online.id) == (9, 9)
 
 
 async def test_double_submitted_checkout_makes_one_sale(gql, users, shop, db):
     product = await shop.product(stock=10)
-    _, token = await _customer_with_cart(users, gql, [(product, 2)])
-    results = await asyncio.gather(*[gql(CHECKOUT, {"k": "tap"}, token=token) for _ in range(5)])
-    payloads = [r["data"]["checkout"] for r in results]
+    customer, token = await _customer_with_cart(users, gql, [(product, 2)])
+    async with db.read() as s:
+        cart_id = await s.scalar(select(Cart.id).where(Cart.customer_id == customer.id))
+    async with row_lock_held(db, Cart, cart_id):
+        taps = [asyncio.create_task(gql(CHECKOUT, {"k": "tap"}, token=token)) for _ in range(5)]
+        await wait_for_lock_waiters(db, 5)  # all five queued on the cart row before any of them decides
+    payloads = [r["data"]["checkout"] for r in await asyncio.gather(*taps)]
+    assert all(p["errors"] == [] for p in payloads), payloads
     assert {p["sale"]["id"] for p in payloads} == {payloads[0]["sale"]["id"]}
     assert sorted(p["replayed"] for p in payloads) == [False, True, True, True, True]
     assert await _sales_count(db) == 1
@@ -116,21 +123,24 @@ async def test_same_key_with_a_different_request_is_refused(gql, users, shop):
 
 
 async def test_coupon_at_its_usage_limit_refuses_the_extra_checkouts(gql, users, shop, db):
-    product = await shop.product(stock=100)
     coupon = await shop.coupon("TWICE", usage_limit=2)
     tokens = []
     for _ in range(10):
-        _, token = await _customer_with_cart(users, gql, [(product, 1)])
+        # Each customer buys a product of their own: the coupon row is all ten checkouts share.
+        _, token = await _customer_with_cart(users, gql, [(await shop.product(stock=1), 1)])
         applied = await gql('mutation { applyCoupon(code: "twice") { errors { code } } }', token=token)
         assert applied["data"]["applyCoupon"]["errors"] == []
         tokens.append(token)
-    results = await asyncio.gather(*[gql(CHECKOUT, {"k": "c"}, token=t) for t in tokens])
-    payloads = [r["data"]["checkout"] for r in results]
-    assert sum(1 for p in payloads if p["sale"] and p["sale"]["couponCode"] == "TWICE") == 2
+    async with row_lock_held(db, Coupon, coupon.id):
+        checkouts = [asyncio.create_task(gql(CHECKOUT, {"k": "c"}, token=t)) for t in tokens]
+        await wait_for_row_lock_waiters(db, "coupons", 10)  # all ten queued on the coupon row
+    payloads = [r["data"]["checkout"] for r in await asyncio.gather(*checkouts)]
+    sold = [p["sale"] for p in payloads if p["sale"]]
+    assert [s["couponCode"] for s in sold] == ["TWICE", "TWICE"]
     assert sorted(p["errors"][0]["code"] for p in payloads if p["errors"]) == ["COUPON_USAGE_LIMIT_REACHED"] * 8
     async with db.read() as s:
         assert (await s.get(Coupon, coupon.id)).times_used == 2
-    assert await _sales_count(db) == 2
+    assert sorted(s["number"] for s in sold) == await _sale_numbers(db) == _gap_free(2)
 
 
 async def test_overlapping_baskets_in_every_order_neither_deadlock_nor_oversell(gql, users, shop, db):
@@ -138,9 +148,11 @@ async def test_overlapping_baskets_in_every_order_neither_deadlock_nor_oversell(
     # Six customers, each basket the three products added in a different order: 6 x 1 of each, 4 in stock.
     tokens = [(await _customer_with_cart(users, gql, [(p, 1) for p in order]))[1]
               for order in itertools.permutations(products)]
+    deadlocks = _deadlock_retries()
     results = await asyncio.gather(*[gql(CHECKOUT, {"k": "k"}, token=t) for t in tokens])
     payloads = [r["data"]["checkout"] for r in results]
-    assert all("errors" not in r for r in results)  # no top-level error: no deadlock, no INTERNAL
+    assert all("errors" not in r for r in results)  # no top-level error: no INTERNAL
+    assert _deadlock_retries() == deadlocks  # not even one retried out of sight: products lock in id order
     assert sum(1 for p in payloads if p["sale"]) == 4
     assert all(p["errors"][0]["code"] == "INSUFFICIENT_STOCK" for p in payloads if not p["sale"])
     for p in products:
@@ -200,3 +212,13 @@ async def test_redeeming_more_than_the_amount_due_is_refused(gql, users, shop):
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", "redeemPoints")]
     payload = (await gql(CHECKOUT, {"k": "b", "r": 100}, token=token))["data"]["checkout"]
     assert payload["errors"][0]["code"] == "INSUFFICIENT_POINTS"
+
+
+async def test_negative_points_are_refused_and_nothing_changes(gql, users, shop, db):
+    product = await shop.product(stock=5)
+    _, token = await _customer_with_cart(users, gql, [(product, 1)])
+    payload = (await gql(CHECKOUT, {"k": "a", "r": -1}, token=token))["data"]["checkout"]
+    assert (payload["sale"], [(e["code"], e["field"]) for e in payload["errors"]]) == (None, [("VALIDATION", "redeemPoints")])
+    assert await _sales_count(db) == 0 and await shop.stock(product.id) == (5, 5)
+    # The refused request left no trace: not even its idempotency key.
+    assert (await gql(CHECKOUT, {"k": "a", "r": 0}, token=token))["data"]["checkout"]["errors"] == []

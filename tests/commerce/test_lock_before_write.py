@@ -1,6 +1,9 @@
 """Every commerce mutation locks its coordinating row before it writes anything,
-and checkout costs the same number of statements however many lines it has."""
+and checkout and refunds cost the same server statements however many lines they have."""
+import re
+
 from tests.commerce.shop import ADD, CHECKOUT, REFUND
+from tests.commerce.statements import record_statements
 from tests.sql_recorder import record_sql
 
 
@@ -11,7 +14,7 @@ async def _cart(gql, users, products, quantity=1):
     return user, token
 
 
-async def test_checkout_locks_the_cart_then_products_before_writing(gql, users, shop, db):
+async def test_checkout_locks_cart_products_coupon_customer_in_the_global_order_before_writing(gql, users, shop, db):
     products = [await shop.product() for _ in range(2)]
     _, token = await _cart(gql, users, products)
     await shop.coupon("TEN")
@@ -20,22 +23,34 @@ async def test_checkout_locks_the_cart_then_products_before_writing(gql, users, 
         payload = (await gql(CHECKOUT, {"k": "k", "r": 0}, token=token))["data"]["checkout"]
     assert payload["errors"] == []
     sql.assert_locks_before_write("carts")
-    carts, product_locks, coupons = sql.locks("carts"), sql.locks("products"), sql.locks("coupons")
-    assert len(product_locks) == 1  # every product of the basket in one ordered statement
-    assert carts[0] < product_locks[0] < coupons[0] < sql.writes()[0]
+    cart, products, coupon, customer = (sql.locks(t) for t in ("carts", "products", "coupons", "users"))
+    key_lookup = [i for i, statement in enumerate(sql) if re.search(r"\bFROM idempotency_keys\b", statement)]
+    assert len(products) == 1  # every product of the basket in one statement, in id order
+    assert "ORDER BY products.id" in sql[products[0]]
+    # The key is looked up only once the cart is locked, so a double submit waits and then replays.
+    assert cart[0] < key_lookup[0] < products[0] < coupon[0] < customer[0] < sql.writes()[0]
 
 
-async def test_checkout_statement_count_does_not_grow_with_lines(gql, users, shop, db):
-    counts = {}
+async def test_checkout_and_refund_cost_the_same_server_statements_for_one_line_or_twenty(gql, users, shop, db):
+    """Set-based writes: no statement per line, not even one hidden in an executemany."""
+    _, staff = await users.signed_in("STAFF")
+    costs = {}
     for lines in (1, 20):
         products = [await shop.product() for _ in range(lines)]
         _, token = await _cart(gql, users, products)
-        with record_sql(db.engine) as sql:
+        with record_statements(db.engine) as checkout:
             payload = (await gql(CHECKOUT, {"k": "k", "r": 0}, token=token))["data"]["checkout"]
         assert payload["errors"] == [] and len(payload["sale"]["lines"]) == lines
-        counts[lines] = sql.count()
-    print(f"checkout statements: {counts}")
-    assert counts[1] == counts[20]
+        with record_statements(db.engine) as refund:
+            refunded = (await gql(REFUND, {"i": {"saleId": payload["sale"]["id"], "reason": "return",
+                                                 "idempotencyKey": f"r{lines}"}}, token=staff))["data"]["refundSale"]
+        assert refunded["errors"] == [] and len(refunded["refund"]["lines"]) == lines
+        costs[lines] = {name: (recorded.client_calls(), recorded.server_statements(), recorded.executemanys())
+                        for name, recorded in (("checkout", checkout), ("refund", refund))}
+    print(f"(client calls, server statements, executemanys) by lines: {costs}")
+    for name in ("checkout", "refund"):
+        assert costs[1][name][2] == costs[20][name][2] == [], name
+        assert costs[1][name][1] == costs[20][name][1], name
 
 
 async def test_refund_locks_the_sale_before_writing(gql, users, shop, db):
@@ -101,16 +116,25 @@ async def test_shop_queries_take_no_locks_and_write_nothing(gql, users, shop, db
     sql.assert_no_locks_or_writes()
 
 
-async def test_listing_sales_costs_the_same_statements_for_two_or_twelve(gql, users, shop, db):
+async def test_listing_sales_with_refunds_costs_the_same_statements_for_two_or_twelve(gql, users, shop, db):
     product = await shop.product(stock=100)
     _, staff = await users.signed_in("STAFF")
-    counts = []
+    query = """{ sales(first: 50) { edges { node { number lines { name } customer { email }
+                 refunds { amount { amount } lines { quantity amount { amount } saleLine { name } } } } } } }"""
+    counts, listed = [], 0
     for sales in (2, 10):
+        listed += sales
         for _ in range(sales):
-            _, token = await _cart(gql, users, [product])
-            await gql(CHECKOUT, {"k": "k"}, token=token)
+            _, token = await _cart(gql, users, [product], quantity=2)
+            sale = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]["sale"]
+            refund = (await gql(REFUND, {"i": {"saleId": sale["id"], "reason": "return", "idempotencyKey": sale["id"],
+                                               "lines": [{"saleLineId": sale["lines"][0]["id"], "quantity": 1}]}},
+                                token=staff))["data"]["refundSale"]
+            assert refund["errors"] == []
         with record_sql(db.engine) as sql:
-            result = await gql("{ sales(first: 50) { edges { node { number lines { name } customer { email } refunds { amount { amount } } } } } }", token=staff)
+            result = await gql(query, token=staff)
         assert "errors" not in result
+        edges = result["data"]["sales"]["edges"]
+        assert len(edges) == listed and all(len(e["node"]["refunds"][0]["lines"]) == 1 for e in edges)
         counts.append(sql.count())
     assert counts[0] == counts[1]

@@ -1,10 +1,15 @@
 """Refunds: once per submit, never more than was sold, money and points in proportion."""
 import asyncio
+import uuid
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.domain.sales.models import Refund
+from app.domain.sales.models import Refund, Sale
+from app.domain.sales.recording import Payment, SaleItem, record_sale
+from tests.commerce.interleavings import row_lock_held
 from tests.commerce.shop import ADD, CHECKOUT, REFUND
+from tests.races import wait_for_lock_waiters
 
 
 async def _sale(gql, users, shop, lines, *, coupon=None, redeem=0, earn_first=False):
@@ -34,7 +39,11 @@ async def test_double_submitted_refund_refunds_once_and_restocks_once(gql, users
     product = await shop.product(stock=10)
     _, sale = await _sale(gql, users, shop, [(product, 3)])
     _, staff = await users.signed_in("STAFF")
-    results = await asyncio.gather(*[_refund(gql, staff, sale["id"], "same-key") for _ in range(4)])
+    async with row_lock_held(db, Sale, uuid.UUID(sale["id"])):
+        taps = [asyncio.create_task(_refund(gql, staff, sale["id"], "same-key")) for _ in range(4)]
+        await wait_for_lock_waiters(db, 4)  # all four queued on the sale row before any of them decides
+    results = await asyncio.gather(*taps)
+    assert all(r["errors"] == [] for r in results), results
     assert {r["refund"]["id"] for r in results} == {results[0]["refund"]["id"]}
     assert sorted(r["replayed"] for r in results) == [False, True, True, True]
     async with db.read() as s:
@@ -81,7 +90,6 @@ async def test_partial_then_full_refund_returns_exactly_the_total(gql, users, sh
 async def test_refund_never_takes_points_below_zero(gql, users, shop):
     product = await shop.product(stock=10, price="50.00")
     user, sale = await _sale(gql, users, shop, [(product, 1)])
-    from app.domain.sales.recording import Payment, SaleItem, record_sale
     staff = await users.create("STAFF")
     await shop.unit(lambda uow: record_sale(uow, channel="POS", items=[SaleItem("PRODUCT", product.id, 1)],
                                             customer_id=user.id, coupon_id=None, redeem_points=50,
@@ -90,6 +98,24 @@ async def test_refund_never_takes_points_below_zero(gql, users, shop):
     refund = await _refund(gql, users.token(staff), sale["id"], "r")
     assert refund["errors"] == [] and refund["refund"]["pointsReversed"] == 49
     assert await shop.points(user.id) == (0, 0)
+
+
+async def test_a_sale_is_refunded_only_once_every_line_is_even_a_free_one(gql, users, shop):
+    paid, free = await shop.product(stock=10, price="20.00"), await shop.product(stock=10, price="5.00")
+    staff = await users.create("STAFF")
+    token = users.token(staff)
+    items = [SaleItem("PRODUCT", paid.id, 1), SaleItem("PRODUCT", free.id, 1, discount=Decimal("5.00"))]
+    sale = await shop.unit(lambda uow: record_sale(uow, channel="POS", items=items, customer_id=None, coupon_id=None,
+                                                   redeem_points=0, payment=Payment("CARD"), by=staff.id))
+    lines = (await gql("query($id: ID!) { sale(id: $id) { lines { id lineTotal { amount } } } }",
+                       {"id": str(sale.id)}, token=token))["data"]["sale"]["lines"]
+    assert [l["lineTotal"]["amount"] for l in lines] == ["20.00", "0.00"]
+    # Every cent of the sale comes back with the paid line, yet the free line is still unrefunded.
+    first = await _refund(gql, token, str(sale.id), "paid", [{"saleLineId": lines[0]["id"], "quantity": 1}])
+    assert (first["refund"]["amount"]["amount"], first["refund"]["sale"]["status"]) == ("20.00", "PARTIALLY_REFUNDED")
+    rest = await _refund(gql, token, str(sale.id), "rest")
+    assert (rest["refund"]["amount"]["amount"], rest["refund"]["sale"]["status"]) == ("0.00", "REFUNDED")
+    assert await shop.stock(paid.id) == (10, 10) and await shop.stock(free.id) == (10, 10)
 
 
 async def test_refund_input_is_checked(gql, users, shop):

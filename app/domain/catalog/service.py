@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Uuid, column, insert, select, update, values
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db.locks import lock_row
 from app.db.uow import UnitOfWork
@@ -56,7 +57,7 @@ def prepare_product(*, sku: str, name: str, description: str | None, category: s
         ("name", lambda: _name(name)),
         ("description", lambda: (description or "").strip()[:5000]),
         ("category", lambda: _category(category)),
-        ("price", lambda: money.amount(price, "price")),
+        ("price", lambda: money.price(price)),
         ("stock", lambda: _initial_stock(stock)),
     ):
         try:
@@ -102,7 +103,7 @@ def prepare_product_changes(*, name: str | None, description: str | None, catego
         name=_name(name) if name is not None else None,
         description=description.strip()[:5000] if description is not None else None,
         category=_category(category) if category is not None else None,
-        price=money.amount(price, "price") if price is not None else None,
+        price=money.price(price) if price is not None else None,
         active=active,
     )
 
@@ -146,6 +147,24 @@ async def adjust_stock(uow: UnitOfWork, *, product_id: uuid.UUID, delta: int, re
     return product
 
 
+async def move_stock(uow: UnitOfWork, products: dict[uuid.UUID, Product], deltas: dict[uuid.UUID, int], *,
+                     reason: str, note: str | None) -> None:
+    """Change the stock of products the caller has locked, with their movements: one UPDATE and
+    one INSERT however many products (a statement per product would be server work per line
+    inside the locked window). The CHECK (stock >= 0) backs the caller's stock check."""
+    if not deltas:
+        return
+    moved = values(column("id", Uuid), column("delta", Integer), name="moved").data(list(deltas.items()))
+    await uow.session.execute(update(Product).where(Product.id == moved.c.id)
+                              .values(stock=Product.stock + moved.c.delta),
+                              execution_options={"synchronize_session": False})
+    await uow.session.execute(insert(StockMovement).values([
+        {"product_id": product_id, "delta": delta, "reason": reason, "note": note}
+        for product_id, delta in deltas.items()]))
+    for product_id, delta in deltas.items():  # the loaded rows as written, without reading them again
+        set_committed_value(products[product_id], "stock", products[product_id].stock + delta)
+
+
 @dataclass(frozen=True)
 class NewService:
     name: str
@@ -158,7 +177,7 @@ def prepare_service(*, name: str, price: Decimal, duration_minutes: int) -> NewS
     values: dict = {}
     for key, check in (
         ("name", lambda: _name(name)),
-        ("price", lambda: money.amount(price, "price")),
+        ("price", lambda: money.price(price)),
         ("duration_minutes", lambda: _duration(duration_minutes)),
     ):
         try:

@@ -3,6 +3,7 @@ product under the cart row lock, so two taps on "add" always add up."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -28,6 +29,24 @@ def check_quantity(quantity: int, *, allow_zero: bool = False) -> int:
 
 async def cart_id_for(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:
     return (await session.scalars(select(Cart.id).where(Cart.customer_id == customer_id))).first()
+
+
+async def lock_cart_of(uow: UnitOfWork, customer_id: uuid.UUID) -> Cart | None:
+    """The customer's cart, locked, or None when there is none yet. Looked up inside the unit,
+    on the primary: a replica may not have a cart made a moment ago."""
+    cart_id = await cart_id_for(uow.session, customer_id)
+    return await lock_row(uow, Cart, cart_id) if cart_id else None
+
+
+async def change_cart(uow: UnitOfWork, *, customer_id: uuid.UUID,
+                      change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]) -> bool:
+    """Run `change(uow, cart_id)` on the customer's cart, found on the primary; False when the
+    customer has no cart yet (make it with ensure_cart, then change again)."""
+    cart_id = await cart_id_for(uow.session, customer_id)
+    if cart_id is None:
+        return False
+    await change(uow, cart_id)
+    return True
 
 
 async def ensure_cart(uow: UnitOfWork, *, customer_id: uuid.UUID) -> uuid.UUID:

@@ -5,21 +5,20 @@ import uuid
 
 from sqlalchemy import select
 
-from app.db.locks import lock_row
 from app.db.uow import UnitOfWork
 from app.domain.errors import DomainError
 from app.domain.sales import idempotency
-from app.domain.sales.cart import empty_cart
-from app.domain.sales.models import Cart, CartItem, Sale
+from app.domain.sales.cart import empty_cart, lock_cart_of
+from app.domain.sales.models import CartItem, Sale
 from app.domain.sales.recording import Fields, Payment, SaleItem, record_sale
 
 OPERATION = "checkout"
 
 
-async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, cart_id: uuid.UUID | None, key: str,
-                   fingerprint: str, redeem_points: int) -> tuple[Sale, bool]:
+async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, key: str, fingerprint: str,
+                   redeem_points: int) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
-    cart = await lock_row(uow, Cart, cart_id) if cart_id else None
+    cart = await lock_cart_of(uow, customer_id)
     earlier = await idempotency.earlier_result(uow, user_id=customer_id, operation=OPERATION, key=key,
                                                fingerprint=fingerprint)
     if earlier is not None:

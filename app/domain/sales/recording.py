@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.db.locks import by_id, lock_row, lock_rows
 from app.db.uow import UnitOfWork
 from app.domain import money
 from app.domain.accounts.models import User
-from app.domain.catalog.models import Product, Service, StockMovement
+from app.domain.catalog.models import Product, Service
+from app.domain.catalog.service import move_stock
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError, validation
@@ -92,16 +93,17 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
     if errors:
         raise DomainError.many(errors)
 
-    lines: list[SaleLine] = []
+    lines: list[dict] = []
     for position, item in enumerate(items):
         found = catalogue[item.item_id]
         unit_price = item.unit_price if item.unit_price is not None else found.price
         discount = min(item.discount, unit_price * item.quantity)
-        lines.append(SaleLine(id=uuid.uuid4(), position=position, item_type=item.item_type, item_id=item.item_id,
-                              name=item.name or found.name, unit_price=unit_price, quantity=item.quantity,
-                              discount=discount, line_total=unit_price * item.quantity - discount,
-                              refunded_quantity=0))
-    subtotal = sum((line.line_total for line in lines), money.ZERO)
+        lines.append({"position": position, "item_type": item.item_type, "item_id": item.item_id,
+                      "name": item.name or found.name, "unit_price": unit_price, "quantity": item.quantity,
+                      "discount": discount, "line_total": unit_price * item.quantity - discount})
+    subtotal = sum((line["line_total"] for line in lines), money.ZERO)
+    if subtotal > money.MAX_AMOUNT:  # would overflow NUMERIC(12,2): refused before anything is written
+        raise validation(f"A sale comes to at most {money.MAX_AMOUNT}")
 
     now = datetime.now(timezone.utc)
     coupon = None
@@ -134,9 +136,11 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
     elif payment.method not in PAYMENT_METHODS:
         raise validation("Unknown payment method", "paymentMethod")
     earned = int(total) if customer is not None else 0  # floor: total is never negative
+    if customer is not None and customer.loyalty_points - redeem_points + earned > ledger.MAX_POINTS:
+        raise validation(f"This sale would take the customer's points past {ledger.MAX_POINTS}")
 
-    for line, net in zip(lines, money.share(total, [line.line_total for line in lines])):
-        line.net_total = net
+    for line, net in zip(lines, money.share(total, [line["line_total"] for line in lines])):
+        line["net_total"] = net
     sale = Sale(id=uuid.uuid4(), channel=channel, status="COMPLETED", customer_id=customer_id, subtotal=subtotal,
                 coupon_discount=coupon_discount, points_discount=points_discount, total=total,
                 coupon_id=coupon.id if coupon else None, coupon_code=coupon.code if coupon else None,
@@ -146,16 +150,15 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
     uow.session.add(sale)
     await uow.session.flush()  # INSERT … RETURNING the sale number, drawn only now that every check passed
 
-    for line in lines:
-        line.sale_id = sale.id
-    uow.session.add_all(lines)
-    for product_id, quantity in wanted.items():
-        products[product_id].stock -= quantity
-    uow.session.add_all([StockMovement(product_id=product_id, delta=-quantity, reason="SALE", note=sale.number)
-                         for product_id, quantity in wanted.items()])
+    # One statement per table however many lines: each statement inside the locked window costs
+    # throughput on hot products. The lines are read back through the read side after commit.
+    await uow.session.execute(insert(SaleLine).values([{**line, "sale_id": sale.id} for line in lines]))
+    await move_stock(uow, products, {product_id: -quantity for product_id, quantity in wanted.items()},
+                     reason="SALE", note=sale.number)
     if coupon is not None:
         coupon.times_used += 1
     if customer is not None:
-        ledger.post(uow, user=customer, sale_id=sale.id, changes=[("REDEEM", -redeem_points), ("EARN", earned)])
+        await ledger.post(uow, user=customer, sale_id=sale.id,
+                          changes=[("REDEEM", -redeem_points), ("EARN", earned)])
     await uow.session.flush()
     return sale

@@ -9,13 +9,15 @@ import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Uuid, column, insert, select, update, values
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db.locks import by_id, lock_row, lock_rows
 from app.db.uow import UnitOfWork
 from app.domain import money
 from app.domain.accounts.models import User
-from app.domain.catalog.models import Product, StockMovement
+from app.domain.catalog.models import Product
+from app.domain.catalog.service import move_stock
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency
@@ -105,12 +107,15 @@ async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID)
         done = line.refunded_quantity + quantity
         amount = _part(line.net_total, done, line.quantity) - _part(line.net_total, line.refunded_quantity,
                                                                      line.quantity)
-        refund_lines.append(RefundLine(refund_id=refund.id, sale_line_id=line.id, quantity=quantity, amount=amount))
+        refund_lines.append({"refund_id": refund.id, "sale_line_id": line.id, "quantity": quantity,
+                             "amount": amount})
         refund.amount += amount
-        line.refunded_quantity = done
+        set_committed_value(line, "refunded_quantity", done)  # written below, in one statement for all lines
 
+    # Done only when every line is: a zero-value line left over keeps the sale PARTIALLY_REFUNDED.
+    fully_refunded = all(l.refunded_quantity == l.quantity for l in sale_lines)
     # Points follow the share of the sale's value refunded so far (exactly 1 once all is refunded).
-    if all(l.refunded_quantity == l.quantity for l in sale_lines):
+    if fully_refunded:
         fraction = Decimal(1)
     else:
         value = sum((l.line_total for l in sale_lines), money.ZERO)
@@ -125,20 +130,22 @@ async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID)
         refund.points_restored, refund.points_reversed = restore, reverse
         sale.points_restored += restore
         sale.points_reversed += reverse
-        ledger.post(uow, user=customer, sale_id=sale.id, refund_id=refund.id,
-                    changes=[("RESTORE", restore), ("REVERSE", -reverse)])
+        await ledger.post(uow, user=customer, sale_id=sale.id, refund_id=refund.id,
+                          changes=[("RESTORE", restore), ("REVERSE", -reverse)])
 
     sale.refunded_amount += refund.amount
-    sale.status = "REFUNDED" if fraction == 1 else "PARTIALLY_REFUNDED"
+    sale.status = "REFUNDED" if fully_refunded else "PARTIALLY_REFUNDED"
+    # One statement per table however many lines, as when the sale was recorded.
+    await uow.session.execute(insert(RefundLine).values(refund_lines))
+    refunded = values(column("id", Uuid), column("quantity", Integer), name="refunded").data(list(wanted.items()))
+    await uow.session.execute(update(SaleLine).where(SaleLine.id == refunded.c.id)
+                              .values(refunded_quantity=SaleLine.refunded_quantity + refunded.c.quantity),
+                              execution_options={"synchronize_session": False})
     restock: dict[uuid.UUID, int] = {}
     for line_id, quantity in wanted.items():
         if lines[line_id].item_type == "PRODUCT":
             restock[lines[line_id].item_id] = restock.get(lines[line_id].item_id, 0) + quantity
-    for product_id, quantity in restock.items():
-        products[product_id].stock += quantity
-    uow.session.add_all(refund_lines)
-    uow.session.add_all([StockMovement(product_id=p, delta=q, reason="REFUND", note=sale.number)
-                         for p, q in restock.items()])
+    await move_stock(uow, products, restock, reason="REFUND", note=sale.number)
     idempotency.remember(uow, user_id=by, operation=OPERATION, key=request.key, fingerprint=fingerprint,
                          result_id=refund.id)
     await uow.session.flush()

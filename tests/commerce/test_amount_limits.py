@@ -1,0 +1,59 @@
+"""Amounts fit NUMERIC(12,2): prices are bounded so every line fits, a sale above the
+largest amount is refused before anything is written, and an overflow that still
+reaches the database is a VALIDATION error, never INTERNAL."""
+import pytest
+from sqlalchemy import func, select, text
+
+from app.db.uow import run_unit
+from app.domain.errors import DomainError
+from app.domain.sales.models import Sale
+from tests.commerce.shop import ADD, CHECKOUT
+
+CREATE = 'mutation($price: Decimal!) { createProduct(input: {sku: "BIG", name: "Big", category: TOY, price: $price, stock: 999}) { product { price { amount } } errors { code field } } }'
+
+
+async def test_a_price_above_the_maximum_is_refused(gql, users):
+    _, staff = await users.signed_in("STAFF")
+    refused = (await gql(CREATE, {"price": "99999999.99"}, token=staff))["data"]["createProduct"]
+    assert refused == {"product": None, "errors": [{"code": "VALIDATION", "field": "price"}]}
+    made = (await gql(CREATE, {"price": "1000000.00"}, token=staff))["data"]["createProduct"]
+    assert made == {"product": {"price": {"amount": "1000000.00"}}, "errors": []}
+
+
+async def test_a_sale_above_the_largest_amount_is_refused_before_anything_is_written(gql, users, shop, db):
+    # 11 lines of 999 x 1,000,000.00: every line fits NUMERIC(12,2), their sum does not.
+    products = [await shop.product(stock=999, price="1000000.00") for _ in range(11)]
+    _, token = await users.signed_in()
+    for product in products:
+        added = await gql(ADD, {"p": str(product.id), "q": 999}, token=token)
+        assert added["data"]["addToCart"]["errors"] == []
+    payload = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
+    assert (payload["sale"], [e["code"] for e in payload["errors"]]) == (None, ["VALIDATION"])
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Sale)) == 0
+    assert await shop.stock(products[0].id) == (999, 999)
+    cart = await gql("{ myCart { items { quantity } } }", token=token)
+    assert len(cart["data"]["myCart"]["items"]) == 11  # the cart is kept
+    # Refused before the sale's INSERT: the next sale still gets the first number.
+    _, other = await users.signed_in()
+    await gql(ADD, {"p": str(products[0].id), "q": 1}, token=other)
+    assert (await gql(CHECKOUT, {"k": "k"}, token=other))["data"]["checkout"]["sale"]["number"] == "S-000001"
+
+
+async def test_a_sale_earning_more_points_than_a_balance_holds_is_refused(gql, users, shop, db):
+    # 2,997,000,000.00 fits NUMERIC(12,2); 2,997,000,000 points do not fit the INTEGER balance.
+    products = [await shop.product(stock=999, price="1000000.00") for _ in range(3)]
+    _, token = await users.signed_in()
+    for product in products:
+        await gql(ADD, {"p": str(product.id), "q": 999}, token=token)
+    payload = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
+    assert (payload["sale"], [e["code"] for e in payload["errors"]]) == (None, ["VALIDATION"])
+    assert "points" in payload["errors"][0]["message"]
+    assert await shop.stock(products[0].id) == (999, 999)
+
+
+async def test_an_amount_overflowing_numeric_in_the_database_is_validation_not_internal(db):
+    with pytest.raises(DomainError) as refused:
+        await run_unit(db.sessions, lambda uow: uow.session.execute(text("SELECT 10000000000.00::numeric(12, 2)")),
+                       lock_timeout_ms=1000)
+    assert refused.value.code == "VALIDATION"
