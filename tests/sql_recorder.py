@@ -9,12 +9,18 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# Every row-lock clause PostgreSQL has, not only the FOR UPDATE the services use.
+ROW_LOCK = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
 
 
 class Recorded(list):
     def locks(self, table: str) -> list[int]:
         pattern = re.compile(rf"\bFROM {table}\b.*\bFOR UPDATE\b", re.IGNORECASE | re.DOTALL)
         return [i for i, sql in enumerate(self) if pattern.search(sql)]
+
+    def row_locks(self) -> list[int]:
+        """Statements with any row-lock clause, on any table."""
+        return [i for i, sql in enumerate(self) if ROW_LOCK.search(sql)]
 
     def writes(self) -> list[int]:
         return [i for i, sql in enumerate(self) if WRITE.match(sql)]
@@ -28,7 +34,7 @@ class Recorded(list):
 
     def assert_no_locks_or_writes(self) -> None:
         for sql in self:
-            assert "FOR UPDATE" not in sql.upper() and not WRITE.match(sql), sql
+            assert not ROW_LOCK.search(sql) and not WRITE.match(sql), sql
 
     def count(self) -> int:
         """Statements sent to the server (BEGIN and COMMIT are not cursor executions)."""

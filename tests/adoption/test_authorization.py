@@ -31,6 +31,7 @@ async def test_anonymous_browses_pets_but_cannot_request_or_see_requests(gql, pe
     assert top_code(await gql(CREATE, {"i": PET_INPUT})) == "UNAUTHENTICATED"
     assert top_code(await gql(CANCEL, {"id": str(pet.id)})) == "UNAUTHENTICATED"
     assert top_code(await gql(APPROVE, {"id": str(pet.id)})) == "UNAUTHENTICATED"
+    assert top_code(await gql(REJECT, {"id": str(pet.id)})) == "UNAUTHENTICATED"
     assert await pets.status(pet.id) == "AVAILABLE"
 
 
@@ -52,6 +53,21 @@ async def test_customer_cannot_cancel_someone_elses_request_nor_approve_or_rejec
     assert top_code(await gql(CREATE, {"i": PET_INPUT}, token=intruder)) == "FORBIDDEN"
     [row] = await pets.requests(pet.id)
     assert row.status == "PENDING" and await pets.status(pet.id) == "PENDING"
+
+
+@pytest.mark.parametrize("document", [APPROVE, REJECT], ids=["approve", "reject"])
+async def test_a_customer_deciding_gets_the_same_forbidden_for_a_real_and_an_unknown_request(
+        db, gql, users, pets, document):
+    """The role check comes first: the answer says nothing about whether the request exists."""
+    pet = await pets.create()
+    owner = await users.create()
+    request = (await run_unit(db.sessions, lambda uow: adoption.request_adoption(
+        uow, pet_id=pet.id, applicant_id=owner.id, message=None), lock_timeout_ms=3000)).request
+    _, customer = await users.signed_in()
+    real = await gql(document, {"id": str(request.id)}, token=customer)
+    unknown = await gql(document, {"id": str(uuid.uuid4())}, token=customer)
+    assert real == unknown and top_code(real) == "FORBIDDEN" and real["data"] is None
+    assert (await pets.requests(pet.id))[0].status == "PENDING"
 
 
 @pytest.mark.parametrize("role", ["STAFF", "ADMIN"])

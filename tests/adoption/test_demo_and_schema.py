@@ -29,19 +29,22 @@ async def test_demo_seed_has_pets_in_every_status_with_matching_requests_and_is_
     await _seed(db)
     await _seed(db)
     pets, requests = await _rows(db)
-    assert len(pets) == 7 and len({p.species for p in pets}) >= 4
-    assert {p.status for p in pets} == {"AVAILABLE", "PENDING", "ADOPTED"}
+    assert len(pets) == 9 and len({p.species for p in pets}) >= 4
+    assert sorted(p.status for p in pets) == ["ADOPTED"] * 2 + ["AVAILABLE"] * 5 + ["PENDING"] * 2
+    # Every PENDING or ADOPTED pet is so because of its own request.
     status_of = {p.id: p.status for p in pets}
-    assert sorted((status_of[r.pet_id], r.status) for r in requests) == [("ADOPTED", "APPROVED"), ("PENDING", "PENDING")]
+    assert sorted((status_of[r.pet_id], r.status) for r in requests) == (
+        [("ADOPTED", "APPROVED")] * 2 + [("PENDING", "PENDING")] * 2)
+    assert len({r.pet_id for r in requests}) == 4
     assert {r.applicant_id for r in requests} == {customer.id}
-    [approved] = [r for r in requests if r.status == "APPROVED"]
-    assert approved.decided_by == staff.id and approved.decided_at is not None
+    approved = [r for r in requests if r.status == "APPROVED"]
+    assert all(r.decided_by == staff.id and r.decided_at is not None and r.decision_note for r in approved)
 
 
 async def test_demo_seed_without_demo_users_leaves_every_pet_available(db):
     await _seed(db)
     pets, requests = await _rows(db)
-    assert len(pets) == 7 and {p.status for p in pets} == {"AVAILABLE"} and requests == []
+    assert len(pets) == 9 and {p.status for p in pets} == {"AVAILABLE"} and requests == []
 
 
 async def test_migration_creates_exactly_the_adoption_models(db):

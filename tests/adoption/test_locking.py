@@ -13,6 +13,7 @@ from tests.sql_recorder import record_sql
 LIST_REQUESTS = ("query($s: AdoptionStatus, $f: Int) { adoptionRequests(status: $s, first: $f) { edges { cursor node "
                  "{ id status pet { name status } applicant { email } } } pageInfo { hasNextPage endCursor } } }")
 MINE = "{ myAdoptionRequests { id pet { name } applicant { email } } }"
+CREATE_PET = "mutation($i: PetInput!) { createPet(input: $i) { pet { id status } errors { code field } } }"
 
 
 async def _pending(db, users, pets):
@@ -29,6 +30,22 @@ def assert_pet_then_request_locked_before_writes(sql) -> None:
     assert sql.locks("pets")[0] < sql.locks("adoption_requests")[0]
     # One UPDATE of the request and one of the pet: constant, whatever the history.
     assert len(sql.writes()) == 2
+    # They are the last statements: decidedAt (the database's clock) came back in the UPDATE's
+    # RETURNING, not in a SELECT after it.
+    assert sql.writes() == [len(sql) - 2, len(sql) - 1]
+
+
+async def test_create_pet_takes_no_lock_and_is_a_single_insert_in_its_unit(db, gql, users):
+    _, token = await users.signed_in("STAFF")
+    with record_sql(db.engine) as sql:
+        result = await gql(CREATE_PET, {"i": {"name": "Pip", "species": "DOG", "ageMonths": 3, "adoptionFee": "99.50"}},
+                           token=token)
+    assert result["data"]["createPet"]["errors"] == []
+    # No existing row coordinates a new pet, so there is nothing to lock or wait for.
+    assert sql.row_locks() == []
+    began = next(i for i, statement in enumerate(sql) if "set_config('lock_timeout'" in statement)
+    unit = sql[began + 1:]
+    assert len(unit) == 1 and unit[0].startswith("INSERT INTO pets "), unit
 
 
 async def test_request_adoption_locks_the_pet_before_any_write(db, gql, users, pets):

@@ -1,8 +1,14 @@
 """Races on one pet: real connections that commit, interleavings forced with the
-row locks themselves (wait_for_lock_waiters), never with sleeps."""
+row locks themselves (wait_for_lock_waiters), never with sleeps.
+
+Where a transaction must be queued on the pet row, the wait counts only
+transactions blocked in `SELECT … FROM pets … FOR UPDATE`: one blocked on the
+request row or on the unique index does not count, so these tests fail if a
+service stops locking the pet."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import select
@@ -19,24 +25,49 @@ def unit(db, work):
     return asyncio.create_task(run_unit(db.sessions, work, lock_timeout_ms=5000))
 
 
+@asynccontextmanager
+async def open_unit(db, work):
+    """Run `work` in a unit of work that stays open, its locks held, until the block ends.
+
+    Yields the unit's task (await it after the block for the outcome). The unit is let go
+    even when the block fails, so a failing test never leaves a lock blocking the next one.
+    """
+    done, release = asyncio.Event(), asyncio.Event()
+
+    async def work_then_hold(uow):
+        outcome = await work(uow)
+        done.set()
+        await release.wait()
+        return outcome
+
+    task, holding = unit(db, work_then_hold), asyncio.create_task(done.wait())
+    await asyncio.wait([task, holding], return_when=asyncio.FIRST_COMPLETED)
+    holding.cancel()
+    if task.done():
+        task.result()  # `work` failed: raise its error here
+    try:
+        yield task
+    finally:
+        release.set()
+
+
+def insert_pending(pet_id, applicant_id):
+    """A unit that inserts a PENDING request without the pet lock, as a buggy code path would."""
+    async def work(uow):
+        uow.session.add(AdoptionRequest(pet_id=pet_id, applicant_id=applicant_id, status="PENDING"))
+        await uow.session.flush()  # no lock on the pet: straight to the index
+    return work
+
+
 async def test_two_requests_for_one_pet_make_one_pending_request(db, users, pets):
     pet = await pets.create()
     first_applicant, second_applicant = await users.create(), await users.create()
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def request_and_hold(uow):
-        outcome = await adoption.request_adoption(uow, pet_id=pet.id, applicant_id=first_applicant.id, message=None)
-        holding.set()
-        await release.wait()  # the pet stays locked until this unit commits
-        return outcome
-
-    first = unit(db, request_and_hold)
-    await holding.wait()
-    second = unit(db, lambda uow: adoption.request_adoption(
-        uow, pet_id=pet.id, applicant_id=second_applicant.id, message=None))
-    await wait_for_lock_waiters(db, 1)  # the second request is blocked on the pet row
-    assert not second.done()
-    release.set()
+    async with open_unit(db, lambda uow: adoption.request_adoption(
+            uow, pet_id=pet.id, applicant_id=first_applicant.id, message=None)) as first:
+        second = unit(db, lambda uow: adoption.request_adoption(
+            uow, pet_id=pet.id, applicant_id=second_applicant.id, message=None))
+        await wait_for_lock_waiters(db, 1, table="pets")  # the second request is blocked on the pet row
+        assert not second.done()
     assert (await first).request.status == "PENDING"
     with pytest.raises(DomainError) as caught:
         await second  # it re-read the pet after the lock and found it PENDING
@@ -46,11 +77,14 @@ async def test_two_requests_for_one_pet_make_one_pending_request(db, users, pets
     assert await pets.status(pet.id) == "PENDING"
 
 
-async def test_twelve_racing_requests_make_one_pending_and_eleven_pet_not_available(gql, users, pets):
+async def test_twelve_racing_requests_make_one_pending_and_eleven_pet_not_available(db, gql, users, pets):
     pet = await pets.create()
     tokens = [(await users.signed_in())[1] for _ in range(12)]
-    results = await asyncio.gather(*[gql(REQUEST, {"pet": str(pet.id)}, token=t) for t in tokens])
-    payloads = [r["data"]["requestAdoption"] for r in results]
+    # The pet row held with the services' own lock helper, so all twelve must queue on it.
+    async with open_unit(db, lambda uow: adoption.lock_pet(uow, pet.id)):
+        racing = [asyncio.create_task(gql(REQUEST, {"pet": str(pet.id)}, token=t)) for t in tokens]
+        await wait_for_lock_waiters(db, 12, table="pets")  # all twelve queued before any may decide
+    payloads = [r["data"]["requestAdoption"] for r in await asyncio.gather(*racing)]
     winners = [p for p in payloads if not p["errors"]]
     losers = [p for p in payloads if p["errors"]]
     assert len(winners) == 1 and winners[0]["request"]["status"] == "PENDING"
@@ -78,19 +112,10 @@ async def test_approve_racing_cancel_exactly_one_wins_and_the_pet_follows_the_re
         "cancel": lambda uow: adoption.cancel_adoption_request(uow, request_id=request.id, applicant_id=applicant.id),
     }
     loser = "cancel" if winner == "approve" else "approve"
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def win_and_hold(uow):
-        outcome = await actions[winner](uow)
-        holding.set()
-        await release.wait()
-        return outcome
-
-    first = unit(db, win_and_hold)
-    await holding.wait()
-    second = unit(db, actions[loser])
-    await wait_for_lock_waiters(db, 1)  # the loser waits on the pet row, before touching the request
-    release.set()
+    async with open_unit(db, actions[winner]) as first:
+        second = unit(db, actions[loser])
+        # The loser queues on the pet row, before it touches the request.
+        await wait_for_lock_waiters(db, 1, table="pets")
     await first
     with pytest.raises(DomainError) as caught:
         await second
@@ -98,7 +123,7 @@ async def test_approve_racing_cancel_exactly_one_wins_and_the_pet_follows_the_re
     [row] = await pets.requests(pet.id)
     expected = {"approve": ("APPROVED", "ADOPTED", staff.id), "cancel": ("CANCELLED", "AVAILABLE", applicant.id)}
     assert (row.status, await pets.status(pet.id), row.decided_by) == expected[winner]
-    assert row.decided_at is not None
+    assert row.created_at <= row.decided_at  # both from the database's clock
 
 
 async def test_approve_and_cancel_over_graphql_leave_request_and_pet_consistent(db, gql, users, pets):
@@ -121,24 +146,10 @@ async def test_partial_unique_index_turns_a_second_pending_request_into_pet_not_
     """The backstop: code that skips the pet lock still cannot make two PENDING requests."""
     pet = await pets.create()
     first_applicant, second_applicant = await users.create(), await users.create()
-    inserted, release = asyncio.Event(), asyncio.Event()
-
-    def insert_pending(applicant_id):
-        async def work(uow):
-            uow.session.add(AdoptionRequest(pet_id=pet.id, applicant_id=applicant_id, status="PENDING"))
-            await uow.session.flush()  # no lock on the pet: straight to the index
-        return work
-
-    async def insert_and_hold(uow):
-        await insert_pending(first_applicant.id)(uow)
-        inserted.set()
-        await release.wait()
-
-    first = unit(db, insert_and_hold)
-    await inserted.wait()
-    second = unit(db, insert_pending(second_applicant.id))
-    await wait_for_lock_waiters(db, 1)  # the second insert waits on the first's index entry
-    release.set()
+    async with open_unit(db, insert_pending(pet.id, first_applicant.id)) as first:
+        second = unit(db, insert_pending(pet.id, second_applicant.id))
+        # The second insert waits on the first's uncommitted index entry (no pet lock anywhere).
+        await wait_for_lock_waiters(db, 1, statement=r"\mINSERT INTO adoption_requests\M")
     await first
     with pytest.raises(DomainError) as caught:
         await second  # asyncpg names the violated index; it maps to a clean code, not INTERNAL
@@ -146,3 +157,19 @@ async def test_partial_unique_index_turns_a_second_pending_request_into_pet_not_
     async with db.read() as session:
         pending = list(await session.scalars(select(AdoptionRequest).where(AdoptionRequest.status == "PENDING")))
     assert [r.applicant_id for r in pending] == [first_applicant.id]
+
+
+async def test_partial_unique_index_over_graphql_is_a_pet_not_available_payload_error(db, gql, users, pets):
+    """A PENDING request the pet does not know about (as a buggy path would leave it): the
+    service finds the pet AVAILABLE, the index refuses the insert, and the client gets
+    PET_NOT_AVAILABLE in the payload, not a top-level INTERNAL error."""
+    pet = await pets.create()
+    stray = await users.create()
+    await run_unit(db.sessions, insert_pending(pet.id, stray.id), lock_timeout_ms=5000)
+    _, token = await users.signed_in()
+    result = await gql(REQUEST, {"pet": str(pet.id)}, token=token)
+    assert "errors" not in result
+    assert result["data"]["requestAdoption"] == {"request": None,
+                                                 "errors": [{"code": "PET_NOT_AVAILABLE", "field": "petId"}]}
+    assert [r.applicant_id for r in await pets.requests(pet.id)] == [stray.id]
+    assert await pets.status(pet.id) == "AVAILABLE"  # the refused unit rolled back whole

@@ -1,10 +1,9 @@
 """Demo data for this feature, loaded by `petpos seed --demo` and on a first `petpos serve`."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db.uow import UnitOfWork
 from app.domain.accounts.models import User
@@ -21,8 +20,20 @@ AVAILABLE = [
     ("Kiwi", "BIRD", "Budgerigar", 6, "25.00", "Chatty in the mornings, quiet at night."),
     ("Sheldon", "REPTILE", "Red-eared Slider", 48, "30.00", "Basks all afternoon; needs a warm tank."),
 ]
-ON_HOLD = ("Mochi", "CAT", "Ragdoll", 26, "120.00", "Gentle lap cat who follows you from room to room.")
-GONE_HOME = ("Rex", "DOG", "Labrador Retriever", 36, "175.00", "Steady, well trained, great with families.")
+# On hold: each with the demo customer's PENDING request (its message).
+ON_HOLD = [
+    (("Mochi", "CAT", "Ragdoll", 26, "120.00", "Gentle lap cat who follows you from room to room."),
+     "We have a quiet flat and work from home. Could we meet her this weekend?"),
+    (("Bubbles", "FISH", "Fancy Goldfish", 12, "10.00", "Bright orange, unhurried, happiest in a big tank."),
+     "Our old tank is ready and waiting. Can we collect him on Saturday?"),
+]
+# Gone home: each with the demo customer's APPROVED request (its message, the staff's note).
+GONE_HOME = [
+    (("Rex", "DOG", "Labrador Retriever", 36, "175.00", "Steady, well trained, great with families."),
+     "Our kids have been asking for a dog for years.", "Home visit went well. Welcome to the family, Rex!"),
+    (("Pepper", "CAT", "Tuxedo", 60, "60.00", "Calm senior cat who likes a sunny windowsill."),
+     "I'd love a calm older cat to keep me company.", "A perfect match for a quiet home."),
+]
 
 
 def _pet(values: tuple, status: str) -> Pet:
@@ -47,18 +58,20 @@ async def seed(uow: UnitOfWork) -> None:
         return
     customer, staff = await _user_id(uow, CUSTOMER_EMAIL), await _user_id(uow, STAFF_EMAIL)
     with_requests = customer is not None and staff is not None
-    pets = [_pet(values, "AVAILABLE") for values in AVAILABLE]
-    on_hold = _pet(ON_HOLD, "PENDING" if with_requests else "AVAILABLE")
-    gone_home = _pet(GONE_HOME, "ADOPTED" if with_requests else "AVAILABLE")
-    uow.session.add_all([*pets, on_hold, gone_home])
+    available = [_pet(values, "AVAILABLE") for values in AVAILABLE]
+    on_hold = [_pet(values, "PENDING" if with_requests else "AVAILABLE") for values, _ in ON_HOLD]
+    gone_home = [_pet(values, "ADOPTED" if with_requests else "AVAILABLE") for values, _, _ in GONE_HOME]
+    uow.session.add_all([*available, *on_hold, *gone_home])
     await uow.session.flush()
-    if with_requests:
-        uow.session.add_all([
-            AdoptionRequest(pet_id=on_hold.id, applicant_id=customer, status="PENDING",
-                            message="We have a quiet flat and work from home. Could we meet her this weekend?"),
-            AdoptionRequest(pet_id=gone_home.id, applicant_id=customer, status="APPROVED",
-                            message="Our kids have been asking for a dog for years.",
-                            decision_note="Home visit went well. Welcome to the family, Rex!",
-                            decided_by=staff, decided_at=datetime.now(timezone.utc)),
-        ])
-        await uow.session.flush()
+    if not with_requests:
+        return
+    uow.session.add_all([
+        AdoptionRequest(pet_id=pet.id, applicant_id=customer, status="PENDING", message=message)
+        for pet, (_, message) in zip(on_hold, ON_HOLD)
+    ] + [
+        # Decided by the database's clock, as the service does.
+        AdoptionRequest(pet_id=pet.id, applicant_id=customer, status="APPROVED", message=message,
+                        decision_note=note, decided_by=staff, decided_at=func.now())
+        for pet, (_, message, note) in zip(gone_home, GONE_HOME)
+    ])
+    await uow.session.flush()

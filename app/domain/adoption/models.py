@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, FetchedValue, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
@@ -52,6 +52,8 @@ class Pet(Base):
 
 class AdoptionRequest(Base):
     __tablename__ = "adoption_requests"
+    # Read decided_at back in the RETURNING of the deciding UPDATE, not in a later SELECT.
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         CheckConstraint(_one_of("status", REQUEST_STATUSES), name="status_known"),
         # Closed requests say when and by whom; open ones say neither.
@@ -74,7 +76,8 @@ class AdoptionRequest(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     # Staff for approve/reject; the applicant themself for a cancel.
     decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None]
+    # Set from the database's clock (service.py), like created_at, so the ORM must fetch it.
+    decided_at: Mapped[datetime | None] = mapped_column(server_onupdate=FetchedValue())
     created_at: Mapped[datetime] = created_at()
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db.locks import lock_row
 from app.db.uow import UnitOfWork
@@ -86,7 +85,9 @@ async def _close_request(uow: UnitOfWork, *, request_id: uuid.UUID, status: str,
         raise not_pending(request)
     request.status = status
     request.decided_by = by
-    request.decided_at = datetime.now(timezone.utc)
+    # The database's clock, as for created_at; clock_timestamp() is the moment of this UPDATE,
+    # after the locks, so a decision is never dated before the request it closes.
+    request.decided_at = func.clock_timestamp()
     request.decision_note = note
     pet.status = pet_status
     await uow.session.flush()
