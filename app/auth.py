@@ -21,7 +21,8 @@ async def authenticate(db: Database, token: str | None) -> tuple[User | None, st
     if claims is None:
         return None, "invalid token"
     user_id, version = claims
-    async with db.read() as session:
+    # The primary, not the replica: a password reset must sign old tokens out at once.
+    async with db.sessions() as session:
         user = await load_user(session, user_id)
     if user is None or user.token_version != version:
         return None, "token no longer valid"

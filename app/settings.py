@@ -1,7 +1,9 @@
 """Settings from the environment (pydantic-settings)."""
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -55,8 +57,18 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret_key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            # Written private from the start (mkstemp opens O_CREAT|O_EXCL, mode 0600) and linked into
+            # place whole, so no worker ever reads a half-written key; when another worker linked its
+            # key first, that one is the key everybody uses.
+            fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+            try:
+                with os.fdopen(fd, "w") as file:
+                    file.write(secrets.token_urlsafe(48))
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(draft)
         self.secret_key = path.read_text().strip()
         return self.secret_key
 

@@ -40,7 +40,8 @@ async def register(info: Info, input: RegisterInput) -> AuthPayload:
 async def login(info: Info, email: str, password: str) -> AuthPayload:
     try:
         async with ctx(info).db.read() as session:
-            user = await accounts.authenticate(session, email=email, password=password)
+            user = await accounts.find_login_user(session, email=email)
+        user = await accounts.check_login(user, password)  # the connection is back in the pool
     except DomainError as error:
         return AuthPayload(errors=user_errors(error))
     return AuthPayload(token=_token_for(info, user), user=User.from_model(user), errors=[])

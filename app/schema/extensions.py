@@ -8,6 +8,7 @@ import time
 
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -86,13 +87,20 @@ def _root_field(context) -> str | None:
     return None
 
 
+# Built once: the validation cache keys on the rule classes, and each limiter instance makes a new
+# rule class (strawberry issue 4635), so per-request limiters would make every request miss the cache.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
 def schema_extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
     """Factories, so each request gets fresh extension state (the caches live at module level)."""
     extensions: list = [OperationMetrics, lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
     if settings.production:
         extensions += [
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             DisableIntrospection,
         ]

@@ -73,6 +73,15 @@ async def test_update_profile_normalises_and_validates(gql, users):
     assert bad == {"user": None, "errors": [{"code": "VALIDATION", "field": "phone"}]}
 
 
+async def test_update_profile_reports_every_invalid_field_at_once_and_changes_nothing(gql, users):
+    _, token = await users.signed_in(name="Unchanged")
+    bad = (await gql(UPDATE, {"i": {"email": "nope", "phone": "12", "name": "  "}}, token=token))["data"]["updateProfile"]
+    assert bad["user"] is None
+    assert {(e["code"], e["field"]) for e in bad["errors"]} == {
+        ("VALIDATION", "email"), ("VALIDATION", "phone"), ("VALIDATION", "name")}
+    assert (await gql("{ me { name } }", token=token))["data"]["me"]["name"] == "Unchanged"
+
+
 async def test_update_profile_locks_the_user_row_before_writing(db, users):
     from tests.sql_recorder import record_sql
 

@@ -78,3 +78,30 @@ async def test_login_failures_look_the_same_for_unknown_email_and_wrong_password
     assert wrong == unknown == {"token": None, "errors": [{"code": "INVALID_CREDENTIALS", "message": "Wrong email or password"}]}
     ok = (await gql(login, {"e": " ANA@example.com", "p": "long enough pw"}))["data"]["login"]
     assert ok["errors"] == [] and ok["token"]
+
+
+class CountingHasher:
+    """argon2's hasher, counting verifications and the pooled connections in use during each."""
+
+    def __init__(self, real, engine) -> None:
+        self.real, self.engine, self.connections_in_use = real, engine, []
+
+    def verify(self, password_hash, password):
+        self.connections_in_use.append(self.engine.pool.checkedout())
+        return self.real.verify(password_hash, password)
+
+
+async def test_each_failed_login_runs_one_verification_with_no_connection_held(gql, db, monkeypatch):
+    from app.domain.accounts import credentials
+
+    await gql(REGISTER, register_input())
+    hasher = CountingHasher(credentials._hasher, db.engine)
+    monkeypatch.setattr(credentials, "_hasher", hasher)
+    login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code } } }"
+    answers = []
+    for email in ("nobody@example.com", "ana@example.com", "not an email"):
+        before = len(hasher.connections_in_use)
+        answers.append((await gql(login, {"e": email, "p": "wrong password"}))["data"]["login"])
+        assert len(hasher.connections_in_use) == before + 1, email
+    assert answers == [{"token": None, "errors": [{"code": "INVALID_CREDENTIALS"}]}] * 3
+    assert hasher.connections_in_use == [0, 0, 0]  # the read session went back to the pool first

@@ -2,13 +2,17 @@
 import asyncio
 import time
 
+import httpx
 import pytest
 from sqlalchemy import text
 
+from app.db.engine import Database
 from app.db.locks import LockOrderViolation, lock_row
 from app.db.uow import UnitOfWork, run_unit
 from app.domain.accounts.models import PasswordResetToken, User
 from app.domain.errors import DomainError
+from app.main import create_app
+from tests.conftest import GraphQLClient, make_settings
 from tests.races import wait_for_lock_waiters
 
 
@@ -52,12 +56,29 @@ async def test_a_lock_held_past_the_timeout_answers_busy(db, users):
         await holder.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id})
         started = time.monotonic()
         with pytest.raises(DomainError) as caught:
-            await run_unit(db.sessions, touch, lock_timeout_ms=100)
+            # Bounded: if lock_timeout stopped working this would wait for the holder forever.
+            await asyncio.wait_for(run_unit(db.sessions, touch, lock_timeout_ms=100), timeout=10)
         elapsed = time.monotonic() - started
         await holder.rollback()
     assert caught.value.code == "BUSY"
     assert attempts == 4  # the first try and three retries
     assert elapsed < 5
+
+
+async def test_update_profile_behind_a_held_user_lock_answers_busy_in_its_payload(database_url, db, users):
+    impatient = Database(make_settings(database_url, lock_timeout_ms=50, pool_size=2))
+    user, token = await users.signed_in()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(impatient.settings, impatient)),
+                                     base_url="http://petpos.test") as http, db.engine.connect() as holder:
+            await holder.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id})
+            update = 'mutation { updateProfile(input: {name: "Blocked"}) { user { name } errors { code } } }'
+            body = await asyncio.wait_for(GraphQLClient(http)(update, token=token), timeout=10)
+            await holder.rollback()
+    finally:
+        await impatient.dispose()
+    assert "errors" not in body  # a payload error, never a top-level one
+    assert body["data"]["updateProfile"] == {"user": None, "errors": [{"code": "BUSY"}]}
 
 
 async def test_nothing_commits_when_the_work_fails(db, users):

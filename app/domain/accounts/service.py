@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.db.locks import lock_row
 from app.db.uow import UnitOfWork
@@ -25,24 +28,32 @@ class NewUser:
     role: str = "CUSTOMER"
 
 
-async def prepare_new_user(*, email: str, phone: str, name: str, password: str, role: str,
-                           phone_region: str) -> NewUser:
-    if role not in ROLES:
-        raise validation("Unknown role", "role")
+def _normalise_all(fields: dict[str, tuple[Callable[[str], str], str | None]]) -> dict[str, str]:
+    """Check every given field (None: not given), so one answer names every invalid one."""
     errors: list[DomainError] = []
     values: dict[str, str] = {}
-    for key, check in (
-        ("email", lambda: rules.normalise_email(email)),
-        ("phone", lambda: rules.normalise_phone(phone, phone_region)),
-        ("name", lambda: rules.normalise_name(name)),
-        ("password", lambda: rules.check_password(password)),
-    ):
+    for key, (normalise, value) in fields.items():
+        if value is None:
+            continue
         try:
-            values[key] = check()
+            values[key] = normalise(value)
         except DomainError as error:
             errors.append(error)
     if errors:
         raise DomainError.many(errors)
+    return values
+
+
+async def prepare_new_user(*, email: str, phone: str, name: str, password: str, role: str,
+                           phone_region: str) -> NewUser:
+    if role not in ROLES:
+        raise validation("Unknown role", "role")
+    values = _normalise_all({
+        "email": (rules.normalise_email, email),
+        "phone": (partial(rules.normalise_phone, region=phone_region), phone),
+        "name": (rules.normalise_name, name),
+        "password": (rules.check_password, password),
+    })
     return NewUser(values["email"], values["phone"], values["name"],
                    await credentials.hash_password(password), role)
 
@@ -56,13 +67,18 @@ async def create_user(uow: UnitOfWork, new: NewUser) -> User:
     return user
 
 
-async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
-    """Unknown email and wrong password fail alike, after about the same work."""
+async def find_login_user(session: AsyncSession, *, email: str) -> User | None:
+    """The account an email signs in to; None for an unknown or malformed email."""
     try:
         email = rules.normalise_email(email)
     except DomainError:
-        email = ""
-    user = (await session.scalars(select(User).where(User.email == email))).first() if email else None
+        return None
+    return (await session.scalars(select(User).where(User.email == email))).first()
+
+
+async def check_login(user: User | None, password: str) -> User:
+    """Unknown email and wrong password fail alike, after the same argon2 work.
+    Call it with the read session closed: a pooled connection should not wait on argon2."""
     ok = await credentials.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         raise DomainError("INVALID_CREDENTIALS", "Wrong email or password")
@@ -78,11 +94,11 @@ class ProfileChanges:
 
 def prepare_profile_changes(*, email: str | None, phone: str | None, name: str | None,
                             phone_region: str) -> ProfileChanges:
-    return ProfileChanges(
-        email=rules.normalise_email(email) if email is not None else None,
-        phone=rules.normalise_phone(phone, phone_region) if phone is not None else None,
-        name=rules.normalise_name(name) if name is not None else None,
-    )
+    return ProfileChanges(**_normalise_all({
+        "email": (rules.normalise_email, email),
+        "phone": (partial(rules.normalise_phone, region=phone_region), phone),
+        "name": (rules.normalise_name, name),
+    }))
 
 
 async def update_profile(uow: UnitOfWork, *, user_id: uuid.UUID, changes: ProfileChanges) -> User:
@@ -128,7 +144,8 @@ async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: in
 
 
 async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str) -> User:
-    """Lock the token row, then the user: single use, and every older bearer token stops working."""
+    """Lock the token row, then the user: single use, only the user's newest code, and every older
+    bearer token stops working."""
     token_hash = credentials.reset_token_hash(token)
     token_id = (await uow.session.scalars(
         select(PasswordResetToken.id).where(PasswordResetToken.token_hash == token_hash))).first()
@@ -137,12 +154,22 @@ async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str)
         raise DomainError("INVALID_TOKEN", "This reset code is not valid", "token")
     if row.used_at is not None:
         raise DomainError("TOKEN_ALREADY_USED", "This reset code has already been used", "token")
-    now = datetime.now(timezone.utc)
-    if row.expires_at <= now:
+    if row.expires_at <= datetime.now(timezone.utc):
         raise DomainError("TOKEN_EXPIRED", "This reset code has expired", "token")
     user = await lock_row(uow, User, row.user_id)
     assert user is not None  # the foreign key cascades deletes
-    row.used_at = now
+    # Two racing requests can each leave a live code (neither revoke sees the other's), so only the
+    # newest code of a user works. Checked after the user row lock, which waits for requests still
+    # writing a code (their insert holds a key-share lock on the user), in the statement spending it.
+    other = aliased(PasswordResetToken)
+    superseded = exists().where(other.user_id == row.user_id,
+                                tuple_(other.created_at, other.id) > tuple_(row.created_at, row.id))
+    spent = await uow.session.scalar(
+        update(PasswordResetToken).where(PasswordResetToken.id == row.id, ~superseded)
+        .values(used_at=func.now()).returning(PasswordResetToken.id)
+        .execution_options(synchronize_session=False))
+    if spent is None:
+        raise DomainError("INVALID_TOKEN", "This reset code is not valid", "token")
     user.password_hash = new_password_hash
     user.token_version += 1
     await uow.session.flush()
