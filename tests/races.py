@@ -3,10 +3,15 @@ lock, instead of sleeping and hoping."""
 from __future__ import annotations
 
 import asyncio
+import uuid
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
 
 from sqlalchemy import text
 
 from app.db.engine import Database
+from app.db.locks import lock_row
+from app.db.uow import run_unit
 
 
 def row_lock_of(table: str) -> str:
@@ -44,3 +49,23 @@ async def wait_for_lock_waiters(db: Database, count: int, timeout: float = 10.0,
         while await lock_waiters(db, statement) < count:
             await asyncio.sleep(0.01)
     await asyncio.wait_for(poll(), timeout)
+
+
+@asynccontextmanager
+async def row_lock_held(db: Database, model, row_id: uuid.UUID) -> AsyncIterator[None]:
+    """Hold `row_id`'s lock in a side unit of work until the block ends, so the requests
+    fired inside it queue on that row. Let go even when the block fails."""
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(uow) -> None:
+        await lock_row(uow, model, row_id)
+        held.set()
+        await release.wait()
+
+    holder = asyncio.create_task(run_unit(db.sessions, hold, lock_timeout_ms=5000))
+    await held.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        await holder

@@ -10,9 +10,8 @@ from app.db.uow import DEADLOCK
 from app.domain.coupons.models import Coupon
 from app.domain.sales.models import Cart, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
-from tests.commerce.interleavings import row_lock_held, wait_for_row_lock_waiters
+from tests.races import row_lock_held, wait_for_lock_waiters
 from tests.commerce.shop import ADD, CHECKOUT
-from tests.races import wait_for_lock_waiters
 
 
 async def _customer_with_cart(users, gql, items):
@@ -79,7 +78,7 @@ async def test_two_sales_of_one_customer_redeeming_the_whole_balance_discount_on
     await customer_locked.wait()
     checkout = asyncio.create_task(gql(CHECKOUT, {"k": "redeem", "r": 30}, token=token))
     try:
-        await wait_for_row_lock_waiters(db, "users", 1)
+        await wait_for_lock_waiters(db, 1, table="users")
     finally:
         release.set()
     counter_won = await counter_task
@@ -133,7 +132,7 @@ async def test_coupon_at_its_usage_limit_refuses_the_extra_checkouts(gql, users,
         tokens.append(token)
     async with row_lock_held(db, Coupon, coupon.id):
         checkouts = [asyncio.create_task(gql(CHECKOUT, {"k": "c"}, token=t)) for t in tokens]
-        await wait_for_row_lock_waiters(db, "coupons", 10)  # all ten queued on the coupon row
+        await wait_for_lock_waiters(db, 10, table="coupons")  # all ten queued on the coupon row
     payloads = [r["data"]["checkout"] for r in await asyncio.gather(*checkouts)]
     sold = [p["sale"] for p in payloads if p["sale"]]
     assert [s["couponCode"] for s in sold] == ["TWICE", "TWICE"]

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.domain.sales.models import Refund, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
-from tests.commerce.interleavings import row_lock_held
+from tests.races import row_lock_held
 from tests.commerce.shop import ADD, CHECKOUT, REFUND
 from tests.races import wait_for_lock_waiters
 

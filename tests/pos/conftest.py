@@ -1,7 +1,6 @@
 """POS fixtures: a signed-in staff tablet, catalogue items, orders, and a look at the rows."""
 from __future__ import annotations
 
-import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -86,19 +85,5 @@ async def pos(db, gql, users) -> Pos:
     return Pos(db, gql, token)
 
 
-WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b|^\s*WITH\b.*\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b",
-                   re.IGNORECASE | re.DOTALL)
-
-
-def writes(sql: list[str]) -> list[int]:
-    """Statements that write, counting data-modifying CTEs (WITH ... INSERT/UPDATE/DELETE),
-    which tests/sql_recorder.py's writes() does not see."""
-    return [i for i, statement in enumerate(sql) if WRITE.match(statement)]
-
-
 def assert_order_locked_before_any_write(sql) -> None:
-    locks = sql.locks("sale_orders")
-    found = writes(sql)
-    assert locks, "no SELECT ... FROM sale_orders ... FOR UPDATE among:\n" + "\n".join(sql)
-    assert found, "the operation wrote nothing:\n" + "\n".join(sql)
-    assert locks[0] < found[0], "a write came before the order lock:\n" + "\n".join(sql)
+    sql.assert_locks_before_write("sale_orders")

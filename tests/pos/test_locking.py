@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 
 from app.domain.models import Base
 from tests.pos.conftest import (
-    CANCEL, CLEAR, CREATE, MERGE, ORDER_FIELDS, REMOVE, SPLIT, UPDATE, assert_order_locked_before_any_write, writes,
+    CANCEL, CLEAR, CREATE, MERGE, ORDER_FIELDS, REMOVE, SPLIT, UPDATE, assert_order_locked_before_any_write,
 )
 from tests.sql_recorder import record_sql
 
@@ -77,7 +77,7 @@ async def test_every_change_of_one_order_locks_it_before_any_write(db, pos, oper
     assert next(iter(result["data"].values()))["errors"] == []
     assert_order_locked_before_any_write(sql)
     assert len(sql.locks("sale_orders")) == 1
-    assert len(writes(sql)) == 1  # one statement writes the lines and bumps the version
+    assert len(sql.writes()) == 1  # one statement writes the lines and bumps the version
 
 
 async def test_merge_locks_target_and_sources_in_one_statement_before_any_write(db, pos):
@@ -89,7 +89,7 @@ async def test_merge_locks_target_and_sources_in_one_statement_before_any_write(
     assert_order_locked_before_any_write(sql)
     [lock] = [sql[i] for i in sql.locks("sale_orders")]
     assert "ORDER BY sale_orders.id" in lock
-    assert len(writes(sql)) == 1
+    assert len(sql.writes()) == 1
     assert sum("pg_notify" in s for s in sql) == 4
 
 
@@ -98,7 +98,7 @@ async def test_creating_an_order_is_one_insert_and_locks_nothing(db, pos):
         result = await pos.gql(CREATE, {"i": {"label": "T1"}}, token=pos.token)
     assert result["data"]["createSaleOrder"]["errors"] == []
     assert "FOR UPDATE" not in " ".join(sql).upper()
-    assert len(writes(sql)) == 1
+    assert len(sql.writes()) == 1
 
 
 async def test_order_queries_take_no_locks_and_cost_the_same_for_3_or_20_orders(db, pos, users):
