@@ -8,12 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.db.uow import run_unit
-from app.domain.pos import orders
+from app.domain.pos.models import SaleOrder
 from app.domain.sales.models import Sale
 from tests.commerce.shop import Shop
 from tests.pos.conftest import SPLIT, assert_order_locked_before_any_write
-from tests.races import wait_for_lock_waiters
+from tests.races import row_lock_held, wait_for_lock_waiters
 from tests.sql_recorder import record_sql
 
 PAY = """mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) {
@@ -146,20 +145,10 @@ async def test_double_submitted_checkout_makes_one_sale_and_every_response_carri
     order = await pos.order()
     await pos.add(order["id"], kibble, 2)
     variables = pay_input(order["id"], tendered="30.00", key="tap-tap")
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold_order(uow):
-        await orders.lock_order(uow, uuid.UUID(order["id"]))
-        held.set()
-        await release.wait()
-
-    holder = asyncio.create_task(run_unit(db.sessions, hold_order, lock_timeout_ms=5000))
-    await held.wait()
-    taps = [asyncio.create_task(pos.call(PAY, variables)) for _ in range(5)]
-    # All five submissions are queued on the order row before any of them decides.
-    await wait_for_lock_waiters(db, 5)
-    release.set()
-    await holder
+    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+        taps = [asyncio.create_task(pos.call(PAY, variables)) for _ in range(5)]
+        # All five submissions are queued on the order row before any of them decides.
+        await wait_for_lock_waiters(db, 5, table="sale_orders")
     results = await asyncio.gather(*taps)
 
     assert all(r["errors"] == [] for r in results), results
@@ -181,21 +170,11 @@ async def test_an_add_racing_the_checkout_lands_in_the_sale_or_is_refused(db, po
     kibble = await pos.product("Kibble", "12.00", stock=10)
     order = await pos.order()
     await pos.add(order["id"], kibble, 1)
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold_order(uow):
-        await orders.lock_order(uow, uuid.UUID(order["id"]))
-        held.set()
-        await release.wait()
-
-    holder = asyncio.create_task(run_unit(db.sessions, hold_order, lock_timeout_ms=5000))
-    await held.wait()
-    pay = asyncio.create_task(pos.call(PAY, pay_input(order["id"], method="CARD")))
-    await wait_for_lock_waiters(db, 1)
-    add = asyncio.create_task(pos.add(order["id"], kibble, 2))
-    await wait_for_lock_waiters(db, 2)
-    release.set()
-    await holder
+    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+        pay = asyncio.create_task(pos.call(PAY, pay_input(order["id"], method="CARD")))
+        await wait_for_lock_waiters(db, 1, table="sale_orders")
+        add = asyncio.create_task(pos.add(order["id"], kibble, 2))
+        await wait_for_lock_waiters(db, 2, table="sale_orders")
     paid, added = await pay, await add
     # The checkout queued first, so it wins; the add after it is refused, not lost silently.
     assert paid["errors"] == [] and [l["quantity"] for l in paid["sale"]["lines"]] == [1]
