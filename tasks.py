@@ -46,7 +46,11 @@ def main(argv: list[str]) -> int:
         args = [str(BIN / "petpos"), "serve", *rest]
     else:
         args = [str(BIN / "python"), "-m", "pytest", *rest]
-    return subprocess.call(args, cwd=ROOT)
+    # Become the command rather than its parent: a signal sent to this process (Ctrl-C, SIGTERM from a
+    # supervisor) then reaches the server itself, which stops cleanly with its embedded PostgreSQL.
+    os.chdir(ROOT)
+    os.execv(args[0], args)
+    return 0  # not reached
 
 
 if __name__ == "__main__":
