@@ -60,6 +60,16 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def lock_guard() -> Iterator[None]:
+    """Every unit of work in the suite locks before it writes, or says why it need not."""
+    from tests import lock_guard as guard
+
+    guard.install()
+    yield
+    guard.uninstall()
+
+
 @pytest.fixture(autouse=True)
 async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Tests that touch the database leave it empty for the next one."""

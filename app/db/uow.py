@@ -22,6 +22,7 @@ DEADLOCK, SERIALIZATION_FAILURE, LOCK_NOT_AVAILABLE = "40P01", "40001", "55P03"
 NUMERIC_VALUE_OUT_OF_RANGE = "22003"
 RETRYABLE = {DEADLOCK, SERIALIZATION_FAILURE, LOCK_NOT_AVAILABLE}
 MAX_RETRIES = 3
+UNIT_KEY = "petpos.unit_of_work"
 
 
 class UnitOfWork:
@@ -31,6 +32,17 @@ class UnitOfWork:
         self.session = session
         self._lock_rank = -1
         self._locked: set[str] = set()
+        self.lock_free_because: str | None = None
+
+    def lock_free(self, because: str) -> None:
+        """Declare that this unit writes without locking a coordinating row, and why: it only
+        creates rows nobody else can see yet, and constraints decide its races. Every other unit
+        locks before it writes (the tests' lock guard holds them to that)."""
+        self.lock_free_because = because
+
+    @property
+    def has_locked(self) -> bool:
+        return bool(self._locked)
 
     def note_lock(self, table: str) -> None:
         rank = LOCK_ORDER[table]
@@ -83,7 +95,14 @@ async def run_unit(
                         text("SELECT set_config('lock_timeout', :v, true)"),
                         {"v": f"{lock_timeout_ms}ms"},
                     )
-                    result = await work(UnitOfWork(session))
+                    uow = UnitOfWork(session)
+                    connection = await session.connection()
+                    # Where the tests' lock guard (a before_cursor_execute hook) finds the unit.
+                    connection.info[UNIT_KEY] = uow
+                    try:
+                        result = await work(uow)
+                    finally:
+                        connection.info.pop(UNIT_KEY, None)
             return result
         except DBAPIError as error:
             state = sqlstate(error)

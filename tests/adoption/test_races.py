@@ -54,6 +54,7 @@ async def open_unit(db, work):
 def insert_pending(pet_id, applicant_id):
     """A unit that inserts a PENDING request without the pet lock, as a buggy code path would."""
     async def work(uow):
+        uow.lock_free("skips the pet lock on purpose, to prove the index is the backstop")
         uow.session.add(AdoptionRequest(pet_id=pet_id, applicant_id=applicant_id, status="PENDING"))
         await uow.session.flush()  # no lock on the pet: straight to the index
     return work

@@ -225,6 +225,7 @@ async def test_the_unique_standard_line_index_is_the_backstop_when_the_lock_is_b
     await pos.add(order["id"], burger, 1)
 
     async def insert_duplicate(uow):
+        uow.lock_free("skips the order lock on purpose, to prove the index is the backstop")
         uow.session.add(SaleOrderItem(order_id=uuid.UUID(order["id"]), item_type="PRODUCT", item_id=burger.id,
                                       mode="STANDARD", name="dup", unit_price=burger.price, quantity=1))
         await uow.session.flush()

@@ -60,6 +60,7 @@ async def prepare_new_user(*, email: str, phone: str, name: str, password: str, 
 
 async def create_user(uow: UnitOfWork, new: NewUser) -> User:
     """Insert a user; a taken email or phone is CONFLICT through the unique constraints."""
+    uow.lock_free("a new account; the unique email and phone decide a race")
     user = User(email=new.email, phone=new.phone, name=new.name, role=new.role,
                 password_hash=new.password_hash)
     uow.session.add(user)
@@ -117,6 +118,7 @@ async def update_profile(uow: UnitOfWork, *, user_id: uuid.UUID, changes: Profil
 async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: int) -> None:
     """Always succeeds; for a known email, revoke older unused tokens, store the
     hash of a new one and write the email to the outbox, in one transaction."""
+    uow.lock_free("a new reset code and its email")
     try:
         email = rules.normalise_email(email)
     except DomainError:

@@ -54,6 +54,8 @@ async def seed(uow: UnitOfWork) -> None:
     that put them there; without the demo customer and staff those pets stay
     AVAILABLE, so a pet's status always matches its requests.
     """
+    uow.lock_free("demo data, loaded once into a new database")
+    uow.lock_free("demo data, loaded once into a new database")
     if (await uow.session.scalars(select(Pet.id).limit(1))).first() is not None:
         return
     customer, staff = await _user_id(uow, CUSTOMER_EMAIL), await _user_id(uow, STAFF_EMAIL)

@@ -36,6 +36,7 @@ def not_pending(request: AdoptionRequest) -> DomainError:
 
 async def create_pet(uow: UnitOfWork, *, pet: NewPet) -> Pet:
     """A plain insert: no existing row coordinates it, so nothing to lock."""
+    uow.lock_free("a new pet")
     row = Pet(**asdict(pet), status="AVAILABLE")
     uow.session.add(row)
     await uow.session.flush()

@@ -29,6 +29,7 @@ COUPON = dict(code="WELCOME10", kind="PERCENT", value=Decimal("10"), min_subtota
 
 async def seed(uow: UnitOfWork) -> None:
     """Idempotent: does nothing when the shop already has products."""
+    uow.lock_free("demo data, loaded once into a new database")
     if (await uow.session.scalars(select(Product.id).limit(1))).first() is not None:
         return
     for sku, name, category, price, stock, description in PRODUCTS:

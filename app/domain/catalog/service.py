@@ -78,6 +78,7 @@ def _initial_stock(stock: int | None) -> int:
 
 async def create_product(uow: UnitOfWork, new: NewProduct) -> Product:
     """A new product; its opening stock is an INITIAL movement. A taken SKU is CONFLICT."""
+    uow.lock_free("a new product; the unique SKU decides a race")
     product = Product(id=uuid.uuid4(), sku=new.sku, name=new.name, description=new.description,
                       category=new.category, price=new.price, stock=new.stock, active=True)
     uow.session.add(product)
@@ -196,6 +197,7 @@ def _duration(minutes: int) -> int:
 
 
 async def create_service(uow: UnitOfWork, new: NewService) -> Service:
+    uow.lock_free("a new service")
     service = Service(name=new.name, price=new.price, duration_minutes=new.duration_minutes, active=True)
     uow.session.add(service)
     await uow.session.flush()

@@ -70,6 +70,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 async def create_coupon(uow: UnitOfWork, new: NewCoupon) -> Coupon:
     """A taken code is CONFLICT through the unique constraint."""
+    uow.lock_free("a new coupon; the unique code decides a race")
     coupon = Coupon(code=new.code, kind=new.kind, value=new.value, min_subtotal=new.min_subtotal,
                     usage_limit=new.usage_limit, starts_at=new.starts_at, ends_at=new.ends_at,
                     times_used=0, active=True)

@@ -102,6 +102,7 @@ async def prepare_order(session: AsyncSession, *, label: str | None, customer_id
 async def create_order(uow: UnitOfWork, new: NewOrder, *, by: uuid.UUID) -> SaleOrder:
     """One INSERT: a new order has nothing to coordinate with yet. A customer deleted
     since prepare_order is NOT_FOUND through the foreign key."""
+    uow.lock_free("a new order")
     stmt = (insert(orders).values(id=uuid.uuid4(), label=new.label, customer_id=new.customer_id, created_by=by)
             .returning(*orders.c))
     row = (await uow.session.execute(stmt)).one()

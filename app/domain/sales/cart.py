@@ -52,6 +52,7 @@ async def change_cart(uow: UnitOfWork, *, customer_id: uuid.UUID,
 async def ensure_cart(uow: UnitOfWork, *, customer_id: uuid.UUID) -> uuid.UUID:
     """Create the customer's cart once (its own short unit, before any lock is taken);
     two first adds at once both end up with the same cart."""
+    uow.lock_free("a new cart; the unique customer_id decides a race")
     await uow.session.execute(insert(Cart).values(id=uuid.uuid4(), customer_id=customer_id)
                               .on_conflict_do_nothing(index_elements=[Cart.customer_id]))
     cart_id = await cart_id_for(uow.session, customer_id)

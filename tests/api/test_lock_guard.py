@@ -1,0 +1,36 @@
+"""The suite-wide lock guard (tests/lock_guard.py) catches a unit that writes before it locks."""
+import pytest
+
+from app.db.locks import lock_row
+from app.db.uow import run_unit
+from app.domain.accounts.models import User
+from tests.lock_guard import WriteBeforeLock
+
+
+async def test_a_unit_that_writes_before_locking_fails_the_test(db, users):
+    user = await users.create()
+
+    async def rename_without_lock(uow):
+        user.name = "Unlocked"
+        await uow.session.merge(user)
+        await uow.session.flush()
+
+    with pytest.raises(WriteBeforeLock):
+        await run_unit(db.sessions, rename_without_lock, lock_timeout_ms=3000)
+
+
+async def test_a_unit_that_locks_first_or_declares_itself_lock_free_passes(db, users):
+    user = await users.create()
+
+    async def rename_under_lock(uow):
+        locked = await lock_row(uow, User, user.id)
+        locked.name = "Locked"
+        await uow.session.flush()
+
+    async def create_only(uow):
+        uow.lock_free("a new row nobody else can see")
+        uow.session.add(User(email="new@example.com", phone="+12025550999", name="New", password_hash="x"))
+        await uow.session.flush()
+
+    await run_unit(db.sessions, rename_under_lock, lock_timeout_ms=3000)
+    await run_unit(db.sessions, create_only, lock_timeout_ms=3000)
