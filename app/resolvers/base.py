@@ -2,12 +2,14 @@
 mutation as one unit of work, and turning DomainErrors into payload errors."""
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar, get_type_hints
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.db.engine import Database
@@ -103,3 +105,64 @@ def query_error(error: DomainError) -> GraphQLError:
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError(code=ErrorCode(e.code), message=e.message, field=e.field) for e in error.all()]
+
+
+class Allowed(BasePermission):
+    """Who may call a field, declared with it: signed in, and one of `roles` when given."""
+
+    roles: tuple[str, ...] = ()
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if self.roles:
+            require_role(info, *self.roles)
+        else:
+            require_user(info)
+        return True
+
+
+class SignedIn(Allowed):
+    pass
+
+
+class CustomerOnly(Allowed):
+    roles = ("CUSTOMER",)
+
+
+class StaffOnly(Allowed):
+    roles = ("STAFF", "ADMIN")
+
+
+class AdminOnly(Allowed):
+    roles = ("ADMIN",)
+
+
+def caller(info: Info) -> User:
+    """The signed-in user of a field whose permission class already required one."""
+    user = ctx(info).user
+    assert user is not None, "declare the field with a permission class"
+    return user
+
+
+def failed(payload: type[T], error: DomainError) -> T:
+    """The payload of a refused mutation: every error, nothing else set."""
+    errors = user_errors(error)
+    make = getattr(payload, "failed", None)
+    return make(errors) if make else payload(errors=errors)  # type: ignore[call-arg]
+
+
+def mutation(resolver: Callable[..., Awaitable[T]], *, allow: type[Allowed] | None = None,
+             description: str | None = None) -> Any:
+    """Declare a mutation: who may call it (`allow`), and, done once here, a DomainError raised
+    anywhere in the resolver (input parsing, the unit of work) becomes the payload's `errors`.
+    A resolver then reads: parse input -> one domain service -> payload."""
+    payload = get_type_hints(resolver)["return"]
+
+    @functools.wraps(resolver)
+    async def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return await resolver(*args, **kwargs)
+        except DomainError as error:
+            return failed(payload, error)
+
+    return strawberry.mutation(resolver=run, permission_classes=[allow] if allow else [],
+                               description=description)

@@ -9,7 +9,7 @@ from app.domain.catalog import views
 from app.domain.catalog.service import normalise_sku
 from app.domain.errors import DomainError, validation
 from app.db.pagination import MAX_PAGE_SIZE
-from app.resolvers.base import ctx, forbidden, query_error, parse_id, require_staff, run_mutation, user_errors
+from app.resolvers.base import StaffOnly, ctx, forbidden, mutation, parse_id, run_mutation
 from app.schema.catalog import (
     Product, ProductCategory, ProductConnection, ProductEdge, ProductInput, ProductPayload, ProductUpdateInput,
     Service, ServiceInput, ServicePayload, StockMovement, StockMovementReason,
@@ -27,12 +27,9 @@ async def products(info: Info, search: str | None = None, category: ProductCateg
                    after: str | None = None) -> ProductConnection:
     if include_inactive and not _is_staff(info):
         raise forbidden()
-    try:
-        async with ctx(info).db.read() as session:
-            page = await views.products_page(session, search=search, category=category.value if category else None,
-                                              include_inactive=bool(include_inactive), first=first, after=after)
-    except DomainError as error:
-        raise query_error(error)
+    async with ctx(info).db.read() as session:
+        page = await views.products_page(session, search=search, category=category.value if category else None,
+                                          include_inactive=bool(include_inactive), first=first, after=after)
     return ProductConnection(
         edges=[ProductEdge(node=Product.from_model(p), cursor=c) for p, c in zip(page.rows, page.cursors)],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
@@ -70,10 +67,9 @@ async def services(info: Info) -> list[Service]:
 
 
 async def stock_movements(info: Info, product_id: strawberry.ID, first: int | None = 50) -> list[StockMovement]:
-    require_staff(info)
     limit = 50 if first is None else first
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise query_error(validation(f"first must be between 1 and {MAX_PAGE_SIZE}", "first"))
+        raise validation(f"first must be between 1 and {MAX_PAGE_SIZE}", "first")
     try:
         pid = parse_id(product_id, "productId")
     except DomainError:
@@ -84,49 +80,33 @@ async def stock_movements(info: Info, product_id: strawberry.ID, first: int | No
 
 
 async def create_product(info: Info, input: ProductInput) -> ProductPayload:
-    require_staff(info)
-    try:
-        new = catalog.prepare_product(sku=input.sku, name=input.name, description=input.description,
-                                      category=input.category.value, price=input.price, stock=input.stock)
-        created = await run_mutation(info, lambda uow: catalog.create_product(uow, new))
-    except DomainError as error:
-        return ProductPayload(errors=user_errors(error))
+    new = catalog.prepare_product(sku=input.sku, name=input.name, description=input.description,
+                                  category=input.category.value, price=input.price, stock=input.stock)
+    created = await run_mutation(info, lambda uow: catalog.create_product(uow, new))
     return ProductPayload(product=Product.from_model(created), errors=[])
 
 
 async def update_product(info: Info, id: strawberry.ID, input: ProductUpdateInput) -> ProductPayload:
-    require_staff(info)
-    try:
-        product_id = parse_id(id)
-        changes = catalog.prepare_product_changes(
-            name=input.name, description=input.description,
-            category=input.category.value if input.category else None, price=input.price, active=input.active)
-        updated = await run_mutation(info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes))
-    except DomainError as error:
-        return ProductPayload(errors=user_errors(error))
+    product_id = parse_id(id)
+    changes = catalog.prepare_product_changes(
+        name=input.name, description=input.description,
+        category=input.category.value if input.category else None, price=input.price, active=input.active)
+    updated = await run_mutation(info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes))
     return ProductPayload(product=Product.from_model(updated), errors=[])
 
 
 async def adjust_stock(info: Info, product_id: strawberry.ID, delta: int, reason: StockMovementReason,
                        note: str | None = None) -> ProductPayload:
-    require_staff(info)
-    try:
-        pid = parse_id(product_id, "productId")
-        note = catalog.check_adjustment(delta=delta, reason=reason.value, note=note)
-        updated = await run_mutation(info, lambda uow: catalog.adjust_stock(
-            uow, product_id=pid, delta=delta, reason=reason.value, note=note))
-    except DomainError as error:
-        return ProductPayload(errors=user_errors(error))
+    pid = parse_id(product_id, "productId")
+    note = catalog.check_adjustment(delta=delta, reason=reason.value, note=note)
+    updated = await run_mutation(info, lambda uow: catalog.adjust_stock(
+        uow, product_id=pid, delta=delta, reason=reason.value, note=note))
     return ProductPayload(product=Product.from_model(updated), errors=[])
 
 
 async def create_service(info: Info, input: ServiceInput) -> ServicePayload:
-    require_staff(info)
-    try:
-        new = catalog.prepare_service(name=input.name, price=input.price, duration_minutes=input.duration_minutes)
-        created = await run_mutation(info, lambda uow: catalog.create_service(uow, new))
-    except DomainError as error:
-        return ServicePayload(errors=user_errors(error))
+    new = catalog.prepare_service(name=input.name, price=input.price, duration_minutes=input.duration_minutes)
+    created = await run_mutation(info, lambda uow: catalog.create_service(uow, new))
     return ServicePayload(service=Service.from_model(created), errors=[])
 
 
@@ -136,12 +116,12 @@ class CatalogQuery:
     product = strawberry.field(resolver=product)
     product_by_sku = strawberry.field(resolver=product_by_sku)
     services = strawberry.field(resolver=services)
-    stock_movements = strawberry.field(resolver=stock_movements)
+    stock_movements = strawberry.field(resolver=stock_movements, permission_classes=[StaffOnly])
 
 
 @strawberry.type
 class CatalogMutation:
-    create_product = strawberry.mutation(resolver=create_product)
-    update_product = strawberry.mutation(resolver=update_product)
-    adjust_stock = strawberry.mutation(resolver=adjust_stock)
-    create_service = strawberry.mutation(resolver=create_service)
+    create_product = mutation(create_product, allow=StaffOnly)
+    update_product = mutation(update_product, allow=StaffOnly)
+    adjust_stock = mutation(adjust_stock, allow=StaffOnly)
+    create_service = mutation(create_service, allow=StaffOnly)

@@ -69,3 +69,7 @@ class PageInfo:
 class OkPayload:
     ok: bool
     errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> "OkPayload":
+        return cls(ok=False, errors=errors)

@@ -170,6 +170,10 @@ class CheckoutPayload:
     errors: list[UserError]
     sale: Sale | None = None
 
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> "CheckoutPayload":
+        return cls(replayed=False, errors=errors)
+
 
 @strawberry.input
 class RefundLineInput:
@@ -231,3 +235,7 @@ class RefundPayload:
     replayed: bool
     errors: list[UserError]
     refund: Refund | None = None
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> "RefundPayload":
+        return cls(replayed=False, errors=errors)
