@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.locks import LOCK_ORDER, LockOrderViolation
 from app.domain.errors import DomainError, constraint_error, validation
+from app.domain.models import CONSTRAINT_ERRORS
 from app import metrics
 
 log = logging.getLogger("petpos.uow")
@@ -114,7 +115,7 @@ async def run_unit(
                 attempt += 1
                 await asyncio.sleep(random.uniform(0.005, 0.025) * 2 ** attempt)
                 continue
-            mapped = constraint_error(constraint_name(error))
+            mapped = constraint_error(CONSTRAINT_ERRORS, constraint_name(error))
             if mapped is not None:
                 raise mapped from error
             if state == NUMERIC_VALUE_OUT_OF_RANGE:

@@ -1,5 +1,33 @@
-"""The one error type for expected failures, and how database constraints map onto it."""
+"""The one error type for expected failures, its codes, and how database constraints map onto it."""
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """Every code an expected failure can carry; the GraphQL ErrorCode enum is built from it."""
+
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_ALREADY_USED = "TOKEN_ALREADY_USED"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    NOTHING_TO_CHECK_OUT = "NOTHING_TO_CHECK_OUT"
+    COUPON_INVALID = "COUPON_INVALID"
+    COUPON_EXPIRED = "COUPON_EXPIRED"
+    COUPON_USAGE_LIMIT_REACHED = "COUPON_USAGE_LIMIT_REACHED"
+    COUPON_MINIMUM_NOT_MET = "COUPON_MINIMUM_NOT_MET"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    PAYMENT_INSUFFICIENT = "PAYMENT_INSUFFICIENT"
+    ORDER_NOT_EDITABLE = "ORDER_NOT_EDITABLE"
+    PET_NOT_AVAILABLE = "PET_NOT_AVAILABLE"
+    ADOPTION_NOT_PENDING = "ADOPTION_NOT_PENDING"
+    REFUND_EXCEEDS_SALE = "REFUND_EXCEEDS_SALE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    BUSY = "BUSY"
 
 
 class DomainError(Exception):
@@ -8,7 +36,7 @@ class DomainError(Exception):
     def __init__(self, code: str, message: str, field: str | None = None,
                  more: list["DomainError"] | None = None) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = Code(code)  # an unknown code fails where it is raised, not in the client
         self.message = message
         self.field = field
         # Several failures reported at once (e.g. every product short of stock).
@@ -34,17 +62,14 @@ def not_found(what: str, field: str | None = None) -> DomainError:
     return DomainError("NOT_FOUND", f"{what} not found", field)
 
 
-# Constraint name -> (code, message, field). A violation of one of these is an
-# expected outcome of a race the locks already decide; it is never INTERNAL.
-CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
-    "uq_users_email": ("CONFLICT", "This email is already registered", "email"),
-    "uq_users_phone": ("CONFLICT", "This phone number is already registered", "phone"),
-    "ck_users_loyalty_points_nonneg": ("INSUFFICIENT_POINTS", "Not enough loyalty points", None),
-}
+# Constraint name -> (code, message, field). A violation of one of these is an expected outcome of a
+# race the locks already decide; it is never INTERNAL. Each feature declares its own map next to its
+# models; app/domain/models.py collects them into the one registry the unit of work consults.
+ConstraintErrors = dict[str, tuple[Code, str, "str | None"]]
 
 
-def constraint_error(constraint: str | None) -> DomainError | None:
-    if constraint and constraint in CONSTRAINT_ERRORS:
-        code, message, field = CONSTRAINT_ERRORS[constraint]
+def constraint_error(registry: ConstraintErrors, constraint: str | None) -> DomainError | None:
+    if constraint and constraint in registry:
+        code, message, field = registry[constraint]
         return DomainError(code, message, field)
     return None

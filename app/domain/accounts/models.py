@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.errors import Code, ConstraintErrors
 
 ROLES = ("CUSTOMER", "STAFF", "ADMIN")
 
@@ -56,3 +57,11 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
     sent_at: Mapped[datetime | None]
+
+
+# Constraint violations that are expected outcomes, as payload errors.
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "uq_users_email": (Code.CONFLICT, "This email is already registered", "email"),
+    "uq_users_phone": (Code.CONFLICT, "This phone number is already registered", "phone"),
+    "ck_users_loyalty_points_nonneg": (Code.INSUFFICIENT_POINTS, "Not enough loyalty points", None),
+}

@@ -14,7 +14,7 @@ from sqlalchemy import CheckConstraint, FetchedValue, ForeignKey, Index, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
-from app.domain.errors import CONSTRAINT_ERRORS
+from app.domain.errors import Code, ConstraintErrors
 
 SPECIES = ("DOG", "CAT", "RABBIT", "BIRD", "REPTILE", "FISH", "OTHER")
 PET_STATUSES = ("AVAILABLE", "PENDING", "ADOPTED")
@@ -81,8 +81,9 @@ class AdoptionRequest(Base):
     created_at: Mapped[datetime] = created_at()
 
 
-CONSTRAINT_ERRORS.update({
-    "uq_adoption_requests_pending_pet": ("PET_NOT_AVAILABLE", "This pet is not available for adoption", "petId"),
-    "ck_pets_adoption_fee_nonneg": ("VALIDATION", "The adoption fee cannot be negative", "adoptionFee"),
-    "ck_pets_age_months_nonneg": ("VALIDATION", "Age cannot be negative", "ageMonths"),
-})
+# Constraint violations that are expected outcomes, as payload errors.
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "uq_adoption_requests_pending_pet": (Code.PET_NOT_AVAILABLE, "This pet is not available for adoption", "petId"),
+    "ck_pets_adoption_fee_nonneg": (Code.VALIDATION, "The adoption fee cannot be negative", "adoptionFee"),
+    "ck_pets_age_months_nonneg": (Code.VALIDATION, "Age cannot be negative", "ageMonths"),
+}

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
-from app.domain.errors import CONSTRAINT_ERRORS
+from app.domain.errors import Code, ConstraintErrors
 
 CATEGORIES = ("FOOD", "TOY", "ACCESSORY", "HEALTH", "HABITAT", "OTHER")
 MOVEMENT_REASONS = ("SALE", "REFUND", "RESTOCK", "ADJUSTMENT", "INITIAL")
@@ -68,7 +68,8 @@ class StockMovement(Base):
     created_at: Mapped[datetime] = created_at()
 
 
-CONSTRAINT_ERRORS.update({
-    "uq_products_sku": ("CONFLICT", "A product with this SKU already exists", "sku"),
-    "ck_products_stock_nonneg": ("INSUFFICIENT_STOCK", "Not enough stock", None),
-})
+# Constraint violations that are expected outcomes, as payload errors.
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "uq_products_sku": (Code.CONFLICT, "A product with this SKU already exists", "sku"),
+    "ck_products_stock_nonneg": (Code.INSUFFICIENT_STOCK, "Not enough stock", None),
+}

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
-from app.domain.errors import CONSTRAINT_ERRORS
+from app.domain.errors import Code, ConstraintErrors
 
 KINDS = ("PERCENT", "FIXED")
 
@@ -38,7 +38,8 @@ class Coupon(Base):
     created_at: Mapped[datetime] = created_at()
 
 
-CONSTRAINT_ERRORS.update({
-    "uq_coupons_code": ("CONFLICT", "A coupon with this code already exists", "code"),
-    "ck_coupons_usage_within_limit": ("COUPON_USAGE_LIMIT_REACHED", "This coupon has been used up", "couponCode"),
-})
+# Constraint violations that are expected outcomes, as payload errors.
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "uq_coupons_code": (Code.CONFLICT, "A coupon with this code already exists", "code"),
+    "ck_coupons_usage_within_limit": (Code.COUPON_USAGE_LIMIT_REACHED, "This coupon has been used up", "couponCode"),
+}

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, t
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
-from app.domain.errors import CONSTRAINT_ERRORS
+from app.domain.errors import Code, ConstraintErrors
 
 ORDER_STATUSES = ("DRAFT", "CHECKED_OUT", "MERGED", "CANCELLED")
 ITEM_TYPES = ("PRODUCT", "SERVICE")
@@ -82,10 +82,11 @@ class SaleOrderItem(Base):
     created_at: Mapped[datetime] = created_at()
 
 
-CONSTRAINT_ERRORS.update({
+# Constraint violations that are expected outcomes, as payload errors.
+CONSTRAINT_ERRORS: ConstraintErrors = {
     "ck_sale_order_items_quantity_in_range": (
-        "VALIDATION", f"A line holds between 1 and {MAX_QUANTITY} units", "quantity"),
+        Code.VALIDATION, f"A line holds between 1 and {MAX_QUANTITY} units", "quantity"),
     "ck_sale_order_items_discount_in_range": (
-        "VALIDATION", "The discount must be between 0 and the line's price times quantity", "discount"),
-    "fk_sale_orders_customer_id_users": ("NOT_FOUND", "customer not found", "customerId"),
-})
+        Code.VALIDATION, "The discount must be between 0 and the line's price times quantity", "discount"),
+    "fk_sale_orders_customer_id_users": (Code.NOT_FOUND, "customer not found", "customerId"),
+}

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
-from app.domain.errors import CONSTRAINT_ERRORS
+from app.domain.errors import Code, ConstraintErrors
 
 MAX_QUANTITY = 999
 
@@ -154,10 +154,11 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = created_at()
 
 
-CONSTRAINT_ERRORS.update({
-    "ck_cart_items_quantity_in_range": ("VALIDATION", f"A cart line holds at most {MAX_QUANTITY}", "quantity"),
-    "ck_sale_lines_refund_within_quantity": ("REFUND_EXCEEDS_SALE", "More than was sold", "lines"),
+# Constraint violations that are expected outcomes, as payload errors.
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "ck_cart_items_quantity_in_range": (Code.VALIDATION, f"A cart line holds at most {MAX_QUANTITY}", "quantity"),
+    "ck_sale_lines_refund_within_quantity": (Code.REFUND_EXCEEDS_SALE, "More than was sold", "lines"),
     # A concurrent request with the same key for a different record got there first.
     "uq_idempotency_keys_user_id_operation_key": (
-        "IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for another request", "idempotencyKey"),
-})
+        Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was already used for another request", "idempotencyKey"),
+}
