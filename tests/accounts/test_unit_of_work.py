@@ -117,7 +117,7 @@ async def test_lock_waiters_are_visible_while_blocked(db, users):
             await lock_row(uow, User, user.id)
 
         blocked = asyncio.create_task(run_unit(db.sessions, touch, lock_timeout_ms=5000))
-        await wait_for_lock_waiters(db, 1)
+        await wait_for_lock_waiters(db, 1, table="users")
         assert not blocked.done()
         await holder.rollback()
     await blocked

@@ -8,7 +8,6 @@ service stops locking the pet."""
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import select
@@ -18,37 +17,7 @@ from app.domain.adoption import service as adoption
 from app.domain.adoption.models import AdoptionRequest
 from app.domain.errors import DomainError
 from tests.adoption.conftest import APPROVE, CANCEL, REQUEST
-from tests.races import wait_for_lock_waiters
-
-
-def unit(db, work):
-    return asyncio.create_task(run_unit(db.sessions, work, lock_timeout_ms=5000))
-
-
-@asynccontextmanager
-async def open_unit(db, work):
-    """Run `work` in a unit of work that stays open, its locks held, until the block ends.
-
-    Yields the unit's task (await it after the block for the outcome). The unit is let go
-    even when the block fails, so a failing test never leaves a lock blocking the next one.
-    """
-    done, release = asyncio.Event(), asyncio.Event()
-
-    async def work_then_hold(uow):
-        outcome = await work(uow)
-        done.set()
-        await release.wait()
-        return outcome
-
-    task, holding = unit(db, work_then_hold), asyncio.create_task(done.wait())
-    await asyncio.wait([task, holding], return_when=asyncio.FIRST_COMPLETED)
-    holding.cancel()
-    if task.done():
-        task.result()  # `work` failed: raise its error here
-    try:
-        yield task
-    finally:
-        release.set()
+from tests.races import start_unit, unit_held, wait_for_lock_waiters
 
 
 def insert_pending(pet_id, applicant_id):
@@ -63,11 +32,11 @@ def insert_pending(pet_id, applicant_id):
 async def test_two_requests_for_one_pet_make_one_pending_request(db, users, pets):
     pet = await pets.create()
     first_applicant, second_applicant = await users.create(), await users.create()
-    async with open_unit(db, lambda uow: adoption.request_adoption(
+    async with unit_held(db, lambda uow: adoption.request_adoption(
             uow, pet_id=pet.id, applicant_id=first_applicant.id, message=None)) as first:
-        second = unit(db, lambda uow: adoption.request_adoption(
+        second = start_unit(db, lambda uow: adoption.request_adoption(
             uow, pet_id=pet.id, applicant_id=second_applicant.id, message=None))
-        await wait_for_lock_waiters(db, 1, table="pets")  # the second request is blocked on the pet row
+        await wait_for_lock_waiters(db, 1, table="pets", racers=[second])  # blocked on the pet row
         assert not second.done()
     assert (await first).request.status == "PENDING"
     with pytest.raises(DomainError) as caught:
@@ -82,9 +51,9 @@ async def test_twelve_racing_requests_make_one_pending_and_eleven_pet_not_availa
     pet = await pets.create()
     tokens = [(await users.signed_in())[1] for _ in range(12)]
     # The pet row held with the services' own lock helper, so all twelve must queue on it.
-    async with open_unit(db, lambda uow: adoption.lock_pet(uow, pet.id)):
+    async with unit_held(db, lambda uow: adoption.lock_pet(uow, pet.id)):
         racing = [asyncio.create_task(gql(REQUEST, {"pet": str(pet.id)}, token=t)) for t in tokens]
-        await wait_for_lock_waiters(db, 12, table="pets")  # all twelve queued before any may decide
+        await wait_for_lock_waiters(db, 12, table="pets", racers=racing)  # all twelve queued
     payloads = [r["data"]["requestAdoption"] for r in await asyncio.gather(*racing)]
     winners = [p for p in payloads if not p["errors"]]
     losers = [p for p in payloads if p["errors"]]
@@ -113,10 +82,10 @@ async def test_approve_racing_cancel_exactly_one_wins_and_the_pet_follows_the_re
         "cancel": lambda uow: adoption.cancel_adoption_request(uow, request_id=request.id, applicant_id=applicant.id),
     }
     loser = "cancel" if winner == "approve" else "approve"
-    async with open_unit(db, actions[winner]) as first:
-        second = unit(db, actions[loser])
+    async with unit_held(db, actions[winner]) as first:
+        second = start_unit(db, actions[loser])
         # The loser queues on the pet row, before it touches the request.
-        await wait_for_lock_waiters(db, 1, table="pets")
+        await wait_for_lock_waiters(db, 1, table="pets", racers=[second])
     await first
     with pytest.raises(DomainError) as caught:
         await second
@@ -147,8 +116,8 @@ async def test_partial_unique_index_turns_a_second_pending_request_into_pet_not_
     """The backstop: code that skips the pet lock still cannot make two PENDING requests."""
     pet = await pets.create()
     first_applicant, second_applicant = await users.create(), await users.create()
-    async with open_unit(db, insert_pending(pet.id, first_applicant.id)) as first:
-        second = unit(db, insert_pending(pet.id, second_applicant.id))
+    async with unit_held(db, insert_pending(pet.id, first_applicant.id)) as first:
+        second = start_unit(db, insert_pending(pet.id, second_applicant.id))
         # The second insert waits on the first's uncommitted index entry (no pet lock anywhere).
         await wait_for_lock_waiters(db, 1, statement=r"\mINSERT INTO adoption_requests\M")
     await first

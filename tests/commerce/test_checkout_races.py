@@ -10,7 +10,7 @@ from app.db.uow import DEADLOCK
 from app.domain.coupons.models import Coupon
 from app.domain.sales.models import Cart, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
-from tests.races import row_lock_held, wait_for_lock_waiters
+from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 from tests.commerce.shop import ADD, CHECKOUT
 
 
@@ -64,23 +64,16 @@ async def test_two_sales_of_one_customer_redeeming_the_whole_balance_discount_on
     assert (await gql(CHECKOUT, {"k": "earn"}, token=token))["data"]["checkout"]["sale"]["pointsEarned"] == 30
     await gql(ADD, {"p": str(online.id), "q": 1}, token=token)
     staff = await users.create("STAFF")
-    customer_locked, release = asyncio.Event(), asyncio.Event()
 
     async def counter_sale(uow):
-        sale = await record_sale(uow, channel="POS", items=[SaleItem("PRODUCT", counter.id, 1)],
+        return await record_sale(uow, channel="POS", items=[SaleItem("PRODUCT", counter.id, 1)],
                                  customer_id=customer.id, coupon_id=None, redeem_points=30,
                                  payment=Payment("CARD"), by=staff.id)
-        customer_locked.set()
-        await release.wait()  # commit only once the checkout is queued on the customer's row
-        return sale
 
-    counter_task = asyncio.create_task(shop.unit(counter_sale))
-    await customer_locked.wait()
-    checkout = asyncio.create_task(gql(CHECKOUT, {"k": "redeem", "r": 30}, token=token))
-    try:
-        await wait_for_lock_waiters(db, 1, table="users")
-    finally:
-        release.set()
+    # The counter sale commits only once the checkout is queued on the customer's row.
+    async with unit_held(db, counter_sale) as counter_task:
+        checkout = asyncio.create_task(gql(CHECKOUT, {"k": "redeem", "r": 30}, token=token))
+        await wait_for_lock_waiters(db, 1, table="users", racers=[checkout])
     counter_won = await counter_task
     lost = (await checkout)["data"]["checkout"]
 
@@ -101,7 +94,7 @@ async def test_double_submitted_checkout_makes_one_sale(gql, users, shop, db):
         cart_id = await s.scalar(select(Cart.id).where(Cart.customer_id == customer.id))
     async with row_lock_held(db, Cart, cart_id):
         taps = [asyncio.create_task(gql(CHECKOUT, {"k": "tap"}, token=token)) for _ in range(5)]
-        await wait_for_lock_waiters(db, 5)  # all five queued on the cart row before any of them decides
+        await wait_for_lock_waiters(db, 5, table="carts", racers=taps)  # all five queued on the cart row
     payloads = [r["data"]["checkout"] for r in await asyncio.gather(*taps)]
     assert all(p["errors"] == [] for p in payloads), payloads
     assert {p["sale"]["id"] for p in payloads} == {payloads[0]["sale"]["id"]}
@@ -132,7 +125,7 @@ async def test_coupon_at_its_usage_limit_refuses_the_extra_checkouts(gql, users,
         tokens.append(token)
     async with row_lock_held(db, Coupon, coupon.id):
         checkouts = [asyncio.create_task(gql(CHECKOUT, {"k": "c"}, token=t)) for t in tokens]
-        await wait_for_lock_waiters(db, 10, table="coupons")  # all ten queued on the coupon row
+        await wait_for_lock_waiters(db, 10, table="coupons", racers=checkouts)  # all ten queued on the coupon row
     payloads = [r["data"]["checkout"] for r in await asyncio.gather(*checkouts)]
     sold = [p["sale"] for p in payloads if p["sale"]]
     assert [s["couponCode"] for s in sold] == ["TWICE", "TWICE"]

@@ -7,9 +7,8 @@ from sqlalchemy import func, select
 
 from app.domain.sales.models import Refund, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
-from tests.races import row_lock_held
 from tests.commerce.shop import ADD, CHECKOUT, REFUND
-from tests.races import wait_for_lock_waiters
+from tests.races import row_lock_held, wait_for_lock_waiters
 
 
 async def _sale(gql, users, shop, lines, *, coupon=None, redeem=0, earn_first=False):
@@ -41,7 +40,7 @@ async def test_double_submitted_refund_refunds_once_and_restocks_once(gql, users
     _, staff = await users.signed_in("STAFF")
     async with row_lock_held(db, Sale, uuid.UUID(sale["id"])):
         taps = [asyncio.create_task(_refund(gql, staff, sale["id"], "same-key")) for _ in range(4)]
-        await wait_for_lock_waiters(db, 4)  # all four queued on the sale row before any of them decides
+        await wait_for_lock_waiters(db, 4, table="sales", racers=taps)  # all four queued on the sale row
     results = await asyncio.gather(*taps)
     assert all(r["errors"] == [] for r in results), results
     assert {r["refund"]["id"] for r in results} == {results[0]["refund"]["id"]}

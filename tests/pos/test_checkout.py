@@ -148,7 +148,7 @@ async def test_double_submitted_checkout_makes_one_sale_and_every_response_carri
     async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
         taps = [asyncio.create_task(pos.call(PAY, variables)) for _ in range(5)]
         # All five submissions are queued on the order row before any of them decides.
-        await wait_for_lock_waiters(db, 5, table="sale_orders")
+        await wait_for_lock_waiters(db, 5, table="sale_orders", racers=taps)
     results = await asyncio.gather(*taps)
 
     assert all(r["errors"] == [] for r in results), results

@@ -15,7 +15,7 @@ from app.domain.errors import DomainError
 from app.domain.pos import items, merge, orders
 from app.domain.pos.models import SaleOrderItem
 from tests.pos.conftest import MERGE
-from tests.races import wait_for_lock_waiters
+from tests.races import unit_held, wait_for_lock_waiters
 
 import pytest
 
@@ -26,13 +26,6 @@ def line(order_id: str, product, quantity: int) -> items.NewLine:
                          note=None)
 
 
-async def waiting_statement(db) -> str:
-    """What the transaction blocked on a lock is running."""
-    async with db.engine.connect() as connection:
-        return (await connection.execute(text(
-            "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))).scalar_one()
-
-
 def retries() -> float:
     return sum(sample.value for family in metrics.LOCK_RETRIES.collect() for sample in family.samples
                if sample.name.endswith("_total"))
@@ -41,24 +34,18 @@ def retries() -> float:
 async def test_two_tablets_adding_the_same_item_at_once_make_one_line_of_3(db, pos):
     order = await pos.order()
     burger = await pos.product("Burger chew")
-    a_saw_no_line, release = asyncio.Event(), asyncio.Event()
 
     async def tablet_a(uow):
         locked = await orders.lock_order(uow, uuid.UUID(order["id"]))
-        # Under the lock tablet A finds no burger line yet ...
+        # Under the lock tablet A finds no burger line yet, and adds its own.
         assert (await uow.session.scalars(text("SELECT count(*) FROM sale_order_items"))).one() == 0
-        a_saw_no_line.set()
-        await release.wait()
         return await items.add_line(uow, locked, line(order["id"], burger, 2))
 
-    a = asyncio.create_task(run_unit(db.sessions, tablet_a, lock_timeout_ms=5000))
-    await a_saw_no_line.wait()
-    b = asyncio.create_task(pos.add(order["id"], burger, 1))
-    # ... and tablet B, which without the lock would also find none, waits at the order row.
-    await wait_for_lock_waiters(db, 1)
-    assert "FROM sale_orders" in await waiting_statement(db) and "FOR UPDATE" in await waiting_statement(db)
-    assert not b.done()
-    release.set()
+    async with unit_held(db, tablet_a) as a:
+        # Tablet B waits at the order row until A commits, then adds to A's line.
+        b = asyncio.create_task(pos.add(order["id"], burger, 1))
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[b])
+        assert not b.done()
     await a
     result = await b
     assert result["errors"] == []
@@ -108,19 +95,14 @@ async def test_crossed_merges_one_wins_the_other_is_not_editable_and_nothing_dea
     await pos.add(a["id"], bowl, 1, mode="CUSTOM", note="blue")
     await pos.add(b["id"], burger, 3)
     before = retries()
-    a_into_b_holds, release = asyncio.Event(), asyncio.Event()
 
     async def a_into_b(uow):
-        merged = await merge.merge_orders(uow, target_id=uuid.UUID(b["id"]), source_ids=[uuid.UUID(a["id"])])
-        a_into_b_holds.set()
-        await release.wait()
-        return merged
+        return await merge.merge_orders(uow, target_id=uuid.UUID(b["id"]), source_ids=[uuid.UUID(a["id"])])
 
-    first = asyncio.create_task(run_unit(db.sessions, a_into_b, lock_timeout_ms=5000))
-    await a_into_b_holds.wait()
-    second = asyncio.create_task(pos.call(MERGE, {"t": a["id"], "s": [b["id"]]}))
-    await wait_for_lock_waiters(db, 1)  # B into A waits for both rows, locked in id order
-    release.set()
+    async with unit_held(db, a_into_b) as first:
+        second = asyncio.create_task(pos.call(MERGE, {"t": a["id"], "s": [b["id"]]}))
+        # B into A waits for both rows, locked in id order.
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[second])
     await first
     refused = await second
     assert refused["order"] is None
@@ -157,19 +139,10 @@ async def test_an_add_holding_the_source_lock_lands_before_the_merge_and_is_carr
     source, target = await pos.order("source"), await pos.order("target")
     burger = await pos.product("Burger chew")
     await pos.add(target["id"], burger, 1)
-    add_holds, release = asyncio.Event(), asyncio.Event()
 
-    async def slow_add(uow):
-        changed = await items.add_item(uow, line(source["id"], burger, 4))
-        add_holds.set()
-        await release.wait()
-        return changed
-
-    add = asyncio.create_task(run_unit(db.sessions, slow_add, lock_timeout_ms=5000))
-    await add_holds.wait()
-    merging = asyncio.create_task(pos.call(MERGE, {"t": target["id"], "s": [source["id"]]}))
-    await wait_for_lock_waiters(db, 1)
-    release.set()
+    async with unit_held(db, lambda uow: items.add_item(uow, line(source["id"], burger, 4))) as add:
+        merging = asyncio.create_task(pos.call(MERGE, {"t": target["id"], "s": [source["id"]]}))
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[merging])
     await add
     assert (await merging)["errors"] == []
     assert [l.quantity for l in await pos.lines(target["id"])] == [5]
@@ -179,19 +152,13 @@ async def test_an_add_waiting_behind_a_merge_of_its_order_is_not_editable_and_ch
     source, target = await pos.order("source"), await pos.order("target")
     burger = await pos.product("Burger chew")
     await pos.add(source["id"], burger, 2)
-    merge_holds, release = asyncio.Event(), asyncio.Event()
 
-    async def slow_merge(uow):
-        merged = await merge.merge_orders(uow, target_id=uuid.UUID(target["id"]), source_ids=[uuid.UUID(source["id"])])
-        merge_holds.set()
-        await release.wait()
-        return merged
+    async def merging_work(uow):
+        return await merge.merge_orders(uow, target_id=uuid.UUID(target["id"]), source_ids=[uuid.UUID(source["id"])])
 
-    merging = asyncio.create_task(run_unit(db.sessions, slow_merge, lock_timeout_ms=5000))
-    await merge_holds.wait()
-    add = asyncio.create_task(pos.add(source["id"], burger, 7))
-    await wait_for_lock_waiters(db, 1)
-    release.set()
+    async with unit_held(db, merging_work) as merging:
+        add = asyncio.create_task(pos.add(source["id"], burger, 7))
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[add])
     await merging
     refused = await add
     assert [(e["code"], e["field"]) for e in refused["errors"]] == [("ORDER_NOT_EDITABLE", "orderId")]
