@@ -21,10 +21,6 @@ from app.schema.common import ErrorCode, UserError
 T = TypeVar("T")
 
 
-def not_implemented(operation: str) -> GraphQLError:
-    return GraphQLError(f"{operation} is not implemented yet", extensions={"code": "NOT_IMPLEMENTED"})
-
-
 def unauthenticated() -> GraphQLError:
     return GraphQLError("Sign in to do this", extensions={"code": "UNAUTHENTICATED"})
 

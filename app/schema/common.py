@@ -1,7 +1,6 @@
 """GraphQL types of the contract: common."""
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Integer, Uuid, column, insert, select, update, values
+from sqlalchemy import Integer, Uuid, column, insert, update, values
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db.locks import lock_row

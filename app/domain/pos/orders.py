@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import BindParameter, Update, func, select, update
+from sqlalchemy import BindParameter, Update, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -112,7 +112,3 @@ async def create_order(uow: UnitOfWork, new: NewOrder, *, by: uuid.UUID) -> Sale
 async def cancel_order(uow: UnitOfWork, *, order_id: uuid.UUID) -> SaleOrder:
     order = await lock_order(uow, order_id)
     return await write(uow, order, bump([order.id], status="CANCELLED"))
-
-
-async def load_order(session: AsyncSession, order_id: uuid.UUID) -> SaleOrder | None:
-    return (await session.scalars(select(SaleOrder).where(SaleOrder.id == order_id))).first()
