@@ -56,16 +56,18 @@ def prepare_checkout(*, order_id: uuid.UUID, key: str, method: str, amount_tende
 
 async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UUID) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
-    order = await lock_row(uow, SaleOrder, request.order_id)
-    if order is None:
-        raise not_found("Sale order", "orderId")
-    fingerprint = request.fingerprint()
-    earlier = await idempotency.earlier_result(uow, user_id=by, operation=OPERATION, key=request.key,
-                                               fingerprint=fingerprint)
-    if earlier is not None:
-        sale = await uow.session.get(Sale, earlier)
-        assert sale is not None
-        return sale, True
+    async def lock() -> SaleOrder:
+        order = await lock_row(uow, SaleOrder, request.order_id)
+        if order is None:
+            raise not_found("Sale order", "orderId")
+        return order
+
+    return await idempotency.once(
+        uow, lock=lock, user_id=by, operation=OPERATION, key=request.key, fingerprint=request.fingerprint(),
+        result=Sale, run=lambda order: _check_out(uow, order, request=request, by=by))
+
+
+async def _check_out(uow: UnitOfWork, order: SaleOrder, *, request: OrderCheckout, by: uuid.UUID) -> Sale:
     if order.status != "DRAFT":
         raise not_editable(order)
     lines = (await uow.session.scalars(select(SaleOrderItem).where(SaleOrderItem.order_id == order.id)
@@ -81,7 +83,4 @@ async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UU
         customer_id=customer_id, coupon_id=request.coupon_id,
         redeem_points=request.redeem_points, payment=Payment(request.method, request.amount_tendered), by=by)
     await write(uow, order, bump([order.id], status="CHECKED_OUT", sale_id=sale.id, customer_id=customer_id))
-    idempotency.remember(uow, user_id=by, operation=OPERATION, key=request.key, fingerprint=fingerprint,
-                         result_id=sale.id)
-    await uow.session.flush()
-    return sale, False
+    return sale

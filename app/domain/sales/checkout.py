@@ -9,7 +9,7 @@ from app.db.uow import UnitOfWork
 from app.domain.errors import DomainError
 from app.domain.sales import idempotency
 from app.domain.sales.cart import empty_cart, lock_cart_of
-from app.domain.sales.models import CartItem, Sale
+from app.domain.sales.models import Cart, CartItem, Sale
 from app.domain.sales.recording import Fields, Payment, SaleItem, record_sale
 
 OPERATION = "checkout"
@@ -18,13 +18,13 @@ OPERATION = "checkout"
 async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, key: str, fingerprint: str,
                    redeem_points: int) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
-    cart = await lock_cart_of(uow, customer_id)
-    earlier = await idempotency.earlier_result(uow, user_id=customer_id, operation=OPERATION, key=key,
-                                               fingerprint=fingerprint)
-    if earlier is not None:
-        sale = await uow.session.get(Sale, earlier)
-        assert sale is not None
-        return sale, True
+    return await idempotency.once(
+        uow, lock=lambda: lock_cart_of(uow, customer_id), user_id=customer_id, operation=OPERATION, key=key,
+        fingerprint=fingerprint, result=Sale,
+        run=lambda cart: _check_out(uow, cart, customer_id=customer_id, redeem_points=redeem_points))
+
+
+async def _check_out(uow: UnitOfWork, cart: Cart | None, *, customer_id: uuid.UUID, redeem_points: int) -> Sale:
     if cart is None:
         raise DomainError("NOTHING_TO_CHECK_OUT", "Your cart is empty")
     lines = (await uow.session.scalars(
@@ -38,7 +38,4 @@ async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, key: str, fingerp
         customer_id=customer_id, coupon_id=cart.coupon_id, redeem_points=redeem_points,
         payment=Payment("ONLINE"), by=customer_id, fields=Fields(coupon="cart.coupon", customer="me"))
     await empty_cart(uow, cart)
-    idempotency.remember(uow, user_id=customer_id, operation=OPERATION, key=key, fingerprint=fingerprint,
-                         result_id=sale.id)
-    await uow.session.flush()
-    return sale, False
+    return sale

@@ -1,17 +1,22 @@
 """Idempotency keys: a repeat of a request returns its first result; the key with a
-different request is refused. Looked up only after the coordinating row is locked,
-so a double submit waits for the first one and then sees its result."""
+different request is refused. `once` is the one way to use them: the key is looked up
+only after the coordinating row is locked, so a double submit waits for the first one
+and then sees its result."""
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
+from typing import Any, Awaitable, Callable, TypeVar
 
 from sqlalchemy import select
 
 from app.db.uow import UnitOfWork
 from app.domain.errors import DomainError, validation
 from app.domain.sales.models import IdempotencyKey
+
+C = TypeVar("C")
+R = TypeVar("R")
 
 
 def check_key(key: str) -> str:
@@ -43,3 +48,22 @@ def remember(uow: UnitOfWork, *, user_id: uuid.UUID, operation: str, key: str, f
              result_id: uuid.UUID) -> None:
     uow.session.add(IdempotencyKey(user_id=user_id, operation=operation, key=key,
                                    fingerprint=fingerprint, result_id=result_id))
+
+
+async def once(uow: UnitOfWork, *, lock: Callable[[], Awaitable[C]], user_id: uuid.UUID, operation: str,
+               key: str, fingerprint: str, result: type[R], run: Callable[[C], Awaitable[R]]) -> tuple[R, bool]:
+    """Run `run(coordinator)` once per key: (result, replayed).
+
+    The order of the steps is the correctness: lock the coordinating row, then look the key up
+    (a double submit queued on the lock finds the first one's key), then replay the first result
+    or run and remember it in the same transaction."""
+    coordinator = await lock()
+    earlier = await earlier_result(uow, user_id=user_id, operation=operation, key=key, fingerprint=fingerprint)
+    if earlier is not None:
+        found = await uow.session.get(result, earlier)
+        assert found is not None  # a key is written with its result, in one transaction
+        return found, True
+    made: Any = await run(coordinator)
+    remember(uow, user_id=user_id, operation=operation, key=key, fingerprint=fingerprint, result_id=made.id)
+    await uow.session.flush()
+    return made, False

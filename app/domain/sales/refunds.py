@@ -62,17 +62,19 @@ def _points(points: int, fraction: Decimal) -> int:
 
 
 async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID) -> tuple[Refund, bool]:
-    sale = await lock_row(uow, Sale, request.sale_id)
-    if sale is None:
-        raise not_found("Sale", "saleId")
-    fingerprint = request.fingerprint()
-    earlier = await idempotency.earlier_result(uow, user_id=by, operation=OPERATION, key=request.key,
-                                               fingerprint=fingerprint)
-    if earlier is not None:
-        refund = await uow.session.get(Refund, earlier)
-        assert refund is not None
-        return refund, True
+    """Returns the refund and whether it replays an earlier request with the same key."""
+    async def lock() -> Sale:
+        sale = await lock_row(uow, Sale, request.sale_id)
+        if sale is None:
+            raise not_found("Sale", "saleId")
+        return sale
 
+    return await idempotency.once(
+        uow, lock=lock, user_id=by, operation=OPERATION, key=request.key, fingerprint=request.fingerprint(),
+        result=Refund, run=lambda sale: _refund(uow, sale, request=request, by=by))
+
+
+async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uuid.UUID) -> Refund:
     sale_lines = (await uow.session.scalars(
         select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.position))).all()
     lines = by_id(sale_lines)
@@ -146,7 +148,4 @@ async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID)
         if lines[line_id].item_type == "PRODUCT":
             restock[lines[line_id].item_id] = restock.get(lines[line_id].item_id, 0) + quantity
     await move_stock(uow, products, restock, reason="REFUND", note=sale.number)
-    idempotency.remember(uow, user_id=by, operation=OPERATION, key=request.key, fingerprint=fingerprint,
-                         result_id=refund.id)
-    await uow.session.flush()
-    return refund, False
+    return refund
