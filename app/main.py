@@ -24,6 +24,7 @@ from app.auth import authenticate, bearer
 from app.metrics import POOL_IN_USE
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
+from app.mail import OutboxSender
 from app.migrations import database_is_at_head
 from app.resolvers.base import Context
 from app.schema.root import build_schema
@@ -182,9 +183,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         feed = OrderFeed(db.engine.url.render_as_string(hide_password=False))
         await feed.start()
         app.state.order_feed = feed
+        # Sends the outbox (or prints it in development; warns in production without SMTP).
+        mail = OutboxSender.for_settings(settings, db)
+        await mail.start()
+        app.state.outbox_sender = mail
         try:
             yield
         finally:
+            await mail.stop()
             await feed.stop()
             await db.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,7 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PETPOS_", extra="ignore")
+    # Errors never repeat a value: PETPOS_SMTP_URL and PETPOS_SECRET_KEY hold secrets.
+    model_config = SettingsConfigDict(env_prefix="PETPOS_", extra="ignore", hide_input_in_errors=True)
 
     env: Literal["development", "production"] = "development"
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
@@ -32,12 +34,33 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:5173", "http://localhost:3000"])
     max_body_bytes: int = 1024 * 1024
+    # Outbox delivery (app/mail.py). Without an SMTP URL: printed in development, kept in production.
+    smtp_url: str | None = None
+    mail_from: str = "petpos <no-reply@localhost>"
+    outbox_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        from app.mail import parse_smtp_url
+
+        parse_smtp_url(value)  # a clear error at start-up, not at the first email
+        return value.strip()
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str) -> str:
+        if "@" not in parseaddr(value)[1] or "\r" in value or "\n" in value:
+            raise ValueError("PETPOS_MAIL_FROM must be an address, like: petpos <no-reply@example.com>")
         return value
 
     @model_validator(mode="after")

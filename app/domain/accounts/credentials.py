@@ -58,3 +58,9 @@ def new_reset_token() -> tuple[str, str]:
 
 def reset_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# What every code from new_reset_token looks like (token_urlsafe(32): 43 URL-safe characters), so a
+# sent email's stored copy can have its code blanked. Written for both Python's re and PostgreSQL's
+# regular expressions; a test keeps it in step with new_reset_token.
+RESET_CODE_PATTERN = r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
@@ -47,9 +47,16 @@ class PasswordResetToken(Base):
 
 
 class OutboxMessage(Base):
-    """Emails written in the same transaction as the change that causes them."""
+    """Emails written in the same transaction as the change that causes them, delivered later by
+    app/mail.py (claims and marks in app/domain/accounts/outbox.py). Pending: sent_at and failed_at
+    both NULL. An insert trigger (migration 0007) NOTIFYs the senders so they wake at once."""
 
     __tablename__ = "outbox_messages"
+    __table_args__ = (
+        # The senders' queue: pending messages by when they are next due.
+        Index("ix_outbox_messages_due", "next_attempt_at",
+              postgresql_where=text("sent_at IS NULL AND failed_at IS NULL")),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     recipient: Mapped[str] = mapped_column(String(254))
@@ -57,6 +64,14 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
     sent_at: Mapped[datetime | None]
+    # Delivery attempts started (counted when a sender claims the message).
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    # Due from then on; a claim moves it ahead by the lease, a failure by the backoff.
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Why the last attempt failed: an error class and SMTP code, never the server's text.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    # Set when delivery is given up (recipient refused, or too many attempts).
+    failed_at: Mapped[datetime | None]
 
 
 # Constraint violations that are expected outcomes, as payload errors.

@@ -1,0 +1,98 @@
+"""The outbox as a queue: claim due messages, then record how their delivery went.
+
+A claim locks due rows with FOR UPDATE SKIP LOCKED (rows another sender is claiming right now
+are skipped, not waited for) and, in the same statement, leases them: attempts + 1 and
+next_attempt_at moved past the lease, so once the claim commits no other sender sees them as
+due until the lease runs out. The network call happens after that commit, outside any lock;
+each outcome is then written in its own short transaction.
+
+A sender that dies between the SMTP server accepting a message and the commit of `mark_sent`
+leaves the row leased: when the lease runs out the message is sent again. Delivery is therefore
+at least once (a rare duplicate, never a lost code); the Message-ID stays the same for a resend.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, tuple_, update
+
+from app.db.uow import UnitOfWork
+from app.domain.accounts.credentials import RESET_CODE_PATTERN
+from app.domain.accounts.models import OutboxMessage
+
+# What replaces a reset code in the stored copy once the message is sent or given up.
+CODE_REMOVED = "[code removed]"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    recipient: str
+    subject: str
+    body: str
+    attempts: int  # including this one; also fences the outcome against a later claim
+    created_at: datetime
+
+
+async def claim(uow: UnitOfWork, *, batch: int, lease: timedelta) -> list[Claimed]:
+    """Lease up to `batch` due messages, oldest due first, skipping rows other senders hold."""
+    due = (select(OutboxMessage.id)
+           .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+                  OutboxMessage.next_attempt_at <= func.now())
+           .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+           .limit(batch)
+           .with_for_update(skip_locked=True))
+    rows = (await uow.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=func.now() + lease)
+        .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body,
+                   OutboxMessage.attempts, OutboxMessage.created_at)
+        .execution_options(synchronize_session=False))).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda m: (m.created_at, m.id))
+
+
+def _without_codes():
+    return func.regexp_replace(OutboxMessage.body, RESET_CODE_PATTERN, CODE_REMOVED, "g")
+
+
+async def mark_sent(uow: UnitOfWork, message: Claimed) -> None:
+    """Delivered: sent_at set and the code blanked, so the stored copy holds no live code."""
+    await uow.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.sent_at.is_(None))
+        .values(sent_at=func.now(), last_error=None, body=_without_codes())
+        .execution_options(synchronize_session=False))
+
+
+async def mark_retry(uow: UnitOfWork, message: Claimed, *, error: str, retry_in: timedelta) -> None:
+    """Failed for now: due again after the backoff (unless another sender has claimed it since)."""
+    await uow.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
+               OutboxMessage.sent_at.is_(None))
+        .values(next_attempt_at=func.now() + retry_in, last_error=error[:200])
+        .execution_options(synchronize_session=False))
+
+
+async def mark_given_up(uow: UnitOfWork, message: Claimed, *, error: str) -> None:
+    """Never to be sent: failed_at set and the code blanked."""
+    await uow.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
+               OutboxMessage.sent_at.is_(None))
+        .values(failed_at=func.now(), last_error=error[:200], body=_without_codes())
+        .execution_options(synchronize_session=False))
+
+
+async def release(uow: UnitOfWork, messages: list[Claimed]) -> None:
+    """Claimed but not attempted (the sender is stopping, or its lease is running out): due again
+    now, the claim's attempt not counted."""
+    await uow.session.execute(
+        update(OutboxMessage)
+        .where(tuple_(OutboxMessage.id, OutboxMessage.attempts).in_([(m.id, m.attempts) for m in messages]),
+               OutboxMessage.sent_at.is_(None))
+        .values(next_attempt_at=func.now(), attempts=OutboxMessage.attempts - 1)
+        .execution_options(synchronize_session=False))
