@@ -33,13 +33,15 @@ LOCK_ORDER: dict[str, int] = {
     "adoption_requests": 5,
     "password_reset_tokens": 6,
     "users": 7,
+    # Claimed alone by the mail sender (FOR UPDATE SKIP LOCKED), never with another table's rows.
+    "outbox_messages": 8,
 }
 
 # Tables no unit of work ever row-locks: their rows are written only under the lock of the row
 # that coordinates them (a cart's items under the cart, a sale's lines under the sale, …) or are
-# append-only records (movements, ledger, outbox); a unique constraint decides the rest.
+# append-only records (movements, ledger); a unique constraint decides the rest.
 NEVER_LOCKED: frozenset[str] = frozenset({
-    "cart_items", "idempotency_keys", "loyalty_ledger", "outbox_messages", "refund_lines", "refunds",
+    "cart_items", "idempotency_keys", "loyalty_ledger", "refund_lines", "refunds",
     "sale_lines", "sale_order_items", "services", "stock_movements",
 })
 

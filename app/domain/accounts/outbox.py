@@ -60,6 +60,7 @@ def _without_codes():
 
 async def mark_sent(uow: UnitOfWork, message: Claimed) -> None:
     """Delivered: sent_at set and the code blanked, so the stored copy holds no live code."""
+    uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
     await uow.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.sent_at.is_(None))
@@ -69,6 +70,7 @@ async def mark_sent(uow: UnitOfWork, message: Claimed) -> None:
 
 async def mark_retry(uow: UnitOfWork, message: Claimed, *, error: str, retry_in: timedelta) -> None:
     """Failed for now: due again after the backoff (unless another sender has claimed it since)."""
+    uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
     await uow.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
@@ -79,6 +81,7 @@ async def mark_retry(uow: UnitOfWork, message: Claimed, *, error: str, retry_in:
 
 async def mark_given_up(uow: UnitOfWork, message: Claimed, *, error: str) -> None:
     """Never to be sent: failed_at set and the code blanked."""
+    uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
     await uow.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
@@ -90,6 +93,7 @@ async def mark_given_up(uow: UnitOfWork, message: Claimed, *, error: str) -> Non
 async def release(uow: UnitOfWork, messages: list[Claimed]) -> None:
     """Claimed but not attempted (the sender is stopping, or its lease is running out): due again
     now, the claim's attempt not counted."""
+    uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
     await uow.session.execute(
         update(OutboxMessage)
         .where(tuple_(OutboxMessage.id, OutboxMessage.attempts).in_([(m.id, m.attempts) for m in messages]),
