@@ -23,6 +23,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from app.auth import authenticate, bearer
 from app.metrics import POOL_IN_USE
 from app.db.engine import Database
+from app.graphql_http import GraphQLRequestBody, routing_error_handlers
 from app.domain.pos.live import OrderFeed
 from app.mail import OutboxSender
 from app.migrations import database_is_at_head
@@ -33,7 +34,7 @@ from app.settings import Settings, get_settings
 log = logging.getLogger("petpos.http")
 
 
-class PetposGraphQL(GraphQL):
+class PetposGraphQL(GraphQLRequestBody, GraphQL):
     def __init__(self, db: Database, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.db = db
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Middleware(WebSocketOrigin, allowed=settings.allowed_origins),
         ],
         lifespan=lifespan,
+        exception_handlers=routing_error_handlers,
     )
     app.state.db = db
     app.state.settings = settings

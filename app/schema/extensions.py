@@ -21,6 +21,7 @@ from strawberry.extensions import (
 
 from app import metrics
 from app.domain.errors import DomainError
+from app.schema.input_guard import InputGuard
 from app.settings import Settings
 
 log = logging.getLogger("petpos.graphql")
@@ -98,6 +99,7 @@ LIMIT_RULES = [
 def schema_extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
     """Factories, so each request gets fresh extension state (the caches live at module level)."""
     extensions: list = [OperationMetrics, lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    extensions.append(InputGuard)  # unsafe strings refused; request errors get code VALIDATION
     if settings.production:
         extensions += [
             lambda: AddValidationRules(LIMIT_RULES),

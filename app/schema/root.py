@@ -11,6 +11,7 @@ from app.resolvers.coupons import CouponsMutation, CouponsQuery
 from app.resolvers.pos import PosMutation, PosQuery, PosSubscription
 from app.resolvers.sales import SalesMutation, SalesQuery
 from app.schema.extensions import schema_extensions
+from app.schema.scalars import SCALAR_OVERRIDES
 from app.settings import Settings
 
 Query = merge_types("Query", (AccountsQuery, CatalogQuery, CouponsQuery, SalesQuery, AdoptionQuery, PosQuery))
@@ -22,9 +23,11 @@ Mutation = merge_types(
 def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=PosSubscription,
-        extensions=schema_extensions(settings),
+        extensions=schema_extensions(settings), scalar_overrides=SCALAR_OVERRIDES,
     )
 
 
 def export_sdl() -> str:
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=PosSubscription).as_str() + "\n"
+    schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=PosSubscription,
+                               scalar_overrides=SCALAR_OVERRIDES)
+    return schema.as_str() + "\n"

@@ -1,0 +1,126 @@
+"""Input refused before any resolver runs, for every field at once.
+
+PostgreSQL text cannot hold NUL (U+0000) and UTF-8 cannot encode a lone surrogate, so a string
+carrying either would fail deep inside a resolver. They are refused where the request is checked:
+in the document's string literals (a validation rule, cached with the document) and in the
+variables (before graphql-core coerces them). Every error that refuses the request itself
+(syntax, validation, variable coercion, these checks) carries extensions.code VALIDATION.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult, GraphQLError, StringValueNode, ValidationRule
+from graphql.language import ArgumentNode, ObjectFieldNode, VariableDefinitionNode
+from graphql.pyutils import Path, print_path_list
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+UNSAFE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+MAX_REPORTED = 10
+
+
+def unsafe_reason(text: str) -> str | None:
+    """Why a string cannot be stored, or None. A surrogate left in a Python str is always lone:
+    JSON and GraphQL decode proper pairs into one code point."""
+    found = UNSAFE_CHARACTER.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "a string may not contain NUL (U+0000)"
+    return f"a string may not contain a lone surrogate (U+{ord(found.group()):04X})"
+
+
+def validation_error(message: str, nodes: Any = None) -> GraphQLError:
+    return GraphQLError(message, nodes, extensions={"code": "VALIDATION"})
+
+
+class SafeStringLiterals(ValidationRule):
+    """String literals anywhere in the document: arguments, input objects, lists, default values."""
+
+    def enter_string_value(self, node: StringValueNode, _key, parent, _path, ancestors) -> None:
+        reason = unsafe_reason(node.value)
+        if reason is None:
+            return
+        lineage = [*ancestors, parent]  # graphql-core's ancestors stop before the parent
+        names = [a.name.value for a in lineage if isinstance(a, (ArgumentNode, ObjectFieldNode))]
+        default_of = next((a for a in lineage if isinstance(a, VariableDefinitionNode)), None)
+        if default_of is not None:
+            where = f"Variable '${default_of.variable.name.value}' has invalid default value"
+            where += print_path_list(names)
+        else:
+            where = f"Argument '{'.'.join(names)}' has invalid value"
+        self.report_error(validation_error(f"{where}: {reason}", node))
+
+
+def _unsafe_strings(value: Any) -> Iterator[tuple[list[str | int], str]]:
+    """(path, reason) of every unsafe string in a JSON value; iterative, so any depth is safe."""
+    stack: list[tuple[Path | None, Any]] = [(None, value)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if reason := unsafe_reason(value):
+                yield (path.as_list() if path else []), reason
+        elif isinstance(value, dict):
+            stack.extend((Path(path, key, None), item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((Path(path, i, None), value[i]) for i in reversed(range(len(value))))
+
+
+def unsafe_variables(document, operation_name: str | None, variables: dict | None) -> list[GraphQLError]:
+    """Errors for the unsafe strings in the variables the operation declares."""
+    operation = get_operation_ast(document, operation_name) if variables else None
+    errors: list[GraphQLError] = []
+    for definition in operation.variable_definitions if operation else ():
+        name = definition.variable.name.value
+        for path, reason in _unsafe_strings(variables.get(name)):
+            errors.append(validation_error(
+                f"Variable '${name}' has invalid value{print_path_list(path)}: {reason}", definition))
+            if len(errors) == MAX_REPORTED:
+                return errors
+    return errors
+
+
+def is_request_error(error: GraphQLError) -> bool:
+    """The request itself was refused (syntax, validation, variables): no field path, and not an
+    exception escaping our code (those are masked as INTERNAL)."""
+    original = error.original_error
+    return error.path is None and (original is None or isinstance(original, GraphQLError))
+
+
+def tag_request_errors(errors: list[GraphQLError] | None) -> None:
+    """Request errors without a code of their own get code VALIDATION."""
+    for error in errors or ():
+        if is_request_error(error) and not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": "VALIDATION"}
+
+
+class InputGuard(SchemaExtension):
+    """Adds the literal rule, checks the variables before execution, tags request errors."""
+
+    def on_operation(self):
+        context = self.execution_context
+        # The rule class is module-level, so the validation cache keeps hitting.
+        context.validation_rules = (*context.validation_rules, SafeStringLiterals)
+        try:
+            yield
+        except GraphQLError as error:  # a syntax error ends the operation as an exception
+            tag_request_errors([error])
+            raise
+        tag_request_errors(getattr(context.result, "errors", None))
+
+    def on_execute(self):
+        context = self.execution_context
+        if errors := unsafe_variables(context.graphql_document, context.operation_name, context.variables):
+            if context.operation_type is OperationType.SUBSCRIPTION:
+                # subscribe() ignores a result set here; strawberry reports what on_execute raises.
+                raise errors[0]
+            context.result = ExecutionResult(data=None, errors=errors)
+        yield
+
+    def on_stream_result(self, result):
+        tag_request_errors(getattr(result, "errors", None))
+        yield

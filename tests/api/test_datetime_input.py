@@ -1,0 +1,57 @@
+"""DateTime inputs (coupon startsAt/endsAt): moments Python or PostgreSQL cannot hold are a VALIDATION
+error, as a variable and as a literal; the ends of the calendar that do fit are stored as sent, in UTC."""
+import pytest
+
+from tests.sql_recorder import record_sql
+
+CREATE_WITH_VARIABLE = ('mutation($at: DateTime) { createCoupon(input: {code: "EDGE", kind: FIXED, '
+                        'value: "1", %s: $at}) { errors { code } coupon { startsAt endsAt } } }')
+CREATE_WITH_LITERAL = ('mutation { createCoupon(input: {code: "EDGE", kind: FIXED, value: "1", %s: "%s"}) '
+                       "{ errors { code } coupon { startsAt endsAt } } }")
+
+UNHOLDABLE = [
+    "9999-12-31T23:59:59-05:00",  # year 10000 in UTC
+    "0001-01-01T00:00:00+01:00",  # year 0 in UTC
+    "9999-12-31T24:00:00Z",  # 24:00 rolls over into year 10000
+    "0000-01-01T00:00:00Z",  # there is no year 0
+    "10000-01-01T00:00:00Z",
+    "2030-02-30T00:00:00Z",
+]
+
+
+def assert_validation(body: dict) -> None:
+    assert body.get("data") is None, body
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["VALIDATION"], body
+    assert "DateTime" in body["errors"][0]["message"], body
+
+
+@pytest.mark.parametrize("moment", UNHOLDABLE)
+async def test_a_moment_outside_the_calendar_is_validation_as_a_variable_and_as_a_literal(
+        gql, users, db, moment):
+    _, admin = await users.signed_in("ADMIN")
+    with record_sql(db.engine) as sql:
+        for field in ("startsAt", "endsAt"):
+            assert_validation(await gql(CREATE_WITH_VARIABLE % field, {"at": moment}, token=admin))
+            literal = await gql(CREATE_WITH_LITERAL % (field, moment), token=admin)
+            assert_validation(literal)
+            assert literal["errors"][0]["locations"], literal  # points at the literal in the document
+    assert sql.writes() == [], sql
+
+
+async def test_the_first_and_last_moments_python_holds_are_stored_and_read_back_in_utc(gql, users):
+    _, admin = await users.signed_in("ADMIN")
+    document = ('mutation($from: DateTime, $to: DateTime) { createCoupon(input: {code: "FOREVER", '
+                'kind: FIXED, value: "1", startsAt: $from, endsAt: $to}) { errors { code } '
+                "coupon { startsAt endsAt } } }")
+    window = {"from": "0001-01-01T00:59:59+00:59", "to": "9999-12-31T18:59:59-05:00"}
+    created = await gql(document, window, token=admin)
+    in_utc = {"startsAt": "0001-01-01T00:00:59+00:00", "endsAt": "9999-12-31T23:59:59+00:00"}
+    assert created["data"]["createCoupon"] == {"errors": [], "coupon": in_utc}
+    listed = await gql("{ coupons { startsAt endsAt } }", token=admin)
+    assert listed["data"]["coupons"] == [in_utc]
+
+
+async def test_a_moment_without_an_offset_is_taken_as_utc(gql, users):
+    _, admin = await users.signed_in("ADMIN")
+    created = await gql(CREATE_WITH_VARIABLE % "endsAt", {"at": "2030-06-01T12:00:00"}, token=admin)
+    assert created["data"]["createCoupon"]["coupon"]["endsAt"] == "2030-06-01T12:00:00+00:00"
