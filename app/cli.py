@@ -11,6 +11,21 @@ import sys
 
 from app.settings import Settings, get_settings
 
+FIRST_ADMIN_HELP = (
+    "No ADMIN account yet. Create the first one with the same settings (the password is read from stdin):\n"
+    "  petpos create-user --email <email> --phone <phone> --name <name> --role ADMIN")
+
+
+def _settings() -> Settings:
+    """The settings, or a clean exit that says what is wrong (never the values: one may be the key)."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as error:
+        problems = [str(e["msg"]).removeprefix("Value error, ") for e in error.errors()]
+        raise SystemExit("Invalid settings: " + "; ".join(problems)) from None
+
 
 def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, object | None, bool]:
     """(url, embedded server or None, freshly created)."""
@@ -33,12 +48,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.migrations import upgrade
 
-    settings = get_settings()
+    settings = _settings()
     url, embedded, created = _database_url(settings, allow_embedded=True)
     try:
         if embedded is not None:
             upgrade(url)
-            if created:
+            if created and not settings.production:  # demo accounts have public passwords
                 from app.seed import print_demo_logins, seed_demo
 
                 asyncio.run(seed_demo(settings, url))
@@ -46,6 +61,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         elif not asyncio.run(_at_head(settings, url)):
             print("The database is not at the latest migration: run `petpos migrate` first.", file=sys.stderr)
             return 1
+        if settings.production:
+            from app.seed import production_check
+
+            has_admin, exposed = asyncio.run(production_check(settings, url))
+            if not has_admin:
+                print(FIRST_ADMIN_HELP, flush=True)
+            if exposed:
+                print("WARNING: demo accounts still sign in with their public demo password: "
+                      + ", ".join(exposed) + ". Change their passwords or remove them.",
+                      file=sys.stderr, flush=True)
         settings.signing_key()  # generated once, before workers start, so they share it
         os.environ["DATABASE_URL"] = url  # worker processes read their settings afresh
         get_settings.cache_clear()
@@ -78,7 +103,7 @@ def _with_database(work) -> int:
     """Run a command against DATABASE_URL, or the embedded server (migrated first)."""
     from app.migrations import upgrade
 
-    settings = get_settings()
+    settings = _settings()
     url, embedded, _ = _database_url(settings, allow_embedded=True)
     try:
         if embedded is not None:
@@ -102,6 +127,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     if not args.demo:
         print("Nothing to seed: pass --demo for the demo data.", file=sys.stderr)
+        return 2
+    if _settings().production:
+        print("Demo data has public passwords: `petpos seed --demo` is for development only, "
+              "not with PETPOS_ENV=production.", file=sys.stderr)
         return 2
 
     def seed(settings: Settings, url: str) -> int:

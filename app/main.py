@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.auth import authenticate, bearer
 from app.metrics import POOL_IN_USE
@@ -30,11 +31,14 @@ from app.migrations import database_is_at_head
 from app.resolvers.base import Context
 from app.schema.root import build_schema
 from app.settings import Settings, get_settings
+from app.websocket import AuthorisedTransportWSHandler
 
 log = logging.getLogger("petpos.http")
 
 
 class PetposGraphQL(GraphQLRequestBody, GraphQL):
+    graphql_transport_ws_handler_class = AuthorisedTransportWSHandler
+
     def __init__(self, db: Database, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.db = db
@@ -47,15 +51,16 @@ class PetposGraphQL(GraphQLRequestBody, GraphQL):
                        token_problem=problem, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> Any:
-        """The WebSocket token travels in connection_init: {"Authorization": "Bearer <token>"}."""
+        """The WebSocket token travels in connection_init: {"Authorization": "Bearer <token>"}.
+        Without a valid one the connection is refused (4403); operations are checked again as
+        they run (app/websocket.py)."""
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         token = bearer(header) if isinstance(header, str) else None
-        if token:
-            user, problem = await authenticate(self.db, token)
-            if user is None:
-                raise ConnectionRejectionError({"message": problem})
-            context.token, context.user = token, user
+        user, problem = await authenticate(self.db, token)
+        if user is None:
+            raise ConnectionRejectionError({"message": problem or "token required"})
+        context.token, context.user = token, user
         return None
 
 
@@ -159,6 +164,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=False,
         allowed_origins=settings.allowed_origins,
+        # Only graphql-transport-ws: its handler re-authorises every operation (app/websocket.py).
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )
 
     async def healthz(request: Request) -> Response:

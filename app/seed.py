@@ -1,11 +1,11 @@
-"""Demo data for a new installation, and account creation for the CLI."""
+"""Demo data for a new development installation, and account creation for the CLI."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from app.db.engine import Database
 from app.db.uow import UnitOfWork, run_unit
-from app.domain.accounts import service as accounts
+from app.domain.accounts import credentials, service as accounts
 from app.domain.accounts.models import User
 from app.domain.adoption import demo as adoption_demo
 from app.domain.catalog import demo as catalog_demo
@@ -51,6 +51,21 @@ def print_demo_logins() -> None:
     print("Demo accounts (development only):")
     for email, _, _, role, password in DEMO_USERS:
         print(f"  {role:<8} {email:<26} password: {password}")
+
+
+async def production_check(settings: Settings, url: str) -> tuple[bool, list[str]]:
+    """(an ADMIN account exists, emails of demo accounts still signing in with their public password)."""
+    db = Database(settings, url)
+    try:
+        async with db.sessions() as session:
+            has_admin = bool(await session.scalar(select(exists().where(User.role == "ADMIN"))))
+            demo = (await session.execute(select(User.email, User.password_hash)
+                                          .where(User.email.in_([u[0] for u in DEMO_USERS])))).all()
+    finally:
+        await db.dispose()
+    passwords = {email: password for email, *_, password in DEMO_USERS}
+    exposed = [email for email, hashed in demo if await credentials.verify_password(hashed, passwords[email])]
+    return has_admin, exposed
 
 
 async def create_user(settings: Settings, url: str, *, email: str, phone: str, name: str,

@@ -14,6 +14,9 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# HS256 keys shorter than the hash output (32 bytes) can be brute-forced offline from one token.
+MIN_SECRET_KEY_BYTES = 32
+
 
 class Settings(BaseSettings):
     # Errors never repeat a value: PETPOS_SMTP_URL and PETPOS_SECRET_KEY hold secrets.
@@ -65,8 +68,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secret_in_production(self) -> "Settings":
-        if self.production and not self.secret_key:
+        if not self.production:
+            return self
+        if not self.secret_key:
             raise ValueError("PETPOS_SECRET_KEY is required when PETPOS_ENV=production")
+        size = len(self.secret_key.encode())
+        if size < MIN_SECRET_KEY_BYTES:
+            raise ValueError(
+                f"PETPOS_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes when PETPOS_ENV=production "
+                f"(it has {size}); make one with "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`")
         return self
 
     @property

@@ -21,6 +21,7 @@ from strawberry.extensions import (
 
 from app import metrics
 from app.domain.errors import DomainError
+from app.schema.http_subscriptions import SubscriptionsOverWebSocketOnly
 from app.schema.input_guard import InputGuard
 from app.settings import Settings
 
@@ -106,5 +107,6 @@ def schema_extensions(settings: Settings) -> list[SchemaExtension | type[SchemaE
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             DisableIntrospection,
         ]
+    extensions.append(SubscriptionsOverWebSocketOnly)
     extensions.append(MaskInternalErrors)
     return extensions

@@ -1,0 +1,52 @@
+"""GraphQL over the WebSocket (graphql-transport-ws), authorised like HTTP at every step.
+
+The token comes once, in connection_init, but a socket lives for hours: a password reset
+(token version bumped) or the token's expiry must end it as it ends an HTTP session. So the
+token is checked again — signature, expiry, and the user's token version read on the
+primary — when each operation starts and before each result or subscription event is sent.
+A token that no longer passes closes the socket with 4403, before anything runs or is sent."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
+
+from app.auth import authenticate
+from app.resolvers.base import Context
+
+log = logging.getLogger("petpos.websocket")
+
+FORBIDDEN = 4403  # graphql-transport-ws: the server refuses the connection
+
+
+class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
+    refused = False
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Before acknowledgement strawberry closes the socket itself (4401).
+        if self.connection_acknowledged and not await self._still_authorised():
+            return
+        await super().handle_subscribe(message)
+
+    async def send_message(self, message: Message) -> None:
+        if self.refused:
+            return  # closed: the operations still winding down have nothing more to say
+        if message["type"] == "next" and not await self._still_authorised():
+            return
+        await super().send_message(message)
+
+    async def _still_authorised(self) -> bool:
+        """Authenticate the connection's token now; refresh the caller (role, version) or close 4403."""
+        if self.refused:
+            return False
+        user, problem = await authenticate(self.context.db, self.context.token)
+        if user is not None:
+            self.context.user = user
+            return True
+        if not self.refused:  # another operation may have closed it meanwhile
+            self.refused = True
+            log.info("closing WebSocket %s: %s", self.context.request_id, problem)
+            await self.websocket.close(code=FORBIDDEN, reason="Forbidden")
+        return False

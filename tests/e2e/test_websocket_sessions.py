@@ -1,0 +1,176 @@
+"""A WebSocket session obeys the same rules as a bearer token over HTTP, at every step:
+refused at connection_init without a valid token, and closed with 4403 as soon as an
+operation or a subscription event finds the token expired or revoked (a password reset)."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import select
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from app.domain.accounts import credentials
+from app.domain.accounts.models import User
+from tests.accounts.test_password_reset import RESET, request_token
+from tests.conftest import TEST_SECRET
+from tests.pos.conftest import ADD, Pos
+from tests.pos.test_subscription_two_servers import SUBSCRIBE, Server
+
+ME = "{ me { id name } }"
+RENAME = ('mutation { updateProfile(input: {name: "Changed Over The Socket"}) '
+          '{ user { name } errors { code } } }')
+
+
+@pytest.fixture(scope="module")
+async def server(settings, db, tmp_path_factory):
+    started = Server(settings.database_url, tmp_path_factory.mktemp("ws-data"))
+    try:
+        await started.ready()
+        yield started
+    finally:
+        started.stop()
+
+
+async def socket_to(server: Server) -> ClientConnection:
+    return await connect(server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+
+
+async def send(socket: ClientConnection, message: dict) -> None:
+    await socket.send(json.dumps(message))
+
+
+async def receive(socket: ClientConnection) -> dict:
+    return json.loads(await asyncio.wait_for(socket.recv(), 15))
+
+
+async def init(server: Server, payload: dict) -> ClientConnection:
+    socket = await socket_to(server)
+    await send(socket, {"type": "connection_init", "payload": payload})
+    return socket
+
+
+async def signed_in_socket(server: Server, token: str) -> ClientConnection:
+    socket = await init(server, {"Authorization": f"Bearer {token}"})
+    assert (await receive(socket))["type"] == "connection_ack"
+    return socket
+
+
+async def close_code(socket: ClientConnection) -> int:
+    """The code the server closed with; any message it sends instead fails the test."""
+    try:
+        message = await receive(socket)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    raise AssertionError(f"the server answered instead of closing: {message}")
+
+
+async def run(socket: ClientConnection, query: str, id: str = "1") -> dict:
+    """One query or mutation over the socket: its result, then `complete`."""
+    await send(socket, {"id": id, "type": "subscribe", "payload": {"query": query}})
+    result = await receive(socket)
+    assert result["type"] == "next", result
+    assert await receive(socket) == {"id": id, "type": "complete"}
+    return result["payload"]
+
+
+async def reset_password(gql, db, email: str) -> None:
+    """The owner resets the password: every token issued before stops working."""
+    code = await request_token(gql, db, email)
+    result = await gql(RESET, {"t": code, "p": "a brand new password"})
+    assert result["data"]["resetPassword"] == {"ok": True, "errors": []}
+
+
+async def name_of(db, user) -> str:
+    async with db.sessions() as session:  # the primary
+        return (await session.scalars(select(User.name).where(User.id == user.id))).one()
+
+
+@pytest.mark.parametrize("payload", [
+    {}, {"Authorization": ""}, {"Authorization": "Bearer"}, {"Authorization": "Bearer not-a-jwt"},
+    {"Authorization": "Token abc"}, {"Authorization": 42},
+])
+async def test_connection_init_without_a_valid_token_is_refused_with_4403(server, payload):
+    socket = await init(server, payload)
+    assert await close_code(socket) == 4403
+
+
+async def test_connection_init_with_an_expired_forged_or_revoked_token_is_refused_with_4403(
+        server, users, gql, db):
+    user = await users.create(email="init@example.com")
+    expired = credentials.issue_token(user_id=user.id, token_version=user.token_version, key=TEST_SECRET,
+                                      ttl_minutes=-1)
+    forged = credentials.issue_token(user_id=user.id, token_version=user.token_version,
+                                     key="another-key-of-the-same-length-0123456789abcdef", ttl_minutes=60)
+    revoked = users.token(user)
+    await reset_password(gql, db, "init@example.com")
+    for token in (expired, forged, revoked):
+        socket = await init(server, {"Authorization": f"Bearer {token}"})
+        assert await close_code(socket) == 4403
+
+
+async def test_a_password_reset_closes_open_sockets_at_their_next_query_or_mutation(server, users, gql, db):
+    user, token = await users.signed_in(email="tablet@example.com", name="Before")
+    for_mutation, for_query = await signed_in_socket(server, token), await signed_in_socket(server, token)
+    assert (await run(for_query, ME))["data"]["me"] == {"id": str(user.id), "name": "Before"}
+
+    await reset_password(gql, db, "tablet@example.com")
+
+    await send(for_mutation, {"id": "2", "type": "subscribe", "payload": {"query": RENAME}})
+    assert await close_code(for_mutation) == 4403
+    await send(for_query, {"id": "2", "type": "subscribe", "payload": {"query": ME}})
+    assert await close_code(for_query) == 4403
+    assert await name_of(db, user) == "Before"  # the mutation never ran
+
+
+async def test_a_token_that_expires_while_the_socket_is_open_ends_the_session(server, users, db):
+    user = await users.create(name="Before")
+    token = credentials.issue_token(user_id=user.id, token_version=user.token_version, key=TEST_SECRET,
+                                    ttl_minutes=4 / 60)
+    socket = await signed_in_socket(server, token)
+    assert (await run(socket, ME))["data"]["me"]["name"] == "Before"
+    while credentials.read_token(token, key=TEST_SECRET) is not None:
+        await asyncio.sleep(0.1)  # waiting for the clock to pass the token's expiry
+
+    await send(socket, {"id": "2", "type": "subscribe", "payload": {"query": RENAME}})
+    assert await close_code(socket) == 4403
+    assert await name_of(db, user) == "Before"
+
+
+async def test_an_open_subscription_stops_with_4403_when_its_next_event_finds_the_token_revoked(
+        server, users, gql, db):
+    _, revoked_token = await users.signed_in("STAFF", email="tablet@example.com")
+    till = Pos(db, gql, users.token(await users.create("STAFF")))
+    burger, order = await till.product(), await till.order()
+    revoked = await signed_in_socket(server, revoked_token)
+    colleague = await signed_in_socket(server, till.token)
+    for socket in (revoked, colleague):
+        await send(socket, {"id": "1", "type": "subscribe",
+                            "payload": {"query": SUBSCRIBE, "variables": {"o": order["id"]}}})
+        assert (await receive(socket))["payload"]["data"]["saleOrderUpdated"]["version"] == 1
+
+    await reset_password(gql, db, "tablet@example.com")
+    await till.ok(ADD, {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(burger.id),
+                              "quantity": 1}})
+
+    assert await close_code(revoked) == 4403  # instead of the version 2 event
+    event = await receive(colleague)  # the colleague's session is untouched
+    assert event["payload"]["data"]["saleOrderUpdated"]["version"] == 2
+    await colleague.close()
+
+
+async def test_a_valid_session_runs_queries_mutations_and_subscriptions_on_one_socket(server, users, db):
+    user, token = await users.signed_in(name="Before")
+    socket = await signed_in_socket(server, token)
+    assert (await run(socket, ME))["data"]["me"]["id"] == str(user.id)
+    renamed = await run(socket, RENAME, id="2")
+    assert renamed["data"]["updateProfile"] == {"user": {"name": "Changed Over The Socket"}, "errors": []}
+    assert await name_of(db, user) == "Changed Over The Socket"
+    await socket.close()
+
+
+async def test_the_legacy_graphql_ws_protocol_is_not_offered(server):
+    socket = await connect(server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-ws"])
+    assert socket.subprotocol is None
+    assert await close_code(socket) == 4406  # subprotocol not acceptable
