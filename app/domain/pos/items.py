@@ -11,7 +11,7 @@ from sqlalchemy import Integer, Numeric, Text, Update, bindparam, column, delete
 from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.db.uow import UnitOfWork
-from app.domain import money
+from app.domain import limits, money
 from app.domain.catalog.models import Product, Service
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules
@@ -117,6 +117,7 @@ class LineUpdate:
 
 def prepare_updates(updates: list[tuple[str, int | None, Decimal | None, str | None]]) -> list[LineUpdate]:
     """(itemId, quantity, discount, note) per line; every problem reported with its path."""
+    limits.at_most(updates, limits.MAX_LINES, "items", "lines")
     if not updates:
         raise validation("Name at least one line", "items")
     errors: list[DomainError] = []

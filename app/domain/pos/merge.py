@@ -7,6 +7,7 @@ from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
 
 from app.db.uow import UnitOfWork
+from app.domain import limits
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules
 from app.domain.pos.models import STANDARD_LINE, SaleOrder, SaleOrderItem
@@ -16,17 +17,13 @@ items = SaleOrderItem.__table__
 
 
 def prepare_merge(target_order_id: str, source_order_ids: list[str]) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    limits.at_most(source_order_ids, limits.MAX_MERGED_ORDERS, "sourceOrderIds", "orders")
     target = rules.parse_uuid(target_order_id, "targetOrderId", "Sale order")
     if not source_order_ids:
         raise validation("Name at least one order to merge", "sourceOrderIds")
-    sources: list[uuid.UUID] = []
-    for i, value in enumerate(source_order_ids):
-        source = rules.parse_uuid(value, f"sourceOrderIds.{i}", "Sale order")
-        if source == target:
-            raise validation("An order cannot be merged into itself", f"sourceOrderIds.{i}")
-        if source in sources:
-            raise validation("Order listed twice", f"sourceOrderIds.{i}")
-        sources.append(source)
+    sources = rules.distinct_ids(source_order_ids, "sourceOrderIds", "Order")
+    if target in sources:
+        raise validation("An order cannot be merged into itself", f"sourceOrderIds.{sources.index(target)}")
     return target, sources
 
 
