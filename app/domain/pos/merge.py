@@ -7,7 +7,7 @@ from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
 
 from app.db.uow import UnitOfWork
-from app.domain import limits
+from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules
 from app.domain.pos.models import STANDARD_LINE, SaleOrder, SaleOrderItem
@@ -44,6 +44,10 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
             errors.append(not_editable(order, field))
     if errors:
         raise DomainError.many(errors)
+    merged_total = select(func.coalesce(func.sum(items.c.unit_price * items.c.quantity - items.c.discount), 0)) \
+        .where(items.c.order_id.in_([target_id, *source_ids]))
+    if await uow.session.scalar(merged_total) > money.MAX_AMOUNT:
+        raise validation(f"The merged order would come to more than {money.MAX_AMOUNT}", "sourceOrderIds")
 
     from_sources = items.c.order_id.in_(source_ids)
     first = (items.c.created_at, items.c.id)
