@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:5173", "http://localhost:3000"])
     max_body_bytes: int = 1024 * 1024
+    # PENDING adoption requests one customer may hold at once.
+    max_open_adoption_requests: int = Field(default=3, ge=1)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

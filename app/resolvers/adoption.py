@@ -88,7 +88,8 @@ async def request_adoption(info: Info, pet_id: strawberry.ID, message: str | Non
         pet_uuid = parse_id(pet_id, "petId")
         text = rules.normalise_message(message)
         outcome = await run_mutation(info, lambda uow: adoption.request_adoption(
-            uow, pet_id=pet_uuid, applicant_id=caller.id, message=text))
+            uow, pet_id=pet_uuid, applicant_id=caller.id, message=text,
+            max_open=ctx(info).db.settings.max_open_adoption_requests))
     except DomainError as error:
         return AdoptionRequestPayload(errors=user_errors(error))
     return _outcome(info, outcome, applicant=User.from_model(caller))
