@@ -18,8 +18,9 @@ from sqlalchemy.types import TypeEngine
 from app.domain.errors import DomainError, validation
 
 MAX_PAGE_SIZE = 100
-# A real cursor is a few dozen characters; anything far longer is forged, and is refused before decoding.
-MAX_CURSOR_LENGTH = 1000
+# The longest real cursor holds a 200-character product name, JSON-escaped (an emoji takes 12
+# characters) and base64-encoded: about 3,300 characters. Anything longer is refused before decoding.
+MAX_CURSOR_LENGTH = 4096
 INTEGER_BOUNDS = {SmallInteger: 2**15, BigInteger: 2**63}
 T = TypeVar("T")
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
 
 from app.db.pagination import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
+from app.db.uow import run_unit
+from app.domain.catalog import service as catalog
 from app.domain.catalog.models import Product
 from app.domain.errors import DomainError
 
@@ -60,6 +63,7 @@ def forged(first: str) -> dict[str, str]:
         "a NUL in the first key": cursor(first + "\u0000", SOME_ID),
         "a lone surrogate in the first key": b64(f'["{first}\\ud800", "{SOME_ID}"]'),
         "nested deep": b64("[" * 300 + "]" * 300),
+        "nested past the recursion limit": b64("[" * 1500 + "]" * 1500),
         "nested past the length limit": b64("[" * 5000 + "]" * 5000),
         "far too long": "A" * (MAX_CURSOR_LENGTH + 1),
     }
@@ -128,6 +132,18 @@ async def test_a_product_name_key_may_hold_any_text(gql):
     body = await gql('query($a: String) { products(after: $a) { edges { cursor } } }',
                      {"a": cursor("9999-12-31T23:59:59-05:00 \u00e9\u00e8 ' \" \\", SOME_ID)})
     assert body == {"data": {"products": {"edges": []}}}
+
+
+@pytest.mark.parametrize("letter", ["\U0001F436", "\u00e9", "\x01", '"'])
+async def test_the_longest_product_name_makes_a_cursor_that_pages(gql, db, letter):
+    for name in (letter * 200, "Z" * 200):
+        new = catalog.prepare_product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name=name, description=None,
+                                      category="TOY", price=Decimal("1.00"), stock=1)
+        await run_unit(db.sessions, lambda uow: catalog.create_product(uow, new), lock_timeout_ms=3000)
+    query = "query($a: String) { products(first: 1, after: $a) { edges { cursor node { name } } } }"
+    first = (await gql(query, {"a": None}))["data"]["products"]["edges"]
+    second = (await gql(query, {"a": first[0]["cursor"]}))["data"]["products"]["edges"]
+    assert sorted([first[0]["node"]["name"], second[0]["node"]["name"]]) == sorted([letter * 200, "Z" * 200])
 
 
 def test_a_cursor_decodes_to_the_key_values_it_was_made_from():
