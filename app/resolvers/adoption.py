@@ -10,8 +10,9 @@ from app.domain.adoption import rules, views
 from app.domain.adoption import service as adoption
 from app.domain.adoption.service import RequestOutcome
 from app.domain.errors import DomainError
-from app.resolvers.base import (ctx, parse_id, query_error, require_role, require_staff, require_user, run_mutation,
-                                user_errors)
+from app.resolvers.base import (
+    ctx, parse_id, query_error, require_role, require_staff, require_user, run_mutation, user_errors,
+)
 from app.schema.accounts import User
 from app.schema.adoption import (AdoptionRequest, AdoptionRequestConnection, AdoptionRequestEdge,
                                  AdoptionRequestPayload, AdoptionStatus, Pet, PetConnection, PetEdge, PetInput,

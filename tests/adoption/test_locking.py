@@ -125,7 +125,8 @@ async def test_my_adoption_requests_costs_constant_statements(db, gql, users, pe
     for more in (1, 5):
         for _ in range(more):
             pet = await pets.create()
-            await run_unit(db.sessions, lambda uow: adoption.request_adoption(  # past the API's open-request limit
+            # Past the API's limit of open requests, straight through the service.
+            await run_unit(db.sessions, lambda uow: adoption.request_adoption(
                 uow, pet_id=pet.id, applicant_id=user.id, message=None, max_open=10), lock_timeout_ms=3000)
         with record_sql(db.engine) as sql:
             result = await gql(MINE, token=token)

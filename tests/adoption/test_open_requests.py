@@ -31,7 +31,8 @@ async def test_the_request_past_the_limit_is_a_conflict_and_changes_nothing(gql,
     for pet in held:
         assert (await request(gql, pet, token))["errors"] == []
     one_more = await pets.create(name="One more")
-    refused = (await gql(REQUEST_WITH_MESSAGE, {"pet": str(one_more.id)}, token=token))["data"]["requestAdoption"]
+    refused = (await gql(REQUEST_WITH_MESSAGE, {"pet": str(one_more.id)}, token=token))
+    refused = refused["data"]["requestAdoption"]
     assert refused["request"] is None
     [error] = refused["errors"]
     assert (error["code"], error["field"]) == ("CONFLICT", None)
@@ -76,9 +77,9 @@ async def test_two_requests_racing_for_the_last_place_make_one_pending_request(d
 
 async def test_the_limit_is_a_setting(database_url, users, pets):
     strict = Database(make_settings(database_url, max_open_adoption_requests=1, pool_size=2))
-    app = create_app(strict.settings, strict)
+    transport = httpx.ASGITransport(app=create_app(strict.settings, strict))
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://petpos.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://petpos.test") as http:
             gql = GraphQLClient(http)
             _, token = await users.signed_in()
             assert (await request(gql, await pets.create(name="Only"), token))["errors"] == []

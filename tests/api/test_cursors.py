@@ -94,9 +94,11 @@ def cases():
 
 async def page(gql, users, field: str, role: str | None, after: str) -> dict:
     token = (await users.signed_in(role))[1] if role else None
-    query = f"query($a: String) {{ {field}(first: 5, after: $a) {{ edges {{ cursor }} pageInfo {{ hasNextPage }} }} }}"
+    query = (f"query($a: String) {{ {field}(first: 5, after: $a) "
+             "{ edges { cursor } pageInfo { hasNextPage } } }")
     # json.dumps escapes a lone surrogate as \ud800, as a hostile client would send it.
-    response = await gql.http.post("/graphql", content=json.dumps({"query": query, "variables": {"a": after}}),
+    body = json.dumps({"query": query, "variables": {"a": after}})
+    response = await gql.http.post("/graphql", content=body,
                                    headers={"content-type": "application/json",
                                             **({"Authorization": f"Bearer {token}"} if token else {})})
     assert response.status_code == 200, response.text

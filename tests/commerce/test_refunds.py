@@ -153,4 +153,5 @@ async def test_a_refund_naming_eight_thousand_lines_is_refused_on_the_list(gql, 
     assert await shop.stock(product.id) == (8, 8)
     # At the cap, each line is checked: the second unit is one more than was sold.
     at_cap = await _refund(gql, staff, sale["id"], "at-cap", lines[:limits.MAX_LINES])
-    assert [(e["code"], e["field"]) for e in at_cap["errors"]] == [("REFUND_EXCEEDS_SALE", "lines.2.quantity")]
+    assert [(e["code"], e["field"]) for e in at_cap["errors"]] == [
+        ("REFUND_EXCEEDS_SALE", "lines.2.quantity")]

@@ -208,7 +208,8 @@ async def test_only_a_customer_account_can_be_the_customer_of_a_pos_sale(db, pos
     bed = await pos.product("Dog bed", "60.00", stock=5)
     order = await pos.order()
     await pos.add(order["id"], bed, 1)
-    refused = await pos.call(PAY, pay_input(order["id"], method="CARD", customerId=str(clerk.id)), token=token)
+    named_self = pay_input(order["id"], method="CARD", customerId=str(clerk.id))
+    refused = await pos.call(PAY, named_self, token=token)
     assert (refused["sale"], [(e["code"], e["field"]) for e in refused["errors"]]) == (
         None, [("VALIDATION", "customerId")])
     assert "not a customer" in refused["errors"][0]["message"]
@@ -216,7 +217,8 @@ async def test_only_a_customer_account_can_be_the_customer_of_a_pos_sale(db, pos
     assert (await pos.row(order["id"])).status == "DRAFT"
     # Nor can an order be opened for them.
     made = await pos.call(CREATE, {"i": {"label": "T", "customerId": str(clerk.id)}}, token=token)
-    assert (made["order"], [(e["code"], e["field"]) for e in made["errors"]]) == (None, [("VALIDATION", "customerId")])
+    assert (made["order"], [(e["code"], e["field"]) for e in made["errors"]]) == (
+        None, [("VALIDATION", "customerId")])
     # A customer account is fine.
     customer = await users.create("CUSTOMER")
     paid = await pos.ok(PAY, pay_input(order["id"], method="CARD", customerId=str(customer.id)), token=token)

@@ -38,7 +38,8 @@ async def test_merging_exactly_the_cap_is_checked_order_by_order(pos):
                          ids=["updateSaleOrderItems", "splitSaleOrder"])
 async def test_eight_thousand_lines_are_refused_on_the_list(pos, document, line):
     order = await pos.order()
-    payload = await pos.call(document, {"o": order["id"], "items": [{"itemId": i, **line} for i in ids(8_000)]})
+    lines = [{"itemId": i, **line} for i in ids(8_000)]
+    payload = await pos.call(document, {"o": order["id"], "items": lines})
     assert codes(payload) == [("VALIDATION", "items")]
     assert (await pos.row(order["id"])).version == 1
 

@@ -60,7 +60,8 @@ async def test_an_add_past_the_largest_recordable_total_is_refused_and_the_large
     # A discount counts: 5.00 less 0.01 fits exactly.
     fits = await pos.add(order["id"], grooming, 1, mode="CUSTOM", unitPrice="5.00", discount="0.01")
     assert fits["errors"] == [] and fits["order"]["total"]["amount"] == str(money.MAX_AMOUNT)
-    paid = await pos.call(CHECKOUT, {"i": {"orderId": order["id"], "idempotencyKey": "k", "paymentMethod": "CARD"}})
+    pay = {"orderId": order["id"], "idempotencyKey": "k", "paymentMethod": "CARD"}
+    paid = await pos.call(CHECKOUT, {"i": pay})
     assert paid["errors"] == [] and paid["sale"]["total"]["amount"] == str(money.MAX_AMOUNT)
 
 

@@ -204,7 +204,8 @@ async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[Li
     gone = set(removed)
     kept = {line.id: (line.quantity, line.discount) for line in lines.values() if line.id not in gone}
     kept.update({line_id: (quantity, discount) for line_id, quantity, discount, _ in changed})
-    if sum(lines[i].unit_price * quantity - discount for i, (quantity, discount) in kept.items()) > money.MAX_AMOUNT:
+    total = sum(lines[i].unit_price * quantity - discount for i, (quantity, discount) in kept.items())
+    if total > money.MAX_AMOUNT:
         raise total_too_large("items")
     stmt = bump([order.id])
     if removed:

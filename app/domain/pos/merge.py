@@ -44,8 +44,8 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
             errors.append(not_editable(order, field))
     if errors:
         raise DomainError.many(errors)
-    merged_total = select(func.coalesce(func.sum(items.c.unit_price * items.c.quantity - items.c.discount), 0)) \
-        .where(items.c.order_id.in_([target_id, *source_ids]))
+    line_totals = func.sum(items.c.unit_price * items.c.quantity - items.c.discount)
+    merged_total = select(func.coalesce(line_totals, 0)).where(items.c.order_id.in_([target_id, *source_ids]))
     if await uow.session.scalar(merged_total) > money.MAX_AMOUNT:
         raise validation(f"The merged order would come to more than {money.MAX_AMOUNT}", "sourceOrderIds")
 
