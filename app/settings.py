@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "petpos <no-reply@localhost>"
     outbox_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # PENDING adoption requests one customer may hold at once.
+    max_open_adoption_requests: int = Field(default=3, ge=1)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

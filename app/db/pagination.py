@@ -2,17 +2,26 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Sequence, TypeVar
 
-from sqlalchemy import Select, cast, literal, tuple_
+from sqlalchemy import BigInteger, Numeric, Select, SmallInteger, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeEngine
 
-from app.domain.errors import validation
+from app.domain.errors import DomainError, validation
 
 MAX_PAGE_SIZE = 100
+# The longest real cursor holds a 200-character product name, JSON-escaped (an emoji takes 12
+# characters) and base64-encoded: about 3,300 characters. Anything longer is refused before decoding.
+MAX_CURSOR_LENGTH = 4096
+INTEGER_BOUNDS = {SmallInteger: 2**15, BigInteger: 2**63}
 T = TypeVar("T")
 
 
@@ -24,18 +33,82 @@ def page_size(first: int | None, default: int = 20) -> int:
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values])
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return value if isinstance(value, (int, str)) else str(value)
+    raw = json.dumps([plain(v) for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str, arity: int) -> list[str]:
+def malformed() -> DomainError:
+    return validation("Malformed cursor", "after")
+
+
+def decode_cursor(cursor: str, keys: Sequence[InstrumentedAttribute]) -> list[Any]:
+    """The key values a cursor holds, each checked against its column's type here, so a forged
+    cursor is VALIDATION and never reaches the database as a value it cannot hold."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise malformed()
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        raise validation("Malformed cursor", "after") from None
-    if not isinstance(values, list) or len(values) != arity:
-        raise validation("Malformed cursor", "after")
-    return values
+        values = json.loads(base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True))
+    except (ValueError, TypeError, RecursionError, binascii.Error):
+        raise malformed() from None
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise malformed()
+    return [key_value(key.type, value) for key, value in zip(keys, values)]
+
+
+def key_value(column_type: TypeEngine, value: Any) -> Any:
+    """`value` as the Python value of a column of `column_type`, or VALIDATION."""
+    kind = column_type.python_type
+    if kind is int:
+        bound = next((b for t, b in INTEGER_BOUNDS.items() if isinstance(column_type, t)), 2**31)
+        if type(value) is int and -bound <= value < bound:
+            return value
+        raise malformed()
+    if not isinstance(value, str):
+        raise malformed()
+    try:
+        value = text(value)  # checked first: some parsers stop at a NUL and ignore what follows
+        if kind is uuid.UUID:
+            return uuid.UUID(value)
+        if kind is datetime:
+            return timestamp(value, aware=bool(getattr(column_type, "timezone", False)))
+        if kind is Decimal:
+            return decimal(value, column_type)
+        if kind is str:
+            return value
+    except (ValueError, OverflowError, InvalidOperation):
+        raise malformed() from None
+    raise TypeError(f"No cursor rule for a key of type {column_type}")
+
+
+def text(value: str) -> str:
+    """PostgreSQL text holds neither NUL nor a lone surrogate (which has no UTF-8 form)."""
+    if "\x00" in value:
+        raise ValueError("NUL")
+    value.encode("utf-8")
+    return value
+
+
+def timestamp(value: str, *, aware: bool) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if (parsed.tzinfo is not None) != aware:
+        raise ValueError("time zone")
+    # Every aware datetime Python can hold in UTC, PostgreSQL can hold; one near the ends of the
+    # calendar with an offset has no UTC form (OverflowError).
+    return parsed.astimezone(timezone.utc) if aware else parsed
+
+
+def decimal(value: str, column_type: TypeEngine) -> Decimal:
+    parsed = Decimal(value)
+    precision, scale = getattr(column_type, "precision", None), getattr(column_type, "scale", None) or 0
+    # Digits before and after the point the column holds (an unbounded NUMERIC: a generous bound).
+    whole, places = (precision - scale, scale) if precision else (1000, 1000)
+    if not parsed.is_finite() or abs(parsed) >= Decimal(10) ** whole or parsed.as_tuple().exponent < -places:
+        raise ValueError("out of range")
+    return parsed
 
 
 @dataclass
@@ -54,8 +127,8 @@ async def fetch_page(session: AsyncSession, stmt: Select, *, keys: Sequence[Inst
     """Rows of `stmt` (an ORM select of one entity) ordered by `keys` (the last one unique, e.g. id)."""
     size = page_size(first)
     if after:
-        values = decode_cursor(after, len(keys))
-        bound = tuple_(*[cast(literal(v), key.type) for key, v in zip(keys, values)])
+        values = decode_cursor(after, keys)
+        bound = tuple_(*[literal(v, key.type) for key, v in zip(keys, values)])
         stmt = stmt.where(tuple_(*keys) < bound if descending else tuple_(*keys) > bound)
     stmt = stmt.order_by(*[key.desc() if descending else key.asc() for key in keys]).limit(size + 1)
     rows = list((await session.scalars(stmt)).all())

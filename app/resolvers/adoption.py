@@ -10,7 +10,9 @@ from app.domain.adoption import rules, views
 from app.domain.adoption import service as adoption
 from app.domain.adoption.service import RequestOutcome
 from app.domain.errors import DomainError
-from app.resolvers.base import ctx, parse_id, require_role, require_staff, require_user, run_mutation, user_errors
+from app.resolvers.base import (
+    ctx, parse_id, query_error, require_role, require_staff, require_user, run_mutation, user_errors,
+)
 from app.schema.accounts import User
 from app.schema.adoption import (AdoptionRequest, AdoptionRequestConnection, AdoptionRequestEdge,
                                  AdoptionRequestPayload, AdoptionStatus, Pet, PetConnection, PetEdge, PetInput,
@@ -26,9 +28,12 @@ def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None)
 
 
 async def pets(info: Info, species: Species | None = None, status: PetStatus | None = None, first: int | None = 20, after: str | None = None) -> PetConnection:
-    async with ctx(info).db.read() as session:
-        page = await views.pets_page(session, species=species.value if species else None,
-                                     status=status.value if status else None, first=first, after=after)
+    try:
+        async with ctx(info).db.read() as session:
+            page = await views.pets_page(session, species=species.value if species else None,
+                                         status=status.value if status else None, first=first, after=after)
+    except DomainError as error:
+        raise query_error(error)
     return PetConnection(
         edges=[PetEdge(node=Pet.from_model(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors)],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
@@ -54,8 +59,12 @@ async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
 
 async def adoption_requests(info: Info, status: AdoptionStatus | None = None, first: int | None = 20, after: str | None = None) -> AdoptionRequestConnection:
     require_staff(info)
-    async with ctx(info).db.read() as session:
-        page = await views.requests_page(session, status=status.value if status else None, first=first, after=after)
+    try:
+        async with ctx(info).db.read() as session:
+            page = await views.requests_page(session, status=status.value if status else None, first=first,
+                                             after=after)
+    except DomainError as error:
+        raise query_error(error)
     return AdoptionRequestConnection(
         edges=[AdoptionRequestEdge(node=AdoptionRequest.from_model(row), cursor=cursor)
                for row, cursor in zip(page.rows, page.cursors)],
@@ -80,7 +89,8 @@ async def request_adoption(info: Info, pet_id: strawberry.ID, message: str | Non
         pet_uuid = parse_id(pet_id, "petId")
         text = rules.normalise_message(message)
         outcome = await run_mutation(info, lambda uow: adoption.request_adoption(
-            uow, pet_id=pet_uuid, applicant_id=caller.id, message=text))
+            uow, pet_id=pet_uuid, applicant_id=caller.id, message=text,
+            max_open=ctx(info).db.settings.max_open_adoption_requests))
     except DomainError as error:
         return AdoptionRequestPayload(errors=user_errors(error))
     return _outcome(info, outcome, applicant=User.from_model(caller))

@@ -150,8 +150,7 @@ async def checkout(info: Info, input: CheckoutInput) -> CheckoutPayload:
 async def refund_sale(info: Info, input: RefundInput) -> RefundPayload:
     staff = require_staff(info)
     try:
-        lines = None if input.lines is None else [
-            (parse_id(line.sale_line_id, f"lines.{i}.saleLineId"), line.quantity) for i, line in enumerate(input.lines)]
+        lines = None if input.lines is None else [(line.sale_line_id, line.quantity) for line in input.lines]
         request = refunds.prepare_refund(sale_id=parse_id(input.sale_id, "saleId"), lines=lines,
                                          reason=input.reason, key=input.idempotency_key)
 

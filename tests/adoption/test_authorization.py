@@ -39,7 +39,7 @@ async def test_customer_cannot_cancel_someone_elses_request_nor_approve_or_rejec
     pet = await pets.create()
     owner = await users.create()
     request = (await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=pet.id, applicant_id=owner.id, message="mine"), lock_timeout_ms=3000)).request
+        uow, pet_id=pet.id, applicant_id=owner.id, message="mine", max_open=3), lock_timeout_ms=3000)).request
     _, intruder = await users.signed_in()
     # Someone else's request looks exactly like one that does not exist.
     someone_elses = (await gql(CANCEL, {"id": str(request.id)}, token=intruder))["data"]["cancelAdoptionRequest"]
@@ -62,7 +62,7 @@ async def test_a_customer_deciding_gets_the_same_forbidden_for_a_real_and_an_unk
     pet = await pets.create()
     owner = await users.create()
     request = (await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=pet.id, applicant_id=owner.id, message=None), lock_timeout_ms=3000)).request
+        uow, pet_id=pet.id, applicant_id=owner.id, message=None, max_open=3), lock_timeout_ms=3000)).request
     _, customer = await users.signed_in()
     real = await gql(document, {"id": str(request.id)}, token=customer)
     unknown = await gql(document, {"id": str(uuid.uuid4())}, token=customer)
@@ -83,7 +83,8 @@ async def test_staff_and_admins_create_pets_and_decide_but_do_not_apply(db, gql,
 
     applicant = await users.create()
     request = (await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=uuid.UUID(pet_id), applicant_id=applicant.id, message=None), lock_timeout_ms=3000)).request
+        uow, pet_id=uuid.UUID(pet_id), applicant_id=applicant.id, message=None, max_open=3),
+        lock_timeout_ms=3000)).request
     listing = (await gql(LIST_REQUESTS, token=token))["data"]["adoptionRequests"]["edges"]
     assert [e["node"]["id"] for e in listing] == [str(request.id)]
     # Staff cancel nothing on an applicant's behalf: they reject.

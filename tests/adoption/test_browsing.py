@@ -33,7 +33,7 @@ async def test_pets_filter_by_species_and_status(db, gql, users, pets):
     await pets.create(name="Kit", species="CAT")
     applicant = await users.create()
     await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=cat.id, applicant_id=applicant.id, message=None), lock_timeout_ms=3000)
+        uow, pet_id=cat.id, applicant_id=applicant.id, message=None, max_open=3), lock_timeout_ms=3000)
 
     async def names(**variables):
         return [n["name"] for page in await _all_pages(gql, PAGE, "pets", variables) for n in page]
@@ -56,7 +56,7 @@ async def test_staff_page_through_requests_oldest_first_and_filter_by_status(db,
         pet = await pets.create(name=f"P{i}")
         applicant = await users.create()
         outcome = await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-            uow, pet_id=pet.id, applicant_id=applicant.id, message=f"m{i}"), lock_timeout_ms=3000)
+            uow, pet_id=pet.id, applicant_id=applicant.id, message=f"m{i}", max_open=3), lock_timeout_ms=3000)
         if i % 2:
             await run_unit(db.sessions, lambda uow: adoption.reject_adoption_request(
                 uow, request_id=outcome.request.id, staff_id=staff.id, note=None), lock_timeout_ms=3000)

@@ -33,9 +33,9 @@ async def test_two_requests_for_one_pet_make_one_pending_request(db, users, pets
     pet = await pets.create()
     first_applicant, second_applicant = await users.create(), await users.create()
     async with unit_held(db, lambda uow: adoption.request_adoption(
-            uow, pet_id=pet.id, applicant_id=first_applicant.id, message=None)) as first:
+            uow, pet_id=pet.id, applicant_id=first_applicant.id, message=None, max_open=3)) as first:
         second = start_unit(db, lambda uow: adoption.request_adoption(
-            uow, pet_id=pet.id, applicant_id=second_applicant.id, message=None))
+            uow, pet_id=pet.id, applicant_id=second_applicant.id, message=None, max_open=3))
         await wait_for_lock_waiters(db, 1, table="pets", racers=[second])  # blocked on the pet row
         assert not second.done()
     assert (await first).request.status == "PENDING"
@@ -70,7 +70,7 @@ async def _pending_request(db, users, pets):
     pet = await pets.create()
     applicant, staff = await users.create(), await users.create("STAFF")
     outcome = await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=pet.id, applicant_id=applicant.id, message="Please"), lock_timeout_ms=5000)
+        uow, pet_id=pet.id, applicant_id=applicant.id, message="Please", max_open=3), lock_timeout_ms=5000)
     return pet, outcome.request, applicant, staff
 
 

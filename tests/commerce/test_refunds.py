@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from app.domain import limits
 from app.domain.sales.models import Refund, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
 from tests.commerce.shop import ADD, CHECKOUT, REFUND
@@ -138,3 +139,18 @@ async def test_refund_input_is_checked(gql, users, shop):
     as_customer = await gql(REFUND, {"i": {"saleId": sale["id"], "reason": "x", "idempotencyKey": "z"}},
                             token=users.token(customer))
     assert as_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_refund_naming_eight_thousand_lines_is_refused_on_the_list(gql, users, shop):
+    product = await shop.product(stock=10)
+    _, sale = await _sale(gql, users, shop, [(product, 2)])
+    _, staff = await users.signed_in("STAFF")
+    lines = [{"saleLineId": sale["lines"][0]["id"], "quantity": 1}] * 8_000
+    payload = await _refund(gql, staff, sale["id"], "long", lines)
+    assert (payload["refund"], [(e["code"], e["field"]) for e in payload["errors"]]) == (
+        None, [("VALIDATION", "lines")])
+    assert await shop.stock(product.id) == (8, 8)
+    # At the cap, each line is checked: the second unit is one more than was sold.
+    at_cap = await _refund(gql, staff, sale["id"], "at-cap", lines[:limits.MAX_LINES])
+    assert [(e["code"], e["field"]) for e in at_cap["errors"]] == [
+        ("REFUND_EXCEEDS_SALE", "lines.2.quantity")]

@@ -6,12 +6,13 @@ import asyncio
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
 from app.domain.pos.models import SaleOrder
 from app.domain.sales.models import Sale
 from tests.commerce.shop import Shop
-from tests.pos.conftest import SPLIT, assert_order_locked_before_any_write
+from tests.pos.conftest import CREATE, SPLIT, assert_order_locked_before_any_write
 from tests.races import row_lock_held, wait_for_lock_waiters
 from tests.sql_recorder import record_sql
 
@@ -197,3 +198,43 @@ async def test_checkout_locks_the_order_before_any_write_in_constant_statements(
         assert "ORDER BY products.id" in sql[products[0]]
         counts.append(sql.count())
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("role", ["STAFF", "ADMIN"])
+async def test_only_a_customer_account_can_be_the_customer_of_a_pos_sale(db, pos, users, role):
+    """Staff naming themselves (or a colleague) earned points on the sales they rang up."""
+    shop = Shop(db)
+    clerk, token = await users.signed_in(role)
+    bed = await pos.product("Dog bed", "60.00", stock=5)
+    order = await pos.order()
+    await pos.add(order["id"], bed, 1)
+    named_self = pay_input(order["id"], method="CARD", customerId=str(clerk.id))
+    refused = await pos.call(PAY, named_self, token=token)
+    assert (refused["sale"], [(e["code"], e["field"]) for e in refused["errors"]]) == (
+        None, [("VALIDATION", "customerId")])
+    assert "not a customer" in refused["errors"][0]["message"]
+    assert await sales_count(db) == 0 and await shop.points(clerk.id) == (0, 0)
+    assert (await pos.row(order["id"])).status == "DRAFT"
+    # Nor can an order be opened for them.
+    made = await pos.call(CREATE, {"i": {"label": "T", "customerId": str(clerk.id)}}, token=token)
+    assert (made["order"], [(e["code"], e["field"]) for e in made["errors"]]) == (
+        None, [("VALIDATION", "customerId")])
+    # A customer account is fine.
+    customer = await users.create("CUSTOMER")
+    paid = await pos.ok(PAY, pay_input(order["id"], method="CARD", customerId=str(customer.id)), token=token)
+    assert paid["sale"]["pointsEarned"] == 60 and await shop.points(customer.id) == (60, 60)
+
+
+async def test_an_order_left_with_a_staff_customer_cannot_be_paid_until_a_customer_is_named(db, pos, users):
+    staff = await users.create("STAFF")
+    customer = await users.create("CUSTOMER")
+    order = await pos.order()
+    async with db.sessions() as session:  # as an order opened before the rule would be
+        await session.execute(update(SaleOrder).where(SaleOrder.id == uuid.UUID(order["id"]))
+                              .values(customer_id=staff.id))
+        await session.commit()
+    await pos.add(order["id"], await pos.product("Bowl", "8.00"), 1)
+    refused = await pos.call(PAY, pay_input(order["id"], method="CARD"))
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "customerId")]
+    paid = await pos.ok(PAY, pay_input(order["id"], method="CARD", customerId=str(customer.id)))
+    assert paid["sale"]["customer"] == {"id": str(customer.id)}

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app.db.locks import lock_row
 from app.db.uow import UnitOfWork
+from app.domain.accounts.models import User
 from app.domain.adoption.models import AdoptionRequest, Pet
 from app.domain.adoption.rules import NewPet
 from app.domain.errors import DomainError, not_found
@@ -52,18 +53,29 @@ async def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AdoptionReques
 
 
 async def request_adoption(uow: UnitOfWork, *, pet_id: uuid.UUID, applicant_id: uuid.UUID,
-                           message: str | None) -> RequestOutcome:
-    """Under the pet lock: only an AVAILABLE pet gets a request, and it turns PENDING."""
+                           message: str | None, max_open: int) -> RequestOutcome:
+    """Under the pet lock: only an AVAILABLE pet gets a request, and it turns PENDING. Under the
+    applicant's lock (users come last in the lock order): at most `max_open` PENDING requests each,
+    so two requests racing for different pets cannot both take the last place."""
     pet = await lock_pet(uow, pet_id)
     if pet is None:
         raise not_found("Pet", "petId")
     if pet.status != "AVAILABLE":
         raise pet_not_available()
+    await lock_row(uow, User, applicant_id)
+    if await uow.session.scalar(open_requests_of(applicant_id)) >= max_open:
+        raise DomainError("CONFLICT", f"You already have {max_open} open adoption requests: "
+                                      "cancel one or wait for a decision before asking for another pet")
     request = AdoptionRequest(pet_id=pet.id, applicant_id=applicant_id, status="PENDING", message=message)
     uow.session.add(request)
     pet.status = "PENDING"
     await uow.session.flush()
     return RequestOutcome(request, pet)
+
+
+def open_requests_of(applicant_id: uuid.UUID) -> Select:
+    return (select(func.count()).select_from(AdoptionRequest)
+            .where(AdoptionRequest.applicant_id == applicant_id, AdoptionRequest.status == "PENDING"))
 
 
 async def _close_request(uow: UnitOfWork, *, request_id: uuid.UUID, status: str, pet_status: str,

@@ -7,11 +7,12 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Integer, Numeric, Text, Update, bindparam, column, delete, exists, select, values
+from sqlalchemy import (Integer, Numeric, ScalarSelect, Text, Update, bindparam, column, delete, exists, func,
+                        literal_column, select, values)
 from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.db.uow import UnitOfWork
-from app.domain import money
+from app.domain import limits, money
 from app.domain.catalog.models import Product, Service
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules
@@ -48,7 +49,7 @@ async def prepare_line(session, *, order_id: str, item_type: str, item_id: str, 
     ]
     if custom:
         checks += [
-            ("unit_price", lambda: money.amount(unit_price, "unitPrice") if unit_price is not None else None),
+            ("unit_price", lambda: money.price(unit_price, "unitPrice") if unit_price is not None else None),
             ("discount", lambda: rules.discount(discount) if discount is not None else money.ZERO),
             ("note", lambda: rules.note(note)),
         ]
@@ -81,27 +82,50 @@ async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
     return await add_line(uow, await lock_order(uow, line.order_id), line)
 
 
+def order_total(order_id, lines=items) -> ScalarSelect:
+    """What the order's lines add up to (price x quantity - discount), as a subquery."""
+    return (select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity - lines.c.discount), 0))
+            .where(lines.c.order_id == order_id).scalar_subquery())
+
+
 def _add_line_statement() -> Update:
     """Upsert the line (a STANDARD line of the same item gains the quantity; a CUSTOM
     line is always new) and bump the order's version, in one statement. Built once:
-    it runs inside the locked window of the hottest path, so no time goes on building SQL."""
+    it runs inside the locked window of the hottest path, so no time goes on building SQL.
+    The line goes in only while the order's total stays within what a sale can record;
+    otherwise nothing is written and no row comes back."""
     order = bindparam("order", type_=items.c.order_id.type)
-    upsert = insert(items).values(order_id=order, **{name: bindparam(f"new_{name}", type_=items.c[name].type) for name in (
-        "id", "item_type", "item_id", "mode", "name", "unit_price", "quantity", "discount", "note")})
+    new = {"order_id": order, **{name: bindparam(f"new_{name}", type_=items.c[name].type) for name in (
+        "id", "item_type", "item_id", "mode", "name", "unit_price", "quantity", "discount", "note")}}
+    # A STANDARD add grows the item's STANDARD line, which keeps the price it was first added at.
+    same = items.alias("same")
+    grown_price = (select(same.c.unit_price)
+                   .where(same.c.order_id == order, same.c.item_type == new["item_type"],
+                          same.c.item_id == new["item_id"], same.c.mode == literal_column("'STANDARD'"),
+                          new["mode"] == literal_column("'STANDARD'"))
+                   .scalar_subquery())
+    added = new["quantity"] * func.coalesce(grown_price, new["unit_price"]) - new["discount"]
+    fits = order_total(order, items.alias("present")) + added <= money.MAX_AMOUNT
+    upsert = insert(items).from_select([*new], select(*new.values()).where(fits))
     # The line keeps the price it was first added at; only its quantity grows.
     upsert = upsert.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
         index_where=STANDARD_LINE,
-        set_={"quantity": items.c.quantity + upsert.excluded.quantity})
-    return bump(order).add_cte(upsert.cte("line"))
+        set_={"quantity": items.c.quantity + upsert.excluded.quantity}).returning(items.c.id)
+    line = upsert.cte("line")
+    return bump(order).where(exists(select(line.c.id))).add_cte(line)
 
 
 ADD_LINE = _add_line_statement()
 
 
+def total_too_large(field: str = "quantity") -> DomainError:
+    return validation(f"An order comes to at most {money.MAX_AMOUNT}", field)
+
+
 async def add_line(uow: UnitOfWork, order: SaleOrder, line: NewLine) -> SaleOrder:
     """The add on an order already locked."""
-    return await write(uow, order, ADD_LINE, params=dict(
+    return await write(uow, order, ADD_LINE, unchanged=total_too_large(), params=dict(
         order=order.id, new_id=uuid.uuid4(), new_item_type=line.item_type, new_item_id=line.item_id,
         new_mode=line.mode, new_name=line.name, new_unit_price=line.unit_price, new_quantity=line.quantity,
         new_discount=line.discount, new_note=line.note))
@@ -117,6 +141,7 @@ class LineUpdate:
 
 def prepare_updates(updates: list[tuple[str, int | None, Decimal | None, str | None]]) -> list[LineUpdate]:
     """(itemId, quantity, discount, note) per line; every problem reported with its path."""
+    limits.at_most(updates, limits.MAX_LINES, "items", "lines")
     if not updates:
         raise validation("Name at least one line", "items")
     errors: list[DomainError] = []
@@ -148,9 +173,9 @@ async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[Li
     """All or nothing: the lines are read after the lock, every update is checked against
     them, and only then one statement removes (quantity 0), changes and bumps."""
     order = await lock_order(uow, order_id)
+    # Every line of the order, not only those named: the new total is checked too.
     lines = {line.id: line for line in await uow.session.scalars(
-        select(SaleOrderItem).where(SaleOrderItem.order_id == order.id,
-                                    SaleOrderItem.id.in_([u.line_id for u in updates])))}
+        select(SaleOrderItem).where(SaleOrderItem.order_id == order.id))}
     errors: list[DomainError] = []
     removed: list[uuid.UUID] = []
     changed: list[tuple[uuid.UUID, int, Decimal, str | None]] = []
@@ -176,6 +201,12 @@ async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[Li
         changed.append((line.id, quantity, discount, note))
     if errors:
         raise DomainError.many(errors)
+    gone = set(removed)
+    kept = {line.id: (line.quantity, line.discount) for line in lines.values() if line.id not in gone}
+    kept.update({line_id: (quantity, discount) for line_id, quantity, discount, _ in changed})
+    total = sum(lines[i].unit_price * quantity - discount for i, (quantity, discount) in kept.items())
+    if total > money.MAX_AMOUNT:
+        raise total_too_large("items")
     stmt = bump([order.id])
     if removed:
         stmt = stmt.add_cte(delete(items).where(items.c.order_id == order.id, items.c.id.in_(removed))

@@ -7,6 +7,7 @@ from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
 
 from app.db.uow import UnitOfWork
+from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules
 from app.domain.pos.models import STANDARD_LINE, SaleOrder, SaleOrderItem
@@ -16,17 +17,13 @@ items = SaleOrderItem.__table__
 
 
 def prepare_merge(target_order_id: str, source_order_ids: list[str]) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    limits.at_most(source_order_ids, limits.MAX_MERGED_ORDERS, "sourceOrderIds", "orders")
     target = rules.parse_uuid(target_order_id, "targetOrderId", "Sale order")
     if not source_order_ids:
         raise validation("Name at least one order to merge", "sourceOrderIds")
-    sources: list[uuid.UUID] = []
-    for i, value in enumerate(source_order_ids):
-        source = rules.parse_uuid(value, f"sourceOrderIds.{i}", "Sale order")
-        if source == target:
-            raise validation("An order cannot be merged into itself", f"sourceOrderIds.{i}")
-        if source in sources:
-            raise validation("Order listed twice", f"sourceOrderIds.{i}")
-        sources.append(source)
+    sources = rules.distinct_ids(source_order_ids, "sourceOrderIds", "Order")
+    if target in sources:
+        raise validation("An order cannot be merged into itself", f"sourceOrderIds.{sources.index(target)}")
     return target, sources
 
 
@@ -47,6 +44,10 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
             errors.append(not_editable(order, field))
     if errors:
         raise DomainError.many(errors)
+    line_totals = func.sum(items.c.unit_price * items.c.quantity - items.c.discount)
+    merged_total = select(func.coalesce(line_totals, 0)).where(items.c.order_id.in_([target_id, *source_ids]))
+    if await uow.session.scalar(merged_total) > money.MAX_AMOUNT:
+        raise validation(f"The merged order would come to more than {money.MAX_AMOUNT}", "sourceOrderIds")
 
     from_sources = items.c.order_id.in_(source_ids)
     first = (items.c.created_at, items.c.id)

@@ -17,6 +17,7 @@ from app.domain.accounts.models import User
 from app.domain.errors import DomainError, not_found
 from app.domain.pos import live, rules
 from app.domain.pos.models import SaleOrder
+from app.domain.sales.recording import not_a_customer
 
 orders = SaleOrder.__table__
 
@@ -94,8 +95,12 @@ async def prepare_order(session: AsyncSession, *, label: str | None, customer_id
         ("customer_id", lambda: rules.parse_uuid(customer_id, "customerId", "customer") if customer_id else None),
     ])
     customer = values["customer_id"]
-    if customer is not None and await session.get(User, customer) is None:
-        raise not_found("customer", "customerId")
+    if customer is not None:
+        found = await session.get(User, customer)
+        if found is None:
+            raise not_found("customer", "customerId")
+        if found.role != "CUSTOMER":
+            raise not_a_customer()
     return NewOrder(values["label"], customer)  # type: ignore[arg-type]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Integer, Numeric, column, select, values
 from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.db.uow import UnitOfWork
-from app.domain import money
+from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules
 from app.domain.pos.models import SaleOrder, SaleOrderItem
@@ -26,22 +26,25 @@ class SplitLine:
 
 
 def prepare_split(order_id: str, lines: list[tuple[str, int]]) -> tuple[uuid.UUID, list[SplitLine]]:
+    limits.at_most(lines, limits.MAX_LINES, "items", "lines")
     order = rules.parse_uuid(order_id, "orderId", "Sale order")
     if not lines:
         raise validation("Name at least one line to move", "items")
     errors: list[DomainError] = []
     prepared: list[SplitLine] = []
+    seen: set[uuid.UUID] = set()
     for i, (item_id, quantity) in enumerate(lines):
         try:
             parts = rules.collect([
                 ("line_id", lambda: rules.parse_uuid(item_id, f"items.{i}.itemId", "Order line")),
                 ("quantity", lambda: rules.quantity(quantity, f"items.{i}.quantity")),
             ])
-            if any(p.line_id == parts["line_id"] for p in prepared):
+            if parts["line_id"] in seen:
                 raise validation("Line listed twice", f"items.{i}.itemId")
         except DomainError as error:
             errors.extend(error.all())
             continue
+        seen.add(parts["line_id"])  # type: ignore[arg-type]
         prepared.append(SplitLine(**parts))  # type: ignore[arg-type]
     if errors:
         raise DomainError.many(errors)

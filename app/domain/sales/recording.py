@@ -31,6 +31,10 @@ from app.domain.sales.models import Sale, SaleLine
 PAYMENT_METHODS = ("CASH", "CARD", "ONLINE")
 
 
+def not_a_customer(field: str = "customerId") -> DomainError:
+    return validation("This account is not a customer account", field)
+
+
 @dataclass(frozen=True)
 class SaleItem:
     item_type: str  # PRODUCT | SERVICE
@@ -122,6 +126,8 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
         customer = await lock_row(uow, User, customer_id)
         if customer is None:
             raise DomainError("NOT_FOUND", "No such customer", fields.customer)
+        if customer.role != "CUSTOMER":  # staff earn no points on the sales they ring up
+            raise not_a_customer(fields.customer)
         if redeem_points > customer.loyalty_points:
             raise DomainError("INSUFFICIENT_POINTS",
                               f"Only {customer.loyalty_points} points available", fields.points)

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db.locks import by_id, lock_row, lock_rows
 from app.db.uow import UnitOfWork
-from app.domain import money
+from app.domain import limits, money
 from app.domain.accounts.models import User
 from app.domain.catalog.models import Product
 from app.domain.catalog.service import move_stock
@@ -39,18 +39,32 @@ class RefundRequest:
         return idempotency.fingerprint({"saleId": str(self.sale_id), "lines": lines, "reason": self.reason})
 
 
-def prepare_refund(*, sale_id: uuid.UUID, lines: list[tuple[uuid.UUID, int]] | None, reason: str,
+def prepare_refund(*, sale_id: uuid.UUID, lines: list[tuple[str, int]] | None, reason: str,
                    key: str) -> RefundRequest:
+    """`lines`: (sale line id, quantity) as sent; a line named twice refunds the sum."""
+    if lines is not None:
+        limits.at_most(lines, limits.MAX_LINES, "lines", "lines")
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 500:
         raise validation("Give a reason of 1-500 characters", "reason")
+    parsed: list[tuple[uuid.UUID, int]] | None = None
     if lines is not None:
         if not lines:
             raise validation("Name at least one line, or omit lines to refund everything", "lines")
-        for i, (_, quantity) in enumerate(lines):
+        parsed = []
+        for i, (line_id, quantity) in enumerate(lines):
             if quantity < 1:
                 raise validation("Quantity must be at least 1", f"lines.{i}.quantity")
-    return RefundRequest(sale_id, tuple(lines) if lines is not None else None, reason, idempotency.check_key(key))
+            parsed.append((line_uuid(line_id, f"lines.{i}.saleLineId"), quantity))
+    return RefundRequest(sale_id, tuple(parsed) if parsed is not None else None, reason,
+                         idempotency.check_key(key))
+
+
+def line_uuid(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise not_found("Sale line", field) from None
 
 
 def _part(amount: Decimal, done: int, of: int) -> Decimal:
