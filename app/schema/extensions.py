@@ -1,5 +1,5 @@
 """Schema extensions: document caches always; limits and no introspection in production;
-unexpected errors masked as INTERNAL (logged with the request id)."""
+unexpected errors masked as INTERNAL (app/schema/error_log.py logs them with the request id)."""
 from __future__ import annotations
 
 import json
@@ -49,7 +49,6 @@ class MaskInternalErrors(MaskErrors):
                                 extensions={"code": original.code, "field": original.field})
         context = getattr(self.execution_context, "context", None)
         request_id = getattr(context, "request_id", None)
-        log.error("internal error (request %s) at %s", request_id, error.path, exc_info=original)
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL", "requestId": request_id}
         return masked

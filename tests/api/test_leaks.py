@@ -1,5 +1,63 @@
-"""/metrics labels stay bounded."""
+"""Nothing secret reaches the log, /metrics labels stay bounded."""
+import logging
 import re
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.db.engine import Database
+from tests.conftest import make_settings
+from tests.leak_probes import Secrets, provoke_internal_error, send_expected_failures
+
+
+@pytest.fixture
+def secrets() -> Secrets:
+    return Secrets()
+
+
+async def test_expected_failures_log_no_secret_and_nothing_above_info(client, caplog, secrets):
+    caplog.set_level(logging.DEBUG)
+    responses = await send_expected_failures(client, secrets)
+    bodies = [r.text for r in responses]
+    assert sum('"CONFLICT"' in body for body in bodies) == 2, bodies
+    assert all("INTERNAL" not in body for body in bodies), bodies
+    assert secrets.leaks(caplog.text) == []
+    assert [(r.name, r.getMessage()[:200]) for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_an_internal_error_is_logged_once_with_its_traceback_and_no_secret(client, db, caplog, secrets):
+    caplog.set_level(logging.DEBUG)
+    await send_expected_failures(client, secrets)
+    caplog.clear()
+
+    async def execute(statement: str) -> None:
+        async with db.engine.begin() as connection:
+            await connection.execute(text(statement))
+
+    response = await provoke_internal_error(client, secrets, execute)
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert secrets.leaks(caplog.text) == []
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage()[:200] for r in errors]
+    message = errors[0].getMessage()
+    assert f"internal error (request {error['extensions']['requestId']})" in message
+    assert "Traceback" in message and "CheckViolationError" in message
+    assert "constraint_name=leak_probe" in message
+
+
+async def test_database_errors_never_quote_statement_parameters(database_url, db, secrets):
+    both = Database(make_settings(database_url, database_read_url=database_url, pool_size=1))
+    try:
+        for engine in (both.engine, both.read_engine):
+            with pytest.raises(DBAPIError) as raised:
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT CAST(:v AS text), 1 / 0"), {"v": secrets.marker})
+            assert "division by zero" in str(raised.value)
+            assert secrets.marker not in str(raised.value)
+    finally:
+        await both.dispose()
 
 
 def operation_labels(metrics_text: str) -> set[str]:
