@@ -1,8 +1,11 @@
 """The Schema: every feature's Query and Mutation merged, plus the extensions and the error policy."""
 from __future__ import annotations
 
+import re
+
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -22,9 +25,14 @@ Mutation = merge_types(
 )
 
 
+SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
+
 class PetposSchema(strawberry.Schema):
     """strawberry logs every error with the document; here only internal ones are logged (see
-    error_log)."""
+    error_log). Production turns on strawberry's `disable_field_suggestions`, which strips only
+    unknown-field suggestions: this strips every "Did you mean …?" (arguments, input fields, enum
+    values and types would name the schema as well, and introspection is off)."""
 
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
@@ -33,11 +41,16 @@ class PetposSchema(strawberry.Schema):
             if is_internal(error):
                 log_internal_error(error, request_id)
 
+    @staticmethod
+    def remove_field_suggestion(error: GraphQLError) -> None:
+        error.message = SUGGESTION.sub("", error.message)
+
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     return PetposSchema(
         query=Query, mutation=Mutation, subscription=PosSubscription,
         extensions=schema_extensions(settings),
+        config=StrawberryConfig(disable_field_suggestions=settings.production),
     )
 
 

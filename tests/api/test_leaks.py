@@ -1,4 +1,4 @@
-"""Nothing secret reaches the log, /metrics labels stay bounded."""
+"""Nothing secret reaches the log, /metrics labels stay bounded, production suggests no names."""
 import logging
 import re
 
@@ -7,8 +7,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.db.engine import Database
+from app.main import create_app
+from tests.api.test_hardening import http_client
 from tests.conftest import make_settings
 from tests.leak_probes import Secrets, provoke_internal_error, send_expected_failures
+
+PRODUCTION_SECRET = "production-secret-key-of-at-least-32-bytes"
 
 
 @pytest.fixture
@@ -96,3 +100,27 @@ async def test_a_valid_document_is_labelled_by_its_root_field_even_through_fragm
     after = (await client.get("/metrics")).text
     assert requests_count(after, "query.me", "ok") - requests_count(before, "query.me", "ok") == 1
     assert operation_labels(after) - operation_labels(before) <= {"query.me"}
+
+
+REGISTER = "mutation($input: RegisterInput!) { register(input: $input) { token } }"
+SUGGESTING = [
+    ("{ mee { id } }", None),
+    ('{ products(serch: "x") { edges { node { id } } } }', None),
+    ("query($i: RegisterInpt!) { me { id } }", None),
+    ("{ products(category: TOYZ) { edges { node { id } } } }", None),
+    ('mutation { register(input: {emial: "a@b.c", phone: "1", name: "n", password: "p"}) { token } }', None),
+    (REGISTER, {"input": {"emial": "a@b.c", "phone": "1", "name": "n", "password": "p"}}),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), SUGGESTING,
+                         ids=["field", "argument", "type", "enum value", "input field", "variables"])
+async def test_production_answers_no_did_you_mean_suggestions(database_url, db, client, query, variables):
+    request = {"query": query, "variables": variables}
+    development = (await client.post("/graphql", json=request)).json()
+    assert "Did you mean" in str(development["errors"])  # development keeps them
+    app = create_app(make_settings(database_url, env="production", secret_key=PRODUCTION_SECRET), db)
+    async with http_client(app) as production:
+        for _ in range(2):  # the second answer comes from the validation cache
+            body = (await production.post("/graphql", json=request)).json()
+            assert body["errors"] and "Did you mean" not in str(body["errors"]), body
