@@ -1,4 +1,8 @@
-"""Engines and session factories: one for the write side, one for reads."""
+"""Engines and session factories: one for the write side, one for reads.
+
+Every engine hides statement parameters (`hide_parameters=True`): a database error's text and
+SQLAlchemy's statement log would otherwise quote them, and they hold password hashes, emails
+and phones."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -17,11 +21,11 @@ class Database:
         self.settings = settings
         self.engine: AsyncEngine = create_async_engine(
             async_url(url), pool_size=settings.pool_size, max_overflow=settings.pool_size,
-            pool_pre_ping=False,
+            pool_pre_ping=False, hide_parameters=True,
         )
         read_url = settings.database_read_url
         self.read_engine: AsyncEngine = (
-            create_async_engine(async_url(read_url), pool_size=settings.pool_size)
+            create_async_engine(async_url(read_url), pool_size=settings.pool_size, hide_parameters=True)
             if read_url else self.engine
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

@@ -1,12 +1,12 @@
 """Schema extensions: document caches always; limits and no introspection in production;
-unexpected errors masked as INTERNAL (logged with the request id)."""
+unexpected errors masked as INTERNAL (app/schema/error_log.py logs them with the request id)."""
 from __future__ import annotations
 
 import json
 import logging
 import time
 
-from graphql import GraphQLError
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, get_operation_ast
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -51,42 +51,74 @@ class MaskInternalErrors(MaskErrors):
                                 extensions={"code": original.code, "field": original.field})
         context = getattr(self.execution_context, "context", None)
         request_id = getattr(context, "request_id", None)
-        log.error("internal error (request %s) at %s", request_id, error.path, exc_info=original)
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL", "requestId": request_id}
         return masked
 
 
 class OperationMetrics(SchemaExtension):
-    """Requests and latency per operation, labelled by the root field (bounded cardinality),
-    and one structured log line per operation with the request id."""
+    """Requests and latency per operation, and one structured log line per operation with the
+    request id and the error codes (never the document or the variables).
+
+    The operation label is `<type>.<root field>` of a validated document, so the schema bounds its
+    values; a document that fails to parse or validate counts as `invalid`, whatever it names."""
+
+    def __init__(self) -> None:
+        self.validated = False
+
+    def on_validate(self):
+        yield
+        self.validated = not self.execution_context.pre_execution_errors
 
     def on_operation(self):
-        started = time.perf_counter()
-        yield
+        started, raised = time.perf_counter(), True
+        try:
+            yield
+            raised = False
+        finally:
+            # A document that fails to parse (ParserCache) or names no operation raises through here.
+            self._record(time.perf_counter() - started, raised)
+
+    def _record(self, elapsed: float, raised: bool) -> None:
         context = self.execution_context
-        elapsed = time.perf_counter() - started
-        name = _root_field(context) or "unknown"
-        outcome = "error" if getattr(context.result, "errors", None) else "ok"
+        operation = _operation(context) if self.validated else None
+        name = _root_field(context.graphql_document, operation) if operation else INVALID
+        errors = getattr(context.result, "errors", None) or []
+        outcome = "error" if raised or errors else "ok"
         metrics.REQUESTS.labels(operation=name, outcome=outcome).inc()
         metrics.LATENCY.labels(operation=name).observe(elapsed)
         log.info(json.dumps({
-            "request_id": getattr(context.context, "request_id", None),
-            "operation": name, "operation_name": context.operation_name,
-            "outcome": outcome, "ms": round(elapsed * 1000, 2),
+            "request_id": getattr(context.context, "request_id", None), "operation": name,
+            "operation_name": operation.name.value if operation and operation.name else None,
+            "outcome": outcome, "codes": _codes(errors), "ms": round(elapsed * 1000, 2),
         }))
 
 
-def _root_field(context) -> str | None:
-    document = context.graphql_document
-    if document is None:
+INVALID = "invalid"
+
+
+def _operation(context):
+    """The operation that runs (None when the document or the operation name picks none)."""
+    if context.graphql_document is None:
         return None
-    for definition in document.definitions:
-        selections = getattr(getattr(definition, "selection_set", None), "selections", None)
-        if selections:
-            name = getattr(selections[0], "name", None)
-            return f"{definition.operation.value}.{name.value}" if name else None
-    return None
+    return get_operation_ast(context.graphql_document, context.operation_name)
+
+
+def _root_field(document, operation) -> str:
+    """`<type>.<first root field>`, looking through fragments."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    selections = operation.selection_set.selections
+    while selections:
+        first = selections[0]
+        if isinstance(first, FieldNode):
+            return f"{operation.operation.value}.{first.name.value}"
+        inner = fragments[first.name.value] if isinstance(first, FragmentSpreadNode) else first
+        selections = inner.selection_set.selections
+    return INVALID  # a validated operation selects at least one field
+
+
+def _codes(errors: list[GraphQLError]) -> list[str]:
+    return sorted({error.extensions["code"] for error in errors if "code" in (error.extensions or {})})
 
 
 # Built once: the validation cache keys on the rule classes, and each limiter instance makes a new
