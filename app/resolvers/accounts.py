@@ -50,8 +50,9 @@ def _sign_in_limits(info: Info) -> SignInLimits:
 
 def _client_address(info: Info) -> str | None:
     """The ASGI peer address. Behind a reverse proxy that is the proxy's address, unless uvicorn
-    runs with --proxy-headers and --forwarded-allow-ips naming the proxy: then uvicorn puts the
-    client's address from X-Forwarded-For here."""
+    trusts the proxy (proxy headers are on by default; FORWARDED_ALLOW_IPS, by default 127.0.0.1
+    and ::1, names the trusted proxies): then uvicorn puts the client named in X-Forwarded-For
+    here. Headers are never parsed by hand."""
     client = getattr(ctx(info).request, "client", None)
     return client.host if client else None
 
@@ -98,7 +99,8 @@ async def request_password_reset(info: Info, email: str) -> OkPayload:
     try:
         await run_mutation(info, lambda uow: accounts.request_password_reset(
             uow, email=email, ttl_minutes=settings.password_reset_ttl_minutes,
-            max_emails=settings.password_reset_max_emails, window_minutes=settings.password_reset_window_minutes))
+            max_emails=settings.password_reset_max_emails,
+            window_minutes=settings.password_reset_window_minutes))
     except DomainError as error:  # only BUSY can get here
         return OkPayload(ok=False, errors=user_errors(error))
     return OkPayload(ok=True, errors=[])
@@ -124,7 +126,7 @@ async def _verified_current_password(info: Info, caller, password: str | None) -
     if not password:
         raise accounts.missing_current_password()
     limits = _sign_in_limits(info)
-    keys = SignInKeys(account=caller.email, address=_client_address(info))
+    keys = SignInKeys.of(email=caller.email, address=_client_address(info))
     async with ctx(info).db.sessions() as session:
         wait, _ = await sign_in.counter_state(session, keys=keys, limits=limits)
     if wait is not None:

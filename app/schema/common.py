@@ -32,8 +32,8 @@ class ErrorCode(Enum):
     REFUND_EXCEEDS_SALE = "REFUND_EXCEEDS_SALE"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     BUSY = "BUSY"
-    RATE_LIMITED = strawberry.enum_value(
-        "RATE_LIMITED", description="Too many attempts (sign-in, password reset); retry after the time the message gives.")
+    RATE_LIMITED = strawberry.enum_value("RATE_LIMITED", description=(
+        "Too many attempts (sign-in, password reset); retry after the time the message gives."))
 
 
 @strawberry.type

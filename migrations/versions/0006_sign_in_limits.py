@@ -20,7 +20,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('key', sa.String(length=254), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('window_started_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('window_started_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
+              nullable=False),
     sa.CheckConstraint("kind IN ('account', 'address')", name=op.f('ck_sign_in_failures_kind_known')),
     sa.CheckConstraint('failures > 0', name=op.f('ck_sign_in_failures_failures_positive')),
     sa.PrimaryKeyConstraint('kind', 'key', name=op.f('pk_sign_in_failures'))

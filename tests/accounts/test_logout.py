@@ -48,7 +48,8 @@ async def test_anonymous_logout_is_unauthenticated(gql):
 async def test_logout_everywhere_locks_the_user_row_before_writing(db, users):
     user = await users.create()
     with record_sql(db.engine) as sql:
-        await run_unit(db.sessions, lambda uow: accounts.sign_out_everywhere(uow, user_id=user.id), lock_timeout_ms=5000)
+        await run_unit(db.sessions, lambda uow: accounts.sign_out_everywhere(uow, user_id=user.id),
+                       lock_timeout_ms=5000)
     sql.assert_locks_before_write("users")
 
 

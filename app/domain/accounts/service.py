@@ -152,8 +152,8 @@ async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: in
     if sent >= max_emails:
         return
     token, token_hash = credentials.new_reset_token()
-    uow.session.add(PasswordResetToken(user_id=user.id, token_hash=token_hash,
-                                       expires_at=datetime.now(timezone.utc) + timedelta(minutes=ttl_minutes)))
+    expires_at = datetime.now(timezone.utc) + timedelta(minutes=ttl_minutes)
+    uow.session.add(PasswordResetToken(user_id=user.id, token_hash=token_hash, expires_at=expires_at))
     uow.session.add(OutboxMessage(
         recipient=user.email,
         subject="Reset your petpos password",

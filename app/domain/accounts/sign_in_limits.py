@@ -13,6 +13,7 @@ Only failures write.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 from dataclasses import dataclass
@@ -54,10 +55,26 @@ class SignInKeys:
             account: str | None = rules.normalise_email(email)
         except DomainError:
             account = None
-        return cls(account=account, address=(address or None) and address[:254])
+        return cls(account=account, address=address_key(address))
 
     def rows(self) -> list[tuple[str, str]]:
         return [(kind, key) for kind, key in ((ACCOUNT, self.account), (ADDRESS, self.address)) if key]
+
+
+def address_key(address: str | None) -> str | None:
+    """What one client address counts as: an IPv4 address, or an IPv6 /64, since one host
+    usually holds a whole /64 and could otherwise step through it."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address.replace("\x00", "")[:254] or None  # not an IP (a test client's name)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def _live(limits: SignInLimits) -> ColumnElement[bool]:
