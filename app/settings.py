@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     lock_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
     token_ttl_minutes: int = Field(default=60 * 24, ge=1)
     password_reset_ttl_minutes: int = Field(default=30, ge=1)
+    # Reset emails per account per window; more requests answer ok and send nothing.
+    password_reset_max_emails: int = Field(default=3, ge=1)
+    password_reset_window_minutes: int = Field(default=60, ge=1)
+    # Failed sign-ins per account and per client address per window; past them login is RATE_LIMITED.
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
     currency: str = "USD"
     default_phone_region: str = "US"
     pool_size: int = Field(default=10, ge=1, le=200)

@@ -4,7 +4,10 @@ Transactions that lock rows in the same global order cannot deadlock on each
 other. The order (SPEC.md, Locking rules):
 
     sale_orders / carts -> sales -> products -> coupons -> pets
-    -> adoption_requests -> password_reset_tokens -> users
+    -> adoption_requests -> password_reset_tokens -> users -> sign_in_failures
+
+sign_in_failures is written only by its own one-statement units (an upsert or a delete), never
+together with another table; it stands last so that would stay in order too.
 
 Several rows of one table are locked in one statement, ordered by id. The unit
 of work checks at run time that a mutation never goes back up this list: a
@@ -33,8 +36,9 @@ LOCK_ORDER: dict[str, int] = {
     "adoption_requests": 5,
     "password_reset_tokens": 6,
     "users": 7,
+    "sign_in_failures": 8,
     # Claimed alone by the mail sender (FOR UPDATE SKIP LOCKED), never with another table's rows.
-    "outbox_messages": 8,
+    "outbox_messages": 9,
 }
 
 # Tables no unit of work ever row-locks: their rows are written only under the lock of the row

@@ -28,6 +28,7 @@ class Code(StrEnum):
     REFUND_EXCEEDS_SALE = "REFUND_EXCEEDS_SALE"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     BUSY = "BUSY"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 class DomainError(Exception):

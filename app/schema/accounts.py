@@ -45,6 +45,8 @@ class UpdateProfileInput:
     email: str | None = None
     phone: str | None = None
     name: str | None = None
+    current_password: str | None = strawberry.field(
+        description='Required when email or phone changes.', default=None)
 
 
 @strawberry.input

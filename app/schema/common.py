@@ -10,8 +10,14 @@ from app.domain.errors import Code
 
 
 
+# What a code means, where its name does not say enough.
+CODE_DESCRIPTIONS = {
+    Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives.",
+}
+
 # The payload error codes: exactly the domain's codes, declared once in app/domain/errors.py.
-ErrorCode = strawberry.enum(Enum("ErrorCode", {code.name: code.value for code in Code}))
+ErrorCode = strawberry.enum(Enum("ErrorCode", {
+    code.name: strawberry.enum_value(code.value, description=CODE_DESCRIPTIONS.get(code)) for code in Code}))
 
 
 @strawberry.type

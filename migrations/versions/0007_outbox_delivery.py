@@ -2,7 +2,7 @@
 NOTIFY on insert so senders wake at once
 
 Revision ID: 0007_outbox_delivery
-Revises: 0005_pos_checkout
+Revises: 0006_sign_in_limits
 Create Date: 2026-11-28
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007_outbox_delivery'
-down_revision: Union[str, None] = '0005_pos_checkout'
+down_revision: Union[str, None] = '0006_sign_in_limits'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,27 +1,53 @@
-"""Password reset: outbox in the same transaction, hashed tokens, single use under a race."""
+"""Password reset: outbox in the same transaction, hashed tokens, a few emails per window, any code
+sent works until one is used, which spends them all, also under a race."""
 import asyncio
 import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.db.locks import lock_row
 from app.db.uow import run_unit
+from app.domain.accounts import credentials
 from app.domain.accounts import service as accounts
 from app.domain.accounts.credentials import reset_token_hash
-from app.domain.accounts.models import OutboxMessage, PasswordResetToken
-from tests.races import wait_for_lock_waiters
+from app.domain.accounts.models import OutboxMessage, PasswordResetToken, User
+from tests.races import row_lock_held, wait_for_lock_waiters
 
 REQUEST = 'mutation($e: String!) { requestPasswordReset(email: $e) { ok errors { code } } }'
 RESET = 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) { ok errors { code field } } }'
 LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code } } }'
+OK = {"ok": True, "errors": []}
+REFUSED = {"ok": False, "errors": [{"code": "INVALID_TOKEN", "field": "token"}]}
 
 
 async def request_token(gql, db, email: str) -> str:
+    """Request a reset and return the code the new email carries."""
+    before = await all_codes(db)
     assert (await gql(REQUEST, {"e": email}))["data"]["requestPasswordReset"] == {"ok": True, "errors": []}
+    [code] = await all_codes(db) - before
+    return code
+
+
+async def all_codes(db) -> set[str]:
     async with db.read() as session:
-        body = (await session.scalars(select(OutboxMessage.body).order_by(OutboxMessage.created_at.desc()))).first()
-    return re.search(r"new password: (\S+)", body).group(1)
+        bodies = (await session.scalars(select(OutboxMessage.body))).all()
+    return {re.search(r"new password: (\S+)", body).group(1) for body in bodies}
+
+
+async def live_codes(db) -> set[str]:
+    """The codes sent whose token is neither used nor revoked."""
+    async with db.read() as session:
+        live = set((await session.scalars(select(PasswordResetToken.token_hash).where(
+            PasswordResetToken.used_at.is_(None), PasswordResetToken.revoked_at.is_(None)))).all())
+    return {code for code in await all_codes(db) if reset_token_hash(code) in live}
+
+
+async def counts(db) -> tuple[int, int]:
+    """(reset codes stored, emails in the outbox)."""
+    async with db.read() as session:
+        return (await session.scalar(select(func.count()).select_from(PasswordResetToken)),
+                await session.scalar(select(func.count()).select_from(OutboxMessage)))
 
 
 async def test_request_writes_the_email_to_the_outbox_and_stores_only_the_hash(gql, db, users):
@@ -41,12 +67,44 @@ async def test_unknown_email_is_ok_and_sends_nothing(gql, db):
         assert (await session.scalars(select(OutboxMessage))).all() == []
 
 
-async def test_a_new_request_revokes_older_unused_tokens(gql, db, users):
+async def test_a_new_request_keeps_codes_already_sent_and_using_any_one_spends_them_all(gql, db, users):
     await users.create(email="reset@example.com")
-    old = await request_token(gql, db, "reset@example.com")
-    new = await request_token(gql, db, "reset@example.com")
-    assert (await gql(RESET, {"t": old, "p": "brand new password"}))["data"]["resetPassword"]["errors"][0]["code"] == "INVALID_TOKEN"
-    assert (await gql(RESET, {"t": new, "p": "brand new password"}))["data"]["resetPassword"]["ok"] is True
+    first = await request_token(gql, db, "reset@example.com")
+    second = await request_token(gql, db, "reset@example.com")
+    third = await request_token(gql, db, "reset@example.com")
+    assert await live_codes(db) == {first, second, third}  # a flood of requests cannot lock the owner out
+    assert (await gql(RESET, {"t": second, "p": "brand new password"}))["data"]["resetPassword"] == OK
+    assert await live_codes(db) == set()
+    assert (await gql(RESET, {"t": first, "p": "other password"}))["data"]["resetPassword"] == REFUSED
+    assert (await gql(RESET, {"t": third, "p": "other password"}))["data"]["resetPassword"] == REFUSED
+    used = (await gql(RESET, {"t": second, "p": "other password"}))["data"]["resetPassword"]
+    assert used == {"ok": False, "errors": [{"code": "TOKEN_ALREADY_USED", "field": "token"}]}
+    assert (await gql(LOGIN, {"e": "reset@example.com", "p": "brand new password"}))["data"]["login"]["token"]
+
+
+async def test_requests_past_the_email_limit_are_ok_and_send_nothing_until_the_window_passes(gql, db, users):
+    await users.create(email="flood@example.com")
+    first = await request_token(gql, db, "flood@example.com")
+    for _ in range(6):
+        assert (await gql(REQUEST, {"e": "flood@example.com"}))["data"]["requestPasswordReset"] == OK
+    assert await counts(db) == (3, 3)  # PETPOS_PASSWORD_RESET_MAX_EMAILS per window
+    assert first in await live_codes(db)
+    async with db.engine.begin() as connection:  # the window (PETPOS_PASSWORD_RESET_WINDOW_MINUTES) passes
+        await connection.execute(update(PasswordResetToken).values(
+            created_at=PasswordResetToken.created_at - timedelta(minutes=61)))
+    assert (await gql(REQUEST, {"e": "flood@example.com"}))["data"]["requestPasswordReset"] == OK
+    assert await counts(db) == (4, 4)
+
+
+async def test_two_requests_at_the_email_limit_send_one_email(gql, db, users):
+    user = await users.create(email="limit@example.com")
+    for _ in range(2):
+        await request_token(gql, db, "limit@example.com")
+    async with row_lock_held(db, User, user.id):
+        racing = [asyncio.create_task(gql(REQUEST, {"e": "limit@example.com"})) for _ in range(2)]
+        await wait_for_lock_waiters(db, 2, table="users")  # both have found the user, neither has counted
+    assert [r["data"]["requestPasswordReset"] for r in await asyncio.gather(*racing)] == [OK, OK]
+    assert await counts(db) == (3, 3)
 
 
 async def test_double_submitted_reset_applies_once_and_signs_out_old_tokens(gql, db, users):
@@ -81,59 +139,75 @@ async def test_double_submitted_reset_applies_once_and_signs_out_old_tokens(gql,
     assert sum(1 for login in logins if login["token"]) == 1
 
 
-async def unused_codes_newest_first(db) -> list[str]:
-    """The codes in the outbox whose token is neither used nor revoked, newest first."""
-    async with db.read() as session:
-        bodies = (await session.scalars(select(OutboxMessage.body))).all()
-        rows = (await session.scalars(select(PasswordResetToken).order_by(
-            PasswordResetToken.created_at.desc(), PasswordResetToken.id.desc()))).all()
-    codes = {reset_token_hash(code): code for code in (re.search(r"new password: (\S+)", b).group(1) for b in bodies)}
-    return [codes[row.token_hash] for row in rows if row.used_at is None and row.revoked_at is None]
+async def test_two_resets_with_two_codes_of_one_user_racing_let_exactly_one_through(gql, db, users):
+    user, old_bearer = await users.signed_in(email="race@example.com")
+    first = await request_token(gql, db, "race@example.com")
+    second = await request_token(gql, db, "race@example.com")
+    async with row_lock_held(db, User, user.id):
+        resets = [asyncio.create_task(gql(RESET, {"t": code, "p": f"password of {code[:6]}"}))
+                  for code in (first, second)]
+        # One holds both codes and waits for the user; the other waits for the codes.
+        await wait_for_lock_waiters(db, 1, table="users")
+        await wait_for_lock_waiters(db, 1, table="password_reset_tokens")
+    payloads = [r["data"]["resetPassword"] for r in await asyncio.gather(*resets)]
+    assert sorted(p["ok"] for p in payloads) == [False, True]
+    [loser] = [p for p in payloads if not p["ok"]]
+    assert loser["errors"][0]["code"] in {"INVALID_TOKEN", "TOKEN_ALREADY_USED"}
+    winner = first if payloads[0]["ok"] else second
+    signed_in = {code for code in (first, second) if (await gql(
+        LOGIN, {"e": "race@example.com", "p": f"password of {code[:6]}"}))["data"]["login"]["token"]}
+    assert signed_in == {winner}
+    assert await live_codes(db) == set()
+    assert (await gql("{ me { id } }", token=old_bearer))["data"]["me"] is None
 
 
-def overlapping_request(both_written: asyncio.Barrier, email: str, release: asyncio.Event | None = None):
-    async def work(uow):
-        await accounts.request_password_reset(uow, email=email, ttl_minutes=30)
-        await both_written.wait()  # neither has committed, so neither revoke saw the other's code
-        if release is not None:
-            await release.wait()
-    return work
-
-
-async def test_of_two_racing_requests_only_the_newest_code_resets_the_password(gql, db, users):
+async def test_a_reset_racing_a_new_request_spends_the_code_that_request_sends(gql, db, users):
     await users.create(email="race@example.com")
-    both_written = asyncio.Barrier(2)
-    await asyncio.gather(*(run_unit(db.sessions, overlapping_request(both_written, "race@example.com"),
-                                    lock_timeout_ms=5000) for _ in range(2)))
-    newest, older = await unused_codes_newest_first(db)  # the race left two live codes
+    old = await request_token(gql, db, "race@example.com")
+    written, release = asyncio.Event(), asyncio.Event()
 
-    def reset(code, password):
-        return gql(RESET, {"t": code, "p": password})
+    async def request_then_pause(uow):
+        await accounts.request_password_reset(uow, email="race@example.com", ttl_minutes=30,
+                                              max_emails=3, window_minutes=60)
+        written.set()
+        await release.wait()  # the new code is written, not committed; the user row stays locked
 
-    refused = {"ok": False, "errors": [{"code": "INVALID_TOKEN", "field": "token"}]}
-    assert (await reset(older, "older code password"))["data"]["resetPassword"] == refused
-    assert (await reset(newest, "newest code password"))["data"]["resetPassword"] == {"ok": True, "errors": []}
-    # After the reset no other code works.
-    assert (await reset(older, "older code password"))["data"]["resetPassword"] == refused
-    assert (await gql(LOGIN, {"e": "race@example.com", "p": "newest code password"}))["data"]["login"]["token"]
-    assert (await gql(LOGIN, {"e": "race@example.com", "p": "older code password"}))["data"]["login"]["token"] is None
-
-
-async def test_a_reset_racing_a_request_waits_for_its_code_and_still_only_one_code_works(gql, db, users):
-    await users.create(email="race@example.com")
-    both_written, release = asyncio.Barrier(2), asyncio.Event()
-    late = asyncio.create_task(run_unit(
-        db.sessions, overlapping_request(both_written, "race@example.com", release), lock_timeout_ms=5000))
-    await run_unit(db.sessions, overlapping_request(both_written, "race@example.com"), lock_timeout_ms=5000)
-    [first_code] = await unused_codes_newest_first(db)  # the other code is written, not yet committed
-    first_reset = asyncio.create_task(gql(RESET, {"t": first_code, "p": "first code password"}))
-    await wait_for_lock_waiters(db, 1)  # the reset waits on the user row until the late code is in
+    request = asyncio.create_task(run_unit(db.sessions, request_then_pause, lock_timeout_ms=5000))
+    await asyncio.wait_for(written.wait(), 10)
+    reset = asyncio.create_task(gql(RESET, {"t": old, "p": "brand new password"}))
+    await wait_for_lock_waiters(db, 1, table="users")  # the reset holds the old code and waits for the user
     release.set()
-    await late
-    late_code = (set(await unused_codes_newest_first(db)) - {first_code}).pop()
-    late_reset = await gql(RESET, {"t": late_code, "p": "late code password"})
-    outcomes = [r["data"]["resetPassword"]["ok"] for r in (await first_reset, late_reset)]
-    assert sorted(outcomes) == [False, True]
+    await request
+    assert (await reset)["data"]["resetPassword"] == OK
+    assert await counts(db) == (2, 2)  # the request's email went out
+    assert await live_codes(db) == set()  # and its code was spent with the one used
+    new = (await all_codes(db)) - {old}
+    assert (await gql(RESET, {"t": new.pop(), "p": "other password"}))["data"]["resetPassword"] == REFUSED
+
+
+async def test_a_bad_code_costs_no_argon2(gql, db, users, monkeypatch):
+    await users.create(email="reset@example.com")
+    used, expired, good = [await request_token(gql, db, "reset@example.com") for _ in range(3)]
+    calls = []
+    real_hash = credentials.hash_password
+
+    async def counting_hash(password):
+        calls.append(password)
+        return await real_hash(password)
+
+    monkeypatch.setattr(credentials, "hash_password", counting_hash)
+    async with db.engine.begin() as connection:
+        await connection.execute(update(PasswordResetToken).where(
+            PasswordResetToken.token_hash == reset_token_hash(used)).values(used_at=func.now()))
+        await connection.execute(update(PasswordResetToken).where(
+            PasswordResetToken.token_hash == reset_token_hash(expired)).values(expires_at=func.now()))
+    bad = (("no-such-code", "INVALID_TOKEN"), (used, "TOKEN_ALREADY_USED"), (expired, "TOKEN_EXPIRED"))
+    for code, refused in bad:
+        payload = (await gql(RESET, {"t": code, "p": "brand new password"}))["data"]["resetPassword"]
+        assert payload == {"ok": False, "errors": [{"code": refused, "field": "token"}]}
+    assert calls == []
+    assert (await gql(RESET, {"t": good, "p": "brand new password"}))["data"]["resetPassword"] == OK
+    assert calls == ["brand new password"]
 
 
 async def test_expired_and_unknown_tokens(gql, db, users):

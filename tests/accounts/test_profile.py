@@ -1,12 +1,20 @@
-"""updateProfile holds the user row lock for the whole update."""
+"""updateProfile holds the user row lock for the whole update; changing email or phone takes the
+current password, checked before the unit and re-checked under the lock."""
 import asyncio
 
+from sqlalchemy import select
+
+from app.db.locks import lock_row
 from app.db.uow import run_unit
+from app.domain.accounts import credentials
 from app.domain.accounts import service as accounts
+from app.domain.accounts.models import SignInFailure, User
 from app.domain.errors import DomainError
 from tests.races import wait_for_lock_waiters
 
 import pytest
+
+PASSWORD = "correct horse battery"  # tests.conftest.Users' default
 
 UPDATE = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { user { name email phone } errors { code field } } }'
 
@@ -25,7 +33,9 @@ async def test_concurrent_updates_of_one_user_are_serialised(db, users):
     await holding.wait()
     second = asyncio.create_task(run_unit(
         db.sessions,
-        lambda uow: accounts.update_profile(uow, user_id=user.id, changes=accounts.ProfileChanges(email="two@example.com")),
+        lambda uow: accounts.update_profile(
+            uow, user_id=user.id, changes=accounts.ProfileChanges(email="two@example.com"),
+            verified_password_hash=user.password_hash),
         lock_timeout_ms=5000))
     await wait_for_lock_waiters(db, 1)  # the second update waits for the first's row lock
     assert not second.done()
@@ -44,7 +54,8 @@ async def test_phone_taken_meanwhile_by_someone_else_is_conflict(db, users, gql)
     async def update_after_pause(uow):
         validated.set()
         await release.wait()
-        return await accounts.update_profile(uow, user_id=user.id, changes=changes)
+        return await accounts.update_profile(uow, user_id=user.id, changes=changes,
+                                             verified_password_hash=user.password_hash)
 
     pending = asyncio.create_task(run_unit(db.sessions, update_after_pause, lock_timeout_ms=5000))
     await validated.wait()
@@ -67,7 +78,8 @@ async def test_many_concurrent_profile_updates_all_apply_without_errors(gql, use
 
 async def test_update_profile_normalises_and_validates(gql, users):
     _, token = await users.signed_in()
-    ok = (await gql(UPDATE, {"i": {"email": " New@Example.com ", "phone": "202 555 0188"}}, token=token))["data"]["updateProfile"]
+    change = {"email": " New@Example.com ", "phone": "202 555 0188", "currentPassword": PASSWORD}
+    ok = (await gql(UPDATE, {"i": change}, token=token))["data"]["updateProfile"]
     assert ok["user"]["email"] == "new@example.com" and ok["user"]["phone"] == "+12025550188"
     bad = (await gql(UPDATE, {"i": {"phone": "not a phone"}}, token=token))["data"]["updateProfile"]
     assert bad == {"user": None, "errors": [{"code": "VALIDATION", "field": "phone"}]}
@@ -90,3 +102,67 @@ async def test_update_profile_locks_the_user_row_before_writing(db, users):
         await run_unit(db.sessions, lambda uow: accounts.update_profile(
             uow, user_id=user.id, changes=accounts.ProfileChanges(name="Locked")), lock_timeout_ms=5000)
     sql.assert_locks_before_write("users")
+
+
+async def test_changing_email_or_phone_without_the_current_password_changes_nothing(gql, users):
+    _, token = await users.signed_in(email="ana@example.com", phone="+1 202 555 0150")
+    missing = [{"code": "VALIDATION", "field": "currentPassword"}]
+    for change in ({"email": "mallory@example.com"}, {"phone": "+1 202 555 0666"},
+                   {"email": "mallory@example.com", "currentPassword": ""},
+                   {"email": "mallory@example.com", "currentPassword": "not my password"},
+                   {"phone": "+1 202 555 0666", "name": "Mallory", "currentPassword": "not my password"}):
+        refused = (await gql(UPDATE, {"i": change}, token=token))["data"]["updateProfile"]
+        assert refused == {"user": None, "errors": missing}, change
+    me = (await gql("{ me { email phone name } }", token=token))["data"]["me"]
+    assert me == {"email": "ana@example.com", "phone": "+12025550150", "name": "Test User"}
+    ok = await gql(UPDATE, {"i": {"email": "ana.new@example.com", "currentPassword": PASSWORD}}, token=token)
+    assert ok["data"]["updateProfile"]["errors"] == []
+
+
+async def test_a_name_or_an_unchanged_email_and_phone_need_no_password(gql, users):
+    _, token = await users.signed_in(email="ana@example.com", phone="+1 202 555 0150")
+    same = {"email": " ANA@example.com", "phone": "(202) 555-0150", "name": "Ana"}
+    ok = (await gql(UPDATE, {"i": same}, token=token))["data"]["updateProfile"]
+    assert ok == {"user": {"name": "Ana", "email": "ana@example.com", "phone": "+12025550150"}, "errors": []}
+
+
+async def test_a_password_changed_after_the_check_voids_it(gql, db, users):
+    user, token = await users.signed_in(email="ana@example.com")
+    new_hash = await credentials.hash_password("a brand new password")
+    changed, release = asyncio.Event(), asyncio.Event()
+
+    async def change_password_and_hold(uow):
+        row = await lock_row(uow, User, user.id)
+        row.password_hash = new_hash  # as a reset would, committed once the update has checked the old one
+        await uow.session.flush()
+        changed.set()
+        await release.wait()
+
+    holder = asyncio.create_task(run_unit(db.sessions, change_password_and_hold, lock_timeout_ms=5000))
+    await changed.wait()
+    change = {"email": "mallory@example.com", "currentPassword": PASSWORD}
+    update = asyncio.create_task(gql(UPDATE, {"i": change}, token=token))
+    await wait_for_lock_waiters(db, 1, table="users")  # the old password matched; now it waits for the row
+    release.set()
+    await holder
+    refused = (await update)["data"]["updateProfile"]
+    assert refused == {"user": None, "errors": [{"code": "VALIDATION", "field": "currentPassword"}]}
+    async with db.read() as session:
+        assert (await session.get(User, user.id)).email == "ana@example.com"
+
+
+async def test_wrong_current_passwords_count_as_failed_sign_ins(gql, db, users, monkeypatch):
+    monkeypatch.setattr(db.settings, "login_max_failures_per_account", 3)
+    user, token = await users.signed_in(email="ana@example.com")
+    def change(password: str) -> dict:
+        return {"i": {"email": "mallory@example.com", "currentPassword": password}}
+
+    for _ in range(3):
+        wrong = (await gql(UPDATE, change("guess"), token=token))["data"]["updateProfile"]
+        assert wrong["errors"] == [{"code": "VALIDATION", "field": "currentPassword"}]
+    limited = (await gql(UPDATE, change(PASSWORD), token=token))["data"]["updateProfile"]
+    assert limited["errors"] == [{"code": "RATE_LIMITED", "field": "currentPassword"}]
+    async with db.read() as session:
+        failures = (await session.scalars(select(SignInFailure.failures).where(
+            SignInFailure.kind == "account", SignInFailure.key == "ana@example.com"))).one()
+    assert failures == 3

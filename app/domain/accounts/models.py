@@ -1,4 +1,4 @@
-"""Accounts: users, password reset tokens and the outbox of emails to send."""
+"""Accounts: users, password reset tokens, failed sign-in counters and the outbox of emails to send."""
 from __future__ import annotations
 
 import uuid
@@ -44,6 +44,22 @@ class PasswordResetToken(Base):
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()
+
+
+class SignInFailure(Base):
+    """Failed sign-ins of one account (normalised email) or one client address in the current
+    window. A row whose window has passed counts as none: the next failure starts it afresh."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        CheckConstraint("kind IN ('account', 'address')", name="kind_known"),
+        CheckConstraint("failures > 0", name="failures_positive"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int]
+    window_started_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class OutboxMessage(Base):

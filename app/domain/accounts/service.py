@@ -8,11 +8,10 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Callable
 
-from sqlalchemy import exists, func, select, tuple_, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from app.db.locks import lock_row
+from app.db.locks import lock_row, lock_rows
 from app.db.uow import UnitOfWork
 from app.domain.accounts import credentials, rules
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
@@ -68,15 +67,6 @@ async def create_user(uow: UnitOfWork, new: NewUser) -> User:
     return user
 
 
-async def find_login_user(session: AsyncSession, *, email: str) -> User | None:
-    """The account an email signs in to; None for an unknown or malformed email."""
-    try:
-        email = rules.normalise_email(email)
-    except DomainError:
-        return None
-    return (await session.scalars(select(User).where(User.email == email))).first()
-
-
 async def check_login(user: User | None, password: str) -> User:
     """Unknown email and wrong password fail alike, after the same argon2 work.
     Call it with the read session closed: a pooled connection should not wait on argon2."""
@@ -92,6 +82,11 @@ class ProfileChanges:
     phone: str | None = None
     name: str | None = None
 
+    def need_password(self, user: User) -> bool:
+        """Changing where sign-in and reset codes go takes the current password."""
+        return (self.email is not None and self.email != user.email) or (
+            self.phone is not None and self.phone != user.phone)
+
 
 def prepare_profile_changes(*, email: str | None, phone: str | None, name: str | None,
                             phone_region: str) -> ProfileChanges:
@@ -102,11 +97,24 @@ def prepare_profile_changes(*, email: str | None, phone: str | None, name: str |
     }))
 
 
-async def update_profile(uow: UnitOfWork, *, user_id: uuid.UUID, changes: ProfileChanges) -> User:
-    """The user row stays locked for the whole update."""
+def missing_current_password() -> DomainError:
+    return validation("Enter your current password to change email or phone", "currentPassword")
+
+
+def wrong_current_password() -> DomainError:
+    return validation("The current password is wrong", "currentPassword")
+
+
+async def update_profile(uow: UnitOfWork, *, user_id: uuid.UUID, changes: ProfileChanges,
+                         verified_password_hash: str | None = None) -> User:
+    """The user row stays locked for the whole update. `verified_password_hash`: the hash the
+    current password was checked against before the unit; an email or phone change needs it
+    to be the hash the row still holds (a password changed in between voids the check)."""
     user = await lock_row(uow, User, user_id)
     if user is None:
         raise DomainError("NOT_FOUND", "No such user")
+    if changes.need_password(user) and verified_password_hash != user.password_hash:
+        raise missing_current_password() if verified_password_hash is None else wrong_current_password()
     for attr in ("email", "phone", "name"):
         value = getattr(changes, attr)
         if value is not None:
@@ -115,27 +123,38 @@ async def update_profile(uow: UnitOfWork, *, user_id: uuid.UUID, changes: Profil
     return user
 
 
-async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: int) -> None:
-    """Always succeeds; for a known email, revoke older unused tokens, store the
-    hash of a new one and write the email to the outbox, in one transaction."""
-    uow.lock_free("a new reset code and its email")
+async def sign_out_everywhere(uow: UnitOfWork, *, user_id: uuid.UUID) -> None:
+    """Bump the token version under the user row lock: every token signed before stops working."""
+    user = await lock_row(uow, User, user_id)
+    if user is None:
+        raise DomainError("NOT_FOUND", "No such user")
+    user.token_version += 1
+    await uow.session.flush()
+
+
+async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: int,
+                                 max_emails: int, window_minutes: int) -> None:
+    """Always succeeds. For a known email below its limit of emails per window: store the hash of
+    a new code and write the email to the outbox, in one transaction. Codes already sent stay
+    valid, so a flood of requests cannot lock the owner out; the count is taken under the user
+    row lock, so two requests at the limit cannot both send."""
     try:
         email = rules.normalise_email(email)
     except DomainError:
         return
-    user = (await uow.session.scalars(select(User).where(User.email == email))).first()
+    user_id = (await uow.session.scalars(select(User.id).where(User.email == email))).first()
+    user = await lock_row(uow, User, user_id) if user_id else None
     if user is None:
         return
-    now = datetime.now(timezone.utc)
-    await uow.session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None),
-               PasswordResetToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    sent = await uow.session.scalar(
+        select(func.count()).select_from(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id,
+               PasswordResetToken.created_at > func.now() - timedelta(minutes=window_minutes)))
+    if sent >= max_emails:
+        return
     token, token_hash = credentials.new_reset_token()
-    uow.session.add(PasswordResetToken(user_id=user.id, token_hash=token_hash,
-                                       expires_at=now + timedelta(minutes=ttl_minutes)))
+    expires_at = datetime.now(timezone.utc) + timedelta(minutes=ttl_minutes)
+    uow.session.add(PasswordResetToken(user_id=user.id, token_hash=token_hash, expires_at=expires_at))
     uow.session.add(OutboxMessage(
         recipient=user.email,
         subject="Reset your petpos password",
@@ -145,32 +164,47 @@ async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: in
     await uow.session.flush()
 
 
-async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str) -> User:
-    """Lock the token row, then the user: single use, only the user's newest code, and every older
-    bearer token stops working."""
-    token_hash = credentials.reset_token_hash(token)
-    token_id = (await uow.session.scalars(
-        select(PasswordResetToken.id).where(PasswordResetToken.token_hash == token_hash))).first()
-    row = await lock_row(uow, PasswordResetToken, token_id) if token_id else None
+def _check_code(row: PasswordResetToken | None) -> PasswordResetToken:
     if row is None or row.revoked_at is not None:
         raise DomainError("INVALID_TOKEN", "This reset code is not valid", "token")
     if row.used_at is not None:
         raise DomainError("TOKEN_ALREADY_USED", "This reset code has already been used", "token")
     if row.expires_at <= datetime.now(timezone.utc):
         raise DomainError("TOKEN_EXPIRED", "This reset code has expired", "token")
+    return row
+
+
+async def check_reset_code(session: AsyncSession, *, token: str) -> None:
+    """Refuse a bad code before the new password is hashed, so bad codes cost no argon2.
+    A read without locks; reset_password checks again under them."""
+    token_hash = credentials.reset_token_hash(token)
+    _check_code((await session.scalars(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash))).first())
+
+
+async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str) -> User:
+    """Any valid code of a user works; using it spends all of that user's codes (this one used,
+    the others revoked) and every older bearer token stops working.
+
+    Locks the user's live codes in one statement, then the user. Two resets with two codes of one
+    user queue on the first lock, and the second then finds its code revoked."""
+    token_hash = credentials.reset_token_hash(token)
+    owner = select(PasswordResetToken.user_id).where(PasswordResetToken.token_hash == token_hash)
+    live = and_(PasswordResetToken.used_at.is_(None), PasswordResetToken.revoked_at.is_(None))
+    ids = (await uow.session.scalars(select(PasswordResetToken.id).where(
+        PasswordResetToken.user_id == owner.scalar_subquery(),
+        or_(live, PasswordResetToken.token_hash == token_hash)))).all()
+    rows = await lock_rows(uow, PasswordResetToken, ids)
+    row = _check_code(next((r for r in rows if r.token_hash == token_hash), None))
     user = await lock_row(uow, User, row.user_id)
     assert user is not None  # the foreign key cascades deletes
-    # Two racing requests can each leave a live code (neither revoke sees the other's), so only the
-    # newest code of a user works. Checked after the user row lock, which waits for requests still
-    # writing a code (their insert holds a key-share lock on the user), in the statement spending it.
-    other = aliased(PasswordResetToken)
-    superseded = exists().where(other.user_id == row.user_id,
-                                tuple_(other.created_at, other.id) > tuple_(row.created_at, row.id))
-    spent = await uow.session.scalar(
-        update(PasswordResetToken).where(PasswordResetToken.id == row.id, ~superseded)
-        .values(used_at=func.now()).returning(PasswordResetToken.id)
-        .execution_options(synchronize_session=False))
-    if spent is None:
+    # Every live code of the user, also one a request committed while this unit waited for the user.
+    spent = (await uow.session.scalars(
+        update(PasswordResetToken).where(PasswordResetToken.user_id == user.id, live)
+        .values(used_at=case((PasswordResetToken.id == row.id, func.now()), else_=None),
+                revoked_at=case((PasswordResetToken.id == row.id, None), else_=func.now()))
+        .returning(PasswordResetToken.id).execution_options(synchronize_session=False))).all()
+    if row.id not in spent:  # a backstop: the spend itself is conditional, whatever locks came before
         raise DomainError("INVALID_TOKEN", "This reset code is not valid", "token")
     user.password_hash = new_password_hash
     user.token_version += 1

@@ -1,0 +1,160 @@
+"""Failed sign-ins, counted per account (normalised email) and per client address.
+
+The counters live in PostgreSQL (`sign_in_failures`), so every worker and host sees the same
+ones. Each is a fixed window: it starts at the first failure and lasts `window`; past `max`
+failures inside it every sign-in of that account or from that address is RATE_LIMITED, the
+right password included, until the window passes. A row whose window has passed counts as
+none, and the next failure starts it afresh in the same statement that counts it.
+
+Sign-in reads the counters before the password check (riding along in the statement that finds
+the user, so a blocked caller costs no argon2) and once more after a correct password, which
+sees failures counted while argon2 ran: a burst of parallel guesses cannot slip past the limit.
+Only failures write.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.uow import UnitOfWork
+from app.domain.accounts import rules
+from app.domain.accounts.models import SignInFailure, User
+from app.domain.errors import DomainError
+
+log = logging.getLogger("petpos.sign_in")
+
+ACCOUNT, ADDRESS = "account", "address"
+TABLE = SignInFailure.__tablename__
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    per_account: int
+    per_address: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class SignInKeys:
+    """What one attempt is counted against: None where there is nothing to count (a malformed
+    email is no account; a caller without a peer address, such as a Unix socket, has none)."""
+
+    account: str | None
+    address: str | None
+
+    @classmethod
+    def of(cls, *, email: str, address: str | None) -> "SignInKeys":
+        try:
+            account: str | None = rules.normalise_email(email)
+        except DomainError:
+            account = None
+        return cls(account=account, address=address_key(address))
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(kind, key) for kind, key in ((ACCOUNT, self.account), (ADDRESS, self.address)) if key]
+
+
+def address_key(address: str | None) -> str | None:
+    """What one client address counts as: an IPv4 address, or an IPv6 /64, since one host
+    usually holds a whole /64 and could otherwise step through it."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address.replace("\x00", "")[:254] or None  # not an IP (a test client's name)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def _live(limits: SignInLimits) -> ColumnElement[bool]:
+    return SignInFailure.window_started_at > func.now() - limits.window
+
+
+def _blocking(keys: SignInKeys, limits: SignInLimits) -> ColumnElement[bool]:
+    """Counters of these keys that have reached their limit inside their window."""
+    clauses = [and_(SignInFailure.kind == kind, SignInFailure.key == key,
+                    SignInFailure.failures >= (limits.per_account if kind == ACCOUNT else limits.per_address))
+               for kind, key in keys.rows()]
+    return and_(or_(*clauses) if clauses else false(), _live(limits))
+
+
+def _wait_seconds(keys: SignInKeys, limits: SignInLimits):
+    """Seconds until every blocking counter's window has passed; NULL when none blocks."""
+    remaining = func.extract("epoch", SignInFailure.window_started_at + limits.window - func.now())
+    return select(func.max(remaining)).where(_blocking(keys, limits)).scalar_subquery()
+
+
+def rate_limited(wait_seconds: float, field: str | None = None) -> DomainError:
+    seconds = max(1, math.ceil(wait_seconds))
+    if seconds > 90:
+        wait = f"{math.ceil(seconds / 60)} minutes"
+    else:
+        wait = "1 second" if seconds == 1 else f"{seconds} seconds"
+    return DomainError("RATE_LIMITED", f"Too many failed sign-ins; try again in {wait}", field)
+
+
+async def find_login_user(session: AsyncSession, *, keys: SignInKeys,
+                          limits: SignInLimits) -> tuple[User | None, float | None]:
+    """The account the email signs in to (None if unknown or malformed) and, when a counter of
+    these keys is at its limit, the seconds to wait. One statement: the counters ride along."""
+    one = select(literal(1).label("one")).subquery()
+    match = User.email == keys.account if keys.account else false()
+    row = (await session.execute(
+        select(User, _wait_seconds(keys, limits)).select_from(one.outerjoin(User, match)))).one()
+    return row[0], None if row[1] is None else float(row[1])
+
+
+async def counter_state(session: AsyncSession, *, keys: SignInKeys,
+                        limits: SignInLimits) -> tuple[float | None, bool]:
+    """(Seconds to wait if a counter of these keys is at its limit, whether the account has
+    failures in its window). One read."""
+    account_failures = (
+        select(SignInFailure.failures)
+        .where(SignInFailure.kind == ACCOUNT, SignInFailure.key == keys.account, _live(limits))
+        .scalar_subquery() if keys.account else literal(None))
+    wait, failures = (await session.execute(select(_wait_seconds(keys, limits), account_failures))).one()
+    return None if wait is None else float(wait), bool(failures)
+
+
+async def record_failure(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimits) -> None:
+    """Count one failed attempt against each key, in one statement. A counter whose window has
+    passed starts again at 1. Its own unit of work, so the rows stay locked for one statement."""
+    rows = keys.rows()
+    if not rows:
+        return
+    uow.note_lock(TABLE)
+    stale = SignInFailure.window_started_at <= func.now() - limits.window
+    stmt = insert(SignInFailure).values([{"kind": kind, "key": key, "failures": 1} for kind, key in rows])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SignInFailure.kind, SignInFailure.key],
+        set_={
+            "failures": case((stale, 1), else_=SignInFailure.failures + 1),
+            "window_started_at": case((stale, func.now()), else_=SignInFailure.window_started_at),
+        },
+    ).returning(SignInFailure.kind, SignInFailure.failures)
+    for kind, failures in (await uow.session.execute(stmt)).all():
+        if failures == (limits.per_account if kind == ACCOUNT else limits.per_address):
+            log.warning("sign-in limit reached for an %s; refused until its window passes", kind)
+
+
+async def clear_account(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimits) -> None:
+    """A correct password forgives the account's failures, unless they reached the limit
+    meanwhile. The address counter is never cleared: an attacker could reset it with an
+    account of their own."""
+    if keys.account is None:
+        return
+    uow.note_lock(TABLE)
+    await uow.session.execute(delete(SignInFailure).where(
+        SignInFailure.kind == ACCOUNT, SignInFailure.key == keys.account,
+        ~_blocking(SignInKeys(account=keys.account, address=None), limits)))

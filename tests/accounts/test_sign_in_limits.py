@@ -1,0 +1,259 @@
+"""Failed sign-ins are limited per account and per client address, in PostgreSQL: past the limit
+login is RATE_LIMITED, the right password included, until the window passes."""
+import asyncio
+import re
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import httpx
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, update
+
+from app.db.engine import Database
+from app.domain.accounts import credentials
+from app.domain.accounts.models import SignInFailure
+from app.domain.accounts.sign_in_limits import address_key
+from app.domain.models import Base
+from app.main import create_app
+from tests.conftest import GraphQLClient
+from tests.sql_recorder import record_sql
+
+LOGIN = ('mutation($e: String!, $p: String!) { '
+         'login(email: $e, password: $p) { token errors { code message } } }')
+RIGHT, WRONG = "correct horse battery", "wrong password"
+INVALID = {"token": None, "errors": [{"code": "INVALID_CREDENTIALS", "message": "Wrong email or password"}]}
+
+
+@pytest.fixture
+def small_limits(db, monkeypatch):
+    """3 failures per account, 6 per address: the rules with less argon2 than the defaults (10, 50)."""
+    monkeypatch.setattr(db.settings, "login_max_failures_per_account", 3)
+    monkeypatch.setattr(db.settings, "login_max_failures_per_address", 6)
+
+
+@asynccontextmanager
+async def client_at(app, address: str):
+    """A GraphQL client whose requests come from `address` (the ASGI peer address)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://petpos.test") as http:
+        yield GraphQLClient(http)
+
+
+async def login(gql, email: str, password: str) -> dict:
+    return (await gql(LOGIN, {"e": email, "p": password}))["data"]["login"]
+
+
+def aliased_logins(pairs: list[tuple[str, str]]) -> str:
+    fields = " ".join(f'a{i}: login(email: "{email}", password: "{password}") {{ token errors {{ code }} }}'
+                      for i, (email, password) in enumerate(pairs))
+    return f"mutation {{ {fields} }}"
+
+
+def codes(data: dict) -> list[str]:
+    return [p["errors"][0]["code"] if p["errors"] else "OK" for p in data.values()]
+
+
+async def counters(db) -> dict[tuple[str, str], int]:
+    async with db.read() as session:
+        return {(r.kind, r.key): r.failures for r in (await session.scalars(select(SignInFailure))).all()}
+
+
+async def window_started_earlier(db, **delta: int) -> None:
+    async with db.engine.begin() as connection:
+        await connection.execute(update(SignInFailure).values(
+            window_started_at=SignInFailure.window_started_at - timedelta(**delta)))
+
+
+def rate_limited(payload: dict) -> str:
+    """The wait the RATE_LIMITED message gives ("15 minutes")."""
+    [error] = payload["errors"]
+    assert error["code"] == "RATE_LIMITED" and payload["token"] is None
+    return re.fullmatch(r"Too many failed sign-ins; try again in (\d+ (?:minutes|seconds?))",
+                        error["message"]).group(1)
+
+
+async def test_past_the_account_limit_even_the_right_password_waits_for_the_window(gql, db, users):
+    await users.create(email="ana@example.com")
+    for _ in range(10):  # PETPOS_LOGIN_MAX_FAILURES_PER_ACCOUNT
+        assert await login(gql, "ana@example.com", WRONG) == INVALID
+    # PETPOS_LOGIN_WINDOW_MINUTES
+    assert rate_limited(await login(gql, " Ana@Example.com", RIGHT)) == "15 minutes"
+    assert rate_limited(await login(gql, "ana@example.com", WRONG)) == "15 minutes"
+    assert await counters(db) == {("account", "ana@example.com"): 10, ("address", "127.0.0.1"): 10}
+    await window_started_earlier(db, minutes=14, seconds=30)
+    count, unit = rate_limited(await login(gql, "ana@example.com", RIGHT)).split()
+    assert unit == "seconds" and 0 < int(count) <= 30
+    await window_started_earlier(db, seconds=30)  # the window passes
+    assert (await login(gql, "ana@example.com", RIGHT))["token"]
+
+
+async def test_a_failure_after_the_window_passed_starts_a_fresh_count(gql, db, users, small_limits):
+    await users.create(email="ana@example.com")
+    for _ in range(3):
+        await login(gql, "ana@example.com", WRONG)
+    await window_started_earlier(db, minutes=15)
+    assert await login(gql, "ana@example.com", WRONG) == INVALID
+    assert await counters(db) == {("account", "ana@example.com"): 1, ("address", "127.0.0.1"): 1}
+
+
+async def test_an_unknown_email_is_limited_like_a_known_one(gql, users, small_limits):
+    for _ in range(3):
+        assert await login(gql, "ghost@example.com", WRONG) == INVALID
+    assert rate_limited(await login(gql, "ghost@example.com", WRONG)) == "15 minutes"
+
+
+async def test_a_document_of_30_aliased_logins_counts_30_attempts(gql, db):
+    guesses = (await gql(aliased_logins([(f"guess{i}@example.com", WRONG) for i in range(30)])))["data"]
+    assert codes(guesses) == ["INVALID_CREDENTIALS"] * 30
+    assert (await counters(db))[("address", "127.0.0.1")] == 30
+
+
+async def test_aliases_past_a_limit_are_refused_one_by_one(gql, db, users, small_limits):
+    await users.create(email="ana@example.com")
+    attempts = [("ana@example.com", WRONG)] * 29 + [("ana@example.com", RIGHT)]
+    one_account = (await gql(aliased_logins(attempts)))["data"]
+    assert codes(one_account) == ["INVALID_CREDENTIALS"] * 3 + ["RATE_LIMITED"] * 27
+    many_accounts = (await gql(aliased_logins([(f"guess{i}@example.com", WRONG) for i in range(30)])))["data"]
+    assert codes(many_accounts) == ["INVALID_CREDENTIALS"] * 3 + ["RATE_LIMITED"] * 27
+    # Refused attempts cost no argon2 and are not counted.
+    assert await counters(db) == {("account", "ana@example.com"): 3, ("address", "127.0.0.1"): 6,
+                                  **{("account", f"guess{i}@example.com"): 1 for i in range(3)}}
+
+
+async def test_the_address_limit_spans_accounts_and_other_addresses_still_sign_in(app, db, users,
+                                                                                  small_limits):
+    await users.create(email="ana@example.com")
+    async with client_at(app, "203.0.113.7") as attacker, client_at(app, "198.51.100.20") as neighbour:
+        attempts = [(f"user{i}@example.com", WRONG) for i in range(6)]
+        guesses = (await attacker(aliased_logins(attempts)))["data"]
+        assert codes(guesses) == ["INVALID_CREDENTIALS"] * 6
+        assert rate_limited(await login(attacker, "ana@example.com", RIGHT)) == "15 minutes"
+        assert (await login(neighbour, "ana@example.com", RIGHT))["token"]
+    assert (await counters(db))[("address", "203.0.113.7")] == 6
+
+
+async def test_the_account_limit_spans_addresses(app, users, small_limits):
+    await users.create(email="ana@example.com")
+    for i in range(3):
+        async with client_at(app, f"203.0.113.{i + 1}") as gql:
+            assert await login(gql, "ana@example.com", WRONG) == INVALID
+    async with client_at(app, "198.51.100.20") as owner:
+        assert rate_limited(await login(owner, "ana@example.com", RIGHT)) == "15 minutes"
+
+
+async def test_counters_are_shared_by_every_worker(settings, db, users, small_limits):
+    """Two apps with their own engines and pools stand for two workers (or hosts)."""
+    await users.create(email="ana@example.com")
+    other = Database(settings)
+    try:
+        async with client_at(create_app(settings, db), "203.0.113.7") as first, \
+                client_at(create_app(settings, other), "203.0.113.7") as second:
+            for i in range(3):
+                assert await login(first if i % 2 else second, "ana@example.com", WRONG) == INVALID
+            assert rate_limited(await login(first, "ana@example.com", RIGHT)) == "15 minutes"
+            assert rate_limited(await login(second, "ana@example.com", RIGHT)) == "15 minutes"
+    finally:
+        await other.dispose()
+
+
+async def test_a_blocked_caller_costs_no_argon2(gql, users, monkeypatch, small_limits):
+    await users.create(email="ana@example.com")
+    for _ in range(3):
+        await login(gql, "ana@example.com", WRONG)
+    verified = []
+    real_verify = credentials.verify_password
+
+    async def counting_verify(password_hash, password):
+        verified.append(password)
+        return await real_verify(password_hash, password)
+
+    monkeypatch.setattr(credentials, "verify_password", counting_verify)
+    assert rate_limited(await login(gql, "ana@example.com", RIGHT)) == "15 minutes"
+    assert rate_limited(await login(gql, "ana@example.com", WRONG)) == "15 minutes"
+    assert verified == []
+    assert await login(gql, "other@example.com", WRONG) == INVALID  # other accounts are still checked
+    assert verified == [WRONG]
+
+
+async def test_failures_counted_while_argon2_ran_stop_a_right_password_of_the_same_burst(
+        gql, db, users, monkeypatch, small_limits):
+    """All guesses of a burst pass the check before any failure is counted; the right one is still
+    refused when the others reached the limit while it was being verified."""
+    await users.create(email="ana@example.com")
+    arrived, everyone, release = 0, asyncio.Event(), asyncio.Event()
+    real_verify = credentials.verify_password
+
+    async def verify_once_everyone_arrived(password_hash, password):
+        nonlocal arrived
+        arrived += 1
+        if arrived == 4:
+            everyone.set()  # all four passed the check before any failure was counted
+        await everyone.wait()
+        if password == RIGHT:
+            await release.wait()  # the right guess finishes last
+        return await real_verify(password_hash, password)
+
+    monkeypatch.setattr(credentials, "verify_password", verify_once_everyone_arrived)
+    burst = [asyncio.create_task(login(gql, "ana@example.com", WRONG)) for _ in range(3)]
+    right = asyncio.create_task(login(gql, "ana@example.com", RIGHT))
+    assert await asyncio.gather(*burst) == [INVALID] * 3
+    release.set()
+    assert rate_limited(await right) == "15 minutes"
+
+
+async def test_a_successful_login_costs_one_extra_read_and_writes_nothing(gql, db, users):
+    await users.create(email="ana@example.com")
+    with record_sql(db.engine) as sql:
+        assert (await login(gql, "ana@example.com", RIGHT))["token"]
+    assert sql.count() == 2 and sql.writes() == []  # the user with the counters, then the re-check
+
+
+async def test_success_clears_the_account_counter_but_not_the_address_counter(gql, db, users, monkeypatch,
+                                                                               small_limits):
+    monkeypatch.setattr(db.settings, "login_max_failures_per_address", 10)
+    await users.create(email="ana@example.com")
+    await users.create(email="mallory@example.com")
+    for _ in range(2):
+        await login(gql, "ana@example.com", WRONG)
+    assert (await login(gql, "ana@example.com", RIGHT))["token"]
+    assert (await login(gql, "mallory@example.com", RIGHT))["token"]  # an attacker's own account
+    assert await counters(db) == {("address", "127.0.0.1"): 2}
+    for _ in range(3):  # a fresh count for the account: three more mistakes before it is refused
+        assert await login(gql, "ana@example.com", WRONG) == INVALID
+    assert rate_limited(await login(gql, "ana@example.com", RIGHT)) == "15 minutes"
+
+
+async def test_registrations_are_not_limited(gql, users, small_limits):
+    for i in range(6):
+        await login(gql, f"nobody{i}@example.com", WRONG)
+    register = ('mutation { register(input: {email: "new@example.com", phone: "+1 202 555 0199", '
+                'name: "New", password: "long enough pw"}) { token errors { code } } }')
+    registered = (await gql(register))["data"]["register"]
+    assert registered["errors"] == [] and registered["token"]
+
+
+async def test_migration_creates_exactly_the_accounts_models(db):
+    def differences(connection):
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+    async with db.engine.connect() as connection:
+        diffs = await connection.run_sync(differences)
+
+    def table_of(diff) -> str:
+        kind, *args = diff[0] if isinstance(diff, list) else diff  # modify_* come grouped in lists
+        if kind.startswith("modify_") or kind in ("add_column", "remove_column"):
+            return args[1]
+        thing = args[0]
+        return thing.name if kind.endswith("_table") else thing.table.name
+
+    accounts = {"users", "password_reset_tokens", "outbox_messages", "sign_in_failures"}
+    assert [d for d in diffs if table_of(d) in accounts] == []
+
+
+def test_an_ipv6_client_counts_as_its_slash_64():
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") == "2001:db8:1:3::/64"
+    assert address_key("::ffff:203.0.113.7") == "203.0.113.7" == address_key("203.0.113.7")
+    assert address_key(None) is None and address_key("") is None
