@@ -6,13 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
-from app.db.locks import lock_row
-from app.db.uow import run_unit
 from app.domain.accounts import credentials
 from app.domain.accounts import service as accounts
 from app.domain.accounts.credentials import reset_token_hash
 from app.domain.accounts.models import OutboxMessage, PasswordResetToken, User
-from tests.races import row_lock_held, wait_for_lock_waiters
+from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 
 REQUEST = 'mutation($e: String!) { requestPasswordReset(email: $e) { ok errors { code } } }'
 RESET = 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) { ok errors { code field } } }'
@@ -113,19 +111,10 @@ async def test_double_submitted_reset_applies_once_and_signs_out_old_tokens(gql,
     token = await request_token(gql, db, "reset@example.com")
     async with db.read() as session:
         token_id = (await session.scalars(select(PasswordResetToken.id))).one()
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def hold_token_row(uow):
-        await lock_row(uow, PasswordResetToken, token_id)
-        holding.set()
-        await release.wait()
-
-    holder = asyncio.create_task(run_unit(db.sessions, hold_token_row, lock_timeout_ms=30_000))
-    await holding.wait()
-    submits = [asyncio.create_task(gql(RESET, {"t": token, "p": f"new password {i}"})) for i in range(5)]
-    await wait_for_lock_waiters(db, 5)  # every submit has read the token as unused and waits for its row
-    release.set()
-    await holder
+    async with row_lock_held(db, PasswordResetToken, token_id):
+        submits = [asyncio.create_task(gql(RESET, {"t": token, "p": f"new password {i}"})) for i in range(5)]
+        # Every submit has read the token as unused and waits for its row.
+        await wait_for_lock_waiters(db, 5, table="password_reset_tokens", racers=submits)
     payloads = [r["data"]["resetPassword"] for r in await asyncio.gather(*submits)]
     assert sum(p["ok"] for p in payloads) == 1
     assert sorted(e["code"] for p in payloads for e in p["errors"]) == ["TOKEN_ALREADY_USED"] * 4
@@ -164,19 +153,16 @@ async def test_two_resets_with_two_codes_of_one_user_racing_let_exactly_one_thro
 async def test_a_reset_racing_a_new_request_spends_the_code_that_request_sends(gql, db, users):
     await users.create(email="race@example.com")
     old = await request_token(gql, db, "race@example.com")
-    written, release = asyncio.Event(), asyncio.Event()
 
-    async def request_then_pause(uow):
-        await accounts.request_password_reset(uow, email="race@example.com", ttl_minutes=30,
-                                              max_emails=3, window_minutes=60)
-        written.set()
-        await release.wait()  # the new code is written, not committed; the user row stays locked
+    def new_request(uow):
+        return accounts.request_password_reset(uow, email="race@example.com", ttl_minutes=30,
+                                               max_emails=3, window_minutes=60)
 
-    request = asyncio.create_task(run_unit(db.sessions, request_then_pause, lock_timeout_ms=5000))
-    await asyncio.wait_for(written.wait(), 10)
-    reset = asyncio.create_task(gql(RESET, {"t": old, "p": "brand new password"}))
-    await wait_for_lock_waiters(db, 1, table="users")  # the reset holds the old code and waits for the user
-    release.set()
+    # The new code is written, not committed; the user row stays locked.
+    async with unit_held(db, new_request) as request:
+        reset = asyncio.create_task(gql(RESET, {"t": old, "p": "brand new password"}))
+        # The reset holds the old code and waits for the user.
+        await wait_for_lock_waiters(db, 1, table="users", racers=[reset])
     await request
     assert (await reset)["data"]["resetPassword"] == OK
     assert await counts(db) == (2, 2)  # the request's email went out

@@ -10,7 +10,7 @@ from app.domain.accounts import credentials
 from app.domain.accounts import service as accounts
 from app.domain.accounts.models import SignInFailure, User
 from app.domain.errors import DomainError
-from tests.races import wait_for_lock_waiters
+from tests.races import start_unit, unit_held, wait_for_lock_waiters
 
 import pytest
 
@@ -21,25 +21,17 @@ UPDATE = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { user { 
 
 async def test_concurrent_updates_of_one_user_are_serialised(db, users):
     user = await users.create(email="one@example.com")
-    holding, release = asyncio.Event(), asyncio.Event()
 
-    async def slow_rename(uow):
-        changed = await accounts.update_profile(uow, user_id=user.id, changes=accounts.ProfileChanges(name="First"))
-        holding.set()
-        await release.wait()  # the row lock is held until this unit commits
-        return changed
+    def rename(uow):
+        return accounts.update_profile(uow, user_id=user.id, changes=accounts.ProfileChanges(name="First"))
 
-    first = asyncio.create_task(run_unit(db.sessions, slow_rename, lock_timeout_ms=5000))
-    await holding.wait()
-    second = asyncio.create_task(run_unit(
-        db.sessions,
-        lambda uow: accounts.update_profile(
+    async with unit_held(db, rename) as first:  # the row lock is held until this unit commits
+        second = start_unit(db, lambda uow: accounts.update_profile(
             uow, user_id=user.id, changes=accounts.ProfileChanges(email="two@example.com"),
-            verified_password_hash=user.password_hash),
-        lock_timeout_ms=5000))
-    await wait_for_lock_waiters(db, 1)  # the second update waits for the first's row lock
-    assert not second.done()
-    release.set()
+            verified_password_hash=user.password_hash))
+        # The second update waits for the first's row lock.
+        await wait_for_lock_waiters(db, 1, table="users", racers=[second])
+        assert not second.done()
     await first
     final = await second
     # The second read the row only after the first committed: both changes survive.
@@ -129,21 +121,17 @@ async def test_a_name_or_an_unchanged_email_and_phone_need_no_password(gql, user
 async def test_a_password_changed_after_the_check_voids_it(gql, db, users):
     user, token = await users.signed_in(email="ana@example.com")
     new_hash = await credentials.hash_password("a brand new password")
-    changed, release = asyncio.Event(), asyncio.Event()
 
-    async def change_password_and_hold(uow):
+    async def change_password(uow):
         row = await lock_row(uow, User, user.id)
         row.password_hash = new_hash  # as a reset would, committed once the update has checked the old one
         await uow.session.flush()
-        changed.set()
-        await release.wait()
 
-    holder = asyncio.create_task(run_unit(db.sessions, change_password_and_hold, lock_timeout_ms=5000))
-    await changed.wait()
-    change = {"email": "mallory@example.com", "currentPassword": PASSWORD}
-    update = asyncio.create_task(gql(UPDATE, {"i": change}, token=token))
-    await wait_for_lock_waiters(db, 1, table="users")  # the old password matched; now it waits for the row
-    release.set()
+    async with unit_held(db, change_password) as holder:
+        change = {"email": "mallory@example.com", "currentPassword": PASSWORD}
+        update = asyncio.create_task(gql(UPDATE, {"i": change}, token=token))
+        # The old password matched; now it waits for the row.
+        await wait_for_lock_waiters(db, 1, table="users", racers=[update])
     await holder
     refused = (await update)["data"]["updateProfile"]
     assert refused == {"user": None, "errors": [{"code": "VALIDATION", "field": "currentPassword"}]}
