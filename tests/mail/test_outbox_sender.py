@@ -40,8 +40,8 @@ def smtp_sender(db: Database, url: str, *, tls_context=None, batch: int = 10) ->
 
 async def request_reset(db: Database, email: str) -> str:
     """requestPasswordReset's service; the code from the email it wrote to the outbox."""
-    await run_unit(db.sessions, lambda uow: accounts.request_password_reset(uow, email=email, ttl_minutes=30),
-                   lock_timeout_ms=3000)
+    await run_unit(db.sessions, lambda uow: accounts.request_password_reset(
+        uow, email=email, ttl_minutes=30, max_emails=3, window_minutes=60), lock_timeout_ms=3000)
     async with db.read() as session:
         body = (await session.scalars(select(OutboxMessage.body).where(OutboxMessage.recipient == email)
                                       .order_by(OutboxMessage.created_at.desc()))).first()
