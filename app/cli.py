@@ -162,7 +162,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_export_schema(args: argparse.Namespace) -> int:
-    from app.schema.root import export_sdl
+    from app.api.schema import export_sdl
 
     sys.stdout.write(export_sdl())
     return 0

@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import asyncpg
 
-from app.db.uow import UnitOfWork, run_unit
+from app.domain.uow import UnitOfWork, run_unit
 from app.domain.accounts import outbox
 from app.domain.accounts.outbox import Claimed
 

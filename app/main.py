@@ -29,7 +29,7 @@ from app.domain.pos.live import OrderFeed
 from app.mail import OutboxSender
 from app.migrations import database_is_at_head
 from app.resolvers.base import Context
-from app.schema.root import build_schema
+from app.api.schema import build_schema
 from app.settings import Settings, get_settings
 from app.websocket import AuthorisedTransportWSHandler
 

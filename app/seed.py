@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 
 from app.db.engine import Database
-from app.db.uow import UnitOfWork, run_unit
+from app.domain.uow import UnitOfWork, run_unit
 from app.domain.accounts import credentials, service as accounts
 from app.domain.accounts.models import User
 from app.domain.adoption import demo as adoption_demo

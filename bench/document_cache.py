@@ -14,8 +14,8 @@ import time
 
 import strawberry
 
-from app.schema.root import Mutation, PosSubscription, Query
-from app.schema.extensions import schema_extensions
+from app.api.schema import Mutation, PosSubscription, Query
+from app.api.extensions import schema_extensions
 from app.settings import Settings
 
 # A tablet's order screen. `@skip(if: $skip)` keeps the database out of it while

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.db.engine import Database  # noqa: E402
-from app.db.uow import run_unit  # noqa: E402
+from app.domain.uow import run_unit  # noqa: E402
 from app.domain.accounts import credentials  # noqa: E402
 from app.domain.accounts import service as accounts  # noqa: E402
 from app.domain.catalog import service as catalog  # noqa: E402

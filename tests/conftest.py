@@ -16,7 +16,7 @@ from app.domain.accounts import service as accounts
 from app.domain.models import Base
 from app.main import create_app
 from app.migrations import upgrade
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.accounts import credentials
 from app.settings import Settings
 

@@ -8,7 +8,7 @@ import weakref
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.db.uow import UNIT_KEY
+from app.domain.uow import UNIT_KEY
 from tests.sql_recorder import ROW_LOCK, WRITE
 
 

@@ -20,8 +20,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
 from sqlalchemy import text
 
 from app.db.engine import Database
-from app.db.locks import lock_row
-from app.db.uow import UnitOfWork, run_unit
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork, run_unit
 
 
 def row_lock_of(table: str) -> str:

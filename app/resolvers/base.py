@@ -13,7 +13,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.db.engine import Database
-from app.db.uow import UnitOfWork, run_unit
+from app.domain.uow import UnitOfWork, run_unit
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError
 from app.schema.common import ErrorCode, UserError

@@ -8,7 +8,7 @@ from app.domain.catalog import service as catalog
 from app.domain.catalog import views
 from app.domain.catalog.service import normalise_sku
 from app.domain.errors import DomainError, validation
-from app.db.pagination import MAX_PAGE_SIZE
+from app.domain.pagination import MAX_PAGE_SIZE
 from app.resolvers.base import StaffOnly, ctx, forbidden, mutation, parse_id, run_mutation
 from app.schema.catalog import (
     Product, ProductCategory, ProductConnection, ProductEdge, ProductInput, ProductPayload, ProductUpdateInput,

@@ -6,7 +6,7 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain.catalog import views as catalog_views
 from app.domain.coupons.service import coupon_id_for_code
 from app.domain.errors import DomainError, not_found, validation

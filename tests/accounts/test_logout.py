@@ -2,7 +2,7 @@
 user stops working; without it the tokens are stateless and only the client forgets its own."""
 import asyncio
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.accounts import service as accounts
 from app.domain.accounts.models import User
 from tests.races import row_lock_held, wait_for_lock_waiters

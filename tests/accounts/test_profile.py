@@ -4,8 +4,8 @@ import asyncio
 
 from sqlalchemy import select
 
-from app.db.locks import lock_row
-from app.db.uow import run_unit
+from app.domain.locks import lock_row
+from app.domain.uow import run_unit
 from app.domain.accounts import credentials
 from app.domain.accounts import service as accounts
 from app.domain.accounts.models import SignInFailure, User

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import text
 
 from app.db.engine import Database
-from app.db.locks import LockOrderViolation, lock_row
-from app.db.uow import UnitOfWork, run_unit
+from app.domain.locks import LockOrderViolation, lock_row
+from app.domain.uow import UnitOfWork, run_unit
 from app.domain.accounts.models import PasswordResetToken, User
 from app.domain.errors import DomainError
 from app.main import create_app

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.adoption import rules
 from app.domain.adoption import service as adoption
 from app.domain.adoption.models import AdoptionRequest, Pet

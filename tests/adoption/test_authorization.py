@@ -1,11 +1,11 @@
-"""Who may do what with pets and adoption requests (SPEC.md, Authorization)."""
+"""Who may do what with pets and adoption requests (README, Who may call what)."""
 from __future__ import annotations
 
 import uuid
 
 import pytest
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.adoption import service as adoption
 from tests.adoption.conftest import APPROVE, CANCEL, REJECT, REQUEST
 

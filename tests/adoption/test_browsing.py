@@ -1,7 +1,7 @@
 """Browsing pets: public, newest first, filters, stable keyset pages."""
 from __future__ import annotations
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.adoption import service as adoption
 
 PAGE = ("query($s: Species, $st: PetStatus, $f: Int, $a: String) { pets(species: $s, status: $st, first: $f, after: $a) "

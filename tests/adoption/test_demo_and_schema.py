@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.adoption import demo
 from app.domain.adoption.models import AdoptionRequest, Pet
 from app.domain.models import Base

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.adoption import service as adoption
 from tests.adoption.conftest import APPROVE, CANCEL, PET_FIELDS, REJECT, REQUEST
 from tests.sql_recorder import record_sql

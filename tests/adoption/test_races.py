@@ -12,7 +12,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.adoption import service as adoption
 from app.domain.adoption.models import AdoptionRequest
 from app.domain.errors import DomainError

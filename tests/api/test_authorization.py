@@ -1,4 +1,4 @@
-"""Who may do what among the account operations (SPEC.md, Authorization)."""
+"""Who may do what among the account operations (README, Who may call what)."""
 import pytest
 from sqlalchemy import insert, select, update
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.db.pagination import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
-from app.db.uow import run_unit
+from app.domain.pagination import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
+from app.domain.uow import run_unit
 from app.domain.catalog import service as catalog
 from app.domain.catalog.models import Product
 from app.domain.errors import DomainError

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from graphql import build_schema, parse, validate
 
-from app.schema.root import export_sdl
+from app.api.schema import export_sdl
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCKS = [(path.relative_to(ROOT).as_posix(), block)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from app.db.engine import Database
 from app.main import create_app
-from app.schema.extensions import MAX_TOKENS
+from app.api.extensions import MAX_TOKENS
 from app.settings import Settings
 from tests.conftest import make_settings
 

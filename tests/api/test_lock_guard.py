@@ -1,8 +1,8 @@
 """The suite-wide lock guard (tests/lock_guard.py) catches a unit that writes before it locks."""
 import pytest
 
-from app.db.locks import lock_row
-from app.db.uow import run_unit
+from app.domain.locks import lock_row
+from app.domain.uow import run_unit
 from app.domain.accounts.models import User
 from tests.lock_guard import WriteBeforeLock
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from graphql import build_schema, find_breaking_changes
 
-from app.schema.root import export_sdl
+from app.api.schema import export_sdl
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT.parent / "shared" / "contract.graphql"

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from app.main import create_app
-from app.schema.root import build_schema
+from app.api.schema import build_schema
 from tests.conftest import make_settings
 from tests.sql_recorder import record_sql
 
@@ -184,7 +184,7 @@ async def test_every_request_level_error_carries_code_validation(client):
 
 async def test_the_literal_check_is_cached_with_the_document(database_url, db, monkeypatch):
     import strawberry.schema.schema as strawberry_schema
-    from app.schema.input_guard import SafeStringLiterals
+    from app.api.input_guard import SafeStringLiterals
 
     validations = []
     real_validate = strawberry_schema.validate

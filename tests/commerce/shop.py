@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app.db.engine import Database
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.catalog import service as catalog
 from app.domain.catalog.models import Product, StockMovement
 from app.domain.coupons import service as coupons

@@ -4,7 +4,7 @@ reaches the database is a VALIDATION error, never INTERNAL."""
 import pytest
 from sqlalchemy import func, select, text
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.errors import DomainError
 from app.domain.sales.models import Sale
 from tests.commerce.shop import ADD, CHECKOUT

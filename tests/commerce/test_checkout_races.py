@@ -6,7 +6,7 @@ from decimal import Decimal
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from app.db.uow import DEADLOCK
+from app.domain.uow import DEADLOCK
 from app.domain.coupons.models import Coupon
 from app.domain.sales.models import Cart, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale

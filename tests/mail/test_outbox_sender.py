@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, text, update
 
 from app.db.engine import Database
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.accounts import outbox
 from app.domain.accounts import service as accounts
 from app.domain.accounts.credentials import RESET_CODE_PATTERN, new_reset_token

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.catalog import service as catalog
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.pos import items, live, orders
 from app.domain.pos.live import RESYNC, Mailbox, OrderFeed
 

@@ -43,7 +43,7 @@ async def test_products_and_services_are_sold_at_their_catalogue_price_and_add_u
 
 
 async def test_a_line_keeps_the_price_it_was_added_at(pos, db):
-    from app.db.uow import run_unit
+    from app.domain.uow import run_unit
     from app.domain.catalog import service as catalog
 
     order = await pos.order()
@@ -57,7 +57,7 @@ async def test_a_line_keeps_the_price_it_was_added_at(pos, db):
 
 
 async def test_inactive_or_unknown_items_cannot_be_sold(pos, db):
-    from app.db.uow import run_unit
+    from app.domain.uow import run_unit
     from app.domain.catalog import service as catalog
 
     order = await pos.order()
@@ -145,7 +145,7 @@ async def test_adds_keep_merging_once_postgresql_switches_the_prepared_upsert_to
     """After five executions of a prepared statement PostgreSQL may plan it generically;
     the upsert's conflict target must still match the partial index then."""
     from app.db.engine import Database
-    from app.db.uow import run_unit
+    from app.domain.uow import run_unit
     from app.domain.pos import items
     from tests.conftest import make_settings
 

@@ -10,7 +10,7 @@ from collections import Counter
 from sqlalchemy import text
 
 from app import metrics
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.errors import DomainError
 from app.domain.pos import items, merge, orders
 from app.domain.pos.models import SaleOrderItem

@@ -19,7 +19,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.db.uow import run_unit
+from app.domain.uow import run_unit
 from app.domain.pos import items
 from tests.conftest import TEST_SECRET
 from tests.pos.conftest import ADD, CANCEL, MERGE, SPLIT, UPDATE

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, tuple_, update
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain.accounts.credentials import RESET_CODE_PATTERN
 from app.domain.accounts.models import OutboxMessage
 

@@ -11,8 +11,8 @@ from typing import Callable
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.locks import lock_row, lock_rows
-from app.db.uow import UnitOfWork
+from app.domain.locks import lock_row, lock_rows
+from app.domain.uow import UnitOfWork
 from app.domain.accounts import credentials, rules
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
 from app.domain.errors import DomainError, validation

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, false, func, literal, 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain.accounts import rules
 from app.domain.accounts.models import SignInFailure, User
 from app.domain.errors import DomainError

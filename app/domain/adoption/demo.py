@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain.accounts.models import User
 from app.domain.adoption.models import AdoptionRequest, Pet
 

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Select, func, select
 
-from app.db.locks import lock_row
-from app.db.uow import UnitOfWork
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork
 from app.domain.accounts.models import User
 from app.domain.adoption.models import AdoptionRequest, Pet
 from app.domain.adoption.rules import NewPet

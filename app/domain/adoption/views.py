@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.pagination import Page, fetch_page
+from app.domain.pagination import Page, fetch_page
 from app.domain.adoption.models import AdoptionRequest, Pet
 
 # myAdoptionRequests is a plain list in the contract; a bound keeps it cheap.

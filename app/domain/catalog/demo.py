@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain.catalog import service as catalog
 from app.domain.catalog.models import Product
 from app.domain.coupons import service as coupons

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import Integer, Uuid, column, insert, update, values
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db.locks import lock_row
-from app.db.uow import UnitOfWork
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.catalog.models import CATEGORIES, Product, Service, StockMovement
 from app.domain.errors import DomainError, not_found, validation

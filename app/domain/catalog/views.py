@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.catalog.models import Product, Service, StockMovement
-from app.db.pagination import Page, fetch_page
+from app.domain.pagination import Page, fetch_page
 
 
 async def products_page(session: AsyncSession, *, search: str | None, category: str | None,

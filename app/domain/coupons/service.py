@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.locks import lock_row
-from app.db.uow import UnitOfWork
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.coupons.models import KINDS, Coupon
 from app.domain.errors import DomainError, not_found, validation

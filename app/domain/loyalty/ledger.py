@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import insert
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain.accounts.models import User
 from app.domain.loyalty.models import LoyaltyEntry
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.db.locks import lock_row
-from app.db.uow import UnitOfWork
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos.models import SaleOrder, SaleOrderItem

@@ -11,7 +11,7 @@ from sqlalchemy import (Integer, Numeric, ScalarSelect, Text, Update, bindparam,
                         literal_column, select, values)
 from sqlalchemy.dialects.postgresql import UUID, insert
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.catalog.models import Product, Service
 from app.domain.errors import DomainError, not_found, validation

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules

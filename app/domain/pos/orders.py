@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db.locks import lock_row, lock_rows
-from app.db.uow import UnitOfWork
+from app.domain.locks import lock_row, lock_rows
+from app.domain.uow import UnitOfWork
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError, not_found
 from app.domain.pos import live, rules

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, Numeric, column, select, values
 from sqlalchemy.dialects.postgresql import UUID, insert
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.pos import rules

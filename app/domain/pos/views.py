@@ -8,7 +8,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.pagination import Page, fetch_page
+from app.domain.pagination import Page, fetch_page
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.locks import lock_row
-from app.db.uow import UnitOfWork
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for

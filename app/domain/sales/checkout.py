@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import select
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain.errors import DomainError
 from app.domain.sales import idempotency
 from app.domain.sales.cart import empty_cart, lock_cart_of

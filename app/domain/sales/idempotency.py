@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from sqlalchemy import select
 
-from app.db.uow import UnitOfWork
+from app.domain.uow import UnitOfWork
 from app.domain.errors import DomainError, validation
 from app.domain.sales.models import IdempotencyKey
 

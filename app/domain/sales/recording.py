@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from app.db.locks import by_id, lock_row, lock_rows
-from app.db.uow import UnitOfWork
+from app.domain.locks import by_id, lock_row, lock_rows
+from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.accounts.models import User
 from app.domain.catalog.models import Product, Service

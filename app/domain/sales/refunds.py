@@ -12,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Integer, Uuid, column, insert, select, update, values
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db.locks import by_id, lock_row, lock_rows
-from app.db.uow import UnitOfWork
+from app.domain.locks import by_id, lock_row, lock_rows
+from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.accounts.models import User
 from app.domain.catalog.models import Product

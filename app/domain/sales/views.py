@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.pagination import Page, fetch_page
+from app.domain.pagination import Page, fetch_page
 from app.domain import money
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon

@@ -1,5 +1,5 @@
 """Schema extensions: document caches always; limits and no introspection in production;
-unexpected errors masked as INTERNAL (app/schema/error_log.py logs them with the request id)."""
+unexpected errors masked as INTERNAL (app/api/error_log.py logs them with the request id)."""
 from __future__ import annotations
 
 import json
@@ -21,8 +21,8 @@ from strawberry.extensions import (
 
 from app import metrics
 from app.domain.errors import DomainError
-from app.schema.http_subscriptions import SubscriptionsOverWebSocketOnly
-from app.schema.input_guard import InputGuard
+from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
+from app.api.input_guard import InputGuard
 from app.settings import Settings
 
 log = logging.getLogger("petpos.graphql")

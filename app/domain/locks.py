@@ -1,7 +1,7 @@
 """The one lock helper, and the global lock order every mutation follows.
 
 Transactions that lock rows in the same global order cannot deadlock on each
-other. The order (SPEC.md, Locking rules):
+other. The order (docs/architecture.md, "The global lock order"):
 
     sale_orders / carts -> sales -> products -> coupons -> pets
     -> adoption_requests -> password_reset_tokens -> users -> sign_in_failures
@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING, Iterable, Sequence, TypeVar
+from typing import Iterable, Protocol, Sequence, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
-
-if TYPE_CHECKING:
-    from app.db.uow import UnitOfWork
 
 LOCK_ORDER: dict[str, int] = {
     "sale_orders": 0,
@@ -52,11 +50,20 @@ NEVER_LOCKED: frozenset[str] = frozenset({
 M = TypeVar("M")
 
 
+class Locking(Protocol):
+    """What the lock helper needs of a unit of work (app/domain/uow.py): its session, and the
+    ledger that checks each lock against LOCK_ORDER."""
+
+    session: AsyncSession
+
+    def note_lock(self, table: str) -> None: ...
+
+
 class LockOrderViolation(AssertionError):
     """A mutation locked a table out of the global order (a bug, not a user error)."""
 
 
-async def lock_rows(uow: "UnitOfWork", model: type[M], ids: Iterable[uuid.UUID]) -> list[M]:
+async def lock_rows(uow: Locking, model: type[M], ids: Iterable[uuid.UUID]) -> list[M]:
     """Lock rows of one table in a single statement ordered by id and return them fresh.
 
     Rows that do not exist are simply absent from the result; callers decide
@@ -80,7 +87,7 @@ async def lock_rows(uow: "UnitOfWork", model: type[M], ids: Iterable[uuid.UUID])
     return rows
 
 
-async def lock_row(uow: "UnitOfWork", model: type[M], id: uuid.UUID) -> M | None:
+async def lock_row(uow: Locking, model: type[M], id: uuid.UUID) -> M | None:
     rows = await lock_rows(uow, model, [id])
     return rows[0] if rows else None
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.locks import LOCK_ORDER, LockOrderViolation
+from app.domain.locks import LOCK_ORDER, LockOrderViolation
 from app.domain.errors import DomainError, constraint_error, validation
 from app.domain.models import CONSTRAINT_ERRORS
 from app import metrics

@@ -15,8 +15,8 @@ from app.resolvers.catalog import CatalogMutation, CatalogQuery
 from app.resolvers.coupons import CouponsMutation, CouponsQuery
 from app.resolvers.pos import PosMutation, PosQuery, PosSubscription
 from app.resolvers.sales import SalesMutation, SalesQuery
-from app.schema.error_log import is_internal, log_internal_error
-from app.schema.extensions import schema_extensions
+from app.api.error_log import is_internal, log_internal_error
+from app.api.extensions import schema_extensions
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.settings import Settings
 
