@@ -174,12 +174,14 @@ def _check_code(row: PasswordResetToken | None) -> PasswordResetToken:
     return row
 
 
-async def check_reset_code(session: AsyncSession, *, token: str) -> None:
-    """Refuse a bad code before the new password is hashed, so bad codes cost no argon2.
-    A read without locks; reset_password checks again under them."""
+async def prepare_new_password(session: AsyncSession, *, token: str, new_password: str) -> str:
+    """The new password's hash, made only once the code has been found good, so bad codes cost no
+    argon2. A read without locks; reset_password checks the code again under them."""
+    rules.check_password(new_password, "newPassword")
     token_hash = credentials.reset_token_hash(token)
     _check_code((await session.scalars(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash))).first())
+    return await credentials.hash_password(new_password)
 
 
 async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str) -> User:

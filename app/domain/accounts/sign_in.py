@@ -1,0 +1,82 @@
+"""Signing in, and checking a signed-in user's current password, under the sign-in limits.
+
+The order is the protection: the counters are read before argon2 (a blocked caller costs none),
+a failure is counted in its own short unit of work, and a correct password reads the counters
+once more (failures counted while argon2 ran may have reached a limit) before it is accepted.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.db.engine import Database
+from app.domain.accounts import credentials
+from app.domain.accounts import service as accounts
+from app.domain.accounts import sign_in_limits as counters
+from app.domain.accounts.models import User
+from app.domain.accounts.sign_in_limits import SignInKeys, SignInLimits
+from app.domain.errors import DomainError
+from app.domain.uow import run_unit
+
+
+def limits_of(db: Database) -> SignInLimits:
+    settings = db.settings
+    return SignInLimits(per_account=settings.login_max_failures_per_account,
+                        per_address=settings.login_max_failures_per_address,
+                        window=timedelta(minutes=settings.login_window_minutes))
+
+
+async def _unit(db: Database, work) -> None:
+    await run_unit(db.sessions, work, lock_timeout_ms=db.settings.lock_timeout_ms, operation="signIn")
+
+
+async def _accept(db: Database, keys: SignInKeys, limits: SignInLimits, field: str | None = None) -> None:
+    """After a correct password: refused if the limit was reached meanwhile; otherwise the
+    account's failures are forgiven (a write only when there are some; never the address's)."""
+    async with db.sessions() as session:
+        wait, account_failed = await counters.counter_state(session, keys=keys, limits=limits)
+    if wait is not None:
+        raise counters.rate_limited(wait, field)
+    if account_failed:
+        await _unit(db, lambda uow: counters.clear_account(uow, keys=keys, limits=limits))
+
+
+async def _count_failure(db: Database, keys: SignInKeys, limits: SignInLimits) -> None:
+    await _unit(db, lambda uow: counters.record_failure(uow, keys=keys, limits=limits))
+
+
+async def sign_in(db: Database, *, email: str, password: str, address: str | None) -> User:
+    """The account these credentials sign in to; INVALID_CREDENTIALS or RATE_LIMITED otherwise."""
+    limits, keys = limits_of(db), SignInKeys.of(email=email, address=address)
+    # The primary, not a replica: the failure counters must be current.
+    async with db.sessions() as session:
+        user, wait = await counters.find_login_user(session, keys=keys, limits=limits)
+    if wait is not None:
+        raise counters.rate_limited(wait)
+    try:
+        user = await accounts.check_login(user, password)  # the connection is back in the pool
+    except DomainError:
+        await _count_failure(db, keys, limits)
+        raise
+    await _accept(db, keys, limits)
+    return user
+
+
+async def verify_current_password(db: Database, *, user: User, password: str | None,
+                                  address: str | None) -> str:
+    """The hash the current password matched, checked before the unit of work that relies on it
+    (argon2 stays outside the lock). Wrong guesses count as failed sign-ins: a stolen token is no
+    way around the limits."""
+    if not password:
+        raise accounts.missing_current_password()
+    limits, keys = limits_of(db), SignInKeys.of(email=user.email, address=address)
+    async with db.sessions() as session:
+        wait, _ = await counters.counter_state(session, keys=keys, limits=limits)
+    if wait is not None:
+        raise counters.rate_limited(wait, "currentPassword")
+    if not await credentials.verify_password(user.password_hash, password):
+        await _count_failure(db, keys, limits)
+        raise accounts.wrong_current_password()
+    await _accept(db, keys, limits, "currentPassword")
+    return user.password_hash
+
+
