@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Sequence, TypeVar
 
-from sqlalchemy import BigInteger, Numeric, Select, SmallInteger, literal, tuple_
+from sqlalchemy import BigInteger, Select, SmallInteger, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeEngine

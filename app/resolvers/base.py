@@ -16,6 +16,7 @@ from app.db.engine import Database
 from app.domain.uow import UnitOfWork, run_unit
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError
+from app.domain.fields import parse_id
 from app.schema.common import ErrorCode, UserError
 
 T = TypeVar("T")
@@ -77,11 +78,12 @@ def require_admin(info: Info) -> User:
     return require_role(info, "ADMIN")
 
 
-def parse_id(value: str, field: str = "id") -> uuid.UUID:
+def maybe_id(value: str) -> uuid.UUID | None:
+    """The id a query names, or None for a malformed one: it names nothing, so the answer is null."""
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise DomainError("NOT_FOUND", "No such record", field) from None
+        return parse_id(value)
+    except DomainError:
+        return None
 
 
 async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:

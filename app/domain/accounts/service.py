@@ -16,6 +16,7 @@ from app.domain.uow import UnitOfWork
 from app.domain.accounts import credentials, rules
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
 from app.domain.errors import DomainError, validation
+from app.domain.fields import every
 
 
 @dataclass(frozen=True)
@@ -29,18 +30,8 @@ class NewUser:
 
 def _normalise_all(fields: dict[str, tuple[Callable[[str], str], str | None]]) -> dict[str, str]:
     """Check every given field (None: not given), so one answer names every invalid one."""
-    errors: list[DomainError] = []
-    values: dict[str, str] = {}
-    for key, (normalise, value) in fields.items():
-        if value is None:
-            continue
-        try:
-            values[key] = normalise(value)
-        except DomainError as error:
-            errors.append(error)
-    if errors:
-        raise DomainError.many(errors)
-    return values
+    return every(**{key: partial(normalise, value) for key, (normalise, value) in fields.items()
+                    if value is not None})
 
 
 async def prepare_new_user(*, email: str, phone: str, name: str, password: str, role: str,

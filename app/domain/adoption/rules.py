@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, TypeVar
+
 from urllib.parse import urlsplit
 
 from app.domain import money
 from app.domain.adoption.models import SPECIES
-from app.domain.errors import DomainError, validation
+from app.domain.errors import validation
+from app.domain.fields import every
 
 NAME_MAX = 100
 BREED_MAX = 100
@@ -18,7 +19,6 @@ AGE_MONTHS_MAX = 600  # fifty years: tortoises and parrots included
 MESSAGE_MAX = 1000
 NOTE_MAX = 1000
 
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -105,24 +105,12 @@ def normalise_note(value: str | None) -> str | None:
 def new_pet(*, name: str, species: str, breed: str | None, age_months: int, description: str | None,
             photo_url: str | None, adoption_fee: Decimal) -> NewPet:
     """Every field checked; all faults reported at once."""
-    errors: list[DomainError] = []
-
-    def check(rule: Callable[[], T]) -> T | None:
-        try:
-            return rule()
-        except DomainError as error:
-            errors.append(error)
-            return None
-
-    values = dict(
-        name=check(lambda: normalise_name(name)),
-        species=check(lambda: check_species(species)),
-        breed=check(lambda: normalise_breed(breed)),
-        age_months=check(lambda: check_age_months(age_months)),
-        description=check(lambda: normalise_description(description)),
-        photo_url=check(lambda: normalise_photo_url(photo_url)),
-        adoption_fee=check(lambda: check_adoption_fee(adoption_fee)),
-    )
-    if errors:
-        raise DomainError.many(errors)
-    return NewPet(**values)  # type: ignore[arg-type]
+    return NewPet(**every(
+        name=lambda: normalise_name(name),
+        species=lambda: check_species(species),
+        breed=lambda: normalise_breed(breed),
+        age_months=lambda: check_age_months(age_months),
+        description=lambda: normalise_description(description),
+        photo_url=lambda: normalise_photo_url(photo_url),
+        adoption_fee=lambda: check_adoption_fee(adoption_fee),
+    ))

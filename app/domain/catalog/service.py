@@ -14,6 +14,7 @@ from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.catalog.models import CATEGORIES, Product, Service, StockMovement
 from app.domain.errors import DomainError, not_found, validation
+from app.domain.fields import every
 
 MAX_STOCK_DELTA = 1_000_000
 
@@ -50,23 +51,14 @@ class NewProduct:
 
 def prepare_product(*, sku: str, name: str, description: str | None, category: str, price: Decimal,
                     stock: int | None) -> NewProduct:
-    errors: list[DomainError] = []
-    values: dict = {}
-    for key, check in (
-        ("sku", lambda: normalise_sku(sku)),
-        ("name", lambda: _name(name)),
-        ("description", lambda: (description or "").strip()[:5000]),
-        ("category", lambda: _category(category)),
-        ("price", lambda: money.price(price)),
-        ("stock", lambda: _initial_stock(stock)),
-    ):
-        try:
-            values[key] = check()
-        except DomainError as error:
-            errors.append(error)
-    if errors:
-        raise DomainError.many(errors)
-    return NewProduct(**values)
+    return NewProduct(**every(
+        sku=lambda: normalise_sku(sku),
+        name=lambda: _name(name),
+        description=lambda: (description or "").strip()[:5000],
+        category=lambda: _category(category),
+        price=lambda: money.price(price),
+        stock=lambda: _initial_stock(stock),
+    ))
 
 
 def _initial_stock(stock: int | None) -> int:
@@ -174,20 +166,11 @@ class NewService:
 
 
 def prepare_service(*, name: str, price: Decimal, duration_minutes: int) -> NewService:
-    errors: list[DomainError] = []
-    values: dict = {}
-    for key, check in (
-        ("name", lambda: _name(name)),
-        ("price", lambda: money.price(price)),
-        ("duration_minutes", lambda: _duration(duration_minutes)),
-    ):
-        try:
-            values[key] = check()
-        except DomainError as error:
-            errors.append(error)
-    if errors:
-        raise DomainError.many(errors)
-    return NewService(**values)
+    return NewService(**every(
+        name=lambda: _name(name),
+        price=lambda: money.price(price),
+        duration_minutes=lambda: _duration(duration_minutes),
+    ))
 
 
 def _duration(minutes: int) -> int:

@@ -14,6 +14,7 @@ from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.coupons.models import KINDS, Coupon
 from app.domain.errors import DomainError, not_found, validation
+from app.domain.fields import Checks
 
 
 def normalise_code(code: str) -> str:
@@ -36,29 +37,21 @@ class NewCoupon:
 
 def prepare_coupon(*, code: str, kind: str, value: Decimal, min_subtotal: Decimal | None,
                    usage_limit: int | None, starts_at: datetime | None, ends_at: datetime | None) -> NewCoupon:
-    errors: list[DomainError] = []
-
-    def check(fn):
-        try:
-            return fn()
-        except DomainError as error:
-            errors.append(error)
-
+    check = Checks()
     code = check(lambda: normalise_code(code))
     if kind not in KINDS:
-        errors.append(validation("Unknown coupon kind", "kind"))
+        check.fail(validation("Unknown coupon kind", "kind"))
     value = check(lambda: money.amount(value, "value"))
     if value is not None and kind == "PERCENT" and value > 100:
-        errors.append(validation("A percentage is at most 100", "value"))
+        check.fail(validation("A percentage is at most 100", "value"))
     if min_subtotal is not None:
         min_subtotal = check(lambda: money.amount(min_subtotal, "minSubtotal", allow_zero=True))
     if usage_limit is not None and not 1 <= usage_limit <= 10_000_000:
-        errors.append(validation("A usage limit is at least 1", "usageLimit"))
+        check.fail(validation("A usage limit is at least 1", "usageLimit"))
     starts_at, ends_at = _aware(starts_at), _aware(ends_at)
     if starts_at and ends_at and starts_at >= ends_at:
-        errors.append(validation("endsAt must come after startsAt", "endsAt"))
-    if errors:
-        raise DomainError.many(errors)
+        check.fail(validation("endsAt must come after startsAt", "endsAt"))
+    check.done()
     return NewCoupon(code, kind, value, min_subtotal, usage_limit, starts_at, ends_at)
 
 

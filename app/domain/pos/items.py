@@ -15,6 +15,8 @@ from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.catalog.models import Product, Service
 from app.domain.errors import DomainError, not_found, validation
+from app.domain import fields
+from app.domain.fields import every, parse_id
 from app.domain.pos import rules
 from app.domain.pos.models import STANDARD_LINE, ITEM_TYPES, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, lock_order, write
@@ -42,29 +44,29 @@ async def prepare_line(session, *, order_id: str, item_type: str, item_id: str, 
     """Check the input, then read the item's name and price (active items only). Only a
     CUSTOM line takes its own unit price, discount and note."""
     custom = mode == "CUSTOM"
-    checks: list = [
-        ("order_id", lambda: rules.parse_uuid(order_id, "orderId", "Sale order")),
-        ("item_id", lambda: rules.parse_uuid(item_id, "itemId", "item")),
-        ("quantity", lambda: rules.quantity(quantity)),
-    ]
+    checks: dict = dict(
+        order_id=lambda: parse_id(order_id, "orderId", "Sale order"),
+        item_id=lambda: parse_id(item_id, "itemId", "item"),
+        quantity=lambda: fields.quantity(quantity),
+    )
     if custom:
-        checks += [
-            ("unit_price", lambda: money.price(unit_price, "unitPrice") if unit_price is not None else None),
-            ("discount", lambda: rules.discount(discount) if discount is not None else money.ZERO),
-            ("note", lambda: rules.note(note)),
-        ]
+        checks.update(
+            unit_price=lambda: money.price(unit_price, "unitPrice") if unit_price is not None else None,
+            discount=lambda: rules.discount(discount) if discount is not None else money.ZERO,
+            note=lambda: rules.note(note),
+        )
     else:
         def custom_only(value, field: str, empty) -> None:
             if value is not None and value != empty:
                 raise validation("Only a CUSTOM line takes this; send mode: CUSTOM", field)
-        checks += [
-            ("unit_price", lambda: custom_only(unit_price, "unitPrice", None)),
-            ("discount", lambda: custom_only(discount, "discount", 0) or money.ZERO),
-            ("note", lambda: custom_only((note or "").strip(), "note", "")),
-        ]
+        checks.update(
+            unit_price=lambda: custom_only(unit_price, "unitPrice", None),
+            discount=lambda: custom_only(discount, "discount", 0) or money.ZERO,
+            note=lambda: custom_only((note or "").strip(), "note", ""),
+        )
     if item_type not in ITEM_TYPES:
         raise validation("Unknown item type", "itemType")
-    checked = rules.collect(checks)
+    checked = every(**checks)
     model = SELLABLE[item_type]
     item = await session.get(model, checked["item_id"])
     if item is None or not item.active:
@@ -150,13 +152,13 @@ def prepare_updates(updates: list[tuple[str, int | None, Decimal | None, str | N
     for i, (item_id, quantity, discount, note) in enumerate(updates):
         path = f"items.{i}"
         try:
-            parts = rules.collect([
-                ("line_id", lambda: rules.parse_uuid(item_id, f"{path}.itemId", "Order line")),
-                ("quantity", lambda: None if quantity is None
-                 else rules.quantity(quantity, f"{path}.quantity", allow_zero=True)),
-                ("discount", lambda: None if discount is None else rules.discount(discount, f"{path}.discount")),
-                ("note", lambda: None if note is None else (rules.note(note, f"{path}.note") or "")),
-            ])
+            parts = every(
+                line_id=lambda: parse_id(item_id, f"{path}.itemId", "Order line"),
+                quantity=lambda: None if quantity is None
+                else fields.quantity(quantity, f"{path}.quantity", allow_zero=True),
+                discount=lambda: None if discount is None else rules.discount(discount, f"{path}.discount"),
+                note=lambda: None if note is None else (rules.note(note, f"{path}.note") or ""),
+            )
             if parts["line_id"] in seen:
                 raise validation("Line listed twice", f"{path}.itemId")
         except DomainError as error:

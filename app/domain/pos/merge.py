@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
 from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
+from app.domain.fields import parse_id
 from app.domain.pos import rules
 from app.domain.pos.models import STANDARD_LINE, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announce, applied, bump, lock_orders, not_editable
@@ -18,7 +19,7 @@ items = SaleOrderItem.__table__
 
 def prepare_merge(target_order_id: str, source_order_ids: list[str]) -> tuple[uuid.UUID, list[uuid.UUID]]:
     limits.at_most(source_order_ids, limits.MAX_MERGED_ORDERS, "sourceOrderIds", "orders")
-    target = rules.parse_uuid(target_order_id, "targetOrderId", "Sale order")
+    target = parse_id(target_order_id, "targetOrderId", "Sale order")
     if not source_order_ids:
         raise validation("Name at least one order to merge", "sourceOrderIds")
     sources = rules.distinct_ids(source_order_ids, "sourceOrderIds", "Order")

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
 from app.domain.errors import Code, ConstraintErrors
+from app.domain.fields import MAX_QUANTITY
 
 ORDER_STATUSES = ("DRAFT", "CHECKED_OUT", "MERGED", "CANCELLED")
 ITEM_TYPES = ("PRODUCT", "SERVICE")
 MODES = ("STANDARD", "CUSTOM")
-MAX_QUANTITY = 999
 
 # The predicate of the one-STANDARD-line-per-item index, also the ON CONFLICT target of
 # the upserts: a literal, since a bound parameter cannot be matched to the index once

@@ -15,6 +15,7 @@ from app.domain.locks import lock_row, lock_rows
 from app.domain.uow import UnitOfWork
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError, not_found
+from app.domain.fields import every, parse_id
 from app.domain.pos import live, rules
 from app.domain.pos.models import SaleOrder
 from app.domain.sales.recording import not_a_customer
@@ -90,10 +91,10 @@ class NewOrder:
 
 
 async def prepare_order(session: AsyncSession, *, label: str | None, customer_id: str | None) -> NewOrder:
-    values = rules.collect([
-        ("label", lambda: rules.label(label)),
-        ("customer_id", lambda: rules.parse_uuid(customer_id, "customerId", "customer") if customer_id else None),
-    ])
+    values = every(
+        label=lambda: rules.label(label),
+        customer_id=lambda: parse_id(customer_id, "customerId", "customer") if customer_id else None,
+    )
     customer = values["customer_id"]
     if customer is not None:
         found = await session.get(User, customer)

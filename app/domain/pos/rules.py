@@ -5,8 +5,8 @@ import uuid
 from decimal import Decimal
 
 from app.domain import money
-from app.domain.errors import DomainError, validation
-from app.domain.pos.models import MAX_QUANTITY
+from app.domain.errors import validation
+from app.domain.fields import parse_id
 
 MAX_LABEL = 100
 MAX_NOTE = 500
@@ -26,13 +26,6 @@ def note(value: str | None, field: str = "note") -> str | None:
     return value or None
 
 
-def quantity(value: int, field: str = "quantity", *, allow_zero: bool = False) -> int:
-    low = 0 if allow_zero else 1
-    if not low <= value <= MAX_QUANTITY:
-        raise validation(f"Quantity must be between {low} and {MAX_QUANTITY}", field)
-    return value
-
-
 def discount(value: Decimal, field: str = "discount") -> Decimal:
     return money.amount(value, field, allow_zero=True)
 
@@ -43,36 +36,15 @@ def discount_within_line(value: Decimal, unit_price: Decimal, qty: int, field: s
     return value
 
 
-def parse_uuid(value: str, field: str, what: str = "record") -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise DomainError("NOT_FOUND", f"{what} not found", field) from None
-
-
 def distinct_ids(values: list[str], field: str, what: str) -> list[uuid.UUID]:
     """Ids of a list argument: each one well-formed and named once. The repeats are found
     with a set, so the check is linear in the list's length."""
     ids: list[uuid.UUID] = []
     seen: set[uuid.UUID] = set()
     for i, value in enumerate(values):
-        parsed = parse_uuid(value, f"{field}.{i}", what)
+        parsed = parse_id(value, f"{field}.{i}", what)
         if parsed in seen:
             raise validation(f"{what} listed twice", f"{field}.{i}")
         seen.add(parsed)
         ids.append(parsed)
     return ids
-
-
-def collect(checks: list[tuple[str, object]]) -> dict[str, object]:
-    """Run every (key, check) and report all failures at once."""
-    errors: list[DomainError] = []
-    values: dict[str, object] = {}
-    for key, check in checks:
-        try:
-            values[key] = check()  # type: ignore[operator]
-        except DomainError as error:
-            errors.append(error)
-    if errors:
-        raise DomainError.many(errors)
-    return values

@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
-from app.domain.pos import rules
+from app.domain import fields
+from app.domain.fields import every, parse_id
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announce, applied, bump, lock_order
 
@@ -27,7 +28,7 @@ class SplitLine:
 
 def prepare_split(order_id: str, lines: list[tuple[str, int]]) -> tuple[uuid.UUID, list[SplitLine]]:
     limits.at_most(lines, limits.MAX_LINES, "items", "lines")
-    order = rules.parse_uuid(order_id, "orderId", "Sale order")
+    order = parse_id(order_id, "orderId", "Sale order")
     if not lines:
         raise validation("Name at least one line to move", "items")
     errors: list[DomainError] = []
@@ -35,10 +36,10 @@ def prepare_split(order_id: str, lines: list[tuple[str, int]]) -> tuple[uuid.UUI
     seen: set[uuid.UUID] = set()
     for i, (item_id, quantity) in enumerate(lines):
         try:
-            parts = rules.collect([
-                ("line_id", lambda: rules.parse_uuid(item_id, f"items.{i}.itemId", "Order line")),
-                ("quantity", lambda: rules.quantity(quantity, f"items.{i}.quantity")),
-            ])
+            parts = every(
+                line_id=lambda: parse_id(item_id, f"items.{i}.itemId", "Order line"),
+                quantity=lambda: fields.quantity(quantity, f"items.{i}.quantity"),
+            )
             if parts["line_id"] in seen:
                 raise validation("Line listed twice", f"items.{i}.itemId")
         except DomainError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -16,15 +17,35 @@ from app.domain.uow import UnitOfWork
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
-from app.domain.errors import DomainError, not_found, validation
-from app.domain.sales.models import MAX_QUANTITY, Cart, CartItem
+from app.domain.errors import DomainError, not_found
+from app.domain import fields
+from app.domain.sales.models import Cart, CartItem
 
 
-def check_quantity(quantity: int, *, allow_zero: bool = False) -> int:
-    low = 0 if allow_zero else 1
-    if not low <= quantity <= MAX_QUANTITY:
-        raise validation(f"Quantity must be between {low} and {MAX_QUANTITY}", "quantity")
-    return quantity
+T = TypeVar("T")
+Runner = Callable[[Callable[[UnitOfWork], Awaitable[T]]], Awaitable[T]]
+
+
+async def prepare_product(session: AsyncSession, *, product_id: str, quantity: int,
+                          removing: bool = False) -> uuid.UUID:
+    """The product a cart line is for: an active one, unless the line is being removed."""
+    fields.quantity(quantity, allow_zero=removing)
+    pid = fields.parse_id(product_id, "productId", "Product")
+    if removing and quantity == 0:
+        return pid
+    product = await session.get(Product, pid)
+    if product is None or not product.active:
+        raise not_found("Product", "productId")
+    return pid
+
+
+async def change_cart_of(run: Runner, *, customer_id: uuid.UUID,
+                         change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]) -> None:
+    """Run `change(uow, cart_id)` on the customer's cart, made on first use in its own short
+    unit before any lock is taken. `run` runs one unit of work."""
+    if not await run(lambda uow: change_cart(uow, customer_id=customer_id, change=change)):
+        await run(lambda uow: ensure_cart(uow, customer_id=customer_id))
+        await run(lambda uow: change_cart(uow, customer_id=customer_id, change=change))
 
 
 async def cart_id_for(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:

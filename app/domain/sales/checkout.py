@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from app.domain.uow import UnitOfWork
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, validation
 from app.domain.sales import idempotency
 from app.domain.sales.cart import empty_cart, lock_cart_of
 from app.domain.sales.models import Cart, CartItem, Sale
@@ -15,13 +16,28 @@ from app.domain.sales.recording import Fields, Payment, SaleItem, record_sale
 OPERATION = "checkout"
 
 
-async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, key: str, fingerprint: str,
-                   redeem_points: int) -> tuple[Sale, bool]:
+@dataclass(frozen=True)
+class CartCheckout:
+    key: str
+    redeem_points: int
+
+    def fingerprint(self) -> str:
+        return idempotency.fingerprint({"redeemPoints": self.redeem_points})
+
+
+def prepare_checkout(*, key: str, redeem_points: int | None) -> CartCheckout:
+    redeem = redeem_points or 0
+    if redeem < 0:
+        raise validation("Points to redeem cannot be negative", "redeemPoints")
+    return CartCheckout(idempotency.check_key(key), redeem)
+
+
+async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, request: CartCheckout) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
     return await idempotency.once(
-        uow, lock=lambda: lock_cart_of(uow, customer_id), user_id=customer_id, operation=OPERATION, key=key,
-        fingerprint=fingerprint, result=Sale,
-        run=lambda cart: _check_out(uow, cart, customer_id=customer_id, redeem_points=redeem_points))
+        uow, lock=lambda: lock_cart_of(uow, customer_id), user_id=customer_id, operation=OPERATION,
+        key=request.key, fingerprint=request.fingerprint(), result=Sale,
+        run=lambda cart: _check_out(uow, cart, customer_id=customer_id, redeem_points=request.redeem_points))
 
 
 async def _check_out(uow: UnitOfWork, cart: Cart | None, *, customer_id: uuid.UUID, redeem_points: int) -> Sale:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
 from app.domain.errors import Code, ConstraintErrors
+from app.domain.fields import MAX_QUANTITY
 
-MAX_QUANTITY = 999
 
 # Drawn by the INSERT of the sale, after every check has passed, so numbers have no
 # gaps in normal operation (a sequence value is lost only if that transaction then fails).

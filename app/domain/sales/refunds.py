@@ -19,6 +19,7 @@ from app.domain.accounts.models import User
 from app.domain.catalog.models import Product
 from app.domain.catalog.service import move_stock
 from app.domain.errors import DomainError, not_found, validation
+from app.domain.fields import parse_id
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency
 from app.domain.sales.models import Refund, RefundLine, Sale, SaleLine
@@ -39,9 +40,10 @@ class RefundRequest:
         return idempotency.fingerprint({"saleId": str(self.sale_id), "lines": lines, "reason": self.reason})
 
 
-def prepare_refund(*, sale_id: uuid.UUID, lines: list[tuple[str, int]] | None, reason: str,
+def prepare_refund(*, sale_id: str, lines: list[tuple[str, int]] | None, reason: str,
                    key: str) -> RefundRequest:
     """`lines`: (sale line id, quantity) as sent; a line named twice refunds the sum."""
+    sale = parse_id(sale_id, "saleId", "Sale")
     if lines is not None:
         limits.at_most(lines, limits.MAX_LINES, "lines", "lines")
     reason = (reason or "").strip()
@@ -55,16 +57,9 @@ def prepare_refund(*, sale_id: uuid.UUID, lines: list[tuple[str, int]] | None, r
         for i, (line_id, quantity) in enumerate(lines):
             if quantity < 1:
                 raise validation("Quantity must be at least 1", f"lines.{i}.quantity")
-            parsed.append((line_uuid(line_id, f"lines.{i}.saleLineId"), quantity))
-    return RefundRequest(sale_id, tuple(parsed) if parsed is not None else None, reason,
+            parsed.append((parse_id(line_id, f"lines.{i}.saleLineId", "Sale line"), quantity))
+    return RefundRequest(sale, tuple(parsed) if parsed is not None else None, reason,
                          idempotency.check_key(key))
-
-
-def line_uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise not_found("Sale line", field) from None
 
 
 def _part(amount: Decimal, done: int, of: int) -> Decimal:

@@ -1,0 +1,63 @@
+"""The checks every feature's input shares, and the one way to report every bad field at once."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable, TypeVar
+
+from app.domain.errors import DomainError, validation
+
+T = TypeVar("T")
+
+# Units on one line of a cart or a sale order.
+MAX_QUANTITY = 999
+
+
+def parse_id(value: object, field: str = "id", what: str = "record") -> uuid.UUID:
+    """An id from the client; a malformed one names nothing, so it is NOT_FOUND like a missing one."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise DomainError("NOT_FOUND", f"{what} not found", field) from None
+
+
+def quantity(value: int, field: str = "quantity", *, allow_zero: bool = False) -> int:
+    low = 0 if allow_zero else 1
+    if not low <= value <= MAX_QUANTITY:
+        raise validation(f"Quantity must be between {low} and {MAX_QUANTITY}", field)
+    return value
+
+
+class Checks:
+    """Run several field checks and report every failure together:
+
+        check = Checks()
+        email = check(lambda: normalise_email(raw_email))
+        phone = check(lambda: normalise_phone(raw_phone))
+        check.done()  # raises one DomainError carrying every failure, if any
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def __call__(self, rule: Callable[[], T]) -> T:
+        try:
+            return rule()
+        except DomainError as error:
+            self.errors.extend(error.all())
+            return None  # type: ignore[return-value]  # never used: done() raises
+
+    def fail(self, error: DomainError) -> None:
+        """A failure found without a rule to run (a rule across several fields)."""
+        self.errors.extend(error.all())
+
+    def done(self) -> None:
+        if self.errors:
+            raise DomainError.many(self.errors)
+
+
+def every(**rules: Callable[[], Any]) -> dict[str, Any]:
+    """Run each named rule; their values by name, or one DomainError with every failure."""
+    check = Checks()
+    values = {name: check(rule) for name, rule in rules.items()}
+    check.done()
+    return values
