@@ -1,5 +1,5 @@
-"""What every resolver shares: the request context, auth checks, running a
-mutation as one unit of work, and turning DomainErrors into payload errors."""
+"""What every resolver shares: the request context, who may call a field (permission classes),
+running a mutation as one unit of work, and turning DomainErrors into payload errors (`mutation`)."""
 from __future__ import annotations
 
 import functools
@@ -70,14 +70,6 @@ def require_role(info: Info, *roles: str) -> User:
     return user
 
 
-def require_staff(info: Info) -> User:
-    return require_role(info, "STAFF", "ADMIN")
-
-
-def require_admin(info: Info) -> User:
-    return require_role(info, "ADMIN")
-
-
 def maybe_id(value: str) -> uuid.UUID | None:
     """The id a query names, or None for a malformed one: it names nothing, so the answer is null."""
     try:
@@ -94,11 +86,6 @@ async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[T]]) -
         lock_timeout_ms=context.db.settings.lock_timeout_ms,
         operation=info.field_name,
     )
-
-
-def query_error(error: DomainError) -> GraphQLError:
-    """Queries have no payload: a bad argument (page size, cursor) is a top-level error with its code."""
-    return GraphQLError(error.message, extensions={"code": error.code, "field": error.field})
 
 
 def user_errors(error: DomainError) -> list[UserError]:

@@ -1,4 +1,4 @@
-"""Resolvers of the catalog: auth check, input -> domain call -> payload."""
+"""Resolvers of the catalog: input -> domain call -> payload."""
 from __future__ import annotations
 
 import strawberry
@@ -6,10 +6,9 @@ from strawberry.types import Info
 
 from app.domain.catalog import service as catalog
 from app.domain.catalog import views
-from app.domain.catalog.service import normalise_sku
-from app.domain.errors import DomainError, validation
+from app.domain.errors import validation
 from app.domain.pagination import MAX_PAGE_SIZE
-from app.resolvers.base import StaffOnly, ctx, forbidden, mutation, parse_id, run_mutation
+from app.resolvers.base import StaffOnly, ctx, forbidden, maybe_id, mutation, parse_id, run_mutation
 from app.schema.catalog import (
     Product, ProductCategory, ProductConnection, ProductEdge, ProductInput, ProductPayload, ProductUpdateInput,
     Service, ServiceInput, ServicePayload, StockMovement, StockMovementReason,
@@ -40,9 +39,8 @@ def _visible(info: Info, product):
 
 
 async def product(info: Info, id: strawberry.ID) -> Product | None:
-    try:
-        product_id = parse_id(id)
-    except DomainError:
+    product_id = maybe_id(id)
+    if product_id is None:
         return None
     async with ctx(info).db.read() as session:
         found = _visible(info, (await views.products_by_id(session, [product_id])).get(product_id))
@@ -51,10 +49,6 @@ async def product(info: Info, id: strawberry.ID) -> Product | None:
 
 async def product_by_sku(info: Info, sku: str) -> Product | None:
     """Barcode scans at the till."""
-    try:
-        sku = normalise_sku(sku)
-    except DomainError:
-        return None
     async with ctx(info).db.read() as session:
         found = _visible(info, await views.product_by_sku(session, sku))
     return Product.from_model(found) if found else None
@@ -70,9 +64,8 @@ async def stock_movements(info: Info, product_id: strawberry.ID, first: int | No
     limit = 50 if first is None else first
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise validation(f"first must be between 1 and {MAX_PAGE_SIZE}", "first")
-    try:
-        pid = parse_id(product_id, "productId")
-    except DomainError:
+    pid = maybe_id(product_id)
+    if pid is None:
         return []
     async with ctx(info).db.read() as session:
         rows = await views.stock_movements(session, product_id=pid, limit=limit)

@@ -1,4 +1,4 @@
-"""Resolvers of pos: auth check, input -> domain call -> payload."""
+"""Resolvers of POS sale orders: input -> domain call -> payload."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
@@ -7,145 +7,104 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from app.domain.errors import DomainError
-from app.domain.pos import items as order_lines
-from app.domain.coupons.service import coupon_id_for_code
+from app.domain.fields import parse_id
 from app.domain.pos import checkout as pos_checkout
+from app.domain.pos import items as order_lines
 from app.domain.pos import live, merge, orders, split, views
 from app.domain.pos.live import OrderFeed
-from app.resolvers.base import ctx, parse_id, query_error, require_staff, run_mutation, user_errors
+from app.resolvers.base import StaffOnly, caller, ctx, maybe_id, mutation, run_mutation
 from app.schema.common import PageInfo
-from app.schema.pos import AddSaleOrderItemInput, CheckoutSaleOrderInput, CreateSaleOrderInput, SaleOrder, SaleOrderConnection, SaleOrderEdge, SaleOrderItemUpdate, SaleOrderPayload, SaleOrderStatus, SplitLineInput, SplitSaleOrderPayload
+from app.schema.pos import (
+    AddSaleOrderItemInput, CheckoutSaleOrderInput, CreateSaleOrderInput, SaleOrder, SaleOrderConnection, SaleOrderEdge,
+    SaleOrderItemUpdate, SaleOrderPayload, SaleOrderStatus, SplitLineInput, SplitSaleOrderPayload,
+)
 from app.schema.sales import CheckoutPayload, Sale
 
 
 async def sale_order(info: Info, id: strawberry.ID) -> SaleOrder | None:
-    require_staff(info)
-    try:
-        order_id = parse_id(id)
-    except DomainError:
+    order_id = maybe_id(id)
+    if order_id is None:
         return None
     async with ctx(info).db.read() as session:
         order = (await views.orders_by_id(session, [order_id])).get(order_id)
     return SaleOrder.from_model(order) if order else None
 
 
-async def sale_orders(info: Info, status: SaleOrderStatus | None = None, first: int | None = 20, after: str | None = None) -> SaleOrderConnection:
-    require_staff(info)
-    try:
-        async with ctx(info).db.read() as session:
-            page = await views.orders_page(session, status=status.value if status else None, first=first, after=after)
-    except DomainError as error:
-        raise query_error(error)
+async def sale_orders(info: Info, status: SaleOrderStatus | None = None, first: int | None = 20,
+                      after: str | None = None) -> SaleOrderConnection:
+    async with ctx(info).db.read() as session:
+        page = await views.orders_page(session, status=status.value if status else None, first=first, after=after)
     return SaleOrderConnection(
         edges=[SaleOrderEdge(node=SaleOrder.from_model(o), cursor=c) for o, c in zip(page.rows, page.cursors)],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
 
 
 async def create_sale_order(info: Info, input: CreateSaleOrderInput) -> SaleOrderPayload:
-    staff = require_staff(info)
-    try:
-        async with ctx(info).db.read() as session:
-            new = await orders.prepare_order(session, label=input.label, customer_id=input.customer_id)
-        order = await run_mutation(info, lambda uow: orders.create_order(uow, new, by=staff.id))
-    except DomainError as error:
-        return SaleOrderPayload(errors=user_errors(error))
+    async with ctx(info).db.read() as session:
+        new = await orders.prepare_order(session, label=input.label, customer_id=input.customer_id)
+    order = await run_mutation(info, lambda uow: orders.create_order(uow, new, by=caller(info).id))
     return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 
 
 async def add_sale_order_item(info: Info, input: AddSaleOrderItemInput) -> SaleOrderPayload:
-    require_staff(info)
-    try:
-        async with ctx(info).db.read() as session:
-            line = await order_lines.prepare_line(
-                session, order_id=input.order_id, item_type=input.item_type.value, item_id=input.item_id,
-                quantity=input.quantity, mode=(input.mode.value if input.mode else "STANDARD"),
-                unit_price=input.unit_price, discount=input.discount, note=input.note)
-        order = await run_mutation(info, lambda uow: order_lines.add_item(uow, line))
-    except DomainError as error:
-        return SaleOrderPayload(errors=user_errors(error))
+    async with ctx(info).db.read() as session:
+        line = await order_lines.prepare_line(
+            session, order_id=input.order_id, item_type=input.item_type.value, item_id=input.item_id,
+            quantity=input.quantity, mode=(input.mode.value if input.mode else "STANDARD"),
+            unit_price=input.unit_price, discount=input.discount, note=input.note)
+    order = await run_mutation(info, lambda uow: order_lines.add_item(uow, line))
     return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 
 
-async def update_sale_order_items(info: Info, order_id: strawberry.ID, items: list[SaleOrderItemUpdate]) -> SaleOrderPayload:
-    require_staff(info)
-    try:
-        order = parse_id(order_id, "orderId")
-        prepared = order_lines.prepare_updates([(u.item_id, u.quantity, u.discount, u.note) for u in items])
-        changed = await run_mutation(info, lambda uow: order_lines.update_items(uow, order_id=order, updates=prepared))
-    except DomainError as error:
-        return SaleOrderPayload(errors=user_errors(error))
+async def update_sale_order_items(info: Info, order_id: strawberry.ID,
+                                  items: list[SaleOrderItemUpdate]) -> SaleOrderPayload:
+    order = parse_id(order_id, "orderId", "Sale order")
+    prepared = order_lines.prepare_updates([(u.item_id, u.quantity, u.discount, u.note) for u in items])
+    changed = await run_mutation(info, lambda uow: order_lines.update_items(uow, order_id=order, updates=prepared))
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def remove_sale_order_item(info: Info, order_id: strawberry.ID, item_id: strawberry.ID) -> SaleOrderPayload:
-    require_staff(info)
-    try:
-        order, line = parse_id(order_id, "orderId"), parse_id(item_id, "itemId")
-        changed = await run_mutation(info, lambda uow: order_lines.remove_item(uow, order_id=order, line_id=line))
-    except DomainError as error:
-        return SaleOrderPayload(errors=user_errors(error))
+    order, line = parse_id(order_id, "orderId", "Sale order"), parse_id(item_id, "itemId", "Order line")
+    changed = await run_mutation(info, lambda uow: order_lines.remove_item(uow, order_id=order, line_id=line))
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def clear_sale_order_items(info: Info, order_id: strawberry.ID) -> SaleOrderPayload:
-    require_staff(info)
-    try:
-        order = parse_id(order_id, "orderId")
-        changed = await run_mutation(info, lambda uow: order_lines.clear_items(uow, order_id=order))
-    except DomainError as error:
-        return SaleOrderPayload(errors=user_errors(error))
+    order = parse_id(order_id, "orderId", "Sale order")
+    changed = await run_mutation(info, lambda uow: order_lines.clear_items(uow, order_id=order))
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def cancel_sale_order(info: Info, order_id: strawberry.ID) -> SaleOrderPayload:
-    require_staff(info)
-    try:
-        order = parse_id(order_id, "orderId")
-        changed = await run_mutation(info, lambda uow: orders.cancel_order(uow, order_id=order))
-    except DomainError as error:
-        return SaleOrderPayload(errors=user_errors(error))
+    order = parse_id(order_id, "orderId", "Sale order")
+    changed = await run_mutation(info, lambda uow: orders.cancel_order(uow, order_id=order))
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
-async def merge_sale_orders(info: Info, target_order_id: strawberry.ID, source_order_ids: list[strawberry.ID]) -> SaleOrderPayload:
-    require_staff(info)
-    try:
-        target, sources = merge.prepare_merge(target_order_id, source_order_ids)
-        merged = await run_mutation(info, lambda uow: merge.merge_orders(uow, target_id=target, source_ids=sources))
-    except DomainError as error:
-        return SaleOrderPayload(errors=user_errors(error))
+async def merge_sale_orders(info: Info, target_order_id: strawberry.ID,
+                            source_order_ids: list[strawberry.ID]) -> SaleOrderPayload:
+    target, sources = merge.prepare_merge(target_order_id, source_order_ids)
+    merged = await run_mutation(info, lambda uow: merge.merge_orders(uow, target_id=target, source_ids=sources))
     return SaleOrderPayload(order=SaleOrder.from_model(merged), errors=[])
 
 
 async def split_sale_order(info: Info, order_id: strawberry.ID, items: list[SplitLineInput]) -> SplitSaleOrderPayload:
-    staff = require_staff(info)
-    try:
-        order, lines = split.prepare_split(order_id, [(line.item_id, line.quantity) for line in items])
-        source, created = await run_mutation(
-            info, lambda uow: split.split_order(uow, order_id=order, lines=lines, by=staff.id))
-    except DomainError as error:
-        return SplitSaleOrderPayload(errors=user_errors(error))
+    order, lines = split.prepare_split(order_id, [(line.item_id, line.quantity) for line in items])
+    source, created = await run_mutation(
+        info, lambda uow: split.split_order(uow, order_id=order, lines=lines, by=caller(info).id))
     return SplitSaleOrderPayload(source=SaleOrder.from_model(source), created=SaleOrder.from_model(created), errors=[])
 
 
 async def checkout_sale_order(info: Info, input: CheckoutSaleOrderInput) -> CheckoutPayload:
     """Pay for a DRAFT order: its lines become a sale through the shared sale-recording service."""
-    staff = require_staff(info)
-    try:
-        order_id = parse_id(input.order_id, "orderId")
-        customer_id = parse_id(input.customer_id, "customerId") if input.customer_id else None
-        coupon_id = None
-        if input.coupon_code:
-            async with ctx(info).db.read() as session:
-                coupon_id = await coupon_id_for_code(session, input.coupon_code, field="couponCode")
-        request = pos_checkout.prepare_checkout(
-            order_id=order_id, key=input.idempotency_key, method=input.payment_method.value,
-            amount_tendered=input.amount_tendered, customer_id=customer_id, coupon_id=coupon_id,
-            redeem_points=input.redeem_points or 0)
-        sale, replayed = await run_mutation(info, lambda uow: pos_checkout.checkout_order(uow, request=request, by=staff.id))
-    except DomainError as error:
-        return CheckoutPayload(replayed=False, errors=user_errors(error))
+    async with ctx(info).db.read() as session:
+        request = await pos_checkout.prepare_checkout(
+            session, order_id=input.order_id, key=input.idempotency_key, method=input.payment_method.value,
+            amount_tendered=input.amount_tendered, customer_id=input.customer_id, coupon_code=input.coupon_code,
+            redeem_points=input.redeem_points)
+    sale, replayed = await run_mutation(
+        info, lambda uow: pos_checkout.checkout_order(uow, request=request, by=caller(info).id))
     return CheckoutPayload(sale=Sale.from_model(sale), replayed=replayed, errors=[])
 
 
@@ -158,37 +117,33 @@ def _feed(info: Info) -> OrderFeed:
 
 async def sale_order_updated(info: Info, order_id: strawberry.ID) -> AsyncGenerator[SaleOrder, None]:
     """Every committed change to the order, from any server process (STAFF, ADMIN)."""
-    require_staff(info)
-    try:
-        order = parse_id(order_id, "orderId")
-        db = ctx(info).db
-        async for found, lines in live.snapshots(_feed(info), db.read, order, read_primary=db.sessions):
-            # The context lives as long as the WebSocket: each event reads afresh.
-            ctx(info).loaders.clear()
-            yield SaleOrder.from_model(found, lines)
-    except DomainError as error:
-        raise query_error(error)
+    order = parse_id(order_id, "orderId", "Sale order")
+    db = ctx(info).db
+    async for found, lines in live.snapshots(_feed(info), db.read, order, read_primary=db.sessions):
+        # The context lives as long as the WebSocket: each event reads afresh.
+        ctx(info).loaders.clear()
+        yield SaleOrder.from_model(found, lines)
 
 
 @strawberry.type
 class PosQuery:
-    sale_order = strawberry.field(resolver=sale_order)
-    sale_orders = strawberry.field(resolver=sale_orders)
+    sale_order = strawberry.field(resolver=sale_order, permission_classes=[StaffOnly])
+    sale_orders = strawberry.field(resolver=sale_orders, permission_classes=[StaffOnly])
 
 
 @strawberry.type
 class PosMutation:
-    create_sale_order = strawberry.mutation(resolver=create_sale_order)
-    add_sale_order_item = strawberry.mutation(resolver=add_sale_order_item)
-    update_sale_order_items = strawberry.mutation(resolver=update_sale_order_items)
-    remove_sale_order_item = strawberry.mutation(resolver=remove_sale_order_item)
-    clear_sale_order_items = strawberry.mutation(resolver=clear_sale_order_items)
-    cancel_sale_order = strawberry.mutation(resolver=cancel_sale_order)
-    merge_sale_orders = strawberry.mutation(resolver=merge_sale_orders)
-    split_sale_order = strawberry.mutation(resolver=split_sale_order)
-    checkout_sale_order = strawberry.mutation(resolver=checkout_sale_order)
+    create_sale_order = mutation(create_sale_order, allow=StaffOnly)
+    add_sale_order_item = mutation(add_sale_order_item, allow=StaffOnly)
+    update_sale_order_items = mutation(update_sale_order_items, allow=StaffOnly)
+    remove_sale_order_item = mutation(remove_sale_order_item, allow=StaffOnly)
+    clear_sale_order_items = mutation(clear_sale_order_items, allow=StaffOnly)
+    cancel_sale_order = mutation(cancel_sale_order, allow=StaffOnly)
+    merge_sale_orders = mutation(merge_sale_orders, allow=StaffOnly)
+    split_sale_order = mutation(split_sale_order, allow=StaffOnly)
+    checkout_sale_order = mutation(checkout_sale_order, allow=StaffOnly)
 
 
 @strawberry.type(name="Subscription")
 class PosSubscription:
-    sale_order_updated = strawberry.subscription(resolver=sale_order_updated)
+    sale_order_updated = strawberry.subscription(resolver=sale_order_updated, permission_classes=[StaffOnly])

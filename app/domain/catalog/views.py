@@ -6,6 +6,8 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.catalog.service import normalise_sku
+from app.domain.errors import DomainError
 from app.domain.catalog.models import Product, Service, StockMovement
 from app.domain.pagination import Page, fetch_page
 
@@ -29,6 +31,11 @@ async def products_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uu
 
 
 async def product_by_sku(session: AsyncSession, sku: str) -> Product | None:
+    """The product a scanned or typed SKU names; None for one no product could have."""
+    try:
+        sku = normalise_sku(sku)
+    except DomainError:
+        return None
     return (await session.scalars(select(Product).where(Product.sku == sku))).first()
 
 

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.locks import lock_row
 from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.errors import DomainError, not_found, validation
+from app.domain.fields import parse_id
+from app.domain.coupons.service import coupon_id_for_code
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, not_editable, write
 from app.domain.sales import idempotency
@@ -38,8 +41,14 @@ class OrderCheckout:
             "customerId": self.customer_id, "couponId": self.coupon_id, "redeemPoints": self.redeem_points})
 
 
-def prepare_checkout(*, order_id: uuid.UUID, key: str, method: str, amount_tendered: Decimal | None,
-                     customer_id: uuid.UUID | None, coupon_id: uuid.UUID | None, redeem_points: int) -> OrderCheckout:
+async def prepare_checkout(session: AsyncSession, *, order_id: str, key: str, method: str,
+                           amount_tendered: Decimal | None, customer_id: str | None, coupon_code: str | None,
+                           redeem_points: int | None) -> OrderCheckout:
+    """Check the input and find the coupon by its code, before the unit of work."""
+    order = parse_id(order_id, "orderId", "Sale order")
+    customer = parse_id(customer_id, "customerId", "customer") if customer_id else None
+    coupon_id = await coupon_id_for_code(session, coupon_code, field="couponCode") if coupon_code else None
+    redeem_points = redeem_points or 0
     if method not in POS_PAYMENT_METHODS:
         raise validation("At the counter, pay by CASH or CARD", "paymentMethod")
     if method == "CASH":
@@ -50,7 +59,7 @@ def prepare_checkout(*, order_id: uuid.UUID, key: str, method: str, amount_tende
         amount_tendered = None
     if redeem_points < 0:
         raise validation("Points to redeem cannot be negative", "redeemPoints")
-    return OrderCheckout(order_id, idempotency.check_key(key), method, amount_tendered, customer_id, coupon_id,
+    return OrderCheckout(order, idempotency.check_key(key), method, amount_tendered, customer, coupon_id,
                          redeem_points)
 
 
