@@ -6,6 +6,7 @@
 
 Extra arguments go to the underlying command (`python3 tasks.py test -k checkout`).
 """
+
 from __future__ import annotations
 
 import hashlib

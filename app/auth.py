@@ -1,4 +1,5 @@
 """Who is calling: a bearer token checked against the user's current token version."""
+
 from __future__ import annotations
 
 from app.db.engine import Database

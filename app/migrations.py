@@ -1,4 +1,5 @@
 """Alembic driven from code: upgrade to head, and whether a database is at head."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,5 +34,6 @@ def head_revisions() -> set[str]:
 async def database_is_at_head(engine: AsyncEngine) -> bool:
     async with engine.connect() as connection:
         current = await connection.run_sync(
-            lambda sync: set(MigrationContext.configure(sync).get_current_heads()))
+            lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+        )
     return current == head_revisions()

@@ -1,15 +1,17 @@
 """Demo data for a new development installation, and account creation for the CLI."""
+
 from __future__ import annotations
 
 from sqlalchemy import exists, select
 
 from app.db.engine import Database
-from app.domain.uow import UnitOfWork, run_unit
-from app.domain.accounts import credentials, service as accounts
+from app.domain.accounts import credentials
+from app.domain.accounts import service as accounts
 from app.domain.accounts.models import User
 from app.domain.adoption import demo as adoption_demo
 from app.domain.catalog import demo as catalog_demo
 from app.domain.errors import DomainError
+from app.domain.uow import UnitOfWork, run_unit
 from app.settings import Settings
 
 DEMO_USERS = [
@@ -35,12 +37,14 @@ async def seed_demo(settings: Settings, url: str) -> None:
     db = Database(settings, url)
     try:
         new_users = [
-            await accounts.prepare_new_user(email=e, phone=p, name=n, password=pw, role=r,
-                                            phone_region=settings.default_phone_region)
+            await accounts.prepare_new_user(
+                email=e, phone=p, name=n, password=pw, role=r, phone_region=settings.default_phone_region
+            )
             for e, p, n, r, pw in DEMO_USERS
         ]
-        await run_unit(db.sessions, lambda uow: _seed_users(uow, new_users),
-                       lock_timeout_ms=settings.lock_timeout_ms)
+        await run_unit(
+            db.sessions, lambda uow: _seed_users(uow, new_users), lock_timeout_ms=settings.lock_timeout_ms
+        )
         for seed in FEATURE_SEEDS:
             await run_unit(db.sessions, seed, lock_timeout_ms=settings.lock_timeout_ms)
     finally:
@@ -59,8 +63,11 @@ async def production_check(settings: Settings, url: str) -> tuple[bool, list[str
     try:
         async with db.sessions() as session:
             has_admin = bool(await session.scalar(select(exists().where(User.role == "ADMIN"))))
-            demo = (await session.execute(select(User.email, User.password_hash)
-                                          .where(User.email.in_([u[0] for u in DEMO_USERS])))).all()
+            demo = (
+                await session.execute(
+                    select(User.email, User.password_hash).where(User.email.in_([u[0] for u in DEMO_USERS]))
+                )
+            ).all()
     finally:
         await db.dispose()
     passwords = {email: password for email, *_, password in DEMO_USERS}
@@ -68,15 +75,25 @@ async def production_check(settings: Settings, url: str) -> tuple[bool, list[str
     return has_admin, exposed
 
 
-async def create_user(settings: Settings, url: str, *, email: str, phone: str, name: str,
-                      password: str, role: str) -> User:
+async def create_user(
+    settings: Settings, url: str, *, email: str, phone: str, name: str, password: str, role: str
+) -> User:
     db = Database(settings, url)
     try:
         try:
-            new = await accounts.prepare_new_user(email=email, phone=phone, name=name, password=password,
-                                                  role=role, phone_region=settings.default_phone_region)
-            return await run_unit(db.sessions, lambda uow: accounts.create_user(uow, new),
-                                  lock_timeout_ms=settings.lock_timeout_ms)
+            new = await accounts.prepare_new_user(
+                email=email,
+                phone=phone,
+                name=name,
+                password=password,
+                role=role,
+                phone_region=settings.default_phone_region,
+            )
+            return await run_unit(
+                db.sessions,
+                lambda uow: accounts.create_user(uow, new),
+                lock_timeout_ms=settings.lock_timeout_ms,
+            )
         except DomainError as error:
             raise ValueError("; ".join(f"{e.field or 'input'}: {e.message}" for e in error.all())) from None
     finally:

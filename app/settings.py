@@ -1,4 +1,5 @@
 """Settings from the environment (pydantic-settings)."""
+
 from __future__ import annotations
 
 import os
@@ -7,9 +8,7 @@ import tempfile
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
-
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,7 +41,8 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1, le=200)
     # Origins of the React POS (CORS and WebSocket Origin check); comma-separated in the environment.
     allowed_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["http://localhost:5173", "http://localhost:3000"])
+        default_factory=lambda: ["http://localhost:5173", "http://localhost:3000"]
+    )
     max_body_bytes: int = 1024 * 1024
     # Outbox delivery (app/mail.py). Without an SMTP URL: printed in development, kept in production.
     smtp_url: str | None = None
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _secret_in_production(self) -> "Settings":
+    def _secret_in_production(self) -> Settings:
         if not self.production:
             return self
         if not self.secret_key:
@@ -86,7 +86,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"PETPOS_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes when PETPOS_ENV=production "
                 f"(it has {size}); make one with "
-                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
         return self
 
     @property
@@ -120,7 +121,7 @@ def async_url(url: str) -> str:
     """Accept a plain postgresql:// URL and point it at the asyncpg driver."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 

@@ -5,6 +5,7 @@ The token comes once, in connection_init, but a socket lives for hours: a passwo
 token is checked again — signature, expiry, and the user's token version read on the
 primary — when each operation starts and before each result or subscription event is sent.
 A token that no longer passes closes the socket with 4403, before anything runs or is sent."""
+
 from __future__ import annotations
 
 import logging

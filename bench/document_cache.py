@@ -6,6 +6,7 @@ No database: the fields that would need one are skipped.
 
     .venv/bin/python bench/document_cache.py [iterations]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,8 @@ import time
 
 import strawberry
 
-from app.api.schema import Mutation, PosSubscription, Query
 from app.api.extensions import schema_extensions
+from app.api.schema import Mutation, PosSubscription, Query
 from app.settings import Settings
 
 # A tablet's order screen. `@skip(if: $skip)` keeps the database out of it while
@@ -51,8 +52,9 @@ async def per_execution(schema: strawberry.Schema, iterations: int) -> float:
 
 async def main(iterations: int) -> None:
     settings = Settings(secret_key="bench", env="development")
-    cached = strawberry.Schema(query=Query, mutation=Mutation, subscription=PosSubscription,
-                               extensions=schema_extensions(settings))
+    cached = strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=PosSubscription, extensions=schema_extensions(settings)
+    )
     bare = strawberry.Schema(query=Query, mutation=Mutation, subscription=PosSubscription)
     for name, schema in (("without caches", bare), ("with petpos extensions", cached)):
         print(f"{name:>24}: {per_execution_ms(await per_execution(schema, iterations))} per execution")

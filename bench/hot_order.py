@@ -13,6 +13,7 @@ sockets, so the load generator costs little CPU next to the server on a small ma
 Lines rotate over PRODUCTS products so no line reaches its 999-unit limit; every
 add still locks the same order row.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,20 +39,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.db.engine import Database  # noqa: E402
-from app.domain.uow import run_unit  # noqa: E402
 from app.domain.accounts import credentials  # noqa: E402
 from app.domain.accounts import service as accounts  # noqa: E402
 from app.domain.catalog import service as catalog  # noqa: E402
 from app.domain.pos import orders  # noqa: E402
 from app.domain.pos.live import listen_url  # noqa: E402
+from app.domain.uow import run_unit  # noqa: E402
 from app.embedded import EmbeddedPostgres  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
 PRODUCTS = 64
-ADD = ("mutation($i: AddSaleOrderItemInput!) { addSaleOrderItem(input: $i) "
-       "{ order { version } errors { code } } }")
+ADD = (
+    "mutation($i: AddSaleOrderItemInput!) { addSaleOrderItem(input: $i) "
+    "{ order { version } errors { code } } }"
+)
 
 
 def free_port() -> int:
@@ -63,19 +66,40 @@ def free_port() -> int:
 async def seed(settings: Settings, url: str) -> tuple[str, uuid.UUID, list[uuid.UUID]]:
     db = Database(settings, url)
     try:
-        new = await accounts.prepare_new_user(email="bench@petpos.example", phone="+1 202 555 0199", name="Bench",
-                                              password="bench-password", role="STAFF", phone_region="US")
+        new = await accounts.prepare_new_user(
+            email="bench@petpos.example",
+            phone="+1 202 555 0199",
+            name="Bench",
+            password="bench-password",
+            role="STAFF",
+            phone_region="US",
+        )
         staff = await run_unit(db.sessions, lambda uow: accounts.create_user(uow, new), lock_timeout_ms=5000)
         products = []
         for i in range(PRODUCTS):
-            item = catalog.prepare_product(sku=f"BENCH-{i}", name=f"Chew {i}", description=None, category="TOY",
-                                           price=Decimal("4.99"), stock=0)
-            products.append((await run_unit(db.sessions, lambda uow: catalog.create_product(uow, item),
-                                            lock_timeout_ms=5000)).id)
-        order = await run_unit(db.sessions, lambda uow: orders.create_order(
-            uow, orders.NewOrder(label="hot", customer_id=None), by=staff.id), lock_timeout_ms=5000)
-        token = credentials.issue_token(user_id=staff.id, token_version=staff.token_version, key=SECRET,
-                                        ttl_minutes=60)
+            item = catalog.prepare_product(
+                sku=f"BENCH-{i}",
+                name=f"Chew {i}",
+                description=None,
+                category="TOY",
+                price=Decimal("4.99"),
+                stock=0,
+            )
+            products.append(
+                (
+                    await run_unit(
+                        db.sessions, lambda uow: catalog.create_product(uow, item), lock_timeout_ms=5000
+                    )
+                ).id
+            )
+        order = await run_unit(
+            db.sessions,
+            lambda uow: orders.create_order(uow, orders.NewOrder(label="hot", customer_id=None), by=staff.id),
+            lock_timeout_ms=5000,
+        )
+        token = credentials.issue_token(
+            user_id=staff.id, token_version=staff.token_version, key=SECRET, ttl_minutes=60
+        )
         return token, order.id, products
     finally:
         await db.dispose()
@@ -97,8 +121,10 @@ class Result:
 
     def row(self) -> str:
         ms = [1000 * x for x in self.latencies] or [0.0]
-        return (f"{self.name:<34} {self.rate:>9.0f}/s {statistics.median(ms):>8.1f} ms "
-                f"{percentile(ms, 99):>8.1f} ms {max(ms):>8.1f} ms {self.errors:>7}")
+        return (
+            f"{self.name:<34} {self.rate:>9.0f}/s {statistics.median(ms):>8.1f} ms "
+            f"{percentile(ms, 99):>8.1f} ms {max(ms):>8.1f} ms {self.errors:>7}"
+        )
 
 
 def worker_of_each_connection(server_pid: int, port: int) -> dict[int, int]:
@@ -145,23 +171,46 @@ async def open_balanced(port: int, clients: int, server_pid: int, workers: int):
     return kept, sorted(per_worker.values(), reverse=True)
 
 
-async def http_clients(port: int, token: str, order_id: uuid.UUID, products: list[uuid.UUID],
-                       clients: int, seconds: float, server_pid: int | None = None, workers: int = 1,
-                       balance: bool = True) -> Result:
+async def http_clients(
+    port: int,
+    token: str,
+    order_id: uuid.UUID,
+    products: list[uuid.UUID],
+    clients: int,
+    seconds: float,
+    server_pid: int | None = None,
+    workers: int = 1,
+    balance: bool = True,
+) -> Result:
     """Each client: one keep-alive connection, one add at a time, for `seconds`."""
     requests = []
-    for i, product in enumerate(products):
-        body = json.dumps({"query": ADD, "variables": {"i": {
-            "orderId": str(order_id), "itemType": "PRODUCT", "itemId": str(product), "quantity": 1}}}).encode()
+    for _i, product in enumerate(products):
+        body = json.dumps(
+            {
+                "query": ADD,
+                "variables": {
+                    "i": {
+                        "orderId": str(order_id),
+                        "itemType": "PRODUCT",
+                        "itemId": str(product),
+                        "quantity": 1,
+                    }
+                },
+            }
+        ).encode()
         requests.append(
             f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
     latencies: list[float] = []
     errors = 0
     if balance and server_pid:
         connections, spread = await open_balanced(port, clients, server_pid, workers)
     else:
-        connections = await asyncio.gather(*[asyncio.open_connection("127.0.0.1", port) for _ in range(clients)])
+        connections = await asyncio.gather(
+            *[asyncio.open_connection("127.0.0.1", port) for _ in range(clients)]
+        )
         await asyncio.sleep(0.2)  # let the workers accept the burst before counting
         owners = worker_of_each_connection(server_pid, port) if server_pid else {}
         spread = sorted(Counter(owners.values()).values(), reverse=True)
@@ -175,8 +224,11 @@ async def http_clients(port: int, token: str, order_id: uuid.UUID, products: lis
             started = time.perf_counter()
             writer.write(requests[i % len(requests)])
             head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
             body = await reader.readexactly(length)
             elapsed = time.perf_counter() - started
             if b'"errors":[]' in body and head.startswith(b"HTTP/1.1 200"):
@@ -188,13 +240,16 @@ async def http_clients(port: int, token: str, order_id: uuid.UUID, products: lis
 
     started = time.perf_counter()
     await asyncio.gather(*[client(n) for n in range(clients)])
-    result = Result(f"HTTP addSaleOrderItem ({clients} clients)", latencies, errors, time.perf_counter() - started)
+    result = Result(
+        f"HTTP addSaleOrderItem ({clients} clients)", latencies, errors, time.perf_counter() - started
+    )
     result.spread = spread
     return result
 
 
-async def raw_ceiling(url: str, order_id: uuid.UUID, products: list[uuid.UUID], clients: int,
-                      seconds: float) -> Result:
+async def raw_ceiling(
+    url: str, order_id: uuid.UUID, products: list[uuid.UUID], clients: int, seconds: float
+) -> Result:
     """The same lock shape straight on asyncpg: no HTTP, GraphQL, ORM or SQLAlchemy."""
     connections = [await asyncpg.connect(url) for _ in range(clients)]
     latencies: list[float] = []
@@ -210,14 +265,20 @@ async def raw_ceiling(url: str, order_id: uuid.UUID, products: list[uuid.UUID], 
                 async with connection.transaction():
                     await connection.execute("SELECT id FROM sale_orders WHERE id = $1 FOR UPDATE", order_id)
                     await connection.execute(
-                        "INSERT INTO sale_order_items (id, order_id, item_type, item_id, mode, name, unit_price, "
+                        "INSERT INTO sale_order_items (id, order_id, item_type, item_id, mode, name, "
+                        "unit_price, "
                         "quantity) VALUES ($1, $2, 'PRODUCT', $3, 'STANDARD', 'Chew', 4.99, 1) "
                         "ON CONFLICT (order_id, item_type, item_id) WHERE mode = 'STANDARD' "
                         "DO UPDATE SET quantity = sale_order_items.quantity + 1",
-                        uuid.uuid4(), order_id, products[i % len(products)])
+                        uuid.uuid4(),
+                        order_id,
+                        products[i % len(products)],
+                    )
                     version = await connection.fetchval(
                         "UPDATE sale_orders SET version = version + 1, updated_at = clock_timestamp() "
-                        "WHERE id = $1 RETURNING version", order_id)
+                        "WHERE id = $1 RETURNING version",
+                        order_id,
+                    )
                     await connection.execute("SELECT pg_notify('bench', $1)", f"{order_id}:{version}")
                 latencies.append(time.perf_counter() - started)
             except asyncpg.PostgresError:
@@ -236,8 +297,9 @@ async def order_state(url: str, order_id: uuid.UUID) -> tuple[int, int]:
     connection = await asyncpg.connect(url)
     try:
         version = await connection.fetchval("SELECT version FROM sale_orders WHERE id = $1", order_id)
-        units = await connection.fetchval("SELECT coalesce(sum(quantity), 0) FROM sale_order_items "
-                                          "WHERE order_id = $1", order_id)
+        units = await connection.fetchval(
+            "SELECT coalesce(sum(quantity), 0) FROM sale_order_items WHERE order_id = $1", order_id
+        )
         return version, units
     finally:
         await connection.close()
@@ -261,8 +323,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--no-balance", action="store_true",
-                        help="keep the connections where the kernel puts a simultaneous burst of them")
+    parser.add_argument(
+        "--no-balance",
+        action="store_true",
+        help="keep the connections where the kernel puts a simultaneous burst of them",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="petpos-bench-") as tmp:
@@ -274,19 +339,47 @@ def main() -> int:
             settings = Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp) / "data")
             token, order_id, products = asyncio.run(seed(settings, url))
             port = free_port()
-            env = {**os.environ, "DATABASE_URL": url, "PETPOS_SECRET_KEY": SECRET,
-                   "PETPOS_DATA_DIR": str(Path(tmp) / "data")}
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "PETPOS_SECRET_KEY": SECRET,
+                "PETPOS_DATA_DIR": str(Path(tmp) / "data"),
+            }
             env.pop("PETPOS_ENV", None)
-            serve = subprocess.Popen([str(Path(sys.executable).parent / "petpos"), "serve", "--port", str(port),
-                                      "--workers", str(args.workers)],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+            serve = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "petpos"),
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
             wait_ready(serve, port)
-            print(f"petpos serve --workers {args.workers}; {args.clients} concurrent clients; "
-                  f"{args.seconds:.0f} s per side; one hot order, {os.cpu_count()} CPUs\n")
+            print(
+                f"petpos serve --workers {args.workers}; {args.clients} concurrent clients; "
+                f"{args.seconds:.0f} s per side; one hot order, {os.cpu_count()} CPUs\n"
+            )
             asyncio.run(http_clients(port, token, order_id, products, args.clients, 2))  # warm-up
             before = asyncio.run(order_state(url, order_id))
-            http = asyncio.run(http_clients(port, token, order_id, products, args.clients, args.seconds, serve.pid,
-                                            args.workers, not args.no_balance))
+            http = asyncio.run(
+                http_clients(
+                    port,
+                    token,
+                    order_id,
+                    products,
+                    args.clients,
+                    args.seconds,
+                    serve.pid,
+                    args.workers,
+                    not args.no_balance,
+                )
+            )
             after = asyncio.run(order_state(url, order_id))
             serve.send_signal(signal.SIGTERM)
             serve.wait(timeout=60)
@@ -303,8 +396,10 @@ def main() -> int:
     print(f"\nClient connections per server worker: {'/'.join(map(str, http.spread)) or 'unknown'}.")
     print(f"HTTP reaches {100 * http.rate / raw.rate:.0f}% of the raw ceiling.")
     adds, bumps, units = len(http.latencies), after[0] - before[0], after[1] - before[1]
-    print(f"Exact under load: {adds} successful adds -> version +{bumps}, units +{units}"
-          f" ({'OK' if adds == bumps == units else 'MISMATCH'}).")
+    print(
+        f"Exact under load: {adds} successful adds -> version +{bumps}, units +{units}"
+        f" ({'OK' if adds == bumps == units else 'MISMATCH'})."
+    )
     return 0 if adds == bumps == units else 1
 
 

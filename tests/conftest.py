@@ -1,23 +1,25 @@
 """Test fixtures: a throwaway PostgreSQL (embedded, or TEST_DATABASE_URL), migrated
 with alembic, tables emptied after every test, and a GraphQL client over ASGI."""
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.db.engine import Database
+from app.domain.accounts import credentials
 from app.domain.accounts import service as accounts
 from app.domain.models import Base
+from app.domain.uow import run_unit
 from app.main import create_app
 from app.migrations import upgrade
-from app.domain.uow import run_unit
-from app.domain.accounts import credentials
 from app.settings import Settings
 
 TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
@@ -42,8 +44,14 @@ def database_url() -> Iterator[str]:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values = dict(database_url=database_url, secret_key=TEST_SECRET, env="development",
-                  lock_timeout_ms=3000, pool_size=30, data_dir=Path(tempfile.gettempdir()) / "petpos-test-data")
+    values = dict(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        env="development",
+        lock_timeout_ms=3000,
+        pool_size=30,
+        data_dir=Path(tempfile.gettempdir()) / "petpos-test-data",
+    )
     values.update(overrides)
     return Settings(**values)
 
@@ -99,9 +107,13 @@ class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def raw(self, query: str, variables: dict | None = None, token: str | None = None) -> httpx.Response:
+    async def raw(
+        self, query: str, variables: dict | None = None, token: str | None = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
 
     async def __call__(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
         response = await self.raw(query, variables, token)
@@ -123,17 +135,32 @@ class Users:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db, self.settings = db, settings
 
-    async def create(self, role: str = "CUSTOMER", *, email: str | None = None, phone: str | None = None,
-                     password: str = "correct horse battery", name: str = "Test User"):
+    async def create(
+        self,
+        role: str = "CUSTOMER",
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        password: str = "correct horse battery",
+        name: str = "Test User",
+    ):
         n = next(_counter)
         new = await accounts.prepare_new_user(
-            email=email or f"user{n}@example.com", phone=phone or f"+1 202 555 {n % 10000:04d}",
-            name=name, password=password, role=role, phone_region="US")
-        return await run_unit(self.db.sessions, lambda uow: accounts.create_user(uow, new), lock_timeout_ms=3000)
+            email=email or f"user{n}@example.com",
+            phone=phone or f"+1 202 555 {n % 10000:04d}",
+            name=name,
+            password=password,
+            role=role,
+            phone_region="US",
+        )
+        return await run_unit(
+            self.db.sessions, lambda uow: accounts.create_user(uow, new), lock_timeout_ms=3000
+        )
 
     def token(self, user) -> str:
-        return credentials.issue_token(user_id=user.id, token_version=user.token_version,
-                                       key=TEST_SECRET, ttl_minutes=60)
+        return credentials.issue_token(
+            user_id=user.id, token_version=user.token_version, key=TEST_SECRET, ttl_minutes=60
+        )
 
     async def signed_in(self, role: str = "CUSTOMER", **kwargs: Any):
         user = await self.create(role, **kwargs)

@@ -1,13 +1,14 @@
 """Hostile requests that carry secrets, for the tests that scan the server's log for them.
 
 Every secret derives from one random marker, except the phones (digits only), which are listed."""
+
 from __future__ import annotations
 
 import random
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 import httpx
 
@@ -21,7 +22,8 @@ ALLOW_NAMES = "ALTER TABLE users DROP CONSTRAINT IF EXISTS leak_probe"
 class Secrets:
     marker: str = field(default_factory=lambda: f"zq{uuid.uuid4().hex[:12]}")
     phones: list[str] = field(
-        default_factory=lambda: [f"+1 202 555 {n}" for n in random.sample(range(2000, 9999), 4)])
+        default_factory=lambda: [f"+1 202 555 {n}" for n in random.sample(range(2000, 9999), 4)]
+    )
     tokens: list[str] = field(default_factory=list)
 
     def email(self, n: int) -> str:
@@ -52,8 +54,15 @@ def profile_literal(fields: str) -> dict:
 
 
 def register(s: Secrets, n: int, *, email: int, phone: int) -> dict:
-    return gql(REGISTER, input={"email": s.email(email), "phone": s.phones[phone],
-                                "name": f"Name {s.marker}", "password": s.password(n)})
+    return gql(
+        REGISTER,
+        input={
+            "email": s.email(email),
+            "phone": s.phones[phone],
+            "name": f"Name {s.marker}",
+            "password": s.password(n),
+        },
+    )
 
 
 async def send_expected_failures(http: httpx.AsyncClient, s: Secrets) -> list[httpx.Response]:
@@ -79,16 +88,29 @@ async def send_expected_failures(http: httpx.AsyncClient, s: Secrets) -> list[ht
         (gql(f'mutation {{ login(email: "{email}", password: "{password}"'), {}),
         # Variables that do not coerce (an error message quotes their values).
         (gql(LOGIN % "token", email=email, password={"password": password}), {}),
-        (gql(UPDATE_PROFILE, input={"name": m, "email": s.email(4), "phone": s.phones[2], "unknown": m}),
-         bearer),
+        (
+            gql(UPDATE_PROFILE, input={"name": m, "email": s.email(4), "phone": s.phones[2], "unknown": m}),
+            bearer,
+        ),
         (profile_literal(f'email: "{s.email(4)}", unknown: "{m}"'), bearer),
         # A reset code that does not exist: INVALID_TOKEN.
         (gql(RESET_PASSWORD, t=f"code-{m}", p=s.password(5)), {}),
         # A forged bearer token (UNAUTHENTICATED) and a customer doing staff work (FORBIDDEN).
         (gql("{ me { id } }"), forged),
         (profile_literal(f'name: "{m}", phone: "{s.phones[2]}"'), forged),
-        (gql(CREATE_STAFF, input={"email": s.email(6), "phone": s.phones[2], "name": m,
-                                  "password": s.password(6), "role": "STAFF"}), bearer),
+        (
+            gql(
+                CREATE_STAFF,
+                input={
+                    "email": s.email(6),
+                    "phone": s.phones[2],
+                    "name": m,
+                    "password": s.password(6),
+                    "role": "STAFF",
+                },
+            ),
+            bearer,
+        ),
         # A body that is not JSON.
         (f'{{"query": "mutation {{ login(email: \\"{email}\\", password: \\"{password}'.encode(), {}),
     ]
@@ -102,14 +124,24 @@ async def send_expected_failures(http: httpx.AsyncClient, s: Secrets) -> list[ht
     return responses
 
 
-async def provoke_internal_error(http: httpx.AsyncClient, s: Secrets,
-                                 execute: Callable[[str], Awaitable[object]]) -> httpx.Response:
+async def provoke_internal_error(
+    http: httpx.AsyncClient, s: Secrets, execute: Callable[[str], Awaitable[object]]
+) -> httpx.Response:
     """A registration that hits an unexpected database error, with a fresh email, phone and
     password (so an argon2 hash) in the failing INSERT."""
     await execute(REFUSE_NAMES)
     try:
-        return await http.post("/graphql", json=gql(REGISTER, input={
-            "email": s.email(7), "phone": s.phones[3], "name": f"refuse-me {s.marker}",
-            "password": s.password(7)}))
+        return await http.post(
+            "/graphql",
+            json=gql(
+                REGISTER,
+                input={
+                    "email": s.email(7),
+                    "phone": s.phones[3],
+                    "name": f"refuse-me {s.marker}",
+                    "password": s.password(7),
+                },
+            ),
+        )
     finally:
         await execute(ALLOW_NAMES)

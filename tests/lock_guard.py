@@ -1,6 +1,7 @@
 """The lock discipline as a guard over every unit of work the tests run: a unit that writes
 before it has taken a row lock fails the test, unless it declared itself lock-free
 (`uow.lock_free(because)`: it only creates rows nobody else can see yet)."""
+
 from __future__ import annotations
 
 import weakref

@@ -10,12 +10,14 @@
   quietly: a racer that did not queue (its lock was removed) then fails the test on its outcome,
   not on this wait.
 """
+
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
 
 from sqlalchemy import text
 
@@ -39,8 +41,15 @@ async def lock_waiters(db: Database, statement: str) -> int:
         return (await connection.execute(text(query), {"statement": statement})).scalar_one()
 
 
-async def wait_for_lock_waiters(db: Database, count: int, timeout: float = 10.0, *, table: str | None = None,
-                                statement: str | None = None, racers: Iterable[asyncio.Future] = ()) -> None:
+async def wait_for_lock_waiters(
+    db: Database,
+    count: int,
+    timeout: float = 10.0,
+    *,
+    table: str | None = None,
+    statement: str | None = None,
+    racers: Iterable[asyncio.Future] = (),
+) -> None:
     """Return once at least `count` transactions wait on a row lock of `table` (or in a statement
     matching `statement`), or once any of `racers` has finished; fail after `timeout`."""
     if (table is None) == (statement is None):
@@ -53,6 +62,7 @@ async def wait_for_lock_waiters(db: Database, count: int, timeout: float = 10.0,
             if any(racer.done() for racer in racers):
                 return
             await asyncio.sleep(0.01)
+
     try:
         await asyncio.wait_for(poll(), timeout)
     except TimeoutError:
@@ -68,7 +78,9 @@ def start_unit(db: Database, work: Callable[[UnitOfWork], Awaitable[Any]]) -> as
 
 
 @asynccontextmanager
-async def unit_held(db: Database, work: Callable[[UnitOfWork], Awaitable[Any]]) -> AsyncIterator[asyncio.Task]:
+async def unit_held(
+    db: Database, work: Callable[[UnitOfWork], Awaitable[Any]]
+) -> AsyncIterator[asyncio.Task]:
     """Run `work` in a unit of work that stays open, its locks held, until the block ends.
 
     Yields the unit's task: await it after the block for the outcome (the unit commits once

@@ -1,16 +1,19 @@
 """Record the SQL a unit of work emits: lock-before-write and statement counts."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # A write, also as a data-modifying CTE (WITH … INSERT/UPDATE/DELETE).
-WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b|^\s*WITH\b.*\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b",
-                   re.IGNORECASE | re.DOTALL)
+WRITE = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE)\b|^\s*WITH\b.*\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 # Every row-lock clause PostgreSQL has, not only the FOR UPDATE the services use.
 ROW_LOCK = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
 

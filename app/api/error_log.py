@@ -7,6 +7,7 @@ The per-operation log line records their codes. An unexpected error is logged on
 request id and its traceback, never with the document or the variables; a database error in
 its chain shows its SQLSTATE, constraint and statement but not its message, which can quote row
 values ("Key (email)=(…) already exists", "Failing row contains (…)")."""
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,12 @@ def is_internal(error: GraphQLError) -> bool:
 
 
 def log_internal_error(error: GraphQLError, request_id: str | None) -> None:
-    log.error("internal error (request %s) at %s\n%s", request_id, error.path,
-              traceback_without_data(error.original_error))
+    log.error(
+        "internal error (request %s) at %s\n%s",
+        request_id,
+        error.path,
+        traceback_without_data(error.original_error),
+    )
 
 
 CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
@@ -62,8 +67,10 @@ def traceback_without_data(error: BaseException) -> str:
 def _last_line(exception: BaseException) -> str:
     if not isinstance(exception, DATABASE_ERRORS) and not hasattr(exception, "sqlstate"):
         return "".join(traceback.format_exception_only(exception))
-    fields = {name: getattr(exception, name, None)
-              for name in ("sqlstate", "constraint_name", "table_name", "column_name")}
+    fields = {
+        name: getattr(exception, name, None)
+        for name in ("sqlstate", "constraint_name", "table_name", "column_name")
+    }
     if isinstance(exception, StatementError):
         fields["sqlstate"] = getattr(exception.orig, "sqlstate", None)
         fields["statement"] = exception.statement

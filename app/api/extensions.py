@@ -1,5 +1,6 @@
 """Schema extensions: document caches always; limits and no introspection in production;
 unexpected errors masked as INTERNAL (app/api/error_log.py logs them with the request id)."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,9 @@ from strawberry.extensions import (
 )
 
 from app import metrics
-from app.domain.errors import DomainError
 from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
 from app.api.input_guard import InputGuard
+from app.domain.errors import DomainError
 from app.settings import Settings
 
 log = logging.getLogger("petpos.graphql")
@@ -47,8 +48,12 @@ class MaskInternalErrors(MaskErrors):
         original = error.original_error
         if isinstance(original, DomainError):
             # A domain rule escaped a resolver that has no payload for it.
-            return GraphQLError(original.message, nodes=error.nodes, path=error.path,
-                                extensions={"code": original.code, "field": original.field})
+            return GraphQLError(
+                original.message,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": original.code, "field": original.field},
+            )
         context = getattr(self.execution_context, "context", None)
         request_id = getattr(context, "request_id", None)
         masked = super().anonymise_error(error)
@@ -87,11 +92,18 @@ class OperationMetrics(SchemaExtension):
         outcome = "error" if raised or errors else "ok"
         metrics.REQUESTS.labels(operation=name, outcome=outcome).inc()
         metrics.LATENCY.labels(operation=name).observe(elapsed)
-        log.info(json.dumps({
-            "request_id": getattr(context.context, "request_id", None), "operation": name,
-            "operation_name": operation.name.value if operation and operation.name else None,
-            "outcome": outcome, "codes": _codes(errors), "ms": round(elapsed * 1000, 2),
-        }))
+        log.info(
+            json.dumps(
+                {
+                    "request_id": getattr(context.context, "request_id", None),
+                    "operation": name,
+                    "operation_name": operation.name.value if operation and operation.name else None,
+                    "outcome": outcome,
+                    "codes": _codes(errors),
+                    "ms": round(elapsed * 1000, 2),
+                }
+            )
+        )
 
 
 INVALID = "invalid"
@@ -131,7 +143,11 @@ LIMIT_RULES = [
 
 def schema_extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
     """Factories, so each request gets fresh extension state (the caches live at module level)."""
-    extensions: list = [OperationMetrics, lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    extensions: list = [
+        OperationMetrics,
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
     extensions.append(InputGuard)  # unsafe strings refused; request errors get code VALIDATION
     if settings.production:
         extensions += [

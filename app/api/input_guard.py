@@ -6,6 +6,7 @@ in the document's string literals (a validation rule, cached with the document) 
 variables (before graphql-core coerces them). Every error that refuses the request itself
 (syntax, validation, variable coercion, these checks) carries extensions.code VALIDATION.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,11 @@ def unsafe_variables(document, operation_name: str | None, variables: dict | Non
     for definition in operation.variable_definitions if operation else ():
         name = definition.variable.name.value
         for path, reason in _unsafe_strings(variables.get(name)):
-            errors.append(validation_error(
-                f"Variable '${name}' has invalid value{print_path_list(path)}: {reason}", definition))
+            errors.append(
+                validation_error(
+                    f"Variable '${name}' has invalid value{print_path_list(path)}: {reason}", definition
+                )
+            )
             if len(errors) == MAX_REPORTED:
                 return errors
     return errors

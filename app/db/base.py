@@ -1,4 +1,5 @@
 """Declarative base and column helpers shared by every feature's models."""
+
 from __future__ import annotations
 
 import uuid

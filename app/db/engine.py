@@ -3,10 +3,11 @@
 Every engine hides statement parameters (`hide_parameters=True`): a database error's text and
 SQLAlchemy's statement log would otherwise quote them, and they hold password hashes, emails
 and phones."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -20,13 +21,17 @@ class Database:
             raise RuntimeError("DATABASE_URL is not set")
         self.settings = settings
         self.engine: AsyncEngine = create_async_engine(
-            async_url(url), pool_size=settings.pool_size, max_overflow=settings.pool_size,
-            pool_pre_ping=False, hide_parameters=True,
+            async_url(url),
+            pool_size=settings.pool_size,
+            max_overflow=settings.pool_size,
+            pool_pre_ping=False,
+            hide_parameters=True,
         )
         read_url = settings.database_read_url
         self.read_engine: AsyncEngine = (
             create_async_engine(async_url(read_url), pool_size=settings.pool_size, hide_parameters=True)
-            if read_url else self.engine
+            if read_url
+            else self.engine
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)

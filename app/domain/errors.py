@@ -1,4 +1,5 @@
 """The one error type for expected failures, its codes, and how database constraints map onto it."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -34,8 +35,9 @@ class Code(StrEnum):
 class DomainError(Exception):
     """An expected business failure: becomes an entry of the payload's `errors`."""
 
-    def __init__(self, code: str, message: str, field: str | None = None,
-                 more: list["DomainError"] | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, field: str | None = None, more: list[DomainError] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = Code(code)  # an unknown code fails where it is raised, not in the client
         self.message = message
@@ -43,11 +45,11 @@ class DomainError(Exception):
         # Several failures reported at once (e.g. every product short of stock).
         self.more = more or []
 
-    def all(self) -> list["DomainError"]:
+    def all(self) -> list[DomainError]:
         return [self, *self.more]
 
     @classmethod
-    def many(cls, errors: list["DomainError"]) -> "DomainError":
+    def many(cls, errors: list[DomainError]) -> DomainError:
         first, *rest = errors
         return cls(first.code, first.message, first.field, more=rest)
 

@@ -1,8 +1,10 @@
 """The checks every feature's input shares, and the one way to report every bad field at once."""
+
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from app.domain.errors import DomainError, validation
 
@@ -30,10 +32,10 @@ def quantity(value: int, field: str = "quantity", *, allow_zero: bool = False) -
 class Checks:
     """Run several field checks and report every failure together:
 
-        check = Checks()
-        email = check(lambda: normalise_email(raw_email))
-        phone = check(lambda: normalise_phone(raw_phone))
-        check.done()  # raises one DomainError carrying every failure, if any
+    check = Checks()
+    email = check(lambda: normalise_email(raw_email))
+    phone = check(lambda: normalise_phone(raw_phone))
+    check.done()  # raises one DomainError carrying every failure, if any
     """
 
     def __init__(self) -> None:

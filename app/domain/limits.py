@@ -1,8 +1,9 @@
 """How long a list input may be. Each cap is checked before any per-item work, so an oversized
 list costs one length check and is refused as VALIDATION on its field."""
+
 from __future__ import annotations
 
-from typing import Sized
+from collections.abc import Sized
 
 from app.domain.errors import validation
 

@@ -13,11 +13,13 @@ Several rows of one table are locked in one statement, ordered by id. The unit
 of work checks at run time that a mutation never goes back up this list: a
 service that tries is a programming error, caught by the tests.
 """
+
 from __future__ import annotations
 
 import time
 import uuid
-from typing import Iterable, Protocol, Sequence, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,10 +44,19 @@ LOCK_ORDER: dict[str, int] = {
 # Tables no unit of work ever row-locks: their rows are written only under the lock of the row
 # that coordinates them (a cart's items under the cart, a sale's lines under the sale, …) or are
 # append-only records (movements, ledger); a unique constraint decides the rest.
-NEVER_LOCKED: frozenset[str] = frozenset({
-    "cart_items", "idempotency_keys", "loyalty_ledger", "refund_lines", "refunds",
-    "sale_lines", "sale_order_items", "services", "stock_movements",
-})
+NEVER_LOCKED: frozenset[str] = frozenset(
+    {
+        "cart_items",
+        "idempotency_keys",
+        "loyalty_ledger",
+        "refund_lines",
+        "refunds",
+        "sale_lines",
+        "sale_order_items",
+        "services",
+        "stock_movements",
+    }
+)
 
 M = TypeVar("M")
 

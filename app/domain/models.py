@@ -1,5 +1,6 @@
 """Every feature's models, imported so the metadata (and alembic) sees all tables, and every
 feature's constraint -> error map, collected into the one registry the unit of work consults."""
+
 from app.db.base import Base
 from app.domain.accounts import models as accounts
 from app.domain.adoption import models as adoption
@@ -19,7 +20,13 @@ def _collect(*maps: ConstraintErrors) -> ConstraintErrors:
     return registry
 
 
-CONSTRAINT_ERRORS = _collect(accounts.CONSTRAINT_ERRORS, adoption.CONSTRAINT_ERRORS, catalog.CONSTRAINT_ERRORS,
-                             coupons.CONSTRAINT_ERRORS, pos.CONSTRAINT_ERRORS, sales.CONSTRAINT_ERRORS)
+CONSTRAINT_ERRORS = _collect(
+    accounts.CONSTRAINT_ERRORS,
+    adoption.CONSTRAINT_ERRORS,
+    catalog.CONSTRAINT_ERRORS,
+    coupons.CONSTRAINT_ERRORS,
+    pos.CONSTRAINT_ERRORS,
+    sales.CONSTRAINT_ERRORS,
+)
 
 __all__ = ["Base", "CONSTRAINT_ERRORS"]

@@ -1,4 +1,5 @@
 """Money: Decimal amounts in one currency, rounded half-up to cents."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation

@@ -1,14 +1,16 @@
 """Keyset (cursor) pagination for connections: stable under inserts, no OFFSET scans."""
+
 from __future__ import annotations
 
 import base64
 import binascii
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import BigInteger, Select, SmallInteger, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +39,7 @@ def encode_cursor(values: Sequence[Any]) -> str:
         if isinstance(value, datetime):
             return value.isoformat()
         return value if isinstance(value, (int, str)) else str(value)
+
     raw = json.dumps([plain(v) for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
@@ -98,7 +101,7 @@ def timestamp(value: str, *, aware: bool) -> datetime:
         raise ValueError("time zone")
     # Every aware datetime Python can hold in UTC, PostgreSQL can hold; one near the ends of the
     # calendar with an offset has no UTC form (OverflowError).
-    return parsed.astimezone(timezone.utc) if aware else parsed
+    return parsed.astimezone(UTC) if aware else parsed
 
 
 def decimal(value: str, column_type: TypeEngine) -> Decimal:
@@ -122,8 +125,15 @@ class Page(Generic[T]):
         return self.cursors[-1] if self.cursors else None
 
 
-async def fetch_page(session: AsyncSession, stmt: Select, *, keys: Sequence[InstrumentedAttribute],
-                     first: int | None, after: str | None, descending: bool = False) -> Page:
+async def fetch_page(
+    session: AsyncSession,
+    stmt: Select,
+    *,
+    keys: Sequence[InstrumentedAttribute],
+    first: int | None,
+    after: str | None,
+    descending: bool = False,
+) -> Page:
     """Rows of `stmt` (an ORM select of one entity) ordered by `keys` (the last one unique, e.g. id)."""
     size = page_size(first)
     if after:

@@ -1,19 +1,21 @@
 """The one unit of work: the only place that begins, times out, retries and commits."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.domain.locks import LOCK_ORDER, LockOrderViolation
-from app.domain.errors import DomainError, constraint_error, validation
-from app.domain.models import CONSTRAINT_ERRORS
 from app import metrics
+from app.domain.errors import DomainError, constraint_error, validation
+from app.domain.locks import LOCK_ORDER, LockOrderViolation
+from app.domain.models import CONSTRAINT_ERRORS
 
 log = logging.getLogger("petpos.uow")
 
@@ -113,7 +115,7 @@ async def run_unit(
                     log.warning("giving up after %d retries (%s) in %s", retries, state, operation)
                     raise DomainError("BUSY", "The system is busy with this record; please retry") from error
                 attempt += 1
-                await asyncio.sleep(random.uniform(0.005, 0.025) * 2 ** attempt)
+                await asyncio.sleep(random.uniform(0.005, 0.025) * 2**attempt)
                 continue
             mapped = constraint_error(CONSTRAINT_ERRORS, constraint_name(error))
             if mapped is not None:

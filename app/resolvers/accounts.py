@@ -1,21 +1,32 @@
 """Resolvers of accounts: input -> domain call -> payload."""
+
 from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
 
-from app.domain.accounts import credentials
+from app.domain.accounts import credentials, sign_in
 from app.domain.accounts import service as accounts
-from app.domain.accounts import sign_in
 from app.resolvers.base import AdminOnly, SignedIn, caller, ctx, mutation, run_mutation
-from app.schema.accounts import AuthPayload, CreateStaffUserInput, RegisterInput, UpdateProfileInput, User, UserPayload
+from app.schema.accounts import (
+    AuthPayload,
+    CreateStaffUserInput,
+    RegisterInput,
+    UpdateProfileInput,
+    User,
+    UserPayload,
+)
 from app.schema.common import OkPayload
 
 
 def _token_for(info: Info, user) -> str:
     settings = ctx(info).db.settings
-    return credentials.issue_token(user_id=user.id, token_version=user.token_version,
-                                   key=settings.signing_key(), ttl_minutes=settings.token_ttl_minutes)
+    return credentials.issue_token(
+        user_id=user.id,
+        token_version=user.token_version,
+        key=settings.signing_key(),
+        ttl_minutes=settings.token_ttl_minutes,
+    )
 
 
 def _client_address(info: Info) -> str | None:
@@ -34,8 +45,13 @@ async def me(info: Info) -> User | None:
 
 async def register(info: Info, input: RegisterInput) -> AuthPayload:
     new = await accounts.prepare_new_user(
-        email=input.email, phone=input.phone, name=input.name, password=input.password,
-        role="CUSTOMER", phone_region=ctx(info).db.settings.default_phone_region)
+        email=input.email,
+        phone=input.phone,
+        name=input.name,
+        password=input.password,
+        role="CUSTOMER",
+        phone_region=ctx(info).db.settings.default_phone_region,
+    )
     user = await run_mutation(info, lambda uow: accounts.create_user(uow, new))
     return AuthPayload(token=_token_for(info, user), user=User.from_model(user), errors=[])
 
@@ -48,9 +64,16 @@ async def login(info: Info, email: str, password: str) -> AuthPayload:
 async def request_password_reset(info: Info, email: str) -> OkPayload:
     """Always ok, whether or not the email exists; the token goes out by email."""
     settings = ctx(info).db.settings
-    await run_mutation(info, lambda uow: accounts.request_password_reset(
-        uow, email=email, ttl_minutes=settings.password_reset_ttl_minutes,
-        max_emails=settings.password_reset_max_emails, window_minutes=settings.password_reset_window_minutes))
+    await run_mutation(
+        info,
+        lambda uow: accounts.request_password_reset(
+            uow,
+            email=email,
+            ttl_minutes=settings.password_reset_ttl_minutes,
+            max_emails=settings.password_reset_max_emails,
+            window_minutes=settings.password_reset_window_minutes,
+        ),
+    )
     return OkPayload(ok=True, errors=[])
 
 
@@ -59,21 +82,31 @@ async def reset_password(info: Info, token: str, new_password: str) -> OkPayload
     session of the user."""
     async with ctx(info).db.sessions() as session:  # a bad code costs no argon2
         password_hash = await accounts.prepare_new_password(session, token=token, new_password=new_password)
-    await run_mutation(info, lambda uow: accounts.reset_password(uow, token=token, new_password_hash=password_hash))
+    await run_mutation(
+        info, lambda uow: accounts.reset_password(uow, token=token, new_password_hash=password_hash)
+    )
     return OkPayload(ok=True, errors=[])
 
 
 async def update_profile(info: Info, input: UpdateProfileInput) -> UserPayload:
     user = caller(info)
     changes = accounts.prepare_profile_changes(
-        email=input.email, phone=input.phone, name=input.name,
-        phone_region=ctx(info).db.settings.default_phone_region)
+        email=input.email,
+        phone=input.phone,
+        name=input.name,
+        phone_region=ctx(info).db.settings.default_phone_region,
+    )
     verified = None
     if changes.need_password(user):
         verified = await sign_in.verify_current_password(
-            ctx(info).db, user=user, password=input.current_password, address=_client_address(info))
-    changed = await run_mutation(info, lambda uow: accounts.update_profile(
-        uow, user_id=user.id, changes=changes, verified_password_hash=verified))
+            ctx(info).db, user=user, password=input.current_password, address=_client_address(info)
+        )
+    changed = await run_mutation(
+        info,
+        lambda uow: accounts.update_profile(
+            uow, user_id=user.id, changes=changes, verified_password_hash=verified
+        ),
+    )
     return UserPayload(user=User.from_model(changed), errors=[])
 
 
@@ -86,8 +119,13 @@ async def logout(info: Info, everywhere: bool | None = False) -> OkPayload:
 
 async def create_staff_user(info: Info, input: CreateStaffUserInput) -> UserPayload:
     new = await accounts.prepare_new_user(
-        email=input.email, phone=input.phone, name=input.name, password=input.password,
-        role=input.role.value, phone_region=ctx(info).db.settings.default_phone_region)
+        email=input.email,
+        phone=input.phone,
+        name=input.name,
+        password=input.password,
+        role=input.role.value,
+        phone_region=ctx(info).db.settings.default_phone_region,
+    )
     user = await run_mutation(info, lambda uow: accounts.create_user(uow, new))
     return UserPayload(user=User.from_model(user), errors=[])
 
@@ -103,8 +141,13 @@ class AccountsMutation:
     login = mutation(login)
     request_password_reset = mutation(request_password_reset)
     reset_password = mutation(reset_password)
-    logout = mutation(logout, allow=SignedIn, description=(
-        "everywhere: true signs out every token of the user, this one included. Without it the server "
-        "keeps no sessions to end: the client forgets its token, which stays valid until it expires."))
+    logout = mutation(
+        logout,
+        allow=SignedIn,
+        description=(
+            "everywhere: true signs out every token of the user, this one included. Without it the server "
+            "keeps no sessions to end: the client forgets its token, which stays valid until it expires."
+        ),
+    )
     update_profile = mutation(update_profile, allow=SignedIn)
     create_staff_user = mutation(create_staff_user, allow=AdminOnly)

@@ -1,11 +1,13 @@
 """What every resolver shares: the request context, who may call a field (permission classes),
 running a mutation as one unit of work, and turning DomainErrors into payload errors (`mutation`)."""
+
 from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, TypeVar, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 import strawberry
 from graphql import GraphQLError
@@ -13,10 +15,10 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.db.engine import Database
-from app.domain.uow import UnitOfWork, run_unit
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError
 from app.domain.fields import parse_id
+from app.domain.uow import UnitOfWork, run_unit
 from app.schema.common import ErrorCode, UserError
 
 T = TypeVar("T")
@@ -82,7 +84,8 @@ async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[T]]) -
     """A mutation is one unit of work (lock timeout, retries, commit)."""
     context = ctx(info)
     return await run_unit(
-        context.db.sessions, work,
+        context.db.sessions,
+        work,
         lock_timeout_ms=context.db.settings.lock_timeout_ms,
         operation=info.field_name,
     )
@@ -135,8 +138,12 @@ def failed(payload: type[T], error: DomainError) -> T:
     return make(errors) if make else payload(errors=errors)  # type: ignore[call-arg]
 
 
-def mutation(resolver: Callable[..., Awaitable[T]], *, allow: type[Allowed] | None = None,
-             description: str | None = None) -> Any:
+def mutation(
+    resolver: Callable[..., Awaitable[T]],
+    *,
+    allow: type[Allowed] | None = None,
+    description: str | None = None,
+) -> Any:
     """Declare a mutation: who may call it (`allow`), and, done once here, a DomainError raised
     anywhere in the resolver (input parsing, the unit of work) becomes the payload's `errors`.
     A resolver then reads: parse input -> one domain service -> payload."""
@@ -149,5 +156,6 @@ def mutation(resolver: Callable[..., Awaitable[T]], *, allow: type[Allowed] | No
         except DomainError as error:
             return failed(payload, error)
 
-    return strawberry.mutation(resolver=run, permission_classes=[allow] if allow else [],
-                               description=description)
+    return strawberry.mutation(
+        resolver=run, permission_classes=[allow] if allow else [], description=description
+    )

@@ -1,4 +1,5 @@
 """Resolvers of the catalog: input -> domain call -> payload."""
+
 from __future__ import annotations
 
 import strawberry
@@ -10,8 +11,18 @@ from app.domain.errors import validation
 from app.domain.pagination import MAX_PAGE_SIZE
 from app.resolvers.base import StaffOnly, ctx, forbidden, maybe_id, mutation, parse_id, run_mutation
 from app.schema.catalog import (
-    Product, ProductCategory, ProductConnection, ProductEdge, ProductInput, ProductPayload, ProductUpdateInput,
-    Service, ServiceInput, ServicePayload, StockMovement, StockMovementReason,
+    Product,
+    ProductCategory,
+    ProductConnection,
+    ProductEdge,
+    ProductInput,
+    ProductPayload,
+    ProductUpdateInput,
+    Service,
+    ServiceInput,
+    ServicePayload,
+    StockMovement,
+    StockMovementReason,
 )
 from app.schema.common import PageInfo
 
@@ -21,17 +32,29 @@ def _is_staff(info: Info) -> bool:
     return user is not None and user.role in ("STAFF", "ADMIN")
 
 
-async def products(info: Info, search: str | None = None, category: ProductCategory | None = None,
-                   include_inactive: bool | None = False, first: int | None = 20,
-                   after: str | None = None) -> ProductConnection:
+async def products(
+    info: Info,
+    search: str | None = None,
+    category: ProductCategory | None = None,
+    include_inactive: bool | None = False,
+    first: int | None = 20,
+    after: str | None = None,
+) -> ProductConnection:
     if include_inactive and not _is_staff(info):
         raise forbidden()
     async with ctx(info).db.read() as session:
-        page = await views.products_page(session, search=search, category=category.value if category else None,
-                                          include_inactive=bool(include_inactive), first=first, after=after)
+        page = await views.products_page(
+            session,
+            search=search,
+            category=category.value if category else None,
+            include_inactive=bool(include_inactive),
+            first=first,
+            after=after,
+        )
     return ProductConnection(
         edges=[ProductEdge(node=Product.from_model(p), cursor=c) for p, c in zip(page.rows, page.cursors)],
-        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+    )
 
 
 def _visible(info: Info, product):
@@ -60,7 +83,9 @@ async def services(info: Info) -> list[Service]:
     return [Service.from_model(s) for s in rows]
 
 
-async def stock_movements(info: Info, product_id: strawberry.ID, first: int | None = 50) -> list[StockMovement]:
+async def stock_movements(
+    info: Info, product_id: strawberry.ID, first: int | None = 50
+) -> list[StockMovement]:
     limit = 50 if first is None else first
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise validation(f"first must be between 1 and {MAX_PAGE_SIZE}", "first")
@@ -73,8 +98,14 @@ async def stock_movements(info: Info, product_id: strawberry.ID, first: int | No
 
 
 async def create_product(info: Info, input: ProductInput) -> ProductPayload:
-    new = catalog.prepare_product(sku=input.sku, name=input.name, description=input.description,
-                                  category=input.category.value, price=input.price, stock=input.stock)
+    new = catalog.prepare_product(
+        sku=input.sku,
+        name=input.name,
+        description=input.description,
+        category=input.category.value,
+        price=input.price,
+        stock=input.stock,
+    )
     created = await run_mutation(info, lambda uow: catalog.create_product(uow, new))
     return ProductPayload(product=Product.from_model(created), errors=[])
 
@@ -82,18 +113,27 @@ async def create_product(info: Info, input: ProductInput) -> ProductPayload:
 async def update_product(info: Info, id: strawberry.ID, input: ProductUpdateInput) -> ProductPayload:
     product_id = parse_id(id)
     changes = catalog.prepare_product_changes(
-        name=input.name, description=input.description,
-        category=input.category.value if input.category else None, price=input.price, active=input.active)
-    updated = await run_mutation(info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes))
+        name=input.name,
+        description=input.description,
+        category=input.category.value if input.category else None,
+        price=input.price,
+        active=input.active,
+    )
+    updated = await run_mutation(
+        info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes)
+    )
     return ProductPayload(product=Product.from_model(updated), errors=[])
 
 
-async def adjust_stock(info: Info, product_id: strawberry.ID, delta: int, reason: StockMovementReason,
-                       note: str | None = None) -> ProductPayload:
+async def adjust_stock(
+    info: Info, product_id: strawberry.ID, delta: int, reason: StockMovementReason, note: str | None = None
+) -> ProductPayload:
     pid = parse_id(product_id, "productId")
     note = catalog.check_adjustment(delta=delta, reason=reason.value, note=note)
-    updated = await run_mutation(info, lambda uow: catalog.adjust_stock(
-        uow, product_id=pid, delta=delta, reason=reason.value, note=note))
+    updated = await run_mutation(
+        info,
+        lambda uow: catalog.adjust_stock(uow, product_id=pid, delta=delta, reason=reason.value, note=note),
+    )
     return ProductPayload(product=Product.from_model(updated), errors=[])
 
 

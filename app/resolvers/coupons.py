@@ -1,4 +1,5 @@
 """Resolvers of coupons (ADMIN): auth check, input -> domain call -> payload."""
+
 from __future__ import annotations
 
 import strawberry
@@ -19,8 +20,14 @@ async def coupons(info: Info) -> list[Coupon]:
 
 async def create_coupon(info: Info, input: CouponInput) -> CouponPayload:
     new = coupons_service.prepare_coupon(
-        code=input.code, kind=input.kind.value, value=input.value, min_subtotal=input.min_subtotal,
-        usage_limit=input.usage_limit, starts_at=input.starts_at, ends_at=input.ends_at)
+        code=input.code,
+        kind=input.kind.value,
+        value=input.value,
+        min_subtotal=input.min_subtotal,
+        usage_limit=input.usage_limit,
+        starts_at=input.starts_at,
+        ends_at=input.ends_at,
+    )
     created = await run_mutation(info, lambda uow: coupons_service.create_coupon(uow, new))
     return CouponPayload(coupon=Coupon.from_model(created), errors=[])
 

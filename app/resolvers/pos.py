@@ -1,4 +1,5 @@
 """Resolvers of POS sale orders: input -> domain call -> payload."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
@@ -15,8 +16,17 @@ from app.domain.pos.live import OrderFeed
 from app.resolvers.base import StaffOnly, caller, ctx, maybe_id, mutation, run_mutation
 from app.schema.common import PageInfo
 from app.schema.pos import (
-    AddSaleOrderItemInput, CheckoutSaleOrderInput, CreateSaleOrderInput, SaleOrder, SaleOrderConnection, SaleOrderEdge,
-    SaleOrderItemUpdate, SaleOrderPayload, SaleOrderStatus, SplitLineInput, SplitSaleOrderPayload,
+    AddSaleOrderItemInput,
+    CheckoutSaleOrderInput,
+    CreateSaleOrderInput,
+    SaleOrder,
+    SaleOrderConnection,
+    SaleOrderEdge,
+    SaleOrderItemUpdate,
+    SaleOrderPayload,
+    SaleOrderStatus,
+    SplitLineInput,
+    SplitSaleOrderPayload,
 )
 from app.schema.sales import CheckoutPayload, Sale
 
@@ -30,13 +40,19 @@ async def sale_order(info: Info, id: strawberry.ID) -> SaleOrder | None:
     return SaleOrder.from_model(order) if order else None
 
 
-async def sale_orders(info: Info, status: SaleOrderStatus | None = None, first: int | None = 20,
-                      after: str | None = None) -> SaleOrderConnection:
+async def sale_orders(
+    info: Info, status: SaleOrderStatus | None = None, first: int | None = 20, after: str | None = None
+) -> SaleOrderConnection:
     async with ctx(info).db.read() as session:
-        page = await views.orders_page(session, status=status.value if status else None, first=first, after=after)
+        page = await views.orders_page(
+            session, status=status.value if status else None, first=first, after=after
+        )
     return SaleOrderConnection(
-        edges=[SaleOrderEdge(node=SaleOrder.from_model(o), cursor=c) for o, c in zip(page.rows, page.cursors)],
-        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
+        edges=[
+            SaleOrderEdge(node=SaleOrder.from_model(o), cursor=c) for o, c in zip(page.rows, page.cursors)
+        ],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+    )
 
 
 async def create_sale_order(info: Info, input: CreateSaleOrderInput) -> SaleOrderPayload:
@@ -49,22 +65,34 @@ async def create_sale_order(info: Info, input: CreateSaleOrderInput) -> SaleOrde
 async def add_sale_order_item(info: Info, input: AddSaleOrderItemInput) -> SaleOrderPayload:
     async with ctx(info).db.read() as session:
         line = await order_lines.prepare_line(
-            session, order_id=input.order_id, item_type=input.item_type.value, item_id=input.item_id,
-            quantity=input.quantity, mode=(input.mode.value if input.mode else "STANDARD"),
-            unit_price=input.unit_price, discount=input.discount, note=input.note)
+            session,
+            order_id=input.order_id,
+            item_type=input.item_type.value,
+            item_id=input.item_id,
+            quantity=input.quantity,
+            mode=(input.mode.value if input.mode else "STANDARD"),
+            unit_price=input.unit_price,
+            discount=input.discount,
+            note=input.note,
+        )
     order = await run_mutation(info, lambda uow: order_lines.add_item(uow, line))
     return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 
 
-async def update_sale_order_items(info: Info, order_id: strawberry.ID,
-                                  items: list[SaleOrderItemUpdate]) -> SaleOrderPayload:
+async def update_sale_order_items(
+    info: Info, order_id: strawberry.ID, items: list[SaleOrderItemUpdate]
+) -> SaleOrderPayload:
     order = parse_id(order_id, "orderId", "Sale order")
     prepared = order_lines.prepare_updates([(u.item_id, u.quantity, u.discount, u.note) for u in items])
-    changed = await run_mutation(info, lambda uow: order_lines.update_items(uow, order_id=order, updates=prepared))
+    changed = await run_mutation(
+        info, lambda uow: order_lines.update_items(uow, order_id=order, updates=prepared)
+    )
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
-async def remove_sale_order_item(info: Info, order_id: strawberry.ID, item_id: strawberry.ID) -> SaleOrderPayload:
+async def remove_sale_order_item(
+    info: Info, order_id: strawberry.ID, item_id: strawberry.ID
+) -> SaleOrderPayload:
     order, line = parse_id(order_id, "orderId", "Sale order"), parse_id(item_id, "itemId", "Order line")
     changed = await run_mutation(info, lambda uow: order_lines.remove_item(uow, order_id=order, line_id=line))
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
@@ -82,29 +110,44 @@ async def cancel_sale_order(info: Info, order_id: strawberry.ID) -> SaleOrderPay
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
-async def merge_sale_orders(info: Info, target_order_id: strawberry.ID,
-                            source_order_ids: list[strawberry.ID]) -> SaleOrderPayload:
+async def merge_sale_orders(
+    info: Info, target_order_id: strawberry.ID, source_order_ids: list[strawberry.ID]
+) -> SaleOrderPayload:
     target, sources = merge.prepare_merge(target_order_id, source_order_ids)
-    merged = await run_mutation(info, lambda uow: merge.merge_orders(uow, target_id=target, source_ids=sources))
+    merged = await run_mutation(
+        info, lambda uow: merge.merge_orders(uow, target_id=target, source_ids=sources)
+    )
     return SaleOrderPayload(order=SaleOrder.from_model(merged), errors=[])
 
 
-async def split_sale_order(info: Info, order_id: strawberry.ID, items: list[SplitLineInput]) -> SplitSaleOrderPayload:
+async def split_sale_order(
+    info: Info, order_id: strawberry.ID, items: list[SplitLineInput]
+) -> SplitSaleOrderPayload:
     order, lines = split.prepare_split(order_id, [(line.item_id, line.quantity) for line in items])
     source, created = await run_mutation(
-        info, lambda uow: split.split_order(uow, order_id=order, lines=lines, by=caller(info).id))
-    return SplitSaleOrderPayload(source=SaleOrder.from_model(source), created=SaleOrder.from_model(created), errors=[])
+        info, lambda uow: split.split_order(uow, order_id=order, lines=lines, by=caller(info).id)
+    )
+    return SplitSaleOrderPayload(
+        source=SaleOrder.from_model(source), created=SaleOrder.from_model(created), errors=[]
+    )
 
 
 async def checkout_sale_order(info: Info, input: CheckoutSaleOrderInput) -> CheckoutPayload:
     """Pay for a DRAFT order: its lines become a sale through the shared sale-recording service."""
     async with ctx(info).db.read() as session:
         request = await pos_checkout.prepare_checkout(
-            session, order_id=input.order_id, key=input.idempotency_key, method=input.payment_method.value,
-            amount_tendered=input.amount_tendered, customer_id=input.customer_id, coupon_code=input.coupon_code,
-            redeem_points=input.redeem_points)
+            session,
+            order_id=input.order_id,
+            key=input.idempotency_key,
+            method=input.payment_method.value,
+            amount_tendered=input.amount_tendered,
+            customer_id=input.customer_id,
+            coupon_code=input.coupon_code,
+            redeem_points=input.redeem_points,
+        )
     sale, replayed = await run_mutation(
-        info, lambda uow: pos_checkout.checkout_order(uow, request=request, by=caller(info).id))
+        info, lambda uow: pos_checkout.checkout_order(uow, request=request, by=caller(info).id)
+    )
     return CheckoutPayload(sale=Sale.from_model(sale), replayed=replayed, errors=[])
 
 

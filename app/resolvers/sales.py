@@ -1,4 +1,5 @@
 """Resolvers of the cart, checkout, refunds and sales: input -> domain call -> payload."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,17 +11,37 @@ from app.domain.coupons.service import coupon_id_for_code
 from app.domain.sales import cart as carts
 from app.domain.sales import checkout as checkouts
 from app.domain.sales import refunds, views
-from app.resolvers.base import CustomerOnly, SignedIn, StaffOnly, caller, ctx, maybe_id, mutation, run_mutation
+from app.resolvers.base import (
+    CustomerOnly,
+    SignedIn,
+    StaffOnly,
+    caller,
+    ctx,
+    maybe_id,
+    mutation,
+    run_mutation,
+)
 from app.schema.common import PageInfo
 from app.schema.sales import (
-    Cart, CartPayload, CheckoutInput, CheckoutPayload, Refund, RefundInput, RefundPayload, Sale, SaleChannel,
-    SaleConnection, SaleEdge,
+    Cart,
+    CartPayload,
+    CheckoutInput,
+    CheckoutPayload,
+    Refund,
+    RefundInput,
+    RefundPayload,
+    Sale,
+    SaleChannel,
+    SaleConnection,
+    SaleEdge,
 )
 
 
 def _connection(page) -> SaleConnection:
-    return SaleConnection(edges=[SaleEdge(node=Sale.from_model(s), cursor=c) for s, c in zip(page.rows, page.cursors)],
-                          page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
+    return SaleConnection(
+        edges=[SaleEdge(node=Sale.from_model(s), cursor=c) for s, c in zip(page.rows, page.cursors)],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+    )
 
 
 async def _cart(sessions, customer_id: uuid.UUID) -> Cart | None:
@@ -35,7 +56,9 @@ async def my_cart(info: Info) -> Cart | None:
 
 async def my_sales(info: Info, first: int | None = 20, after: str | None = None) -> SaleConnection:
     async with ctx(info).db.read() as session:
-        return _connection(await views.sales_page(session, customer_id=caller(info).id, first=first, after=after))
+        return _connection(
+            await views.sales_page(session, customer_id=caller(info).id, first=first, after=after)
+        )
 
 
 async def sale(info: Info, id: strawberry.ID) -> Sale | None:
@@ -51,11 +74,15 @@ async def sale(info: Info, id: strawberry.ID) -> Sale | None:
     return Sale.from_model(found)
 
 
-async def sales(info: Info, channel: SaleChannel | None = None, first: int | None = 20,
-                after: str | None = None) -> SaleConnection:
+async def sales(
+    info: Info, channel: SaleChannel | None = None, first: int | None = 20, after: str | None = None
+) -> SaleConnection:
     async with ctx(info).db.read() as session:
-        return _connection(await views.sales_page(session, channel=channel.value if channel else None,
-                                                  first=first, after=after))
+        return _connection(
+            await views.sales_page(
+                session, channel=channel.value if channel else None, first=first, after=after
+            )
+        )
 
 
 async def _cart_change(info: Info, change) -> CartPayload:
@@ -69,22 +96,27 @@ async def _cart_change(info: Info, change) -> CartPayload:
 async def add_to_cart(info: Info, product_id: strawberry.ID, quantity: int) -> CartPayload:
     async with ctx(info).db.read() as session:
         pid = await carts.prepare_product(session, product_id=product_id, quantity=quantity)
-    return await _cart_change(info, lambda uow, cart_id: carts.add_to_cart(
-        uow, cart_id=cart_id, product_id=pid, quantity=quantity))
+    return await _cart_change(
+        info, lambda uow, cart_id: carts.add_to_cart(uow, cart_id=cart_id, product_id=pid, quantity=quantity)
+    )
 
 
 async def update_cart_item(info: Info, product_id: strawberry.ID, quantity: int) -> CartPayload:
     """quantity 0 removes the line."""
     async with ctx(info).db.read() as session:
         pid = await carts.prepare_product(session, product_id=product_id, quantity=quantity, removing=True)
-    return await _cart_change(info, lambda uow, cart_id: carts.set_cart_item(
-        uow, cart_id=cart_id, product_id=pid, quantity=quantity))
+    return await _cart_change(
+        info,
+        lambda uow, cart_id: carts.set_cart_item(uow, cart_id=cart_id, product_id=pid, quantity=quantity),
+    )
 
 
 async def apply_coupon(info: Info, code: str) -> CartPayload:
     async with ctx(info).db.read() as session:
         coupon_id = await coupon_id_for_code(session, code)
-    return await _cart_change(info, lambda uow, cart_id: carts.apply_coupon(uow, cart_id=cart_id, coupon_id=coupon_id))
+    return await _cart_change(
+        info, lambda uow, cart_id: carts.apply_coupon(uow, cart_id=cart_id, coupon_id=coupon_id)
+    )
 
 
 async def remove_coupon(info: Info) -> CartPayload:
@@ -94,17 +126,21 @@ async def remove_coupon(info: Info) -> CartPayload:
 async def checkout(info: Info, input: CheckoutInput) -> CheckoutPayload:
     customer = caller(info)
     request = checkouts.prepare_checkout(key=input.idempotency_key, redeem_points=input.redeem_points)
-    sale, replayed = await run_mutation(info, lambda uow: checkouts.checkout(
-        uow, customer_id=customer.id, request=request))
+    sale, replayed = await run_mutation(
+        info, lambda uow: checkouts.checkout(uow, customer_id=customer.id, request=request)
+    )
     return CheckoutPayload(sale=Sale.from_model(sale), replayed=replayed, errors=[])
 
 
 async def refund_sale(info: Info, input: RefundInput) -> RefundPayload:
     staff = caller(info)
     lines = None if input.lines is None else [(line.sale_line_id, line.quantity) for line in input.lines]
-    request = refunds.prepare_refund(sale_id=input.sale_id, lines=lines, reason=input.reason,
-                                     key=input.idempotency_key)
-    refund, replayed = await run_mutation(info, lambda uow: refunds.refund_sale(uow, request=request, by=staff.id))
+    request = refunds.prepare_refund(
+        sale_id=input.sale_id, lines=lines, reason=input.reason, key=input.idempotency_key
+    )
+    refund, replayed = await run_mutation(
+        info, lambda uow: refunds.refund_sale(uow, request=request, by=staff.id)
+    )
     return RefundPayload(refund=Refund.from_model(refund), replayed=replayed, errors=[])
 
 

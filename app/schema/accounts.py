@@ -1,4 +1,5 @@
 """GraphQL types of the contract: accounts."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,15 +28,24 @@ class User:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, user) -> "User":
-        return cls(id=strawberry.ID(str(user.id)), email=user.email, phone=user.phone, name=user.name,
-                   role=Role(user.role), loyalty_points=user.loyalty_points, created_at=user.created_at)
+    def from_model(cls, user) -> User:
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            email=user.email,
+            phone=user.phone,
+            name=user.name,
+            role=Role(user.role),
+            loyalty_points=user.loyalty_points,
+            created_at=user.created_at,
+        )
 
 
 @strawberry.input
 class RegisterInput:
     email: str
-    phone: str = strawberry.field(description='Any common notation; stored normalised to E.164 (+15551234567).')
+    phone: str = strawberry.field(
+        description="Any common notation; stored normalised to E.164 (+15551234567)."
+    )
     name: str
     password: str
 
@@ -46,7 +56,8 @@ class UpdateProfileInput:
     phone: str | None = None
     name: str | None = None
     current_password: str | None = strawberry.field(
-        description='Required when email or phone changes.', default=None)
+        description="Required when email or phone changes.", default=None
+    )
 
 
 @strawberry.input
@@ -61,7 +72,9 @@ class CreateStaffUserInput:
 @strawberry.type
 class AuthPayload:
     errors: list[UserError]
-    token: str | None = strawberry.field(description='Bearer token for the Authorization header.', default=None)
+    token: str | None = strawberry.field(
+        description="Bearer token for the Authorization header.", default=None
+    )
     user: User | None = None
 
 

@@ -1,4 +1,5 @@
 """GraphQL types of the contract: adoption."""
+
 from __future__ import annotations
 
 import uuid
@@ -55,11 +56,18 @@ class Pet:
     photo_url: str | None = None
 
     @classmethod
-    def from_model(cls, pet) -> "Pet":
-        return cls(id=strawberry.ID(str(pet.id)), name=pet.name, species=Species(pet.species),
-                   age_months=pet.age_months, description=pet.description,
-                   adoption_fee=Money.of(pet.adoption_fee),
-                   status=PetStatus(pet.status), breed=pet.breed, photo_url=pet.photo_url)
+    def from_model(cls, pet) -> Pet:
+        return cls(
+            id=strawberry.ID(str(pet.id)),
+            name=pet.name,
+            species=Species(pet.species),
+            age_months=pet.age_months,
+            description=pet.description,
+            adoption_fee=Money.of(pet.adoption_fee),
+            status=PetStatus(pet.status),
+            breed=pet.breed,
+            photo_url=pet.photo_url,
+        )
 
 
 @strawberry.type
@@ -80,19 +88,19 @@ class PetInput:
     species: Species
     breed: str | None = None
     age_months: int
-    description: str | None = ''
+    description: str | None = ""
     photo_url: str | None = None
     adoption_fee: Decimal
 
 
-async def _request_pet(root: "AdoptionRequest", info: Info) -> Pet:
+async def _request_pet(root: AdoptionRequest, info: Info) -> Pet:
     """Through a per-request DataLoader: a list of requests reads its pets in one select."""
     if root.known_pet is not None:
         return root.known_pet
     return Pet.from_model(await loaders.load(info, views.pets_by_id, root.pet_id))
 
 
-async def _request_applicant(root: "AdoptionRequest", info: Info) -> User:
+async def _request_applicant(root: AdoptionRequest, info: Info) -> User:
     if root.known_applicant is not None:
         return root.known_applicant
     return User.from_model(await loaders.load(info, accounts_views.users_by_id, root.applicant_id))
@@ -115,12 +123,19 @@ class AdoptionRequest:
     known_applicant: strawberry.Private[User | None] = None
 
     @classmethod
-    def from_model(cls, request, *, pet: Pet | None = None, applicant: User | None = None) -> "AdoptionRequest":
-        return cls(id=strawberry.ID(str(request.id)), status=AdoptionStatus(request.status),
-                   created_at=request.created_at, message=request.message,
-                   decision_note=request.decision_note, decided_at=request.decided_at,
-                   pet_id=request.pet_id, applicant_id=request.applicant_id,
-                   known_pet=pet, known_applicant=applicant)
+    def from_model(cls, request, *, pet: Pet | None = None, applicant: User | None = None) -> AdoptionRequest:
+        return cls(
+            id=strawberry.ID(str(request.id)),
+            status=AdoptionStatus(request.status),
+            created_at=request.created_at,
+            message=request.message,
+            decision_note=request.decision_note,
+            decided_at=request.decided_at,
+            pet_id=request.pet_id,
+            applicant_id=request.applicant_id,
+            known_pet=pet,
+            known_applicant=applicant,
+        )
 
 
 @strawberry.type

@@ -1,18 +1,17 @@
 """GraphQL types of the contract: catalog."""
+
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-import uuid
-
 import strawberry
 
 from app.domain.catalog import views
-from app.schema.loaders import load
-
 from app.schema.common import Money, PageInfo, UserError
+from app.schema.loaders import load
 
 
 @strawberry.enum
@@ -37,9 +36,17 @@ class Product:
     active: bool
 
     @classmethod
-    def from_model(cls, p) -> "Product":
-        return cls(id=strawberry.ID(str(p.id)), sku=p.sku, name=p.name, description=p.description,
-                   category=ProductCategory(p.category), price=Money.of(p.price), stock=p.stock, active=p.active)
+    def from_model(cls, p) -> Product:
+        return cls(
+            id=strawberry.ID(str(p.id)),
+            sku=p.sku,
+            name=p.name,
+            description=p.description,
+            category=ProductCategory(p.category),
+            price=Money.of(p.price),
+            stock=p.stock,
+            active=p.active,
+        )
 
 
 @strawberry.type
@@ -57,6 +64,7 @@ class ProductConnection:
 @strawberry.type
 class Service:
     """Grooming, nail trims and other services sold at the counter: no stock."""
+
     id: strawberry.ID
     name: str
     price: Money
@@ -64,16 +72,21 @@ class Service:
     active: bool
 
     @classmethod
-    def from_model(cls, s) -> "Service":
-        return cls(id=strawberry.ID(str(s.id)), name=s.name, price=Money.of(s.price),
-                   duration_minutes=s.duration_minutes, active=s.active)
+    def from_model(cls, s) -> Service:
+        return cls(
+            id=strawberry.ID(str(s.id)),
+            name=s.name,
+            price=Money.of(s.price),
+            duration_minutes=s.duration_minutes,
+            active=s.active,
+        )
 
 
 @strawberry.input
 class ProductInput:
     sku: str
     name: str
-    description: str | None = ''
+    description: str | None = ""
     category: ProductCategory
     price: Decimal
     stock: int | None = 0
@@ -104,7 +117,7 @@ class StockMovementReason(Enum):
     INITIAL = "INITIAL"
 
 
-async def _movement_product(root: "StockMovement", info: strawberry.Info) -> Product:
+async def _movement_product(root: StockMovement, info: strawberry.Info) -> Product:
     return Product.from_model(await load(info, views.products_by_id, root.product_id))
 
 
@@ -119,9 +132,15 @@ class StockMovement:
     product_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_model(cls, m) -> "StockMovement":
-        return cls(id=strawberry.ID(str(m.id)), delta=m.delta, reason=StockMovementReason(m.reason),
-                   created_at=m.created_at, note=m.note, product_id=m.product_id)
+    def from_model(cls, m) -> StockMovement:
+        return cls(
+            id=strawberry.ID(str(m.id)),
+            delta=m.delta,
+            reason=StockMovementReason(m.reason),
+            created_at=m.created_at,
+            note=m.note,
+            product_id=m.product_id,
+        )
 
 
 @strawberry.type

@@ -1,4 +1,5 @@
 """GraphQL types of the contract: common."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,23 +9,30 @@ import strawberry
 
 from app.domain.errors import Code
 
-
-
 # What a code means, where its name does not say enough.
 CODE_DESCRIPTIONS = {
     Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives.",
 }
 
 # The payload error codes: exactly the domain's codes, declared once in app/domain/errors.py.
-ErrorCode = strawberry.enum(Enum("ErrorCode", {
-    code.name: strawberry.enum_value(code.value, description=CODE_DESCRIPTIONS.get(code)) for code in Code}))
+ErrorCode = strawberry.enum(
+    Enum(
+        "ErrorCode",
+        {
+            code.name: strawberry.enum_value(code.value, description=CODE_DESCRIPTIONS.get(code))
+            for code in Code
+        },
+    )
+)
 
 
 @strawberry.type
 class UserError:
     code: ErrorCode
     message: str
-    field: str | None = strawberry.field(description='Dotted path of the input field at fault, when one is.', default=None)
+    field: str | None = strawberry.field(
+        description="Dotted path of the input field at fault, when one is.", default=None
+    )
 
 
 CENT = Decimal("0.01")
@@ -40,7 +48,7 @@ class Money:
         return info.context.db.settings.currency
 
     @classmethod
-    def of(cls, amount: Decimal | None) -> "Money | None":
+    def of(cls, amount: Decimal | None) -> Money | None:
         """Money for an amount, or None; amounts are shown with exactly two decimals."""
         return None if amount is None else cls(amount=Decimal(amount).quantize(CENT))
 
@@ -57,5 +65,5 @@ class OkPayload:
     errors: list[UserError]
 
     @classmethod
-    def failed(cls, errors: list[UserError]) -> "OkPayload":
+    def failed(cls, errors: list[UserError]) -> OkPayload:
         return cls(ok=False, errors=errors)

@@ -1,4 +1,5 @@
 """GraphQL types of the contract: coupons."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,19 +22,30 @@ class Coupon:
     id: strawberry.ID
     code: str
     kind: CouponKind
-    value: Decimal = strawberry.field(description='Percent (0-100) for PERCENT, an amount for FIXED.')
+    value: Decimal = strawberry.field(description="Percent (0-100) for PERCENT, an amount for FIXED.")
     times_used: int
     active: bool
     min_subtotal: Money | None = None
-    usage_limit: int | None = strawberry.field(description='Total number of sales that may use it; null means unlimited.', default=None)
+    usage_limit: int | None = strawberry.field(
+        description="Total number of sales that may use it; null means unlimited.", default=None
+    )
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
     @classmethod
-    def from_model(cls, c) -> "Coupon":
-        return cls(id=strawberry.ID(str(c.id)), code=c.code, kind=CouponKind(c.kind), value=c.value,
-                   times_used=c.times_used, active=c.active, min_subtotal=Money.of(c.min_subtotal),
-                   usage_limit=c.usage_limit, starts_at=c.starts_at, ends_at=c.ends_at)
+    def from_model(cls, c) -> Coupon:
+        return cls(
+            id=strawberry.ID(str(c.id)),
+            code=c.code,
+            kind=CouponKind(c.kind),
+            value=c.value,
+            times_used=c.times_used,
+            active=c.active,
+            min_subtotal=Money.of(c.min_subtotal),
+            usage_limit=c.usage_limit,
+            starts_at=c.starts_at,
+            ends_at=c.ends_at,
+        )
 
 
 @strawberry.input

@@ -1,9 +1,11 @@
 """Per-request DataLoaders over the read side, so a list costs a constant number
 of statements however long it grows. Each batch reads in its own short session:
 graphql-core resolves fields concurrently and a session must not be shared."""
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
@@ -20,6 +22,7 @@ def load(info: Any, view: View, key: Hashable, default: Any = None) -> Awaitable
             async with context.db.read() as session:
                 found = await view(session, list(keys))
             return [found.get(k, default) for k in keys]
+
         return DataLoader(load_fn=batch)
 
     return context.loader(f"{view.__module__}.{view.__qualname__}", make).load(key)

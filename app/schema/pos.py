@@ -1,4 +1,5 @@
 """GraphQL types of the contract: pos."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,8 +10,7 @@ from enum import Enum
 import strawberry
 
 from app.domain.accounts import views as accounts_views
-from app.domain.pos import totals
-from app.domain.pos import views
+from app.domain.pos import totals, views
 from app.domain.sales import views as sales_views
 from app.schema.accounts import User
 from app.schema.common import Money, PageInfo, UserError
@@ -29,6 +29,7 @@ class SaleOrderStatus(Enum):
 @strawberry.enum
 class SaleItemMode(Enum):
     """STANDARD lines merge by (itemType, itemId); every CUSTOM add is a line of its own."""
+
     STANDARD = "STANDARD"
     CUSTOM = "CUSTOM"
 
@@ -47,14 +48,22 @@ class SaleOrderItem:
     note: str | None = None
 
     @classmethod
-    def from_model(cls, line) -> "SaleOrderItem":
-        return cls(id=strawberry.ID(str(line.id)), item_type=SaleItemType(line.item_type),
-                   item_id=strawberry.ID(str(line.item_id)), mode=SaleItemMode(line.mode), name=line.name,
-                   unit_price=Money.of(line.unit_price), quantity=line.quantity, discount=Money.of(line.discount),
-                   line_total=Money.of(totals.line_total(line)), note=line.note)
+    def from_model(cls, line) -> SaleOrderItem:
+        return cls(
+            id=strawberry.ID(str(line.id)),
+            item_type=SaleItemType(line.item_type),
+            item_id=strawberry.ID(str(line.item_id)),
+            mode=SaleItemMode(line.mode),
+            name=line.name,
+            unit_price=Money.of(line.unit_price),
+            quantity=line.quantity,
+            discount=Money.of(line.discount),
+            line_total=Money.of(totals.line_total(line)),
+            note=line.note,
+        )
 
 
-async def _lines(root: "SaleOrder", info: strawberry.Info) -> list:
+async def _lines(root: SaleOrder, info: strawberry.Info) -> list:
     """The order's lines: those read with the order when it came with them (a
     subscription event), else through the per-request loader."""
     if root.lines is not None:
@@ -62,33 +71,33 @@ async def _lines(root: "SaleOrder", info: strawberry.Info) -> list:
     return await load(info, views.items_by_order, root.order_id, default=[])
 
 
-async def _order_items(root: "SaleOrder", info: strawberry.Info) -> list[SaleOrderItem]:
+async def _order_items(root: SaleOrder, info: strawberry.Info) -> list[SaleOrderItem]:
     return [SaleOrderItem.from_model(line) for line in await _lines(root, info)]
 
 
-async def _order_subtotal(root: "SaleOrder", info: strawberry.Info) -> Money:
+async def _order_subtotal(root: SaleOrder, info: strawberry.Info) -> Money:
     return Money.of(totals.subtotal(await _lines(root, info)))
 
 
-async def _order_total(root: "SaleOrder", info: strawberry.Info) -> Money:
+async def _order_total(root: SaleOrder, info: strawberry.Info) -> Money:
     return Money.of(totals.total(await _lines(root, info)))
 
 
-async def _order_customer(root: "SaleOrder", info: strawberry.Info) -> User | None:
+async def _order_customer(root: SaleOrder, info: strawberry.Info) -> User | None:
     if root.customer_id is None:
         return None
     user = await load(info, accounts_views.users_by_id, root.customer_id)
     return User.from_model(user) if user else None
 
 
-async def _order_merged_into(root: "SaleOrder", info: strawberry.Info) -> "SaleOrder | None":
+async def _order_merged_into(root: SaleOrder, info: strawberry.Info) -> SaleOrder | None:
     if root.merged_into_id is None:
         return None
     order = await load(info, views.orders_by_id, root.merged_into_id)
     return SaleOrder.from_model(order) if order else None
 
 
-async def _order_sale(root: "SaleOrder", info: strawberry.Info) -> Sale | None:
+async def _order_sale(root: SaleOrder, info: strawberry.Info) -> Sale | None:
     if root.sale_id is None:
         return None
     sale = await load(info, sales_views.sales_by_id, root.sale_id)
@@ -98,18 +107,22 @@ async def _order_sale(root: "SaleOrder", info: strawberry.Info) -> Sale | None:
 @strawberry.type
 class SaleOrder:
     id: strawberry.ID
-    number: str = strawberry.field(description='Human-readable: O-000001, ...')
+    number: str = strawberry.field(description="Human-readable: O-000001, ...")
     status: SaleOrderStatus
     items: list[SaleOrderItem] = strawberry.field(resolver=_order_items)
     subtotal: Money = strawberry.field(resolver=_order_subtotal)
     total: Money = strawberry.field(resolver=_order_total)
-    version: int = strawberry.field(description='Bumped on every change; clients may compare it to skip stale renders.')
+    version: int = strawberry.field(
+        description="Bumped on every change; clients may compare it to skip stale renders."
+    )
     created_at: datetime
     updated_at: datetime
     label: str | None = None
     customer: User | None = strawberry.field(resolver=_order_customer)
-    merged_into: SaleOrder | None = strawberry.field(description='Set when status is MERGED.', resolver=_order_merged_into)
-    sale: Sale | None = strawberry.field(description='Set when status is CHECKED_OUT.', resolver=_order_sale)
+    merged_into: SaleOrder | None = strawberry.field(
+        description="Set when status is MERGED.", resolver=_order_merged_into
+    )
+    sale: Sale | None = strawberry.field(description="Set when status is CHECKED_OUT.", resolver=_order_sale)
     order_id: strawberry.Private[uuid.UUID]
     customer_id: strawberry.Private[uuid.UUID | None]
     merged_into_id: strawberry.Private[uuid.UUID | None]
@@ -118,11 +131,21 @@ class SaleOrder:
     lines: strawberry.Private[list | None] = None
 
     @classmethod
-    def from_model(cls, order, lines: list | None = None) -> "SaleOrder":
-        return cls(id=strawberry.ID(str(order.id)), number=order.number, status=SaleOrderStatus(order.status),
-                   version=order.version, created_at=order.created_at, updated_at=order.updated_at,
-                   label=order.label, order_id=order.id, customer_id=order.customer_id,
-                   merged_into_id=order.merged_into_id, sale_id=order.sale_id, lines=lines)
+    def from_model(cls, order, lines: list | None = None) -> SaleOrder:
+        return cls(
+            id=strawberry.ID(str(order.id)),
+            number=order.number,
+            status=SaleOrderStatus(order.status),
+            version=order.version,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            label=order.label,
+            order_id=order.id,
+            customer_id=order.customer_id,
+            merged_into_id=order.merged_into_id,
+            sale_id=order.sale_id,
+            lines=lines,
+        )
 
 
 @strawberry.type
@@ -150,15 +173,19 @@ class AddSaleOrderItemInput:
     item_id: strawberry.ID
     quantity: int
     mode: SaleItemMode | None = SaleItemMode.STANDARD
-    unit_price: Decimal | None = strawberry.field(default=None, description='CUSTOM only: overrides the catalogue price (open-price items).')
-    discount: Decimal | None = strawberry.field(default=None, description='CUSTOM only: line-level discount amount.')
+    unit_price: Decimal | None = strawberry.field(
+        default=None, description="CUSTOM only: overrides the catalogue price (open-price items)."
+    )
+    discount: Decimal | None = strawberry.field(
+        default=None, description="CUSTOM only: line-level discount amount."
+    )
     note: str | None = None
 
 
 @strawberry.input
 class SaleOrderItemUpdate:
     item_id: strawberry.ID
-    quantity: int | None = strawberry.field(default=None, description='0 removes the line.')
+    quantity: int | None = strawberry.field(default=None, description="0 removes the line.")
     discount: Decimal | None = None
     note: str | None = None
 
@@ -174,7 +201,9 @@ class CheckoutSaleOrderInput:
     order_id: strawberry.ID
     idempotency_key: str
     payment_method: PaymentMethod
-    amount_tendered: Decimal | None = strawberry.field(default=None, description='Required for CASH; change is computed from it.')
+    amount_tendered: Decimal | None = strawberry.field(
+        default=None, description="Required for CASH; change is computed from it."
+    )
     customer_id: strawberry.ID | None = None
     coupon_code: str | None = None
     redeem_points: int | None = 0

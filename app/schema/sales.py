@@ -1,21 +1,20 @@
 """GraphQL types of the contract: sales."""
+
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import Enum
-
-import uuid
 
 import strawberry
 
 from app.domain.accounts import views as accounts_views
 from app.domain.sales import views
-from app.schema.loaders import load
-
 from app.schema.accounts import User
 from app.schema.catalog import Product
 from app.schema.common import Money, PageInfo, UserError
 from app.schema.coupons import Coupon
+from app.schema.loaders import load
 
 
 @strawberry.enum
@@ -36,19 +35,31 @@ class Cart:
     id: strawberry.ID
     items: list[CartItem]
     subtotal: Money
-    discount: Money = strawberry.field(description='Coupon discount as it would apply now; re-checked at checkout.')
+    discount: Money = strawberry.field(
+        description="Coupon discount as it would apply now; re-checked at checkout."
+    )
     total: Money
     updated_at: datetime
     coupon: Coupon | None = None
 
     @classmethod
-    def from_view(cls, view) -> "Cart":
+    def from_view(cls, view) -> Cart:
         return cls(
             id=strawberry.ID(str(view.cart.id)),
-            items=[CartItem(product=Product.from_model(product), quantity=item.quantity,
-                            line_total=Money.of(product.price * item.quantity)) for item, product in view.items],
-            subtotal=Money.of(view.subtotal), discount=Money.of(view.discount), total=Money.of(view.total),
-            updated_at=view.cart.updated_at, coupon=Coupon.from_model(view.coupon) if view.coupon else None)
+            items=[
+                CartItem(
+                    product=Product.from_model(product),
+                    quantity=item.quantity,
+                    line_total=Money.of(product.price * item.quantity),
+                )
+                for item, product in view.items
+            ],
+            subtotal=Money.of(view.subtotal),
+            discount=Money.of(view.discount),
+            total=Money.of(view.total),
+            updated_at=view.cart.updated_at,
+            coupon=Coupon.from_model(view.coupon) if view.coupon else None,
+        )
 
 
 @strawberry.type
@@ -90,21 +101,29 @@ class SaleLine:
     refunded_quantity: int
 
     @classmethod
-    def from_model(cls, l) -> "SaleLine":
-        return cls(id=strawberry.ID(str(l.id)), item_type=SaleItemType(l.item_type), item_id=strawberry.ID(str(l.item_id)),
-                   name=l.name, unit_price=Money.of(l.unit_price), quantity=l.quantity, discount=Money.of(l.discount),
-                   line_total=Money.of(l.line_total), refunded_quantity=l.refunded_quantity)
+    def from_model(cls, l) -> SaleLine:
+        return cls(
+            id=strawberry.ID(str(l.id)),
+            item_type=SaleItemType(l.item_type),
+            item_id=strawberry.ID(str(l.item_id)),
+            name=l.name,
+            unit_price=Money.of(l.unit_price),
+            quantity=l.quantity,
+            discount=Money.of(l.discount),
+            line_total=Money.of(l.line_total),
+            refunded_quantity=l.refunded_quantity,
+        )
 
 
-async def _sale_lines(root: "Sale", info: strawberry.Info) -> list[SaleLine]:
+async def _sale_lines(root: Sale, info: strawberry.Info) -> list[SaleLine]:
     return [SaleLine.from_model(l) for l in await load(info, views.lines_by_sale, root.sale_id, default=[])]
 
 
-async def _sale_refunds(root: "Sale", info: strawberry.Info) -> list[Refund]:
+async def _sale_refunds(root: Sale, info: strawberry.Info) -> list[Refund]:
     return [Refund.from_model(r) for r in await load(info, views.refunds_by_sale, root.sale_id, default=[])]
 
 
-async def _sale_customer(root: "Sale", info: strawberry.Info) -> User | None:
+async def _sale_customer(root: Sale, info: strawberry.Info) -> User | None:
     if root.customer_id is None:
         return None
     user = await load(info, accounts_views.users_by_id, root.customer_id)
@@ -114,7 +133,9 @@ async def _sale_customer(root: "Sale", info: strawberry.Info) -> User | None:
 @strawberry.type
 class Sale:
     id: strawberry.ID
-    number: str = strawberry.field(description='Human-readable, gap-free per database: S-000001, S-000002, ...')
+    number: str = strawberry.field(
+        description="Human-readable, gap-free per database: S-000001, S-000002, ..."
+    )
     channel: SaleChannel
     status: SaleStatus
     lines: list[SaleLine] = strawberry.field(resolver=_sale_lines)
@@ -135,14 +156,26 @@ class Sale:
     customer_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_model(cls, s) -> "Sale":
-        return cls(id=strawberry.ID(str(s.id)), number=s.number, channel=SaleChannel(s.channel),
-                   status=SaleStatus(s.status), subtotal=Money.of(s.subtotal),
-                   coupon_discount=Money.of(s.coupon_discount), points_discount=Money.of(s.points_discount),
-                   total=Money.of(s.total), points_redeemed=s.points_redeemed, points_earned=s.points_earned,
-                   payment_method=PaymentMethod(s.payment_method), created_at=s.created_at,
-                   coupon_code=s.coupon_code, amount_tendered=Money.of(s.amount_tendered),
-                   change=Money.of(s.change), sale_id=s.id, customer_id=s.customer_id)
+    def from_model(cls, s) -> Sale:
+        return cls(
+            id=strawberry.ID(str(s.id)),
+            number=s.number,
+            channel=SaleChannel(s.channel),
+            status=SaleStatus(s.status),
+            subtotal=Money.of(s.subtotal),
+            coupon_discount=Money.of(s.coupon_discount),
+            points_discount=Money.of(s.points_discount),
+            total=Money.of(s.total),
+            points_redeemed=s.points_redeemed,
+            points_earned=s.points_earned,
+            payment_method=PaymentMethod(s.payment_method),
+            created_at=s.created_at,
+            coupon_code=s.coupon_code,
+            amount_tendered=Money.of(s.amount_tendered),
+            change=Money.of(s.change),
+            sale_id=s.id,
+            customer_id=s.customer_id,
+        )
 
 
 @strawberry.type
@@ -159,18 +192,22 @@ class SaleConnection:
 
 @strawberry.input
 class CheckoutInput:
-    idempotency_key: str = strawberry.field(description='Client-generated; a repeat with the same key returns the first result.')
+    idempotency_key: str = strawberry.field(
+        description="Client-generated; a repeat with the same key returns the first result."
+    )
     redeem_points: int | None = 0
 
 
 @strawberry.type
 class CheckoutPayload:
-    replayed: bool = strawberry.field(description='True when this response replays an earlier request with the same key.')
+    replayed: bool = strawberry.field(
+        description="True when this response replays an earlier request with the same key."
+    )
     errors: list[UserError]
     sale: Sale | None = None
 
     @classmethod
-    def failed(cls, errors: list[UserError]) -> "CheckoutPayload":
+    def failed(cls, errors: list[UserError]) -> CheckoutPayload:
         return cls(replayed=False, errors=errors)
 
 
@@ -183,12 +220,14 @@ class RefundLineInput:
 @strawberry.input
 class RefundInput:
     sale_id: strawberry.ID
-    lines: list[RefundLineInput] | None = strawberry.field(default=None, description='Omit to refund everything not yet refunded.')
+    lines: list[RefundLineInput] | None = strawberry.field(
+        default=None, description="Omit to refund everything not yet refunded."
+    )
     reason: str
     idempotency_key: str
 
 
-async def _refund_line_sale_line(root: "RefundLine", info: strawberry.Info) -> SaleLine:
+async def _refund_line_sale_line(root: RefundLine, info: strawberry.Info) -> SaleLine:
     return SaleLine.from_model(await load(info, views.sale_lines_by_id, root.sale_line_id))
 
 
@@ -200,13 +239,15 @@ class RefundLine:
     sale_line_id: strawberry.Private[uuid.UUID]
 
 
-async def _refund_sale(root: "Refund", info: strawberry.Info) -> Sale:
+async def _refund_sale(root: Refund, info: strawberry.Info) -> Sale:
     return Sale.from_model(await load(info, views.sales_by_id, root.sale_id))
 
 
-async def _refund_lines(root: "Refund", info: strawberry.Info) -> list[RefundLine]:
-    return [RefundLine(quantity=l.quantity, amount=Money.of(l.amount), sale_line_id=l.sale_line_id)
-            for l in await load(info, views.lines_by_refund, root.refund_id, default=[])]
+async def _refund_lines(root: Refund, info: strawberry.Info) -> list[RefundLine]:
+    return [
+        RefundLine(quantity=l.quantity, amount=Money.of(l.amount), sale_line_id=l.sale_line_id)
+        for l in await load(info, views.lines_by_refund, root.refund_id, default=[])
+    ]
 
 
 @strawberry.type
@@ -223,10 +264,17 @@ class Refund:
     sale_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_model(cls, r) -> "Refund":
-        return cls(id=strawberry.ID(str(r.id)), amount=Money.of(r.amount), points_reversed=r.points_reversed,
-                   points_restored=r.points_restored, reason=r.reason, created_at=r.created_at,
-                   refund_id=r.id, sale_id=r.sale_id)
+    def from_model(cls, r) -> Refund:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            amount=Money.of(r.amount),
+            points_reversed=r.points_reversed,
+            points_restored=r.points_restored,
+            reason=r.reason,
+            created_at=r.created_at,
+            refund_id=r.id,
+            sale_id=r.sale_id,
+        )
 
 
 @strawberry.type
@@ -236,5 +284,5 @@ class RefundPayload:
     refund: Refund | None = None
 
     @classmethod
-    def failed(cls, errors: list[UserError]) -> "RefundPayload":
+    def failed(cls, errors: list[UserError]) -> RefundPayload:
         return cls(replayed=False, errors=errors)

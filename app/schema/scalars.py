@@ -1,7 +1,8 @@
 """Scalars whose parsing differs from strawberry's defaults (the SDL stays the same)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import dateutil.parser
@@ -16,9 +17,9 @@ def parse_datetime(value: str) -> datetime:
     offset, year 0, 24:00 on the last day) are refused here, not by the database driver later."""
     moment = dateutil.parser.isoparse(value)
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except OverflowError:
         raise ValueError("It falls outside years 1 to 9999 in UTC.") from None
 

@@ -1,15 +1,16 @@
 """logout: everywhere bumps the token version under the user row lock, so every token of the
 user stops working; without it the tokens are stateless and only the client forgets its own."""
+
 import asyncio
 
-from app.domain.uow import run_unit
 from app.domain.accounts import service as accounts
 from app.domain.accounts.models import User
+from app.domain.uow import run_unit
 from tests.races import row_lock_held, wait_for_lock_waiters
 from tests.sql_recorder import record_sql
 
-LOGOUT = 'mutation($e: Boolean) { logout(everywhere: $e) { ok errors { code } } }'
-LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code } } }'
+LOGOUT = "mutation($e: Boolean) { logout(everywhere: $e) { ok errors { code } } }"
+LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code } } }"
 RENAME = 'mutation { updateProfile(input: {name: "Renamed"}) { user { name } errors { code } } }'
 OK = {"ok": True, "errors": []}
 
@@ -48,8 +49,9 @@ async def test_anonymous_logout_is_unauthenticated(gql):
 async def test_logout_everywhere_locks_the_user_row_before_writing(db, users):
     user = await users.create()
     with record_sql(db.engine) as sql:
-        await run_unit(db.sessions, lambda uow: accounts.sign_out_everywhere(uow, user_id=user.id),
-                       lock_timeout_ms=5000)
+        await run_unit(
+            db.sessions, lambda uow: accounts.sign_out_everywhere(uow, user_id=user.id), lock_timeout_ms=5000
+        )
     sql.assert_locks_before_write("users")
 
 

@@ -1,8 +1,9 @@
 """Password reset: outbox in the same transaction, hashed tokens, a few emails per window, any code
 sent works until one is used, which spends them all, also under a race."""
+
 import asyncio
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -12,9 +13,12 @@ from app.domain.accounts.credentials import reset_token_hash
 from app.domain.accounts.models import OutboxMessage, PasswordResetToken, User
 from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 
-REQUEST = 'mutation($e: String!) { requestPasswordReset(email: $e) { ok errors { code } } }'
-RESET = 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) { ok errors { code field } } }'
-LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code } } }'
+REQUEST = "mutation($e: String!) { requestPasswordReset(email: $e) { ok errors { code } } }"
+RESET = (
+    "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) { ok "
+    "errors { code field } } }"
+)
+LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code } } }"
 OK = {"ok": True, "errors": []}
 REFUSED = {"ok": False, "errors": [{"code": "INVALID_TOKEN", "field": "token"}]}
 
@@ -36,16 +40,25 @@ async def all_codes(db) -> set[str]:
 async def live_codes(db) -> set[str]:
     """The codes sent whose token is neither used nor revoked."""
     async with db.read() as session:
-        live = set((await session.scalars(select(PasswordResetToken.token_hash).where(
-            PasswordResetToken.used_at.is_(None), PasswordResetToken.revoked_at.is_(None)))).all())
+        live = set(
+            (
+                await session.scalars(
+                    select(PasswordResetToken.token_hash).where(
+                        PasswordResetToken.used_at.is_(None), PasswordResetToken.revoked_at.is_(None)
+                    )
+                )
+            ).all()
+        )
     return {code for code in await all_codes(db) if reset_token_hash(code) in live}
 
 
 async def counts(db) -> tuple[int, int]:
     """(reset codes stored, emails in the outbox)."""
     async with db.read() as session:
-        return (await session.scalar(select(func.count()).select_from(PasswordResetToken)),
-                await session.scalar(select(func.count()).select_from(OutboxMessage)))
+        return (
+            await session.scalar(select(func.count()).select_from(PasswordResetToken)),
+            await session.scalar(select(func.count()).select_from(OutboxMessage)),
+        )
 
 
 async def test_request_writes_the_email_to_the_outbox_and_stores_only_the_hash(gql, db, users):
@@ -88,8 +101,11 @@ async def test_requests_past_the_email_limit_are_ok_and_send_nothing_until_the_w
     assert await counts(db) == (3, 3)  # PETPOS_PASSWORD_RESET_MAX_EMAILS per window
     assert first in await live_codes(db)
     async with db.engine.begin() as connection:  # the window (PETPOS_PASSWORD_RESET_WINDOW_MINUTES) passes
-        await connection.execute(update(PasswordResetToken).values(
-            created_at=PasswordResetToken.created_at - timedelta(minutes=61)))
+        await connection.execute(
+            update(PasswordResetToken).values(
+                created_at=PasswordResetToken.created_at - timedelta(minutes=61)
+            )
+        )
     assert (await gql(REQUEST, {"e": "flood@example.com"}))["data"]["requestPasswordReset"] == OK
     assert await counts(db) == (4, 4)
 
@@ -124,7 +140,10 @@ async def test_double_submitted_reset_applies_once_and_signs_out_old_tokens(gql,
     denied = await gql('mutation { updateProfile(input: {name: "X"}) { errors { code } } }', token=old_bearer)
     assert denied["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # Exactly one of the new passwords works.
-    logins = [(await gql(LOGIN, {"e": "reset@example.com", "p": f"new password {i}"}))["data"]["login"] for i in range(5)]
+    logins = [
+        (await gql(LOGIN, {"e": "reset@example.com", "p": f"new password {i}"}))["data"]["login"]
+        for i in range(5)
+    ]
     assert sum(1 for login in logins if login["token"]) == 1
 
 
@@ -133,8 +152,10 @@ async def test_two_resets_with_two_codes_of_one_user_racing_let_exactly_one_thro
     first = await request_token(gql, db, "race@example.com")
     second = await request_token(gql, db, "race@example.com")
     async with row_lock_held(db, User, user.id):
-        resets = [asyncio.create_task(gql(RESET, {"t": code, "p": f"password of {code[:6]}"}))
-                  for code in (first, second)]
+        resets = [
+            asyncio.create_task(gql(RESET, {"t": code, "p": f"password of {code[:6]}"}))
+            for code in (first, second)
+        ]
         # One holds both codes and waits for the user; the other waits for the codes.
         await wait_for_lock_waiters(db, 1, table="users")
         await wait_for_lock_waiters(db, 1, table="password_reset_tokens")
@@ -143,8 +164,13 @@ async def test_two_resets_with_two_codes_of_one_user_racing_let_exactly_one_thro
     [loser] = [p for p in payloads if not p["ok"]]
     assert loser["errors"][0]["code"] in {"INVALID_TOKEN", "TOKEN_ALREADY_USED"}
     winner = first if payloads[0]["ok"] else second
-    signed_in = {code for code in (first, second) if (await gql(
-        LOGIN, {"e": "race@example.com", "p": f"password of {code[:6]}"}))["data"]["login"]["token"]}
+    signed_in = {
+        code
+        for code in (first, second)
+        if (await gql(LOGIN, {"e": "race@example.com", "p": f"password of {code[:6]}"}))["data"]["login"][
+            "token"
+        ]
+    }
     assert signed_in == {winner}
     assert await live_codes(db) == set()
     assert (await gql("{ me { id } }", token=old_bearer))["data"]["me"] is None
@@ -155,8 +181,9 @@ async def test_a_reset_racing_a_new_request_spends_the_code_that_request_sends(g
     old = await request_token(gql, db, "race@example.com")
 
     def new_request(uow):
-        return accounts.request_password_reset(uow, email="race@example.com", ttl_minutes=30,
-                                               max_emails=3, window_minutes=60)
+        return accounts.request_password_reset(
+            uow, email="race@example.com", ttl_minutes=30, max_emails=3, window_minutes=60
+        )
 
     # The new code is written, not committed; the user row stays locked.
     async with unit_held(db, new_request) as request:
@@ -183,10 +210,16 @@ async def test_a_bad_code_costs_no_argon2(gql, db, users, monkeypatch):
 
     monkeypatch.setattr(credentials, "hash_password", counting_hash)
     async with db.engine.begin() as connection:
-        await connection.execute(update(PasswordResetToken).where(
-            PasswordResetToken.token_hash == reset_token_hash(used)).values(used_at=func.now()))
-        await connection.execute(update(PasswordResetToken).where(
-            PasswordResetToken.token_hash == reset_token_hash(expired)).values(expires_at=func.now()))
+        await connection.execute(
+            update(PasswordResetToken)
+            .where(PasswordResetToken.token_hash == reset_token_hash(used))
+            .values(used_at=func.now())
+        )
+        await connection.execute(
+            update(PasswordResetToken)
+            .where(PasswordResetToken.token_hash == reset_token_hash(expired))
+            .values(expires_at=func.now())
+        )
     bad = (("no-such-code", "INVALID_TOKEN"), (used, "TOKEN_ALREADY_USED"), (expired, "TOKEN_EXPIRED"))
     for code, refused in bad:
         payload = (await gql(RESET, {"t": code, "p": "brand new password"}))["data"]["resetPassword"]
@@ -200,8 +233,9 @@ async def test_expired_and_unknown_tokens(gql, db, users):
     await users.create(email="reset@example.com")
     token = await request_token(gql, db, "reset@example.com")
     async with db.engine.begin() as connection:
-        await connection.execute(update(PasswordResetToken).values(
-            expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        await connection.execute(
+            update(PasswordResetToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     expired = (await gql(RESET, {"t": token, "p": "brand new password"}))["data"]["resetPassword"]
     assert expired == {"ok": False, "errors": [{"code": "TOKEN_EXPIRED", "field": "token"}]}
     unknown = (await gql(RESET, {"t": "no-such-token", "p": "brand new password"}))["data"]["resetPassword"]

@@ -1,22 +1,25 @@
 """updateProfile holds the user row lock for the whole update; changing email or phone takes the
 current password, checked before the unit and re-checked under the lock."""
+
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
-from app.domain.locks import lock_row
-from app.domain.uow import run_unit
 from app.domain.accounts import credentials
 from app.domain.accounts import service as accounts
 from app.domain.accounts.models import SignInFailure, User
 from app.domain.errors import DomainError
+from app.domain.locks import lock_row
+from app.domain.uow import run_unit
 from tests.races import start_unit, unit_held, wait_for_lock_waiters
-
-import pytest
 
 PASSWORD = "correct horse battery"  # tests.conftest.Users' default
 
-UPDATE = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { user { name email phone } errors { code field } } }'
+UPDATE = (
+    "mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { user { name email phone } "
+    "errors { code field } } }"
+)
 
 
 async def test_concurrent_updates_of_one_user_are_serialised(db, users):
@@ -26,9 +29,15 @@ async def test_concurrent_updates_of_one_user_are_serialised(db, users):
         return accounts.update_profile(uow, user_id=user.id, changes=accounts.ProfileChanges(name="First"))
 
     async with unit_held(db, rename) as first:  # the row lock is held until this unit commits
-        second = start_unit(db, lambda uow: accounts.update_profile(
-            uow, user_id=user.id, changes=accounts.ProfileChanges(email="two@example.com"),
-            verified_password_hash=user.password_hash))
+        second = start_unit(
+            db,
+            lambda uow: accounts.update_profile(
+                uow,
+                user_id=user.id,
+                changes=accounts.ProfileChanges(email="two@example.com"),
+                verified_password_hash=user.password_hash,
+            ),
+        )
         # The second update waits for the first's row lock.
         await wait_for_lock_waiters(db, 1, table="users", racers=[second])
         assert not second.done()
@@ -40,14 +49,17 @@ async def test_concurrent_updates_of_one_user_are_serialised(db, users):
 
 async def test_phone_taken_meanwhile_by_someone_else_is_conflict(db, users, gql):
     user, token = await users.signed_in(phone="+1 202 555 0150")
-    changes = accounts.prepare_profile_changes(email=None, phone="(202) 555-0177", name=None, phone_region="US")
+    changes = accounts.prepare_profile_changes(
+        email=None, phone="(202) 555-0177", name=None, phone_region="US"
+    )
     validated, release = asyncio.Event(), asyncio.Event()
 
     async def update_after_pause(uow):
         validated.set()
         await release.wait()
-        return await accounts.update_profile(uow, user_id=user.id, changes=changes,
-                                             verified_password_hash=user.password_hash)
+        return await accounts.update_profile(
+            uow, user_id=user.id, changes=changes, verified_password_hash=user.password_hash
+        )
 
     pending = asyncio.create_task(run_unit(db.sessions, update_after_pause, lock_timeout_ms=5000))
     await validated.wait()
@@ -62,7 +74,9 @@ async def test_phone_taken_meanwhile_by_someone_else_is_conflict(db, users, gql)
 
 async def test_many_concurrent_profile_updates_all_apply_without_errors(gql, users):
     _, token = await users.signed_in()
-    results = await asyncio.gather(*[gql(UPDATE, {"i": {"name": f"Name {i}"}}, token=token) for i in range(8)])
+    results = await asyncio.gather(
+        *[gql(UPDATE, {"i": {"name": f"Name {i}"}}, token=token) for i in range(8)]
+    )
     assert all(r["data"]["updateProfile"]["errors"] == [] for r in results)
     me = await gql("{ me { name } }", token=token)
     assert me["data"]["me"]["name"] in {f"Name {i}" for i in range(8)}
@@ -79,10 +93,15 @@ async def test_update_profile_normalises_and_validates(gql, users):
 
 async def test_update_profile_reports_every_invalid_field_at_once_and_changes_nothing(gql, users):
     _, token = await users.signed_in(name="Unchanged")
-    bad = (await gql(UPDATE, {"i": {"email": "nope", "phone": "12", "name": "  "}}, token=token))["data"]["updateProfile"]
+    bad = (await gql(UPDATE, {"i": {"email": "nope", "phone": "12", "name": "  "}}, token=token))["data"][
+        "updateProfile"
+    ]
     assert bad["user"] is None
     assert {(e["code"], e["field"]) for e in bad["errors"]} == {
-        ("VALIDATION", "email"), ("VALIDATION", "phone"), ("VALIDATION", "name")}
+        ("VALIDATION", "email"),
+        ("VALIDATION", "phone"),
+        ("VALIDATION", "name"),
+    }
     assert (await gql("{ me { name } }", token=token))["data"]["me"]["name"] == "Unchanged"
 
 
@@ -91,18 +110,26 @@ async def test_update_profile_locks_the_user_row_before_writing(db, users):
 
     user = await users.create()
     with record_sql(db.engine) as sql:
-        await run_unit(db.sessions, lambda uow: accounts.update_profile(
-            uow, user_id=user.id, changes=accounts.ProfileChanges(name="Locked")), lock_timeout_ms=5000)
+        await run_unit(
+            db.sessions,
+            lambda uow: accounts.update_profile(
+                uow, user_id=user.id, changes=accounts.ProfileChanges(name="Locked")
+            ),
+            lock_timeout_ms=5000,
+        )
     sql.assert_locks_before_write("users")
 
 
 async def test_changing_email_or_phone_without_the_current_password_changes_nothing(gql, users):
     _, token = await users.signed_in(email="ana@example.com", phone="+1 202 555 0150")
     missing = [{"code": "VALIDATION", "field": "currentPassword"}]
-    for change in ({"email": "mallory@example.com"}, {"phone": "+1 202 555 0666"},
-                   {"email": "mallory@example.com", "currentPassword": ""},
-                   {"email": "mallory@example.com", "currentPassword": "not my password"},
-                   {"phone": "+1 202 555 0666", "name": "Mallory", "currentPassword": "not my password"}):
+    for change in (
+        {"email": "mallory@example.com"},
+        {"phone": "+1 202 555 0666"},
+        {"email": "mallory@example.com", "currentPassword": ""},
+        {"email": "mallory@example.com", "currentPassword": "not my password"},
+        {"phone": "+1 202 555 0666", "name": "Mallory", "currentPassword": "not my password"},
+    ):
         refused = (await gql(UPDATE, {"i": change}, token=token))["data"]["updateProfile"]
         assert refused == {"user": None, "errors": missing}, change
     me = (await gql("{ me { email phone name } }", token=token))["data"]["me"]
@@ -142,6 +169,7 @@ async def test_a_password_changed_after_the_check_voids_it(gql, db, users):
 async def test_wrong_current_passwords_count_as_failed_sign_ins(gql, db, users, monkeypatch):
     monkeypatch.setattr(db.settings, "login_max_failures_per_account", 3)
     user, token = await users.signed_in(email="ana@example.com")
+
     def change(password: str) -> dict:
         return {"i": {"email": "mallory@example.com", "currentPassword": password}}
 
@@ -151,6 +179,11 @@ async def test_wrong_current_passwords_count_as_failed_sign_ins(gql, db, users, 
     limited = (await gql(UPDATE, change(PASSWORD), token=token))["data"]["updateProfile"]
     assert limited["errors"] == [{"code": "RATE_LIMITED", "field": "currentPassword"}]
     async with db.read() as session:
-        failures = (await session.scalars(select(SignInFailure.failures).where(
-            SignInFailure.kind == "account", SignInFailure.key == "ana@example.com"))).one()
+        failures = (
+            await session.scalars(
+                select(SignInFailure.failures).where(
+                    SignInFailure.kind == "account", SignInFailure.key == "ana@example.com"
+                )
+            )
+        ).one()
     assert failures == 3

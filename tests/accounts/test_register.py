@@ -1,4 +1,5 @@
 """Registering: normalisation, clean CONFLICTs, never INTERNAL, also under a race."""
+
 import asyncio
 
 from sqlalchemy import func, select
@@ -21,7 +22,9 @@ async def count_users(db) -> int:
 
 
 async def test_register_normalises_email_and_phone_and_returns_a_working_token(gql):
-    result = (await gql(REGISTER, register_input(email="  Ana@Example.COM ", phone="(202) 555-0142")))["data"]["register"]
+    result = (await gql(REGISTER, register_input(email="  Ana@Example.COM ", phone="(202) 555-0142")))[
+        "data"
+    ]["register"]
     assert result["errors"] == []
     assert result["user"]["email"] == "ana@example.com"
     assert result["user"]["phone"] == "+12025550142"
@@ -33,7 +36,9 @@ async def test_register_normalises_email_and_phone_and_returns_a_working_token(g
 async def test_duplicate_phone_in_another_notation_is_conflict_on_phone(gql, db):
     first = await gql(REGISTER, register_input(email="a@example.com", phone="+1 202 555 0142"))
     assert first["data"]["register"]["errors"] == []
-    second = (await gql(REGISTER, register_input(email="b@example.com", phone="202.555.0142")))["data"]["register"]
+    second = (await gql(REGISTER, register_input(email="b@example.com", phone="202.555.0142")))["data"][
+        "register"
+    ]
     assert second["user"] is None and second["token"] is None
     assert [(e["code"], e["field"]) for e in second["errors"]] == [("CONFLICT", "phone")]
     assert await count_users(db) == 1
@@ -41,17 +46,21 @@ async def test_duplicate_phone_in_another_notation_is_conflict_on_phone(gql, db)
 
 async def test_duplicate_email_is_conflict_on_email(gql, db):
     await gql(REGISTER, register_input(email="a@example.com", phone="+1 202 555 0142"))
-    second = (await gql(REGISTER, register_input(email="A@EXAMPLE.com", phone="+1 202 555 0143")))["data"]["register"]
+    second = (await gql(REGISTER, register_input(email="A@EXAMPLE.com", phone="+1 202 555 0143")))["data"][
+        "register"
+    ]
     assert [(e["code"], e["field"]) for e in second["errors"]] == [("CONFLICT", "email")]
     assert await count_users(db) == 1
 
 
 async def test_ten_racing_registrations_with_one_phone_make_exactly_one_account(gql, db):
     notations = ["+1 202 555 0199", "(202) 555-0199", "202-555-0199", "+12025550199", "1 202 555 0199"]
-    results = await asyncio.gather(*[
-        gql(REGISTER, register_input(email=f"racer{i}@example.com", phone=notations[i % len(notations)]))
-        for i in range(10)
-    ])
+    results = await asyncio.gather(
+        *[
+            gql(REGISTER, register_input(email=f"racer{i}@example.com", phone=notations[i % len(notations)]))
+            for i in range(10)
+        ]
+    )
     payloads = [r["data"]["register"] for r in results]
     assert all("errors" not in r for r in results)  # no top-level (INTERNAL) errors
     winners = [p for p in payloads if not p["errors"]]
@@ -63,19 +72,32 @@ async def test_ten_racing_registrations_with_one_phone_make_exactly_one_account(
 
 
 async def test_bad_input_gets_a_validation_error_per_field_and_writes_nothing(gql, db):
-    result = (await gql(REGISTER, register_input(email="not-an-email", phone="12", password="short", name="  ")))
+    result = await gql(
+        REGISTER, register_input(email="not-an-email", phone="12", password="short", name="  ")
+    )
     errors = result["data"]["register"]["errors"]
     assert {(e["code"], e["field"]) for e in errors} == {
-        ("VALIDATION", "email"), ("VALIDATION", "phone"), ("VALIDATION", "password"), ("VALIDATION", "name")}
+        ("VALIDATION", "email"),
+        ("VALIDATION", "phone"),
+        ("VALIDATION", "password"),
+        ("VALIDATION", "name"),
+    }
     assert await count_users(db) == 0
 
 
 async def test_login_failures_look_the_same_for_unknown_email_and_wrong_password(gql):
     await gql(REGISTER, register_input())
-    login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code message } } }"
+    login = (
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
+        "{ token errors { code message } } }"
+    )
     wrong = (await gql(login, {"e": "ana@example.com", "p": "wrong password"}))["data"]["login"]
     unknown = (await gql(login, {"e": "nobody@example.com", "p": "wrong password"}))["data"]["login"]
-    assert wrong == unknown == {"token": None, "errors": [{"code": "INVALID_CREDENTIALS", "message": "Wrong email or password"}]}
+    assert (
+        wrong
+        == unknown
+        == {"token": None, "errors": [{"code": "INVALID_CREDENTIALS", "message": "Wrong email or password"}]}
+    )
     ok = (await gql(login, {"e": " ANA@example.com", "p": "long enough pw"}))["data"]["login"]
     assert ok["errors"] == [] and ok["token"]
 

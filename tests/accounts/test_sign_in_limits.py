@@ -1,5 +1,6 @@
 """Failed sign-ins are limited per account and per client address, in PostgreSQL: past the limit
 login is RATE_LIMITED, the right password included, until the window passes."""
+
 import asyncio
 import re
 from contextlib import asynccontextmanager
@@ -20,8 +21,9 @@ from app.main import create_app
 from tests.conftest import GraphQLClient
 from tests.sql_recorder import record_sql
 
-LOGIN = ('mutation($e: String!, $p: String!) { '
-         'login(email: $e, password: $p) { token errors { code message } } }')
+LOGIN = (
+    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code message } } }"
+)
 RIGHT, WRONG = "correct horse battery", "wrong password"
 INVALID = {"token": None, "errors": [{"code": "INVALID_CREDENTIALS", "message": "Wrong email or password"}]}
 
@@ -46,8 +48,10 @@ async def login(gql, email: str, password: str) -> dict:
 
 
 def aliased_logins(pairs: list[tuple[str, str]]) -> str:
-    fields = " ".join(f'a{i}: login(email: "{email}", password: "{password}") {{ token errors {{ code }} }}'
-                      for i, (email, password) in enumerate(pairs))
+    fields = " ".join(
+        f'a{i}: login(email: "{email}", password: "{password}") {{ token errors {{ code }} }}'
+        for i, (email, password) in enumerate(pairs)
+    )
     return f"mutation {{ {fields} }}"
 
 
@@ -62,16 +66,20 @@ async def counters(db) -> dict[tuple[str, str], int]:
 
 async def window_started_earlier(db, **delta: int) -> None:
     async with db.engine.begin() as connection:
-        await connection.execute(update(SignInFailure).values(
-            window_started_at=SignInFailure.window_started_at - timedelta(**delta)))
+        await connection.execute(
+            update(SignInFailure).values(
+                window_started_at=SignInFailure.window_started_at - timedelta(**delta)
+            )
+        )
 
 
 def rate_limited(payload: dict) -> str:
     """The wait the RATE_LIMITED message gives ("15 minutes")."""
     [error] = payload["errors"]
     assert error["code"] == "RATE_LIMITED" and payload["token"] is None
-    return re.fullmatch(r"Too many failed sign-ins; try again in (\d+ (?:minutes|seconds?))",
-                        error["message"]).group(1)
+    return re.fullmatch(
+        r"Too many failed sign-ins; try again in (\d+ (?:minutes|seconds?))", error["message"]
+    ).group(1)
 
 
 async def test_past_the_account_limit_even_the_right_password_waits_for_the_window(gql, db, users):
@@ -118,12 +126,16 @@ async def test_aliases_past_a_limit_are_refused_one_by_one(gql, db, users, small
     many_accounts = (await gql(aliased_logins([(f"guess{i}@example.com", WRONG) for i in range(30)])))["data"]
     assert codes(many_accounts) == ["INVALID_CREDENTIALS"] * 3 + ["RATE_LIMITED"] * 27
     # Refused attempts cost no argon2 and are not counted.
-    assert await counters(db) == {("account", "ana@example.com"): 3, ("address", "127.0.0.1"): 6,
-                                  **{("account", f"guess{i}@example.com"): 1 for i in range(3)}}
+    assert await counters(db) == {
+        ("account", "ana@example.com"): 3,
+        ("address", "127.0.0.1"): 6,
+        **{("account", f"guess{i}@example.com"): 1 for i in range(3)},
+    }
 
 
-async def test_the_address_limit_spans_accounts_and_other_addresses_still_sign_in(app, db, users,
-                                                                                  small_limits):
+async def test_the_address_limit_spans_accounts_and_other_addresses_still_sign_in(
+    app, db, users, small_limits
+):
     await users.create(email="ana@example.com")
     async with client_at(app, "203.0.113.7") as attacker, client_at(app, "198.51.100.20") as neighbour:
         attempts = [(f"user{i}@example.com", WRONG) for i in range(6)]
@@ -148,8 +160,10 @@ async def test_counters_are_shared_by_every_worker(settings, db, users, small_li
     await users.create(email="ana@example.com")
     other = Database(settings)
     try:
-        async with client_at(create_app(settings, db), "203.0.113.7") as first, \
-                client_at(create_app(settings, other), "203.0.113.7") as second:
+        async with (
+            client_at(create_app(settings, db), "203.0.113.7") as first,
+            client_at(create_app(settings, other), "203.0.113.7") as second,
+        ):
             for i in range(3):
                 assert await login(first if i % 2 else second, "ana@example.com", WRONG) == INVALID
             assert rate_limited(await login(first, "ana@example.com", RIGHT)) == "15 minutes"
@@ -178,7 +192,8 @@ async def test_a_blocked_caller_costs_no_argon2(gql, users, monkeypatch, small_l
 
 
 async def test_failures_counted_while_argon2_ran_stop_a_right_password_of_the_same_burst(
-        gql, db, users, monkeypatch, small_limits):
+    gql, db, users, monkeypatch, small_limits
+):
     """All guesses of a burst pass the check before any failure is counted; the right one is still
     refused when the others reached the limit while it was being verified."""
     await users.create(email="ana@example.com")
@@ -210,8 +225,9 @@ async def test_a_successful_login_costs_one_extra_read_and_writes_nothing(gql, d
     assert sql.count() == 2 and sql.writes() == []  # the user with the counters, then the re-check
 
 
-async def test_success_clears_the_account_counter_but_not_the_address_counter(gql, db, users, monkeypatch,
-                                                                               small_limits):
+async def test_success_clears_the_account_counter_but_not_the_address_counter(
+    gql, db, users, monkeypatch, small_limits
+):
     monkeypatch.setattr(db.settings, "login_max_failures_per_address", 10)
     await users.create(email="ana@example.com")
     await users.create(email="mallory@example.com")
@@ -228,8 +244,10 @@ async def test_success_clears_the_account_counter_but_not_the_address_counter(gq
 async def test_registrations_are_not_limited(gql, users, small_limits):
     for i in range(6):
         await login(gql, f"nobody{i}@example.com", WRONG)
-    register = ('mutation { register(input: {email: "new@example.com", phone: "+1 202 555 0199", '
-                'name: "New", password: "long enough pw"}) { token errors { code } } }')
+    register = (
+        'mutation { register(input: {email: "new@example.com", phone: "+1 202 555 0199", '
+        'name: "New", password: "long enough pw"}) { token errors { code } } }'
+    )
     registered = (await gql(register))["data"]["register"]
     assert registered["errors"] == [] and registered["token"]
 

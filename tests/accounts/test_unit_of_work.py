@@ -1,4 +1,5 @@
 """The unit of work: retries a forced deadlock, answers BUSY after the lock timeout."""
+
 import asyncio
 import time
 
@@ -7,10 +8,10 @@ import pytest
 from sqlalchemy import text
 
 from app.db.engine import Database
-from app.domain.locks import LockOrderViolation, lock_row
-from app.domain.uow import UnitOfWork, run_unit
 from app.domain.accounts.models import PasswordResetToken, User
 from app.domain.errors import DomainError
+from app.domain.locks import LockOrderViolation, lock_row
+from app.domain.uow import UnitOfWork, run_unit
 from app.main import create_app
 from tests.conftest import GraphQLClient, make_settings
 from tests.races import wait_for_lock_waiters
@@ -28,8 +29,11 @@ async def test_a_forced_deadlock_is_retried_and_both_units_succeed(db, users):
             if attempts[name] == 1:
                 await both_hold_first_lock.wait()  # each holds one row and asks for the other's
             await uow.session.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": second})
-            await uow.session.execute(text("UPDATE users SET name = :n WHERE id = :id"), {"n": name, "id": first})
+            await uow.session.execute(
+                text("UPDATE users SET name = :n WHERE id = :id"), {"n": name, "id": first}
+            )
             return name
+
         return work
 
     started = time.monotonic()
@@ -69,8 +73,13 @@ async def test_update_profile_behind_a_held_user_lock_answers_busy_in_its_payloa
     impatient = Database(make_settings(database_url, lock_timeout_ms=50, pool_size=2))
     user, token = await users.signed_in()
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(impatient.settings, impatient)),
-                                     base_url="http://petpos.test") as http, db.engine.connect() as holder:
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=create_app(impatient.settings, impatient)),
+                base_url="http://petpos.test",
+            ) as http,
+            db.engine.connect() as holder,
+        ):
             await holder.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id})
             update = 'mutation { updateProfile(input: {name: "Blocked"}) { user { name } errors { code } } }'
             body = await asyncio.wait_for(GraphQLClient(http)(update, token=token), timeout=10)

@@ -1,16 +1,19 @@
 """Who may do what with pets and adoption requests (README, Who may call what)."""
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
 
-from app.domain.uow import run_unit
 from app.domain.adoption import service as adoption
+from app.domain.uow import run_unit
 from tests.adoption.conftest import APPROVE, CANCEL, REJECT, REQUEST
 
-CREATE = ("mutation($i: PetInput!) { createPet(input: $i) { pet { id name status adoptionFee { amount currency } } "
-          "errors { code field } } }")
+CREATE = (
+    "mutation($i: PetInput!) { createPet(input: $i) { pet { id name status adoptionFee { amount currency } } "
+    "errors { code field } } }"
+)
 PET_INPUT = {"name": "Pip", "species": "DOG", "ageMonths": 3, "adoptionFee": "99.50"}
 LIST_REQUESTS = "{ adoptionRequests { edges { node { id } } } }"
 MINE = "{ myAdoptionRequests { id } }"
@@ -38,12 +41,23 @@ async def test_anonymous_browses_pets_but_cannot_request_or_see_requests(gql, pe
 async def test_customer_cannot_cancel_someone_elses_request_nor_approve_or_reject(db, gql, users, pets):
     pet = await pets.create()
     owner = await users.create()
-    request = (await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=pet.id, applicant_id=owner.id, message="mine", max_open=3), lock_timeout_ms=3000)).request
+    request = (
+        await run_unit(
+            db.sessions,
+            lambda uow: adoption.request_adoption(
+                uow, pet_id=pet.id, applicant_id=owner.id, message="mine", max_open=3
+            ),
+            lock_timeout_ms=3000,
+        )
+    ).request
     _, intruder = await users.signed_in()
     # Someone else's request looks exactly like one that does not exist.
-    someone_elses = (await gql(CANCEL, {"id": str(request.id)}, token=intruder))["data"]["cancelAdoptionRequest"]
-    missing = (await gql(CANCEL, {"id": "00000000-0000-4000-8000-000000000000"}, token=intruder))["data"]["cancelAdoptionRequest"]
+    someone_elses = (await gql(CANCEL, {"id": str(request.id)}, token=intruder))["data"][
+        "cancelAdoptionRequest"
+    ]
+    missing = (await gql(CANCEL, {"id": "00000000-0000-4000-8000-000000000000"}, token=intruder))["data"][
+        "cancelAdoptionRequest"
+    ]
     assert someone_elses == missing == {"request": None, "errors": [{"code": "NOT_FOUND", "field": "id"}]}
     assert (await gql(MINE, token=intruder))["data"]["myAdoptionRequests"] == []
     for document in (APPROVE, REJECT):
@@ -57,12 +71,20 @@ async def test_customer_cannot_cancel_someone_elses_request_nor_approve_or_rejec
 
 @pytest.mark.parametrize("document", [APPROVE, REJECT], ids=["approve", "reject"])
 async def test_a_customer_deciding_gets_the_same_forbidden_for_a_real_and_an_unknown_request(
-        db, gql, users, pets, document):
+    db, gql, users, pets, document
+):
     """The role check comes first: the answer says nothing about whether the request exists."""
     pet = await pets.create()
     owner = await users.create()
-    request = (await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=pet.id, applicant_id=owner.id, message=None, max_open=3), lock_timeout_ms=3000)).request
+    request = (
+        await run_unit(
+            db.sessions,
+            lambda uow: adoption.request_adoption(
+                uow, pet_id=pet.id, applicant_id=owner.id, message=None, max_open=3
+            ),
+            lock_timeout_ms=3000,
+        )
+    ).request
     _, customer = await users.signed_in()
     real = await gql(document, {"id": str(request.id)}, token=customer)
     unknown = await gql(document, {"id": str(uuid.uuid4())}, token=customer)
@@ -82,13 +104,20 @@ async def test_staff_and_admins_create_pets_and_decide_but_do_not_apply(db, gql,
     assert top_code(refused) == "FORBIDDEN"
 
     applicant = await users.create()
-    request = (await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=uuid.UUID(pet_id), applicant_id=applicant.id, message=None, max_open=3),
-        lock_timeout_ms=3000)).request
+    request = (
+        await run_unit(
+            db.sessions,
+            lambda uow: adoption.request_adoption(
+                uow, pet_id=uuid.UUID(pet_id), applicant_id=applicant.id, message=None, max_open=3
+            ),
+            lock_timeout_ms=3000,
+        )
+    ).request
     listing = (await gql(LIST_REQUESTS, token=token))["data"]["adoptionRequests"]["edges"]
     assert [e["node"]["id"] for e in listing] == [str(request.id)]
     # Staff cancel nothing on an applicant's behalf: they reject.
-    assert (await gql(CANCEL, {"id": str(request.id)}, token=token))["data"]["cancelAdoptionRequest"]["errors"] == [
-        {"code": "NOT_FOUND", "field": "id"}]
+    assert (await gql(CANCEL, {"id": str(request.id)}, token=token))["data"]["cancelAdoptionRequest"][
+        "errors"
+    ] == [{"code": "NOT_FOUND", "field": "id"}]
     decided = (await gql(REJECT, {"id": str(request.id)}, token=token))["data"]["rejectAdoptionRequest"]
     assert decided["errors"] == [] and decided["request"]["status"] == "REJECTED"

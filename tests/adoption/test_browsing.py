@@ -1,13 +1,19 @@
 """Browsing pets: public, newest first, filters, stable keyset pages."""
+
 from __future__ import annotations
 
-from app.domain.uow import run_unit
 from app.domain.adoption import service as adoption
+from app.domain.uow import run_unit
 
-PAGE = ("query($s: Species, $st: PetStatus, $f: Int, $a: String) { pets(species: $s, status: $st, first: $f, after: $a) "
-        "{ edges { cursor node { name species status } } pageInfo { hasNextPage endCursor } } }")
-REQUESTS_PAGE = ("query($s: AdoptionStatus, $f: Int, $a: String) { adoptionRequests(status: $s, first: $f, after: $a) "
-                 "{ edges { node { message status } } pageInfo { hasNextPage endCursor } } }")
+PAGE = (
+    "query($s: Species, $st: PetStatus, $f: Int, $a: String) { pets(species: $s, status: $st, first: "
+    "$f, after: $a) "
+    "{ edges { cursor node { name species status } } pageInfo { hasNextPage endCursor } } }"
+)
+REQUESTS_PAGE = (
+    "query($s: AdoptionStatus, $f: Int, $a: String) { adoptionRequests(status: $s, first: $f, after: $a) "
+    "{ edges { node { message status } } pageInfo { hasNextPage endCursor } } }"
+)
 
 
 async def _all_pages(gql, document, field, variables, token=None) -> list[list[dict]]:
@@ -32,8 +38,13 @@ async def test_pets_filter_by_species_and_status(db, gql, users, pets):
     cat = await pets.create(name="Tom", species="CAT")
     await pets.create(name="Kit", species="CAT")
     applicant = await users.create()
-    await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=cat.id, applicant_id=applicant.id, message=None, max_open=3), lock_timeout_ms=3000)
+    await run_unit(
+        db.sessions,
+        lambda uow: adoption.request_adoption(
+            uow, pet_id=cat.id, applicant_id=applicant.id, message=None, max_open=3
+        ),
+        lock_timeout_ms=3000,
+    )
 
     async def names(**variables):
         return [n["name"] for page in await _all_pages(gql, PAGE, "pets", variables) for n in page]
@@ -55,12 +66,24 @@ async def test_staff_page_through_requests_oldest_first_and_filter_by_status(db,
     for i in range(5):
         pet = await pets.create(name=f"P{i}")
         applicant = await users.create()
-        outcome = await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-            uow, pet_id=pet.id, applicant_id=applicant.id, message=f"m{i}", max_open=3), lock_timeout_ms=3000)
+        outcome = await run_unit(
+            db.sessions,
+            lambda uow: adoption.request_adoption(
+                uow, pet_id=pet.id, applicant_id=applicant.id, message=f"m{i}", max_open=3
+            ),
+            lock_timeout_ms=3000,
+        )
         if i % 2:
-            await run_unit(db.sessions, lambda uow: adoption.reject_adoption_request(
-                uow, request_id=outcome.request.id, staff_id=staff.id, note=None), lock_timeout_ms=3000)
+            await run_unit(
+                db.sessions,
+                lambda uow: adoption.reject_adoption_request(
+                    uow, request_id=outcome.request.id, staff_id=staff.id, note=None
+                ),
+                lock_timeout_ms=3000,
+            )
     pages = await _all_pages(gql, REQUESTS_PAGE, "adoptionRequests", {"f": 2}, token=staff_token)
     assert [[r["message"] for r in page] for page in pages] == [["m0", "m1"], ["m2", "m3"], ["m4"]]
-    pending = await _all_pages(gql, REQUESTS_PAGE, "adoptionRequests", {"s": "PENDING", "f": 100}, token=staff_token)
+    pending = await _all_pages(
+        gql, REQUESTS_PAGE, "adoptionRequests", {"s": "PENDING", "f": 100}, token=staff_token
+    )
     assert [r["message"] for r in pending[0]] == ["m0", "m2", "m4"]

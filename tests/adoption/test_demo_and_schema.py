@@ -1,15 +1,16 @@
 """The demo seed (every pet status, consistent requests, idempotent) and the
 migration matching the models."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from app.domain.uow import run_unit
 from app.domain.adoption import demo
 from app.domain.adoption.models import AdoptionRequest, Pet
 from app.domain.models import Base
+from app.domain.uow import run_unit
 
 ADOPTION_TABLES = {"pets", "adoption_requests"}
 
@@ -34,7 +35,8 @@ async def test_demo_seed_has_pets_in_every_status_with_matching_requests_and_is_
     # Every PENDING or ADOPTED pet is so because of its own request.
     status_of = {p.id: p.status for p in pets}
     assert sorted((status_of[r.pet_id], r.status) for r in requests) == (
-        [("ADOPTED", "APPROVED")] * 2 + [("PENDING", "PENDING")] * 2)
+        [("ADOPTED", "APPROVED")] * 2 + [("PENDING", "PENDING")] * 2
+    )
     assert len({r.pet_id for r in requests}) == 4
     assert {r.applicant_id for r in requests} == {customer.id}
     approved = [r for r in requests if r.status == "APPROVED"]

@@ -1,9 +1,13 @@
 """A request's life: PENDING, then APPROVED, REJECTED or CANCELLED; the pet follows."""
+
 from __future__ import annotations
 
 from tests.adoption.conftest import APPROVE, CANCEL, REJECT, REQUEST
 
-MINE = "{ myAdoptionRequests { id status message decisionNote decidedAt pet { name status } applicant { email } } }"
+MINE = (
+    "{ myAdoptionRequests { id status message decisionNote decidedAt pet { name status } "
+    "applicant { email } } }"
+)
 
 
 async def _request(gql, pet, token, message=None):
@@ -30,7 +34,7 @@ async def test_reject_then_request_again_pet_is_requestable_and_old_request_stay
     _, second_token = await users.signed_in()
     _, staff_token = await users.signed_in("STAFF")
     first = (await _request(gql, pet, first_token))["request"]
-    rejected = (await gql(REJECT, {"id": first["id"], "n": "Needs a fenced garden"}, token=staff_token))
+    rejected = await gql(REJECT, {"id": first["id"], "n": "Needs a fenced garden"}, token=staff_token)
     decided = rejected["data"]["rejectAdoptionRequest"]["request"]
     assert decided["status"] == "REJECTED" and decided["decisionNote"] == "Needs a fenced garden"
     assert decided["decidedAt"] is not None and decided["pet"]["status"] == "AVAILABLE"
@@ -50,7 +54,7 @@ async def test_approval_adopts_the_pet_and_records_who_decided_when_and_why(gql,
     _, token = await users.signed_in()
     staff, staff_token = await users.signed_in("STAFF")
     request_id = (await _request(gql, pet, token))["request"]["id"]
-    approved = (await gql(APPROVE, {"id": request_id, "n": "Home visit went well"}, token=staff_token))
+    approved = await gql(APPROVE, {"id": request_id, "n": "Home visit went well"}, token=staff_token)
     payload = approved["data"]["approveAdoptionRequest"]
     assert payload["errors"] == []
     assert payload["request"]["status"] == "APPROVED" and payload["request"]["pet"]["status"] == "ADOPTED"
@@ -70,7 +74,9 @@ async def test_applicant_cancels_own_request_and_the_pet_is_available_again(gql,
     request_id = (await _request(gql, pet, token))["request"]["id"]
     cancelled = (await gql(CANCEL, {"id": request_id}, token=token))["data"]["cancelAdoptionRequest"]
     assert cancelled["errors"] == [] and cancelled["request"]["status"] == "CANCELLED"
-    assert cancelled["request"]["decidedAt"] is not None and cancelled["request"]["pet"]["status"] == "AVAILABLE"
+    assert (
+        cancelled["request"]["decidedAt"] is not None and cancelled["request"]["pet"]["status"] == "AVAILABLE"
+    )
     [row] = await pets.requests(pet.id)
     assert row.decided_by == applicant.id
     twice = (await gql(CANCEL, {"id": request_id}, token=token))["data"]["cancelAdoptionRequest"]
@@ -78,7 +84,11 @@ async def test_applicant_cancels_own_request_and_the_pet_is_available_again(gql,
 
 
 async def test_my_adoption_requests_lists_only_my_own_newest_first(gql, users, pets):
-    first_pet, second_pet, third_pet = await pets.create(name="Ada"), await pets.create(name="Bo"), await pets.create(name="Cy")
+    first_pet, second_pet, third_pet = (
+        await pets.create(name="Ada"),
+        await pets.create(name="Bo"),
+        await pets.create(name="Cy"),
+    )
     me, token = await users.signed_in(email="me@example.com")
     _, other_token = await users.signed_in()
     _, staff_token = await users.signed_in("STAFF")
@@ -88,7 +98,9 @@ async def test_my_adoption_requests_lists_only_my_own_newest_first(gql, users, p
     await _request(gql, third_pet, other_token, "not mine")
     mine = (await gql(MINE, token=token))["data"]["myAdoptionRequests"]
     assert [(r["message"], r["status"], r["pet"]["name"]) for r in mine] == [
-        ("second", "PENDING", "Bo"), ("first", "REJECTED", "Ada")]
+        ("second", "PENDING", "Bo"),
+        ("first", "REJECTED", "Ada"),
+    ]
     assert {r["applicant"]["email"] for r in mine} == {"me@example.com"}
     assert mine[1]["decisionNote"] == "Sorry"
 
@@ -101,10 +113,13 @@ async def test_unknown_or_malformed_ids_are_not_found(gql, users, pets):
         payload = (await gql(REQUEST, {"pet": pet_id}, token=token))["data"]["requestAdoption"]
         assert payload == {"request": None, "errors": [{"code": "NOT_FOUND", "field": "petId"}]}
     for request_id in (unknown, "not-an-id"):
-        assert (await gql(CANCEL, {"id": request_id}, token=token))["data"]["cancelAdoptionRequest"]["errors"] == [
-            {"code": "NOT_FOUND", "field": "id"}]
-        assert (await gql(APPROVE, {"id": request_id}, token=staff_token))["data"]["approveAdoptionRequest"]["errors"] == [
-            {"code": "NOT_FOUND", "field": "id"}]
-        assert (await gql(REJECT, {"id": request_id}, token=staff_token))["data"]["rejectAdoptionRequest"]["errors"] == [
-            {"code": "NOT_FOUND", "field": "id"}]
+        assert (await gql(CANCEL, {"id": request_id}, token=token))["data"]["cancelAdoptionRequest"][
+            "errors"
+        ] == [{"code": "NOT_FOUND", "field": "id"}]
+        assert (await gql(APPROVE, {"id": request_id}, token=staff_token))["data"]["approveAdoptionRequest"][
+            "errors"
+        ] == [{"code": "NOT_FOUND", "field": "id"}]
+        assert (await gql(REJECT, {"id": request_id}, token=staff_token))["data"]["rejectAdoptionRequest"][
+            "errors"
+        ] == [{"code": "NOT_FOUND", "field": "id"}]
     assert await pets.count() == (0, 0)

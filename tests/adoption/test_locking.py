@@ -1,17 +1,20 @@
 """Recorded SQL: every adoption mutation locks the pet before it writes, in the
 global order (pets, then adoption_requests); queries never lock or write; a
 list of requests costs the same number of statements however long it is."""
+
 from __future__ import annotations
 
 import pytest
 
-from app.domain.uow import run_unit
 from app.domain.adoption import service as adoption
+from app.domain.uow import run_unit
 from tests.adoption.conftest import APPROVE, CANCEL, PET_FIELDS, REJECT, REQUEST
 from tests.sql_recorder import record_sql
 
-LIST_REQUESTS = ("query($s: AdoptionStatus, $f: Int) { adoptionRequests(status: $s, first: $f) { edges { cursor node "
-                 "{ id status pet { name status } applicant { email } } } pageInfo { hasNextPage endCursor } } }")
+LIST_REQUESTS = (
+    "query($s: AdoptionStatus, $f: Int) { adoptionRequests(status: $s, first: $f) { edges { cursor node "
+    "{ id status pet { name status } applicant { email } } } pageInfo { hasNextPage endCursor } } }"
+)
 MINE = "{ myAdoptionRequests { id pet { name } applicant { email } } }"
 CREATE_PET = "mutation($i: PetInput!) { createPet(input: $i) { pet { id status } errors { code field } } }"
 
@@ -19,8 +22,13 @@ CREATE_PET = "mutation($i: PetInput!) { createPet(input: $i) { pet { id status }
 async def _pending(db, users, pets):
     pet = await pets.create()
     applicant, token = await users.signed_in()
-    outcome = await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=pet.id, applicant_id=applicant.id, message=None, max_open=3), lock_timeout_ms=3000)
+    outcome = await run_unit(
+        db.sessions,
+        lambda uow: adoption.request_adoption(
+            uow, pet_id=pet.id, applicant_id=applicant.id, message=None, max_open=3
+        ),
+        lock_timeout_ms=3000,
+    )
     return pet, outcome.request, token
 
 
@@ -38,13 +46,16 @@ def assert_pet_then_request_locked_before_writes(sql) -> None:
 async def test_create_pet_takes_no_lock_and_is_a_single_insert_in_its_unit(db, gql, users):
     _, token = await users.signed_in("STAFF")
     with record_sql(db.engine) as sql:
-        result = await gql(CREATE_PET, {"i": {"name": "Pip", "species": "DOG", "ageMonths": 3, "adoptionFee": "99.50"}},
-                           token=token)
+        result = await gql(
+            CREATE_PET,
+            {"i": {"name": "Pip", "species": "DOG", "ageMonths": 3, "adoptionFee": "99.50"}},
+            token=token,
+        )
     assert result["data"]["createPet"]["errors"] == []
     # No existing row coordinates a new pet, so there is nothing to lock or wait for.
     assert sql.row_locks() == []
     began = next(i for i, statement in enumerate(sql) if "set_config('lock_timeout'" in statement)
-    unit = sql[began + 1:]
+    unit = sql[began + 1 :]
     assert len(unit) == 1 and unit[0].startswith("INSERT INTO pets "), unit
 
 
@@ -67,8 +78,12 @@ async def test_cancel_locks_pet_then_request_before_any_write(db, gql, users, pe
     assert_pet_then_request_locked_before_writes(sql)
 
 
-@pytest.mark.parametrize("operation,document", [("approveAdoptionRequest", APPROVE), ("rejectAdoptionRequest", REJECT)])
-async def test_staff_decisions_lock_pet_then_request_before_any_write(db, gql, users, pets, operation, document):
+@pytest.mark.parametrize(
+    "operation,document", [("approveAdoptionRequest", APPROVE), ("rejectAdoptionRequest", REJECT)]
+)
+async def test_staff_decisions_lock_pet_then_request_before_any_write(
+    db, gql, users, pets, operation, document
+):
     _, request, _ = await _pending(db, users, pets)
     _, staff_token = await users.signed_in("STAFF")
     with record_sql(db.engine) as sql:
@@ -126,8 +141,13 @@ async def test_my_adoption_requests_costs_constant_statements(db, gql, users, pe
         for _ in range(more):
             pet = await pets.create()
             # Past the API's limit of open requests, straight through the service.
-            await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-                uow, pet_id=pet.id, applicant_id=user.id, message=None, max_open=10), lock_timeout_ms=3000)
+            await run_unit(
+                db.sessions,
+                lambda uow: adoption.request_adoption(
+                    uow, pet_id=pet.id, applicant_id=user.id, message=None, max_open=10
+                ),
+                lock_timeout_ms=3000,
+            )
         with record_sql(db.engine) as sql:
             result = await gql(MINE, token=token)
         counts.append((len(result["data"]["myAdoptionRequests"]), sql.count()))

@@ -1,5 +1,6 @@
 """A customer holds at most PETPOS_MAX_OPEN_ADOPTION_REQUESTS PENDING requests (one customer
 once took every available pet), also when two requests for different pets race."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,7 +32,7 @@ async def test_the_request_past_the_limit_is_a_conflict_and_changes_nothing(gql,
     for pet in held:
         assert (await request(gql, pet, token))["errors"] == []
     one_more = await pets.create(name="One more")
-    refused = (await gql(REQUEST_WITH_MESSAGE, {"pet": str(one_more.id)}, token=token))
+    refused = await gql(REQUEST_WITH_MESSAGE, {"pet": str(one_more.id)}, token=token)
     refused = refused["data"]["requestAdoption"]
     assert refused["request"] is None
     [error] = refused["errors"]
@@ -49,8 +50,11 @@ async def test_a_closed_request_frees_a_place(gql, users, pets, close):
     _, staff = await users.signed_in("STAFF")
     made = [(await request(gql, await pets.create(name=f"P{i}"), token))["request"] for i in range(LIMIT)]
     assert await request(gql, await pets.create(name="Next"), token) == REFUSED
-    document, who, extra = {"cancel": (CANCEL, token, {}), "reject": (REJECT, staff, {"n": None}),
-                            "approve": (APPROVE, staff, {"n": None})}[close]
+    document, who, extra = {
+        "cancel": (CANCEL, token, {}),
+        "reject": (REJECT, staff, {"n": None}),
+        "approve": (APPROVE, staff, {"n": None}),
+    }[close]
     closed = await gql(document, {"id": made[0]["id"], **extra}, token=who)
     assert next(iter(closed["data"].values()))["errors"] == []
     assert (await request(gql, await pets.create(name="Next again"), token))["errors"] == []

@@ -5,6 +5,7 @@ Where a transaction must be queued on the pet row, the wait counts only
 transactions blocked in `SELECT … FROM pets … FOR UPDATE`: one blocked on the
 request row or on the unique index does not count, so these tests fail if a
 service stops locking the pet."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,30 +13,40 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from app.domain.uow import run_unit
 from app.domain.adoption import service as adoption
 from app.domain.adoption.models import AdoptionRequest
 from app.domain.errors import DomainError
+from app.domain.uow import run_unit
 from tests.adoption.conftest import APPROVE, CANCEL, REQUEST
 from tests.races import start_unit, unit_held, wait_for_lock_waiters
 
 
 def insert_pending(pet_id, applicant_id):
     """A unit that inserts a PENDING request without the pet lock, as a buggy code path would."""
+
     async def work(uow):
         uow.lock_free("skips the pet lock on purpose, to prove the index is the backstop")
         uow.session.add(AdoptionRequest(pet_id=pet_id, applicant_id=applicant_id, status="PENDING"))
         await uow.session.flush()  # no lock on the pet: straight to the index
+
     return work
 
 
 async def test_two_requests_for_one_pet_make_one_pending_request(db, users, pets):
     pet = await pets.create()
     first_applicant, second_applicant = await users.create(), await users.create()
-    async with unit_held(db, lambda uow: adoption.request_adoption(
-            uow, pet_id=pet.id, applicant_id=first_applicant.id, message=None, max_open=3)) as first:
-        second = start_unit(db, lambda uow: adoption.request_adoption(
-            uow, pet_id=pet.id, applicant_id=second_applicant.id, message=None, max_open=3))
+    async with unit_held(
+        db,
+        lambda uow: adoption.request_adoption(
+            uow, pet_id=pet.id, applicant_id=first_applicant.id, message=None, max_open=3
+        ),
+    ) as first:
+        second = start_unit(
+            db,
+            lambda uow: adoption.request_adoption(
+                uow, pet_id=pet.id, applicant_id=second_applicant.id, message=None, max_open=3
+            ),
+        )
         await wait_for_lock_waiters(db, 1, table="pets", racers=[second])  # blocked on the pet row
         assert not second.done()
     assert (await first).request.status == "PENDING"
@@ -60,7 +71,9 @@ async def test_twelve_racing_requests_make_one_pending_and_eleven_pet_not_availa
     assert len(winners) == 1 and winners[0]["request"]["status"] == "PENDING"
     assert winners[0]["request"]["pet"]["status"] == "PENDING"
     assert len(losers) == 11
-    assert all(p == {"request": None, "errors": [{"code": "PET_NOT_AVAILABLE", "field": "petId"}]} for p in losers)
+    assert all(
+        p == {"request": None, "errors": [{"code": "PET_NOT_AVAILABLE", "field": "petId"}]} for p in losers
+    )
     rows = await pets.requests(pet.id)
     assert len(rows) == 1 and rows[0].status == "PENDING"
     assert await pets.status(pet.id) == "PENDING"
@@ -69,17 +82,28 @@ async def test_twelve_racing_requests_make_one_pending_and_eleven_pet_not_availa
 async def _pending_request(db, users, pets):
     pet = await pets.create()
     applicant, staff = await users.create(), await users.create("STAFF")
-    outcome = await run_unit(db.sessions, lambda uow: adoption.request_adoption(
-        uow, pet_id=pet.id, applicant_id=applicant.id, message="Please", max_open=3), lock_timeout_ms=5000)
+    outcome = await run_unit(
+        db.sessions,
+        lambda uow: adoption.request_adoption(
+            uow, pet_id=pet.id, applicant_id=applicant.id, message="Please", max_open=3
+        ),
+        lock_timeout_ms=5000,
+    )
     return pet, outcome.request, applicant, staff
 
 
 @pytest.mark.parametrize("winner", ["approve", "cancel"])
-async def test_approve_racing_cancel_exactly_one_wins_and_the_pet_follows_the_request(db, users, pets, winner):
+async def test_approve_racing_cancel_exactly_one_wins_and_the_pet_follows_the_request(
+    db, users, pets, winner
+):
     pet, request, applicant, staff = await _pending_request(db, users, pets)
     actions = {
-        "approve": lambda uow: adoption.approve_adoption_request(uow, request_id=request.id, staff_id=staff.id, note="Yes"),
-        "cancel": lambda uow: adoption.cancel_adoption_request(uow, request_id=request.id, applicant_id=applicant.id),
+        "approve": lambda uow: adoption.approve_adoption_request(
+            uow, request_id=request.id, staff_id=staff.id, note="Yes"
+        ),
+        "cancel": lambda uow: adoption.cancel_adoption_request(
+            uow, request_id=request.id, applicant_id=applicant.id
+        ),
     }
     loser = "cancel" if winner == "approve" else "approve"
     async with unit_held(db, actions[winner]) as first:
@@ -91,7 +115,10 @@ async def test_approve_racing_cancel_exactly_one_wins_and_the_pet_follows_the_re
         await second
     assert caught.value.code == "ADOPTION_NOT_PENDING"
     [row] = await pets.requests(pet.id)
-    expected = {"approve": ("APPROVED", "ADOPTED", staff.id), "cancel": ("CANCELLED", "AVAILABLE", applicant.id)}
+    expected = {
+        "approve": ("APPROVED", "ADOPTED", staff.id),
+        "cancel": ("CANCELLED", "AVAILABLE", applicant.id),
+    }
     assert (row.status, await pets.status(pet.id), row.decided_by) == expected[winner]
     assert row.created_at <= row.decided_at  # both from the database's clock
 
@@ -105,8 +132,12 @@ async def test_approve_and_cancel_over_graphql_leave_request_and_pet_consistent(
         request_id = made["request"]["id"]
         approve, cancel = await asyncio.gather(
             gql(APPROVE, {"id": request_id}, token=staff_token),
-            gql(CANCEL, {"id": request_id}, token=applicant_token))
-        errors = approve["data"]["approveAdoptionRequest"]["errors"] + cancel["data"]["cancelAdoptionRequest"]["errors"]
+            gql(CANCEL, {"id": request_id}, token=applicant_token),
+        )
+        errors = (
+            approve["data"]["approveAdoptionRequest"]["errors"]
+            + cancel["data"]["cancelAdoptionRequest"]["errors"]
+        )
         assert [e["code"] for e in errors] == ["ADOPTION_NOT_PENDING"]
         [row] = await pets.requests(pet.id)
         assert {"APPROVED": "ADOPTED", "CANCELLED": "AVAILABLE"}[row.status] == await pets.status(pet.id)
@@ -125,7 +156,9 @@ async def test_partial_unique_index_turns_a_second_pending_request_into_pet_not_
         await second  # asyncpg names the violated index; it maps to a clean code, not INTERNAL
     assert (caught.value.code, caught.value.field) == ("PET_NOT_AVAILABLE", "petId")
     async with db.read() as session:
-        pending = list(await session.scalars(select(AdoptionRequest).where(AdoptionRequest.status == "PENDING")))
+        pending = list(
+            await session.scalars(select(AdoptionRequest).where(AdoptionRequest.status == "PENDING"))
+        )
     assert [r.applicant_id for r in pending] == [first_applicant.id]
 
 
@@ -139,7 +172,9 @@ async def test_partial_unique_index_over_graphql_is_a_pet_not_available_payload_
     _, token = await users.signed_in()
     result = await gql(REQUEST, {"pet": str(pet.id)}, token=token)
     assert "errors" not in result
-    assert result["data"]["requestAdoption"] == {"request": None,
-                                                 "errors": [{"code": "PET_NOT_AVAILABLE", "field": "petId"}]}
+    assert result["data"]["requestAdoption"] == {
+        "request": None,
+        "errors": [{"code": "PET_NOT_AVAILABLE", "field": "petId"}],
+    }
     assert [r.applicant_id for r in await pets.requests(pet.id)] == [stray.id]
     assert await pets.status(pet.id) == "AVAILABLE"  # the refused unit rolled back whole

@@ -1,4 +1,5 @@
 """Who may do what among the account operations (README, Who may call what)."""
+
 import pytest
 from sqlalchemy import insert, select, update
 
@@ -8,9 +9,17 @@ from app.main import create_app
 from tests.api.test_hardening import http_client, scratch_database
 from tests.conftest import GraphQLClient, make_settings
 
-STAFF_INPUT = {"email": "new.staff@example.com", "phone": "+1 202 555 0160", "name": "New Staff",
-               "password": "staff password", "role": "STAFF"}
-CREATE_STAFF = 'mutation($i: CreateStaffUserInput!) { createStaffUser(input: $i) { user { email role } errors { code field } } }'
+STAFF_INPUT = {
+    "email": "new.staff@example.com",
+    "phone": "+1 202 555 0160",
+    "name": "New Staff",
+    "password": "staff password",
+    "role": "STAFF",
+}
+CREATE_STAFF = (
+    "mutation($i: CreateStaffUserInput!) { createStaffUser(input: $i) { user { email role } "
+    "errors { code field } } }"
+)
 UPDATE = 'mutation { updateProfile(input: {name: "Renamed"}) { user { name } errors { code } } }'
 
 
@@ -42,7 +51,9 @@ async def test_admin_creates_staff_and_the_new_account_signs_in(gql, users):
     _, token = await users.signed_in("ADMIN")
     created = (await gql(CREATE_STAFF, {"i": STAFF_INPUT}, token=token))["data"]["createStaffUser"]
     assert created == {"user": {"email": "new.staff@example.com", "role": "STAFF"}, "errors": []}
-    login = await gql('mutation { login(email: "new.staff@example.com", password: "staff password") { user { role } } }')
+    login = await gql(
+        'mutation { login(email: "new.staff@example.com", password: "staff password") { user { role } } }'
+    )
     assert login["data"]["login"]["user"]["role"] == "STAFF"
     again = (await gql(CREATE_STAFF, {"i": STAFF_INPUT}, token=token))["data"]["createStaffUser"]
     assert again["errors"][0]["code"] == "CONFLICT"
@@ -56,10 +67,16 @@ async def test_a_reset_signs_old_tokens_out_at_once_even_while_the_replica_lags(
             async with replicated.read_engine.begin() as replica:  # the replica still has the user as it was
                 await replica.run_sync(User.__table__.create)
                 async with db.engine.connect() as primary:
-                    row = (await primary.execute(select(User.__table__).where(User.id == user.id))).mappings().one()
+                    row = (
+                        (await primary.execute(select(User.__table__).where(User.id == user.id)))
+                        .mappings()
+                        .one()
+                    )
                 await replica.execute(insert(User.__table__).values(**row))
             async with db.engine.begin() as primary:  # what a password reset does to the user row
-                await primary.execute(update(User).where(User.id == user.id).values(token_version=User.token_version + 1))
+                await primary.execute(
+                    update(User).where(User.id == user.id).values(token_version=User.token_version + 1)
+                )
             async with http_client(create_app(replicated.settings, replicated)) as http:
                 me = await GraphQLClient(http)("{ me { id } }", token=old_token)
         finally:

@@ -1,5 +1,6 @@
 """Forged but well-formed pagination cursors, on every connection: VALIDATION on `after`,
 never INTERNAL, never a value the database cannot hold."""
+
 from __future__ import annotations
 
 import base64
@@ -9,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.pagination import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
-from app.domain.uow import run_unit
 from app.domain.catalog import service as catalog
 from app.domain.catalog.models import Product
 from app.domain.errors import DomainError
+from app.domain.pagination import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
+from app.domain.uow import run_unit
 
 # Every connection of the API: (query field, who may read it, the type of its first key).
 CONNECTIONS = [
@@ -94,13 +95,20 @@ def cases():
 
 async def page(gql, users, field: str, role: str | None, after: str) -> dict:
     token = (await users.signed_in(role))[1] if role else None
-    query = (f"query($a: String) {{ {field}(first: 5, after: $a) "
-             "{ edges { cursor } pageInfo { hasNextPage } } }")
+    query = (
+        f"query($a: String) {{ {field}(first: 5, after: $a) "
+        "{ edges { cursor } pageInfo { hasNextPage } } }"
+    )
     # json.dumps escapes a lone surrogate as \ud800, as a hostile client would send it.
     body = json.dumps({"query": query, "variables": {"a": after}})
-    response = await gql.http.post("/graphql", content=body,
-                                   headers={"content-type": "application/json",
-                                            **({"Authorization": f"Bearer {token}"} if token else {})})
+    response = await gql.http.post(
+        "/graphql",
+        content=body,
+        headers={
+            "content-type": "application/json",
+            **({"Authorization": f"Bearer {token}"} if token else {}),
+        },
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -122,8 +130,9 @@ async def test_a_cursor_string_with_nul_or_a_lone_surrogate_is_validation(gql, u
     assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION"]
 
 
-@pytest.mark.parametrize("first", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59.999999+00:00",
-                                   "2026-01-02T03:04:05-05:00"])
+@pytest.mark.parametrize(
+    "first", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59.999999+00:00", "2026-01-02T03:04:05-05:00"]
+)
 @pytest.mark.parametrize("field, role", [(f, r) for f, r, kind in CONNECTIONS if kind == "timestamp"])
 async def test_cursors_at_the_ends_of_the_calendar_page_normally(gql, users, field, role, first):
     body = await page(gql, users, field, role, cursor(first, SOME_ID))
@@ -131,16 +140,24 @@ async def test_cursors_at_the_ends_of_the_calendar_page_normally(gql, users, fie
 
 
 async def test_a_product_name_key_may_hold_any_text(gql):
-    body = await gql('query($a: String) { products(after: $a) { edges { cursor } } }',
-                     {"a": cursor("9999-12-31T23:59:59-05:00 \u00e9\u00e8 ' \" \\", SOME_ID)})
+    body = await gql(
+        "query($a: String) { products(after: $a) { edges { cursor } } }",
+        {"a": cursor("9999-12-31T23:59:59-05:00 \u00e9\u00e8 ' \" \\", SOME_ID)},
+    )
     assert body == {"data": {"products": {"edges": []}}}
 
 
-@pytest.mark.parametrize("letter", ["\U0001F436", "\u00e9", "\x01", '"'])
+@pytest.mark.parametrize("letter", ["\U0001f436", "\u00e9", "\x01", '"'])
 async def test_the_longest_product_name_makes_a_cursor_that_pages(gql, db, letter):
     for name in (letter * 200, "Z" * 200):
-        new = catalog.prepare_product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name=name, description=None,
-                                      category="TOY", price=Decimal("1.00"), stock=1)
+        new = catalog.prepare_product(
+            sku=f"SKU-{uuid.uuid4().hex[:8]}",
+            name=name,
+            description=None,
+            category="TOY",
+            price=Decimal("1.00"),
+            stock=1,
+        )
         await run_unit(db.sessions, lambda uow: catalog.create_product(uow, new), lock_timeout_ms=3000)
     query = "query($a: String) { products(first: 1, after: $a) { edges { cursor node { name } } } }"
     first = (await gql(query, {"a": None}))["data"]["products"]["edges"]

@@ -1,13 +1,18 @@
 """DateTime inputs (coupon startsAt/endsAt): moments Python or PostgreSQL cannot hold are a VALIDATION
 error, as a variable and as a literal; the ends of the calendar that do fit are stored as sent, in UTC."""
+
 import pytest
 
 from tests.sql_recorder import record_sql
 
-CREATE_WITH_VARIABLE = ('mutation($at: DateTime) { createCoupon(input: {code: "EDGE", kind: FIXED, '
-                        'value: "1", %s: $at}) { errors { code } coupon { startsAt endsAt } } }')
-CREATE_WITH_LITERAL = ('mutation { createCoupon(input: {code: "EDGE", kind: FIXED, value: "1", %s: "%s"}) '
-                       "{ errors { code } coupon { startsAt endsAt } } }")
+CREATE_WITH_VARIABLE = (
+    'mutation($at: DateTime) { createCoupon(input: {code: "EDGE", kind: FIXED, '
+    'value: "1", %s: $at}) { errors { code } coupon { startsAt endsAt } } }'
+)
+CREATE_WITH_LITERAL = (
+    'mutation { createCoupon(input: {code: "EDGE", kind: FIXED, value: "1", %s: "%s"}) '
+    "{ errors { code } coupon { startsAt endsAt } } }"
+)
 
 UNHOLDABLE = [
     "9999-12-31T23:59:59-05:00",  # year 10000 in UTC
@@ -27,7 +32,8 @@ def assert_validation(body: dict) -> None:
 
 @pytest.mark.parametrize("moment", UNHOLDABLE)
 async def test_a_moment_outside_the_calendar_is_validation_as_a_variable_and_as_a_literal(
-        gql, users, db, moment):
+    gql, users, db, moment
+):
     _, admin = await users.signed_in("ADMIN")
     with record_sql(db.engine) as sql:
         for field in ("startsAt", "endsAt"):
@@ -40,9 +46,11 @@ async def test_a_moment_outside_the_calendar_is_validation_as_a_variable_and_as_
 
 async def test_the_first_and_last_moments_python_holds_are_stored_and_read_back_in_utc(gql, users):
     _, admin = await users.signed_in("ADMIN")
-    document = ('mutation($from: DateTime, $to: DateTime) { createCoupon(input: {code: "FOREVER", '
-                'kind: FIXED, value: "1", startsAt: $from, endsAt: $to}) { errors { code } '
-                "coupon { startsAt endsAt } } }")
+    document = (
+        'mutation($from: DateTime, $to: DateTime) { createCoupon(input: {code: "FOREVER", '
+        'kind: FIXED, value: "1", startsAt: $from, endsAt: $to}) { errors { code } '
+        "coupon { startsAt endsAt } } }"
+    )
     window = {"from": "0001-01-01T00:59:59+00:59", "to": "9999-12-31T18:59:59-05:00"}
     created = await gql(document, window, token=admin)
     in_utc = {"startsAt": "0001-01-01T00:00:59+00:00", "endsAt": "9999-12-31T23:59:59+00:00"}

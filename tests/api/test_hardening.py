@@ -1,4 +1,5 @@
 """HTTP and GraphQL hardening: body limit, malformed JSON, production limits, masked errors."""
+
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,16 +11,18 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.api.extensions import MAX_TOKENS
 from app.db.engine import Database
 from app.main import create_app
-from app.api.extensions import MAX_TOKENS
 from app.settings import Settings
 from tests.conftest import make_settings
 
 
 @asynccontextmanager
 async def http_client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://petpos.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://petpos.test"
+    ) as client:
         yield client
 
 
@@ -46,16 +49,20 @@ async def test_bodies_over_one_mebibyte_are_refused_with_413(client):
     big = {"query": "{ me { id } }", "variables": {"pad": "x" * (1024 * 1024)}}
     response = await client.post("/graphql", json=big)
     assert response.status_code == 413
+
     # Also when the client streams without a Content-Length.
     async def chunks():
         for _ in range(20):
             yield b" " * 65536
+
     streamed = await client.post("/graphql", content=chunks(), headers={"content-type": "application/json"})
     assert streamed.status_code == 413
 
 
 async def test_malformed_json_is_400(client):
-    response = await client.post("/graphql", content=b'{"query": ', headers={"content-type": "application/json"})
+    response = await client.post(
+        "/graphql", content=b'{"query": ', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
 
 
@@ -67,7 +74,9 @@ async def test_graphiql_in_development_only(client, production):
 
 async def test_introspection_is_off_in_production_and_on_in_development(client, production):
     query = {"query": "{ __schema { queryType { name } } }"}
-    assert (await client.post("/graphql", json=query)).json()["data"]["__schema"]["queryType"]["name"] == "Query"
+    assert (await client.post("/graphql", json=query)).json()["data"]["__schema"]["queryType"][
+        "name"
+    ] == "Query"
     refused = (await production.post("/graphql", json=query)).json()
     assert refused.get("data") is None and "introspection" in refused["errors"][0]["message"].lower()
 
@@ -133,7 +142,9 @@ async def test_unexpected_errors_are_masked_as_internal_with_a_request_id(gql, u
 
     monkeypatch.setattr(service, "update_profile", explode)
     _, token = await users.signed_in()
-    response = await gql.raw('mutation { updateProfile(input: {name: "X"}) { errors { code } } }', token=token)
+    response = await gql.raw(
+        'mutation { updateProfile(input: {name: "X"}) { errors { code } } }', token=token
+    )
     body = response.json()
     error = body["errors"][0]
     assert error["message"] == "Internal server error"

@@ -1,5 +1,6 @@
 """HTTP bodies that are not one GraphQL request object get 400 with a JSON {"errors": [{"message"}]} body
 naming what is wrong, and the X-Request-ID header; other transport errors have the same shape."""
+
 import pytest
 
 JSON = "application/json"
@@ -15,17 +16,29 @@ BODIES = {
     "number": (b"1", JSON, NOT_AN_OBJECT + "a number"),
     "true": (b"true", JSON, NOT_AN_OBJECT + "a boolean"),
     "empty array": (b"[]", JSON, NOT_AN_OBJECT + "an array (batched requests are not supported)"),
-    "array of requests": (b'[{"query": "{ me { id } }"}]', JSON,
-                          NOT_AN_OBJECT + "an array (batched requests are not supported)"),
+    "array of requests": (
+        b'[{"query": "{ me { id } }"}]',
+        JSON,
+        NOT_AN_OBJECT + "an array (batched requests are not supported)",
+    ),
     "invalid UTF-8": (b'{"query": "{ me { id } }\xff\xfe"}', JSON, "The request body is not valid UTF-8"),
     "nested 100000 deep": (b"[" * 100_000, JSON, "The request body is JSON nested too deeply"),
-    "objects nested deep": (b'{"query": "{ me { id } }", "variables": ' + b'{"a": ' * 50_000 + b"1"
-                            + b"}" * 50_001, JSON, "The request body is JSON nested too deeply"),
-    "truncated": (b'{"query": ', JSON,
-                  "The request body is not valid JSON: Expecting value at line 1 column 11"),
+    "objects nested deep": (
+        b'{"query": "{ me { id } }", "variables": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
+        JSON,
+        "The request body is JSON nested too deeply",
+    ),
+    "truncated": (
+        b'{"query": ',
+        JSON,
+        "The request body is not valid JSON: Expecting value at line 1 column 11",
+    ),
     "empty": (b"", JSON, "The request body is not valid JSON: Expecting value at line 1 column 1"),
-    "integer over the digit limit": (b'{"query": "{ me { id } }", "variables": {"n": ' + b"9" * 5000 + b"}}",
-                                     JSON, "The request body is not valid JSON"),
+    "integer over the digit limit": (
+        b'{"query": "{ me { id } }", "variables": {"n": ' + b"9" * 5000 + b"}}",
+        JSON,
+        "The request body is not valid JSON",
+    ),
     "query a number": (b'{"query": 1}', JSON, QUERY_TYPE),
     "query an object": (b'{"query": {}}', JSON, QUERY_TYPE),
     "query null": (b'{"query": null}', JSON, "No GraphQL query found in the request"),
@@ -35,8 +48,11 @@ BODIES = {
     "variables a number": (b'{"query": "{ me { id } }", "variables": 3}', JSON, VARIABLES_TYPE),
     "operationName a number": (b'{"query": "{ me { id } }", "operationName": 1}', JSON, NAME_TYPE),
     "operationName an object": (b'{"query": "{ me { id } }", "operationName": {}}', JSON, NAME_TYPE),
-    "extensions a list": (b'{"query": "{ me { id } }", "extensions": []}', JSON,
-                          "The GraphQL operation's `extensions` must be an object or null, if provided."),
+    "extensions a list": (
+        b'{"query": "{ me { id } }", "extensions": []}',
+        JSON,
+        "The GraphQL operation's `extensions` must be an object or null, if provided.",
+    ),
     "garbage as text/plain": (b"\xff garbage {", "text/plain", "Unsupported content type"),
     "no content type": (b'{"query": "{ me { id } }"}', None, "Unsupported content type"),
 }
@@ -69,6 +85,9 @@ async def test_other_transport_errors_have_the_same_json_shape(client):
     put = await client.put("/graphql", content=b"{}", headers={"content-type": JSON})
     assert_json_error(put, 405, "Method Not Allowed")
     assert "POST" in put.headers["allow"]
-    assert_json_error(await client.get("/graphql", params={"query": "{ me { id } }"}), 400,
-                      "queries are not allowed when using GET")
+    assert_json_error(
+        await client.get("/graphql", params={"query": "{ me { id } }"}),
+        400,
+        "queries are not allowed when using GET",
+    )
     assert_json_error(await client.get("/nowhere"), 404, "Not Found")

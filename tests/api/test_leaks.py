@@ -1,4 +1,5 @@
 """Nothing secret reaches the log, /metrics labels stay bounded, production suggests no names."""
+
 import logging
 import re
 
@@ -113,8 +114,11 @@ SUGGESTING = [
 ]
 
 
-@pytest.mark.parametrize(("query", "variables"), SUGGESTING,
-                         ids=["field", "argument", "type", "enum value", "input field", "variables"])
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    SUGGESTING,
+    ids=["field", "argument", "type", "enum value", "input field", "variables"],
+)
 async def test_production_answers_no_did_you_mean_suggestions(database_url, db, client, query, variables):
     request = {"query": query, "variables": variables}
     development = (await client.post("/graphql", json=request)).json()

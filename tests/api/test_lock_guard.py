@@ -1,9 +1,10 @@
 """The suite-wide lock guard (tests/lock_guard.py) catches a unit that writes before it locks."""
+
 import pytest
 
+from app.domain.accounts.models import User
 from app.domain.locks import lock_row
 from app.domain.uow import run_unit
-from app.domain.accounts.models import User
 from tests.lock_guard import WriteBeforeLock
 
 

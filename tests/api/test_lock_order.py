@@ -1,4 +1,5 @@
 """Every table has a place in the global lock order or is declared never locked."""
+
 from app.domain.locks import LOCK_ORDER, NEVER_LOCKED
 from app.domain.models import Base
 

@@ -1,15 +1,19 @@
 """A subscription sent over HTTP is a clean 400 pointing at the WebSocket, never INTERNAL,
 and nothing of it runs."""
+
 import pytest
 
-SUBSCRIBE = 'subscription($o: ID!) { saleOrderUpdated(orderId: $o) { id version } }'
+SUBSCRIBE = "subscription($o: ID!) { saleOrderUpdated(orderId: $o) { id version } }"
 
 
 @pytest.mark.parametrize("role", [None, "CUSTOMER", "STAFF"])
 async def test_a_subscription_over_http_post_is_a_400_that_names_the_websocket(client, users, role):
     headers = {"Authorization": f"Bearer {(await users.signed_in(role))[1]}"} if role else {}
-    response = await client.post("/graphql", headers=headers, json={
-        "query": SUBSCRIBE, "variables": {"o": "00000000-0000-0000-0000-000000000000"}})
+    response = await client.post(
+        "/graphql",
+        headers=headers,
+        json={"query": SUBSCRIBE, "variables": {"o": "00000000-0000-0000-0000-000000000000"}},
+    )
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/json")
     assert response.headers["x-request-id"]

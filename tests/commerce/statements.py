@@ -1,11 +1,12 @@
 """Count what a request costs the server. An executemany is one client call but one
 server statement per parameter set, so tests/sql_recorder.py's count() (client calls)
 can hide a per-line loop; this recorder keeps both."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine.interfaces import ExecuteStyle

@@ -1,15 +1,19 @@
 """Amounts fit NUMERIC(12,2): prices are bounded so every line fits, a sale above the
 largest amount is refused before anything is written, and an overflow that still
 reaches the database is a VALIDATION error, never INTERNAL."""
+
 import pytest
 from sqlalchemy import func, select, text
 
-from app.domain.uow import run_unit
 from app.domain.errors import DomainError
 from app.domain.sales.models import Sale
+from app.domain.uow import run_unit
 from tests.commerce.shop import ADD, CHECKOUT
 
-CREATE = 'mutation($price: Decimal!) { createProduct(input: {sku: "BIG", name: "Big", category: TOY, price: $price, stock: 999}) { product { price { amount } } errors { code field } } }'
+CREATE = (
+    'mutation($price: Decimal!) { createProduct(input: {sku: "BIG", name: "Big", category: '
+    "TOY, price: $price, stock: 999}) { product { price { amount } } errors { code field } } }"
+)
 
 
 async def test_a_price_above_the_maximum_is_refused(gql, users):
@@ -54,6 +58,9 @@ async def test_a_sale_earning_more_points_than_a_balance_holds_is_refused(gql, u
 
 async def test_an_amount_overflowing_numeric_in_the_database_is_validation_not_internal(db):
     with pytest.raises(DomainError) as refused:
-        await run_unit(db.sessions, lambda uow: uow.session.execute(text("SELECT 10000000000.00::numeric(12, 2)")),
-                       lock_timeout_ms=1000)
+        await run_unit(
+            db.sessions,
+            lambda uow: uow.session.execute(text("SELECT 10000000000.00::numeric(12, 2)")),
+            lock_timeout_ms=1000,
+        )
     assert refused.value.code == "VALIDATION"

@@ -1,23 +1,29 @@
-"""Cart merging under the cart lock, catalog and coupon rules, and bad input answered cleanly with nothing written."""
+"""Cart merging under the cart lock, catalog and coupon rules, and bad input answered cleanly
+with nothing written."""
+
 import asyncio
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.catalog.models import Product, StockMovement
+from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from tests.commerce.shop import ADD, CHECKOUT
 
-CREATE = """mutation($i: ProductInput!) { createProduct(input: $i) { product { id sku stock price { amount } } errors { code field } } }"""
-COUPON = """mutation($i: CouponInput!) { createCoupon(input: $i) { coupon { code kind value usageLimit } errors { code field } } }"""
+CREATE = """mutation($i: ProductInput!) { createProduct(input: $i) {
+  product { id sku stock price { amount } } errors { code field } } }"""
+COUPON = """mutation($i: CouponInput!) { createCoupon(input: $i) {
+  coupon { code kind value usageLimit } errors { code field } } }"""
 
 
 async def test_concurrent_adds_of_one_product_merge_into_one_line(gql, users, shop):
     product = await shop.product(stock=100)
     _, token = await users.signed_in()
-    results = await asyncio.gather(*[gql(ADD, {"p": str(product.id), "q": q}, token=token) for q in (2, 1, 3, 4)])
+    results = await asyncio.gather(
+        *[gql(ADD, {"p": str(product.id), "q": q}, token=token) for q in (2, 1, 3, 4)]
+    )
     assert all(r["data"]["addToCart"]["errors"] == [] for r in results)
     cart = await gql("{ myCart { items { product { id } quantity } } }", token=token)
     assert cart["data"]["myCart"]["items"] == [{"product": {"id": str(product.id)}, "quantity": 10}]
@@ -37,8 +43,11 @@ async def test_bad_cart_input_is_refused_and_nothing_written(gql, users, shop, d
     product = await shop.product()
     inactive = await shop.product()
     _, staff = await users.signed_in("STAFF")
-    await gql('mutation($p: ID!) { updateProduct(id: $p, input: {active: false}) { errors { code } } }',
-              {"p": str(inactive.id)}, token=staff)
+    await gql(
+        "mutation($p: ID!) { updateProduct(id: $p, input: {active: false}) { errors { code } } }",
+        {"p": str(inactive.id)},
+        token=staff,
+    )
     _, token = await users.signed_in()
     for product_id, quantity, expected in (
         (product.id, 0, ("VALIDATION", "quantity")),
@@ -54,7 +63,8 @@ async def test_bad_cart_input_is_refused_and_nothing_written(gql, users, shop, d
 
 
 async def test_a_cart_made_a_moment_ago_is_found_on_the_primary_while_the_replica_lags(
-        gql, users, shop, db, monkeypatch):
+    gql, users, shop, db, monkeypatch
+):
     product = await shop.product(stock=5)
     _, token = await users.signed_in()
     with monkeypatch.context() as patch:
@@ -67,13 +77,16 @@ async def test_a_cart_made_a_moment_ago_is_found_on_the_primary_while_the_replic
             @asynccontextmanager
             async def lagging_read():
                 yield AsyncSession(bind=replica)
+
             patch.setattr(db, "read", lagging_read)
 
             added = (await gql(ADD, {"p": str(product.id), "q": 2}, token=token))["data"]["addToCart"]
             assert added["cart"]["items"] == [{"quantity": 2}]  # the payload shows the cart as it now is
             sold = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
             assert (sold["errors"], sold["sale"]["number"]) == ([], "S-000001")
-            assert (await gql("{ myCart { id } }", token=token))["data"]["myCart"] is None  # the replica's view
+            assert (await gql("{ myCart { id } }", token=token))["data"][
+                "myCart"
+            ] is None  # the replica's view
     assert await shop.stock(product.id) == (3, 3)
 
 
@@ -81,9 +94,14 @@ async def test_update_cart_item_refuses_negative_or_above_999_and_changes_nothin
     product = await shop.product()
     _, token = await users.signed_in()
     await gql(ADD, {"p": str(product.id), "q": 3}, token=token)
-    update = "mutation($p: ID!, $q: Int!) { updateCartItem(productId: $p, quantity: $q) { cart { id } errors { code field } } }"
+    update = (
+        "mutation($p: ID!, $q: Int!) { updateCartItem(productId: $p, quantity: $q) { cart { id } "
+        "errors { code field } } }"
+    )
     for quantity in (-1, 1000):
-        payload = (await gql(update, {"p": str(product.id), "q": quantity}, token=token))["data"]["updateCartItem"]
+        payload = (await gql(update, {"p": str(product.id), "q": quantity}, token=token))["data"][
+            "updateCartItem"
+        ]
         assert payload == {"cart": None, "errors": [{"code": "VALIDATION", "field": "quantity"}]}, quantity
     cart = await gql("{ myCart { items { quantity } } }", token=token)
     assert cart["data"]["myCart"]["items"] == [{"quantity": 3}]
@@ -94,7 +112,10 @@ async def test_update_cart_item_sets_and_zero_removes(gql, users, shop):
     _, token = await users.signed_in()
     await gql(ADD, {"p": str(a.id), "q": 1}, token=token)
     await gql(ADD, {"p": str(b.id), "q": 1}, token=token)
-    update = "mutation($p: ID!, $q: Int!) { updateCartItem(productId: $p, quantity: $q) { cart { items { quantity } subtotal { amount } } errors { code } } }"
+    update = (
+        "mutation($p: ID!, $q: Int!) { updateCartItem(productId: $p, quantity: $q) { cart { items "
+        "{ quantity } subtotal { amount } } errors { code } } }"
+    )
     set_ = (await gql(update, {"p": str(a.id), "q": 5}, token=token))["data"]["updateCartItem"]
     assert set_["cart"]["items"] == [{"quantity": 5}, {"quantity": 1}]
     removed = (await gql(update, {"p": str(a.id), "q": 0}, token=token))["data"]["updateCartItem"]
@@ -103,35 +124,65 @@ async def test_update_cart_item_sets_and_zero_removes(gql, users, shop):
 
 async def test_coupon_rules_are_checked_when_applied(gql, users, shop):
     product = await shop.product(price="10.00")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await shop.coupon("LATER", starts_at=now + timedelta(days=1))
     await shop.coupon("OVER", ends_at=now - timedelta(seconds=1), starts_at=now - timedelta(days=2))
     await shop.coupon("BIG", min_subtotal=50)
     await shop.coupon("FIVE", kind="FIXED", value="5.00")
     off = await shop.coupon("OFF")
     _, admin = await users.signed_in("ADMIN")
-    await gql('mutation($c: ID!) { deactivateCoupon(id: $c) { errors { code } } }', {"c": str(off.id)}, token=admin)
+    await gql(
+        "mutation($c: ID!) { deactivateCoupon(id: $c) { errors { code } } }", {"c": str(off.id)}, token=admin
+    )
     _, token = await users.signed_in()
     await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
-    apply = 'mutation($c: String!) { applyCoupon(code: $c) { cart { discount { amount } total { amount } } errors { code } } }'
-    for code, expected in (("later", "COUPON_EXPIRED"), ("over", "COUPON_EXPIRED"), ("big", "COUPON_MINIMUM_NOT_MET"),
-                           ("off", "COUPON_INVALID"), ("nope", "COUPON_INVALID")):
+    apply = (
+        "mutation($c: String!) { applyCoupon(code: $c) { cart { discount { amount } total { amount "
+        "} } errors { code } } }"
+    )
+    for code, expected in (
+        ("later", "COUPON_EXPIRED"),
+        ("over", "COUPON_EXPIRED"),
+        ("big", "COUPON_MINIMUM_NOT_MET"),
+        ("off", "COUPON_INVALID"),
+        ("nope", "COUPON_INVALID"),
+    ):
         payload = (await gql(apply, {"c": code}, token=token))["data"]["applyCoupon"]
         assert [e["code"] for e in payload["errors"]] == [expected], code
     ok = (await gql(apply, {"c": " five "}, token=token))["data"]["applyCoupon"]
     assert ok == {"cart": {"discount": {"amount": "5.00"}, "total": {"amount": "5.00"}}, "errors": []}
-    removed = await gql("mutation { removeCoupon { cart { coupon { code } total { amount } } errors { code } } }", token=token)
+    removed = await gql(
+        "mutation { removeCoupon { cart { coupon { code } total { amount } } errors { code } } }", token=token
+    )
     assert removed["data"]["removeCoupon"]["cart"] == {"coupon": None, "total": {"amount": "10.00"}}
 
 
 async def test_create_product_normalises_sku_and_writes_the_initial_movement(gql, users, shop):
     _, staff = await users.signed_in("STAFF")
-    made = (await gql(CREATE, {"i": {"sku": " dog-food-1 ", "name": "Dog food", "category": "FOOD",
-                                     "price": "24.90", "stock": 12}}, token=staff))["data"]["createProduct"]
+    made = (
+        await gql(
+            CREATE,
+            {
+                "i": {
+                    "sku": " dog-food-1 ",
+                    "name": "Dog food",
+                    "category": "FOOD",
+                    "price": "24.90",
+                    "stock": 12,
+                }
+            },
+            token=staff,
+        )
+    )["data"]["createProduct"]
     assert made["errors"] == [] and made["product"]["sku"] == "DOG-FOOD-1"
     assert await shop.stock(made["product"]["id"]) == (12, 12)
-    again = (await gql(CREATE, {"i": {"sku": "Dog-Food-1", "name": "Other", "category": "FOOD", "price": "1.00"}},
-                       token=staff))["data"]["createProduct"]
+    again = (
+        await gql(
+            CREATE,
+            {"i": {"sku": "Dog-Food-1", "name": "Other", "category": "FOOD", "price": "1.00"}},
+            token=staff,
+        )
+    )["data"]["createProduct"]
     assert again["errors"] == [{"code": "CONFLICT", "field": "sku"}]
     found = await gql('{ productBySku(sku: "dog-food-1") { name } }')
     assert found["data"]["productBySku"] == {"name": "Dog food"}
@@ -140,19 +191,38 @@ async def test_create_product_normalises_sku_and_writes_the_initial_movement(gql
 async def test_bad_catalog_input_is_refused_and_nothing_written(gql, users, shop, db):
     _, staff = await users.signed_in("STAFF")
     base = {"sku": "X1", "name": "Toy", "category": "TOY", "price": "5.00"}
-    for change, field in (({"price": "0"}, "price"), ({"price": "-3"}, "price"), ({"price": "1.234"}, "price"),
-                          ({"name": "  "}, "name"), ({"sku": ""}, "sku"), ({"stock": -1}, "stock")):
+    for change, field in (
+        ({"price": "0"}, "price"),
+        ({"price": "-3"}, "price"),
+        ({"price": "1.234"}, "price"),
+        ({"name": "  "}, "name"),
+        ({"sku": ""}, "sku"),
+        ({"stock": -1}, "stock"),
+    ):
         payload = (await gql(CREATE, {"i": {**base, **change}}, token=staff))["data"]["createProduct"]
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", field)], change
-    service = await gql('mutation { createService(input: {name: "Bath", price: "0", durationMinutes: 0}) { errors { code field } } }', token=staff)
+    service = await gql(
+        'mutation { createService(input: {name: "Bath", price: "0", durationMinutes: 0}) { errors { '
+        "code field } } }",
+        token=staff,
+    )
     assert [e["field"] for e in service["data"]["createService"]["errors"]] == ["price", "durationMinutes"]
     async with db.read() as s:
         assert await s.scalar(select(func.count()).select_from(Product)) == 0
     product = await shop.product(stock=2)
-    adjust = 'mutation($p: ID!, $d: Int!, $r: StockMovementReason!) { adjustStock(productId: $p, delta: $d, reason: $r) { errors { code field } } }'
-    for delta, reason, expected in ((-3, "ADJUSTMENT", ("INSUFFICIENT_STOCK", "delta")), (0, "ADJUSTMENT", ("VALIDATION", "delta")),
-                                    (5, "SALE", ("VALIDATION", "reason")), (-1, "RESTOCK", ("VALIDATION", "delta"))):
-        payload = (await gql(adjust, {"p": str(product.id), "d": delta, "r": reason}, token=staff))["data"]["adjustStock"]
+    adjust = (
+        "mutation($p: ID!, $d: Int!, $r: StockMovementReason!) { adjustStock(productId: $p, delta: "
+        "$d, reason: $r) { errors { code field } } }"
+    )
+    for delta, reason, expected in (
+        (-3, "ADJUSTMENT", ("INSUFFICIENT_STOCK", "delta")),
+        (0, "ADJUSTMENT", ("VALIDATION", "delta")),
+        (5, "SALE", ("VALIDATION", "reason")),
+        (-1, "RESTOCK", ("VALIDATION", "delta")),
+    ):
+        payload = (await gql(adjust, {"p": str(product.id), "d": delta, "r": reason}, token=staff))["data"][
+            "adjustStock"
+        ]
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [expected]
     assert await shop.stock(product.id) == (2, 2)
 
@@ -160,9 +230,14 @@ async def test_bad_catalog_input_is_refused_and_nothing_written(gql, users, shop
 async def test_update_product_refuses_a_price_not_above_zero_or_above_the_maximum(gql, users, shop, db):
     product = await shop.product(price="10.00")
     _, staff = await users.signed_in("STAFF")
-    update = 'mutation($p: ID!, $price: Decimal!) { updateProduct(id: $p, input: {price: $price}) { product { id } errors { code field } } }'
+    update = (
+        "mutation($p: ID!, $price: Decimal!) { updateProduct(id: $p, input: {price: $price}) { "
+        "product { id } errors { code field } } }"
+    )
     for price in ("0", "-1.00", "1000000.01"):
-        payload = (await gql(update, {"p": str(product.id), "price": price}, token=staff))["data"]["updateProduct"]
+        payload = (await gql(update, {"p": str(product.id), "price": price}, token=staff))["data"][
+            "updateProduct"
+        ]
         assert payload == {"product": None, "errors": [{"code": "VALIDATION", "field": "price"}]}, price
     async with db.read() as s:
         assert str(await s.scalar(select(Product.price).where(Product.id == product.id))) == "10.00"
@@ -170,15 +245,28 @@ async def test_update_product_refuses_a_price_not_above_zero_or_above_the_maximu
 
 async def test_coupon_values_out_of_range_are_refused(gql, users, db):
     _, admin = await users.signed_in("ADMIN")
-    for change, field in (({"kind": "PERCENT", "value": "101"}, "value"), ({"kind": "PERCENT", "value": "0"}, "value"),
-                          ({"kind": "FIXED", "value": "-5"}, "value"), ({"usageLimit": 0}, "usageLimit"),
-                          ({"startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"}, "endsAt")):
-        payload = (await gql(COUPON, {"i": {"code": "C1", "kind": "FIXED", "value": "5", **change}}, token=admin))
-        assert [(e["code"], e["field"]) for e in payload["data"]["createCoupon"]["errors"]] == [("VALIDATION", field)], change
+    for change, field in (
+        ({"kind": "PERCENT", "value": "101"}, "value"),
+        ({"kind": "PERCENT", "value": "0"}, "value"),
+        ({"kind": "FIXED", "value": "-5"}, "value"),
+        ({"usageLimit": 0}, "usageLimit"),
+        ({"startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"}, "endsAt"),
+    ):
+        payload = await gql(
+            COUPON, {"i": {"code": "C1", "kind": "FIXED", "value": "5", **change}}, token=admin
+        )
+        assert [(e["code"], e["field"]) for e in payload["data"]["createCoupon"]["errors"]] == [
+            ("VALIDATION", field)
+        ], change
     async with db.read() as s:
         assert await s.scalar(select(func.count()).select_from(Coupon)) == 0
-    ok = (await gql(COUPON, {"i": {"code": "spring", "kind": "PERCENT", "value": "15", "usageLimit": 3}}, token=admin))
-    assert ok["data"]["createCoupon"] == {"coupon": {"code": "SPRING", "kind": "PERCENT", "value": "15.00", "usageLimit": 3}, "errors": []}
+    ok = await gql(
+        COUPON, {"i": {"code": "spring", "kind": "PERCENT", "value": "15", "usageLimit": 3}}, token=admin
+    )
+    assert ok["data"]["createCoupon"] == {
+        "coupon": {"code": "SPRING", "kind": "PERCENT", "value": "15.00", "usageLimit": 3},
+        "errors": [],
+    }
     dup = await gql(COUPON, {"i": {"code": "Spring", "kind": "FIXED", "value": "1"}}, token=admin)
     assert dup["data"]["createCoupon"]["errors"] == [{"code": "CONFLICT", "field": "code"}]
 
@@ -187,11 +275,13 @@ async def test_page_size_over_100_is_refused(gql, users, shop):
     product = await shop.product()
     _, staff = await users.signed_in("STAFF")
     _, customer = await users.signed_in()
-    for query, token in (("{ products(first: 101) { edges { cursor } } }", None),
-                         ("{ sales(first: 101) { edges { cursor } } }", staff),
-                         ("{ mySales(first: 0) { edges { cursor } } }", staff),
-                         ("{ mySales(first: 101) { edges { cursor } } }", customer),
-                         (f'{{ stockMovements(productId: "{product.id}", first: 101) {{ delta }} }}', staff)):
+    for query, token in (
+        ("{ products(first: 101) { edges { cursor } } }", None),
+        ("{ sales(first: 101) { edges { cursor } } }", staff),
+        ("{ mySales(first: 0) { edges { cursor } } }", staff),
+        ("{ mySales(first: 101) { edges { cursor } } }", customer),
+        (f'{{ stockMovements(productId: "{product.id}", first: 101) {{ delta }} }}', staff),
+    ):
         result = await gql(query, token=token)
         assert result["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "first"}
 
@@ -199,12 +289,22 @@ async def test_page_size_over_100_is_refused(gql, users, shop):
 async def test_products_search_filter_and_paginate(gql, users, shop):
     for name in ("Cat tree", "Cat food", "Dog bed", "Catnip mouse"):
         await shop.product(name=name)
-    page1 = await gql('{ products(search: "cat", first: 2) { edges { node { name } } pageInfo { hasNextPage endCursor } } }')
+    page1 = await gql(
+        '{ products(search: "cat", first: 2) { edges { node { name } } pageInfo { hasNextPage endCursor } } }'
+    )
     conn = page1["data"]["products"]
-    assert [e["node"]["name"] for e in conn["edges"]] == ["Cat food", "Cat tree"] and conn["pageInfo"]["hasNextPage"]
-    page2 = await gql('query($a: String) { products(search: "CAT", first: 2, after: $a) { edges { node { name } } pageInfo { hasNextPage } } }',
-                      {"a": conn["pageInfo"]["endCursor"]})
-    assert page2["data"]["products"] == {"edges": [{"node": {"name": "Catnip mouse"}}], "pageInfo": {"hasNextPage": False}}
+    assert [e["node"]["name"] for e in conn["edges"]] == ["Cat food", "Cat tree"] and conn["pageInfo"][
+        "hasNextPage"
+    ]
+    page2 = await gql(
+        'query($a: String) { products(search: "CAT", first: 2, after: $a) { edges { node { name } } '
+        "pageInfo { hasNextPage } } }",
+        {"a": conn["pageInfo"]["endCursor"]},
+    )
+    assert page2["data"]["products"] == {
+        "edges": [{"node": {"name": "Catnip mouse"}}],
+        "pageInfo": {"hasNextPage": False},
+    }
     toys = await gql("{ products(category: TOY) { edges { node { name } } } }")
     assert toys["data"]["products"]["edges"] == []
 
@@ -214,34 +314,57 @@ async def test_who_may_do_what_in_the_shop(gql, users, shop):
     _, customer = await users.signed_in()
     _, staff = await users.signed_in("STAFF")
     checks = [
-        ('mutation { createProduct(input: {sku: "A", name: "A", category: TOY, price: "1"}) { errors { code } } }', None, "UNAUTHENTICATED"),
-        ('mutation { createProduct(input: {sku: "A", name: "A", category: TOY, price: "1"}) { errors { code } } }', customer, "FORBIDDEN"),
-        ('mutation { createCoupon(input: {code: "A", kind: FIXED, value: "1"}) { errors { code } } }', staff, "FORBIDDEN"),
+        (
+            'mutation { createProduct(input: {sku: "A", name: "A", category: TOY, price: "1"}) { '
+            "errors { code } } }",
+            None,
+            "UNAUTHENTICATED",
+        ),
+        (
+            'mutation { createProduct(input: {sku: "A", name: "A", category: TOY, price: "1"}) { '
+            "errors { code } } }",
+            customer,
+            "FORBIDDEN",
+        ),
+        (
+            'mutation { createCoupon(input: {code: "A", kind: FIXED, value: "1"}) { errors { code } } }',
+            staff,
+            "FORBIDDEN",
+        ),
         ("{ coupons { code } }", staff, "FORBIDDEN"),
         ("{ sales { edges { cursor } } }", customer, "FORBIDDEN"),
         (f'{{ stockMovements(productId: "{product.id}") {{ delta }} }}', customer, "FORBIDDEN"),
         ("{ myCart { id } }", None, "UNAUTHENTICATED"),
-        (f'mutation {{ addToCart(productId: "{product.id}", quantity: 1) {{ errors {{ code }} }} }}', staff, "FORBIDDEN"),
+        (
+            f'mutation {{ addToCart(productId: "{product.id}", quantity: 1) {{ errors {{ code }} }} }}',
+            staff,
+            "FORBIDDEN",
+        ),
         ("{ products(includeInactive: true) { edges { cursor } } }", customer, "FORBIDDEN"),
     ]
     for query, token, code in checks:
         result = await gql(query, token=token)
         assert result["errors"][0]["extensions"]["code"] == code, query
-    movements = await gql(f'{{ stockMovements(productId: "{product.id}") {{ delta reason product {{ name }} }} }}', token=staff)
-    assert movements["data"]["stockMovements"] == [{"delta": 10, "reason": "INITIAL", "product": {"name": product.name}}]
+    movements = await gql(
+        f'{{ stockMovements(productId: "{product.id}") {{ delta reason product {{ name }} }} }}', token=staff
+    )
+    assert movements["data"]["stockMovements"] == [
+        {"delta": 10, "reason": "INITIAL", "product": {"name": product.name}}
+    ]
     public = await gql("{ products { edges { node { name } } } services { name } }")
     assert "errors" not in public
 
 
 async def test_another_customer_learns_nothing_about_a_sale(gql, users, shop):
     from tests.commerce.shop import CHECKOUT
+
     product = await shop.product()
     _, owner = await users.signed_in()
     await gql(ADD, {"p": str(product.id), "q": 1}, token=owner)
     sale = (await gql(CHECKOUT, {"k": "k"}, token=owner))["data"]["checkout"]["sale"]
     _, other = await users.signed_in()
     _, staff = await users.signed_in("STAFF")
-    query = 'query($id: ID!) { sale(id: $id) { number } }'
+    query = "query($id: ID!) { sale(id: $id) { number } }"
     assert (await gql(query, {"id": sale["id"]}, token=other))["data"]["sale"] is None
     assert (await gql(query, {"id": sale["id"]}, token=owner))["data"]["sale"] == {"number": sale["number"]}
     assert (await gql(query, {"id": sale["id"]}, token=staff))["data"]["sale"] == {"number": sale["number"]}

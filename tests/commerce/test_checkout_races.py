@@ -1,4 +1,5 @@
 """The seed pull request's test plan for checkout: real concurrent customers, real commits."""
+
 import asyncio
 import itertools
 from decimal import Decimal
@@ -6,12 +7,12 @@ from decimal import Decimal
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from app.domain.uow import DEADLOCK
 from app.domain.coupons.models import Coupon
 from app.domain.sales.models import Cart, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
-from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
+from app.domain.uow import DEADLOCK
 from tests.commerce.shop import ADD, CHECKOUT
+from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 
 
 async def _customer_with_cart(users, gql, items):
@@ -39,8 +40,12 @@ def _gap_free(count: int) -> list[str]:
 
 def _deadlock_retries() -> float:
     """Checkouts rerun after a deadlock: the unit of work retries them, so clients never see one."""
-    return REGISTRY.get_sample_value("petpos_lock_retries_total",
-                                     {"operation": "checkout", "sqlstate": DEADLOCK}) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "petpos_lock_retries_total", {"operation": "checkout", "sqlstate": DEADLOCK}
+        )
+        or 0.0
+    )
 
 
 async def test_twenty_customers_racing_for_five_units_make_exactly_five_sales(gql, users, shop, db):
@@ -66,9 +71,16 @@ async def test_two_sales_of_one_customer_redeeming_the_whole_balance_discount_on
     staff = await users.create("STAFF")
 
     async def counter_sale(uow):
-        return await record_sale(uow, channel="POS", items=[SaleItem("PRODUCT", counter.id, 1)],
-                                 customer_id=customer.id, coupon_id=None, redeem_points=30,
-                                 payment=Payment("CARD"), by=staff.id)
+        return await record_sale(
+            uow,
+            channel="POS",
+            items=[SaleItem("PRODUCT", counter.id, 1)],
+            customer_id=customer.id,
+            coupon_id=None,
+            redeem_points=30,
+            payment=Payment("CARD"),
+            by=staff.id,
+        )
 
     # The counter sale commits only once the checkout is queued on the customer's row.
     async with unit_held(db, counter_sale) as counter_task:
@@ -109,8 +121,13 @@ async def test_same_key_with_a_different_request_is_refused(gql, users, shop):
     await gql(CHECKOUT, {"k": "k1", "r": 0}, token=token)
     await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
     reused = (await gql(CHECKOUT, {"k": "k1", "r": 5}, token=token))["data"]["checkout"]
-    assert reused["errors"] == [{"code": "IDEMPOTENCY_KEY_REUSED", "field": "idempotencyKey",
-                                 "message": reused["errors"][0]["message"]}]
+    assert reused["errors"] == [
+        {
+            "code": "IDEMPOTENCY_KEY_REUSED",
+            "field": "idempotencyKey",
+            "message": reused["errors"][0]["message"],
+        }
+    ]
     assert await shop.stock(product.id) == (9, 9)
 
 
@@ -125,11 +142,15 @@ async def test_coupon_at_its_usage_limit_refuses_the_extra_checkouts(gql, users,
         tokens.append(token)
     async with row_lock_held(db, Coupon, coupon.id):
         checkouts = [asyncio.create_task(gql(CHECKOUT, {"k": "c"}, token=t)) for t in tokens]
-        await wait_for_lock_waiters(db, 10, table="coupons", racers=checkouts)  # all ten queued on the coupon row
+        await wait_for_lock_waiters(
+            db, 10, table="coupons", racers=checkouts
+        )  # all ten queued on the coupon row
     payloads = [r["data"]["checkout"] for r in await asyncio.gather(*checkouts)]
     sold = [p["sale"] for p in payloads if p["sale"]]
     assert [s["couponCode"] for s in sold] == ["TWICE", "TWICE"]
-    assert sorted(p["errors"][0]["code"] for p in payloads if p["errors"]) == ["COUPON_USAGE_LIMIT_REACHED"] * 8
+    assert (
+        sorted(p["errors"][0]["code"] for p in payloads if p["errors"]) == ["COUPON_USAGE_LIMIT_REACHED"] * 8
+    )
     async with db.read() as s:
         assert (await s.get(Coupon, coupon.id)).times_used == 2
     assert sorted(s["number"] for s in sold) == await _sale_numbers(db) == _gap_free(2)
@@ -138,8 +159,10 @@ async def test_coupon_at_its_usage_limit_refuses_the_extra_checkouts(gql, users,
 async def test_overlapping_baskets_in_every_order_neither_deadlock_nor_oversell(gql, users, shop, db):
     products = [await shop.product(stock=4) for _ in range(3)]
     # Six customers, each basket the three products added in a different order: 6 x 1 of each, 4 in stock.
-    tokens = [(await _customer_with_cart(users, gql, [(p, 1) for p in order]))[1]
-              for order in itertools.permutations(products)]
+    tokens = [
+        (await _customer_with_cart(users, gql, [(p, 1) for p in order]))[1]
+        for order in itertools.permutations(products)
+    ]
     deadlocks = _deadlock_retries()
     results = await asyncio.gather(*[gql(CHECKOUT, {"k": "k"}, token=t) for t in tokens])
     payloads = [r["data"]["checkout"] for r in results]
@@ -152,16 +175,28 @@ async def test_overlapping_baskets_in_every_order_neither_deadlock_nor_oversell(
 
 
 async def test_a_shortfall_names_every_short_product_and_changes_nothing(gql, users, shop, db):
-    plenty, scarce, gone = await shop.product(stock=50), await shop.product(stock=1, name="Catnip"), await shop.product(stock=3, name="Kibble")
+    plenty, scarce, gone = (
+        await shop.product(stock=50),
+        await shop.product(stock=1, name="Catnip"),
+        await shop.product(stock=3, name="Kibble"),
+    )
     user, token = await _customer_with_cart(users, gql, [(plenty, 2), (scarce, 1), (gone, 3)])
-    await shop.unit(lambda uow: __import__("app.domain.catalog.service", fromlist=["x"]).adjust_stock(
-        uow, product_id=scarce.id, delta=-1, reason="ADJUSTMENT", note=None))
-    await shop.unit(lambda uow: __import__("app.domain.catalog.service", fromlist=["x"]).adjust_stock(
-        uow, product_id=gone.id, delta=-2, reason="ADJUSTMENT", note=None))
+    await shop.unit(
+        lambda uow: __import__("app.domain.catalog.service", fromlist=["x"]).adjust_stock(
+            uow, product_id=scarce.id, delta=-1, reason="ADJUSTMENT", note=None
+        )
+    )
+    await shop.unit(
+        lambda uow: __import__("app.domain.catalog.service", fromlist=["x"]).adjust_stock(
+            uow, product_id=gone.id, delta=-2, reason="ADJUSTMENT", note=None
+        )
+    )
     payload = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
     assert payload["sale"] is None
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [
-        ("INSUFFICIENT_STOCK", "cart.items.1"), ("INSUFFICIENT_STOCK", "cart.items.2")]
+        ("INSUFFICIENT_STOCK", "cart.items.1"),
+        ("INSUFFICIENT_STOCK", "cart.items.2"),
+    ]
     assert "Catnip" in payload["errors"][0]["message"] and "Kibble" in payload["errors"][1]["message"]
     assert await shop.stock(plenty.id) == (50, 50)
     assert await _sales_count(db) == 0
@@ -175,8 +210,11 @@ async def test_empty_cart_has_nothing_to_check_out(gql, users, shop):
     assert payload["errors"][0]["code"] == "NOTHING_TO_CHECK_OUT"
     product = await shop.product()
     await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
-    await gql("mutation($p: ID!) { updateCartItem(productId: $p, quantity: 0) { errors { code } } }",
-              {"p": str(product.id)}, token=token)
+    await gql(
+        "mutation($p: ID!) { updateCartItem(productId: $p, quantity: 0) { errors { code } } }",
+        {"p": str(product.id)},
+        token=token,
+    )
     payload = (await gql(CHECKOUT, {"k": "k2"}, token=token))["data"]["checkout"]
     assert payload["errors"][0]["code"] == "NOTHING_TO_CHECK_OUT"
 
@@ -188,12 +226,18 @@ async def test_checkout_totals_coupon_points_and_sale_numbers(gql, users, shop):
     first = (await gql(CHECKOUT, {"k": "a"}, token=token))["data"]["checkout"]["sale"]
     assert (first["number"], first["total"]["amount"], first["pointsEarned"]) == ("S-000001", "50.00", 50)
     await gql(ADD, {"p": str(product.id), "q": 2}, token=token)  # 25.00
-    assert (await gql('mutation { applyCoupon(code: "ten") { errors { code } } }', token=token)
-            )["data"]["applyCoupon"]["errors"] == []
+    assert (await gql('mutation { applyCoupon(code: "ten") { errors { code } } }', token=token))["data"][
+        "applyCoupon"
+    ]["errors"] == []
     second = (await gql(CHECKOUT, {"k": "b", "r": 50}, token=token))["data"]["checkout"]["sale"]
     assert second["number"] == "S-000002"
-    assert (second["subtotal"]["amount"], second["couponDiscount"]["amount"], second["pointsDiscount"]["amount"],
-            second["total"]["amount"], second["pointsEarned"]) == ("25.00", "10.00", "0.50", "14.50", 14)
+    assert (
+        second["subtotal"]["amount"],
+        second["couponDiscount"]["amount"],
+        second["pointsDiscount"]["amount"],
+        second["total"]["amount"],
+        second["pointsEarned"],
+    ) == ("25.00", "10.00", "0.50", "14.50", 14)
     assert await shop.points(user.id) == (50 - 50 + 14, 14)
 
 
@@ -210,7 +254,10 @@ async def test_negative_points_are_refused_and_nothing_changes(gql, users, shop,
     product = await shop.product(stock=5)
     _, token = await _customer_with_cart(users, gql, [(product, 1)])
     payload = (await gql(CHECKOUT, {"k": "a", "r": -1}, token=token))["data"]["checkout"]
-    assert (payload["sale"], [(e["code"], e["field"]) for e in payload["errors"]]) == (None, [("VALIDATION", "redeemPoints")])
+    assert (payload["sale"], [(e["code"], e["field"]) for e in payload["errors"]]) == (
+        None,
+        [("VALIDATION", "redeemPoints")],
+    )
     assert await _sales_count(db) == 0 and await shop.stock(product.id) == (5, 5)
     # The refused request left no trace: not even its idempotency key.
     assert (await gql(CHECKOUT, {"k": "a", "r": 0}, token=token))["data"]["checkout"]["errors"] == []

@@ -1,4 +1,5 @@
 """Refunds: once per submit, never more than was sold, money and points in proportion."""
+
 import asyncio
 import uuid
 from decimal import Decimal
@@ -22,7 +23,9 @@ async def _sale(gql, users, shop, lines, *, coupon=None, redeem=0, earn_first=Fa
     for product, quantity in lines:
         await gql(ADD, {"p": str(product.id), "q": quantity}, token=token)
     if coupon:
-        await gql('mutation($c: String!) { applyCoupon(code: $c) { errors { code } } }', {"c": coupon}, token=token)
+        await gql(
+            "mutation($c: String!) { applyCoupon(code: $c) { errors { code } } }", {"c": coupon}, token=token
+        )
     payload = (await gql(CHECKOUT, {"k": "sale", "r": redeem}, token=token))["data"]["checkout"]
     assert payload["errors"] == [], payload
     return user, payload["sale"]
@@ -56,8 +59,9 @@ async def test_two_refunds_with_different_keys_cannot_exceed_the_sale(gql, users
     _, sale = await _sale(gql, users, shop, [(product, 2)])
     _, staff = await users.signed_in("STAFF")
     line = sale["lines"][0]["id"]
-    results = await asyncio.gather(*[_refund(gql, staff, sale["id"], f"k{i}", [{"saleLineId": line, "quantity": 2}])
-                                     for i in range(3)])
+    results = await asyncio.gather(
+        *[_refund(gql, staff, sale["id"], f"k{i}", [{"saleLineId": line, "quantity": 2}]) for i in range(3)]
+    )
     assert sum(1 for r in results if r["refund"]) == 1
     assert [r["errors"][0]["code"] for r in results if not r["refund"]] == ["REFUND_EXCEEDS_SALE"] * 2
     assert await shop.stock(product.id) == (10, 10)
@@ -66,9 +70,15 @@ async def test_two_refunds_with_different_keys_cannot_exceed_the_sale(gql, users
 async def test_partial_then_full_refund_returns_exactly_the_total(gql, users, shop):
     cheap, dear = await shop.product(stock=10, price="3.33"), await shop.product(stock=10, price="10.00")
     await shop.coupon("THIRD", value="33")
-    user, sale = await _sale(gql, users, shop, [(cheap, 3), (dear, 1)], coupon="THIRD", redeem=7, earn_first=True)
-    assert (sale["subtotal"]["amount"], sale["couponDiscount"]["amount"], sale["pointsDiscount"]["amount"],
-            sale["total"]["amount"]) == ("19.99", "6.60", "0.07", "13.32")
+    user, sale = await _sale(
+        gql, users, shop, [(cheap, 3), (dear, 1)], coupon="THIRD", redeem=7, earn_first=True
+    )
+    assert (
+        sale["subtotal"]["amount"],
+        sale["couponDiscount"]["amount"],
+        sale["pointsDiscount"]["amount"],
+        sale["total"]["amount"],
+    ) == ("19.99", "6.60", "0.07", "13.32")
     _, staff = await users.signed_in("STAFF")
     cheap_line = next(l["id"] for l in sale["lines"] if l["unitPrice"]["amount"] == "3.33")
     first = await _refund(gql, staff, sale["id"], "one", [{"saleLineId": cheap_line, "quantity": 1}])
@@ -91,9 +101,18 @@ async def test_refund_never_takes_points_below_zero(gql, users, shop):
     product = await shop.product(stock=10, price="50.00")
     user, sale = await _sale(gql, users, shop, [(product, 1)])
     staff = await users.create("STAFF")
-    await shop.unit(lambda uow: record_sale(uow, channel="POS", items=[SaleItem("PRODUCT", product.id, 1)],
-                                            customer_id=user.id, coupon_id=None, redeem_points=50,
-                                            payment=Payment("CARD"), by=staff.id))
+    await shop.unit(
+        lambda uow: record_sale(
+            uow,
+            channel="POS",
+            items=[SaleItem("PRODUCT", product.id, 1)],
+            customer_id=user.id,
+            coupon_id=None,
+            redeem_points=50,
+            payment=Payment("CARD"),
+            by=staff.id,
+        )
+    )
     assert await shop.points(user.id) == (49, 49)
     refund = await _refund(gql, users.token(staff), sale["id"], "r")
     assert refund["errors"] == [] and refund["refund"]["pointsReversed"] == 49
@@ -105,14 +124,32 @@ async def test_a_sale_is_refunded_only_once_every_line_is_even_a_free_one(gql, u
     staff = await users.create("STAFF")
     token = users.token(staff)
     items = [SaleItem("PRODUCT", paid.id, 1), SaleItem("PRODUCT", free.id, 1, discount=Decimal("5.00"))]
-    sale = await shop.unit(lambda uow: record_sale(uow, channel="POS", items=items, customer_id=None, coupon_id=None,
-                                                   redeem_points=0, payment=Payment("CARD"), by=staff.id))
-    lines = (await gql("query($id: ID!) { sale(id: $id) { lines { id lineTotal { amount } } } }",
-                       {"id": str(sale.id)}, token=token))["data"]["sale"]["lines"]
+    sale = await shop.unit(
+        lambda uow: record_sale(
+            uow,
+            channel="POS",
+            items=items,
+            customer_id=None,
+            coupon_id=None,
+            redeem_points=0,
+            payment=Payment("CARD"),
+            by=staff.id,
+        )
+    )
+    lines = (
+        await gql(
+            "query($id: ID!) { sale(id: $id) { lines { id lineTotal { amount } } } }",
+            {"id": str(sale.id)},
+            token=token,
+        )
+    )["data"]["sale"]["lines"]
     assert [l["lineTotal"]["amount"] for l in lines] == ["20.00", "0.00"]
     # Every cent of the sale comes back with the paid line, yet the free line is still unrefunded.
     first = await _refund(gql, token, str(sale.id), "paid", [{"saleLineId": lines[0]["id"], "quantity": 1}])
-    assert (first["refund"]["amount"]["amount"], first["refund"]["sale"]["status"]) == ("20.00", "PARTIALLY_REFUNDED")
+    assert (first["refund"]["amount"]["amount"], first["refund"]["sale"]["status"]) == (
+        "20.00",
+        "PARTIALLY_REFUNDED",
+    )
     rest = await _refund(gql, token, str(sale.id), "rest")
     assert (rest["refund"]["amount"]["amount"], rest["refund"]["sale"]["status"]) == ("0.00", "REFUNDED")
     assert await shop.stock(paid.id) == (10, 10) and await shop.stock(free.id) == (10, 10)
@@ -126,7 +163,9 @@ async def test_refund_input_is_checked(gql, users, shop):
     bad_quantity = await _refund(gql, staff, sale["id"], "a", [{"saleLineId": line, "quantity": 0}])
     assert [(e["code"], e["field"]) for e in bad_quantity["errors"]] == [("VALIDATION", "lines.0.quantity")]
     too_many = await _refund(gql, staff, sale["id"], "b", [{"saleLineId": line, "quantity": 3}])
-    assert [(e["code"], e["field"]) for e in too_many["errors"]] == [("REFUND_EXCEEDS_SALE", "lines.0.quantity")]
+    assert [(e["code"], e["field"]) for e in too_many["errors"]] == [
+        ("REFUND_EXCEEDS_SALE", "lines.0.quantity")
+    ]
     unknown = await _refund(gql, staff, "7b7e2c52-3d6b-4a4e-9c6e-3f2f7f1f0c11", "c")
     assert unknown["errors"][0]["code"] == "NOT_FOUND"
     other = await _refund(gql, staff, sale["id"], "a", [{"saleLineId": line, "quantity": 1}])
@@ -136,8 +175,11 @@ async def test_refund_input_is_checked(gql, users, shop):
     different = await _refund(gql, staff, sale["id"], "a")
     assert different["errors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert await shop.stock(product.id) == (9, 9)
-    as_customer = await gql(REFUND, {"i": {"saleId": sale["id"], "reason": "x", "idempotencyKey": "z"}},
-                            token=users.token(customer))
+    as_customer = await gql(
+        REFUND,
+        {"i": {"saleId": sale["id"], "reason": "x", "idempotencyKey": "z"}},
+        token=users.token(customer),
+    )
     assert as_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -148,9 +190,12 @@ async def test_a_refund_naming_eight_thousand_lines_is_refused_on_the_list(gql, 
     lines = [{"saleLineId": sale["lines"][0]["id"], "quantity": 1}] * 8_000
     payload = await _refund(gql, staff, sale["id"], "long", lines)
     assert (payload["refund"], [(e["code"], e["field"]) for e in payload["errors"]]) == (
-        None, [("VALIDATION", "lines")])
+        None,
+        [("VALIDATION", "lines")],
+    )
     assert await shop.stock(product.id) == (8, 8)
     # At the cap, each line is checked: the second unit is one more than was sold.
-    at_cap = await _refund(gql, staff, sale["id"], "at-cap", lines[:limits.MAX_LINES])
+    at_cap = await _refund(gql, staff, sale["id"], "at-cap", lines[: limits.MAX_LINES])
     assert [(e["code"], e["field"]) for e in at_cap["errors"]] == [
-        ("REFUND_EXCEEDS_SALE", "lines.2.quantity")]
+        ("REFUND_EXCEEDS_SALE", "lines.2.quantity")
+    ]

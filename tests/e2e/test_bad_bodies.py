@@ -1,13 +1,16 @@
 """Against a real `petpos serve` (uvicorn, every middleware): bodies that are not a GraphQL request are
 400 JSON with X-Request-ID, deep nesting neither crashes nor stalls the worker, bad strings are VALIDATION."""
+
 import json
 
 import httpx
 
 from tests.e2e.test_serve import free_port, start, stop, wait_ready
 
-NOT_AN_ARRAY = ("The request body must be a JSON object with a `query` string, "
-                "not an array (batched requests are not supported)")
+NOT_AN_ARRAY = (
+    "The request body must be a JSON object with a `query` string, "
+    "not an array (batched requests are not supported)"
+)
 ONE_MIB = 1024 * 1024
 
 

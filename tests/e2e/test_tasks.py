@@ -1,4 +1,5 @@
 """`python3 tasks.py run` becomes the server: a signal to it reaches `petpos serve`."""
+
 import os
 import signal
 import subprocess
@@ -14,10 +15,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_sigterm_to_tasks_run_stops_the_server_and_its_embedded_postgres(tmp_path):
     data_dir, port = tmp_path / "petpos-data", free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PETPOS_SECRET_KEY", "PETPOS_ENV")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PETPOS_SECRET_KEY", "PETPOS_ENV")
+    }
     env["PETPOS_DATA_DIR"] = str(data_dir)
-    process = subprocess.Popen([sys.executable, str(ROOT / "tasks.py"), "run", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tasks.py"), "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_ready(process, port)
         process.send_signal(signal.SIGTERM)

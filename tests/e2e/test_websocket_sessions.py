@@ -1,6 +1,7 @@
 """A WebSocket session obeys the same rules as a bearer token over HTTP, at every step:
 refused at connection_init without a valid token, and closed with 4403 as soon as an
 operation or a subscription event finds the token expired or revoked (a password reset)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,9 @@ from tests.pos.conftest import ADD, Pos
 from tests.pos.test_subscription_two_servers import SUBSCRIBE, Server
 
 ME = "{ me { id name } }"
-RENAME = ('mutation { updateProfile(input: {name: "Changed Over The Socket"}) '
-          '{ user { name } errors { code } } }')
+RENAME = (
+    'mutation { updateProfile(input: {name: "Changed Over The Socket"}) { user { name } errors { code } } }'
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,22 +89,35 @@ async def name_of(db, user) -> str:
         return (await session.scalars(select(User.name).where(User.id == user.id))).one()
 
 
-@pytest.mark.parametrize("payload", [
-    {}, {"Authorization": ""}, {"Authorization": "Bearer"}, {"Authorization": "Bearer not-a-jwt"},
-    {"Authorization": "Token abc"}, {"Authorization": 42},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer not-a-jwt"},
+        {"Authorization": "Token abc"},
+        {"Authorization": 42},
+    ],
+)
 async def test_connection_init_without_a_valid_token_is_refused_with_4403(server, payload):
     socket = await init(server, payload)
     assert await close_code(socket) == 4403
 
 
 async def test_connection_init_with_an_expired_forged_or_revoked_token_is_refused_with_4403(
-        server, users, gql, db):
+    server, users, gql, db
+):
     user = await users.create(email="init@example.com")
-    expired = credentials.issue_token(user_id=user.id, token_version=user.token_version, key=TEST_SECRET,
-                                      ttl_minutes=-1)
-    forged = credentials.issue_token(user_id=user.id, token_version=user.token_version,
-                                     key="another-key-of-the-same-length-0123456789abcdef", ttl_minutes=60)
+    expired = credentials.issue_token(
+        user_id=user.id, token_version=user.token_version, key=TEST_SECRET, ttl_minutes=-1
+    )
+    forged = credentials.issue_token(
+        user_id=user.id,
+        token_version=user.token_version,
+        key="another-key-of-the-same-length-0123456789abcdef",
+        ttl_minutes=60,
+    )
     revoked = users.token(user)
     await reset_password(gql, db, "init@example.com")
     for token in (expired, forged, revoked):
@@ -126,8 +141,9 @@ async def test_a_password_reset_closes_open_sockets_at_their_next_query_or_mutat
 
 async def test_a_token_that_expires_while_the_socket_is_open_ends_the_session(server, users, db):
     user = await users.create(name="Before")
-    token = credentials.issue_token(user_id=user.id, token_version=user.token_version, key=TEST_SECRET,
-                                    ttl_minutes=4 / 60)
+    token = credentials.issue_token(
+        user_id=user.id, token_version=user.token_version, key=TEST_SECRET, ttl_minutes=4 / 60
+    )
     socket = await signed_in_socket(server, token)
     assert (await run(socket, ME))["data"]["me"]["name"] == "Before"
     while credentials.read_token(token, key=TEST_SECRET) is not None:
@@ -139,20 +155,28 @@ async def test_a_token_that_expires_while_the_socket_is_open_ends_the_session(se
 
 
 async def test_an_open_subscription_stops_with_4403_when_its_next_event_finds_the_token_revoked(
-        server, users, gql, db):
+    server, users, gql, db
+):
     _, revoked_token = await users.signed_in("STAFF", email="tablet@example.com")
     till = Pos(db, gql, users.token(await users.create("STAFF")))
     burger, order = await till.product(), await till.order()
     revoked = await signed_in_socket(server, revoked_token)
     colleague = await signed_in_socket(server, till.token)
     for socket in (revoked, colleague):
-        await send(socket, {"id": "1", "type": "subscribe",
-                            "payload": {"query": SUBSCRIBE, "variables": {"o": order["id"]}}})
+        await send(
+            socket,
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIBE, "variables": {"o": order["id"]}},
+            },
+        )
         assert (await receive(socket))["payload"]["data"]["saleOrderUpdated"]["version"] == 1
 
     await reset_password(gql, db, "tablet@example.com")
-    await till.ok(ADD, {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(burger.id),
-                              "quantity": 1}})
+    await till.ok(
+        ADD, {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(burger.id), "quantity": 1}}
+    )
 
     assert await close_code(revoked) == 4403  # instead of the version 2 event
     event = await receive(colleague)  # the colleague's session is untouched

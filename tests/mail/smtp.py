@@ -1,4 +1,5 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1 (in its own thread), keeping what it receives."""
+
 from __future__ import annotations
 
 import socket
@@ -33,8 +34,14 @@ class Inbox:
     """Every message the server accepted, parsed, with its envelope. `refuse`: recipients answered
     550; `login`: (user, password) required, after STARTTLS with `ca`'s certificate."""
 
-    def __init__(self, port: int | None = None, *, refuse: frozenset[str] = frozenset(),
-                 ca: LocalCA | None = None, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        refuse: frozenset[str] = frozenset(),
+        ca: LocalCA | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.refuse, self.login = refuse, login
         self.received: list[tuple[str, list[str], EmailMessage]] = []
@@ -49,14 +56,14 @@ class Inbox:
     def url(self, scheme: str = "smtp+insecure", credentials: str = "") -> str:
         return f"{scheme}://{credentials}127.0.0.1:{self.port}"
 
-    def start(self) -> "Inbox":
+    def start(self) -> Inbox:
         self.controller.start()
         return self
 
     def stop(self) -> None:
         self.controller.stop()
 
-    def __enter__(self) -> "Inbox":
+    def __enter__(self) -> Inbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -75,6 +82,8 @@ class Inbox:
         return "250 Message accepted"
 
     def _authenticate(self, server, session, envelope, mechanism: str, auth_data) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword)
-              and (auth_data.login.decode(), auth_data.password.decode()) == self.login)
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.login
+        )
         return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself

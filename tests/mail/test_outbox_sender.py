@@ -1,6 +1,7 @@
 """Outbox delivery against a real SMTP server (aiosmtpd on 127.0.0.1) and real PostgreSQL: sent
 once with its code, the stored copy blanked, retried with backoff while the server is down, never
 twice when senders race, printed in development, kept (with a warning) in production."""
+
 import asyncio
 import logging
 import re
@@ -16,14 +17,21 @@ from pydantic import ValidationError
 from sqlalchemy import select, text, update
 
 from app.db.engine import Database
-from app.domain.uow import run_unit
 from app.domain.accounts import outbox
 from app.domain.accounts import service as accounts
 from app.domain.accounts.credentials import RESET_CODE_PATTERN, new_reset_token
 from app.domain.accounts.models import OutboxMessage
 from app.domain.models import Base
-from app.mail import (LEASE, MAX_ATTEMPTS, NO_SMTP_IN_PRODUCTION, OutboxSender, SmtpDelivery, SmtpServer,
-                      parse_smtp_url)
+from app.domain.uow import run_unit
+from app.mail import (
+    LEASE,
+    MAX_ATTEMPTS,
+    NO_SMTP_IN_PRODUCTION,
+    OutboxSender,
+    SmtpDelivery,
+    SmtpServer,
+    parse_smtp_url,
+)
 from app.main import create_app
 from app.migrations import alembic_config
 from tests.conftest import make_settings
@@ -34,17 +42,33 @@ FROM = "petpos <no-reply@petpos.test>"
 
 
 def smtp_sender(db: Database, url: str, *, tls_context=None, batch: int = 10) -> OutboxSender:
-    return OutboxSender(db, SmtpDelivery(parse_smtp_url(url), tls_context=tls_context), mail_from=FROM,
-                        lock_timeout_ms=3000, poll_seconds=60, batch=batch)
+    return OutboxSender(
+        db,
+        SmtpDelivery(parse_smtp_url(url), tls_context=tls_context),
+        mail_from=FROM,
+        lock_timeout_ms=3000,
+        poll_seconds=60,
+        batch=batch,
+    )
 
 
 async def request_reset(db: Database, email: str) -> str:
     """requestPasswordReset's service; the code from the email it wrote to the outbox."""
-    await run_unit(db.sessions, lambda uow: accounts.request_password_reset(
-        uow, email=email, ttl_minutes=30, max_emails=3, window_minutes=60), lock_timeout_ms=3000)
+    await run_unit(
+        db.sessions,
+        lambda uow: accounts.request_password_reset(
+            uow, email=email, ttl_minutes=30, max_emails=3, window_minutes=60
+        ),
+        lock_timeout_ms=3000,
+    )
     async with db.read() as session:
-        body = (await session.scalars(select(OutboxMessage.body).where(OutboxMessage.recipient == email)
-                                      .order_by(OutboxMessage.created_at.desc()))).first()
+        body = (
+            await session.scalars(
+                select(OutboxMessage.body)
+                .where(OutboxMessage.recipient == email)
+                .order_by(OutboxMessage.created_at.desc())
+            )
+        ).first()
     return re.search(r"new password: (\S+)", body).group(1)
 
 
@@ -53,8 +77,11 @@ async def write_messages(db: Database, count: int, recipient=lambda i: f"buyer{i
     codes = [new_reset_token()[0] for _ in range(count)]
 
     async def write(uow):
-        uow.session.add_all(OutboxMessage(recipient=recipient(i), subject=f"Message {i}",
-                                          body=f"code: {code}\n") for i, code in enumerate(codes))
+        uow.session.add_all(
+            OutboxMessage(recipient=recipient(i), subject=f"Message {i}", body=f"code: {code}\n")
+            for i, code in enumerate(codes)
+        )
+
     await run_unit(db.sessions, write, lock_timeout_ms=3000)
     return codes
 
@@ -66,8 +93,13 @@ async def outbox_rows(db: Database) -> list[OutboxMessage]:
 
 async def waiting_for_backoff(db: Database) -> list[bool]:
     async with db.engine.connect() as connection:
-        return list((await connection.execute(text(
-            "SELECT next_attempt_at > now() FROM outbox_messages ORDER BY subject"))).scalars())
+        return list(
+            (
+                await connection.execute(
+                    text("SELECT next_attempt_at > now() FROM outbox_messages ORDER BY subject")
+                )
+            ).scalars()
+        )
 
 
 async def backoff_passes(db: Database) -> None:
@@ -102,9 +134,11 @@ async def test_a_pending_reset_email_is_sent_with_its_code_then_marked_sent_with
     assert code not in row.body and "new password: [code removed]\n" in row.body
     assert await sender.run_once() == 0  # nothing goes twice
     assert len(inbox.received) == 1
+
     # The code from the email still works: blanking the stored copy touched nothing else.
     def reset(uow):
         return accounts.reset_password(uow, token=code, new_password_hash="h")
+
     user = await run_unit(db.sessions, reset, lock_timeout_ms=3000)
     assert user.password_hash == "h"
 
@@ -227,8 +261,9 @@ async def test_smtp_scheme_never_sends_in_clear_to_a_server_without_starttls(db,
 async def test_claimed_emails_are_released_untried_when_the_lease_would_run_out(db, inbox):
     await write_messages(db, 2)
     sender = smtp_sender(db, inbox.url())
-    claimed = await run_unit(db.sessions, lambda uow: outbox.claim(uow, batch=10, lease=LEASE),
-                             lock_timeout_ms=3000)
+    claimed = await run_unit(
+        db.sessions, lambda uow: outbox.claim(uow, batch=10, lease=LEASE), lock_timeout_ms=3000
+    )
     assert len(claimed) == 2
     assert (await sender.deliver(claimed, deadline=time.monotonic())).sent == 0  # no time left to send
     assert inbox.received == [] and {row.attempts for row in await outbox_rows(db)} == {0}
@@ -260,6 +295,7 @@ async def test_development_without_smtp_prints_each_email_and_marks_it_sent(sett
 
         async def sent() -> bool:
             return (await outbox_rows(db))[0].sent_at is not None
+
         await until(sent, timeout=10)
     printed = capsys.readouterr().out
     assert "======== petpos mail (development: printed, not sent) ========" in printed
@@ -284,17 +320,27 @@ async def test_production_without_smtp_warns_once_and_leaves_emails_pending(sett
 
 def test_smtp_url_schemes():
     assert parse_smtp_url("smtp://user%40example.com:p%40ss@mail.example.com") == SmtpServer(
-        "mail.example.com", 587, use_tls=False, start_tls=True, username="user@example.com", password="p@ss")
+        "mail.example.com", 587, use_tls=False, start_tls=True, username="user@example.com", password="p@ss"
+    )
     assert parse_smtp_url("smtps://u:p@mail.example.com") == SmtpServer(
-        "mail.example.com", 465, use_tls=True, start_tls=False, username="u", password="p")
+        "mail.example.com", 465, use_tls=True, start_tls=False, username="u", password="p"
+    )
     assert parse_smtp_url("smtp+insecure://localhost:2525") == SmtpServer("localhost", 2525, False, False)
     assert "p@ss" not in repr(parse_smtp_url("smtp://u:p%40ss@mail.example.com"))
 
 
-@pytest.mark.parametrize("url", [
-    "http://u:hunter22@mail.example.com", "smtp://u:hunter22@", "smtp://u:hunter22@mail.example.com:port",
-    "smtp://u:hunter22@mail.example.com/path", "smtp://u:hunter22@mail.example.com?tls=no",
-    "smtp+insecure://u:hunter22@localhost", "smtp://:hunter22@mail.example.com"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://u:hunter22@mail.example.com",
+        "smtp://u:hunter22@",
+        "smtp://u:hunter22@mail.example.com:port",
+        "smtp://u:hunter22@mail.example.com/path",
+        "smtp://u:hunter22@mail.example.com?tls=no",
+        "smtp+insecure://u:hunter22@localhost",
+        "smtp://:hunter22@mail.example.com",
+    ],
+)
 def test_a_bad_smtp_url_stops_start_up_without_repeating_the_password(database_url, url):
     with pytest.raises(ValidationError) as refused:
         make_settings(database_url, smtp_url=url)
@@ -314,8 +360,11 @@ async def test_postgresql_blanks_codes_exactly_as_the_pattern_says(db):
     code = new_reset_token()[0]
     sample = f"code: {code}\n-{code}- {code}a _{code} {code[:-1]}."
     async with db.engine.connect() as connection:
-        blanked = (await connection.execute(text("SELECT regexp_replace(:s, :p, 'X', 'g')"),
-                                            {"s": sample, "p": RESET_CODE_PATTERN})).scalar_one()
+        blanked = (
+            await connection.execute(
+                text("SELECT regexp_replace(:s, :p, 'X', 'g')"), {"s": sample, "p": RESET_CODE_PATTERN}
+            )
+        ).scalar_one()
     assert blanked == re.sub(RESET_CODE_PATTERN, "X", sample)
     assert blanked == f"code: X\n-{code}- {code}a _{code} {code[:-1]}."
 
@@ -336,11 +385,14 @@ async def test_the_migration_gives_up_emails_waiting_over_a_day_and_keeps_newer_
     try:
         stale, fresh = new_reset_token()[0], new_reset_token()[0]
         async with db.engine.begin() as connection:
-            await connection.execute(text(
-                "INSERT INTO outbox_messages (id, recipient, subject, body, created_at) VALUES "
-                "(gen_random_uuid(), 'a@example.com', 'Stale', :stale, now() - interval '2 days'),"
-                "(gen_random_uuid(), 'b@example.com', 'Fresh', :fresh, now() - interval '1 hour')"),
-                {"stale": f"code: {stale}\n", "fresh": f"code: {fresh}\n"})
+            await connection.execute(
+                text(
+                    "INSERT INTO outbox_messages (id, recipient, subject, body, created_at) VALUES "
+                    "(gen_random_uuid(), 'a@example.com', 'Stale', :stale, now() - interval '2 days'),"
+                    "(gen_random_uuid(), 'b@example.com', 'Fresh', :fresh, now() - interval '1 hour')"
+                ),
+                {"stale": f"code: {stale}\n", "fresh": f"code: {fresh}\n"},
+            )
     finally:
         await asyncio.to_thread(command.upgrade, config, "head")
     fresh_row, stale_row = await outbox_rows(db)

@@ -1,4 +1,5 @@
 """POS fixtures: a signed-in staff tablet, catalogue items, orders, and a look at the rows."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,25 +9,47 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.domain.uow import run_unit
 from app.domain.catalog import service as catalog
 from app.domain.pos.models import SaleOrder, SaleOrderItem
+from app.domain.uow import run_unit
 
-ORDER_FIELDS = ("id number label status version subtotal { amount } total { amount } customer { id } "
-                "mergedInto { id } items { id itemType itemId mode name unitPrice { amount } quantity "
-                "discount { amount } note lineTotal { amount } }")
-CREATE = f"mutation($i: CreateSaleOrderInput!) {{ createSaleOrder(input: $i) {{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}"
-ADD = f"mutation($i: AddSaleOrderItemInput!) {{ addSaleOrderItem(input: $i) {{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}"
-UPDATE = (f"mutation($o: ID!, $items: [SaleOrderItemUpdate!]!) {{ updateSaleOrderItems(orderId: $o, items: $items) "
-          f"{{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}")
-REMOVE = (f"mutation($o: ID!, $l: ID!) {{ removeSaleOrderItem(orderId: $o, itemId: $l) "
-          f"{{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}")
-CLEAR = f"mutation($o: ID!) {{ clearSaleOrderItems(orderId: $o) {{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}"
-CANCEL = f"mutation($o: ID!) {{ cancelSaleOrder(orderId: $o) {{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}"
-MERGE = (f"mutation($t: ID!, $s: [ID!]!) {{ mergeSaleOrders(targetOrderId: $t, sourceOrderIds: $s) "
-         f"{{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}")
-SPLIT = (f"mutation($o: ID!, $items: [SplitLineInput!]!) {{ splitSaleOrder(orderId: $o, items: $items) "
-         f"{{ source {{ {ORDER_FIELDS} }} created {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}")
+ORDER_FIELDS = (
+    "id number label status version subtotal { amount } total { amount } customer { id } "
+    "mergedInto { id } items { id itemType itemId mode name unitPrice { amount } quantity "
+    "discount { amount } note lineTotal { amount } }"
+)
+CREATE = (
+    f"mutation($i: CreateSaleOrderInput!) {{ createSaleOrder(input: $i) {{ order {{ "
+    f"{ORDER_FIELDS} }} errors {{ code field message }} }} }}"
+)
+ADD = (
+    f"mutation($i: AddSaleOrderItemInput!) {{ addSaleOrderItem(input: $i) {{ order {{ "
+    f"{ORDER_FIELDS} }} errors {{ code field message }} }} }}"
+)
+UPDATE = (
+    f"mutation($o: ID!, $items: [SaleOrderItemUpdate!]!) {{ updateSaleOrderItems(orderId: $o, items: $items) "
+    f"{{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}"
+)
+REMOVE = (
+    f"mutation($o: ID!, $l: ID!) {{ removeSaleOrderItem(orderId: $o, itemId: $l) "
+    f"{{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}"
+)
+CLEAR = (
+    f"mutation($o: ID!) {{ clearSaleOrderItems(orderId: $o) {{ order {{ {ORDER_FIELDS} }} "
+    f"errors {{ code field message }} }} }}"
+)
+CANCEL = (
+    f"mutation($o: ID!) {{ cancelSaleOrder(orderId: $o) {{ order {{ {ORDER_FIELDS} }} errors {{ "
+    f"code field message }} }} }}"
+)
+MERGE = (
+    f"mutation($t: ID!, $s: [ID!]!) {{ mergeSaleOrders(targetOrderId: $t, sourceOrderIds: $s) "
+    f"{{ order {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}"
+)
+SPLIT = (
+    f"mutation($o: ID!, $items: [SplitLineInput!]!) {{ splitSaleOrder(orderId: $o, items: $items) "
+    f"{{ source {{ {ORDER_FIELDS} }} created {{ {ORDER_FIELDS} }} errors {{ code field message }} }} }}"
+)
 ORDER = f"query($id: ID!) {{ saleOrder(id: $id) {{ {ORDER_FIELDS} }} }}"
 
 
@@ -39,13 +62,23 @@ class Pos:
 
     async def product(self, name: str = "Burger chew", price: str = "5.00", **kwargs: Any):
         self._sku += 1
-        new = catalog.prepare_product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name=name, description=None,
-                                      category="TOY", price=Decimal(price), stock=kwargs.get("stock", 100))
-        return await run_unit(self.db.sessions, lambda uow: catalog.create_product(uow, new), lock_timeout_ms=3000)
+        new = catalog.prepare_product(
+            sku=f"SKU-{uuid.uuid4().hex[:8]}",
+            name=name,
+            description=None,
+            category="TOY",
+            price=Decimal(price),
+            stock=kwargs.get("stock", 100),
+        )
+        return await run_unit(
+            self.db.sessions, lambda uow: catalog.create_product(uow, new), lock_timeout_ms=3000
+        )
 
     async def service(self, name: str = "Nail trim", price: str = "12.50"):
         new = catalog.prepare_service(name=name, price=Decimal(price), duration_minutes=15)
-        return await run_unit(self.db.sessions, lambda uow: catalog.create_service(uow, new), lock_timeout_ms=3000)
+        return await run_unit(
+            self.db.sessions, lambda uow: catalog.create_service(uow, new), lock_timeout_ms=3000
+        )
 
     async def call(self, document: str, variables: dict, token: str | None = None) -> dict:
         result = await self.gql(document, variables, token=token or self.token)
@@ -60,10 +93,23 @@ class Pos:
     async def order(self, label: str | None = "Table 4", customer_id: str | None = None) -> dict:
         return (await self.ok(CREATE, {"i": {"label": label, "customerId": customer_id}}))["order"]
 
-    async def add(self, order_id: str, item, quantity: int = 1, token: str | None = None, **extra: Any) -> dict:
+    async def add(
+        self, order_id: str, item, quantity: int = 1, token: str | None = None, **extra: Any
+    ) -> dict:
         item_type = "SERVICE" if type(item).__name__ == "Service" else "PRODUCT"
-        return await self.call(ADD, {"i": {"orderId": order_id, "itemType": item_type, "itemId": str(item.id),
-                                           "quantity": quantity, **extra}}, token)
+        return await self.call(
+            ADD,
+            {
+                "i": {
+                    "orderId": order_id,
+                    "itemType": item_type,
+                    "itemId": str(item.id),
+                    "quantity": quantity,
+                    **extra,
+                }
+            },
+            token,
+        )
 
     async def read(self, order_id: str) -> dict:
         result = await self.gql(ORDER, {"id": order_id}, token=self.token)
@@ -71,12 +117,19 @@ class Pos:
 
     async def row(self, order_id) -> SaleOrder:
         async with self.db.read() as session:
-            return (await session.scalars(select(SaleOrder).where(SaleOrder.id == uuid.UUID(str(order_id))))).one()
+            return (
+                await session.scalars(select(SaleOrder).where(SaleOrder.id == uuid.UUID(str(order_id))))
+            ).one()
 
     async def lines(self, order_id) -> list[SaleOrderItem]:
         async with self.db.read() as session:
-            return list(await session.scalars(select(SaleOrderItem).where(
-                SaleOrderItem.order_id == uuid.UUID(str(order_id))).order_by(SaleOrderItem.created_at, SaleOrderItem.id)))
+            return list(
+                await session.scalars(
+                    select(SaleOrderItem)
+                    .where(SaleOrderItem.order_id == uuid.UUID(str(order_id)))
+                    .order_by(SaleOrderItem.created_at, SaleOrderItem.id)
+                )
+            )
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """POS orders are for STAFF and ADMIN: anonymous callers are UNAUTHENTICATED, customers
 FORBIDDEN, and neither learns or changes anything."""
+
 from __future__ import annotations
 
 import pytest

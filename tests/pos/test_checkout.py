@@ -1,5 +1,6 @@
 """Paying for a sale order: the order row coordinates, the shared sale-recording service
 takes stock, coupon and points; a double submit makes one sale; a paid order is closed."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,10 +26,18 @@ PAY = """mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) {
 ORDER_SALE = "query($id: ID!) { saleOrder(id: $id) { status version customer { id } sale { id number } } }"
 
 
-def pay_input(order_id: str, method: str = "CASH", tendered: str | None = None, key: str | None = None,
-              **extra) -> dict:
-    return {"i": {"orderId": order_id, "idempotencyKey": key or uuid.uuid4().hex, "paymentMethod": method,
-                  "amountTendered": tendered, **extra}}
+def pay_input(
+    order_id: str, method: str = "CASH", tendered: str | None = None, key: str | None = None, **extra
+) -> dict:
+    return {
+        "i": {
+            "orderId": order_id,
+            "idempotencyKey": key or uuid.uuid4().hex,
+            "paymentMethod": method,
+            "amountTendered": tendered,
+            **extra,
+        }
+    }
 
 
 async def sales_count(db) -> int:
@@ -52,13 +61,23 @@ async def test_split_then_pay_both_in_cash_totals_change_and_stock_add_up(db, po
     paid_second = await pos.ok(PAY, pay_input(second["id"], tendered="20.00"))
 
     one, two = paid_first["sale"], paid_second["sale"]
-    assert (one["channel"], one["paymentMethod"], one["total"]["amount"], one["change"]["amount"]) == \
-        ("POS", "CASH", "39.00", "11.00")
-    assert (two["total"]["amount"], two["amountTendered"]["amount"], two["change"]["amount"]) == \
-        ("12.00", "20.00", "8.00")
+    assert (one["channel"], one["paymentMethod"], one["total"]["amount"], one["change"]["amount"]) == (
+        "POS",
+        "CASH",
+        "39.00",
+        "11.00",
+    )
+    assert (two["total"]["amount"], two["amountTendered"]["amount"], two["change"]["amount"]) == (
+        "12.00",
+        "20.00",
+        "8.00",
+    )
     assert Decimal(one["total"]["amount"]) + Decimal(two["total"]["amount"]) == 3 * 12 + 2 * Decimal("7.50")
-    assert sorted((line["name"], line["quantity"]) for line in one["lines"] + two["lines"]) == \
-        [("Kibble", 1), ("Kibble", 2), ("Nail trim", 2)]
+    assert sorted((line["name"], line["quantity"]) for line in one["lines"] + two["lines"]) == [
+        ("Kibble", 1),
+        ("Kibble", 2),
+        ("Nail trim", 2),
+    ]
     assert await shop.stock(kibble.id) == (7, 7)
     for order_id, sale in ((first["id"], one), (second["id"], two)):
         read = (await pos.gql(ORDER_SALE, {"id": order_id}, token=pos.token))["data"]["saleOrder"]
@@ -91,9 +110,16 @@ async def test_card_payment_with_customer_coupon_and_points_follows_the_shop_rul
     earning = await pos.order(customer_id=str(customer.id))
     await pos.add(earning["id"], bed, 1)
     first = (await pos.ok(PAY, pay_input(earning["id"], method="CARD", couponCode="ten")))["sale"]
-    assert (first["subtotal"]["amount"], first["couponDiscount"]["amount"], first["total"]["amount"]) == \
-        ("60.00", "10.00", "50.00")
-    assert (first["couponCode"], first["pointsEarned"], first["customer"]["id"]) == ("TEN", 50, str(customer.id))
+    assert (first["subtotal"]["amount"], first["couponDiscount"]["amount"], first["total"]["amount"]) == (
+        "60.00",
+        "10.00",
+        "50.00",
+    )
+    assert (first["couponCode"], first["pointsEarned"], first["customer"]["id"]) == (
+        "TEN",
+        50,
+        str(customer.id),
+    )
     assert (first["amountTendered"], first["change"]) == (None, None)
     assert await shop.points(customer.id) == (50, 50)
 
@@ -101,14 +127,24 @@ async def test_card_payment_with_customer_coupon_and_points_follows_the_shop_rul
     redeeming = await pos.order()
     await pos.add(redeeming["id"], bed, 1)
     used_up = await pos.call(PAY, pay_input(redeeming["id"], method="CARD", couponCode="TEN"))
-    assert [(e["code"], e["field"]) for e in used_up["errors"]] == [("COUPON_USAGE_LIMIT_REACHED", "couponCode")]
-    too_many = await pos.call(PAY, pay_input(redeeming["id"], method="CARD", customerId=str(customer.id),
-                                             redeemPoints=51))
+    assert [(e["code"], e["field"]) for e in used_up["errors"]] == [
+        ("COUPON_USAGE_LIMIT_REACHED", "couponCode")
+    ]
+    too_many = await pos.call(
+        PAY, pay_input(redeeming["id"], method="CARD", customerId=str(customer.id), redeemPoints=51)
+    )
     assert [(e["code"], e["field"]) for e in too_many["errors"]] == [("INSUFFICIENT_POINTS", "redeemPoints")]
-    second = (await pos.ok(PAY, pay_input(redeeming["id"], method="CARD", customerId=str(customer.id),
-                                          redeemPoints=50)))["sale"]
-    assert (second["pointsDiscount"]["amount"], second["total"]["amount"], second["pointsRedeemed"],
-            second["pointsEarned"]) == ("0.50", "59.50", 50, 59)
+    second = (
+        await pos.ok(
+            PAY, pay_input(redeeming["id"], method="CARD", customerId=str(customer.id), redeemPoints=50)
+        )
+    )["sale"]
+    assert (
+        second["pointsDiscount"]["amount"],
+        second["total"]["amount"],
+        second["pointsRedeemed"],
+        second["pointsEarned"],
+    ) == ("0.50", "59.50", 50, 59)
     assert await shop.points(customer.id) == (59, 59)
     read = (await pos.gql(ORDER_SALE, {"id": redeeming["id"]}, token=pos.token))["data"]["saleOrder"]
     assert read["customer"] == {"id": str(customer.id)}
@@ -123,8 +159,10 @@ async def test_short_stock_at_checkout_names_each_product_and_changes_nothing(db
     await pos.add(order["id"], kibble, 4)
     await pos.add(order["id"], chew, 2)
     result = await pos.call(PAY, pay_input(order["id"], method="CARD"))
-    assert [(e["code"], e["field"]) for e in result["errors"]] == \
-        [("INSUFFICIENT_STOCK", "order.items.0"), ("INSUFFICIENT_STOCK", "order.items.1")]
+    assert [(e["code"], e["field"]) for e in result["errors"]] == [
+        ("INSUFFICIENT_STOCK", "order.items.0"),
+        ("INSUFFICIENT_STOCK", "order.items.1"),
+    ]
     assert (await shop.stock(kibble.id), await shop.stock(chew.id)) == ((3, 3), (1, 1))
     assert await sales_count(db) == 0
     assert (await pos.row(order["id"])).status == "DRAFT"
@@ -211,14 +249,18 @@ async def test_only_a_customer_account_can_be_the_customer_of_a_pos_sale(db, pos
     named_self = pay_input(order["id"], method="CARD", customerId=str(clerk.id))
     refused = await pos.call(PAY, named_self, token=token)
     assert (refused["sale"], [(e["code"], e["field"]) for e in refused["errors"]]) == (
-        None, [("VALIDATION", "customerId")])
+        None,
+        [("VALIDATION", "customerId")],
+    )
     assert "not a customer" in refused["errors"][0]["message"]
     assert await sales_count(db) == 0 and await shop.points(clerk.id) == (0, 0)
     assert (await pos.row(order["id"])).status == "DRAFT"
     # Nor can an order be opened for them.
     made = await pos.call(CREATE, {"i": {"label": "T", "customerId": str(clerk.id)}}, token=token)
     assert (made["order"], [(e["code"], e["field"]) for e in made["errors"]]) == (
-        None, [("VALIDATION", "customerId")])
+        None,
+        [("VALIDATION", "customerId")],
+    )
     # A customer account is fine.
     customer = await users.create("CUSTOMER")
     paid = await pos.ok(PAY, pay_input(order["id"], method="CARD", customerId=str(customer.id)), token=token)
@@ -230,8 +272,9 @@ async def test_an_order_left_with_a_staff_customer_cannot_be_paid_until_a_custom
     customer = await users.create("CUSTOMER")
     order = await pos.order()
     async with db.sessions() as session:  # as an order opened before the rule would be
-        await session.execute(update(SaleOrder).where(SaleOrder.id == uuid.UUID(order["id"]))
-                              .values(customer_id=staff.id))
+        await session.execute(
+            update(SaleOrder).where(SaleOrder.id == uuid.UUID(order["id"])).values(customer_id=staff.id)
+        )
         await session.commit()
     await pos.add(order["id"], await pos.product("Bowl", "8.00"), 1)
     refused = await pos.call(PAY, pay_input(order["id"], method="CARD"))

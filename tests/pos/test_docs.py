@@ -1,5 +1,6 @@
 """docs/pos.md shows the POS flow (tests/api/test_docs.py validates each GraphQL block),
 and the subscription inside its WebSocket example validates too."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,21 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "pos.md"
 
 
 def test_the_pos_doc_shows_open_add_change_split_merge_pay_and_browse():
-    assert {"OpenOrder", "AddBurger", "AddCustom", "ChangeLines", "RemoveLine", "Clear", "Cancel", "Split", "Merge",
-            "PayCash", "PayCard", "OpenOrders", "Order"} <= _operations("docs/pos.md")
+    assert {
+        "OpenOrder",
+        "AddBurger",
+        "AddCustom",
+        "ChangeLines",
+        "RemoveLine",
+        "Clear",
+        "Cancel",
+        "Split",
+        "Merge",
+        "PayCash",
+        "PayCard",
+        "OpenOrders",
+        "Order",
+    } <= _operations("docs/pos.md")
 
 
 def test_the_subscription_in_the_websocket_example_is_valid():

@@ -1,4 +1,5 @@
 """List inputs are capped before any per-item work, and repeats are found in linear time."""
+
 from __future__ import annotations
 
 import uuid
@@ -34,8 +35,11 @@ async def test_merging_exactly_the_cap_is_checked_order_by_order(pos):
     assert codes(payload) == [("NOT_FOUND", f"sourceOrderIds.{i}") for i in range(limits.MAX_MERGED_ORDERS)]
 
 
-@pytest.mark.parametrize("document, line", [(UPDATE, {"quantity": 1}), (SPLIT, {"quantity": 1})],
-                         ids=["updateSaleOrderItems", "splitSaleOrder"])
+@pytest.mark.parametrize(
+    "document, line",
+    [(UPDATE, {"quantity": 1}), (SPLIT, {"quantity": 1})],
+    ids=["updateSaleOrderItems", "splitSaleOrder"],
+)
 async def test_eight_thousand_lines_are_refused_on_the_list(pos, document, line):
     order = await pos.order()
     lines = [{"itemId": i, **line} for i in ids(8_000)]
@@ -44,12 +48,16 @@ async def test_eight_thousand_lines_are_refused_on_the_list(pos, document, line)
     assert (await pos.row(order["id"])).version == 1
 
 
-@pytest.mark.parametrize("document, line", [(UPDATE, {"quantity": 1}), (SPLIT, {"quantity": 1})],
-                         ids=["updateSaleOrderItems", "splitSaleOrder"])
+@pytest.mark.parametrize(
+    "document, line",
+    [(UPDATE, {"quantity": 1}), (SPLIT, {"quantity": 1})],
+    ids=["updateSaleOrderItems", "splitSaleOrder"],
+)
 async def test_exactly_the_cap_of_lines_is_checked_line_by_line(pos, document, line):
     order = await pos.order()
-    payload = await pos.call(document, {"o": order["id"], "items": [
-        {"itemId": i, **line} for i in ids(limits.MAX_LINES)]})
+    payload = await pos.call(
+        document, {"o": order["id"], "items": [{"itemId": i, **line} for i in ids(limits.MAX_LINES)]}
+    )
     assert codes(payload) == [("NOT_FOUND", f"items.{i}.itemId") for i in range(limits.MAX_LINES)]
 
 

@@ -1,6 +1,7 @@
 """The LISTEN feed of one server process, against the real database: only committed
 changes are heard, subscribers see versions in order, a slow subscriber coalesces
 instead of holding anything up, and a lost LISTEN connection is replaced."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,20 +12,29 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from app.domain.uow import run_unit
 from app.domain.pos import items, live, orders
 from app.domain.pos.live import RESYNC, Mailbox, OrderFeed
+from app.domain.uow import run_unit
 
 
 def line(order_id, product, quantity: int = 1) -> items.NewLine:
-    return items.NewLine(order_id=uuid.UUID(str(order_id)), item_type="PRODUCT", item_id=product.id,
-                         mode="STANDARD", name=product.name, unit_price=product.price, quantity=quantity,
-                         discount=product.price * 0, note=None)
+    return items.NewLine(
+        order_id=uuid.UUID(str(order_id)),
+        item_type="PRODUCT",
+        item_id=product.id,
+        mode="STANDARD",
+        name=product.name,
+        unit_price=product.price,
+        quantity=quantity,
+        discount=product.price * 0,
+        note=None,
+    )
 
 
 async def add(db, order_id, product, quantity: int = 1):
-    return await run_unit(db.sessions, lambda uow: items.add_item(uow, line(order_id, product, quantity)),
-                          lock_timeout_ms=3000)
+    return await run_unit(
+        db.sessions, lambda uow: items.add_item(uow, line(order_id, product, quantity)), lock_timeout_ms=3000
+    )
 
 
 @pytest.fixture
@@ -85,14 +95,19 @@ async def test_only_committed_changes_are_announced_and_in_commit_order(db, pos,
     with pytest.raises(RuntimeError):
         await run_unit(db.sessions, add_then_fail, lock_timeout_ms=3000)
     await add(db, order["id"], burger, 2)
-    await run_unit(db.sessions, lambda uow: orders.cancel_order(uow, order_id=uuid.UUID(order["id"])),
-                   lock_timeout_ms=3000)
+    await run_unit(
+        db.sessions,
+        lambda uow: orders.cancel_order(uow, order_id=uuid.UUID(order["id"])),
+        lock_timeout_ms=3000,
+    )
     # PostgreSQL delivers in commit order: had the rolled-back NOTIFY leaked, it would be here.
     assert await heard.until(3) == [{"id": order["id"], "version": v} for v in (2, 3, 4)]
     assert [l.quantity for l in await pos.lines(order["id"])] == [3]
 
 
-async def test_a_subscriber_sees_the_order_now_then_each_change_in_version_order_until_it_is_final(db, pos, feed):
+async def test_a_subscriber_sees_the_order_now_then_each_change_in_version_order_until_it_is_final(
+    db, pos, feed
+):
     order = await pos.order()
     burger = await pos.product()
     await add(db, order["id"], burger)
@@ -104,8 +119,11 @@ async def test_a_subscriber_sees_the_order_now_then_each_change_in_version_order
         await add(db, order["id"], burger, quantity)
         changed, lines = await anext(stream)
         seen.append((changed.version, lines[0].quantity))
-    await run_unit(db.sessions, lambda uow: orders.cancel_order(uow, order_id=uuid.UUID(order["id"])),
-                   lock_timeout_ms=3000)
+    await run_unit(
+        db.sessions,
+        lambda uow: orders.cancel_order(uow, order_id=uuid.UUID(order["id"])),
+        lock_timeout_ms=3000,
+    )
     final, _ = await anext(stream)
     assert seen == [(3, 3), (4, 6)] and (final.version, final.status) == (5, "CANCELLED")
     with pytest.raises(StopAsyncIteration):
@@ -113,7 +131,9 @@ async def test_a_subscriber_sees_the_order_now_then_each_change_in_version_order
     assert feed.subscriber_count() == 0
 
 
-async def test_a_slow_subscriber_coalesces_and_holds_up_neither_mutations_nor_other_subscribers(db, pos, feed):
+async def test_a_slow_subscriber_coalesces_and_holds_up_neither_mutations_nor_other_subscribers(
+    db, pos, feed
+):
     order = await pos.order()
     burger = await pos.product()
     slow = feed.subscribe(uuid.UUID(order["id"]))  # never reads while the changes go on
@@ -136,8 +156,9 @@ async def test_a_lost_listen_connection_is_replaced_and_subscribers_re_read(db, 
     burger = await pos.product()
     box = feed.subscribe(uuid.UUID(order["id"]))
     async with db.engine.connect() as connection:
-        await connection.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"))
+        await connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")
+        )
     assert await asyncio.wait_for(box.next(), 10) == RESYNC  # after reconnecting
     await add(db, order["id"], burger)
     assert await asyncio.wait_for(box.next(), 10) == 2

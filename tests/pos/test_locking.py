@@ -1,5 +1,6 @@
 """Recorded SQL: every order mutation locks the order row(s) before it writes, in a small
 constant number of statements; queries never lock or write; the migration matches the models."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,14 +11,26 @@ from alembic.migration import MigrationContext
 
 from app.domain.models import Base
 from tests.pos.conftest import (
-    CANCEL, CLEAR, CREATE, MERGE, ORDER_FIELDS, REMOVE, SPLIT, UPDATE, assert_order_locked_before_any_write,
+    CANCEL,
+    CLEAR,
+    CREATE,
+    MERGE,
+    ORDER_FIELDS,
+    REMOVE,
+    SPLIT,
+    UPDATE,
+    assert_order_locked_before_any_write,
 )
 from tests.sql_recorder import record_sql
 
-ADD_LEAN = ("mutation($i: AddSaleOrderItemInput!) { addSaleOrderItem(input: $i) "
-            "{ order { id version } errors { code } } }")
-ADD_FULL = (f"mutation($i: AddSaleOrderItemInput!) {{ addSaleOrderItem(input: $i) "
-            f"{{ order {{ {ORDER_FIELDS} }} errors {{ code }} }} }}")
+ADD_LEAN = (
+    "mutation($i: AddSaleOrderItemInput!) { addSaleOrderItem(input: $i) "
+    "{ order { id version } errors { code } } }"
+)
+ADD_FULL = (
+    f"mutation($i: AddSaleOrderItemInput!) {{ addSaleOrderItem(input: $i) "
+    f"{{ order {{ {ORDER_FIELDS} }} errors {{ code }} }} }}"
+)
 
 
 async def _order_with_lines(pos, n: int = 2):
@@ -39,9 +52,13 @@ async def test_add_locks_the_order_then_upserts_and_bumps_in_one_statement_then_
         result = await pos.gql(ADD_LEAN, add_input(order, burger), token=pos.token)
     assert result["data"]["addSaleOrderItem"]["errors"] == []
     assert_order_locked_before_any_write(sql)
-    unit = sql[sql.index(next(s for s in sql if "set_config" in s)):]
-    assert ["set_config" in unit[0], "FOR UPDATE" in unit[1], unit[2].lstrip().startswith("WITH line AS"),
-            "pg_notify" in unit[3]] == [True] * 4
+    unit = sql[sql.index(next(s for s in sql if "set_config" in s)) :]
+    assert [
+        "set_config" in unit[0],
+        "FOR UPDATE" in unit[1],
+        unit[2].lstrip().startswith("WITH line AS"),
+        "pg_notify" in unit[3],
+    ] == [True] * 4
     assert len(unit) == 4
     # Before the unit: the caller's user row and the product's name and price.
     assert sql.count() == 6
@@ -64,13 +81,29 @@ async def test_statements_of_one_add_are_a_small_constant_whatever_the_order_hol
 async def test_every_change_of_one_order_locks_it_before_any_write(db, pos, operation):
     order, _, lines = await _order_with_lines(pos, 3)
     document, variables = {
-        "update": (UPDATE, {"o": order["id"], "items": [{"itemId": lines[0]["id"], "quantity": 5},
-                                                        {"itemId": lines[1]["id"], "quantity": 0}]}),
+        "update": (
+            UPDATE,
+            {
+                "o": order["id"],
+                "items": [
+                    {"itemId": lines[0]["id"], "quantity": 5},
+                    {"itemId": lines[1]["id"], "quantity": 0},
+                ],
+            },
+        ),
         "remove": (REMOVE, {"o": order["id"], "l": lines[0]["id"]}),
         "clear": (CLEAR, {"o": order["id"]}),
         "cancel": (CANCEL, {"o": order["id"]}),
-        "split": (SPLIT, {"o": order["id"], "items": [{"itemId": lines[0]["id"], "quantity": 1},
-                                                      {"itemId": lines[1]["id"], "quantity": 2}]}),
+        "split": (
+            SPLIT,
+            {
+                "o": order["id"],
+                "items": [
+                    {"itemId": lines[0]["id"], "quantity": 1},
+                    {"itemId": lines[1]["id"], "quantity": 2},
+                ],
+            },
+        ),
     }[operation]
     with record_sql(db.engine) as sql:
         result = await pos.gql(document, variables, token=pos.token)
@@ -109,10 +142,15 @@ async def test_order_queries_take_no_locks_and_cost_the_same_for_3_or_20_orders(
         for _ in range(n):
             order = await pos.order(customer_id=str(customer.id))
             await pos.add(order["id"], burger, 1)
-        query = f"{{ saleOrders(first: 50) {{ edges {{ node {{ {ORDER_FIELDS} }} }} pageInfo {{ hasNextPage }} }} }}"
+        query = (
+            f"{{ saleOrders(first: 50) {{ edges {{ node {{ {ORDER_FIELDS} }} }} "
+            "pageInfo { hasNextPage } } }"
+        )
         with record_sql(db.engine) as sql:
             result = await pos.gql(query, token=pos.token)
-            single = await pos.gql(f'{{ saleOrder(id: "{order["id"]}") {{ {ORDER_FIELDS} }} }}', token=pos.token)
+            single = await pos.gql(
+                f'{{ saleOrder(id: "{order["id"]}") {{ {ORDER_FIELDS} }} }}', token=pos.token
+            )
         assert "errors" not in result and "errors" not in single
         sql.assert_no_locks_or_writes()
         counts.append(sql.count())
@@ -123,10 +161,14 @@ async def test_order_queries_take_no_locks_and_cost_the_same_for_3_or_20_orders(
 async def test_sale_orders_pages_newest_first_and_filters_by_status(pos):
     made = [await pos.order(f"T{i}") for i in range(5)]
     await pos.call(CANCEL, {"o": made[1]["id"]})
-    page = "query($s: SaleOrderStatus, $f: Int, $a: String) { saleOrders(status: $s, first: $f, after: $a) " \
-           "{ edges { node { label } cursor } pageInfo { hasNextPage endCursor } } }"
+    page = (
+        "query($s: SaleOrderStatus, $f: Int, $a: String) { saleOrders(status: $s, first: $f, after: $a) "
+        "{ edges { node { label } cursor } pageInfo { hasNextPage endCursor } } }"
+    )
     first = (await pos.gql(page, {"f": 2}, token=pos.token))["data"]["saleOrders"]
-    rest = (await pos.gql(page, {"f": 10, "a": first["pageInfo"]["endCursor"]}, token=pos.token))["data"]["saleOrders"]
+    rest = (await pos.gql(page, {"f": 10, "a": first["pageInfo"]["endCursor"]}, token=pos.token))["data"][
+        "saleOrders"
+    ]
     assert [e["node"]["label"] for e in first["edges"] + rest["edges"]] == ["T4", "T3", "T2", "T1", "T0"]
     assert first["pageInfo"]["hasNextPage"] and not rest["pageInfo"]["hasNextPage"]
     drafts = (await pos.gql(page, {"s": "DRAFT", "f": 10}, token=pos.token))["data"]["saleOrders"]
@@ -134,7 +176,8 @@ async def test_sale_orders_pages_newest_first_and_filters_by_status(pos):
     too_big = await pos.gql(page, {"f": 101}, token=pos.token)
     assert too_big["errors"][0]["extensions"]["code"] == "VALIDATION"
     assert (await pos.gql(f'{{ saleOrder(id: "{uuid.uuid4()}") {{ id }} }}', token=pos.token))["data"] == {
-        "saleOrder": None}
+        "saleOrder": None
+    }
 
 
 async def test_migration_creates_exactly_the_pos_models(db):

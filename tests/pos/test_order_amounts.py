@@ -1,5 +1,6 @@
 """Every order can be checked out: a CUSTOM line's price is capped like a catalogue price, and
 no add, update or merge takes an order's total past what a sale can record (NUMERIC(12,2))."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,8 +8,10 @@ from decimal import Decimal
 from app.domain import money
 from tests.pos.conftest import MERGE, UPDATE
 
-CHECKOUT = ("mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) "
-            "{ sale { total { amount } } errors { code field message } } }")
+CHECKOUT = (
+    "mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) "
+    "{ sale { total { amount } } errors { code field message } } }"
+)
 TOP_LINE = dict(mode="CUSTOM", unitPrice=str(money.MAX_PRICE))  # 999 of these: 999,000,000.00
 
 
@@ -50,9 +53,11 @@ async def test_an_add_past_the_largest_recordable_total_is_refused_and_the_large
     grooming = await pos.service("Full groom", "40.00")
     chew = await pos.product("Burger chew", "5.00")
     order = await _order_at(pos, grooming, str(money.MAX_AMOUNT - Decimal("4.99")))
-    for refused in (await pos.add(order["id"], chew, 1),
-                    await pos.add(order["id"], grooming, 999, **TOP_LINE),
-                    await pos.add(order["id"], grooming, 1, mode="CUSTOM", unitPrice="5.00")):
+    for refused in (
+        await pos.add(order["id"], chew, 1),
+        await pos.add(order["id"], grooming, 999, **TOP_LINE),
+        await pos.add(order["id"], grooming, 1, mode="CUSTOM", unitPrice="5.00"),
+    ):
         assert (refused["order"], codes(refused)) == (None, [("VALIDATION", "quantity")])
         assert str(money.MAX_AMOUNT) in refused["errors"][0]["message"]
     assert (await pos.row(order["id"])).version == order["version"]
@@ -77,14 +82,23 @@ async def test_an_update_past_the_largest_recordable_total_is_refused(pos):
     grooming = await pos.service("Full groom", "40.00")
     order = await _order_at(pos, grooming, str(money.MAX_AMOUNT - Decimal("1.00")))
     line = next(i for i in order["items"] if i["unitPrice"]["amount"] == "0.99")  # quantity 1
-    refused = await pos.call(UPDATE, {"o": order["id"], "items": [{"itemId": line["id"],
-                                                                 "quantity": line["quantity"] + 2}]})
+    refused = await pos.call(
+        UPDATE, {"o": order["id"], "items": [{"itemId": line["id"], "quantity": line["quantity"] + 2}]}
+    )
     assert (refused["order"], codes(refused)) == (None, [("VALIDATION", "items")])
     assert (await pos.row(order["id"])).version == order["version"]
     # Removing one line while growing another is judged on the result.
     other = next(i for i in order["items"] if i["id"] != line["id"] and i["unitPrice"]["amount"] == "1000.00")
-    done = await pos.ok(UPDATE, {"o": order["id"], "items": [
-        {"itemId": line["id"], "quantity": line["quantity"] + 2}, {"itemId": other["id"], "quantity": 0}]})
+    done = await pos.ok(
+        UPDATE,
+        {
+            "o": order["id"],
+            "items": [
+                {"itemId": line["id"], "quantity": line["quantity"] + 2},
+                {"itemId": other["id"], "quantity": 0},
+            ],
+        },
+    )
     assert Decimal(done["order"]["total"]["amount"]) < money.MAX_AMOUNT
 
 
@@ -98,6 +112,6 @@ async def test_a_merge_past_the_largest_recordable_total_is_refused(pos):
     assert len(await pos.lines(source["id"])) == len(source["items"])
     small = await pos.order()
     await pos.add(small["id"], grooming, 1)
-    assert (await pos.ok(MERGE, {"t": target["id"], "s": [small["id"]]}))["order"]["total"]["amount"] == \
-        "5000000040.00"
-
+    assert (await pos.ok(MERGE, {"t": target["id"], "s": [small["id"]]}))["order"]["total"][
+        "amount"
+    ] == "5000000040.00"

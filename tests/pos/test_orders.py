@@ -1,5 +1,6 @@
 """Orders: numbering, label and customer, adding products and services, totals, cancel,
 and what a non-DRAFT order refuses."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,10 @@ async def test_an_order_may_name_an_existing_customer_only(pos, users):
     assert order["customer"] == {"id": str(customer.id)}
     for unknown in (str(uuid.uuid4()), "not-an-id"):
         payload = await pos.call(CREATE, {"i": {"customerId": unknown}})
-        assert payload == {"order": None, "errors": [{"code": "NOT_FOUND", "field": "customerId",
-                                                       "message": "customer not found"}]}
+        assert payload == {
+            "order": None,
+            "errors": [{"code": "NOT_FOUND", "field": "customerId", "message": "customer not found"}],
+        }
 
 
 async def test_a_label_longer_than_100_characters_is_refused(pos):
@@ -35,42 +38,54 @@ async def test_products_and_services_are_sold_at_their_catalogue_price_and_add_u
     toy, trim = await pos.product("Squeaky bone", "4.25"), await pos.service("Nail trim", "12.50")
     await pos.add(order["id"], toy, 2)
     result = (await pos.add(order["id"], trim, 1))["order"]
-    assert [(i["itemType"], i["name"], i["unitPrice"]["amount"], i["quantity"], i["lineTotal"]["amount"])
-            for i in result["items"]] == [("PRODUCT", "Squeaky bone", "4.25", 2, "8.50"),
-                                          ("SERVICE", "Nail trim", "12.50", 1, "12.50")]
+    assert [
+        (i["itemType"], i["name"], i["unitPrice"]["amount"], i["quantity"], i["lineTotal"]["amount"])
+        for i in result["items"]
+    ] == [("PRODUCT", "Squeaky bone", "4.25", 2, "8.50"), ("SERVICE", "Nail trim", "12.50", 1, "12.50")]
     assert result["subtotal"]["amount"] == "21.00" and result["total"]["amount"] == "21.00"
     assert result["version"] == 3
 
 
 async def test_a_line_keeps_the_price_it_was_added_at(pos, db):
-    from app.domain.uow import run_unit
     from app.domain.catalog import service as catalog
+    from app.domain.uow import run_unit
 
     order = await pos.order()
     toy = await pos.product(price="4.00")
     await pos.add(order["id"], toy, 1)
-    changes = catalog.prepare_product_changes(name=None, description=None, category=None, price="9.00", active=None)
-    await run_unit(db.sessions, lambda uow: catalog.update_product(uow, product_id=toy.id, changes=changes),
-                   lock_timeout_ms=3000)
+    changes = catalog.prepare_product_changes(
+        name=None, description=None, category=None, price="9.00", active=None
+    )
+    await run_unit(
+        db.sessions,
+        lambda uow: catalog.update_product(uow, product_id=toy.id, changes=changes),
+        lock_timeout_ms=3000,
+    )
     result = (await pos.add(order["id"], toy, 1))["order"]
     assert [(i["unitPrice"]["amount"], i["quantity"]) for i in result["items"]] == [("4.00", 2)]
 
 
 async def test_inactive_or_unknown_items_cannot_be_sold(pos, db):
-    from app.domain.uow import run_unit
     from app.domain.catalog import service as catalog
+    from app.domain.uow import run_unit
 
     order = await pos.order()
     toy = await pos.product()
-    changes = catalog.prepare_product_changes(name=None, description=None, category=None, price=None, active=False)
-    await run_unit(db.sessions, lambda uow: catalog.update_product(uow, product_id=toy.id, changes=changes),
-                   lock_timeout_ms=3000)
+    changes = catalog.prepare_product_changes(
+        name=None, description=None, category=None, price=None, active=False
+    )
+    await run_unit(
+        db.sessions,
+        lambda uow: catalog.update_product(uow, product_id=toy.id, changes=changes),
+        lock_timeout_ms=3000,
+    )
     inactive = await pos.add(order["id"], toy, 1)
     assert [(e["code"], e["field"]) for e in inactive["errors"]] == [("NOT_FOUND", "itemId")]
     trim = await pos.service()
     # A service id sent as a product is not a product.
-    wrong_type = await pos.call(ADD, {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(trim.id),
-                                            "quantity": 1}})
+    wrong_type = await pos.call(
+        ADD, {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(trim.id), "quantity": 1}}
+    )
     assert [(e["code"], e["field"]) for e in wrong_type["errors"]] == [("NOT_FOUND", "itemId")]
     assert (await pos.row(order["id"])).version == 1
 
@@ -82,7 +97,10 @@ async def test_quantity_and_custom_only_fields_are_validated_with_their_paths(po
         (dict(quantity=0), [("VALIDATION", "quantity")]),
         (dict(quantity=1000), [("VALIDATION", "quantity")]),
         (dict(quantity=1, unitPrice="3.00"), [("VALIDATION", "unitPrice")]),
-        (dict(quantity=1, discount="1.00", note="no onions"), [("VALIDATION", "discount"), ("VALIDATION", "note")]),
+        (
+            dict(quantity=1, discount="1.00", note="no onions"),
+            [("VALIDATION", "discount"), ("VALIDATION", "note")],
+        ),
         (dict(quantity=1, mode="CUSTOM", unitPrice="0"), [("VALIDATION", "unitPrice")]),
         (dict(quantity=1, mode="CUSTOM", unitPrice="1.005"), [("VALIDATION", "unitPrice")]),
         (dict(quantity=2, mode="CUSTOM", discount="10.01"), [("VALIDATION", "discount")]),
@@ -114,7 +132,9 @@ async def test_remove_and_clear_lines(pos):
     await pos.add(order["id"], toy, 2)
     added = (await pos.add(order["id"], trim, 1))["order"]
     removed = await pos.ok(REMOVE, {"o": order["id"], "l": added["items"][0]["id"]})
-    assert [i["name"] for i in removed["order"]["items"]] == ["Nail trim"] and removed["order"]["version"] == 4
+    assert [i["name"] for i in removed["order"]["items"]] == ["Nail trim"] and removed["order"][
+        "version"
+    ] == 4
     again = await pos.call(REMOVE, {"o": order["id"], "l": added["items"][0]["id"]})
     assert [(e["code"], e["field"]) for e in again["errors"]] == [("NOT_FOUND", "itemId")]
     cleared = await pos.ok(CLEAR, {"o": order["id"]})
@@ -141,12 +161,14 @@ async def test_a_cancelled_order_refuses_every_change(pos):
     assert [line.quantity for line in await pos.lines(order["id"])] == [1]
 
 
-async def test_adds_keep_merging_once_postgresql_switches_the_prepared_upsert_to_a_generic_plan(settings, pos):
+async def test_adds_keep_merging_once_postgresql_switches_the_prepared_upsert_to_a_generic_plan(
+    settings, pos
+):
     """After five executions of a prepared statement PostgreSQL may plan it generically;
     the upsert's conflict target must still match the partial index then."""
     from app.db.engine import Database
-    from app.domain.uow import run_unit
     from app.domain.pos import items
+    from app.domain.uow import run_unit
     from tests.conftest import make_settings
 
     order = await pos.order()
@@ -154,11 +176,25 @@ async def test_adds_keep_merging_once_postgresql_switches_the_prepared_upsert_to
     one_connection = Database(make_settings(settings.database_url, pool_size=1))
     try:
         for i in range(12):
-            line = items.NewLine(order_id=uuid.UUID(order["id"]), item_type="PRODUCT", item_id=burger.id,
-                                 mode="CUSTOM" if i % 4 == 3 else "STANDARD", name=burger.name,
-                                 unit_price=burger.price, quantity=1, discount=burger.price * 0, note=None)
-            await run_unit(one_connection.sessions, lambda uow: items.add_item(uow, line), lock_timeout_ms=3000)
+            line = items.NewLine(
+                order_id=uuid.UUID(order["id"]),
+                item_type="PRODUCT",
+                item_id=burger.id,
+                mode="CUSTOM" if i % 4 == 3 else "STANDARD",
+                name=burger.name,
+                unit_price=burger.price,
+                quantity=1,
+                discount=burger.price * 0,
+                note=None,
+            )
+            await run_unit(
+                one_connection.sessions, lambda uow: items.add_item(uow, line), lock_timeout_ms=3000
+            )
     finally:
         await one_connection.dispose()
     assert sorted((l.mode, l.quantity) for l in await pos.lines(order["id"])) == [
-        ("CUSTOM", 1), ("CUSTOM", 1), ("CUSTOM", 1), ("STANDARD", 9)]
+        ("CUSTOM", 1),
+        ("CUSTOM", 1),
+        ("CUSTOM", 1),
+        ("STANDARD", 9),
+    ]

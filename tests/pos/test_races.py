@@ -1,34 +1,46 @@
 """Races on one order, with real connections that commit. Interleavings are forced by
 holding a unit open (events) and waiting until the other transaction is blocked on
 the lock (pg_locks), never by sleeping."""
+
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import Counter
 
+import pytest
 from sqlalchemy import text
 
 from app import metrics
-from app.domain.uow import run_unit
 from app.domain.errors import DomainError
 from app.domain.pos import items, merge, orders
 from app.domain.pos.models import SaleOrderItem
+from app.domain.uow import run_unit
 from tests.pos.conftest import MERGE
 from tests.races import unit_held, wait_for_lock_waiters
 
-import pytest
-
 
 def line(order_id: str, product, quantity: int) -> items.NewLine:
-    return items.NewLine(order_id=uuid.UUID(order_id), item_type="PRODUCT", item_id=product.id, mode="STANDARD",
-                         name=product.name, unit_price=product.price, quantity=quantity, discount=product.price * 0,
-                         note=None)
+    return items.NewLine(
+        order_id=uuid.UUID(order_id),
+        item_type="PRODUCT",
+        item_id=product.id,
+        mode="STANDARD",
+        name=product.name,
+        unit_price=product.price,
+        quantity=quantity,
+        discount=product.price * 0,
+        note=None,
+    )
 
 
 def retries() -> float:
-    return sum(sample.value for family in metrics.LOCK_RETRIES.collect() for sample in family.samples
-               if sample.name.endswith("_total"))
+    return sum(
+        sample.value
+        for family in metrics.LOCK_RETRIES.collect()
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    )
 
 
 async def test_two_tablets_adding_the_same_item_at_once_make_one_line_of_3(db, pos):
@@ -49,7 +61,9 @@ async def test_two_tablets_adding_the_same_item_at_once_make_one_line_of_3(db, p
     await a
     result = await b
     assert result["errors"] == []
-    assert [(i["name"], i["quantity"], i["mode"]) for i in result["order"]["items"]] == [("Burger chew", 3, "STANDARD")]
+    assert [(i["name"], i["quantity"], i["mode"]) for i in result["order"]["items"]] == [
+        ("Burger chew", 3, "STANDARD")
+    ]
     assert result["order"]["version"] == 3
     assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(3, "STANDARD")]
 
@@ -70,11 +84,16 @@ async def test_forty_concurrent_standard_adds_make_one_line_with_the_exact_sum(p
 async def test_custom_adds_never_merge_and_each_keeps_its_price_discount_and_note(pos):
     order = await pos.order()
     burger = await pos.product("Burger chew", "5.00")
-    customs = [dict(mode="CUSTOM", unitPrice="4.00", discount="1.00", note="no onions"),
-               dict(mode="CUSTOM", discount="0.50", note="extra crispy"),
-               dict(mode="CUSTOM")]
-    results = await asyncio.gather(*[pos.add(order["id"], burger, 2, **extra) for extra in customs],
-                                   pos.add(order["id"], burger, 1), pos.add(order["id"], burger, 1))
+    customs = [
+        dict(mode="CUSTOM", unitPrice="4.00", discount="1.00", note="no onions"),
+        dict(mode="CUSTOM", discount="0.50", note="extra crispy"),
+        dict(mode="CUSTOM"),
+    ]
+    results = await asyncio.gather(
+        *[pos.add(order["id"], burger, 2, **extra) for extra in customs],
+        pos.add(order["id"], burger, 1),
+        pos.add(order["id"], burger, 1),
+    )
     assert all(r["errors"] == [] for r in results)
     lines = await pos.lines(order["id"])
     assert sorted((l.mode, str(l.unit_price), l.quantity, str(l.discount), l.note or "") for l in lines) == [
@@ -108,9 +127,13 @@ async def test_crossed_merges_one_wins_the_other_is_not_editable_and_nothing_dea
     assert refused["order"] is None
     assert [e["code"] for e in refused["errors"]] == ["ORDER_NOT_EDITABLE"]
     assert retries() == before  # no deadlock, no retry, no BUSY
-    assert (await pos.row(a["id"])).status == "MERGED" and (await pos.row(a["id"])).merged_into_id == uuid.UUID(b["id"])
+    assert (await pos.row(a["id"])).status == "MERGED" and (
+        await pos.row(a["id"])
+    ).merged_into_id == uuid.UUID(b["id"])
     assert sorted((l.name, l.quantity, l.mode) for l in await pos.lines(b["id"])) == [
-        ("Bowl", 1, "CUSTOM"), ("Burger chew", 5, "STANDARD")]
+        ("Bowl", 1, "CUSTOM"),
+        ("Burger chew", 5, "STANDARD"),
+    ]
     assert await pos.lines(a["id"]) == []
 
 
@@ -123,11 +146,12 @@ async def test_many_crossed_merges_at_once_conserve_quantities_without_deadlock_
         await pos.add(b["id"], burger, 3)
         pairs.append((a, b))
     before = retries()
-    results = await asyncio.gather(*[pos.call(MERGE, {"t": t["id"], "s": [s["id"]]})
-                                     for a, b in pairs for t, s in ((a, b), (b, a))])
+    results = await asyncio.gather(
+        *[pos.call(MERGE, {"t": t["id"], "s": [s["id"]]}) for a, b in pairs for t, s in ((a, b), (b, a))]
+    )
     assert retries() == before
     for i, (a, b) in enumerate(pairs):
-        outcomes = Counter(tuple(e["code"] for e in r["errors"]) for r in results[2 * i: 2 * i + 2])
+        outcomes = Counter(tuple(e["code"] for e in r["errors"]) for r in results[2 * i : 2 * i + 2])
         assert outcomes == Counter({(): 1, ("ORDER_NOT_EDITABLE",): 1})
         statuses = sorted([(await pos.row(a["id"])).status, (await pos.row(b["id"])).status])
         assert statuses == ["DRAFT", "MERGED"]
@@ -154,7 +178,9 @@ async def test_an_add_waiting_behind_a_merge_of_its_order_is_not_editable_and_ch
     await pos.add(source["id"], burger, 2)
 
     async def merging_work(uow):
-        return await merge.merge_orders(uow, target_id=uuid.UUID(target["id"]), source_ids=[uuid.UUID(source["id"])])
+        return await merge.merge_orders(
+            uow, target_id=uuid.UUID(target["id"]), source_ids=[uuid.UUID(source["id"])]
+        )
 
     async with unit_held(db, merging_work) as merging:
         add = asyncio.create_task(pos.add(source["id"], burger, 7))
@@ -173,7 +199,9 @@ async def test_adds_racing_a_merge_either_land_before_it_or_are_refused_and_none
     quantities = [1 + i % 3 for i in range(20)] + [1] * 5
     adds = [pos.add(source["id"], burger, q) for q in quantities[:20]]
     adds += [pos.add(source["id"], trim, 1, mode="CUSTOM") for _ in range(5)]
-    results = await asyncio.gather(*adds[:12], pos.call(MERGE, {"t": target["id"], "s": [source["id"]]}), *adds[12:])
+    results = await asyncio.gather(
+        *adds[:12], pos.call(MERGE, {"t": target["id"], "s": [source["id"]]}), *adds[12:]
+    )
     merged, added = results[12], results[:12] + results[13:]
     assert merged["errors"] == []
     landed = [q for q, r in zip(quantities, added) if r["errors"] == []]
@@ -193,8 +221,17 @@ async def test_the_unique_standard_line_index_is_the_backstop_when_the_lock_is_b
 
     async def insert_duplicate(uow):
         uow.lock_free("skips the order lock on purpose, to prove the index is the backstop")
-        uow.session.add(SaleOrderItem(order_id=uuid.UUID(order["id"]), item_type="PRODUCT", item_id=burger.id,
-                                      mode="STANDARD", name="dup", unit_price=burger.price, quantity=1))
+        uow.session.add(
+            SaleOrderItem(
+                order_id=uuid.UUID(order["id"]),
+                item_type="PRODUCT",
+                item_id=burger.id,
+                mode="STANDARD",
+                name="dup",
+                unit_price=burger.price,
+                quantity=1,
+            )
+        )
         await uow.session.flush()
 
     with pytest.raises(Exception) as caught:

@@ -1,6 +1,7 @@
 """saleOrderUpdated across server processes: two real `petpos serve` processes on one
 PostgreSQL; a tablet subscribed (graphql-transport-ws) on the first sees every change
 committed through the second, in version order, and nothing of a rolled-back one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.domain.uow import run_unit
 from app.domain.pos import items
+from app.domain.uow import run_unit
 from tests.conftest import TEST_SECRET
 from tests.pos.conftest import ADD, CANCEL, MERGE, SPLIT, UPDATE
 
@@ -40,11 +41,21 @@ class Server:
 
     def __init__(self, database_url: str, data_dir: Path) -> None:
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "PETPOS_SECRET_KEY": TEST_SECRET,
-               "PETPOS_DATA_DIR": str(data_dir), "PETPOS_ALLOWED_ORIGINS": "http://pos.example"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "PETPOS_SECRET_KEY": TEST_SECRET,
+            "PETPOS_DATA_DIR": str(data_dir),
+            "PETPOS_ALLOWED_ORIGINS": "http://pos.example",
+        }
         env.pop("PETPOS_ENV", None)
-        self.process = subprocess.Popen([str(PETPOS), "serve", "--port", str(self.port)], env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [str(PETPOS), "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
 
     async def ready(self) -> None:
@@ -84,12 +95,14 @@ class Tablet:
         self.socket = socket
 
     @classmethod
-    async def open(cls, server: Server, token: str | None, **kwargs: Any) -> "Tablet":
-        socket = await connect(server.url.replace("http", "ws") + "/graphql",
-                               subprotocols=["graphql-transport-ws"], **kwargs)
+    async def open(cls, server: Server, token: str | None, **kwargs: Any) -> Tablet:
+        socket = await connect(
+            server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"], **kwargs
+        )
         tablet = cls(socket)
-        await tablet.send({"type": "connection_init",
-                           "payload": {"Authorization": f"Bearer {token}"} if token else {}})
+        await tablet.send(
+            {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"} if token else {}}
+        )
         assert (await tablet.receive())["type"] == "connection_ack"
         return tablet
 
@@ -100,7 +113,9 @@ class Tablet:
         return json.loads(await asyncio.wait_for(self.socket.recv(), 15))
 
     async def subscribe(self, order_id: str, id: str = "1") -> None:
-        await self.send({"id": id, "type": "subscribe", "payload": {"query": SUBSCRIBE, "variables": {"o": order_id}}})
+        await self.send(
+            {"id": id, "type": "subscribe", "payload": {"query": SUBSCRIBE, "variables": {"o": order_id}}}
+        )
 
     async def event(self) -> dict:
         message = await self.receive()
@@ -117,34 +132,55 @@ class Till:
 
     async def __call__(self, document: str, variables: dict) -> dict:
         async with httpx.AsyncClient(base_url=self.server.url, timeout=30) as client:
-            response = await client.post("/graphql", json={"query": document, "variables": variables},
-                                         headers={"Authorization": f"Bearer {self.token}"})
+            response = await client.post(
+                "/graphql",
+                json={"query": document, "variables": variables},
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
         assert response.status_code == 200, response.text
         return next(iter(response.json()["data"].values()))
 
 
 def state(order: dict) -> tuple:
-    return (order["version"], order["status"], order["total"]["amount"],
-            sorted((i["name"], i["mode"], i["quantity"]) for i in order["items"]))
+    return (
+        order["version"],
+        order["status"],
+        order["total"]["amount"],
+        sorted((i["name"], i["mode"], i["quantity"]) for i in order["items"]),
+    )
 
 
 async def test_a_subscriber_on_one_process_sees_every_change_committed_through_the_other_in_version_order(
-        db, pos, servers):
+    db, pos, servers
+):
     first, second = servers
     till = Till(second, pos.token)
     burger, trim = await pos.product("Burger chew", "5.00"), await pos.service("Nail trim", "12.50")
-    order = (await till(
-        "mutation { createSaleOrder(input: {label: \"Table 7\"}) { order { id } errors { code } } }", {}))["order"]
-    other = (await till(
-        "mutation { createSaleOrder(input: {label: \"Table 8\"}) { order { id } errors { code } } }", {}))["order"]
+    order = (
+        await till(
+            'mutation { createSaleOrder(input: {label: "Table 7"}) { order { id } errors { code } } }', {}
+        )
+    )["order"]
+    other = (
+        await till(
+            'mutation { createSaleOrder(input: {label: "Table 8"}) { order { id } errors { code } } }', {}
+        )
+    )["order"]
     tablet = await Tablet.open(first, pos.token)
     await tablet.subscribe(order["id"])
     assert state(await tablet.event()) == (1, "DRAFT", "0.00", [])  # the order as it is now
 
     def add(item, quantity: int, **extra) -> dict:
         item_type = "SERVICE" if item is trim else "PRODUCT"
-        return {"i": {"orderId": order["id"], "itemType": item_type, "itemId": str(item.id), "quantity": quantity,
-                      **extra}}
+        return {
+            "i": {
+                "orderId": order["id"],
+                "itemType": item_type,
+                "itemId": str(item.id),
+                "quantity": quantity,
+                **extra,
+            }
+        }
 
     # Each committed change through process 2 arrives on process 1 with exactly its state.
     added = await till(ADD, add(burger, 2))
@@ -154,14 +190,26 @@ async def test_a_subscriber_on_one_process_sees_every_change_committed_through_t
     custom = next(i for i in added["order"]["items"] if i["mode"] == "CUSTOM")
 
     # Rolled back: a bulk update refused under the lock, and an add that fails after its NOTIFY.
-    refused = await till(UPDATE, {"o": order["id"], "items": [{"itemId": custom["id"], "quantity": 1,
-                                                               "discount": "12.51"}]})
+    refused = await till(
+        UPDATE, {"o": order["id"], "items": [{"itemId": custom["id"], "quantity": 1, "discount": "12.51"}]}
+    )
     assert [e["code"] for e in refused["errors"]] == ["VALIDATION"]
 
     async def add_then_fail(uow):
-        await items.add_item(uow, items.NewLine(
-            order_id=uuid.UUID(order["id"]), item_type="PRODUCT", item_id=burger.id, mode="STANDARD",
-            name=burger.name, unit_price=burger.price, quantity=50, discount=burger.price * 0, note=None))
+        await items.add_item(
+            uow,
+            items.NewLine(
+                order_id=uuid.UUID(order["id"]),
+                item_type="PRODUCT",
+                item_id=burger.id,
+                mode="STANDARD",
+                name=burger.name,
+                unit_price=burger.price,
+                quantity=50,
+                discount=burger.price * 0,
+                note=None,
+            ),
+        )
         raise RuntimeError("crashed after NOTIFY, before COMMIT")
 
     with pytest.raises(RuntimeError):
@@ -173,8 +221,9 @@ async def test_a_subscriber_on_one_process_sees_every_change_committed_through_t
 
     split = await till(SPLIT, {"o": order["id"], "items": [{"itemId": custom["id"], "quantity": 1}]})
     assert state(await tablet.event()) == state(split["source"])
-    added = await till(ADD, {"i": {"orderId": other["id"], "itemType": "PRODUCT", "itemId": str(burger.id),
-                                   "quantity": 4}})
+    added = await till(
+        ADD, {"i": {"orderId": other["id"], "itemType": "PRODUCT", "itemId": str(burger.id), "quantity": 4}}
+    )
     merged = await till(MERGE, {"t": order["id"], "s": [other["id"]]})
     assert state(await tablet.event()) == state(merged["order"])
 
@@ -187,7 +236,9 @@ async def test_a_subscriber_on_one_process_sees_every_change_committed_through_t
         event = await tablet.event()
         versions.append(event["version"])
     assert versions == sorted(set(versions))
-    burgers = next(i["quantity"] for i in event["items"] if i["name"] == "Burger chew" and i["mode"] == "STANDARD")
+    burgers = next(
+        i["quantity"] for i in event["items"] if i["name"] == "Burger chew" and i["mode"] == "STANDARD"
+    )
     assert burgers == 2 + 4 + 20
 
     cancelled = await till(CANCEL, {"o": order["id"]})

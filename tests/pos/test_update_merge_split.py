@@ -1,4 +1,5 @@
 """Bulk updates (all or nothing), merging and splitting orders."""
+
 from __future__ import annotations
 
 import uuid
@@ -24,13 +25,20 @@ async def _order_with_lines(pos):
 
 async def test_bulk_update_applies_every_line_at_once_and_quantity_0_removes(pos):
     order, standard, custom, cheap = await _order_with_lines(pos)
-    result = await pos.ok(UPDATE, {"o": order["id"], "items": [
-        {"itemId": standard["id"], "quantity": 5},
-        {"itemId": custom["id"], "quantity": 3, "discount": "7.50", "note": "  big dog "},
-        {"itemId": cheap["id"], "quantity": 0},
-    ]})
-    assert [(i["name"], i["quantity"], i["discount"]["amount"], i["note"]) for i in result["order"]["items"]] == [
-        ("Burger chew", 5, "0.00", None), ("Nail trim", 3, "7.50", "big dog")]
+    result = await pos.ok(
+        UPDATE,
+        {
+            "o": order["id"],
+            "items": [
+                {"itemId": standard["id"], "quantity": 5},
+                {"itemId": custom["id"], "quantity": 3, "discount": "7.50", "note": "  big dog "},
+                {"itemId": cheap["id"], "quantity": 0},
+            ],
+        },
+    )
+    assert [
+        (i["name"], i["quantity"], i["discount"]["amount"], i["note"]) for i in result["order"]["items"]
+    ] == [("Burger chew", 5, "0.00", None), ("Nail trim", 3, "7.50", "big dog")]
     assert result["order"]["version"] == 5
     assert result["order"]["subtotal"]["amount"] == "62.50" and result["order"]["total"]["amount"] == "55.00"
     cleared_note = await pos.ok(UPDATE, {"o": order["id"], "items": [{"itemId": custom["id"], "note": ""}]})
@@ -41,20 +49,35 @@ async def test_bulk_update_with_one_bad_line_changes_nothing(pos):
     order, standard, custom, cheap = await _order_with_lines(pos)
     before = [(l.id, l.quantity, l.discount, l.note) for l in await pos.lines(order["id"])]
     bad_batches = [
-        ([{"itemId": standard["id"], "quantity": 9}, {"itemId": str(uuid.uuid4()), "quantity": 1}],
-         [("NOT_FOUND", "items.1.itemId")]),
-        ([{"itemId": standard["id"], "quantity": 9}, {"itemId": custom["id"], "discount": "25.01"}],
-         [("VALIDATION", "items.1.discount")]),
-        ([{"itemId": cheap["id"], "quantity": 0}, {"itemId": custom["id"], "quantity": 1, "discount": "12.51"}],
-         [("VALIDATION", "items.1.discount")]),
-        ([{"itemId": cheap["id"], "quantity": 0}, {"itemId": custom["id"], "discount": "-1"}],
-         [("VALIDATION", "items.1.discount")]),
+        (
+            [{"itemId": standard["id"], "quantity": 9}, {"itemId": str(uuid.uuid4()), "quantity": 1}],
+            [("NOT_FOUND", "items.1.itemId")],
+        ),
+        (
+            [{"itemId": standard["id"], "quantity": 9}, {"itemId": custom["id"], "discount": "25.01"}],
+            [("VALIDATION", "items.1.discount")],
+        ),
+        (
+            [
+                {"itemId": cheap["id"], "quantity": 0},
+                {"itemId": custom["id"], "quantity": 1, "discount": "12.51"},
+            ],
+            [("VALIDATION", "items.1.discount")],
+        ),
+        (
+            [{"itemId": cheap["id"], "quantity": 0}, {"itemId": custom["id"], "discount": "-1"}],
+            [("VALIDATION", "items.1.discount")],
+        ),
         ([{"itemId": standard["id"], "quantity": 1000}], [("VALIDATION", "items.0.quantity")]),
-        ([{"itemId": standard["id"], "quantity": 2}, {"itemId": standard["id"], "quantity": 3}],
-         [("VALIDATION", "items.1.itemId")]),
+        (
+            [{"itemId": standard["id"], "quantity": 2}, {"itemId": standard["id"], "quantity": 3}],
+            [("VALIDATION", "items.1.itemId")],
+        ),
         ([{"itemId": standard["id"], "discount": "1.00"}], [("VALIDATION", "items.0.discount")]),
-        ([{"itemId": cheap["id"], "quantity": 0}, {"itemId": "nope", "quantity": -1}],
-         [("NOT_FOUND", "items.1.itemId"), ("VALIDATION", "items.1.quantity")]),
+        (
+            [{"itemId": cheap["id"], "quantity": 0}, {"itemId": "nope", "quantity": -1}],
+            [("NOT_FOUND", "items.1.itemId"), ("VALIDATION", "items.1.quantity")],
+        ),
         ([], [("VALIDATION", "items")]),
     ]
     for batch, expected in bad_batches:
@@ -85,10 +108,14 @@ async def test_merging_standard_lines_merge_custom_lines_move_and_sources_become
     result = await pos.ok(MERGE, {"t": target["id"], "s": [s1["id"], s2["id"]]})
     merged = result["order"]
     assert merged["status"] == "DRAFT" and merged["version"] == 3
-    assert sorted((i["name"], i["mode"], i["quantity"], i["discount"]["amount"], i["note"] or "")
-                  for i in merged["items"]) == [
-        ("Bowl", "CUSTOM", 1, "1.00", "blue"), ("Bowl", "STANDARD", 2, "0.00", ""),
-        ("Burger chew", "STANDARD", 7, "0.00", "")]
+    assert sorted(
+        (i["name"], i["mode"], i["quantity"], i["discount"]["amount"], i["note"] or "")
+        for i in merged["items"]
+    ) == [
+        ("Bowl", "CUSTOM", 1, "1.00", "blue"),
+        ("Bowl", "STANDARD", 2, "0.00", ""),
+        ("Burger chew", "STANDARD", 7, "0.00", ""),
+    ]
     assert merged["subtotal"]["amount"] == "59.00" and merged["total"]["amount"] == "58.00"
     for source, version in ((s1, 4), (s2, 4)):
         row = await pos.row(source["id"])
@@ -101,13 +128,23 @@ async def test_merging_standard_lines_merge_custom_lines_move_and_sources_become
 async def test_merge_refuses_bad_requests_and_non_draft_orders(pos):
     a, b, c = await pos.order("A"), await pos.order("B"), await pos.order("C")
     assert codes(await pos.call(MERGE, {"t": a["id"], "s": []})) == [("VALIDATION", "sourceOrderIds")]
-    assert codes(await pos.call(MERGE, {"t": a["id"], "s": [a["id"]]})) == [("VALIDATION", "sourceOrderIds.0")]
-    assert codes(await pos.call(MERGE, {"t": a["id"], "s": [b["id"], b["id"]]})) == [("VALIDATION", "sourceOrderIds.1")]
+    assert codes(await pos.call(MERGE, {"t": a["id"], "s": [a["id"]]})) == [
+        ("VALIDATION", "sourceOrderIds.0")
+    ]
+    assert codes(await pos.call(MERGE, {"t": a["id"], "s": [b["id"], b["id"]]})) == [
+        ("VALIDATION", "sourceOrderIds.1")
+    ]
     missing = str(uuid.uuid4())
-    assert codes(await pos.call(MERGE, {"t": a["id"], "s": [b["id"], missing]})) == [("NOT_FOUND", "sourceOrderIds.1")]
+    assert codes(await pos.call(MERGE, {"t": a["id"], "s": [b["id"], missing]})) == [
+        ("NOT_FOUND", "sourceOrderIds.1")
+    ]
     await pos.ok(MERGE, {"t": a["id"], "s": [c["id"]]})
-    assert codes(await pos.call(MERGE, {"t": c["id"], "s": [b["id"]]})) == [("ORDER_NOT_EDITABLE", "targetOrderId")]
-    assert codes(await pos.call(MERGE, {"t": b["id"], "s": [c["id"]]})) == [("ORDER_NOT_EDITABLE", "sourceOrderIds.0")]
+    assert codes(await pos.call(MERGE, {"t": c["id"], "s": [b["id"]]})) == [
+        ("ORDER_NOT_EDITABLE", "targetOrderId")
+    ]
+    assert codes(await pos.call(MERGE, {"t": b["id"], "s": [c["id"]]})) == [
+        ("ORDER_NOT_EDITABLE", "sourceOrderIds.0")
+    ]
     assert (await pos.row(b["id"])).version == 1
 
 
@@ -118,7 +155,11 @@ async def test_a_merge_that_would_pass_999_on_a_line_changes_nothing(pos):
     await pos.add(b["id"], burger, 600)
     assert codes(await pos.call(MERGE, {"t": a["id"], "s": [b["id"]]})) == [("VALIDATION", "quantity")]
     assert (await pos.row(b["id"])).status == "DRAFT"
-    assert [l.quantity for l in await pos.lines(a["id"])] == [600] == [l.quantity for l in await pos.lines(b["id"])]
+    assert (
+        [l.quantity for l in await pos.lines(a["id"])]
+        == [600]
+        == [l.quantity for l in await pos.lines(b["id"])]
+    )
 
 
 async def test_split_moves_whole_and_partial_lines_and_conserves_quantities_and_discounts(pos, users):
@@ -130,23 +171,38 @@ async def test_split_moves_whole_and_partial_lines_and_conserves_quantities_and_
     whole = (await pos.add(order["id"], burger, 1, mode="CUSTOM", unitPrice="2.00", discount="0.50"))["order"]
     standard, custom, cheap = whole["items"]
     before = await pos.read(order["id"])
-    result = await pos.ok(SPLIT, {"o": order["id"], "items": [
-        {"itemId": standard["id"], "quantity": 1}, {"itemId": custom["id"], "quantity": 2},
-        {"itemId": cheap["id"], "quantity": 1}]})
+    result = await pos.ok(
+        SPLIT,
+        {
+            "o": order["id"],
+            "items": [
+                {"itemId": standard["id"], "quantity": 1},
+                {"itemId": custom["id"], "quantity": 2},
+                {"itemId": cheap["id"], "quantity": 1},
+            ],
+        },
+    )
     source, created = result["source"], result["created"]
     assert created["status"] == "DRAFT" and created["number"] == "O-000002" and created["label"] == "Table 9"
     assert created["customer"] == {"id": str(customer.id)} and created["version"] == 1
     assert source["version"] == before["version"] + 1
     assert [(i["name"], i["quantity"], i["discount"]["amount"]) for i in source["items"]] == [
-        ("Burger chew", 3, "0.00"), ("Nail trim", 1, "3.33")]
-    assert sorted((i["name"], i["mode"], i["quantity"], i["discount"]["amount"], i["note"] or "")
-                  for i in created["items"]) == [
-        ("Burger chew", "CUSTOM", 1, "0.50", ""), ("Burger chew", "STANDARD", 1, "0.00", ""),
-        ("Nail trim", "CUSTOM", 2, "6.67", "small dog")]
+        ("Burger chew", 3, "0.00"),
+        ("Nail trim", 1, "3.33"),
+    ]
+    assert sorted(
+        (i["name"], i["mode"], i["quantity"], i["discount"]["amount"], i["note"] or "")
+        for i in created["items"]
+    ) == [
+        ("Burger chew", "CUSTOM", 1, "0.50", ""),
+        ("Burger chew", "STANDARD", 1, "0.00", ""),
+        ("Nail trim", "CUSTOM", 2, "6.67", "small dog"),
+    ]
     # Quantities, discounts and money are conserved across the two orders.
     for field in ("subtotal", "total"):
-        assert (Decimal(source[field]["amount"]) + Decimal(created[field]["amount"])
-                == Decimal(before[field]["amount"]))
+        assert Decimal(source[field]["amount"]) + Decimal(created[field]["amount"]) == Decimal(
+            before[field]["amount"]
+        )
 
 
 async def test_discount_shares_round_half_up_and_the_parts_add_up():
@@ -170,12 +226,22 @@ async def test_split_refuses_bad_lines_and_changes_nothing(pos):
         ([{"itemId": line["id"], "quantity": 3}], [("VALIDATION", "items.0.quantity")]),
         ([{"itemId": line["id"], "quantity": 0}], [("VALIDATION", "items.0.quantity")]),
         ([{"itemId": foreign["id"], "quantity": 1}], [("NOT_FOUND", "items.0.itemId")]),
-        ([{"itemId": line["id"], "quantity": 1}, {"itemId": line["id"], "quantity": 1}],
-         [("VALIDATION", "items.1.itemId")]),
+        (
+            [{"itemId": line["id"], "quantity": 1}, {"itemId": line["id"], "quantity": 1}],
+            [("VALIDATION", "items.1.itemId")],
+        ),
     ]
     for batch, expected in cases:
         payload = await pos.call(SPLIT, {"o": order["id"], "items": batch})
         assert payload["source"] is None and codes(payload) == expected, batch
-    assert [l.quantity for l in await pos.lines(order["id"])] == [2] and (await pos.row(order["id"])).version == 2
-    assert len((await pos.gql("{ saleOrders { edges { node { id } } } }", token=pos.token))
-               ["data"]["saleOrders"]["edges"]) == 2
+    assert [l.quantity for l in await pos.lines(order["id"])] == [2] and (
+        await pos.row(order["id"])
+    ).version == 2
+    assert (
+        len(
+            (await pos.gql("{ saleOrders { edges { node { id } } } }", token=pos.token))["data"][
+                "saleOrders"
+            ]["edges"]
+        )
+        == 2
+    )

@@ -3,13 +3,14 @@
 Hashing is slow on purpose: callers do it before opening a transaction, and in a
 worker thread so the event loop keeps serving other requests.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -32,12 +33,18 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
             return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
+
     return await asyncio.to_thread(verify)
 
 
 def issue_token(*, user_id: uuid.UUID, token_version: int, key: str, ttl_minutes: int) -> str:
-    now = datetime.now(timezone.utc)
-    claims = {"sub": str(user_id), "ver": token_version, "iat": now, "exp": now + timedelta(minutes=ttl_minutes)}
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "ver": token_version,
+        "iat": now,
+        "exp": now + timedelta(minutes=ttl_minutes),
+    }
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 

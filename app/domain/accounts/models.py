@@ -1,4 +1,5 @@
 """Accounts: users, password reset tokens, failed sign-in counters and the outbox of emails to send."""
+
 from __future__ import annotations
 
 import uuid
@@ -70,8 +71,11 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         # The senders' queue: pending messages by when they are next due.
-        Index("ix_outbox_messages_due", "next_attempt_at",
-              postgresql_where=text("sent_at IS NULL AND failed_at IS NULL")),
+        Index(
+            "ix_outbox_messages_due",
+            "next_attempt_at",
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -10,6 +10,7 @@ A sender that dies between the SMTP server accepting a message and the commit of
 leaves the row leased: when the lease runs out the message is sent again. Delivery is therefore
 at least once (a rare duplicate, never a lost code); the Message-ID stays the same for a resend.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -18,9 +19,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, tuple_, update
 
-from app.domain.uow import UnitOfWork
 from app.domain.accounts.credentials import RESET_CODE_PATTERN
 from app.domain.accounts.models import OutboxMessage
+from app.domain.uow import UnitOfWork
 
 # What replaces a reset code in the stored copy once the message is sent or given up.
 CODE_REMOVED = "[code removed]"
@@ -38,19 +39,33 @@ class Claimed:
 
 async def claim(uow: UnitOfWork, *, batch: int, lease: timedelta) -> list[Claimed]:
     """Lease up to `batch` due messages, oldest due first, skipping rows other senders hold."""
-    due = (select(OutboxMessage.id)
-           .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
-                  OutboxMessage.next_attempt_at <= func.now())
-           .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-           .limit(batch)
-           .with_for_update(skip_locked=True))
-    rows = (await uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()))
-        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=func.now() + lease)
-        .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body,
-                   OutboxMessage.attempts, OutboxMessage.created_at)
-        .execution_options(synchronize_session=False))).all()
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            OutboxMessage.next_attempt_at <= func.now(),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (
+        await uow.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=func.now() + lease)
+            .returning(
+                OutboxMessage.id,
+                OutboxMessage.recipient,
+                OutboxMessage.subject,
+                OutboxMessage.body,
+                OutboxMessage.attempts,
+                OutboxMessage.created_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
     return sorted((Claimed(*row) for row in rows), key=lambda m: (m.created_at, m.id))
 
 
@@ -65,7 +80,8 @@ async def mark_sent(uow: UnitOfWork, message: Claimed) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.sent_at.is_(None))
         .values(sent_at=func.now(), last_error=None, body=_without_codes())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_retry(uow: UnitOfWork, message: Claimed, *, error: str, retry_in: timedelta) -> None:
@@ -73,10 +89,14 @@ async def mark_retry(uow: UnitOfWork, message: Claimed, *, error: str, retry_in:
     uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
     await uow.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
-               OutboxMessage.sent_at.is_(None))
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.attempts == message.attempts,
+            OutboxMessage.sent_at.is_(None),
+        )
         .values(next_attempt_at=func.now() + retry_in, last_error=error[:200])
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_given_up(uow: UnitOfWork, message: Claimed, *, error: str) -> None:
@@ -84,10 +104,14 @@ async def mark_given_up(uow: UnitOfWork, message: Claimed, *, error: str) -> Non
     uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
     await uow.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
-               OutboxMessage.sent_at.is_(None))
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.attempts == message.attempts,
+            OutboxMessage.sent_at.is_(None),
+        )
         .values(failed_at=func.now(), last_error=error[:200], body=_without_codes())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def release(uow: UnitOfWork, messages: list[Claimed]) -> None:
@@ -96,7 +120,10 @@ async def release(uow: UnitOfWork, messages: list[Claimed]) -> None:
     uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
     await uow.session.execute(
         update(OutboxMessage)
-        .where(tuple_(OutboxMessage.id, OutboxMessage.attempts).in_([(m.id, m.attempts) for m in messages]),
-               OutboxMessage.sent_at.is_(None))
+        .where(
+            tuple_(OutboxMessage.id, OutboxMessage.attempts).in_([(m.id, m.attempts) for m in messages]),
+            OutboxMessage.sent_at.is_(None),
+        )
         .values(next_attempt_at=func.now(), attempts=OutboxMessage.attempts - 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )

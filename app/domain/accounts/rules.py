@@ -1,4 +1,5 @@
 """Pure input rules for accounts: email, phone, password, name."""
+
 from __future__ import annotations
 
 import re

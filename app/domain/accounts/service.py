@@ -1,22 +1,23 @@
 """Account services. Input is checked and passwords hashed *before* the unit of
 work starts, so the locked window never contains argon2."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Callable
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.locks import lock_row, lock_rows
-from app.domain.uow import UnitOfWork
 from app.domain.accounts import credentials, rules
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
 from app.domain.errors import DomainError, validation
 from app.domain.fields import every
+from app.domain.locks import lock_row, lock_rows
+from app.domain.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -30,29 +31,35 @@ class NewUser:
 
 def _normalise_all(fields: dict[str, tuple[Callable[[str], str], str | None]]) -> dict[str, str]:
     """Check every given field (None: not given), so one answer names every invalid one."""
-    return every(**{key: partial(normalise, value) for key, (normalise, value) in fields.items()
-                    if value is not None})
+    return every(
+        **{key: partial(normalise, value) for key, (normalise, value) in fields.items() if value is not None}
+    )
 
 
-async def prepare_new_user(*, email: str, phone: str, name: str, password: str, role: str,
-                           phone_region: str) -> NewUser:
+async def prepare_new_user(
+    *, email: str, phone: str, name: str, password: str, role: str, phone_region: str
+) -> NewUser:
     if role not in ROLES:
         raise validation("Unknown role", "role")
-    values = _normalise_all({
-        "email": (rules.normalise_email, email),
-        "phone": (partial(rules.normalise_phone, region=phone_region), phone),
-        "name": (rules.normalise_name, name),
-        "password": (rules.check_password, password),
-    })
-    return NewUser(values["email"], values["phone"], values["name"],
-                   await credentials.hash_password(password), role)
+    values = _normalise_all(
+        {
+            "email": (rules.normalise_email, email),
+            "phone": (partial(rules.normalise_phone, region=phone_region), phone),
+            "name": (rules.normalise_name, name),
+            "password": (rules.check_password, password),
+        }
+    )
+    return NewUser(
+        values["email"], values["phone"], values["name"], await credentials.hash_password(password), role
+    )
 
 
 async def create_user(uow: UnitOfWork, new: NewUser) -> User:
     """Insert a user; a taken email or phone is CONFLICT through the unique constraints."""
     uow.lock_free("a new account; the unique email and phone decide a race")
-    user = User(email=new.email, phone=new.phone, name=new.name, role=new.role,
-                password_hash=new.password_hash)
+    user = User(
+        email=new.email, phone=new.phone, name=new.name, role=new.role, password_hash=new.password_hash
+    )
     uow.session.add(user)
     await uow.session.flush()
     return user
@@ -76,16 +83,22 @@ class ProfileChanges:
     def need_password(self, user: User) -> bool:
         """Changing where sign-in and reset codes go takes the current password."""
         return (self.email is not None and self.email != user.email) or (
-            self.phone is not None and self.phone != user.phone)
+            self.phone is not None and self.phone != user.phone
+        )
 
 
-def prepare_profile_changes(*, email: str | None, phone: str | None, name: str | None,
-                            phone_region: str) -> ProfileChanges:
-    return ProfileChanges(**_normalise_all({
-        "email": (rules.normalise_email, email),
-        "phone": (partial(rules.normalise_phone, region=phone_region), phone),
-        "name": (rules.normalise_name, name),
-    }))
+def prepare_profile_changes(
+    *, email: str | None, phone: str | None, name: str | None, phone_region: str
+) -> ProfileChanges:
+    return ProfileChanges(
+        **_normalise_all(
+            {
+                "email": (rules.normalise_email, email),
+                "phone": (partial(rules.normalise_phone, region=phone_region), phone),
+                "name": (rules.normalise_name, name),
+            }
+        )
+    )
 
 
 def missing_current_password() -> DomainError:
@@ -96,8 +109,9 @@ def wrong_current_password() -> DomainError:
     return validation("The current password is wrong", "currentPassword")
 
 
-async def update_profile(uow: UnitOfWork, *, user_id: uuid.UUID, changes: ProfileChanges,
-                         verified_password_hash: str | None = None) -> User:
+async def update_profile(
+    uow: UnitOfWork, *, user_id: uuid.UUID, changes: ProfileChanges, verified_password_hash: str | None = None
+) -> User:
     """The user row stays locked for the whole update. `verified_password_hash`: the hash the
     current password was checked against before the unit; an email or phone change needs it
     to be the hash the row still holds (a password changed in between voids the check)."""
@@ -123,8 +137,9 @@ async def sign_out_everywhere(uow: UnitOfWork, *, user_id: uuid.UUID) -> None:
     await uow.session.flush()
 
 
-async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: int,
-                                 max_emails: int, window_minutes: int) -> None:
+async def request_password_reset(
+    uow: UnitOfWork, *, email: str, ttl_minutes: int, max_emails: int, window_minutes: int
+) -> None:
     """Always succeeds. For a known email below its limit of emails per window: store the hash of
     a new code and write the email to the outbox, in one transaction. Codes already sent stay
     valid, so a flood of requests cannot lock the owner out; the count is taken under the user
@@ -138,20 +153,29 @@ async def request_password_reset(uow: UnitOfWork, *, email: str, ttl_minutes: in
     if user is None:
         return
     sent = await uow.session.scalar(
-        select(func.count()).select_from(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id,
-               PasswordResetToken.created_at > func.now() - timedelta(minutes=window_minutes)))
+        select(func.count())
+        .select_from(PasswordResetToken)
+        .where(
+            PasswordResetToken.user_id == user.id,
+            PasswordResetToken.created_at > func.now() - timedelta(minutes=window_minutes),
+        )
+    )
     if sent >= max_emails:
         return
     token, token_hash = credentials.new_reset_token()
-    expires_at = datetime.now(timezone.utc) + timedelta(minutes=ttl_minutes)
+    expires_at = datetime.now(UTC) + timedelta(minutes=ttl_minutes)
     uow.session.add(PasswordResetToken(user_id=user.id, token_hash=token_hash, expires_at=expires_at))
-    uow.session.add(OutboxMessage(
-        recipient=user.email,
-        subject="Reset your petpos password",
-        body=(f"Hello {user.name},\n\nUse this code to choose a new password: {token}\n"
-              f"It works once and expires in {ttl_minutes} minutes. If you did not ask for it, ignore this email.\n"),
-    ))
+    uow.session.add(
+        OutboxMessage(
+            recipient=user.email,
+            subject="Reset your petpos password",
+            body=(
+                f"Hello {user.name},\n\nUse this code to choose a new password: {token}\n"
+                f"It works once and expires in {ttl_minutes} minutes. If you did not ask for it, "
+                f"ignore this email.\n"
+            ),
+        )
+    )
     await uow.session.flush()
 
 
@@ -160,7 +184,7 @@ def _check_code(row: PasswordResetToken | None) -> PasswordResetToken:
         raise DomainError("INVALID_TOKEN", "This reset code is not valid", "token")
     if row.used_at is not None:
         raise DomainError("TOKEN_ALREADY_USED", "This reset code has already been used", "token")
-    if row.expires_at <= datetime.now(timezone.utc):
+    if row.expires_at <= datetime.now(UTC):
         raise DomainError("TOKEN_EXPIRED", "This reset code has expired", "token")
     return row
 
@@ -170,8 +194,13 @@ async def prepare_new_password(session: AsyncSession, *, token: str, new_passwor
     argon2. A read without locks; reset_password checks the code again under them."""
     rules.check_password(new_password, "newPassword")
     token_hash = credentials.reset_token_hash(token)
-    _check_code((await session.scalars(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash))).first())
+    _check_code(
+        (
+            await session.scalars(
+                select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash)
+            )
+        ).first()
+    )
     return await credentials.hash_password(new_password)
 
 
@@ -184,19 +213,31 @@ async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str)
     token_hash = credentials.reset_token_hash(token)
     owner = select(PasswordResetToken.user_id).where(PasswordResetToken.token_hash == token_hash)
     live = and_(PasswordResetToken.used_at.is_(None), PasswordResetToken.revoked_at.is_(None))
-    ids = (await uow.session.scalars(select(PasswordResetToken.id).where(
-        PasswordResetToken.user_id == owner.scalar_subquery(),
-        or_(live, PasswordResetToken.token_hash == token_hash)))).all()
+    ids = (
+        await uow.session.scalars(
+            select(PasswordResetToken.id).where(
+                PasswordResetToken.user_id == owner.scalar_subquery(),
+                or_(live, PasswordResetToken.token_hash == token_hash),
+            )
+        )
+    ).all()
     rows = await lock_rows(uow, PasswordResetToken, ids)
     row = _check_code(next((r for r in rows if r.token_hash == token_hash), None))
     user = await lock_row(uow, User, row.user_id)
     assert user is not None  # the foreign key cascades deletes
     # Every live code of the user, also one a request committed while this unit waited for the user.
-    spent = (await uow.session.scalars(
-        update(PasswordResetToken).where(PasswordResetToken.user_id == user.id, live)
-        .values(used_at=case((PasswordResetToken.id == row.id, func.now()), else_=None),
-                revoked_at=case((PasswordResetToken.id == row.id, None), else_=func.now()))
-        .returning(PasswordResetToken.id).execution_options(synchronize_session=False))).all()
+    spent = (
+        await uow.session.scalars(
+            update(PasswordResetToken)
+            .where(PasswordResetToken.user_id == user.id, live)
+            .values(
+                used_at=case((PasswordResetToken.id == row.id, func.now()), else_=None),
+                revoked_at=case((PasswordResetToken.id == row.id, None), else_=func.now()),
+            )
+            .returning(PasswordResetToken.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
     if row.id not in spent:  # a backstop: the spend itself is conditional, whatever locks came before
         raise DomainError("INVALID_TOKEN", "This reset code is not valid", "token")
     user.password_hash = new_password_hash

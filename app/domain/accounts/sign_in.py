@@ -4,6 +4,7 @@ The order is the protection: the counters are read before argon2 (a blocked call
 a failure is counted in its own short unit of work, and a correct password reads the counters
 once more (failures counted while argon2 ran may have reached a limit) before it is accepted.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,9 +21,11 @@ from app.domain.uow import run_unit
 
 def limits_of(db: Database) -> SignInLimits:
     settings = db.settings
-    return SignInLimits(per_account=settings.login_max_failures_per_account,
-                        per_address=settings.login_max_failures_per_address,
-                        window=timedelta(minutes=settings.login_window_minutes))
+    return SignInLimits(
+        per_account=settings.login_max_failures_per_account,
+        per_address=settings.login_max_failures_per_address,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
 
 
 async def _unit(db: Database, work) -> None:
@@ -61,8 +64,9 @@ async def sign_in(db: Database, *, email: str, password: str, address: str | Non
     return user
 
 
-async def verify_current_password(db: Database, *, user: User, password: str | None,
-                                  address: str | None) -> str:
+async def verify_current_password(
+    db: Database, *, user: User, password: str | None, address: str | None
+) -> str:
     """The hash the current password matched, checked before the unit of work that relies on it
     (argon2 stays outside the lock). Wrong guesses count as failed sign-ins: a stolen token is no
     way around the limits."""
@@ -78,5 +82,3 @@ async def verify_current_password(db: Database, *, user: User, password: str | N
         raise accounts.wrong_current_password()
     await _accept(db, keys, limits, "currentPassword")
     return user.password_hash
-
-

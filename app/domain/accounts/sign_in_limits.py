@@ -11,6 +11,7 @@ the user, so a blocked caller costs no argon2) and once more after a correct pas
 sees failures counted while argon2 ran: a burst of parallel guesses cannot slip past the limit.
 Only failures write.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -23,10 +24,10 @@ from sqlalchemy import ColumnElement, and_, case, delete, false, func, literal, 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.uow import UnitOfWork
 from app.domain.accounts import rules
 from app.domain.accounts.models import SignInFailure, User
 from app.domain.errors import DomainError
+from app.domain.uow import UnitOfWork
 
 log = logging.getLogger("petpos.sign_in")
 
@@ -50,7 +51,7 @@ class SignInKeys:
     address: str | None
 
     @classmethod
-    def of(cls, *, email: str, address: str | None) -> "SignInKeys":
+    def of(cls, *, email: str, address: str | None) -> SignInKeys:
         try:
             account: str | None = rules.normalise_email(email)
         except DomainError:
@@ -83,9 +84,14 @@ def _live(limits: SignInLimits) -> ColumnElement[bool]:
 
 def _blocking(keys: SignInKeys, limits: SignInLimits) -> ColumnElement[bool]:
     """Counters of these keys that have reached their limit inside their window."""
-    clauses = [and_(SignInFailure.kind == kind, SignInFailure.key == key,
-                    SignInFailure.failures >= (limits.per_account if kind == ACCOUNT else limits.per_address))
-               for kind, key in keys.rows()]
+    clauses = [
+        and_(
+            SignInFailure.kind == kind,
+            SignInFailure.key == key,
+            SignInFailure.failures >= (limits.per_account if kind == ACCOUNT else limits.per_address),
+        )
+        for kind, key in keys.rows()
+    ]
     return and_(or_(*clauses) if clauses else false(), _live(limits))
 
 
@@ -104,25 +110,33 @@ def rate_limited(wait_seconds: float, field: str | None = None) -> DomainError:
     return DomainError("RATE_LIMITED", f"Too many failed sign-ins; try again in {wait}", field)
 
 
-async def find_login_user(session: AsyncSession, *, keys: SignInKeys,
-                          limits: SignInLimits) -> tuple[User | None, float | None]:
+async def find_login_user(
+    session: AsyncSession, *, keys: SignInKeys, limits: SignInLimits
+) -> tuple[User | None, float | None]:
     """The account the email signs in to (None if unknown or malformed) and, when a counter of
     these keys is at its limit, the seconds to wait. One statement: the counters ride along."""
     one = select(literal(1).label("one")).subquery()
     match = User.email == keys.account if keys.account else false()
-    row = (await session.execute(
-        select(User, _wait_seconds(keys, limits)).select_from(one.outerjoin(User, match)))).one()
+    row = (
+        await session.execute(
+            select(User, _wait_seconds(keys, limits)).select_from(one.outerjoin(User, match))
+        )
+    ).one()
     return row[0], None if row[1] is None else float(row[1])
 
 
-async def counter_state(session: AsyncSession, *, keys: SignInKeys,
-                        limits: SignInLimits) -> tuple[float | None, bool]:
+async def counter_state(
+    session: AsyncSession, *, keys: SignInKeys, limits: SignInLimits
+) -> tuple[float | None, bool]:
     """(Seconds to wait if a counter of these keys is at its limit, whether the account has
     failures in its window). One read."""
     account_failures = (
         select(SignInFailure.failures)
         .where(SignInFailure.kind == ACCOUNT, SignInFailure.key == keys.account, _live(limits))
-        .scalar_subquery() if keys.account else literal(None))
+        .scalar_subquery()
+        if keys.account
+        else literal(None)
+    )
     wait, failures = (await session.execute(select(_wait_seconds(keys, limits), account_failures))).one()
     return None if wait is None else float(wait), bool(failures)
 
@@ -155,6 +169,10 @@ async def clear_account(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimi
     if keys.account is None:
         return
     uow.note_lock(TABLE)
-    await uow.session.execute(delete(SignInFailure).where(
-        SignInFailure.kind == ACCOUNT, SignInFailure.key == keys.account,
-        ~_blocking(SignInKeys(account=keys.account, address=None), limits)))
+    await uow.session.execute(
+        delete(SignInFailure).where(
+            SignInFailure.kind == ACCOUNT,
+            SignInFailure.key == keys.account,
+            ~_blocking(SignInKeys(account=keys.account, address=None), limits),
+        )
+    )

@@ -1,4 +1,5 @@
 """Read side of accounts: batch reads for DataLoaders."""
+
 from __future__ import annotations
 
 import uuid

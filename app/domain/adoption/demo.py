@@ -1,13 +1,14 @@
 """Demo data for this feature, loaded by `petpos seed --demo` and on a first `petpos serve`."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.domain.uow import UnitOfWork
 from app.domain.accounts.models import User
 from app.domain.adoption.models import AdoptionRequest, Pet
+from app.domain.uow import UnitOfWork
 
 CUSTOMER_EMAIL = "customer@petpos.example"
 STAFF_EMAIL = "staff@petpos.example"
@@ -22,25 +23,49 @@ AVAILABLE = [
 ]
 # On hold: each with the demo customer's PENDING request (its message).
 ON_HOLD = [
-    (("Mochi", "CAT", "Ragdoll", 26, "120.00", "Gentle lap cat who follows you from room to room."),
-     "We have a quiet flat and work from home. Could we meet her this weekend?"),
-    (("Bubbles", "FISH", "Fancy Goldfish", 12, "10.00", "Bright orange, unhurried, happiest in a big tank."),
-     "Our old tank is ready and waiting. Can we collect him on Saturday?"),
+    (
+        ("Mochi", "CAT", "Ragdoll", 26, "120.00", "Gentle lap cat who follows you from room to room."),
+        "We have a quiet flat and work from home. Could we meet her this weekend?",
+    ),
+    (
+        (
+            "Bubbles",
+            "FISH",
+            "Fancy Goldfish",
+            12,
+            "10.00",
+            "Bright orange, unhurried, happiest in a big tank.",
+        ),
+        "Our old tank is ready and waiting. Can we collect him on Saturday?",
+    ),
 ]
 # Gone home: each with the demo customer's APPROVED request (its message, the staff's note).
 GONE_HOME = [
-    (("Rex", "DOG", "Labrador Retriever", 36, "175.00", "Steady, well trained, great with families."),
-     "Our kids have been asking for a dog for years.", "Home visit went well. Welcome to the family, Rex!"),
-    (("Pepper", "CAT", "Tuxedo", 60, "60.00", "Calm senior cat who likes a sunny windowsill."),
-     "I'd love a calm older cat to keep me company.", "A perfect match for a quiet home."),
+    (
+        ("Rex", "DOG", "Labrador Retriever", 36, "175.00", "Steady, well trained, great with families."),
+        "Our kids have been asking for a dog for years.",
+        "Home visit went well. Welcome to the family, Rex!",
+    ),
+    (
+        ("Pepper", "CAT", "Tuxedo", 60, "60.00", "Calm senior cat who likes a sunny windowsill."),
+        "I'd love a calm older cat to keep me company.",
+        "A perfect match for a quiet home.",
+    ),
 ]
 
 
 def _pet(values: tuple, status: str) -> Pet:
     name, species, breed, age, fee, description = values
-    return Pet(name=name, species=species, breed=breed, age_months=age, adoption_fee=Decimal(fee),
-               description=description, status=status,
-               photo_url=f"https://images.petpos.example/pets/{name.lower()}.jpg")
+    return Pet(
+        name=name,
+        species=species,
+        breed=breed,
+        age_months=age,
+        adoption_fee=Decimal(fee),
+        description=description,
+        status=status,
+        photo_url=f"https://images.petpos.example/pets/{name.lower()}.jpg",
+    )
 
 
 async def _user_id(uow: UnitOfWork, email: str):
@@ -67,13 +92,23 @@ async def seed(uow: UnitOfWork) -> None:
     await uow.session.flush()
     if not with_requests:
         return
-    uow.session.add_all([
-        AdoptionRequest(pet_id=pet.id, applicant_id=customer, status="PENDING", message=message)
-        for pet, (_, message) in zip(on_hold, ON_HOLD)
-    ] + [
-        # Decided by the database's clock, as the service does.
-        AdoptionRequest(pet_id=pet.id, applicant_id=customer, status="APPROVED", message=message,
-                        decision_note=note, decided_by=staff, decided_at=func.now())
-        for pet, (_, message, note) in zip(gone_home, GONE_HOME)
-    ])
+    uow.session.add_all(
+        [
+            AdoptionRequest(pet_id=pet.id, applicant_id=customer, status="PENDING", message=message)
+            for pet, (_, message) in zip(on_hold, ON_HOLD)
+        ]
+        + [
+            # Decided by the database's clock, as the service does.
+            AdoptionRequest(
+                pet_id=pet.id,
+                applicant_id=customer,
+                status="APPROVED",
+                message=message,
+                decision_note=note,
+                decided_by=staff,
+                decided_at=func.now(),
+            )
+            for pet, (_, message, note) in zip(gone_home, GONE_HOME)
+        ]
+    )
     await uow.session.flush()

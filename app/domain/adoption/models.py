@@ -4,6 +4,7 @@ A pet is PENDING exactly while it has one PENDING request. The pet row is the
 lock that decides this; the partial unique index on pending requests is the
 database's backstop if some code path ever forgets the lock.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -60,8 +61,12 @@ class AdoptionRequest(Base):
         CheckConstraint("(status = 'PENDING') = (decided_at IS NULL)", name="decided_at_iff_closed"),
         CheckConstraint("(status = 'PENDING') = (decided_by IS NULL)", name="decided_by_iff_closed"),
         # The backstop of the pet lock: at most one PENDING request per pet.
-        Index("uq_adoption_requests_pending_pet", "pet_id", unique=True,
-              postgresql_where=text("status = 'PENDING'")),
+        Index(
+            "uq_adoption_requests_pending_pet",
+            "pet_id",
+            unique=True,
+            postgresql_where=text("status = 'PENDING'"),
+        ),
         # Staff queue (optionally by status) and each applicant's own list.
         Index("ix_adoption_requests_created_at_id", "created_at", "id"),
         Index("ix_adoption_requests_status_created_at_id", "status", "created_at", "id"),
@@ -83,7 +88,11 @@ class AdoptionRequest(Base):
 
 # Constraint violations that are expected outcomes, as payload errors.
 CONSTRAINT_ERRORS: ConstraintErrors = {
-    "uq_adoption_requests_pending_pet": (Code.PET_NOT_AVAILABLE, "This pet is not available for adoption", "petId"),
+    "uq_adoption_requests_pending_pet": (
+        Code.PET_NOT_AVAILABLE,
+        "This pet is not available for adoption",
+        "petId",
+    ),
     "ck_pets_adoption_fee_nonneg": (Code.VALIDATION, "The adoption fee cannot be negative", "adoptionFee"),
     "ck_pets_age_months_nonneg": (Code.VALIDATION, "Age cannot be negative", "ageMonths"),
 }

@@ -1,9 +1,9 @@
 """Input rules of adoption, checked before any unit of work starts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-
 from urllib.parse import urlsplit
 
 from app.domain import money
@@ -18,7 +18,6 @@ PHOTO_URL_MAX = 2048
 AGE_MONTHS_MAX = 600  # fifty years: tortoises and parrots included
 MESSAGE_MAX = 1000
 NOTE_MAX = 1000
-
 
 
 @dataclass(frozen=True)
@@ -102,15 +101,25 @@ def normalise_note(value: str | None) -> str | None:
     return _optional_text(value, limit=NOTE_MAX, field="note", what="Note")
 
 
-def new_pet(*, name: str, species: str, breed: str | None, age_months: int, description: str | None,
-            photo_url: str | None, adoption_fee: Decimal) -> NewPet:
+def new_pet(
+    *,
+    name: str,
+    species: str,
+    breed: str | None,
+    age_months: int,
+    description: str | None,
+    photo_url: str | None,
+    adoption_fee: Decimal,
+) -> NewPet:
     """Every field checked; all faults reported at once."""
-    return NewPet(**every(
-        name=lambda: normalise_name(name),
-        species=lambda: check_species(species),
-        breed=lambda: normalise_breed(breed),
-        age_months=lambda: check_age_months(age_months),
-        description=lambda: normalise_description(description),
-        photo_url=lambda: normalise_photo_url(photo_url),
-        adoption_fee=lambda: check_adoption_fee(adoption_fee),
-    ))
+    return NewPet(
+        **every(
+            name=lambda: normalise_name(name),
+            species=lambda: check_species(species),
+            breed=lambda: normalise_breed(breed),
+            age_months=lambda: check_age_months(age_months),
+            description=lambda: normalise_description(description),
+            photo_url=lambda: normalise_photo_url(photo_url),
+            adoption_fee=lambda: check_adoption_fee(adoption_fee),
+        )
+    )

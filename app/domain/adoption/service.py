@@ -4,6 +4,7 @@ The pet row coordinates everything about its requests: every action on a
 request locks the pet first, then the request (global order: pets ->
 adoption_requests), and decides only on what it re-read under those locks.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -11,12 +12,12 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Select, func, select
 
-from app.domain.locks import lock_row
-from app.domain.uow import UnitOfWork
 from app.domain.accounts.models import User
 from app.domain.adoption.models import AdoptionRequest, Pet
 from app.domain.adoption.rules import NewPet
 from app.domain.errors import DomainError, not_found
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ def pet_not_available() -> DomainError:
 
 
 def not_pending(request: AdoptionRequest) -> DomainError:
-    return DomainError("ADOPTION_NOT_PENDING", f"This adoption request is already {request.status.lower()}", "id")
+    return DomainError(
+        "ADOPTION_NOT_PENDING", f"This adoption request is already {request.status.lower()}", "id"
+    )
 
 
 async def create_pet(uow: UnitOfWork, *, pet: NewPet) -> Pet:
@@ -52,8 +55,9 @@ async def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AdoptionReques
     return await lock_row(uow, AdoptionRequest, request_id)
 
 
-async def request_adoption(uow: UnitOfWork, *, pet_id: uuid.UUID, applicant_id: uuid.UUID,
-                           message: str | None, max_open: int) -> RequestOutcome:
+async def request_adoption(
+    uow: UnitOfWork, *, pet_id: uuid.UUID, applicant_id: uuid.UUID, message: str | None, max_open: int
+) -> RequestOutcome:
     """Under the pet lock: only an AVAILABLE pet gets a request, and it turns PENDING. Under the
     applicant's lock (users come last in the lock order): at most `max_open` PENDING requests each,
     so two requests racing for different pets cannot both take the last place."""
@@ -64,8 +68,11 @@ async def request_adoption(uow: UnitOfWork, *, pet_id: uuid.UUID, applicant_id: 
         raise pet_not_available()
     await lock_row(uow, User, applicant_id)
     if await uow.session.scalar(open_requests_of(applicant_id)) >= max_open:
-        raise DomainError("CONFLICT", f"You already have {max_open} open adoption requests: "
-                                      "cancel one or wait for a decision before asking for another pet")
+        raise DomainError(
+            "CONFLICT",
+            f"You already have {max_open} open adoption requests: "
+            "cancel one or wait for a decision before asking for another pet",
+        )
     request = AdoptionRequest(pet_id=pet.id, applicant_id=applicant_id, status="PENDING", message=message)
     uow.session.add(request)
     pet.status = "PENDING"
@@ -74,12 +81,23 @@ async def request_adoption(uow: UnitOfWork, *, pet_id: uuid.UUID, applicant_id: 
 
 
 def open_requests_of(applicant_id: uuid.UUID) -> Select:
-    return (select(func.count()).select_from(AdoptionRequest)
-            .where(AdoptionRequest.applicant_id == applicant_id, AdoptionRequest.status == "PENDING"))
+    return (
+        select(func.count())
+        .select_from(AdoptionRequest)
+        .where(AdoptionRequest.applicant_id == applicant_id, AdoptionRequest.status == "PENDING")
+    )
 
 
-async def _close_request(uow: UnitOfWork, *, request_id: uuid.UUID, status: str, pet_status: str,
-                         by: uuid.UUID, note: str | None, applicant_id: uuid.UUID | None = None) -> RequestOutcome:
+async def _close_request(
+    uow: UnitOfWork,
+    *,
+    request_id: uuid.UUID,
+    status: str,
+    pet_status: str,
+    by: uuid.UUID,
+    note: str | None,
+    applicant_id: uuid.UUID | None = None,
+) -> RequestOutcome:
     """Lock the request's pet, then the request; only a PENDING request closes."""
     # The pet a request belongs to never changes, so reading it before the lock is safe;
     # it tells us which pet row to lock first.
@@ -107,22 +125,34 @@ async def _close_request(uow: UnitOfWork, *, request_id: uuid.UUID, status: str,
     return RequestOutcome(request, pet)
 
 
-async def cancel_adoption_request(uow: UnitOfWork, *, request_id: uuid.UUID,
-                                  applicant_id: uuid.UUID) -> RequestOutcome:
+async def cancel_adoption_request(
+    uow: UnitOfWork, *, request_id: uuid.UUID, applicant_id: uuid.UUID
+) -> RequestOutcome:
     """The applicant withdraws: the pet is AVAILABLE again."""
-    return await _close_request(uow, request_id=request_id, status="CANCELLED", pet_status="AVAILABLE",
-                                by=applicant_id, note=None, applicant_id=applicant_id)
+    return await _close_request(
+        uow,
+        request_id=request_id,
+        status="CANCELLED",
+        pet_status="AVAILABLE",
+        by=applicant_id,
+        note=None,
+        applicant_id=applicant_id,
+    )
 
 
-async def reject_adoption_request(uow: UnitOfWork, *, request_id: uuid.UUID, staff_id: uuid.UUID,
-                                  note: str | None) -> RequestOutcome:
+async def reject_adoption_request(
+    uow: UnitOfWork, *, request_id: uuid.UUID, staff_id: uuid.UUID, note: str | None
+) -> RequestOutcome:
     """Staff say no: the pet is AVAILABLE again."""
-    return await _close_request(uow, request_id=request_id, status="REJECTED", pet_status="AVAILABLE",
-                                by=staff_id, note=note)
+    return await _close_request(
+        uow, request_id=request_id, status="REJECTED", pet_status="AVAILABLE", by=staff_id, note=note
+    )
 
 
-async def approve_adoption_request(uow: UnitOfWork, *, request_id: uuid.UUID, staff_id: uuid.UUID,
-                                   note: str | None) -> RequestOutcome:
+async def approve_adoption_request(
+    uow: UnitOfWork, *, request_id: uuid.UUID, staff_id: uuid.UUID, note: str | None
+) -> RequestOutcome:
     """Staff say yes: the pet is ADOPTED."""
-    return await _close_request(uow, request_id=request_id, status="APPROVED", pet_status="ADOPTED",
-                                by=staff_id, note=note)
+    return await _close_request(
+        uow, request_id=request_id, status="APPROVED", pet_status="ADOPTED", by=staff_id, note=note
+    )

@@ -1,4 +1,5 @@
 """The read side of adoption: plain selects, never a lock or a write."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,32 +7,37 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.pagination import Page, fetch_page
 from app.domain.adoption.models import AdoptionRequest, Pet
+from app.domain.pagination import Page, fetch_page
 
 # myAdoptionRequests is a plain list in the contract; a bound keeps it cheap.
 MY_REQUESTS_LIMIT = 100
 
 
-async def pets_page(session: AsyncSession, *, species: str | None, status: str | None,
-                    first: int | None, after: str | None) -> Page[Pet]:
+async def pets_page(
+    session: AsyncSession, *, species: str | None, status: str | None, first: int | None, after: str | None
+) -> Page[Pet]:
     """Newest pets first: what the mobile app shows when browsing."""
     stmt = select(Pet)
     if species is not None:
         stmt = stmt.where(Pet.species == species)
     if status is not None:
         stmt = stmt.where(Pet.status == status)
-    return await fetch_page(session, stmt, keys=[Pet.created_at, Pet.id], first=first, after=after, descending=True)
+    return await fetch_page(
+        session, stmt, keys=[Pet.created_at, Pet.id], first=first, after=after, descending=True
+    )
 
 
-async def requests_page(session: AsyncSession, *, status: str | None,
-                        first: int | None, after: str | None) -> Page[AdoptionRequest]:
+async def requests_page(
+    session: AsyncSession, *, status: str | None, first: int | None, after: str | None
+) -> Page[AdoptionRequest]:
     """Oldest requests first: staff work through them as a queue."""
     stmt = select(AdoptionRequest)
     if status is not None:
         stmt = stmt.where(AdoptionRequest.status == status)
-    return await fetch_page(session, stmt, keys=[AdoptionRequest.created_at, AdoptionRequest.id],
-                            first=first, after=after)
+    return await fetch_page(
+        session, stmt, keys=[AdoptionRequest.created_at, AdoptionRequest.id], first=first, after=after
+    )
 
 
 async def find_pet(session: AsyncSession, pet_id: uuid.UUID) -> Pet | None:
@@ -40,9 +46,12 @@ async def find_pet(session: AsyncSession, pet_id: uuid.UUID) -> Pet | None:
 
 async def requests_of(session: AsyncSession, applicant_id: uuid.UUID) -> list[AdoptionRequest]:
     """The applicant's own requests, newest first."""
-    stmt = (select(AdoptionRequest).where(AdoptionRequest.applicant_id == applicant_id)
-            .order_by(AdoptionRequest.created_at.desc(), AdoptionRequest.id.desc())
-            .limit(MY_REQUESTS_LIMIT))
+    stmt = (
+        select(AdoptionRequest)
+        .where(AdoptionRequest.applicant_id == applicant_id)
+        .order_by(AdoptionRequest.created_at.desc(), AdoptionRequest.id.desc())
+        .limit(MY_REQUESTS_LIMIT)
+    )
     return list((await session.scalars(stmt)).all())
 
 

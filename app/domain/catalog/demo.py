@@ -1,30 +1,59 @@
 """Demo data for the shop, loaded by `petpos seed --demo` and on a first `petpos serve`:
 products with stock (each an INITIAL movement), counter services and one coupon."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.domain.uow import UnitOfWork
 from app.domain.catalog import service as catalog
 from app.domain.catalog.models import Product
 from app.domain.coupons import service as coupons
+from app.domain.uow import UnitOfWork
 
 # sku, name, category, price, stock, description
 PRODUCTS = [
-    ("DOG-KIBBLE-5KG", "Adult dog kibble 5 kg", "FOOD", "34.90", 40, "Chicken and rice, for adult dogs of all sizes."),
+    (
+        "DOG-KIBBLE-5KG",
+        "Adult dog kibble 5 kg",
+        "FOOD",
+        "34.90",
+        40,
+        "Chicken and rice, for adult dogs of all sizes.",
+    ),
     ("CAT-WET-12", "Wet cat food, 12 pouches", "FOOD", "12.50", 60, "Assorted fish in jelly."),
     ("TOY-ROPE", "Rope tug toy", "TOY", "7.99", 25, "Braided cotton, for medium and large dogs."),
-    ("TOY-MOUSE-3", "Catnip mice, 3 pack", "TOY", "4.50", 3, "Nearly sold out: good for trying the oversell guard."),
-    ("ACC-LEASH-RED", "Red nylon leash 1.8 m", "ACCESSORY", "15.00", 18, "Padded handle, reflective stitching."),
+    (
+        "TOY-MOUSE-3",
+        "Catnip mice, 3 pack",
+        "TOY",
+        "4.50",
+        3,
+        "Nearly sold out: good for trying the oversell guard.",
+    ),
+    (
+        "ACC-LEASH-RED",
+        "Red nylon leash 1.8 m",
+        "ACCESSORY",
+        "15.00",
+        18,
+        "Padded handle, reflective stitching.",
+    ),
     ("HLT-FLEA-DOG", "Flea and tick drops (dog)", "HEALTH", "22.00", 30, "Three monthly doses."),
     ("HAB-HUTCH", "Wooden rabbit hutch", "HABITAT", "129.00", 4, "Two levels, removable tray."),
 ]
 # name, price, minutes
 SERVICES = [("Full groom", "45.00", 90), ("Nail trim", "12.00", 15), ("Bath and brush", "28.00", 45)]
-COUPON = dict(code="WELCOME10", kind="PERCENT", value=Decimal("10"), min_subtotal=Decimal("20.00"),
-              usage_limit=100, starts_at=None, ends_at=None)
+COUPON = dict(
+    code="WELCOME10",
+    kind="PERCENT",
+    value=Decimal("10"),
+    min_subtotal=Decimal("20.00"),
+    usage_limit=100,
+    starts_at=None,
+    ends_at=None,
+)
 
 
 async def seed(uow: UnitOfWork) -> None:
@@ -33,9 +62,19 @@ async def seed(uow: UnitOfWork) -> None:
     if (await uow.session.scalars(select(Product.id).limit(1))).first() is not None:
         return
     for sku, name, category, price, stock, description in PRODUCTS:
-        await catalog.create_product(uow, catalog.prepare_product(
-            sku=sku, name=name, description=description, category=category, price=Decimal(price), stock=stock))
+        await catalog.create_product(
+            uow,
+            catalog.prepare_product(
+                sku=sku,
+                name=name,
+                description=description,
+                category=category,
+                price=Decimal(price),
+                stock=stock,
+            ),
+        )
     for name, price, minutes in SERVICES:
-        await catalog.create_service(uow, catalog.prepare_service(name=name, price=Decimal(price),
-                                                                  duration_minutes=minutes))
+        await catalog.create_service(
+            uow, catalog.prepare_service(name=name, price=Decimal(price), duration_minutes=minutes)
+        )
     await coupons.create_coupon(uow, coupons.prepare_coupon(**COUPON))

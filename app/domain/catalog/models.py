@@ -1,4 +1,5 @@
 """Products (with stock), services (no stock) and the stock movement ledger."""
+
 from __future__ import annotations
 
 import uuid

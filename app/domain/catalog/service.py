@@ -1,5 +1,6 @@
 """Catalog services: products, services and stock. Input is checked before the unit
 of work; every stock change writes a movement in the same transaction."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,12 +10,12 @@ from decimal import Decimal
 from sqlalchemy import Integer, Uuid, column, insert, update, values
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.domain.locks import lock_row
-from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.catalog.models import CATEGORIES, Product, Service, StockMovement
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import every
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork
 
 MAX_STOCK_DELTA = 1_000_000
 
@@ -49,16 +50,19 @@ class NewProduct:
     stock: int
 
 
-def prepare_product(*, sku: str, name: str, description: str | None, category: str, price: Decimal,
-                    stock: int | None) -> NewProduct:
-    return NewProduct(**every(
-        sku=lambda: normalise_sku(sku),
-        name=lambda: _name(name),
-        description=lambda: (description or "").strip()[:5000],
-        category=lambda: _category(category),
-        price=lambda: money.price(price),
-        stock=lambda: _initial_stock(stock),
-    ))
+def prepare_product(
+    *, sku: str, name: str, description: str | None, category: str, price: Decimal, stock: int | None
+) -> NewProduct:
+    return NewProduct(
+        **every(
+            sku=lambda: normalise_sku(sku),
+            name=lambda: _name(name),
+            description=lambda: (description or "").strip()[:5000],
+            category=lambda: _category(category),
+            price=lambda: money.price(price),
+            stock=lambda: _initial_stock(stock),
+        )
+    )
 
 
 def _initial_stock(stock: int | None) -> int:
@@ -71,8 +75,16 @@ def _initial_stock(stock: int | None) -> int:
 async def create_product(uow: UnitOfWork, new: NewProduct) -> Product:
     """A new product; its opening stock is an INITIAL movement. A taken SKU is CONFLICT."""
     uow.lock_free("a new product; the unique SKU decides a race")
-    product = Product(id=uuid.uuid4(), sku=new.sku, name=new.name, description=new.description,
-                      category=new.category, price=new.price, stock=new.stock, active=True)
+    product = Product(
+        id=uuid.uuid4(),
+        sku=new.sku,
+        name=new.name,
+        description=new.description,
+        category=new.category,
+        price=new.price,
+        stock=new.stock,
+        active=True,
+    )
     uow.session.add(product)
     await uow.session.flush()
     if new.stock:
@@ -90,8 +102,14 @@ class ProductChanges:
     active: bool | None = None
 
 
-def prepare_product_changes(*, name: str | None, description: str | None, category: str | None,
-                            price: Decimal | None, active: bool | None) -> ProductChanges:
+def prepare_product_changes(
+    *,
+    name: str | None,
+    description: str | None,
+    category: str | None,
+    price: Decimal | None,
+    active: bool | None,
+) -> ProductChanges:
     return ProductChanges(
         name=_name(name) if name is not None else None,
         description=description.strip()[:5000] if description is not None else None,
@@ -115,7 +133,9 @@ async def update_product(uow: UnitOfWork, *, product_id: uuid.UUID, changes: Pro
 
 def check_adjustment(*, delta: int, reason: str, note: str | None) -> str | None:
     if reason not in ("RESTOCK", "ADJUSTMENT"):
-        raise validation("Stock is adjusted with RESTOCK or ADJUSTMENT; sales and refunds move it themselves", "reason")
+        raise validation(
+            "Stock is adjusted with RESTOCK or ADJUSTMENT; sales and refunds move it themselves", "reason"
+        )
     if delta == 0 or abs(delta) > MAX_STOCK_DELTA:
         raise validation(f"delta must be non-zero and at most {MAX_STOCK_DELTA} either way", "delta")
     if reason == "RESTOCK" and delta < 0:
@@ -126,8 +146,9 @@ def check_adjustment(*, delta: int, reason: str, note: str | None) -> str | None
     return note
 
 
-async def adjust_stock(uow: UnitOfWork, *, product_id: uuid.UUID, delta: int, reason: str,
-                       note: str | None) -> Product:
+async def adjust_stock(
+    uow: UnitOfWork, *, product_id: uuid.UUID, delta: int, reason: str, note: str | None
+) -> Product:
     """Lock the product, then change stock and write the movement; never below zero."""
     product = await lock_row(uow, Product, product_id)
     if product is None:
@@ -140,20 +161,32 @@ async def adjust_stock(uow: UnitOfWork, *, product_id: uuid.UUID, delta: int, re
     return product
 
 
-async def move_stock(uow: UnitOfWork, products: dict[uuid.UUID, Product], deltas: dict[uuid.UUID, int], *,
-                     reason: str, note: str | None) -> None:
+async def move_stock(
+    uow: UnitOfWork,
+    products: dict[uuid.UUID, Product],
+    deltas: dict[uuid.UUID, int],
+    *,
+    reason: str,
+    note: str | None,
+) -> None:
     """Change the stock of products the caller has locked, with their movements: one UPDATE and
     one INSERT however many products (a statement per product would be server work per line
     inside the locked window). The CHECK (stock >= 0) backs the caller's stock check."""
     if not deltas:
         return
     moved = values(column("id", Uuid), column("delta", Integer), name="moved").data(list(deltas.items()))
-    await uow.session.execute(update(Product).where(Product.id == moved.c.id)
-                              .values(stock=Product.stock + moved.c.delta),
-                              execution_options={"synchronize_session": False})
-    await uow.session.execute(insert(StockMovement).values([
-        {"product_id": product_id, "delta": delta, "reason": reason, "note": note}
-        for product_id, delta in deltas.items()]))
+    await uow.session.execute(
+        update(Product).where(Product.id == moved.c.id).values(stock=Product.stock + moved.c.delta),
+        execution_options={"synchronize_session": False},
+    )
+    await uow.session.execute(
+        insert(StockMovement).values(
+            [
+                {"product_id": product_id, "delta": delta, "reason": reason, "note": note}
+                for product_id, delta in deltas.items()
+            ]
+        )
+    )
     for product_id, delta in deltas.items():  # the loaded rows as written, without reading them again
         set_committed_value(products[product_id], "stock", products[product_id].stock + delta)
 
@@ -166,11 +199,13 @@ class NewService:
 
 
 def prepare_service(*, name: str, price: Decimal, duration_minutes: int) -> NewService:
-    return NewService(**every(
-        name=lambda: _name(name),
-        price=lambda: money.price(price),
-        duration_minutes=lambda: _duration(duration_minutes),
-    ))
+    return NewService(
+        **every(
+            name=lambda: _name(name),
+            price=lambda: money.price(price),
+            duration_minutes=lambda: _duration(duration_minutes),
+        )
+    )
 
 
 def _duration(minutes: int) -> int:

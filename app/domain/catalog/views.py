@@ -1,4 +1,5 @@
 """Read side of the catalog: plain SELECTs, never a lock or a write."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,14 +7,21 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.catalog.models import Product, Service, StockMovement
 from app.domain.catalog.service import normalise_sku
 from app.domain.errors import DomainError
-from app.domain.catalog.models import Product, Service, StockMovement
 from app.domain.pagination import Page, fetch_page
 
 
-async def products_page(session: AsyncSession, *, search: str | None, category: str | None,
-                        include_inactive: bool, first: int | None, after: str | None) -> Page[Product]:
+async def products_page(
+    session: AsyncSession,
+    *,
+    search: str | None,
+    category: str | None,
+    include_inactive: bool,
+    first: int | None,
+    after: str | None,
+) -> Page[Product]:
     stmt = select(Product)
     if not include_inactive:
         stmt = stmt.where(Product.active.is_(True))
@@ -47,6 +55,10 @@ async def services(session: AsyncSession, *, include_inactive: bool) -> list[Ser
 
 
 async def stock_movements(session: AsyncSession, *, product_id: uuid.UUID, limit: int) -> list[StockMovement]:
-    stmt = (select(StockMovement).where(StockMovement.product_id == product_id)
-            .order_by(StockMovement.created_at.desc(), StockMovement.id.desc()).limit(limit))
+    stmt = (
+        select(StockMovement)
+        .where(StockMovement.product_id == product_id)
+        .order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
+        .limit(limit)
+    )
     return list(await session.scalars(stmt))

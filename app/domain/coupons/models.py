@@ -1,4 +1,5 @@
 """Coupons: PERCENT or FIXED discounts with a validity window, a minimum subtotal and a usage limit."""
+
 from __future__ import annotations
 
 import uuid
@@ -41,5 +42,9 @@ class Coupon(Base):
 # Constraint violations that are expected outcomes, as payload errors.
 CONSTRAINT_ERRORS: ConstraintErrors = {
     "uq_coupons_code": (Code.CONFLICT, "A coupon with this code already exists", "code"),
-    "ck_coupons_usage_within_limit": (Code.COUPON_USAGE_LIMIT_REACHED, "This coupon has been used up", "couponCode"),
+    "ck_coupons_usage_within_limit": (
+        Code.COUPON_USAGE_LIMIT_REACHED,
+        "This coupon has been used up",
+        "couponCode",
+    ),
 }

@@ -1,20 +1,21 @@
 """Coupons: creation, deactivation, and the one rule of when a coupon applies and how much it takes off."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.locks import lock_row
-from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.coupons.models import KINDS, Coupon
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import Checks
+from app.domain.locks import lock_row
+from app.domain.uow import UnitOfWork
 
 
 def normalise_code(code: str) -> str:
@@ -35,8 +36,16 @@ class NewCoupon:
     ends_at: datetime | None
 
 
-def prepare_coupon(*, code: str, kind: str, value: Decimal, min_subtotal: Decimal | None,
-                   usage_limit: int | None, starts_at: datetime | None, ends_at: datetime | None) -> NewCoupon:
+def prepare_coupon(
+    *,
+    code: str,
+    kind: str,
+    value: Decimal,
+    min_subtotal: Decimal | None,
+    usage_limit: int | None,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+) -> NewCoupon:
     check = Checks()
     code = check(lambda: normalise_code(code))
     if kind not in KINDS:
@@ -57,16 +66,24 @@ def prepare_coupon(*, code: str, kind: str, value: Decimal, min_subtotal: Decima
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 
 async def create_coupon(uow: UnitOfWork, new: NewCoupon) -> Coupon:
     """A taken code is CONFLICT through the unique constraint."""
     uow.lock_free("a new coupon; the unique code decides a race")
-    coupon = Coupon(code=new.code, kind=new.kind, value=new.value, min_subtotal=new.min_subtotal,
-                    usage_limit=new.usage_limit, starts_at=new.starts_at, ends_at=new.ends_at,
-                    times_used=0, active=True)
+    coupon = Coupon(
+        code=new.code,
+        kind=new.kind,
+        value=new.value,
+        min_subtotal=new.min_subtotal,
+        usage_limit=new.usage_limit,
+        starts_at=new.starts_at,
+        ends_at=new.ends_at,
+        times_used=0,
+        active=True,
+    )
     uow.session.add(coupon)
     await uow.session.flush()
     return coupon
@@ -102,8 +119,9 @@ def discount_for(coupon: Coupon, subtotal: Decimal, *, now: datetime, field: str
     if coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
         raise DomainError("COUPON_USAGE_LIMIT_REACHED", "This coupon has been used up", field)
     if coupon.min_subtotal is not None and subtotal < coupon.min_subtotal:
-        raise DomainError("COUPON_MINIMUM_NOT_MET",
-                          f"This coupon needs a subtotal of at least {coupon.min_subtotal}", field)
+        raise DomainError(
+            "COUPON_MINIMUM_NOT_MET", f"This coupon needs a subtotal of at least {coupon.min_subtotal}", field
+        )
     if coupon.kind == "PERCENT":
         return money.cents(subtotal * coupon.value / 100)
     return min(coupon.value, subtotal)

@@ -1,4 +1,5 @@
 """The loyalty ledger: every change of a customer's points is a row; users.loyalty_points is their sum."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,5 +1,6 @@
 """POS checkout: the order row is the coordinator; the sale is recorded by the same
 service as online checkout, so stock, coupon and points follow the same rules."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,17 +10,17 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.locks import lock_row
-from app.domain.uow import UnitOfWork
 from app.domain import money
+from app.domain.coupons.service import coupon_id_for_code
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import parse_id
-from app.domain.coupons.service import coupon_id_for_code
+from app.domain.locks import lock_row
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, not_editable, write
 from app.domain.sales import idempotency
 from app.domain.sales.models import Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
+from app.domain.uow import UnitOfWork
 
 OPERATION = "checkoutSaleOrder"
 POS_PAYMENT_METHODS = ("CASH", "CARD")
@@ -36,14 +37,29 @@ class OrderCheckout:
     redeem_points: int
 
     def fingerprint(self) -> str:
-        return idempotency.fingerprint({
-            "orderId": self.order_id, "paymentMethod": self.method, "amountTendered": self.amount_tendered,
-            "customerId": self.customer_id, "couponId": self.coupon_id, "redeemPoints": self.redeem_points})
+        return idempotency.fingerprint(
+            {
+                "orderId": self.order_id,
+                "paymentMethod": self.method,
+                "amountTendered": self.amount_tendered,
+                "customerId": self.customer_id,
+                "couponId": self.coupon_id,
+                "redeemPoints": self.redeem_points,
+            }
+        )
 
 
-async def prepare_checkout(session: AsyncSession, *, order_id: str, key: str, method: str,
-                           amount_tendered: Decimal | None, customer_id: str | None, coupon_code: str | None,
-                           redeem_points: int | None) -> OrderCheckout:
+async def prepare_checkout(
+    session: AsyncSession,
+    *,
+    order_id: str,
+    key: str,
+    method: str,
+    amount_tendered: Decimal | None,
+    customer_id: str | None,
+    coupon_code: str | None,
+    redeem_points: int | None,
+) -> OrderCheckout:
     """Check the input and find the coupon by its code, before the unit of work."""
     order = parse_id(order_id, "orderId", "Sale order")
     customer = parse_id(customer_id, "customerId", "customer") if customer_id else None
@@ -59,12 +75,14 @@ async def prepare_checkout(session: AsyncSession, *, order_id: str, key: str, me
         amount_tendered = None
     if redeem_points < 0:
         raise validation("Points to redeem cannot be negative", "redeemPoints")
-    return OrderCheckout(order, idempotency.check_key(key), method, amount_tendered, customer, coupon_id,
-                         redeem_points)
+    return OrderCheckout(
+        order, idempotency.check_key(key), method, amount_tendered, customer, coupon_id, redeem_points
+    )
 
 
 async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UUID) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
+
     async def lock() -> SaleOrder:
         order = await lock_row(uow, SaleOrder, request.order_id)
         if order is None:
@@ -72,24 +90,50 @@ async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UU
         return order
 
     return await idempotency.once(
-        uow, lock=lock, user_id=by, operation=OPERATION, key=request.key, fingerprint=request.fingerprint(),
-        result=Sale, run=lambda order: _check_out(uow, order, request=request, by=by))
+        uow,
+        lock=lock,
+        user_id=by,
+        operation=OPERATION,
+        key=request.key,
+        fingerprint=request.fingerprint(),
+        result=Sale,
+        run=lambda order: _check_out(uow, order, request=request, by=by),
+    )
 
 
 async def _check_out(uow: UnitOfWork, order: SaleOrder, *, request: OrderCheckout, by: uuid.UUID) -> Sale:
     if order.status != "DRAFT":
         raise not_editable(order)
-    lines = (await uow.session.scalars(select(SaleOrderItem).where(SaleOrderItem.order_id == order.id)
-                                       .order_by(SaleOrderItem.created_at, SaleOrderItem.id))).all()
+    lines = (
+        await uow.session.scalars(
+            select(SaleOrderItem)
+            .where(SaleOrderItem.order_id == order.id)
+            .order_by(SaleOrderItem.created_at, SaleOrderItem.id)
+        )
+    ).all()
     if not lines:
         raise DomainError("NOTHING_TO_CHECK_OUT", "The order has no items", "orderId")
     customer_id = request.customer_id or order.customer_id
     sale = await record_sale(
-        uow, channel="POS",
-        items=[SaleItem(line.item_type, line.item_id, line.quantity, unit_price=line.unit_price,
-                        discount=line.discount, name=line.name, field=f"order.items.{i}")
-               for i, line in enumerate(lines)],
-        customer_id=customer_id, coupon_id=request.coupon_id,
-        redeem_points=request.redeem_points, payment=Payment(request.method, request.amount_tendered), by=by)
+        uow,
+        channel="POS",
+        items=[
+            SaleItem(
+                line.item_type,
+                line.item_id,
+                line.quantity,
+                unit_price=line.unit_price,
+                discount=line.discount,
+                name=line.name,
+                field=f"order.items.{i}",
+            )
+            for i, line in enumerate(lines)
+        ],
+        customer_id=customer_id,
+        coupon_id=request.coupon_id,
+        redeem_points=request.redeem_points,
+        payment=Payment(request.method, request.amount_tendered),
+        by=by,
+    )
     await write(uow, order, bump([order.id], status="CHECKED_OUT", sale_id=sale.id, customer_id=customer_id))
     return sale

@@ -1,25 +1,38 @@
 """Lines of a sale order: add (STANDARD merges, CUSTOM never does), bulk update, remove,
 clear. Each opens with the order-row lock and writes in one statement that also bumps
 the order's version; the item's name and price are read before the unit of work."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import (Integer, Numeric, ScalarSelect, Text, Update, bindparam, column, delete, exists, func,
-                        literal_column, select, values)
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    ScalarSelect,
+    Text,
+    Update,
+    bindparam,
+    column,
+    delete,
+    exists,
+    func,
+    literal_column,
+    select,
+    values,
+)
 from sqlalchemy.dialects.postgresql import UUID, insert
 
-from app.domain.uow import UnitOfWork
-from app.domain import limits, money
+from app.domain import fields, limits, money
 from app.domain.catalog.models import Product, Service
 from app.domain.errors import DomainError, not_found, validation
-from app.domain import fields
 from app.domain.fields import every, parse_id
 from app.domain.pos import rules
-from app.domain.pos.models import STANDARD_LINE, ITEM_TYPES, SaleOrder, SaleOrderItem
+from app.domain.pos.models import ITEM_TYPES, STANDARD_LINE, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, lock_order, write
+from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
 
@@ -39,8 +52,18 @@ class NewLine:
     note: str | None
 
 
-async def prepare_line(session, *, order_id: str, item_type: str, item_id: str, quantity: int, mode: str,
-                       unit_price: Decimal | None, discount: Decimal | None, note: str | None) -> NewLine:
+async def prepare_line(
+    session,
+    *,
+    order_id: str,
+    item_type: str,
+    item_id: str,
+    quantity: int,
+    mode: str,
+    unit_price: Decimal | None,
+    discount: Decimal | None,
+    note: str | None,
+) -> NewLine:
     """Check the input, then read the item's name and price (active items only). Only a
     CUSTOM line takes its own unit price, discount and note."""
     custom = mode == "CUSTOM"
@@ -56,9 +79,11 @@ async def prepare_line(session, *, order_id: str, item_type: str, item_id: str, 
             note=lambda: rules.note(note),
         )
     else:
+
         def custom_only(value, field: str, empty) -> None:
             if value is not None and value != empty:
                 raise validation("Only a CUSTOM line takes this; send mode: CUSTOM", field)
+
         checks.update(
             unit_price=lambda: custom_only(unit_price, "unitPrice", None),
             discount=lambda: custom_only(discount, "discount", 0) or money.ZERO,
@@ -73,9 +98,17 @@ async def prepare_line(session, *, order_id: str, item_type: str, item_id: str, 
         raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
     price = checked["unit_price"] or item.price
     rules.discount_within_line(checked["discount"], price, quantity)  # type: ignore[arg-type]
-    return NewLine(order_id=checked["order_id"], item_type=item_type, item_id=item.id, mode=mode,  # type: ignore[arg-type]
-                   name=item.name, unit_price=price, quantity=quantity, discount=checked["discount"],  # type: ignore[arg-type]
-                   note=checked["note"])  # type: ignore[arg-type]
+    return NewLine(
+        order_id=checked["order_id"],
+        item_type=item_type,
+        item_id=item.id,
+        mode=mode,  # type: ignore[arg-type]
+        name=item.name,
+        unit_price=price,
+        quantity=quantity,
+        discount=checked["discount"],  # type: ignore[arg-type]
+        note=checked["note"],
+    )  # type: ignore[arg-type]
 
 
 async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
@@ -86,8 +119,11 @@ async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
 
 def order_total(order_id, lines=items) -> ScalarSelect:
     """What the order's lines add up to (price x quantity - discount), as a subquery."""
-    return (select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity - lines.c.discount), 0))
-            .where(lines.c.order_id == order_id).scalar_subquery())
+    return (
+        select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity - lines.c.discount), 0))
+        .where(lines.c.order_id == order_id)
+        .scalar_subquery()
+    )
 
 
 def _add_line_statement() -> Update:
@@ -97,15 +133,36 @@ def _add_line_statement() -> Update:
     The line goes in only while the order's total stays within what a sale can record;
     otherwise nothing is written and no row comes back."""
     order = bindparam("order", type_=items.c.order_id.type)
-    new = {"order_id": order, **{name: bindparam(f"new_{name}", type_=items.c[name].type) for name in (
-        "id", "item_type", "item_id", "mode", "name", "unit_price", "quantity", "discount", "note")}}
+    new = {
+        "order_id": order,
+        **{
+            name: bindparam(f"new_{name}", type_=items.c[name].type)
+            for name in (
+                "id",
+                "item_type",
+                "item_id",
+                "mode",
+                "name",
+                "unit_price",
+                "quantity",
+                "discount",
+                "note",
+            )
+        },
+    }
     # A STANDARD add grows the item's STANDARD line, which keeps the price it was first added at.
     same = items.alias("same")
-    grown_price = (select(same.c.unit_price)
-                   .where(same.c.order_id == order, same.c.item_type == new["item_type"],
-                          same.c.item_id == new["item_id"], same.c.mode == literal_column("'STANDARD'"),
-                          new["mode"] == literal_column("'STANDARD'"))
-                   .scalar_subquery())
+    grown_price = (
+        select(same.c.unit_price)
+        .where(
+            same.c.order_id == order,
+            same.c.item_type == new["item_type"],
+            same.c.item_id == new["item_id"],
+            same.c.mode == literal_column("'STANDARD'"),
+            new["mode"] == literal_column("'STANDARD'"),
+        )
+        .scalar_subquery()
+    )
     added = new["quantity"] * func.coalesce(grown_price, new["unit_price"]) - new["discount"]
     fits = order_total(order, items.alias("present")) + added <= money.MAX_AMOUNT
     upsert = insert(items).from_select([*new], select(*new.values()).where(fits))
@@ -113,7 +170,8 @@ def _add_line_statement() -> Update:
     upsert = upsert.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
         index_where=STANDARD_LINE,
-        set_={"quantity": items.c.quantity + upsert.excluded.quantity}).returning(items.c.id)
+        set_={"quantity": items.c.quantity + upsert.excluded.quantity},
+    ).returning(items.c.id)
     line = upsert.cte("line")
     return bump(order).where(exists(select(line.c.id))).add_cte(line)
 
@@ -127,10 +185,24 @@ def total_too_large(field: str = "quantity") -> DomainError:
 
 async def add_line(uow: UnitOfWork, order: SaleOrder, line: NewLine) -> SaleOrder:
     """The add on an order already locked."""
-    return await write(uow, order, ADD_LINE, unchanged=total_too_large(), params=dict(
-        order=order.id, new_id=uuid.uuid4(), new_item_type=line.item_type, new_item_id=line.item_id,
-        new_mode=line.mode, new_name=line.name, new_unit_price=line.unit_price, new_quantity=line.quantity,
-        new_discount=line.discount, new_note=line.note))
+    return await write(
+        uow,
+        order,
+        ADD_LINE,
+        unchanged=total_too_large(),
+        params=dict(
+            order=order.id,
+            new_id=uuid.uuid4(),
+            new_item_type=line.item_type,
+            new_item_id=line.item_id,
+            new_mode=line.mode,
+            new_name=line.name,
+            new_unit_price=line.unit_price,
+            new_quantity=line.quantity,
+            new_discount=line.discount,
+            new_note=line.note,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -154,8 +226,11 @@ def prepare_updates(updates: list[tuple[str, int | None, Decimal | None, str | N
         try:
             parts = every(
                 line_id=lambda: parse_id(item_id, f"{path}.itemId", "Order line"),
-                quantity=lambda: None if quantity is None
-                else fields.quantity(quantity, f"{path}.quantity", allow_zero=True),
+                quantity=lambda: (
+                    None
+                    if quantity is None
+                    else fields.quantity(quantity, f"{path}.quantity", allow_zero=True)
+                ),
                 discount=lambda: None if discount is None else rules.discount(discount, f"{path}.discount"),
                 note=lambda: None if note is None else (rules.note(note, f"{path}.note") or ""),
             )
@@ -176,8 +251,10 @@ async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[Li
     them, and only then one statement removes (quantity 0), changes and bumps."""
     order = await lock_order(uow, order_id)
     # Every line of the order, not only those named: the new total is checked too.
-    lines = {line.id: line for line in await uow.session.scalars(
-        select(SaleOrderItem).where(SaleOrderItem.order_id == order.id))}
+    lines = {
+        line.id: line
+        for line in await uow.session.scalars(select(SaleOrderItem).where(SaleOrderItem.order_id == order.id))
+    }
     errors: list[DomainError] = []
     removed: list[uuid.UUID] = []
     changed: list[tuple[uuid.UUID, int, Decimal, str | None]] = []
@@ -196,8 +273,11 @@ async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[Li
             continue
         discount = line.discount if u.discount is None else u.discount
         if discount > line.unit_price * quantity:
-            errors.append(validation("The discount cannot exceed the line's price times quantity",
-                                     f"items.{i}.discount"))
+            errors.append(
+                validation(
+                    "The discount cannot exceed the line's price times quantity", f"items.{i}.discount"
+                )
+            )
             continue
         note = line.note if u.note is None else (u.note or None)
         changed.append((line.id, quantity, discount, note))
@@ -211,21 +291,34 @@ async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[Li
         raise total_too_large("items")
     stmt = bump([order.id])
     if removed:
-        stmt = stmt.add_cte(delete(items).where(items.c.order_id == order.id, items.c.id.in_(removed))
-                            .cte("removed"))
+        stmt = stmt.add_cte(
+            delete(items).where(items.c.order_id == order.id, items.c.id.in_(removed)).cte("removed")
+        )
     if changed:
-        new = values(column("id", UUID(as_uuid=True)), column("quantity", Integer),
-                     column("discount", Numeric(12, 2)), column("note", Text), name="new").data(changed)
-        stmt = stmt.add_cte(items.update().where(items.c.id == new.c.id)
-                            .values(quantity=new.c.quantity, discount=new.c.discount, note=new.c.note)
-                            .cte("changed"))
+        new = values(
+            column("id", UUID(as_uuid=True)),
+            column("quantity", Integer),
+            column("discount", Numeric(12, 2)),
+            column("note", Text),
+            name="new",
+        ).data(changed)
+        stmt = stmt.add_cte(
+            items.update()
+            .where(items.c.id == new.c.id)
+            .values(quantity=new.c.quantity, discount=new.c.discount, note=new.c.note)
+            .cte("changed")
+        )
     return await write(uow, order, stmt)
 
 
 async def remove_item(uow: UnitOfWork, *, order_id: uuid.UUID, line_id: uuid.UUID) -> SaleOrder:
     order = await lock_order(uow, order_id)
-    gone = (delete(items).where(items.c.order_id == order.id, items.c.id == line_id)
-            .returning(items.c.id).cte("gone"))
+    gone = (
+        delete(items)
+        .where(items.c.order_id == order.id, items.c.id == line_id)
+        .returning(items.c.id)
+        .cte("gone")
+    )
     # The bump happens only if the line was there: otherwise nothing changed.
     stmt = bump([order.id]).where(exists(select(gone.c.id))).add_cte(gone)
     return await write(uow, order, stmt, unchanged=not_found("Order line", "itemId"))
@@ -233,5 +326,6 @@ async def remove_item(uow: UnitOfWork, *, order_id: uuid.UUID, line_id: uuid.UUI
 
 async def clear_items(uow: UnitOfWork, *, order_id: uuid.UUID) -> SaleOrder:
     order = await lock_order(uow, order_id)
-    return await write(uow, order, bump([order.id]).add_cte(
-        delete(items).where(items.c.order_id == order.id).cte("cleared")))
+    return await write(
+        uow, order, bump([order.id]).add_cte(delete(items).where(items.c.order_id == order.id).cte("cleared"))
+    )

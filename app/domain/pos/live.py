@@ -6,13 +6,15 @@ A subscriber holds a one-slot mailbox that keeps only the newest version announc
 a slow subscriber coalesces to "latest version" instead of queueing, so it never holds
 up the listener, other subscribers or the mutations. Subscribers re-read the order
 themselves, so skipping intermediate versions loses nothing."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import uuid
-from typing import AsyncContextManager, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -143,11 +145,12 @@ class OrderFeed:
                     box.post(RESYNC)
 
 
-Reader = Callable[[], AsyncContextManager[AsyncSession]]
+Reader = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
-async def snapshots(feed: OrderFeed, read: Reader, order_id: uuid.UUID, *,
-                    read_primary: Reader | None = None) -> AsyncIterator[tuple[SaleOrder, list[SaleOrderItem]]]:
+async def snapshots(
+    feed: OrderFeed, read: Reader, order_id: uuid.UUID, *, read_primary: Reader | None = None
+) -> AsyncIterator[tuple[SaleOrder, list[SaleOrderItem]]]:
     """The order as it is now, then again after every announced change, re-read without
     locks (order and lines in one statement), in version order: an announcement of a
     version already shown is skipped without a read. Ends once the order can no longer

@@ -1,4 +1,5 @@
 """Merging orders (tables joining up): lines of the sources go to the target."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,13 +7,13 @@ import uuid
 from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
 
-from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import parse_id
 from app.domain.pos import rules
 from app.domain.pos.models import STANDARD_LINE, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announce, applied, bump, lock_orders, not_editable
+from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
 
@@ -36,8 +37,10 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
     order's version is bumped."""
     locked = await lock_orders(uow, [target_id, *source_ids])
     errors: list[DomainError] = []
-    for field, order_id in [("targetOrderId", target_id),
-                            *[(f"sourceOrderIds.{i}", s) for i, s in enumerate(source_ids)]]:
+    for field, order_id in [
+        ("targetOrderId", target_id),
+        *[(f"sourceOrderIds.{i}", s) for i, s in enumerate(source_ids)],
+    ]:
         order = locked.get(order_id)
         if order is None:
             errors.append(not_found("Sale order", field))
@@ -53,25 +56,35 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
     from_sources = items.c.order_id.in_(source_ids)
     first = (items.c.created_at, items.c.id)
     standard = (
-        select(func.gen_random_uuid(), literal(target_id, UUID(as_uuid=True)), items.c.item_type, items.c.item_id,
-               literal("STANDARD"),
-               func.array_agg(aggregate_order_by(items.c.name, *first))[1],
-               func.array_agg(aggregate_order_by(items.c.unit_price, *first))[1],
-               func.sum(items.c.quantity))
+        select(
+            func.gen_random_uuid(),
+            literal(target_id, UUID(as_uuid=True)),
+            items.c.item_type,
+            items.c.item_id,
+            literal("STANDARD"),
+            func.array_agg(aggregate_order_by(items.c.name, *first))[1],
+            func.array_agg(aggregate_order_by(items.c.unit_price, *first))[1],
+            func.sum(items.c.quantity),
+        )
         .where(from_sources, items.c.mode == "STANDARD")
-        .group_by(items.c.item_type, items.c.item_id))
+        .group_by(items.c.item_type, items.c.item_id)
+    )
     merged = insert(items).from_select(
-        ["id", "order_id", "item_type", "item_id", "mode", "name", "unit_price", "quantity"], standard)
+        ["id", "order_id", "item_type", "item_id", "mode", "name", "unit_price", "quantity"], standard
+    )
     merged = merged.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
         index_where=STANDARD_LINE,
-        set_={"quantity": items.c.quantity + merged.excluded.quantity})
+        set_={"quantity": items.c.quantity + merged.excluded.quantity},
+    )
     dropped = delete(items).where(from_sources, items.c.mode == "STANDARD")
     moved = items.update().where(from_sources, items.c.mode == "CUSTOM").values(order_id=target_id)
     is_target = SaleOrder.__table__.c.id == target_id
-    stmt = bump([target_id, *source_ids],
-                status=case((is_target, SaleOrder.__table__.c.status), else_=literal("MERGED")),
-                merged_into_id=case((is_target, None), else_=literal(target_id, UUID(as_uuid=True))))
+    stmt = bump(
+        [target_id, *source_ids],
+        status=case((is_target, SaleOrder.__table__.c.status), else_=literal("MERGED")),
+        merged_into_id=case((is_target, None), else_=literal(target_id, UUID(as_uuid=True))),
+    )
     stmt = stmt.add_cte(merged.cte("merged"), dropped.cte("dropped"), moved.cte("moved"))
     applied(locked, (await uow.session.execute(stmt)).all())
     for order in sorted(locked.values(), key=lambda o: o.id):

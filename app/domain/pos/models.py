@@ -1,4 +1,5 @@
 """POS sale orders and their lines. The order row coordinates every change to its lines."""
+
 from __future__ import annotations
 
 import uuid
@@ -64,8 +65,14 @@ class SaleOrderItem(Base):
         CheckConstraint("discount >= 0 AND discount <= unit_price * quantity", name="discount_in_range"),
         CheckConstraint("mode = 'CUSTOM' OR (discount = 0 AND note IS NULL)", name="standard_lines_plain"),
         Index("ix_sale_order_items_order_id_created_at", "order_id", "created_at", "id"),
-        Index("uq_sale_order_items_standard_line", "order_id", "item_type", "item_id",
-              unique=True, postgresql_where=STANDARD_LINE),
+        Index(
+            "uq_sale_order_items_standard_line",
+            "order_id",
+            "item_type",
+            "item_id",
+            unique=True,
+            postgresql_where=STANDARD_LINE,
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -85,8 +92,14 @@ class SaleOrderItem(Base):
 # Constraint violations that are expected outcomes, as payload errors.
 CONSTRAINT_ERRORS: ConstraintErrors = {
     "ck_sale_order_items_quantity_in_range": (
-        Code.VALIDATION, f"A line holds between 1 and {MAX_QUANTITY} units", "quantity"),
+        Code.VALIDATION,
+        f"A line holds between 1 and {MAX_QUANTITY} units",
+        "quantity",
+    ),
     "ck_sale_order_items_discount_in_range": (
-        Code.VALIDATION, "The discount must be between 0 and the line's price times quantity", "discount"),
+        Code.VALIDATION,
+        "The discount must be between 0 and the line's price times quantity",
+        "discount",
+    ),
     "fk_sale_orders_customer_id_users": (Code.NOT_FOUND, "customer not found", "customerId"),
 }

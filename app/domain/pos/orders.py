@@ -1,30 +1,38 @@
 """Sale orders: the order-row lock that coordinates every change, the version bump
 every change makes, the announcement of it, and the order-level services (create, cancel)."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from sqlalchemy import BindParameter, Update, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.domain.locks import lock_row, lock_rows
-from app.domain.uow import UnitOfWork
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError, not_found
 from app.domain.fields import every, parse_id
+from app.domain.locks import lock_row, lock_rows
 from app.domain.pos import live, rules
 from app.domain.pos.models import SaleOrder
 from app.domain.sales.recording import not_a_customer
+from app.domain.uow import UnitOfWork
 
 orders = SaleOrder.__table__
 
 # What a change may set on an order row besides its version; read back after the write.
-CHANGED = (orders.c.id, orders.c.version, orders.c.updated_at, orders.c.status, orders.c.merged_into_id,
-           orders.c.customer_id, orders.c.sale_id)
+CHANGED = (
+    orders.c.id,
+    orders.c.version,
+    orders.c.updated_at,
+    orders.c.status,
+    orders.c.merged_into_id,
+    orders.c.customer_id,
+    orders.c.sale_id,
+)
 
 
 def not_editable(order: SaleOrder, field: str | None = "orderId") -> DomainError:
@@ -51,11 +59,15 @@ def bump(order_ids: Iterable[uuid.UUID] | BindParameter, **values) -> Update:
     """The version bump every change makes (with whatever else it sets on the order rows).
     clock_timestamp(), not now(): a change that waited for the lock is stamped when it
     happened, so updated_at follows the version order."""
-    which = (orders.c.id == order_ids if isinstance(order_ids, BindParameter)
-             else orders.c.id.in_(list(order_ids)))
-    return (update(orders).where(which)
-            .values(version=orders.c.version + 1, updated_at=func.clock_timestamp(), **values)
-            .returning(*CHANGED))
+    which = (
+        orders.c.id == order_ids if isinstance(order_ids, BindParameter) else orders.c.id.in_(list(order_ids))
+    )
+    return (
+        update(orders)
+        .where(which)
+        .values(version=orders.c.version + 1, updated_at=func.clock_timestamp(), **values)
+        .returning(*CHANGED)
+    )
 
 
 def applied(locked: dict[uuid.UUID, SaleOrder], rows) -> None:
@@ -66,8 +78,13 @@ def applied(locked: dict[uuid.UUID, SaleOrder], rows) -> None:
             set_committed_value(order, column.name, getattr(row, column.name))
 
 
-async def write(uow: UnitOfWork, order: SaleOrder, stmt: Update,
-                unchanged: DomainError | None = None, params: dict | None = None) -> SaleOrder:
+async def write(
+    uow: UnitOfWork,
+    order: SaleOrder,
+    stmt: Update,
+    unchanged: DomainError | None = None,
+    params: dict | None = None,
+) -> SaleOrder:
     """Run one change statement that ends with the bump of `order`, then announce it.
     A statement whose bump is conditional returns no row when nothing changed: `unchanged`."""
     row = (await uow.session.execute(stmt, params)).one_or_none()
@@ -109,8 +126,11 @@ async def create_order(uow: UnitOfWork, new: NewOrder, *, by: uuid.UUID) -> Sale
     """One INSERT: a new order has nothing to coordinate with yet. A customer deleted
     since prepare_order is NOT_FOUND through the foreign key."""
     uow.lock_free("a new order")
-    stmt = (insert(orders).values(id=uuid.uuid4(), label=new.label, customer_id=new.customer_id, created_by=by)
-            .returning(*orders.c))
+    stmt = (
+        insert(orders)
+        .values(id=uuid.uuid4(), label=new.label, customer_id=new.customer_id, created_by=by)
+        .returning(*orders.c)
+    )
     row = (await uow.session.execute(stmt)).one()
     return SaleOrder(**row._mapping)
 

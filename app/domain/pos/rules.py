@@ -1,4 +1,5 @@
 """Checks of POS input that need no database: run before any unit of work starts."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Splitting an order (separate bills): whole or partial lines move to a new DRAFT order."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,13 +9,12 @@ from decimal import Decimal
 from sqlalchemy import Integer, Numeric, column, select, values
 from sqlalchemy.dialects.postgresql import UUID, insert
 
-from app.domain.uow import UnitOfWork
-from app.domain import limits, money
+from app.domain import fields, limits, money
 from app.domain.errors import DomainError, not_found, validation
-from app.domain import fields
 from app.domain.fields import every, parse_id
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announce, applied, bump, lock_order
+from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
 orders = SaleOrder.__table__
@@ -58,15 +58,21 @@ def discount_share(discount: Decimal, moved: int, of: int) -> Decimal:
     return money.cents(discount * moved / of)
 
 
-async def split_order(uow: UnitOfWork, *, order_id: uuid.UUID, lines: list[SplitLine],
-                      by: uuid.UUID) -> tuple[SaleOrder, SaleOrder]:
+async def split_order(
+    uow: UnitOfWork, *, order_id: uuid.UUID, lines: list[SplitLine], by: uuid.UUID
+) -> tuple[SaleOrder, SaleOrder]:
     """Lock the order, read the named lines after the lock, then one statement: create
     the new order (same customer and label), move whole lines, shrink partly moved ones
     and copy their moved part, bump the source's version."""
     order = await lock_order(uow, order_id)
-    found = {line.id: line for line in await uow.session.scalars(
-        select(SaleOrderItem).where(SaleOrderItem.order_id == order.id,
-                                    SaleOrderItem.id.in_([l.line_id for l in lines])))}
+    found = {
+        line.id: line
+        for line in await uow.session.scalars(
+            select(SaleOrderItem).where(
+                SaleOrderItem.order_id == order.id, SaleOrderItem.id.in_([l.line_id for l in lines])
+            )
+        )
+    }
     errors: list[DomainError] = []
     whole: list[uuid.UUID] = []
     kept: list[tuple[uuid.UUID, int, Decimal]] = []
@@ -83,23 +89,50 @@ async def split_order(uow: UnitOfWork, *, order_id: uuid.UUID, lines: list[Split
         else:
             share = discount_share(line.discount, wanted.quantity, line.quantity)
             kept.append((line.id, line.quantity - wanted.quantity, line.discount - share))
-            copies.append(dict(id=uuid.uuid4(), order_id=new_id, item_type=line.item_type, item_id=line.item_id,
-                               mode=line.mode, name=line.name, unit_price=line.unit_price,
-                               quantity=wanted.quantity, discount=share, note=line.note))
+            copies.append(
+                dict(
+                    id=uuid.uuid4(),
+                    order_id=new_id,
+                    item_type=line.item_type,
+                    item_id=line.item_id,
+                    mode=line.mode,
+                    name=line.name,
+                    unit_price=line.unit_price,
+                    quantity=wanted.quantity,
+                    discount=share,
+                    note=line.note,
+                )
+            )
     if errors:
         raise DomainError.many(errors)
 
-    created = (insert(orders).values(id=new_id, label=order.label, customer_id=order.customer_id, created_by=by)
-               .returning(*orders.c).cte("created"))
+    created = (
+        insert(orders)
+        .values(id=new_id, label=order.label, customer_id=order.customer_id, created_by=by)
+        .returning(*orders.c)
+        .cte("created")
+    )
     stmt = bump([order.id]).add_cte(created)
     if whole:
-        stmt = stmt.add_cte(items.update().where(items.c.order_id == order.id, items.c.id.in_(whole))
-                            .values(order_id=new_id).cte("moved"))
+        stmt = stmt.add_cte(
+            items.update()
+            .where(items.c.order_id == order.id, items.c.id.in_(whole))
+            .values(order_id=new_id)
+            .cte("moved")
+        )
     if kept:
-        rest = values(column("id", UUID(as_uuid=True)), column("quantity", Integer),
-                      column("discount", Numeric(12, 2)), name="rest").data(kept)
-        stmt = stmt.add_cte(items.update().where(items.c.id == rest.c.id)
-                            .values(quantity=rest.c.quantity, discount=rest.c.discount).cte("kept"))
+        rest = values(
+            column("id", UUID(as_uuid=True)),
+            column("quantity", Integer),
+            column("discount", Numeric(12, 2)),
+            name="rest",
+        ).data(kept)
+        stmt = stmt.add_cte(
+            items.update()
+            .where(items.c.id == rest.c.id)
+            .values(quantity=rest.c.quantity, discount=rest.c.discount)
+            .cte("kept")
+        )
         stmt = stmt.add_cte(insert(items).values(copies).cte("copied"))
     # The new order's row comes back with the bump of the source.
     stmt = stmt.returning(*[select(c).scalar_subquery().label(f"new_{c.name}") for c in created.c])

@@ -1,8 +1,10 @@
 """What an order's lines add up to: subtotal = sum(price x qty), total = subtotal - line discounts."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from app.domain import money
 

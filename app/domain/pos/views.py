@@ -1,5 +1,6 @@
 """Read side of POS orders: plain SELECTs for queries, DataLoaders and subscription
 events, never a lock or a write."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,32 +17,44 @@ async def orders_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid
     return {o.id: o for o in await session.scalars(select(SaleOrder).where(SaleOrder.id.in_(ids)))}
 
 
-async def items_by_order(session: AsyncSession, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SaleOrderItem]]:
+async def items_by_order(
+    session: AsyncSession, order_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[SaleOrderItem]]:
     found: dict[uuid.UUID, list[SaleOrderItem]] = defaultdict(list)
-    for line in await session.scalars(select(SaleOrderItem).where(SaleOrderItem.order_id.in_(order_ids))
-                                      .order_by(SaleOrderItem.order_id, SaleOrderItem.created_at, SaleOrderItem.id)):
+    for line in await session.scalars(
+        select(SaleOrderItem)
+        .where(SaleOrderItem.order_id.in_(order_ids))
+        .order_by(SaleOrderItem.order_id, SaleOrderItem.created_at, SaleOrderItem.id)
+    ):
         found[line.order_id].append(line)
     return found
 
 
-async def order_with_items(session: AsyncSession, order_id: uuid.UUID) -> tuple[SaleOrder, list[SaleOrderItem]] | None:
+async def order_with_items(
+    session: AsyncSession, order_id: uuid.UUID
+) -> tuple[SaleOrder, list[SaleOrderItem]] | None:
     """The order and its lines in one statement, so they come from one snapshot and the
     lines are exactly those of the version read."""
-    rows = (await session.execute(
-        select(SaleOrder, SaleOrderItem)
-        .outerjoin(SaleOrderItem, SaleOrderItem.order_id == SaleOrder.id)
-        .where(SaleOrder.id == order_id)
-        .order_by(SaleOrderItem.created_at, SaleOrderItem.id))).all()
+    rows = (
+        await session.execute(
+            select(SaleOrder, SaleOrderItem)
+            .outerjoin(SaleOrderItem, SaleOrderItem.order_id == SaleOrder.id)
+            .where(SaleOrder.id == order_id)
+            .order_by(SaleOrderItem.created_at, SaleOrderItem.id)
+        )
+    ).all()
     if not rows:
         return None
     return rows[0][0], [line for _, line in rows if line is not None]
 
 
-async def orders_page(session: AsyncSession, *, status: str | None, first: int | None,
-                      after: str | None) -> Page[SaleOrder]:
+async def orders_page(
+    session: AsyncSession, *, status: str | None, first: int | None, after: str | None
+) -> Page[SaleOrder]:
     """Newest first."""
     stmt = select(SaleOrder)
     if status is not None:
         stmt = stmt.where(SaleOrder.status == status)
-    return await fetch_page(session, stmt, keys=[SaleOrder.created_at, SaleOrder.id],
-                            first=first, after=after, descending=True)
+    return await fetch_page(
+        session, stmt, keys=[SaleOrder.created_at, SaleOrder.id], first=first, after=after, descending=True
+    )

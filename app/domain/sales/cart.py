@@ -1,33 +1,34 @@
 """The customer's cart. Its row coordinates every change to it: lines merge by
 product under the cart row lock, so two taps on "add" always add up."""
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.locks import lock_row
-from app.domain.uow import UnitOfWork
+from app.domain import fields
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError, not_found
-from app.domain import fields
+from app.domain.locks import lock_row
 from app.domain.sales.models import Cart, CartItem
-
+from app.domain.uow import UnitOfWork
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[UnitOfWork], Awaitable[T]]], Awaitable[T]]
 
 
-async def prepare_product(session: AsyncSession, *, product_id: str, quantity: int,
-                          removing: bool = False) -> uuid.UUID:
+async def prepare_product(
+    session: AsyncSession, *, product_id: str, quantity: int, removing: bool = False
+) -> uuid.UUID:
     """The product a cart line is for: an active one, unless the line is being removed."""
     fields.quantity(quantity, allow_zero=removing)
     pid = fields.parse_id(product_id, "productId", "Product")
@@ -39,8 +40,9 @@ async def prepare_product(session: AsyncSession, *, product_id: str, quantity: i
     return pid
 
 
-async def change_cart_of(run: Runner, *, customer_id: uuid.UUID,
-                         change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]) -> None:
+async def change_cart_of(
+    run: Runner, *, customer_id: uuid.UUID, change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]
+) -> None:
     """Run `change(uow, cart_id)` on the customer's cart, made on first use in its own short
     unit before any lock is taken. `run` runs one unit of work."""
     if not await run(lambda uow: change_cart(uow, customer_id=customer_id, change=change)):
@@ -59,8 +61,9 @@ async def lock_cart_of(uow: UnitOfWork, customer_id: uuid.UUID) -> Cart | None:
     return await lock_row(uow, Cart, cart_id) if cart_id else None
 
 
-async def change_cart(uow: UnitOfWork, *, customer_id: uuid.UUID,
-                      change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]) -> bool:
+async def change_cart(
+    uow: UnitOfWork, *, customer_id: uuid.UUID, change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]
+) -> bool:
     """Run `change(uow, cart_id)` on the customer's cart, found on the primary; False when the
     customer has no cart yet (make it with ensure_cart, then change again)."""
     cart_id = await cart_id_for(uow.session, customer_id)
@@ -74,8 +77,11 @@ async def ensure_cart(uow: UnitOfWork, *, customer_id: uuid.UUID) -> uuid.UUID:
     """Create the customer's cart once (its own short unit, before any lock is taken);
     two first adds at once both end up with the same cart."""
     uow.lock_free("a new cart; the unique customer_id decides a race")
-    await uow.session.execute(insert(Cart).values(id=uuid.uuid4(), customer_id=customer_id)
-                              .on_conflict_do_nothing(index_elements=[Cart.customer_id]))
+    await uow.session.execute(
+        insert(Cart)
+        .values(id=uuid.uuid4(), customer_id=customer_id)
+        .on_conflict_do_nothing(index_elements=[Cart.customer_id])
+    )
     cart_id = await cart_id_for(uow.session, customer_id)
     assert cart_id is not None
     return cart_id
@@ -93,10 +99,13 @@ async def add_to_cart(uow: UnitOfWork, *, cart_id: uuid.UUID, product_id: uuid.U
     above the maximum is refused by the CHECK constraint and nothing changes."""
     cart = await _lock_cart(uow, cart_id)
     stmt = insert(CartItem).values(id=uuid.uuid4(), cart_id=cart.id, product_id=product_id, quantity=quantity)
-    await uow.session.execute(stmt.on_conflict_do_update(
-        index_elements=[CartItem.cart_id, CartItem.product_id],
-        set_={"quantity": CartItem.quantity + stmt.excluded.quantity}))
-    cart.updated_at = datetime.now(timezone.utc)
+    await uow.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[CartItem.cart_id, CartItem.product_id],
+            set_={"quantity": CartItem.quantity + stmt.excluded.quantity},
+        )
+    )
+    cart.updated_at = datetime.now(UTC)
     await uow.session.flush()
 
 
@@ -104,20 +113,30 @@ async def set_cart_item(uow: UnitOfWork, *, cart_id: uuid.UUID, product_id: uuid
     """Set a line's quantity; 0 removes it."""
     cart = await _lock_cart(uow, cart_id)
     if quantity == 0:
-        await uow.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id,
-                                                         CartItem.product_id == product_id))
+        await uow.session.execute(
+            delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.product_id == product_id)
+        )
     else:
-        stmt = insert(CartItem).values(id=uuid.uuid4(), cart_id=cart.id, product_id=product_id, quantity=quantity)
-        await uow.session.execute(stmt.on_conflict_do_update(
-            index_elements=[CartItem.cart_id, CartItem.product_id], set_={"quantity": stmt.excluded.quantity}))
-    cart.updated_at = datetime.now(timezone.utc)
+        stmt = insert(CartItem).values(
+            id=uuid.uuid4(), cart_id=cart.id, product_id=product_id, quantity=quantity
+        )
+        await uow.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[CartItem.cart_id, CartItem.product_id],
+                set_={"quantity": stmt.excluded.quantity},
+            )
+        )
+    cart.updated_at = datetime.now(UTC)
     await uow.session.flush()
 
 
 async def cart_subtotal(session: AsyncSession, cart_id: uuid.UUID) -> Decimal:
     return await session.scalar(
-        select(func.coalesce(func.sum(Product.price * CartItem.quantity), 0)).select_from(CartItem)
-        .join(Product, Product.id == CartItem.product_id).where(CartItem.cart_id == cart_id))
+        select(func.coalesce(func.sum(Product.price * CartItem.quantity), 0))
+        .select_from(CartItem)
+        .join(Product, Product.id == CartItem.product_id)
+        .where(CartItem.cart_id == cart_id)
+    )
 
 
 async def apply_coupon(uow: UnitOfWork, *, cart_id: uuid.UUID, coupon_id: uuid.UUID) -> None:
@@ -126,21 +145,22 @@ async def apply_coupon(uow: UnitOfWork, *, cart_id: uuid.UUID, coupon_id: uuid.U
     coupon = await uow.session.get(Coupon, coupon_id)
     if coupon is None:
         raise DomainError("COUPON_INVALID", "No such coupon", "code")
-    discount_for(coupon, await cart_subtotal(uow.session, cart.id), now=datetime.now(timezone.utc), field="code")
+    discount_for(coupon, await cart_subtotal(uow.session, cart.id), now=datetime.now(UTC), field="code")
     cart.coupon_id = coupon.id
-    cart.updated_at = datetime.now(timezone.utc)
+    cart.updated_at = datetime.now(UTC)
     await uow.session.flush()
 
 
 async def remove_coupon(uow: UnitOfWork, *, cart_id: uuid.UUID) -> None:
     cart = await _lock_cart(uow, cart_id)
     cart.coupon_id = None
-    cart.updated_at = datetime.now(timezone.utc)
+    cart.updated_at = datetime.now(UTC)
     await uow.session.flush()
 
 
 async def empty_cart(uow: UnitOfWork, cart: Cart) -> None:
     """After checkout, in the same transaction (the cart row is locked)."""
     await uow.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
-    await uow.session.execute(update(Cart).where(Cart.id == cart.id)
-                              .values(coupon_id=None, updated_at=func.now()))
+    await uow.session.execute(
+        update(Cart).where(Cart.id == cart.id).values(coupon_id=None, updated_at=func.now())
+    )

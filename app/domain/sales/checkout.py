@@ -1,4 +1,5 @@
 """Online checkout: the cart row is the coordinator; the sale is recorded by the shared service."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.domain.uow import UnitOfWork
 from app.domain.errors import DomainError, validation
 from app.domain.sales import idempotency
 from app.domain.sales.cart import empty_cart, lock_cart_of
 from app.domain.sales.models import Cart, CartItem, Sale
 from app.domain.sales.recording import Fields, Payment, SaleItem, record_sale
+from app.domain.uow import UnitOfWork
 
 OPERATION = "checkout"
 
@@ -35,23 +36,42 @@ def prepare_checkout(*, key: str, redeem_points: int | None) -> CartCheckout:
 async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, request: CartCheckout) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
     return await idempotency.once(
-        uow, lock=lambda: lock_cart_of(uow, customer_id), user_id=customer_id, operation=OPERATION,
-        key=request.key, fingerprint=request.fingerprint(), result=Sale,
-        run=lambda cart: _check_out(uow, cart, customer_id=customer_id, redeem_points=request.redeem_points))
+        uow,
+        lock=lambda: lock_cart_of(uow, customer_id),
+        user_id=customer_id,
+        operation=OPERATION,
+        key=request.key,
+        fingerprint=request.fingerprint(),
+        result=Sale,
+        run=lambda cart: _check_out(uow, cart, customer_id=customer_id, redeem_points=request.redeem_points),
+    )
 
 
-async def _check_out(uow: UnitOfWork, cart: Cart | None, *, customer_id: uuid.UUID, redeem_points: int) -> Sale:
+async def _check_out(
+    uow: UnitOfWork, cart: Cart | None, *, customer_id: uuid.UUID, redeem_points: int
+) -> Sale:
     if cart is None:
         raise DomainError("NOTHING_TO_CHECK_OUT", "Your cart is empty")
-    lines = (await uow.session.scalars(
-        select(CartItem).where(CartItem.cart_id == cart.id).order_by(CartItem.created_at, CartItem.id))).all()
+    lines = (
+        await uow.session.scalars(
+            select(CartItem).where(CartItem.cart_id == cart.id).order_by(CartItem.created_at, CartItem.id)
+        )
+    ).all()
     if not lines:
         raise DomainError("NOTHING_TO_CHECK_OUT", "Your cart is empty")
     sale = await record_sale(
-        uow, channel="ONLINE",
-        items=[SaleItem("PRODUCT", line.product_id, line.quantity, field=f"cart.items.{i}")
-               for i, line in enumerate(lines)],
-        customer_id=customer_id, coupon_id=cart.coupon_id, redeem_points=redeem_points,
-        payment=Payment("ONLINE"), by=customer_id, fields=Fields(coupon="cart.coupon", customer="me"))
+        uow,
+        channel="ONLINE",
+        items=[
+            SaleItem("PRODUCT", line.product_id, line.quantity, field=f"cart.items.{i}")
+            for i, line in enumerate(lines)
+        ],
+        customer_id=customer_id,
+        coupon_id=cart.coupon_id,
+        redeem_points=redeem_points,
+        payment=Payment("ONLINE"),
+        by=customer_id,
+        fields=Fields(coupon="cart.coupon", customer="me"),
+    )
     await empty_cart(uow, cart)
     return sale

@@ -1,4 +1,5 @@
 """Carts, sales with their lines, refunds, and idempotency keys."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base, created_at, uuid_pk
 from app.domain.errors import Code, ConstraintErrors
 from app.domain.fields import MAX_QUANTITY
-
 
 # Drawn by the INSERT of the sale, after every check has passed, so numbers have no
 # gaps in normal operation (a sequence value is lost only if that transaction then fails).
@@ -50,7 +50,9 @@ class Sale(Base):
         CheckConstraint("channel IN ('ONLINE', 'POS')", name="channel_known"),
         CheckConstraint("status IN ('COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED')", name="status_known"),
         CheckConstraint("payment_method IN ('CASH', 'CARD', 'ONLINE')", name="payment_method_known"),
-        CheckConstraint("total >= 0 AND total = subtotal - coupon_discount - points_discount", name="total_adds_up"),
+        CheckConstraint(
+            "total >= 0 AND total = subtotal - coupon_discount - points_discount", name="total_adds_up"
+        ),
         CheckConstraint("refunded_amount BETWEEN 0 AND total", name="refund_within_total"),
         Index("ix_sales_customer_id_created_at", "customer_id", "created_at", "id"),
         Index("ix_sales_created_at", "created_at", "id"),
@@ -88,7 +90,9 @@ class SaleLine(Base):
         CheckConstraint("item_type IN ('PRODUCT', 'SERVICE')", name="item_type_known"),
         CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_in_range"),
         CheckConstraint("refunded_quantity BETWEEN 0 AND quantity", name="refund_within_quantity"),
-        CheckConstraint("discount >= 0 AND line_total = unit_price * quantity - discount", name="total_adds_up"),
+        CheckConstraint(
+            "discount >= 0 AND line_total = unit_price * quantity - discount", name="total_adds_up"
+        ),
         Index("ix_sale_lines_sale_id", "sale_id", "position"),
     )
 
@@ -156,9 +160,16 @@ class IdempotencyKey(Base):
 
 # Constraint violations that are expected outcomes, as payload errors.
 CONSTRAINT_ERRORS: ConstraintErrors = {
-    "ck_cart_items_quantity_in_range": (Code.VALIDATION, f"A cart line holds at most {MAX_QUANTITY}", "quantity"),
+    "ck_cart_items_quantity_in_range": (
+        Code.VALIDATION,
+        f"A cart line holds at most {MAX_QUANTITY}",
+        "quantity",
+    ),
     "ck_sale_lines_refund_within_quantity": (Code.REFUND_EXCEEDS_SALE, "More than was sold", "lines"),
     # A concurrent request with the same key for a different record got there first.
     "uq_idempotency_keys_user_id_operation_key": (
-        Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was already used for another request", "idempotencyKey"),
+        Code.IDEMPOTENCY_KEY_REUSED,
+        "This idempotency key was already used for another request",
+        "idempotencyKey",
+    ),
 }

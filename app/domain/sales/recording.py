@@ -6,18 +6,17 @@ id-ordered statement, then the coupon, then the customer; stock, coupon and
 points are decided only after those locks; then the sale, its lines, stock
 movements, ledger rows and the coupon use are written in the same transaction.
 """
+
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from app.domain.locks import by_id, lock_row, lock_rows
-from app.domain.uow import UnitOfWork
 from app.domain import money
 from app.domain.accounts.models import User
 from app.domain.catalog.models import Product, Service
@@ -25,8 +24,10 @@ from app.domain.catalog.service import move_stock
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError, validation
+from app.domain.locks import by_id, lock_row, lock_rows
 from app.domain.loyalty import ledger
 from app.domain.sales.models import Sale, SaleLine
+from app.domain.uow import UnitOfWork
 
 PAYMENT_METHODS = ("CASH", "CARD", "ONLINE")
 
@@ -56,15 +57,25 @@ class Payment:
 @dataclass(frozen=True)
 class Fields:
     """Input paths errors point at; they differ between online and POS checkout."""
+
     coupon: str = "couponCode"
     points: str = "redeemPoints"
     customer: str = "customerId"
     tendered: str = "amountTendered"
 
 
-async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], customer_id: uuid.UUID | None,
-                      coupon_id: uuid.UUID | None, redeem_points: int, payment: Payment, by: uuid.UUID,
-                      fields: Fields = Fields()) -> Sale:
+async def record_sale(
+    uow: UnitOfWork,
+    *,
+    channel: str,
+    items: list[SaleItem],
+    customer_id: uuid.UUID | None,
+    coupon_id: uuid.UUID | None,
+    redeem_points: int,
+    payment: Payment,
+    by: uuid.UUID,
+    fields: Fields = Fields(),
+) -> Sale:
     if not items:
         raise DomainError("NOTHING_TO_CHECK_OUT", "There is nothing to check out")
     if redeem_points < 0:
@@ -74,8 +85,11 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
 
     products = by_id(await lock_rows(uow, Product, [i.item_id for i in items if i.item_type == "PRODUCT"]))
     service_ids = [i.item_id for i in items if i.item_type == "SERVICE"]
-    services = by_id((await uow.session.scalars(select(Service).where(Service.id.in_(service_ids)))).all()) \
-        if service_ids else {}
+    services = (
+        by_id((await uow.session.scalars(select(Service).where(Service.id.in_(service_ids)))).all())
+        if service_ids
+        else {}
+    )
     catalogue = {**products, **services}
 
     errors: list[DomainError] = []
@@ -91,9 +105,13 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
     for product_id, quantity in wanted.items():
         product = products[product_id]
         if product.stock < quantity:
-            errors.append(DomainError("INSUFFICIENT_STOCK",
-                                      f"Only {product.stock} of {product.name} left, {quantity} wanted",
-                                      first_field[product_id]))
+            errors.append(
+                DomainError(
+                    "INSUFFICIENT_STOCK",
+                    f"Only {product.stock} of {product.name} left, {quantity} wanted",
+                    first_field[product_id],
+                )
+            )
     if errors:
         raise DomainError.many(errors)
 
@@ -102,14 +120,23 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
         found = catalogue[item.item_id]
         unit_price = item.unit_price if item.unit_price is not None else found.price
         discount = min(item.discount, unit_price * item.quantity)
-        lines.append({"position": position, "item_type": item.item_type, "item_id": item.item_id,
-                      "name": item.name or found.name, "unit_price": unit_price, "quantity": item.quantity,
-                      "discount": discount, "line_total": unit_price * item.quantity - discount})
+        lines.append(
+            {
+                "position": position,
+                "item_type": item.item_type,
+                "item_id": item.item_id,
+                "name": item.name or found.name,
+                "unit_price": unit_price,
+                "quantity": item.quantity,
+                "discount": discount,
+                "line_total": unit_price * item.quantity - discount,
+            }
+        )
     subtotal = sum((line["line_total"] for line in lines), money.ZERO)
     if subtotal > money.MAX_AMOUNT:  # would overflow NUMERIC(12,2): refused before anything is written
         raise validation(f"A sale comes to at most {money.MAX_AMOUNT}")
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     coupon = None
     coupon_discount = money.ZERO
     if coupon_id is not None:
@@ -129,15 +156,17 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
         if customer.role != "CUSTOMER":  # staff earn no points on the sales they ring up
             raise not_a_customer(fields.customer)
         if redeem_points > customer.loyalty_points:
-            raise DomainError("INSUFFICIENT_POINTS",
-                              f"Only {customer.loyalty_points} points available", fields.points)
+            raise DomainError(
+                "INSUFFICIENT_POINTS", f"Only {customer.loyalty_points} points available", fields.points
+            )
 
     total = subtotal - coupon_discount - points_discount
     change = None
     if payment.method == "CASH":
         if payment.amount_tendered is None or payment.amount_tendered < total:
-            raise DomainError("PAYMENT_INSUFFICIENT", f"Cash tendered must cover the total of {total}",
-                              fields.tendered)
+            raise DomainError(
+                "PAYMENT_INSUFFICIENT", f"Cash tendered must cover the total of {total}", fields.tendered
+            )
         change = payment.amount_tendered - total
     elif payment.method not in PAYMENT_METHODS:
         raise validation("Unknown payment method", "paymentMethod")
@@ -147,24 +176,45 @@ async def record_sale(uow: UnitOfWork, *, channel: str, items: list[SaleItem], c
 
     for line, net in zip(lines, money.share(total, [line["line_total"] for line in lines])):
         line["net_total"] = net
-    sale = Sale(id=uuid.uuid4(), channel=channel, status="COMPLETED", customer_id=customer_id, subtotal=subtotal,
-                coupon_discount=coupon_discount, points_discount=points_discount, total=total,
-                coupon_id=coupon.id if coupon else None, coupon_code=coupon.code if coupon else None,
-                points_redeemed=redeem_points, points_earned=earned, payment_method=payment.method,
-                amount_tendered=payment.amount_tendered if payment.method == "CASH" else None, change=change,
-                refunded_amount=money.ZERO, points_reversed=0, points_restored=0, created_by=by)
+    sale = Sale(
+        id=uuid.uuid4(),
+        channel=channel,
+        status="COMPLETED",
+        customer_id=customer_id,
+        subtotal=subtotal,
+        coupon_discount=coupon_discount,
+        points_discount=points_discount,
+        total=total,
+        coupon_id=coupon.id if coupon else None,
+        coupon_code=coupon.code if coupon else None,
+        points_redeemed=redeem_points,
+        points_earned=earned,
+        payment_method=payment.method,
+        amount_tendered=payment.amount_tendered if payment.method == "CASH" else None,
+        change=change,
+        refunded_amount=money.ZERO,
+        points_reversed=0,
+        points_restored=0,
+        created_by=by,
+    )
     uow.session.add(sale)
     await uow.session.flush()  # INSERT … RETURNING the sale number, drawn only now that every check passed
 
     # One statement per table however many lines: each statement inside the locked window costs
     # throughput on hot products. The lines are read back through the read side after commit.
     await uow.session.execute(insert(SaleLine).values([{**line, "sale_id": sale.id} for line in lines]))
-    await move_stock(uow, products, {product_id: -quantity for product_id, quantity in wanted.items()},
-                     reason="SALE", note=sale.number)
+    await move_stock(
+        uow,
+        products,
+        {product_id: -quantity for product_id, quantity in wanted.items()},
+        reason="SALE",
+        note=sale.number,
+    )
     if coupon is not None:
         coupon.times_used += 1
     if customer is not None:
-        await ledger.post(uow, user=customer, sale_id=sale.id,
-                          changes=[("REDEEM", -redeem_points), ("EARN", earned)])
+        await ledger.post(
+            uow, user=customer, sale_id=sale.id, changes=[("REDEEM", -redeem_points), ("EARN", earned)]
+        )
     await uow.session.flush()
     return sale

@@ -3,6 +3,7 @@
 Each refunded unit returns its share of the line after sale-level discounts,
 computed on running totals so that refunding everything returns exactly the
 sale total; points move in the same proportion."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,17 +13,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Integer, Uuid, column, insert, select, update, values
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.domain.locks import by_id, lock_row, lock_rows
-from app.domain.uow import UnitOfWork
 from app.domain import limits, money
 from app.domain.accounts.models import User
 from app.domain.catalog.models import Product
 from app.domain.catalog.service import move_stock
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import parse_id
+from app.domain.locks import by_id, lock_row, lock_rows
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency
 from app.domain.sales.models import Refund, RefundLine, Sale, SaleLine
+from app.domain.uow import UnitOfWork
 
 OPERATION = "refundSale"
 
@@ -40,8 +41,9 @@ class RefundRequest:
         return idempotency.fingerprint({"saleId": str(self.sale_id), "lines": lines, "reason": self.reason})
 
 
-def prepare_refund(*, sale_id: str, lines: list[tuple[str, int]] | None, reason: str,
-                   key: str) -> RefundRequest:
+def prepare_refund(
+    *, sale_id: str, lines: list[tuple[str, int]] | None, reason: str, key: str
+) -> RefundRequest:
     """`lines`: (sale line id, quantity) as sent; a line named twice refunds the sum."""
     sale = parse_id(sale_id, "saleId", "Sale")
     if lines is not None:
@@ -58,8 +60,9 @@ def prepare_refund(*, sale_id: str, lines: list[tuple[str, int]] | None, reason:
             if quantity < 1:
                 raise validation("Quantity must be at least 1", f"lines.{i}.quantity")
             parsed.append((parse_id(line_id, f"lines.{i}.saleLineId", "Sale line"), quantity))
-    return RefundRequest(sale, tuple(parsed) if parsed is not None else None, reason,
-                         idempotency.check_key(key))
+    return RefundRequest(
+        sale, tuple(parsed) if parsed is not None else None, reason, idempotency.check_key(key)
+    )
 
 
 def _part(amount: Decimal, done: int, of: int) -> Decimal:
@@ -72,6 +75,7 @@ def _points(points: int, fraction: Decimal) -> int:
 
 async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID) -> tuple[Refund, bool]:
     """Returns the refund and whether it replays an earlier request with the same key."""
+
     async def lock() -> Sale:
         sale = await lock_row(uow, Sale, request.sale_id)
         if sale is None:
@@ -79,19 +83,33 @@ async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID)
         return sale
 
     return await idempotency.once(
-        uow, lock=lock, user_id=by, operation=OPERATION, key=request.key, fingerprint=request.fingerprint(),
-        result=Refund, run=lambda sale: _refund(uow, sale, request=request, by=by))
+        uow,
+        lock=lock,
+        user_id=by,
+        operation=OPERATION,
+        key=request.key,
+        fingerprint=request.fingerprint(),
+        result=Refund,
+        run=lambda sale: _refund(uow, sale, request=request, by=by),
+    )
 
 
 async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uuid.UUID) -> Refund:
-    sale_lines = (await uow.session.scalars(
-        select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.position))).all()
+    sale_lines = (
+        await uow.session.scalars(
+            select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.position)
+        )
+    ).all()
     lines = by_id(sale_lines)
     wanted: dict[uuid.UUID, int] = {}
     if request.lines is None:
-        wanted = {l.id: l.quantity - l.refunded_quantity for l in sale_lines if l.quantity > l.refunded_quantity}
+        wanted = {
+            l.id: l.quantity - l.refunded_quantity for l in sale_lines if l.quantity > l.refunded_quantity
+        }
         if not wanted:
-            raise DomainError("REFUND_EXCEEDS_SALE", "Everything on this sale has been refunded already", "lines")
+            raise DomainError(
+                "REFUND_EXCEEDS_SALE", "Everything on this sale has been refunded already", "lines"
+            )
     else:
         for i, (line_id, quantity) in enumerate(request.lines):
             line = lines.get(line_id)
@@ -99,27 +117,39 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
                 raise not_found("Sale line", f"lines.{i}.saleLineId")
             wanted[line_id] = wanted.get(line_id, 0) + quantity
             if line.refunded_quantity + wanted[line_id] > line.quantity:
-                raise DomainError("REFUND_EXCEEDS_SALE",
-                                  f"Only {line.quantity - line.refunded_quantity} of {line.name} left to refund",
-                                  f"lines.{i}.quantity")
+                raise DomainError(
+                    "REFUND_EXCEEDS_SALE",
+                    f"Only {line.quantity - line.refunded_quantity} of {line.name} left to refund",
+                    f"lines.{i}.quantity",
+                )
 
-    products = by_id(await lock_rows(uow, Product, [
-        lines[i].item_id for i in wanted if lines[i].item_type == "PRODUCT"]))
+    products = by_id(
+        await lock_rows(uow, Product, [lines[i].item_id for i in wanted if lines[i].item_type == "PRODUCT"])
+    )
     customer = None
     if sale.customer_id is not None and (sale.points_earned or sale.points_redeemed):
         customer = await lock_row(uow, User, sale.customer_id)
 
-    refund = Refund(id=uuid.uuid4(), sale_id=sale.id, reason=request.reason, created_by=by,
-                    amount=money.ZERO, points_reversed=0, points_restored=0)
+    refund = Refund(
+        id=uuid.uuid4(),
+        sale_id=sale.id,
+        reason=request.reason,
+        created_by=by,
+        amount=money.ZERO,
+        points_reversed=0,
+        points_restored=0,
+    )
     uow.session.add(refund)
     refund_lines = []
     for line_id, quantity in wanted.items():
         line = lines[line_id]
         done = line.refunded_quantity + quantity
-        amount = _part(line.net_total, done, line.quantity) - _part(line.net_total, line.refunded_quantity,
-                                                                     line.quantity)
-        refund_lines.append({"refund_id": refund.id, "sale_line_id": line.id, "quantity": quantity,
-                             "amount": amount})
+        amount = _part(line.net_total, done, line.quantity) - _part(
+            line.net_total, line.refunded_quantity, line.quantity
+        )
+        refund_lines.append(
+            {"refund_id": refund.id, "sale_line_id": line.id, "quantity": quantity, "amount": amount}
+        )
         refund.amount += amount
         set_committed_value(line, "refunded_quantity", done)  # written below, in one statement for all lines
 
@@ -130,9 +160,14 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         fraction = Decimal(1)
     else:
         value = sum((l.line_total for l in sale_lines), money.ZERO)
-        refunded_value = sum((l.line_total * l.refunded_quantity / l.quantity for l in sale_lines), money.ZERO)
-        fraction = refunded_value / value if value else Decimal(
-            sum(l.refunded_quantity for l in sale_lines)) / sum(l.quantity for l in sale_lines)
+        refunded_value = sum(
+            (l.line_total * l.refunded_quantity / l.quantity for l in sale_lines), money.ZERO
+        )
+        fraction = (
+            refunded_value / value
+            if value
+            else Decimal(sum(l.refunded_quantity for l in sale_lines)) / sum(l.quantity for l in sale_lines)
+        )
     await uow.session.flush()  # the refund row first: its lines and ledger rows refer to it
     if customer is not None:
         restore = _points(sale.points_redeemed, fraction) - sale.points_restored
@@ -141,17 +176,27 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         refund.points_restored, refund.points_reversed = restore, reverse
         sale.points_restored += restore
         sale.points_reversed += reverse
-        await ledger.post(uow, user=customer, sale_id=sale.id, refund_id=refund.id,
-                          changes=[("RESTORE", restore), ("REVERSE", -reverse)])
+        await ledger.post(
+            uow,
+            user=customer,
+            sale_id=sale.id,
+            refund_id=refund.id,
+            changes=[("RESTORE", restore), ("REVERSE", -reverse)],
+        )
 
     sale.refunded_amount += refund.amount
     sale.status = "REFUNDED" if fully_refunded else "PARTIALLY_REFUNDED"
     # One statement per table however many lines, as when the sale was recorded.
     await uow.session.execute(insert(RefundLine).values(refund_lines))
-    refunded = values(column("id", Uuid), column("quantity", Integer), name="refunded").data(list(wanted.items()))
-    await uow.session.execute(update(SaleLine).where(SaleLine.id == refunded.c.id)
-                              .values(refunded_quantity=SaleLine.refunded_quantity + refunded.c.quantity),
-                              execution_options={"synchronize_session": False})
+    refunded = values(column("id", Uuid), column("quantity", Integer), name="refunded").data(
+        list(wanted.items())
+    )
+    await uow.session.execute(
+        update(SaleLine)
+        .where(SaleLine.id == refunded.c.id)
+        .values(refunded_quantity=SaleLine.refunded_quantity + refunded.c.quantity),
+        execution_options={"synchronize_session": False},
+    )
     restock: dict[uuid.UUID, int] = {}
     for line_id, quantity in wanted.items():
         if lines[line_id].item_type == "PRODUCT":

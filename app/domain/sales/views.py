@@ -1,21 +1,22 @@
 """Read side of carts and sales: plain SELECTs for queries and DataLoaders, never a lock or a write."""
+
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.pagination import Page, fetch_page
 from app.domain import money
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError
+from app.domain.pagination import Page, fetch_page
 from app.domain.sales.models import Cart, CartItem, Refund, RefundLine, Sale, SaleLine
 
 
@@ -36,15 +37,23 @@ async def cart_view(session: AsyncSession, customer_id: uuid.UUID) -> CartView |
     cart = (await session.scalars(select(Cart).where(Cart.customer_id == customer_id))).first()
     if cart is None:
         return None
-    items = [(item, product) for item, product in (await session.execute(
-        select(CartItem, Product).join(Product, Product.id == CartItem.product_id)
-        .where(CartItem.cart_id == cart.id).order_by(CartItem.created_at, CartItem.id))).all()]
+    items = [
+        (item, product)
+        for item, product in (
+            await session.execute(
+                select(CartItem, Product)
+                .join(Product, Product.id == CartItem.product_id)
+                .where(CartItem.cart_id == cart.id)
+                .order_by(CartItem.created_at, CartItem.id)
+            )
+        ).all()
+    ]
     subtotal = sum((product.price * item.quantity for item, product in items), money.ZERO)
     coupon = await session.get(Coupon, cart.coupon_id) if cart.coupon_id else None
     discount = money.ZERO
     if coupon is not None:
         try:
-            discount = discount_for(coupon, subtotal, now=datetime.now(timezone.utc))
+            discount = discount_for(coupon, subtotal, now=datetime.now(UTC))
         except DomainError:
             pass
     return CartView(cart, items, coupon, subtotal, discount)
@@ -56,8 +65,9 @@ async def sales_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.
 
 async def lines_by_sale(session: AsyncSession, sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SaleLine]]:
     found: dict[uuid.UUID, list[SaleLine]] = defaultdict(list)
-    for line in await session.scalars(select(SaleLine).where(SaleLine.sale_id.in_(sale_ids))
-                                      .order_by(SaleLine.sale_id, SaleLine.position)):
+    for line in await session.scalars(
+        select(SaleLine).where(SaleLine.sale_id.in_(sale_ids)).order_by(SaleLine.sale_id, SaleLine.position)
+    ):
         found[line.sale_id].append(line)
     return found
 
@@ -68,27 +78,40 @@ async def sale_lines_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[
 
 async def refunds_by_sale(session: AsyncSession, sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Refund]]:
     found: dict[uuid.UUID, list[Refund]] = defaultdict(list)
-    for refund in await session.scalars(select(Refund).where(Refund.sale_id.in_(sale_ids))
-                                        .order_by(Refund.created_at, Refund.id)):
+    for refund in await session.scalars(
+        select(Refund).where(Refund.sale_id.in_(sale_ids)).order_by(Refund.created_at, Refund.id)
+    ):
         found[refund.sale_id].append(refund)
     return found
 
 
-async def lines_by_refund(session: AsyncSession, refund_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[RefundLine]]:
+async def lines_by_refund(
+    session: AsyncSession, refund_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[RefundLine]]:
     found: dict[uuid.UUID, list[RefundLine]] = defaultdict(list)
-    for line in await session.scalars(select(RefundLine).where(RefundLine.refund_id.in_(refund_ids))
-                                      .order_by(RefundLine.refund_id, RefundLine.id)):
+    for line in await session.scalars(
+        select(RefundLine)
+        .where(RefundLine.refund_id.in_(refund_ids))
+        .order_by(RefundLine.refund_id, RefundLine.id)
+    ):
         found[line.refund_id].append(line)
     return found
 
 
-async def sales_page(session: AsyncSession, *, customer_id: uuid.UUID | None = None, channel: str | None = None,
-                     first: int | None, after: str | None) -> Page[Sale]:
+async def sales_page(
+    session: AsyncSession,
+    *,
+    customer_id: uuid.UUID | None = None,
+    channel: str | None = None,
+    first: int | None,
+    after: str | None,
+) -> Page[Sale]:
     """Newest first."""
     stmt = select(Sale)
     if customer_id is not None:
         stmt = stmt.where(Sale.customer_id == customer_id)
     if channel is not None:
         stmt = stmt.where(Sale.channel == channel)
-    return await fetch_page(session, stmt, keys=[Sale.created_at, Sale.id], first=first, after=after,
-                            descending=True)
+    return await fetch_page(
+        session, stmt, keys=[Sale.created_at, Sale.id], first=first, after=after, descending=True
+    )
