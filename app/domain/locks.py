@@ -31,6 +31,7 @@ LOCK_ORDER: dict[str, int] = {
     "carts": 0,
     "sales": 1,
     "products": 2,
+    "services": 2,  # locked alone, by updateService; never with products
     "coupons": 3,
     "pets": 4,
     "adoption_requests": 5,
@@ -53,7 +54,6 @@ NEVER_LOCKED: frozenset[str] = frozenset(
         "refunds",
         "sale_lines",
         "sale_order_items",
-        "services",
         "stock_movements",
     }
 )

@@ -21,6 +21,7 @@ from app.schema.catalog import (
     Service,
     ServiceInput,
     ServicePayload,
+    ServiceUpdateInput,
     StockMovement,
     StockMovementReason,
 )
@@ -143,6 +144,17 @@ async def create_service(info: Info, input: ServiceInput) -> ServicePayload:
     return ServicePayload(service=Service.from_model(created), errors=[])
 
 
+async def update_service(info: Info, id: strawberry.ID, input: ServiceUpdateInput) -> ServicePayload:
+    service_id = parse_id(id, "id", "Service")
+    changes = catalog.prepare_service_changes(
+        name=input.name, price=input.price, duration_minutes=input.duration_minutes, active=input.active
+    )
+    updated = await run_mutation(
+        info, lambda uow: catalog.update_service(uow, service_id=service_id, changes=changes)
+    )
+    return ServicePayload(service=Service.from_model(updated), errors=[])
+
+
 @strawberry.type
 class CatalogQuery:
     products = strawberry.field(resolver=products)
@@ -158,3 +170,4 @@ class CatalogMutation:
     update_product = mutation(update_product, allow=StaffOnly)
     adjust_stock = mutation(adjust_stock, allow=StaffOnly)
     create_service = mutation(create_service, allow=StaffOnly)
+    update_service = mutation(update_service, allow=StaffOnly)

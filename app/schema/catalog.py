@@ -108,6 +108,16 @@ class ServiceInput:
     duration_minutes: int
 
 
+@strawberry.input
+class ServiceUpdateInput:
+    name: str | None = None
+    price: Decimal | None = None
+    duration_minutes: int | None = None
+    active: bool | None = strawberry.field(
+        default=None, description="False retires the service: it can no longer be added to an order."
+    )
+
+
 @strawberry.enum
 class StockMovementReason(Enum):
     SALE = "SALE"

@@ -208,6 +208,41 @@ def prepare_service(*, name: str, price: Decimal, duration_minutes: int) -> NewS
     )
 
 
+@dataclass(frozen=True)
+class ServiceChanges:
+    name: str | None = None
+    price: Decimal | None = None
+    duration_minutes: int | None = None
+    active: bool | None = None
+
+
+def prepare_service_changes(
+    *, name: str | None, price: Decimal | None, duration_minutes: int | None, active: bool | None
+) -> ServiceChanges:
+    """Only what is given changes; every bad field is reported at once."""
+    return ServiceChanges(
+        **every(
+            name=lambda: _name(name) if name is not None else None,
+            price=lambda: money.price(price) if price is not None else None,
+            duration_minutes=lambda: _duration(duration_minutes) if duration_minutes is not None else None,
+        ),
+        active=active,
+    )
+
+
+async def update_service(uow: UnitOfWork, *, service_id: uuid.UUID, changes: ServiceChanges) -> Service:
+    """Lines already on orders and sales keep the name and price they were added with."""
+    service = await lock_row(uow, Service, service_id)
+    if service is None:
+        raise not_found("Service", "id")
+    for attr in ("name", "price", "duration_minutes", "active"):
+        value = getattr(changes, attr)
+        if value is not None:
+            setattr(service, attr, value)
+    await uow.session.flush()
+    return service
+
+
 def _duration(minutes: int) -> int:
     if not 1 <= minutes <= 24 * 60:
         raise validation("Duration must be 1-1440 minutes", "durationMinutes")
