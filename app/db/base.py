@@ -23,11 +23,7 @@ Money = Numeric(12, 2)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {
-        uuid.UUID: UUID(as_uuid=True),
-        datetime: DateTime(timezone=True),
-        Decimal: Money,
-    }
+    type_annotation_map = {uuid.UUID: UUID(as_uuid=True), datetime: DateTime(timezone=True), Decimal: Money}
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

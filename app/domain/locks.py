@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
+from app.domain.errors import not_found
 
 LOCK_ORDER: dict[str, int] = {
     "sale_orders": 0,
@@ -96,6 +97,14 @@ async def lock_rows(uow: Locking, model: type[M], ids: Iterable[uuid.UUID]) -> l
     rows = list((await uow.session.scalars(stmt)).all())
     metrics.LOCK_WAIT.labels(table=table).observe(time.perf_counter() - started)
     return rows
+
+
+async def lock_found(uow: Locking, model: type[M], id: uuid.UUID, what: str, field: str | None = None) -> M:
+    """The row locked, or NOT_FOUND naming `what` (and the input `field` that named it)."""
+    row = await lock_row(uow, model, id)
+    if row is None:
+        raise not_found(what, field)
+    return row
 
 
 async def lock_row(uow: Locking, model: type[M], id: uuid.UUID) -> M | None:

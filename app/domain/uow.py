@@ -95,8 +95,7 @@ async def run_unit(
             async with sessions() as session:
                 async with session.begin():
                     await session.execute(
-                        text("SELECT set_config('lock_timeout', :v, true)"),
-                        {"v": f"{lock_timeout_ms}ms"},
+                        text("SELECT set_config('lock_timeout', :v, true)"), {"v": f"{lock_timeout_ms}ms"}
                     )
                     uow = UnitOfWork(session)
                     connection = await session.connection()

@@ -11,7 +11,7 @@ from app.domain.errors import Code
 
 # What a code means, where its name does not say enough.
 CODE_DESCRIPTIONS = {
-    Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives.",
+    Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives."
 }
 
 # The payload error codes: exactly the domain's codes, declared once in app/domain/errors.py.

@@ -16,7 +16,7 @@ from app.domain.accounts import credentials, rules
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
 from app.domain.errors import DomainError, validation
 from app.domain.fields import every
-from app.domain.locks import lock_row, lock_rows
+from app.domain.locks import lock_found, lock_row, lock_rows
 from app.domain.uow import UnitOfWork
 
 
@@ -115,9 +115,7 @@ async def update_profile(
     """The user row stays locked for the whole update. `verified_password_hash`: the hash the
     current password was checked against before the unit; an email or phone change needs it
     to be the hash the row still holds (a password changed in between voids the check)."""
-    user = await lock_row(uow, User, user_id)
-    if user is None:
-        raise DomainError("NOT_FOUND", "No such user")
+    user = await lock_found(uow, User, user_id, "User")
     if changes.need_password(user) and verified_password_hash != user.password_hash:
         raise missing_current_password() if verified_password_hash is None else wrong_current_password()
     for attr in ("email", "phone", "name"):
@@ -130,9 +128,7 @@ async def update_profile(
 
 async def sign_out_everywhere(uow: UnitOfWork, *, user_id: uuid.UUID) -> None:
     """Bump the token version under the user row lock: every token signed before stops working."""
-    user = await lock_row(uow, User, user_id)
-    if user is None:
-        raise DomainError("NOT_FOUND", "No such user")
+    user = await lock_found(uow, User, user_id, "User")
     user.token_version += 1
     await uow.session.flush()
 

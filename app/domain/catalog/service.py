@@ -12,9 +12,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.domain import money
 from app.domain.catalog.models import CATEGORIES, Product, Service, StockMovement
-from app.domain.errors import DomainError, not_found, validation
+from app.domain.errors import DomainError, validation
 from app.domain.fields import every
-from app.domain.locks import lock_row
+from app.domain.locks import lock_found
 from app.domain.uow import UnitOfWork
 
 MAX_STOCK_DELTA = 1_000_000
@@ -120,9 +120,7 @@ def prepare_product_changes(
 
 
 async def update_product(uow: UnitOfWork, *, product_id: uuid.UUID, changes: ProductChanges) -> Product:
-    product = await lock_row(uow, Product, product_id)
-    if product is None:
-        raise not_found("Product", "id")
+    product = await lock_found(uow, Product, product_id, "Product", "id")
     for attr in ("name", "description", "category", "price", "active"):
         value = getattr(changes, attr)
         if value is not None:
@@ -150,9 +148,7 @@ async def adjust_stock(
     uow: UnitOfWork, *, product_id: uuid.UUID, delta: int, reason: str, note: str | None
 ) -> Product:
     """Lock the product, then change stock and write the movement; never below zero."""
-    product = await lock_row(uow, Product, product_id)
-    if product is None:
-        raise not_found("Product", "productId")
+    product = await lock_found(uow, Product, product_id, "Product", "productId")
     if product.stock + delta < 0:
         raise DomainError("INSUFFICIENT_STOCK", f"Only {product.stock} of {product.name} in stock", "delta")
     product.stock += delta
@@ -232,9 +228,7 @@ def prepare_service_changes(
 
 async def update_service(uow: UnitOfWork, *, service_id: uuid.UUID, changes: ServiceChanges) -> Service:
     """Lines already on orders and sales keep the name and price they were added with."""
-    service = await lock_row(uow, Service, service_id)
-    if service is None:
-        raise not_found("Service", "id")
+    service = await lock_found(uow, Service, service_id, "Service", "id")
     for attr in ("name", "price", "duration_minutes", "active"):
         value = getattr(changes, attr)
         if value is not None:

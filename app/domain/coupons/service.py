@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import money
 from app.domain.coupons.models import KINDS, Coupon
-from app.domain.errors import DomainError, not_found, validation
+from app.domain.errors import DomainError, validation
 from app.domain.fields import Checks
-from app.domain.locks import lock_row
+from app.domain.locks import lock_found
 from app.domain.uow import UnitOfWork
 
 
@@ -90,9 +90,7 @@ async def create_coupon(uow: UnitOfWork, new: NewCoupon) -> Coupon:
 
 
 async def deactivate_coupon(uow: UnitOfWork, *, coupon_id: uuid.UUID) -> Coupon:
-    coupon = await lock_row(uow, Coupon, coupon_id)
-    if coupon is None:
-        raise not_found("Coupon", "id")
+    coupon = await lock_found(uow, Coupon, coupon_id, "Coupon", "id")
     coupon.active = False
     await uow.session.flush()
     return coupon

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import money
 from app.domain.coupons.service import coupon_id_for_code
-from app.domain.errors import DomainError, not_found, validation
+from app.domain.errors import DomainError, validation
 from app.domain.fields import parse_id
-from app.domain.locks import lock_row
+from app.domain.locks import lock_found
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, not_editable, write
 from app.domain.sales import idempotency
@@ -83,19 +83,12 @@ async def prepare_checkout(
 async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UUID) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
 
-    async def lock() -> SaleOrder:
-        order = await lock_row(uow, SaleOrder, request.order_id)
-        if order is None:
-            raise not_found("Sale order", "orderId")
-        return order
-
     return await idempotency.once(
         uow,
-        lock=lock,
-        user_id=by,
+        lock=lambda: lock_found(uow, SaleOrder, request.order_id, "Sale order", "orderId"),
+        request=request,
+        by=by,
         operation=OPERATION,
-        key=request.key,
-        fingerprint=request.fingerprint(),
         result=Sale,
         run=lambda order: _check_out(uow, order, request=request, by=by),
     )

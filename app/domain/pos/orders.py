@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError, not_found
 from app.domain.fields import every, parse_id
-from app.domain.locks import lock_row, lock_rows
+from app.domain.locks import lock_found, lock_rows
 from app.domain.pos import live, rules
 from app.domain.pos.models import SaleOrder
 from app.domain.sales.recording import not_a_customer
@@ -42,9 +42,7 @@ def not_editable(order: SaleOrder, field: str | None = "orderId") -> DomainError
 async def lock_order(uow: UnitOfWork, order_id: uuid.UUID, field: str = "orderId") -> SaleOrder:
     """SELECT ... FROM sale_orders WHERE id = ... FOR UPDATE: the coordination lock of
     every change to the order and its lines. Only a DRAFT order changes."""
-    order = await lock_row(uow, SaleOrder, order_id)
-    if order is None:
-        raise not_found("Sale order", field)
+    order = await lock_found(uow, SaleOrder, order_id, "Sale order", field)
     if order.status != "DRAFT":
         raise not_editable(order, field)
     return order

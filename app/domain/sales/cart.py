@@ -18,7 +18,7 @@ from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError, not_found
-from app.domain.locks import lock_row
+from app.domain.locks import lock_found, lock_row
 from app.domain.sales.models import Cart, CartItem
 from app.domain.uow import UnitOfWork
 
@@ -88,9 +88,7 @@ async def ensure_cart(uow: UnitOfWork, *, customer_id: uuid.UUID) -> uuid.UUID:
 
 
 async def _lock_cart(uow: UnitOfWork, cart_id: uuid.UUID) -> Cart:
-    cart = await lock_row(uow, Cart, cart_id)
-    if cart is None:  # the customer was deleted meanwhile
-        raise not_found("Cart")
+    cart = await lock_found(uow, Cart, cart_id, "Cart")
     return cart
 
 

@@ -38,10 +38,9 @@ async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, request: CartChec
     return await idempotency.once(
         uow,
         lock=lambda: lock_cart_of(uow, customer_id),
-        user_id=customer_id,
+        request=request,
+        by=customer_id,
         operation=OPERATION,
-        key=request.key,
-        fingerprint=request.fingerprint(),
         result=Sale,
         run=lambda cart: _check_out(uow, cart, customer_id=customer_id, redeem_points=request.redeem_points),
     )

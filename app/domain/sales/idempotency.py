@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 
@@ -66,31 +66,37 @@ def remember(
     )
 
 
+class Keyed(Protocol):
+    """A command carrying its idempotency key."""
+
+    key: str
+
+    def fingerprint(self) -> str: ...
+
+
 async def once(
     uow: UnitOfWork,
     *,
     lock: Callable[[], Awaitable[C]],
-    user_id: uuid.UUID,
+    request: Keyed,
+    by: uuid.UUID,
     operation: str,
-    key: str,
-    fingerprint: str,
     result: type[R],
     run: Callable[[C], Awaitable[R]],
 ) -> tuple[R, bool]:
-    """Run `run(coordinator)` once per key: (result, replayed).
+    """Run `run(coordinator)` once per key of the acting user `by`: (result, replayed).
 
     The order of the steps is the correctness: lock the coordinating row, then look the key up
     (a double submit queued on the lock finds the first one's key), then replay the first result
     or run and remember it in the same transaction."""
     coordinator = await lock()
-    earlier = await earlier_result(
-        uow, user_id=user_id, operation=operation, key=key, fingerprint=fingerprint
-    )
+    key, fingerprint = request.key, request.fingerprint()
+    earlier = await earlier_result(uow, user_id=by, operation=operation, key=key, fingerprint=fingerprint)
     if earlier is not None:
         found = await uow.session.get(result, earlier)
         assert found is not None  # a key is written with its result, in one transaction
         return found, True
     made: Any = await run(coordinator)
-    remember(uow, user_id=user_id, operation=operation, key=key, fingerprint=fingerprint, result_id=made.id)
+    remember(uow, user_id=by, operation=operation, key=key, fingerprint=fingerprint, result_id=made.id)
     await uow.session.flush()
     return made, False

@@ -19,7 +19,7 @@ from app.domain.catalog.models import Product
 from app.domain.catalog.service import move_stock
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import parse_id
-from app.domain.locks import by_id, lock_row, lock_rows
+from app.domain.locks import by_id, lock_found, lock_row, lock_rows
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency
 from app.domain.sales.models import Refund, RefundLine, Sale, SaleLine
@@ -76,19 +76,12 @@ def _points(points: int, fraction: Decimal) -> int:
 async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID) -> tuple[Refund, bool]:
     """Returns the refund and whether it replays an earlier request with the same key."""
 
-    async def lock() -> Sale:
-        sale = await lock_row(uow, Sale, request.sale_id)
-        if sale is None:
-            raise not_found("Sale", "saleId")
-        return sale
-
     return await idempotency.once(
         uow,
-        lock=lock,
-        user_id=by,
+        lock=lambda: lock_found(uow, Sale, request.sale_id, "Sale", "saleId"),
+        request=request,
+        by=by,
         operation=OPERATION,
-        key=request.key,
-        fingerprint=request.fingerprint(),
         result=Refund,
         run=lambda sale: _refund(uow, sale, request=request, by=by),
     )
