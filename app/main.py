@@ -1,4 +1,5 @@
-"""The Starlette app: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics."""
+"""The Starlette app: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics; in development
+GraphiQL's assets under /graphiql/."""
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from app import graphiql
 from app.auth import authenticate, bearer
 from app.metrics import POOL_IN_USE
 from app.db.engine import Database
@@ -49,6 +51,9 @@ class PetposGraphQL(GraphQLRequestBody, GraphQL):
         user, problem = await authenticate(self.db, token)
         return Context(db=self.db, request_id=request_id, token=token, user=user,
                        token_problem=problem, request=request, response=response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()  # our own page, on our own copy of GraphiQL (app/graphiql.py)
 
     async def on_ws_connect(self, context: Context) -> Any:
         """The WebSocket token travels in connection_init: {"Authorization": "Bearer <token>"}.
@@ -209,6 +214,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *([] if settings.production else [graphiql.assets()]),
         ],
         middleware=[
             Middleware(RequestLog),
