@@ -160,14 +160,30 @@ class RequestLog:
                                      "ms": round((time.perf_counter() - started) * 1000, 2)}))
 
 
+class AccessLogWithoutQuery(logging.Filter):
+    """uvicorn's access log line names the path without its query string: a GET's variables (or a
+    refused mutation's arguments) may hold what logs never show, such as an email or a password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:  # client, method, path, version, status
+            client, method, path, version, status = record.args
+            record.args = (client, method, str(path).split("?", 1)[0], version, status)
+        return True
+
+
+ACCESS_LOG_WITHOUT_QUERY = AccessLogWithoutQuery()
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     settings = settings or get_settings()
+    # Here, not in the CLI: each uvicorn worker process builds its own app.
+    logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_WITHOUT_QUERY)
     db = db or Database(settings)
     graphql = PetposGraphQL(
         db,
         schema=build_schema(settings),
         graphql_ide=None if settings.production else "graphiql",
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,  # queries only: a mutation over GET is 405 (app/graphql_http.py)
         allowed_origins=settings.allowed_origins,
         # Only graphql-transport-ws: its handler re-authorises every operation (app/websocket.py).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -219,7 +235,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         middleware=[
             Middleware(RequestLog),
             Middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
-                       allow_headers=["authorization", "content-type", "x-request-id"]),
+                       allow_headers=["authorization", "content-type", "x-request-id"],
+                       expose_headers=["x-request-id"]),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             Middleware(WebSocketOrigin, allowed=settings.allowed_origins),
         ],
