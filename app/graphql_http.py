@@ -1,8 +1,12 @@
-"""GraphQL over HTTP: what a POST body must be, and transport errors as JSON.
+"""GraphQL over HTTP (graphql.github.io/graphql-over-http): what a request must be, which media type
+answers it, and transport errors as JSON.
 
 A body that is not one GraphQL request object (a JSON object with a string `query`, and
 `variables`, `operationName`, `extensions` of the right types) is answered 400 with
-{"errors": [{"message": ...}]}, as is every other transport error (405, 404 ...)."""
+{"errors": [{"message": ...}]}, as is every other transport error (405, 404 ...). GET runs queries
+only: a mutation over GET is 405. A client that accepts application/graphql-response+json gets it,
+and under it a document that cannot run (parse, validation or variable errors) is 400 with no
+`data` entry; under application/json (the default) it stays 200 with `data: null`."""
 
 from __future__ import annotations
 
@@ -13,19 +17,65 @@ from cross_web import HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+MUTATION = OperationType.MUTATION
 
-def transport_error(status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+
+def response_media_type(accept: str | None) -> str:
+    """application/graphql-response+json when the Accept header names it and ranks it no lower than
+    application/json (or a wildcard); application/json otherwise, also for no Accept or one we cannot
+    serve (the spec lets a server answer those with application/json rather than 406)."""
+    quality: dict[str, float] = {}
+    for part in (accept or "").lower().split(","):
+        media_type, *params = (item.strip() for item in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[media_type] = max(q, quality.get(media_type, 0.0))
+    new = quality.get(GRAPHQL_RESPONSE, 0.0)
+    legacy = max(quality.get(JSON, 0.0), quality.get("application/*", 0.0), quality.get("*/*", 0.0))
+    return GRAPHQL_RESPONSE if new > 0 and new >= legacy else JSON
+
+
+def transport_error(
+    status_code: int, message: str, headers: dict[str, str] | None = None, media_type: str = JSON
+) -> Response:
     # json.dumps escapes non-ASCII, so a message quoting a lone surrogate still encodes.
     body = json.dumps({"errors": [{"message": message}]})
-    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
+    return Response(body, status_code=status_code, headers=headers, media_type=media_type)
 
 
 async def routing_error(request: Request, error: Exception) -> Response:
     """Starlette's own HTTP errors (an unknown path, a method /graphql does not take), same shape."""
     assert isinstance(error, StarletteHTTPException)
-    return transport_error(error.status_code, error.detail, error.headers)
+    return transport_error(
+        error.status_code, error.detail, error.headers, response_media_type(request.headers.get("accept"))
+    )
+
+
+class MutationOverGet(HTTPException):
+    """The spec's answer to a mutation sent with GET (which must never change anything): 405."""
+
+    def __init__(self) -> None:
+        super().__init__(405, "Mutations are not allowed over GET: send them with POST")
+        self.headers = {"Allow": "POST"}
+
+
+def is_request_error(response: Any) -> bool:
+    """The document never ran: it did not parse or validate, or its variables did not coerce. Such
+    errors carry no `path`; an error of a field that ran always does."""
+    errors = response.get("errors") if isinstance(response, dict) else None
+    return bool(errors) and response.get("data") is None and all("path" not in e for e in errors)
 
 
 routing_error_handlers = {StarletteHTTPException: routing_error}
@@ -39,7 +89,9 @@ def _kind(value: Any) -> str:
 
 class GraphQLRequestBody:
     """Mixed into strawberry's ASGI view (before it): parse_json is where strawberry decodes a body,
-    parse_http_body where it reads the request's fields, run where its HTTPExceptions surface."""
+    parse_query_params a GET's parameters, parse_http_body where it reads the request's fields,
+    execute_single where a mutation over GET is refused, get_sub_response and create_response where
+    the answer's media type and status are set, run where its HTTPExceptions surface."""
 
     def parse_json(self, data: str | bytes) -> dict[str, Any]:
         try:
@@ -71,8 +123,46 @@ class GraphQLRequestBody:
             )
         return data
 
+    def parse_query_params(self, params) -> dict[str, Any]:
+        data = dict(params)
+        for name in ("variables", "extensions"):
+            if data.get(name):
+                try:
+                    data[name] = self.decode_json(data[name])  # type: ignore[attr-defined]
+                except (ValueError, RecursionError):  # the type is checked with a POST body's
+                    raise HTTPException(400, f"The `{name}` query parameter is not valid JSON") from None
+        return data
+
+    async def execute_single(self, *args, **kwargs):
+        try:
+            return await super().execute_single(*args, **kwargs)  # type: ignore[misc]
+        except HTTPException as error:
+            cause = error.__cause__  # strawberry's: an operation type the method does not allow
+            if isinstance(cause, InvalidOperationTypeError) and cause.operation_type == MUTATION:
+                raise MutationOverGet() from None
+            raise
+
+    async def get_sub_response(self, request):
+        sub_response = await super().get_sub_response(request)  # type: ignore[misc]
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(self, response_data, sub_response):
+        media_type = getattr(sub_response, "media_type", None) or JSON
+        if media_type == GRAPHQL_RESPONSE and is_request_error(response_data):
+            response_data = {key: value for key, value in response_data.items() if key != "data"}
+            sub_response.status_code = sub_response.status_code or 400
+        response = super().create_response(response_data, sub_response)  # type: ignore[misc]
+        response.headers["content-type"] = media_type
+        return response
+
     async def run(self, request, context=UNSET, root_value=UNSET):
         try:
             return await super().run(request, context, root_value)  # type: ignore[misc]
         except HTTPException as error:
-            return transport_error(error.status_code, error.reason)
+            return transport_error(
+                error.status_code,
+                error.reason,
+                getattr(error, "headers", None),
+                response_media_type(request.headers.get("accept")),
+            )

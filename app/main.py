@@ -1,4 +1,5 @@
-"""The Starlette app: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics."""
+"""The Starlette app: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics; in development
+GraphiQL's assets under /graphiql/."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from app import graphiql
 from app.api.schema import build_schema
 from app.auth import authenticate, bearer
 from app.db.engine import Database
@@ -57,6 +59,9 @@ class PetposGraphQL(GraphQLRequestBody, GraphQL):
             request=request,
             response=response,
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()  # our own page, on our own copy of GraphiQL (app/graphiql.py)
 
     async def on_ws_connect(self, context: Context) -> Any:
         """The WebSocket token travels in connection_init: {"Authorization": "Bearer <token>"}.
@@ -180,14 +185,30 @@ class RequestLog:
                 )
 
 
+class AccessLogWithoutQuery(logging.Filter):
+    """uvicorn's access log line names the path without its query string: a GET's variables (or a
+    refused mutation's arguments) may hold what logs never show, such as an email or a password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:  # client, method, path, version, status
+            client, method, path, version, status = record.args
+            record.args = (client, method, str(path).split("?", 1)[0], version, status)
+        return True
+
+
+ACCESS_LOG_WITHOUT_QUERY = AccessLogWithoutQuery()
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     settings = settings or get_settings()
+    # Here, not in the CLI: each uvicorn worker process builds its own app.
+    logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_WITHOUT_QUERY)
     db = db or Database(settings)
     graphql = PetposGraphQL(
         db,
         schema=build_schema(settings),
         graphql_ide=None if settings.production else "graphiql",
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,  # queries only: a mutation over GET is 405 (app/graphql_http.py)
         allowed_origins=settings.allowed_origins,
         # Only graphql-transport-ws: its handler re-authorises every operation (app/websocket.py).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -234,6 +255,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *([] if settings.production else [graphiql.assets()]),
         ],
         middleware=[
             Middleware(RequestLog),
@@ -242,6 +264,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id"],
             ),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             Middleware(WebSocketOrigin, allowed=settings.allowed_origins),

@@ -86,8 +86,8 @@ async def test_other_transport_errors_have_the_same_json_shape(client):
     assert_json_error(put, 405, "Method Not Allowed")
     assert "POST" in put.headers["allow"]
     assert_json_error(
-        await client.get("/graphql", params={"query": "{ me { id } }"}),
-        400,
-        "queries are not allowed when using GET",
+        await client.get("/graphql", params={"query": "mutation { logout { ok } }"}),
+        405,
+        "Mutations are not allowed over GET: send them with POST",
     )
     assert_json_error(await client.get("/nowhere"), 404, "Not Found")

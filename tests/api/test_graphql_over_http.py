@@ -1,0 +1,156 @@
+"""GraphQL over HTTP by the spec: application/graphql-response+json accepted and produced (a document that
+cannot run is 400 with no `data` under it), queries over GET, mutations over GET refused with 405, transport
+errors in the client's media type, and X-Request-ID readable by browser clients (CORS)."""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from app.domain.accounts.models import User
+from app.graphql_http import GRAPHQL_RESPONSE, JSON, response_media_type
+
+NEW = {"accept": GRAPHQL_RESPONSE}
+REFUSED = "Mutations are not allowed over GET: send them with POST"
+LEGACY = {"accept": JSON}
+
+
+@pytest.mark.parametrize(
+    "accept, media_type",
+    [
+        (None, JSON),
+        ("", JSON),
+        ("*/*", JSON),
+        ("application/json", JSON),
+        ("text/html", JSON),  # nothing we serve: the spec allows application/json rather than 406
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE),
+        (f"application/json, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),  # equal rank: the spec's own
+        (f"application/json, {GRAPHQL_RESPONSE};q=0.5", JSON),
+        (f"{GRAPHQL_RESPONSE};q=0, */*", JSON),
+        (f"{GRAPHQL_RESPONSE};q=x", JSON),
+        ("Application/GraphQL-Response+JSON ; Q=1", GRAPHQL_RESPONSE),
+    ],
+)
+def test_the_response_media_type_follows_the_accept_header(accept, media_type):
+    assert response_media_type(accept) == media_type
+
+
+async def test_graphql_response_json_is_accepted_and_produced(client):
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=NEW)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.json() == {"data": {"__typename": "Query"}}
+    legacy = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert legacy.headers["content-type"] == JSON
+
+
+CANNOT_RUN = {
+    "parse failure": {"query": "{"},
+    "validation failure": {"query": "{ noSuchField }"},
+    "variable coercion failure": {
+        "query": "query($id: ID!) { product(id: $id) { id } }",
+        "variables": {"id": None},
+    },
+    "unsafe string": {
+        "query": "query($s: String!) { productBySku(sku: $s) { id } }",
+        "variables": {"s": "a\x00"},
+    },
+}
+
+
+@pytest.mark.parametrize("name", CANNOT_RUN)
+async def test_a_document_that_cannot_run_is_400_without_data_under_graphql_response_json(client, name):
+    response = await client.post("/graphql", json=CANNOT_RUN[name], headers=NEW)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    body = response.json()
+    assert "data" not in body and body["errors"][0]["message"]
+    # application/json keeps its answer: 200 with data null.
+    legacy = await client.post("/graphql", json=CANNOT_RUN[name], headers=LEGACY)
+    assert legacy.status_code == 200 and legacy.headers["content-type"] == JSON
+    assert legacy.json()["data"] is None and legacy.json()["errors"]
+
+
+async def test_a_field_error_is_200_with_data_under_graphql_response_json(client):
+    sales = {"query": "{ sales { edges { node { id } } } }"}
+    response = await client.post("/graphql", json=sales, headers=NEW)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert body["errors"][0]["path"] == ["sales"]
+
+
+async def test_transport_errors_answer_in_the_accepted_media_type(client):
+    bad = await client.post("/graphql", content=b'{"query": ', headers={**NEW, "content-type": JSON})
+    assert bad.status_code == 400 and bad.headers["content-type"] == GRAPHQL_RESPONSE
+    message = "The request body is not valid JSON: Expecting value at line 1 column 11"
+    assert bad.json() == {"errors": [{"message": message}]}
+    nowhere = await client.get("/nowhere", headers=NEW)
+    assert nowhere.status_code == 404 and nowhere.headers["content-type"] == GRAPHQL_RESPONSE
+
+
+async def test_queries_run_over_get(client):
+    response = await client.get("/graphql", params={"query": "{ __typename }"}, headers=NEW)
+    assert response.status_code == 200 and response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.json() == {"data": {"__typename": "Query"}}
+    named = await client.get(
+        "/graphql",
+        params={
+            "query": "query Q($name: String!) { __type(name: $name) { name } } query R { __typename }",
+            "operationName": "Q",
+            "variables": json.dumps({"name": "Product"}),
+        },
+    )
+    assert named.json() == {"data": {"__type": {"name": "Product"}}}
+    assert named.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"variables": "{"}, "The `variables` query parameter is not valid JSON"),
+        ({"extensions": "nope"}, "The `extensions` query parameter is not valid JSON"),
+        ({"variables": "[1]"}, "The GraphQL operation's `variables` must be an object or null, if provided."),
+        ({"variables": '"x"'}, "The GraphQL operation's `variables` must be an object or null, if provided."),
+    ],
+)
+async def test_a_get_with_bad_parameters_is_400_json(client, params, message):
+    response = await client.get("/graphql", params={"query": "{ __typename }", **params})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == JSON
+    assert response.json() == {"errors": [{"message": message}]}
+
+
+async def test_a_mutation_over_get_is_405_json_and_changes_nothing(client, db):
+    mutation = (
+        'mutation { register(input: {email: "get@example.com", phone: "+1 202 555 0199", '
+        'name: "Get", password: "correct horse battery"}) { errors { code } } }'
+    )
+    for headers in (NEW, LEGACY, {}):
+        response = await client.get("/graphql", params={"query": mutation}, headers=headers)
+        assert response.status_code == 405, response.text
+        assert response.headers["allow"] == "POST"
+        assert response.json() == {"errors": [{"message": REFUSED}]}
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 0
+    posted = await client.post("/graphql", json={"query": mutation})
+    assert posted.json()["data"]["register"]["errors"] == []
+
+
+async def test_a_subscription_over_get_is_400_bad_request(client):
+    subscription = 'subscription { saleOrderUpdated(orderId: "1") { id } }'
+    response = await client.get("/graphql", params={"query": subscription}, headers=NEW)
+    assert response.status_code == 400
+    body = response.json()
+    assert "data" not in body and body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_browsers_on_allowed_origins_may_read_the_request_id(client):
+    origin = {"origin": "http://localhost:5173"}
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=origin)
+    assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower().split(", ")
+    assert response.headers["x-request-id"]
+    got = await client.get("/graphql", params={"query": "{ __typename }"}, headers=origin)
+    assert "x-request-id" in got.headers["access-control-expose-headers"].lower()
