@@ -7,6 +7,7 @@ A body that is not one GraphQL request object (a JSON object with a string `quer
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cross_web import HTTPException
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from strawberry.types.unset import UNSET
 
 
-def transport_error(status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def transport_error(status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     # json.dumps escapes non-ASCII, so a message quoting a lone surrogate still encodes.
     body = json.dumps({"errors": [{"message": message}]})
     return Response(body, status_code=status_code, headers=headers, media_type="application/json")
