@@ -2,9 +2,9 @@
 """The two commands a new machine needs (only Python 3.11+ required):
 
     python3 tasks.py run     install into .venv if needed, then `petpos serve`
-    python3 tasks.py test    install into .venv if needed, then the whole test suite
+    python3 tasks.py test    install into .venv if needed, then ruff, mypy and the whole test suite
 
-Extra arguments go to the underlying command (`python3 tasks.py test -k checkout`).
+Extra arguments go to the underlying command (`python3 tasks.py test -k checkout` to pytest).
 """
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".petpos-installed"
+CODE = ["app", "tests", "bench", "tasks.py"]
+# Run before the tests; each must find nothing (mypy's settings are in pyproject.toml).
+CHECKS = {
+    "ruff check": ["ruff", "check", *CODE],
+    "ruff format --check": ["ruff", "format", "--check", *CODE],
+    "mypy": ["mypy"],
+}
 
 
 def ensure_installed() -> None:
@@ -37,6 +44,20 @@ def ensure_installed() -> None:
     STAMP.write_text(wanted)
 
 
+def checks_pass() -> bool:
+    """One line per check; a failing check's own report follows its line."""
+    passed = True
+    for name, command in CHECKS.items():
+        result = subprocess.run(
+            [str(BIN / "python"), "-m", *command], cwd=ROOT, capture_output=True, text=True
+        )
+        print(f"{name}: {'ok' if result.returncode == 0 else 'FAILED'}", flush=True)
+        if result.returncode != 0:
+            print(result.stdout + result.stderr, end="", flush=True)
+            passed = False
+    return passed
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test"):
         print(__doc__)
@@ -46,6 +67,8 @@ def main(argv: list[str]) -> int:
     if command == "run":
         args = [str(BIN / "petpos"), "serve", *rest]
     else:
+        if not checks_pass():
+            return 1
         args = [str(BIN / "python"), "-m", "pytest", *rest]
     # Become the command rather than its parent: a signal sent to this process (Ctrl-C, SIGTERM from a
     # supervisor) then reaches the server itself, which stops cleanly with its embedded PostgreSQL.

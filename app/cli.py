@@ -9,8 +9,12 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from app.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.embedded import EmbeddedPostgres  # imported at run time only where a server starts
 
 FIRST_ADMIN_HELP = (
     "No ADMIN account yet. Create the first one with the same settings (the password is read from stdin):\n"
@@ -29,7 +33,7 @@ def _settings() -> Settings:
         raise SystemExit("Invalid settings: " + "; ".join(problems)) from None
 
 
-def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, object | None, bool]:
+def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, EmbeddedPostgres | None, bool]:
     """(url, embedded server or None, freshly created)."""
     if settings.database_url:
         return settings.database_url, None, False

@@ -11,6 +11,7 @@ and under it a document that cannot run (parse, validation or variable errors) i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cross_web import HTTPException
@@ -48,7 +49,7 @@ def response_media_type(accept: str | None) -> str:
 
 
 def transport_error(
-    status_code: int, message: str, headers: dict[str, str] | None = None, media_type: str = JSON
+    status_code: int, message: str, headers: Mapping[str, str] | None = None, media_type: str = JSON
 ) -> Response:
     # json.dumps escapes non-ASCII, so a message quoting a lone surrogate still encodes.
     body = json.dumps({"errors": [{"message": message}]})

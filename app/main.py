@@ -8,16 +8,17 @@ import logging
 import time
 import uuid
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.pool import QueuePool
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -39,7 +40,7 @@ from app.websocket import AuthorisedTransportWSHandler
 log = logging.getLogger("petpos.http")
 
 
-class PetposGraphQL(GraphQLRequestBody, GraphQL):
+class PetposGraphQL(GraphQLRequestBody, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = AuthorisedTransportWSHandler
 
     def __init__(self, db: Database, **kwargs: Any) -> None:
@@ -122,7 +123,7 @@ class BodyLimit:
                 return await self._too_large(scope, receive, send)
         body, replayed = b"".join(chunks), False
 
-        async def replay() -> dict:
+        async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
@@ -160,7 +161,7 @@ class RequestLog:
         scope["petpos.request_id"] = request_id
         started, status = time.perf_counter(), 0
 
-        async def send_with_id(message: dict) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -228,7 +229,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse({"status": "ready"})
 
     async def metrics(request: Request) -> Response:
-        POOL_IN_USE.set(db.engine.pool.checkedout())
+        # The engine is made with a pool_size, so its pool is a QueuePool (typed as any Pool).
+        POOL_IN_USE.set(cast(QueuePool, db.engine.pool).checkedout())
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager

@@ -44,7 +44,7 @@ CAUSE = "\nThe above exception was the direct cause of the following exception:\
 CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
 
 
-def traceback_without_data(error: BaseException) -> str:
+def traceback_without_data(error: BaseException | None) -> str:
     """Python's chained traceback, with every database error described by its fields alone."""
     parts: list[str] = []
     seen: set[int] = set()

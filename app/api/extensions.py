@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, get_operation_ast
 from strawberry.extensions import (
@@ -130,7 +131,9 @@ def _root_field(document, operation) -> str:
 
 
 def _codes(errors: list[GraphQLError]) -> list[str]:
-    return sorted({error.extensions["code"] for error in errors if "code" in (error.extensions or {})})
+    return sorted(
+        {error.extensions["code"] for error in errors if error.extensions and "code" in error.extensions}
+    )
 
 
 # Built once: the validation cache keys on the rule classes, and each limiter instance makes a new
@@ -141,9 +144,12 @@ LIMIT_RULES = [
 ]
 
 
-def schema_extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
+Factory = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+
+def schema_extensions(settings: Settings) -> list[Factory]:
     """Factories, so each request gets fresh extension state (the caches live at module level)."""
-    extensions: list = [
+    extensions: list[Factory] = [
         OperationMetrics,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

@@ -75,7 +75,9 @@ def unsafe_variables(document, operation_name: str | None, variables: dict | Non
     """Errors for the unsafe strings in the variables the operation declares."""
     operation = get_operation_ast(document, operation_name) if variables else None
     errors: list[GraphQLError] = []
-    for definition in operation.variable_definitions if operation else ():
+    if operation is None or not variables:
+        return errors
+    for definition in operation.variable_definitions or ():
         name = definition.variable.name.value
         for path, reason in _unsafe_strings(variables.get(name)):
             errors.append(

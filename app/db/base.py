@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
-from sqlalchemy import DateTime, MetaData, Numeric, func
+from sqlalchemy import DateTime, MetaData, Numeric, Table, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -22,6 +23,7 @@ Money = Numeric(12, 2)
 
 
 class Base(DeclarativeBase):
+    __table__: ClassVar[Table]  # every model maps one table (SQLAlchemy allows any FromClause)
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {uuid.UUID: UUID(as_uuid=True), datetime: DateTime(timezone=True), Decimal: Money}
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import BigInteger, Select, SmallInteger, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +48,7 @@ def malformed() -> DomainError:
     return validation("Malformed cursor", "after")
 
 
-def decode_cursor(cursor: str, keys: Sequence[InstrumentedAttribute]) -> list[Any]:
+def decode_cursor(cursor: str, keys: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
     """The key values a cursor holds, each checked against its column's type here, so a forged
     cursor is VALIDATION and never reaches the database as a value it cannot hold."""
     if len(cursor) > MAX_CURSOR_LENGTH:
@@ -62,7 +62,7 @@ def decode_cursor(cursor: str, keys: Sequence[InstrumentedAttribute]) -> list[An
     return [key_value(key.type, value) for key, value in zip(keys, values)]
 
 
-def key_value(column_type: TypeEngine, value: Any) -> Any:
+def key_value(column_type: TypeEngine[Any], value: Any) -> Any:
     """`value` as the Python value of a column of `column_type`, or VALIDATION."""
     kind = column_type.python_type
     if kind is int:
@@ -104,12 +104,14 @@ def timestamp(value: str, *, aware: bool) -> datetime:
     return parsed.astimezone(UTC) if aware else parsed
 
 
-def decimal(value: str, column_type: TypeEngine) -> Decimal:
+def decimal(value: str, column_type: TypeEngine[Any]) -> Decimal:
     parsed = Decimal(value)
     precision, scale = getattr(column_type, "precision", None), getattr(column_type, "scale", None) or 0
     # Digits before and after the point the column holds (an unbounded NUMERIC: a generous bound).
     whole, places = (precision - scale, scale) if precision else (1000, 1000)
-    if not parsed.is_finite() or abs(parsed) >= Decimal(10) ** whole or parsed.as_tuple().exponent < -places:
+    # Only NaN and infinities have a letter for an exponent, and they fail the first test.
+    exponent = cast(int, parsed.as_tuple().exponent)
+    if not parsed.is_finite() or abs(parsed) >= Decimal(10) ** whole or exponent < -places:
         raise ValueError("out of range")
     return parsed
 
@@ -127,13 +129,13 @@ class Page(Generic[T]):
 
 async def fetch_page(
     session: AsyncSession,
-    stmt: Select,
+    stmt: Select[T],
     *,
-    keys: Sequence[InstrumentedAttribute],
+    keys: Sequence[InstrumentedAttribute[Any]],
     first: int | None,
     after: str | None,
     descending: bool = False,
-) -> Page:
+) -> Page[T]:
     """Rows of `stmt` (an ORM select of one entity) ordered by `keys` (the last one unique, e.g. id)."""
     size = page_size(first)
     if after:

@@ -64,7 +64,7 @@ class UnitOfWork:
 def sqlstate(error: BaseException) -> str | None:
     orig = getattr(error, "orig", None)
     for candidate in (orig, getattr(orig, "__cause__", None)):
-        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        code: str | None = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
         if code:
             return code
     return None
@@ -73,7 +73,7 @@ def sqlstate(error: BaseException) -> str | None:
 def constraint_name(error: BaseException) -> str | None:
     orig = getattr(error, "orig", None)
     for candidate in (orig, getattr(orig, "__cause__", None)):
-        name = getattr(candidate, "constraint_name", None)
+        name: str | None = getattr(candidate, "constraint_name", None)
         if name:
             return name
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING, overload
 
 import strawberry
 
@@ -15,15 +16,18 @@ CODE_DESCRIPTIONS = {
 }
 
 # The payload error codes: exactly the domain's codes, declared once in app/domain/errors.py.
-ErrorCode = strawberry.enum(
-    Enum(
-        "ErrorCode",
-        {
-            code.name: strawberry.enum_value(code.value, description=CODE_DESCRIPTIONS.get(code))
-            for code in Code
-        },
+if TYPE_CHECKING:
+    ErrorCode = Code  # members made at run time are invisible to a type checker: these are the same
+else:
+    ErrorCode = strawberry.enum(
+        Enum(
+            "ErrorCode",
+            {
+                code.name: strawberry.enum_value(code.value, description=CODE_DESCRIPTIONS.get(code))
+                for code in Code
+            },
+        )
     )
-)
 
 
 @strawberry.type
@@ -47,6 +51,12 @@ class Money:
         """The store's one currency (PETPOS_CURRENCY)."""
         return info.context.db.settings.currency
 
+    @overload
+    @classmethod
+    def of(cls, amount: Decimal) -> Money: ...
+    @overload
+    @classmethod
+    def of(cls, amount: Decimal | None) -> Money | None: ...
     @classmethod
     def of(cls, amount: Decimal | None) -> Money | None:
         """Money for an amount, or None; amounts are shown with exactly two decimals."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import dateutil.parser
 from graphql import GraphQLError, ValueNode, value_from_ast_untyped
@@ -30,7 +30,8 @@ parse_datetime_value = wrap_parser(parse_datetime, "DateTime", exceptions=(Value
 def parse_datetime_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> datetime:
     """As a variable, but the error points at the literal in the document."""
     try:
-        return parse_datetime_value(value_from_ast_untyped(node, variables))
+        # wrap_parser returns what parse_datetime made, though it is typed to return any object.
+        return cast(datetime, parse_datetime_value(value_from_ast_untyped(node, variables)))
     except GraphQLError as error:
         raise GraphQLError(error.message, node) from None
 
@@ -45,4 +46,4 @@ DateTime = ScalarDefinition(
     origin=datetime,
 )
 
-SCALAR_OVERRIDES = {datetime: DateTime}
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {datetime: DateTime}

@@ -16,8 +16,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Function, func, select, tuple_, update
 
 from app.domain.accounts.credentials import RESET_CODE_PATTERN
 from app.domain.accounts.models import OutboxMessage
@@ -69,7 +70,7 @@ async def claim(uow: UnitOfWork, *, batch: int, lease: timedelta) -> list[Claime
     return sorted((Claimed(*row) for row in rows), key=lambda m: (m.created_at, m.id))
 
 
-def _without_codes():
+def _without_codes() -> Function[Any]:
     return func.regexp_replace(OutboxMessage.body, RESET_CODE_PATTERN, CODE_REMOVED, "g")
 
 

@@ -148,14 +148,16 @@ async def request_password_reset(
     user = await lock_row(uow, User, user_id) if user_id else None
     if user is None:
         return
-    sent = await uow.session.scalar(
-        select(func.count())
-        .select_from(PasswordResetToken)
-        .where(
-            PasswordResetToken.user_id == user.id,
-            PasswordResetToken.created_at > func.now() - timedelta(minutes=window_minutes),
+    sent = (
+        await uow.session.execute(
+            select(func.count())
+            .select_from(PasswordResetToken)
+            .where(
+                PasswordResetToken.user_id == user.id,
+                PasswordResetToken.created_at > func.now() - timedelta(minutes=window_minutes),
+            )
         )
-    )
+    ).scalar_one()
     if sent >= max_emails:
         return
     token, token_hash = credentials.new_reset_token()

@@ -7,6 +7,7 @@ once more (failures counted while argon2 ran may have reached a limit) before it
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from app.db.engine import Database
@@ -16,7 +17,7 @@ from app.domain.accounts import sign_in_limits as counters
 from app.domain.accounts.models import User
 from app.domain.accounts.sign_in_limits import SignInKeys, SignInLimits
 from app.domain.errors import DomainError
-from app.domain.uow import run_unit
+from app.domain.uow import UnitOfWork, run_unit
 
 
 def limits_of(db: Database) -> SignInLimits:
@@ -28,7 +29,7 @@ def limits_of(db: Database) -> SignInLimits:
     )
 
 
-async def _unit(db: Database, work) -> None:
+async def _unit(db: Database, work: Callable[[UnitOfWork], Awaitable[None]]) -> None:
     await run_unit(db.sessions, work, lock_timeout_ms=db.settings.lock_timeout_ms, operation="signIn")
 
 

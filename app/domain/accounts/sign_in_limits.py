@@ -19,8 +19,9 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, case, delete, false, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,7 +96,7 @@ def _blocking(keys: SignInKeys, limits: SignInLimits) -> ColumnElement[bool]:
     return and_(or_(*clauses) if clauses else false(), _live(limits))
 
 
-def _wait_seconds(keys: SignInKeys, limits: SignInLimits):
+def _wait_seconds(keys: SignInKeys, limits: SignInLimits) -> ScalarSelect[Any]:
     """Seconds until every blocking counter's window has passed; NULL when none blocks."""
     remaining = func.extract("epoch", SignInFailure.window_started_at + limits.window - func.now())
     return select(func.max(remaining)).where(_blocking(keys, limits)).scalar_subquery()
@@ -149,8 +150,8 @@ async def record_failure(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLim
         return
     uow.note_lock(TABLE)
     stale = SignInFailure.window_started_at <= func.now() - limits.window
-    stmt = insert(SignInFailure).values([{"kind": kind, "key": key, "failures": 1} for kind, key in rows])
-    stmt = stmt.on_conflict_do_update(
+    new = insert(SignInFailure).values([{"kind": kind, "key": key, "failures": 1} for kind, key in rows])
+    stmt = new.on_conflict_do_update(
         index_elements=[SignInFailure.kind, SignInFailure.key],
         set_={
             "failures": case((stale, 1), else_=SignInFailure.failures + 1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -54,7 +55,7 @@ GONE_HOME = [
 ]
 
 
-def _pet(values: tuple, status: str) -> Pet:
+def _pet(values: tuple[str, str, str, int, str, str], status: str) -> Pet:
     name, species, breed, age, fee, description = values
     return Pet(
         name=name,
@@ -68,7 +69,7 @@ def _pet(values: tuple, status: str) -> Pet:
     )
 
 
-async def _user_id(uow: UnitOfWork, email: str):
+async def _user_id(uow: UnitOfWork, email: str) -> uuid.UUID | None:
     return (await uow.session.scalars(select(User.id).where(User.email == email))).first()
 
 

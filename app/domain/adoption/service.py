@@ -67,7 +67,7 @@ async def request_adoption(
     if pet.status != "AVAILABLE":
         raise pet_not_available()
     await lock_row(uow, User, applicant_id)
-    if await uow.session.scalar(open_requests_of(applicant_id)) >= max_open:
+    if (await uow.session.execute(open_requests_of(applicant_id))).scalar_one() >= max_open:
         raise DomainError(
             "CONFLICT",
             f"You already have {max_open} open adoption requests: "
@@ -80,7 +80,7 @@ async def request_adoption(
     return RequestOutcome(request, pet)
 
 
-def open_requests_of(applicant_id: uuid.UUID) -> Select:
+def open_requests_of(applicant_id: uuid.UUID) -> Select[int]:
     return (
         select(func.count())
         .select_from(AdoptionRequest)

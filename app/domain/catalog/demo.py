@@ -45,15 +45,6 @@ PRODUCTS = [
 ]
 # name, price, minutes
 SERVICES = [("Full groom", "45.00", 90), ("Nail trim", "12.00", 15), ("Bath and brush", "28.00", 45)]
-COUPON = dict(
-    code="WELCOME10",
-    kind="PERCENT",
-    value=Decimal("10"),
-    min_subtotal=Decimal("20.00"),
-    usage_limit=100,
-    starts_at=None,
-    ends_at=None,
-)
 
 
 async def seed(uow: UnitOfWork) -> None:
@@ -77,4 +68,13 @@ async def seed(uow: UnitOfWork) -> None:
         await catalog.create_service(
             uow, catalog.prepare_service(name=name, price=Decimal(price), duration_minutes=minutes)
         )
-    await coupons.create_coupon(uow, coupons.prepare_coupon(**COUPON))
+    welcome = coupons.prepare_coupon(
+        code="WELCOME10",
+        kind="PERCENT",
+        value=Decimal("10"),
+        min_subtotal=Decimal("20.00"),
+        usage_limit=100,
+        starts_at=None,
+        ends_at=None,
+    )
+    await coupons.create_coupon(uow, welcome)

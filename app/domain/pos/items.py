@@ -5,10 +5,14 @@ the order's version; the item's name and price are read before the unit of work.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
+    FromClause,
     Integer,
     Numeric,
     ScalarSelect,
@@ -24,6 +28,7 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import fields, limits, money
 from app.domain.catalog.models import Product, Service
@@ -36,7 +41,8 @@ from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
 
-SELLABLE = {"PRODUCT": Product, "SERVICE": Service}
+SELLABLE: dict[str, type[Product | Service]] = {"PRODUCT": Product, "SERVICE": Service}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class NewLine:
 
 
 async def prepare_line(
-    session,
+    session: AsyncSession,
     *,
     order_id: str,
     item_type: str,
@@ -67,7 +73,7 @@ async def prepare_line(
     """Check the input, then read the item's name and price (active items only). Only a
     CUSTOM line takes its own unit price, discount and note."""
     custom = mode == "CUSTOM"
-    checks: dict = dict(
+    checks: dict[str, Callable[[], Any]] = dict(
         order_id=lambda: parse_id(order_id, "orderId", "Sale order"),
         item_id=lambda: parse_id(item_id, "itemId", "item"),
         quantity=lambda: fields.quantity(quantity),
@@ -80,35 +86,36 @@ async def prepare_line(
         )
     else:
 
-        def custom_only(value, field: str, empty) -> None:
+        def custom_only(value: object, field: str, empty: object, default: T) -> T:
             if value is not None and value != empty:
                 raise validation("Only a CUSTOM line takes this; send mode: CUSTOM", field)
+            return default
 
         checks.update(
-            unit_price=lambda: custom_only(unit_price, "unitPrice", None),
-            discount=lambda: custom_only(discount, "discount", 0) or money.ZERO,
-            note=lambda: custom_only((note or "").strip(), "note", ""),
+            unit_price=lambda: custom_only(unit_price, "unitPrice", None, None),
+            discount=lambda: custom_only(discount, "discount", 0, money.ZERO),
+            note=lambda: custom_only((note or "").strip(), "note", "", None),
         )
     if item_type not in ITEM_TYPES:
         raise validation("Unknown item type", "itemType")
     checked = every(**checks)
     model = SELLABLE[item_type]
-    item = await session.get(model, checked["item_id"])
+    item: Product | Service | None = await session.get(model, checked["item_id"])
     if item is None or not item.active:
         raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
     price = checked["unit_price"] or item.price
-    rules.discount_within_line(checked["discount"], price, quantity)  # type: ignore[arg-type]
+    rules.discount_within_line(checked["discount"], price, quantity)
     return NewLine(
         order_id=checked["order_id"],
         item_type=item_type,
         item_id=item.id,
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         name=item.name,
         unit_price=price,
         quantity=quantity,
-        discount=checked["discount"],  # type: ignore[arg-type]
+        discount=checked["discount"],
         note=checked["note"],
-    )  # type: ignore[arg-type]
+    )
 
 
 async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
@@ -117,7 +124,7 @@ async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
     return await add_line(uow, await lock_order(uow, line.order_id), line)
 
 
-def order_total(order_id, lines=items) -> ScalarSelect:
+def order_total(order_id: BindParameter[uuid.UUID], lines: FromClause = items) -> ScalarSelect[Any]:
     """What the order's lines add up to (price x quantity - discount), as a subquery."""
     return (
         select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity - lines.c.discount), 0))
@@ -165,12 +172,12 @@ def _add_line_statement() -> Update:
     )
     added = new["quantity"] * func.coalesce(grown_price, new["unit_price"]) - new["discount"]
     fits = order_total(order, items.alias("present")) + added <= money.MAX_AMOUNT
-    upsert = insert(items).from_select([*new], select(*new.values()).where(fits))
+    insert_line = insert(items).from_select([*new], select(*new.values()).where(fits))
     # The line keeps the price it was first added at; only its quantity grows.
-    upsert = upsert.on_conflict_do_update(
+    upsert = insert_line.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
         index_where=STANDARD_LINE,
-        set_={"quantity": items.c.quantity + upsert.excluded.quantity},
+        set_={"quantity": items.c.quantity + insert_line.excluded.quantity},
     ).returning(items.c.id)
     line = upsert.cte("line")
     return bump(order).where(exists(select(line.c.id))).add_cte(line)
@@ -239,8 +246,8 @@ def prepare_updates(updates: list[tuple[str, int | None, Decimal | None, str | N
         except DomainError as error:
             errors.extend(error.all())
             continue
-        seen.add(parts["line_id"])  # type: ignore[arg-type]
-        prepared.append(LineUpdate(**parts))  # type: ignore[arg-type]
+        seen.add(parts["line_id"])
+        prepared.append(LineUpdate(**parts))
     if errors:
         raise DomainError.many(errors)
     return prepared

@@ -79,7 +79,7 @@ class OrderFeed:
         self.reconnect_delay = reconnect_delay
         self._subscribers: dict[uuid.UUID, set[Mailbox]] = {}
         self._connection: asyncpg.Connection | None = None
-        self._keeper: asyncio.Task | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
         self._stopping = False
 
@@ -119,7 +119,7 @@ class OrderFeed:
         await connection.add_listener(CHANNEL, self._on_notification)
         self._connection = connection
 
-    def _on_notification(self, connection, pid, channel, raw: str) -> None:
+    def _on_notification(self, connection: asyncpg.Connection, pid: int, channel: str, raw: str) -> None:
         parsed = parse(raw)
         if parsed is None:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
@@ -18,7 +19,7 @@ from app.domain.uow import UnitOfWork
 items = SaleOrderItem.__table__
 
 
-def prepare_merge(target_order_id: str, source_order_ids: list[str]) -> tuple[uuid.UUID, list[uuid.UUID]]:
+def prepare_merge(target_order_id: str, source_order_ids: Sequence[str]) -> tuple[uuid.UUID, list[uuid.UUID]]:
     limits.at_most(source_order_ids, limits.MAX_MERGED_ORDERS, "sourceOrderIds", "orders")
     target = parse_id(target_order_id, "targetOrderId", "Sale order")
     if not source_order_ids:
@@ -50,7 +51,7 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
         raise DomainError.many(errors)
     line_totals = func.sum(items.c.unit_price * items.c.quantity - items.c.discount)
     merged_total = select(func.coalesce(line_totals, 0)).where(items.c.order_id.in_([target_id, *source_ids]))
-    if await uow.session.scalar(merged_total) > money.MAX_AMOUNT:
+    if (await uow.session.execute(merged_total)).scalar_one() > money.MAX_AMOUNT:
         raise validation(f"The merged order would come to more than {money.MAX_AMOUNT}", "sourceOrderIds")
 
     from_sources = items.c.order_id.in_(source_ids)

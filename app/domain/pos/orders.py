@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import BindParameter, Update, func, update
+from sqlalchemy import BindParameter, Row, Update, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -53,7 +54,7 @@ async def lock_orders(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> dict[uuid.
     return {order.id: order for order in await lock_rows(uow, SaleOrder, order_ids)}
 
 
-def bump(order_ids: Iterable[uuid.UUID] | BindParameter, **values) -> Update:
+def bump(order_ids: Iterable[uuid.UUID] | BindParameter[uuid.UUID], **values: Any) -> Update:
     """The version bump every change makes (with whatever else it sets on the order rows).
     clock_timestamp(), not now(): a change that waited for the lock is stamped when it
     happened, so updated_at follows the version order."""
@@ -68,7 +69,7 @@ def bump(order_ids: Iterable[uuid.UUID] | BindParameter, **values) -> Update:
     )
 
 
-def applied(locked: dict[uuid.UUID, SaleOrder], rows) -> None:
+def applied(locked: dict[uuid.UUID, SaleOrder], rows: Iterable[Row[Any]]) -> None:
     """Carry what the write returned onto the locked rows (without making them dirty)."""
     for row in rows:
         order = locked[row.id]
@@ -81,7 +82,7 @@ async def write(
     order: SaleOrder,
     stmt: Update,
     unchanged: DomainError | None = None,
-    params: dict | None = None,
+    params: dict[str, Any] | None = None,
 ) -> SaleOrder:
     """Run one change statement that ends with the bump of `order`, then announce it.
     A statement whose bump is conditional returns no row when nothing changed: `unchanged`."""
@@ -117,7 +118,7 @@ async def prepare_order(session: AsyncSession, *, label: str | None, customer_id
             raise not_found("customer", "customerId")
         if found.role != "CUSTOMER":
             raise not_a_customer()
-    return NewOrder(values["label"], customer)  # type: ignore[arg-type]
+    return NewOrder(values["label"], customer)
 
 
 async def create_order(uow: UnitOfWork, new: NewOrder, *, by: uuid.UUID) -> SaleOrder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from app.domain import money
@@ -37,7 +38,7 @@ def discount_within_line(value: Decimal, unit_price: Decimal, qty: int, field: s
     return value
 
 
-def distinct_ids(values: list[str], field: str, what: str) -> list[uuid.UUID]:
+def distinct_ids(values: Sequence[str], field: str, what: str) -> list[uuid.UUID]:
     """Ids of a list argument: each one well-formed and named once. The repeats are found
     with a set, so the check is linear in the list's length."""
     ids: list[uuid.UUID] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Integer, Numeric, column, select, values
 from sqlalchemy.dialects.postgresql import UUID, insert
@@ -45,8 +46,8 @@ def prepare_split(order_id: str, lines: list[tuple[str, int]]) -> tuple[uuid.UUI
         except DomainError as error:
             errors.extend(error.all())
             continue
-        seen.add(parts["line_id"])  # type: ignore[arg-type]
-        prepared.append(SplitLine(**parts))  # type: ignore[arg-type]
+        seen.add(parts["line_id"])
+        prepared.append(SplitLine(**parts))
     if errors:
         raise DomainError.many(errors)
     return order, prepared
@@ -76,7 +77,7 @@ async def split_order(
     errors: list[DomainError] = []
     whole: list[uuid.UUID] = []
     kept: list[tuple[uuid.UUID, int, Decimal]] = []
-    copies: list[dict] = []
+    copies: list[dict[str, Any]] = []
     new_id = uuid.uuid4()
     for i, wanted in enumerate(lines):
         line = found.get(wanted.line_id)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -23,7 +23,12 @@ from app.domain.sales.models import Cart, CartItem
 from app.domain.uow import UnitOfWork
 
 T = TypeVar("T")
-Runner = Callable[[Callable[[UnitOfWork], Awaitable[T]]], Awaitable[T]]
+
+
+class Runner(Protocol):
+    """Runs one unit of work and returns what the work returned."""
+
+    def __call__(self, work: Callable[[UnitOfWork], Awaitable[T]], /) -> Awaitable[T]: ...
 
 
 async def prepare_product(
@@ -129,12 +134,14 @@ async def set_cart_item(uow: UnitOfWork, *, cart_id: uuid.UUID, product_id: uuid
 
 
 async def cart_subtotal(session: AsyncSession, cart_id: uuid.UUID) -> Decimal:
-    return await session.scalar(
-        select(func.coalesce(func.sum(Product.price * CartItem.quantity), 0))
-        .select_from(CartItem)
-        .join(Product, Product.id == CartItem.product_id)
-        .where(CartItem.cart_id == cart_id)
-    )
+    return (
+        await session.execute(
+            select(func.coalesce(func.sum(Product.price * CartItem.quantity), 0))
+            .select_from(CartItem)
+            .join(Product, Product.id == CartItem.product_id)
+            .where(CartItem.cart_id == cart_id)
+        )
+    ).scalar_one()
 
 
 async def apply_coupon(uow: UnitOfWork, *, cart_id: uuid.UUID, coupon_id: uuid.UUID) -> None:

@@ -28,7 +28,7 @@ def check_key(key: str) -> str:
     return key
 
 
-def fingerprint(request: dict) -> str:
+def fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -90,7 +91,7 @@ async def record_sale(
         if service_ids
         else {}
     )
-    catalogue = {**products, **services}
+    catalogue: dict[uuid.UUID, Product | Service] = {**products, **services}
 
     errors: list[DomainError] = []
     wanted: dict[uuid.UUID, int] = defaultdict(int)
@@ -115,7 +116,7 @@ async def record_sale(
     if errors:
         raise DomainError.many(errors)
 
-    lines: list[dict] = []
+    lines: list[dict[str, Any]] = []
     for position, item in enumerate(items):
         found = catalogue[item.item_id]
         unit_price = item.unit_price if item.unit_price is not None else found.price

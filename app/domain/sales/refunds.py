@@ -7,6 +7,7 @@ sale total; points move in the same proportion."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -42,7 +43,7 @@ class RefundRequest:
 
 
 def prepare_refund(
-    *, sale_id: str, lines: list[tuple[str, int]] | None, reason: str, key: str
+    *, sale_id: str, lines: Sequence[tuple[str, int]] | None, reason: str, key: str
 ) -> RefundRequest:
     """`lines`: (sale line id, quantity) as sent; a line named twice refunds the sum."""
     sale = parse_id(sale_id, "saleId", "Sale")
