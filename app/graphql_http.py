@@ -75,8 +75,9 @@ class MutationOverGet(HTTPException):
 def is_request_error(response: Any) -> bool:
     """The document never ran: it did not parse or validate, or its variables did not coerce. Such
     errors carry no `path`; an error of a field that ran always does."""
-    errors = response.get("errors") if isinstance(response, dict) else None
-    return bool(errors) and response.get("data") is None and all("path" not in e for e in errors)
+    if not isinstance(response, dict) or not response.get("errors"):
+        return False
+    return response.get("data") is None and all("path" not in e for e in response["errors"])
 
 
 routing_error_handlers = {StarletteHTTPException: routing_error}

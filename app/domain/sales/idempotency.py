@@ -69,7 +69,8 @@ def remember(
 class Keyed(Protocol):
     """A command carrying its idempotency key."""
 
-    key: str
+    @property
+    def key(self) -> str: ...
 
     def fingerprint(self) -> str: ...
 
