@@ -5,7 +5,8 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app"
 # Higher rank imports lower; modules outside these rooms (settings, metrics, …) are shared by all.
-ROOMS = {"main": 6, "cli": 6, "graphql_http": 6, "websocket": 6, "auth": 6, "mail": 6, "seed": 6,
+ROOMS = {"main": 6, "cli": 6, "graphql_http": 6, "websocket": 6, "auth": 6, "mail": 6, "seed": 6, "check": 6,
+         "backup": 6,
          "api": 5, "resolvers": 4, "schema": 3, "domain": 2, "db": 1}
 
 
