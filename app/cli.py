@@ -179,11 +179,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
         from app.backup import BackupError, backup_database
 
         try:
-            backup_database(url, args.file)
+            revisions = backup_database(url, args.file)
         except BackupError as error:
             print(f"petpos backup: {error}", file=sys.stderr)
             return 1
-        print(f"Backed up the database to {args.file}.")
+        revision = ", ".join(sorted(revisions)) or "none"
+        print(f"Backed up the database (schema revision {revision}) to {args.file}.")
         return 0
     return _with_database(backup, migrate=False, create=False)
 
