@@ -215,8 +215,9 @@ MERGED_ORDERS = Invariant(
 # subtotal half-up to cents, or FIXED capped at the subtotal; points discount = points / 100;
 # total = subtotal - both discounts; net totals = the total shared in proportion to the line
 # totals (money.share: each share rounded down to cents, the cents left over going to the lines
-# with the largest remainders), so they add up to the total. The numerator is widened to 30
-# decimals so remainders compare as exactly as the service's Decimal arithmetic.
+# with the largest remainders), so they add up to the total. A line's share in cents is
+# total * line_total / (subtotal * 0.01): div() of the two (exact numerics) is the share rounded
+# down, mod() what was left over, comparable between the lines of one sale, exactly.
 SALE_TOTALS = Invariant(
     "sale-totals", "a sale's amounts add up: subtotal = its line totals, total = subtotal - coupon "
     "discount - points discount, the lines' net totals share the total in proportion, the coupon "
@@ -230,9 +231,10 @@ SALE_TOTALS = Invariant(
         FROM sale_lines l
         JOIN sales s ON s.id = l.sale_id
         CROSS JOIN LATERAL (
-            SELECT trunc(raw, 2) AS low, raw - trunc(raw, 2) AS rest
-            FROM (SELECT CASE WHEN s.subtotal = 0 THEN 0
-                              ELSE round(s.total * l.line_total, 30) / s.subtotal END AS raw) exact) share
+            SELECT CASE WHEN s.subtotal = 0 THEN 0
+                        ELSE div(s.total * l.line_total, s.subtotal * 0.01) * 0.01 END AS low,
+                   CASE WHEN s.subtotal = 0 THEN 0
+                        ELSE mod(s.total * l.line_total, s.subtotal * 0.01) END AS rest) share
         GROUP BY l.sale_id)
     SELECT s.id AS sale, concat_ws('; ',
         CASE WHEN l.sale_id IS NULL THEN 'no lines' END,
@@ -407,6 +409,9 @@ async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         async with connection.begin():
+            # Room to group and join the large tables by hash in memory: each check is one pass
+            # instead of sorts spilled to disk. For this transaction only.
+            await connection.execute(text("SET LOCAL work_mem = '64MB'"))
             yield connection
 
 

@@ -137,6 +137,11 @@ async def build_world(gql, users) -> World:
     await check_out("order1", "pos1", paymentMethod="CASH", amountTendered="100.00", couponCode="save10")
     await check_out("order3", "pos3", paymentMethod="CARD", customerId=world["ann"], redeemPoints=1)
     await refund("refund_pos1", "pos1", [("groom", 1)])
+    # Three equal lines sharing 25.00: equal remainders, the cent left over goes to the first.
+    await order("order6")
+    for _ in range(3):
+        await add("order6", "groom", 1, mode="CUSTOM", unitPrice="10.00")
+    await check_out("order6", "pos6", paymentMethod="CARD", couponCode="five")
     await order("order4")
     await add("order4", "bowl", 1)
     await staff_does(CANCEL_ORDER, {"o": world["order4"]})
