@@ -1,4 +1,4 @@
-"""The `petpos` command: serve, migrate, seed, create-user, export-schema."""
+"""The `petpos` command: serve, migrate, seed, create-user, export-schema, check, backup, restore."""
 
 from __future__ import annotations
 
@@ -117,14 +117,19 @@ async def _at_head(settings: Settings, url: str) -> bool:
         await db.dispose()
 
 
-def _with_database(work) -> int:
-    """Run a command against DATABASE_URL, or the embedded server (migrated first)."""
+def _with_database(work, *, migrate: bool = True, create: bool = True) -> int:
+    """Run a command against DATABASE_URL, or the embedded server (migrated first unless not
+    `migrate`; without `create`, an embedded database that does not exist yet is an error)."""
     from app.migrations import upgrade
 
     settings = _settings()
+    pgdata = settings.data_dir / "pgdata"
+    if not create and not settings.database_url and not (pgdata / "PG_VERSION").exists():
+        print(f"No database at {pgdata} yet (and DATABASE_URL is not set).", file=sys.stderr)
+        return 2
     url, embedded, _ = _database_url(settings, allow_embedded=True)
     try:
-        if embedded is not None:
+        if embedded is not None and migrate:
             upgrade(url)
         return work(settings, url)
     finally:
@@ -194,6 +199,45 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return _with_database(create)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    def check(settings: Settings, url: str) -> int:
+        from app.check import check_database
+
+        return asyncio.run(check_database(settings, url, limit=args.limit, timings=args.timings))
+
+    return _with_database(check, migrate=False, create=False)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    def backup(settings: Settings, url: str) -> int:
+        from app.backup import BackupError, backup_database
+
+        try:
+            revisions = backup_database(url, args.file)
+        except BackupError as error:
+            print(f"petpos backup: {error}", file=sys.stderr)
+            return 1
+        revision = ", ".join(sorted(revisions)) or "none"
+        print(f"Backed up the database (schema revision {revision}) to {args.file}.")
+        return 0
+
+    return _with_database(backup, migrate=False, create=False)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    def restore(settings: Settings, url: str) -> int:
+        from app.backup import BackupError, restore_database
+
+        try:
+            print(restore_database(url, args.file))
+        except BackupError as error:
+            print(f"petpos restore: {error}", file=sys.stderr)
+            return 1
+        return 0
+
+    return _with_database(restore, migrate=False)
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from app.api.schema import export_sdl
 
@@ -231,6 +275,29 @@ def main(argv: list[str] | None = None) -> int:
     create.set_defaults(func=cmd_create_user)
 
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=cmd_export_schema)
+
+    check = sub.add_parser(
+        "check", help="verify every invariant of the data (read-only); exit 1 on a violation"
+    )
+    check.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="list at most N violations per invariant (default: all)",
+    )
+    check.add_argument("--timings", action="store_true", help="print how long each check took")
+    check.set_defaults(func=cmd_check)
+
+    backup = sub.add_parser("backup", help="write the whole database to FILE (pg_dump, custom format)")
+    backup.add_argument("file")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore", help="replace the database's contents with a backup FILE (pg_restore)"
+    )
+    restore.add_argument("file")
+    restore.set_defaults(func=cmd_restore)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -31,6 +31,11 @@ def head_revisions() -> set[str]:
     return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
+def known_revisions() -> set[str]:
+    """Every revision this code has a migration for."""
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+
+
 async def database_is_at_head(engine: AsyncEngine) -> bool:
     async with engine.connect() as connection:
         current = await connection.run_sync(

@@ -18,6 +18,7 @@ from app.domain.adoption.models import AdoptionRequest
 from app.domain.errors import DomainError
 from app.domain.uow import run_unit
 from tests.adoption.conftest import APPROVE, CANCEL, REQUEST
+from tests.invariants import assert_invariants
 from tests.races import start_unit, unit_held, wait_for_lock_waiters
 
 
@@ -56,6 +57,7 @@ async def test_two_requests_for_one_pet_make_one_pending_request(db, users, pets
     rows = await pets.requests(pet.id)
     assert [(r.status, r.applicant_id) for r in rows] == [("PENDING", first_applicant.id)]
     assert await pets.status(pet.id) == "PENDING"
+    await assert_invariants(db)
 
 
 async def test_twelve_racing_requests_make_one_pending_and_eleven_pet_not_available(db, gql, users, pets):
@@ -77,6 +79,7 @@ async def test_twelve_racing_requests_make_one_pending_and_eleven_pet_not_availa
     rows = await pets.requests(pet.id)
     assert len(rows) == 1 and rows[0].status == "PENDING"
     assert await pets.status(pet.id) == "PENDING"
+    await assert_invariants(db)
 
 
 async def _pending_request(db, users, pets):
@@ -121,6 +124,7 @@ async def test_approve_racing_cancel_exactly_one_wins_and_the_pet_follows_the_re
     }
     assert (row.status, await pets.status(pet.id), row.decided_by) == expected[winner]
     assert row.created_at <= row.decided_at  # both from the database's clock
+    await assert_invariants(db)
 
 
 async def test_approve_and_cancel_over_graphql_leave_request_and_pet_consistent(db, gql, users, pets):
@@ -141,6 +145,7 @@ async def test_approve_and_cancel_over_graphql_leave_request_and_pet_consistent(
         assert [e["code"] for e in errors] == ["ADOPTION_NOT_PENDING"]
         [row] = await pets.requests(pet.id)
         assert {"APPROVED": "ADOPTED", "CANCELLED": "AVAILABLE"}[row.status] == await pets.status(pet.id)
+    await assert_invariants(db)
 
 
 async def test_partial_unique_index_turns_a_second_pending_request_into_pet_not_available(db, users, pets):

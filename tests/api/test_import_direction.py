@@ -14,6 +14,8 @@ ROOMS = {
     "auth": 6,
     "mail": 6,
     "seed": 6,
+    "check": 6,
+    "backup": 6,
     "api": 5,
     "resolvers": 4,
     "schema": 3,

@@ -12,6 +12,7 @@ from app.domain.sales.models import Cart, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
 from app.domain.uow import DEADLOCK
 from tests.commerce.shop import ADD, CHECKOUT
+from tests.invariants import assert_invariants
 from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 
 
@@ -58,6 +59,7 @@ async def test_twenty_customers_racing_for_five_units_make_exactly_five_sales(gq
     assert len(sold) == 5 and refused == ["INSUFFICIENT_STOCK"] * 15
     assert await shop.stock(product.id) == (0, 0)
     assert sorted(p["sale"]["number"] for p in sold) == await _sale_numbers(db) == _gap_free(5)
+    await assert_invariants(db)
 
 
 async def test_two_sales_of_one_customer_redeeming_the_whole_balance_discount_once(gql, users, shop, db):
@@ -113,6 +115,7 @@ async def test_double_submitted_checkout_makes_one_sale(gql, users, shop, db):
     assert sorted(p["replayed"] for p in payloads) == [False, True, True, True, True]
     assert await _sales_count(db) == 1
     assert await shop.stock(product.id) == (8, 8)
+    await assert_invariants(db)
 
 
 async def test_same_key_with_a_different_request_is_refused(gql, users, shop):
@@ -154,6 +157,7 @@ async def test_coupon_at_its_usage_limit_refuses_the_extra_checkouts(gql, users,
     async with db.read() as s:
         assert (await s.get(Coupon, coupon.id)).times_used == 2
     assert sorted(s["number"] for s in sold) == await _sale_numbers(db) == _gap_free(2)
+    await assert_invariants(db)
 
 
 async def test_overlapping_baskets_in_every_order_neither_deadlock_nor_oversell(gql, users, shop, db):
@@ -172,6 +176,7 @@ async def test_overlapping_baskets_in_every_order_neither_deadlock_nor_oversell(
     assert all(p["errors"][0]["code"] == "INSUFFICIENT_STOCK" for p in payloads if not p["sale"])
     for p in products:
         assert await shop.stock(p.id) == (0, 0)
+    await assert_invariants(db)
 
 
 async def test_a_shortfall_names_every_short_product_and_changes_nothing(gql, users, shop, db):

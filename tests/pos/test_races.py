@@ -16,6 +16,7 @@ from app.domain.errors import DomainError
 from app.domain.pos import items, merge, orders
 from app.domain.pos.models import SaleOrderItem
 from app.domain.uow import run_unit
+from tests.invariants import assert_invariants
 from tests.pos.conftest import MERGE
 from tests.races import unit_held, wait_for_lock_waiters
 
@@ -66,6 +67,7 @@ async def test_two_tablets_adding_the_same_item_at_once_make_one_line_of_3(db, p
     ]
     assert result["order"]["version"] == 3
     assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(3, "STANDARD")]
+    await assert_invariants(db)
 
 
 async def test_forty_concurrent_standard_adds_make_one_line_with_the_exact_sum(pos):
@@ -135,9 +137,10 @@ async def test_crossed_merges_one_wins_the_other_is_not_editable_and_nothing_dea
         ("Burger chew", 5, "STANDARD"),
     ]
     assert await pos.lines(a["id"]) == []
+    await assert_invariants(db)
 
 
-async def test_many_crossed_merges_at_once_conserve_quantities_without_deadlock_or_busy(pos):
+async def test_many_crossed_merges_at_once_conserve_quantities_without_deadlock_or_busy(db, pos):
     burger = await pos.product("Burger chew")
     pairs = []
     for _ in range(8):
@@ -157,6 +160,7 @@ async def test_many_crossed_merges_at_once_conserve_quantities_without_deadlock_
         assert statuses == ["DRAFT", "MERGED"]
         quantities = [l.quantity for o in (a, b) for l in await pos.lines(o["id"])]
         assert quantities == [5]
+    await assert_invariants(db)
 
 
 async def test_an_add_holding_the_source_lock_lands_before_the_merge_and_is_carried_into_the_target(db, pos):
@@ -191,7 +195,7 @@ async def test_an_add_waiting_behind_a_merge_of_its_order_is_not_editable_and_ch
     assert [l.quantity for l in await pos.lines(target["id"])] == [2] and await pos.lines(source["id"]) == []
 
 
-async def test_adds_racing_a_merge_either_land_before_it_or_are_refused_and_none_is_lost(pos):
+async def test_adds_racing_a_merge_either_land_before_it_or_are_refused_and_none_is_lost(db, pos):
     source, target = await pos.order("source"), await pos.order("target")
     burger, trim = await pos.product("Burger chew"), await pos.service("Nail trim")
     await pos.add(source["id"], burger, 1)
@@ -211,6 +215,7 @@ async def test_adds_racing_a_merge_either_land_before_it_or_are_refused_and_none
     assert sum(l.quantity for l in await pos.lines(target["id"])) == 1 + 1 + sum(landed)
     assert await pos.lines(source["id"]) == []
     assert (await pos.row(source["id"])).status == "MERGED"
+    await assert_invariants(db)
 
 
 async def test_the_unique_standard_line_index_is_the_backstop_when_the_lock_is_bypassed(db, pos):
