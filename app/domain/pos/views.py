@@ -4,11 +4,11 @@ events, never a lock or a write."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.batches import grouped
 from app.domain.pagination import Page, fetch_page
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 
@@ -20,14 +20,12 @@ async def orders_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid
 async def items_by_order(
     session: AsyncSession, order_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[SaleOrderItem]]:
-    found: dict[uuid.UUID, list[SaleOrderItem]] = defaultdict(list)
-    for line in await session.scalars(
+    stmt = (
         select(SaleOrderItem)
         .where(SaleOrderItem.order_id.in_(order_ids))
         .order_by(SaleOrderItem.order_id, SaleOrderItem.created_at, SaleOrderItem.id)
-    ):
-        found[line.order_id].append(line)
-    return found
+    )
+    return await grouped(session, stmt, lambda line: line.order_id)
 
 
 async def order_with_items(

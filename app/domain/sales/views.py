@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import money
+from app.domain.batches import grouped
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
@@ -64,12 +64,10 @@ async def sales_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.
 
 
 async def lines_by_sale(session: AsyncSession, sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SaleLine]]:
-    found: dict[uuid.UUID, list[SaleLine]] = defaultdict(list)
-    for line in await session.scalars(
+    stmt = (
         select(SaleLine).where(SaleLine.sale_id.in_(sale_ids)).order_by(SaleLine.sale_id, SaleLine.position)
-    ):
-        found[line.sale_id].append(line)
-    return found
+    )
+    return await grouped(session, stmt, lambda line: line.sale_id)
 
 
 async def sale_lines_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, SaleLine]:
@@ -77,25 +75,19 @@ async def sale_lines_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[
 
 
 async def refunds_by_sale(session: AsyncSession, sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Refund]]:
-    found: dict[uuid.UUID, list[Refund]] = defaultdict(list)
-    for refund in await session.scalars(
-        select(Refund).where(Refund.sale_id.in_(sale_ids)).order_by(Refund.created_at, Refund.id)
-    ):
-        found[refund.sale_id].append(refund)
-    return found
+    stmt = select(Refund).where(Refund.sale_id.in_(sale_ids)).order_by(Refund.created_at, Refund.id)
+    return await grouped(session, stmt, lambda refund: refund.sale_id)
 
 
 async def lines_by_refund(
     session: AsyncSession, refund_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[RefundLine]]:
-    found: dict[uuid.UUID, list[RefundLine]] = defaultdict(list)
-    for line in await session.scalars(
+    stmt = (
         select(RefundLine)
         .where(RefundLine.refund_id.in_(refund_ids))
         .order_by(RefundLine.refund_id, RefundLine.id)
-    ):
-        found[line.refund_id].append(line)
-    return found
+    )
+    return await grouped(session, stmt, lambda line: line.refund_id)
 
 
 async def sales_page(
