@@ -49,10 +49,17 @@ def response_media_type(accept: str | None) -> str:
 
 
 def transport_error(
-    status_code: int, message: str, headers: Mapping[str, str] | None = None, media_type: str = JSON
+    status_code: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    media_type: str = JSON,
+    code: str | None = None,
 ) -> Response:
+    error: dict[str, Any] = {"message": message}
+    if code:
+        error["extensions"] = {"code": code}
     # json.dumps escapes non-ASCII, so a message quoting a lone surrogate still encodes.
-    body = json.dumps({"errors": [{"message": message}]})
+    body = json.dumps({"errors": [error]})
     return Response(body, status_code=status_code, headers=headers, media_type=media_type)
 
 
@@ -70,6 +77,18 @@ class MutationOverGet(HTTPException):
     def __init__(self) -> None:
         super().__init__(405, "Mutations are not allowed over GET: send them with POST")
         self.headers = {"Allow": "POST"}
+
+
+class RefusedToken(HTTPException):
+    """A bearer token was sent but does not sign anyone in (malformed, expired, or revoked by a
+    logout or a password reset): 401 with UNAUTHENTICATED before anything runs, so a client knows
+    to sign in again rather than read the answer as signed out (RFC 6750's invalid_token)."""
+
+    code = "UNAUTHENTICATED"
+
+    def __init__(self) -> None:
+        super().__init__(401, "The bearer token is invalid, expired or revoked: sign in again")
+        self.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
 def is_request_error(response: Any) -> bool:
@@ -167,4 +186,5 @@ class GraphQLRequestBody:
                 error.reason,
                 getattr(error, "headers", None),
                 response_media_type(request.headers.get("accept")),
+                getattr(error, "code", None),
             )

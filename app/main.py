@@ -29,7 +29,7 @@ from app.api.schema import build_schema
 from app.auth import authenticate, bearer
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
-from app.graphql_http import GraphQLRequestBody, routing_error_handlers
+from app.graphql_http import GraphQLRequestBody, RefusedToken, routing_error_handlers
 from app.mail import OutboxSender
 from app.metrics import POOL_IN_USE
 from app.migrations import database_is_at_head
@@ -51,6 +51,8 @@ class PetposGraphQL(GraphQLRequestBody, GraphQL[Context, None]):
         request_id = request.scope.get("petpos.request_id") or str(uuid.uuid4())
         token = bearer(request.headers.get("authorization")) if isinstance(request, Request) else None
         user, problem = await authenticate(self.db, token)
+        if problem is not None:
+            raise RefusedToken()  # answered 401 by GraphQLRequestBody.run, before any operation runs
         return Context(
             db=self.db,
             request_id=request_id,

@@ -38,7 +38,6 @@ def _client_address(info: Info) -> str | None:
 
 
 async def me(info: Info) -> User | None:
-    """The signed-in user, or null without a valid token."""
     user = ctx(info).user
     return User.from_model(user) if user else None
 
@@ -132,7 +131,11 @@ async def create_staff_user(info: Info, input: CreateStaffUserInput) -> UserPayl
 
 @strawberry.type
 class AccountsQuery:
-    me = strawberry.field(resolver=me)
+    me = strawberry.field(
+        resolver=me,
+        description="The signed-in user; null without a token. "
+        "A bad, expired or revoked token is a top-level UNAUTHENTICATED error.",
+    )
 
 
 @strawberry.type

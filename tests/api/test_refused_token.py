@@ -1,0 +1,64 @@
+"""A bearer token that signs nobody in is answered 401 UNAUTHENTICATED, whatever the operation; no
+token at all is anonymous (README, Errors)."""
+
+import pytest
+
+from app.domain.accounts import credentials
+from tests.conftest import TEST_SECRET
+
+ME = "{ me { id } }"
+LOGIN = 'mutation { login(email: "a@example.com", password: "pw") { token } }'
+PUBLIC = "{ services { id } }"
+
+
+def expired(user) -> str:
+    return credentials.issue_token(
+        user_id=user.id, token_version=user.token_version, key=TEST_SECRET, ttl_minutes=-1
+    )
+
+
+async def test_no_token_is_anonymous(gql):
+    assert await gql(ME) == {"data": {"me": None}}
+
+
+@pytest.mark.parametrize("query", [ME, PUBLIC, LOGIN, "{ __typename }"])
+@pytest.mark.parametrize("kind", ["garbage", "expired", "foreign key"])
+async def test_a_bad_token_is_401_unauthenticated_on_every_operation(gql, users, kind, query):
+    user, _ = await users.signed_in()
+    token = {
+        "garbage": "not.a.jwt",
+        "expired": expired(user),
+        "foreign key": credentials.issue_token(
+            user_id=user.id, token_version=user.token_version, key="another-key" * 4, ttl_minutes=60
+        ),
+    }[kind]
+    response = await gql.raw(query, token=token)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert "data" not in body
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert "sign in again" in error["message"]
+
+
+async def test_a_revoked_token_is_refused_and_a_fresh_one_works(gql, users, db):
+    user, token = await users.signed_in()
+    assert (await gql(ME, token=token))["data"]["me"]["id"] == str(user.id)
+    assert (await gql("mutation { logout(everywhere: true) { ok } }", token=token))["data"]["logout"]["ok"]
+    refused = await gql.raw(ME, token=token)
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_the_refusal_speaks_graphql_response_json_and_get(client, method):
+    headers = {"Authorization": "Bearer nope", "Accept": "application/graphql-response+json"}
+    if method == "GET":
+        response = await client.get("/graphql", params={"query": ME}, headers=headers)
+    else:
+        response = await client.post("/graphql", json={"query": ME}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
