@@ -1,23 +1,26 @@
-"""Scalars whose parsing differs from strawberry's defaults (the SDL stays the same)."""
+"""Scalars whose parsing differs from strawberry's defaults (the SDL stays the same): DateTime
+needs an offset, Decimal a string."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal, DecimalException
 from typing import Any, cast
 
 import dateutil.parser
-from graphql import GraphQLError, ValueNode, value_from_ast_untyped
-from strawberry.schema.types.base_scalars import DateTimeDefinition, wrap_parser
+from graphql import GraphQLError, StringValueNode, ValueNode, VariableNode, value_from_ast_untyped
+from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition, wrap_parser
 from strawberry.types.scalar import ScalarDefinition
 
 
 def parse_datetime(value: str) -> datetime:
-    """An ISO 8601 moment, normalised to UTC; without an offset it is taken as UTC.
-    Moments Python cannot hold once in UTC (9999-12-31T23:59:59-05:00, year 1 with a positive
-    offset, year 0, 24:00 on the last day) are refused here, not by the database driver later."""
+    """An ISO 8601 moment with its offset (Z or ±hh:mm), normalised to UTC: without one it would
+    be a guess at the sender's time zone. Moments Python cannot hold once in UTC
+    (9999-12-31T23:59:59-05:00, year 1 with a positive offset, year 0, 24:00 on the last day) are
+    refused here, not by the database driver later."""
     moment = dateutil.parser.isoparse(value)
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
+        raise ValueError("It has no UTC offset: end it with Z or one like +02:00.")
     try:
         return moment.astimezone(UTC)
     except OverflowError:
@@ -46,4 +49,40 @@ DateTime = ScalarDefinition(
     origin=datetime,
 )
 
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {datetime: DateTime}
+DECIMAL_AS_STRING = 'Decimal values are sent as strings, such as "3.99", never as numbers'
+
+
+_parse_decimal_string = wrap_parser(Decimal, "Decimal", exceptions=(DecimalException,), include_error=False)
+
+
+def parse_decimal_value(value: object) -> Decimal:
+    """A string only: a JSON number has already been through a binary float in many clients
+    (JavaScript's 0.1 + 0.2), so money would arrive rounded."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise GraphQLError(f"{DECIMAL_AS_STRING}.")
+    if not isinstance(value, str):
+        raise GraphQLError(f'{DECIMAL_AS_STRING}: send "{value}".')
+    return cast(Decimal, _parse_decimal_string(value))
+
+
+def parse_decimal_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Decimal:
+    """As a variable; a number literal (3.99 in the document) is refused at the literal."""
+    if not isinstance(node, (StringValueNode, VariableNode)):
+        raise GraphQLError(f"{DECIMAL_AS_STRING}: write it in quotes.", node)
+    try:
+        return parse_decimal_value(value_from_ast_untyped(node, variables))
+    except GraphQLError as error:
+        raise GraphQLError(error.message, node) from None
+
+
+DecimalScalar = ScalarDefinition(
+    name=DecimalDefinition.name,
+    description=DecimalDefinition.description,
+    specified_by_url=DecimalDefinition.specified_by_url,
+    serialize=DecimalDefinition.serialize,
+    parse_value=parse_decimal_value,
+    parse_literal=parse_decimal_literal,
+    origin=Decimal,
+)
+
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {datetime: DateTime, Decimal: DecimalScalar}

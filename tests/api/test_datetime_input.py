@@ -59,7 +59,23 @@ async def test_the_first_and_last_moments_python_holds_are_stored_and_read_back_
     assert listed["data"]["coupons"] == [in_utc]
 
 
-async def test_a_moment_without_an_offset_is_taken_as_utc(gql, users):
+@pytest.mark.parametrize("moment", ["2030-06-01T12:00:00", "2030-06-01", "2030-06-01T12:00"])
+async def test_a_moment_without_an_offset_is_validation_as_a_variable_and_as_a_literal(
+    gql, users, db, moment
+):
     _, admin = await users.signed_in("ADMIN")
-    created = await gql(CREATE_WITH_VARIABLE % "endsAt", {"at": "2030-06-01T12:00:00"}, token=admin)
+    with record_sql(db.engine) as sql:
+        by_variable = await gql(CREATE_WITH_VARIABLE % "endsAt", {"at": moment}, token=admin)
+        assert_validation(by_variable)
+        assert "offset" in by_variable["errors"][0]["message"]
+        literal = await gql(CREATE_WITH_LITERAL % ("endsAt", moment), token=admin)
+        assert_validation(literal)
+        assert literal["errors"][0]["locations"], literal
+    assert sql.writes() == [], sql
+
+
+@pytest.mark.parametrize("moment", ["2030-06-01T14:00:00+02:00", "2030-06-01T12:00:00Z"])
+async def test_a_moment_with_an_offset_is_stored_in_utc(gql, users, moment):
+    _, admin = await users.signed_in("ADMIN")
+    created = await gql(CREATE_WITH_VARIABLE % "endsAt", {"at": moment}, token=admin)
     assert created["data"]["createCoupon"]["coupon"]["endsAt"] == "2030-06-01T12:00:00+00:00"
