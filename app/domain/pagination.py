@@ -121,6 +121,12 @@ class Page(Generic[T]):
     rows: list[T]
     cursors: list[str]
     has_next_page: bool
+    # Paging is forward only: there are rows before this page exactly when it starts after a cursor.
+    has_previous_page: bool = False
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
 
     @property
     def end_cursor(self) -> str | None:
@@ -147,4 +153,4 @@ async def fetch_page(
     has_next = len(rows) > size
     rows = rows[:size]
     cursors = [encode_cursor([getattr(row, key.key) for key in keys]) for row in rows]
-    return Page(rows, cursors, has_next)
+    return Page(rows, cursors, has_next, has_previous_page=bool(after))

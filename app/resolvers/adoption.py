@@ -64,7 +64,7 @@ async def pets(
         edges=[
             PetEdge(node=Pet.from_model(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors)
         ],
-        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        page_info=PageInfo.of(page),
     )
 
 
@@ -97,7 +97,7 @@ async def adoption_requests(
             AdoptionRequestEdge(node=AdoptionRequest.from_model(row), cursor=cursor)
             for row, cursor in zip(page.rows, page.cursors)
         ],
-        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        page_info=PageInfo.of(page),
     )
 
 

@@ -54,7 +54,7 @@ async def products(
         )
     return ProductConnection(
         edges=[ProductEdge(node=Product.from_model(p), cursor=c) for p, c in zip(page.rows, page.cursors)],
-        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        page_info=PageInfo.of(page),
     )
 
 

@@ -51,7 +51,7 @@ async def sale_orders(
         edges=[
             SaleOrderEdge(node=SaleOrder.from_model(o), cursor=c) for o, c in zip(page.rows, page.cursors)
         ],
-        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        page_info=PageInfo.of(page),
     )
 
 

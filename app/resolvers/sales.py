@@ -40,7 +40,7 @@ from app.schema.sales import (
 def _connection(page) -> SaleConnection:
     return SaleConnection(
         edges=[SaleEdge(node=Sale.from_model(s), cursor=c) for s, c in zip(page.rows, page.cursors)],
-        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        page_info=PageInfo.of(page),
     )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import strawberry
 
 from app.domain.errors import Code
+from app.domain.pagination import Page
 
 # What a code means, where its name does not say enough.
 CODE_DESCRIPTIONS = {
@@ -67,6 +68,20 @@ class Money:
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None = None
+    has_previous_page: bool = strawberry.field(
+        default=False,
+        description="Relay's PageInfo shape; forward paging only, so false unless `after` was given.",
+    )
+    start_cursor: str | None = None
+
+    @classmethod
+    def of(cls, page: Page[Any]) -> PageInfo:
+        return cls(
+            has_next_page=page.has_next_page,
+            end_cursor=page.end_cursor,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.start_cursor,
+        )
 
 
 @strawberry.type
