@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.domain.catalog import service as catalog
 from app.domain.catalog import views
-from app.domain.errors import validation
-from app.domain.pagination import MAX_PAGE_SIZE
+from app.domain.pagination import page_size
 from app.resolvers.base import StaffOnly, ctx, forbidden, maybe_id, mutation, parse_id, run_mutation
 from app.schema.catalog import (
     Product,
@@ -85,16 +86,22 @@ async def services(info: Info) -> list[Service]:
 
 
 async def stock_movements(
-    info: Info, product_id: strawberry.ID, first: int | None = 50
+    info: Info,
+    product_id: strawberry.ID,
+    first: int | None = 50,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The id of the last movement already read: the list goes on after it (newest first)."
+        ),
+    ] = None,
 ) -> list[StockMovement]:
-    limit = 50 if first is None else first
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise validation(f"first must be between 1 and {MAX_PAGE_SIZE}", "first")
     pid = maybe_id(product_id)
+    size = page_size(first, default=50)
     if pid is None:
         return []
     async with ctx(info).db.read() as session:
-        rows = await views.stock_movements(session, product_id=pid, limit=limit)
+        rows = await views.stock_movements(session, product_id=pid, first=size, after=after)
     return [StockMovement.from_model(m) for m in rows]
 
 

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.catalog.models import Product, Service, StockMovement
 from app.domain.catalog.service import normalise_sku
-from app.domain.errors import DomainError
-from app.domain.pagination import Page, fetch_page
+from app.domain.errors import DomainError, validation
+from app.domain.pagination import Page, encode_cursor, fetch_page
 
 
 async def products_page(
@@ -54,11 +54,26 @@ async def services(session: AsyncSession, *, include_inactive: bool) -> list[Ser
     return list(await session.scalars(stmt))
 
 
-async def stock_movements(session: AsyncSession, *, product_id: uuid.UUID, limit: int) -> list[StockMovement]:
-    stmt = (
-        select(StockMovement)
-        .where(StockMovement.product_id == product_id)
-        .order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
-        .limit(limit)
-    )
-    return list(await session.scalars(stmt))
+async def stock_movements(
+    session: AsyncSession, *, product_id: uuid.UUID, first: int, after: str | None
+) -> list[StockMovement]:
+    """A product's movements, newest first, paged by keyset. The list carries no cursors, so `after`
+    is the id of the last movement the client has; its (created_at, id) is the page's bound."""
+    keys = [StockMovement.created_at, StockMovement.id]
+    cursor = None
+    if after:
+        try:
+            anchor_id = uuid.UUID(after)
+        except ValueError:
+            raise validation("`after` must be the id of a stock movement", "after") from None
+        anchor = (
+            await session.execute(
+                select(*keys).where(StockMovement.id == anchor_id, StockMovement.product_id == product_id)
+            )
+        ).first()
+        if anchor is None:
+            raise validation("`after` names no stock movement of this product", "after")
+        cursor = encode_cursor(list(anchor))
+    stmt = select(StockMovement).where(StockMovement.product_id == product_id)
+    page = await fetch_page(session, stmt, keys=keys, first=first, after=cursor, descending=True)
+    return page.rows
