@@ -10,9 +10,11 @@ from enum import Enum
 import strawberry
 
 from app.domain.accounts import views as accounts_views
+from app.domain.catalog import views as catalog_views
 from app.domain.pos import totals, views
 from app.domain.sales import views as sales_views
 from app.schema.accounts import User
+from app.schema.catalog import Product, Service
 from app.schema.common import Money, PageInfo, UserError
 from app.schema.loaders import load
 from app.schema.sales import PaymentMethod, Sale, SaleItemType
@@ -34,6 +36,20 @@ class SaleItemMode(Enum):
     CUSTOM = "CUSTOM"
 
 
+async def _item_product(root: SaleOrderItem, info: strawberry.Info) -> Product | None:
+    if root.item_type is not SaleItemType.PRODUCT:
+        return None
+    product = await load(info, catalog_views.products_by_id, root.item_uuid)
+    return Product.from_model(product) if product else None
+
+
+async def _item_service(root: SaleOrderItem, info: strawberry.Info) -> Service | None:
+    if root.item_type is not SaleItemType.SERVICE:
+        return None
+    service = await load(info, catalog_views.services_by_id, root.item_uuid)
+    return Service.from_model(service) if service else None
+
+
 @strawberry.type
 class SaleOrderItem:
     id: strawberry.ID
@@ -45,7 +61,14 @@ class SaleOrderItem:
     quantity: int
     discount: Money
     line_total: Money
+    item_uuid: strawberry.Private[uuid.UUID]
     note: str | None = None
+    product: Product | None = strawberry.field(
+        description="The catalogue item, when itemType is PRODUCT.", resolver=_item_product
+    )
+    service: Service | None = strawberry.field(
+        description="The catalogue item, when itemType is SERVICE.", resolver=_item_service
+    )
 
     @classmethod
     def from_model(cls, line) -> SaleOrderItem:
@@ -59,6 +82,7 @@ class SaleOrderItem:
             quantity=line.quantity,
             discount=Money.of(line.discount),
             line_total=Money.of(totals.line_total(line)),
+            item_uuid=line.item_id,
             note=line.note,
         )
 

@@ -136,26 +136,32 @@ async def test_creating_an_order_is_one_insert_and_locks_nothing(db, pos):
 
 async def test_order_queries_take_no_locks_and_cost_the_same_for_3_or_20_orders(db, pos, users):
     customer = await users.create()
-    burger = await pos.product()
     counts = []
+    # Every line follows itself to the catalogue: one batch of products and one of services per request.
+    fields = ORDER_FIELDS.replace(
+        "lineTotal { amount }", "lineTotal { amount } product { name } service { name }"
+    )
     for n in (3, 17):
         for _ in range(n):
             order = await pos.order(customer_id=str(customer.id))
-            await pos.add(order["id"], burger, 1)
+            await pos.add(order["id"], await pos.product(), 1)
+            await pos.add(order["id"], await pos.service(), 1)
         query = (
-            f"{{ saleOrders(first: 50) {{ edges {{ node {{ {ORDER_FIELDS} }} }} "
-            "pageInfo { hasNextPage } } }"
+            f"{{ saleOrders(first: 50) {{ edges {{ node {{ {fields} }} }} pageInfo {{ hasNextPage }} }} }}"
         )
         with record_sql(db.engine) as sql:
             result = await pos.gql(query, token=pos.token)
-            single = await pos.gql(
-                f'{{ saleOrder(id: "{order["id"]}") {{ {ORDER_FIELDS} }} }}', token=pos.token
-            )
+            single = await pos.gql(f'{{ saleOrder(id: "{order["id"]}") {{ {fields} }} }}', token=pos.token)
         assert "errors" not in result and "errors" not in single
         sql.assert_no_locks_or_writes()
         counts.append(sql.count())
     assert len(result["data"]["saleOrders"]["edges"]) == 20
     assert counts[0] == counts[1]
+    items = single["data"]["saleOrder"]["items"]
+    assert [(i["itemType"], i["product"], i["service"]) for i in items] == [
+        ("PRODUCT", {"name": "Burger chew"}, None),
+        ("SERVICE", None, {"name": "Nail trim"}),
+    ]
 
 
 async def test_sale_orders_pages_newest_first_and_filters_by_status(pos):

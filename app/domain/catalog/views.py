@@ -38,6 +38,11 @@ async def products_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uu
     return {row.id: row for row in rows}
 
 
+async def services_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Service]:
+    rows = await session.scalars(select(Service).where(Service.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
 async def product_by_sku(session: AsyncSession, sku: str) -> Product | None:
     """The product a scanned or typed SKU names; None for one no product could have."""
     try:
