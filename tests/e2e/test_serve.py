@@ -105,6 +105,17 @@ def test_serve_without_database_url_comes_up_seeds_demo_data_and_restarts_on_the
     try:
         wait_ready(first, port)
         assert graphql(port, "{ me { id } }") == {"data": {"me": None}}
+        refused = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ me { id } }"},
+            headers={"Authorization": "Bearer expired.or.garbage"},
+            timeout=10,
+        )
+        assert (refused.status_code, refused.headers["www-authenticate"]) == (
+            401,
+            'Bearer error="invalid_token"',
+        )
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         login = graphql(port, LOGIN)["data"]["login"]
         assert login["token"], login
         assert graphql(port, "{ me { id } }", login["token"])["data"]["me"]["id"] == login["user"]["id"]
