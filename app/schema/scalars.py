@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 import dateutil.parser
 from graphql import GraphQLError, ValueNode, value_from_ast_untyped
-from strawberry.schema.types.base_scalars import DateTimeDefinition, wrap_parser
+from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition, wrap_parser
 from strawberry.types.scalar import ScalarDefinition
+
+# @specifiedBy: where the string form of each scalar is defined.
+DATETIME_SPEC = "https://scalars.graphql.org/andimarek/date-time"
+DECIMAL_SPEC = "https://speleotrove.com/decimal/daconvs.html"  # General Decimal Arithmetic: to-number
 
 
 def parse_datetime(value: str) -> datetime:
@@ -39,11 +45,14 @@ def parse_datetime_literal(node: ValueNode, variables: dict[str, Any] | None = N
 DateTime = ScalarDefinition(
     name=DateTimeDefinition.name,
     description=DateTimeDefinition.description,
-    specified_by_url=DateTimeDefinition.specified_by_url,
+    specified_by_url=DATETIME_SPEC,
     serialize=DateTimeDefinition.serialize,
     parse_value=parse_datetime_value,
     parse_literal=parse_datetime_literal,
     origin=datetime,
 )
 
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {datetime: DateTime}
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
+    datetime: DateTime,
+    Decimal: replace(DecimalDefinition, specified_by_url=DECIMAL_SPEC),
+}
