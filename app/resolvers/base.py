@@ -157,10 +157,14 @@ def describe_mutation(
     summary: str, allow: type[Allowed] | None, locks: Sequence[str], errors: Sequence[Code]
 ) -> str:
     """A mutation's description, composed from its declaration so the docs cannot drift from it."""
-    parts = [summary.strip(), f"Who: {who(allow)}."]
-    parts.append(f"Locks: {', '.join(locks)}." if locks else "Locks: none.")
-    parts.append(f"Errors: {', '.join(code.value for code in errors)}.")
-    return "\n\n".join(parts)
+    return "\n".join(
+        [
+            " ".join(summary.split()),  # a docstring's lines make one line
+            f"- Who: {who(allow)}",
+            f"- Locks, in order: {', '.join(locks)}" if locks else "- Locks: no rows",
+            f"- Errors: {', '.join(code.value for code in errors)}",
+        ]
+    )
 
 
 def mutation(
