@@ -26,6 +26,10 @@ Mutation = merge_types(
     "Mutation",
     (AccountsMutation, CatalogMutation, CouponsMutation, SalesMutation, AdoptionMutation, PosMutation),
 )
+Query.__strawberry_definition__.description = "Reads: never lock, never change anything."  # type: ignore[attr-defined]
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Changes: each runs as one unit of work; refusals come back in the payload's `errors`."
+)
 
 
 SUGGESTION = re.compile(r" Did you mean [^?]*\?")

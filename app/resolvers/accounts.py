@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.domain.accounts import credentials, sign_in
 from app.domain.accounts import service as accounts
+from app.domain.errors import Code
 from app.resolvers.base import AdminOnly, SignedIn, caller, ctx, mutation, run_mutation
 from app.schema.accounts import (
     AuthPayload,
@@ -42,7 +45,10 @@ async def me(info: Info) -> User | None:
     return User.from_model(user) if user else None
 
 
-async def register(info: Info, input: RegisterInput) -> AuthPayload:
+async def register(
+    info: Info, input: Annotated[RegisterInput, strawberry.argument(description="The new customer account.")]
+) -> AuthPayload:
+    """Open a customer account and sign in to it."""
     new = await accounts.prepare_new_user(
         email=input.email,
         phone=input.phone,
@@ -55,12 +61,20 @@ async def register(info: Info, input: RegisterInput) -> AuthPayload:
     return AuthPayload(token=_token_for(info, user), user=User.from_model(user), errors=[])
 
 
-async def login(info: Info, email: str, password: str) -> AuthPayload:
+async def login(
+    info: Info,
+    email: Annotated[str, strawberry.argument(description="The account's email, in any letter case.")],
+    password: Annotated[str, strawberry.argument(description="The account's password.")],
+) -> AuthPayload:
+    """Sign in: a bearer token for the account. Failed attempts are counted per account and per
+    address (PETPOS_LOGIN_*)."""
     user = await sign_in.sign_in(ctx(info).db, email=email, password=password, address=_client_address(info))
     return AuthPayload(token=_token_for(info, user), user=User.from_model(user), errors=[])
 
 
-async def request_password_reset(info: Info, email: str) -> OkPayload:
+async def request_password_reset(
+    info: Info, email: Annotated[str, strawberry.argument(description="The email of the account to reset.")]
+) -> OkPayload:
     """Always ok, whether or not the email exists; the token goes out by email."""
     settings = ctx(info).db.settings
     await run_mutation(
@@ -76,7 +90,11 @@ async def request_password_reset(info: Info, email: str) -> OkPayload:
     return OkPayload(ok=True, errors=[])
 
 
-async def reset_password(info: Info, token: str, new_password: str) -> OkPayload:
+async def reset_password(
+    info: Info,
+    token: Annotated[str, strawberry.argument(description="The reset code from the email.")],
+    new_password: Annotated[str, strawberry.argument(description="The password to set from now on.")],
+) -> OkPayload:
     """Single use: a second submit of the same token gets TOKEN_ALREADY_USED. Signs out every other
     session of the user."""
     async with ctx(info).db.sessions() as session:  # a bad code costs no argon2
@@ -87,7 +105,13 @@ async def reset_password(info: Info, token: str, new_password: str) -> OkPayload
     return OkPayload(ok=True, errors=[])
 
 
-async def update_profile(info: Info, input: UpdateProfileInput) -> UserPayload:
+async def update_profile(
+    info: Info,
+    input: Annotated[
+        UpdateProfileInput, strawberry.argument(description="The fields to change; omitted ones stay.")
+    ],
+) -> UserPayload:
+    """Change the caller's own email, phone or name."""
     user = caller(info)
     changes = accounts.prepare_profile_changes(
         email=input.email,
@@ -109,14 +133,23 @@ async def update_profile(info: Info, input: UpdateProfileInput) -> UserPayload:
     return UserPayload(user=User.from_model(changed), errors=[])
 
 
-async def logout(info: Info, everywhere: bool | None = False) -> OkPayload:
+async def logout(
+    info: Info,
+    everywhere: Annotated[
+        bool | None, strawberry.argument(description="True also ends every other token of the user.")
+    ] = False,
+) -> OkPayload:
     user = caller(info)
     if everywhere:
         await run_mutation(info, lambda uow: accounts.sign_out_everywhere(uow, user_id=user.id))
     return OkPayload(ok=True, errors=[])
 
 
-async def create_staff_user(info: Info, input: CreateStaffUserInput) -> UserPayload:
+async def create_staff_user(
+    info: Info,
+    input: Annotated[CreateStaffUserInput, strawberry.argument(description="The new account and its role.")],
+) -> UserPayload:
+    """Open an account with any role (STAFF, ADMIN or CUSTOMER)."""
     new = await accounts.prepare_new_user(
         email=input.email,
         phone=input.phone,
@@ -140,17 +173,32 @@ class AccountsQuery:
 
 @strawberry.type
 class AccountsMutation:
-    register = mutation(register)
-    login = mutation(login)
-    request_password_reset = mutation(request_password_reset)
-    reset_password = mutation(reset_password)
+    register = mutation(register, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY))
+    login = mutation(
+        login, locks=("sign_in_failures",), errors=(Code.INVALID_CREDENTIALS, Code.RATE_LIMITED, Code.BUSY)
+    )
+    request_password_reset = mutation(request_password_reset, locks=("users",), errors=(Code.BUSY,))
+    reset_password = mutation(
+        reset_password,
+        locks=("password_reset_tokens", "users"),
+        errors=(Code.VALIDATION, Code.INVALID_TOKEN, Code.TOKEN_EXPIRED, Code.TOKEN_ALREADY_USED, Code.BUSY),
+    )
     logout = mutation(
         logout,
         allow=SignedIn,
+        locks=("users",),
+        errors=(Code.NOT_FOUND, Code.BUSY),
         description=(
             "everywhere: true signs out every token of the user, this one included. Without it the server "
             "keeps no sessions to end: the client forgets its token, which stays valid until it expires."
         ),
     )
-    update_profile = mutation(update_profile, allow=SignedIn)
-    create_staff_user = mutation(create_staff_user, allow=AdminOnly)
+    update_profile = mutation(
+        update_profile,
+        allow=SignedIn,
+        locks=("users", "sign_in_failures"),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.CONFLICT, Code.RATE_LIMITED, Code.BUSY),
+    )
+    create_staff_user = mutation(
+        create_staff_user, allow=AdminOnly, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY)
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.domain.adoption import rules, views
 from app.domain.adoption import service as adoption
 from app.domain.adoption.service import RequestOutcome
+from app.domain.errors import Code
 from app.domain.fields import parse_id
 from app.resolvers.base import (
     CustomerOnly,
@@ -15,6 +18,7 @@ from app.resolvers.base import (
     StaffOnly,
     caller,
     ctx,
+    doc,
     maybe_id,
     mutation,
     run_mutation,
@@ -34,7 +38,7 @@ from app.schema.adoption import (
     PetStatus,
     Species,
 )
-from app.schema.common import PageInfo
+from app.schema.common import AFTER, FIRST, PageInfo
 
 
 def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None) -> AdoptionRequestPayload:
@@ -47,11 +51,12 @@ def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None)
 
 async def pets(
     info: Info,
-    species: Species | None = None,
-    status: PetStatus | None = None,
-    first: int | None = 20,
-    after: str | None = None,
+    species: Annotated[Species | None, strawberry.argument(description="Only this species.")] = None,
+    status: Annotated[PetStatus | None, strawberry.argument(description="Only pets in this status.")] = None,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
 ) -> PetConnection:
+    """Pets of the adoption centre, newest first; open to everyone."""
     async with ctx(info).db.read() as session:
         page = await views.pets_page(
             session,
@@ -68,7 +73,10 @@ async def pets(
     )
 
 
-async def pet(info: Info, id: strawberry.ID) -> Pet | None:
+async def pet(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The pet's id.")]
+) -> Pet | None:
+    """A pet by id, or null."""
     pet_id = maybe_id(id)
     if pet_id is None:
         return None
@@ -78,6 +86,7 @@ async def pet(info: Info, id: strawberry.ID) -> Pet | None:
 
 
 async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
+    """The caller's own adoption requests, whatever their status."""
     user = caller(info)
     async with ctx(info).db.read() as session:
         rows = await views.requests_of(session, user.id)
@@ -86,8 +95,14 @@ async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
 
 
 async def adoption_requests(
-    info: Info, status: AdoptionStatus | None = None, first: int | None = 20, after: str | None = None
+    info: Info,
+    status: Annotated[
+        AdoptionStatus | None, strawberry.argument(description="Only requests in this status.")
+    ] = None,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
 ) -> AdoptionRequestConnection:
+    """Every adoption request, oldest first, for staff to decide (STAFF, ADMIN)."""
     async with ctx(info).db.read() as session:
         page = await views.requests_page(
             session, status=status.value if status else None, first=first, after=after
@@ -101,7 +116,10 @@ async def adoption_requests(
     )
 
 
-async def create_pet(info: Info, input: PetInput) -> PetPayload:
+async def create_pet(
+    info: Info, input: Annotated[PetInput, strawberry.argument(description="The new pet.")]
+) -> PetPayload:
+    """Put a pet up for adoption: it starts AVAILABLE."""
     new = rules.new_pet(
         name=input.name,
         species=input.species.value,
@@ -116,8 +134,14 @@ async def create_pet(info: Info, input: PetInput) -> PetPayload:
 
 
 async def request_adoption(
-    info: Info, pet_id: strawberry.ID, message: str | None = None
+    info: Info,
+    pet_id: Annotated[strawberry.ID, strawberry.argument(description="The AVAILABLE pet to adopt.")],
+    message: Annotated[
+        str | None, strawberry.argument(description="A word to the staff, at most 1000 characters.")
+    ] = None,
 ) -> AdoptionRequestPayload:
+    """Ask to adopt a pet: the pet turns PENDING until staff decide. A customer has at most
+    PETPOS_MAX_OPEN_ADOPTION_REQUESTS requests open at once."""
     user = caller(info)
     pet_uuid = parse_id(pet_id, "petId", "Pet")
     text = rules.normalise_message(message)
@@ -134,7 +158,10 @@ async def request_adoption(
     return _outcome(info, outcome, applicant=User.from_model(user))
 
 
-async def cancel_adoption_request(info: Info, id: strawberry.ID) -> AdoptionRequestPayload:
+async def cancel_adoption_request(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The PENDING adoption request.")]
+) -> AdoptionRequestPayload:
+    """Withdraw one's own PENDING request: the pet is AVAILABLE again."""
     user = caller(info)
     request_id = parse_id(id)
     outcome = await run_mutation(
@@ -154,29 +181,63 @@ async def _decide(info: Info, id: strawberry.ID, note: str | None, decide) -> Ad
 
 
 async def approve_adoption_request(
-    info: Info, id: strawberry.ID, note: str | None = None
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The PENDING adoption request.")],
+    note: Annotated[
+        str | None, strawberry.argument(description="Shown to the applicant, at most 1000 characters.")
+    ] = None,
 ) -> AdoptionRequestPayload:
+    """Say yes to a PENDING request: the pet is ADOPTED."""
     return await _decide(info, id, note, adoption.approve_adoption_request)
 
 
 async def reject_adoption_request(
-    info: Info, id: strawberry.ID, note: str | None = None
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The PENDING adoption request.")],
+    note: Annotated[
+        str | None, strawberry.argument(description="Shown to the applicant, at most 1000 characters.")
+    ] = None,
 ) -> AdoptionRequestPayload:
+    """Say no to a PENDING request: the pet is AVAILABLE again."""
     return await _decide(info, id, note, adoption.reject_adoption_request)
 
 
 @strawberry.type
 class AdoptionQuery:
-    pets = strawberry.field(resolver=pets)
-    pet = strawberry.field(resolver=pet)
-    my_adoption_requests = strawberry.field(resolver=my_adoption_requests, permission_classes=[SignedIn])
-    adoption_requests = strawberry.field(resolver=adoption_requests, permission_classes=[StaffOnly])
+    pets = strawberry.field(resolver=pets, description=doc(pets))
+    pet = strawberry.field(resolver=pet, description=doc(pet))
+    my_adoption_requests = strawberry.field(
+        resolver=my_adoption_requests, description=doc(my_adoption_requests), permission_classes=[SignedIn]
+    )
+    adoption_requests = strawberry.field(
+        resolver=adoption_requests, description=doc(adoption_requests), permission_classes=[StaffOnly]
+    )
 
 
 @strawberry.type
 class AdoptionMutation:
-    create_pet = mutation(create_pet, allow=StaffOnly)
-    request_adoption = mutation(request_adoption, allow=CustomerOnly)
-    cancel_adoption_request = mutation(cancel_adoption_request, allow=SignedIn)
-    approve_adoption_request = mutation(approve_adoption_request, allow=StaffOnly)
-    reject_adoption_request = mutation(reject_adoption_request, allow=StaffOnly)
+    create_pet = mutation(create_pet, allow=StaffOnly, errors=(Code.VALIDATION, Code.BUSY))
+    request_adoption = mutation(
+        request_adoption,
+        allow=CustomerOnly,
+        locks=("pets", "users"),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.PET_NOT_AVAILABLE, Code.CONFLICT, Code.BUSY),
+    )
+    cancel_adoption_request = mutation(
+        cancel_adoption_request,
+        allow=SignedIn,
+        locks=("pets", "adoption_requests"),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ADOPTION_NOT_PENDING, Code.BUSY),
+    )
+    approve_adoption_request = mutation(
+        approve_adoption_request,
+        allow=StaffOnly,
+        locks=("pets", "adoption_requests"),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ADOPTION_NOT_PENDING, Code.BUSY),
+    )
+    reject_adoption_request = mutation(
+        reject_adoption_request,
+        allow=StaffOnly,
+        locks=("pets", "adoption_requests"),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ADOPTION_NOT_PENDING, Code.BUSY),
+    )

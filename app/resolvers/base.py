@@ -4,8 +4,9 @@ running a mutation as one unit of work, and turning DomainErrors into payload er
 from __future__ import annotations
 
 import functools
+import inspect
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, get_type_hints
 
@@ -16,8 +17,9 @@ from strawberry.types import Info
 
 from app.db.engine import Database
 from app.domain.accounts.models import User
-from app.domain.errors import DomainError
+from app.domain.errors import Code, DomainError
 from app.domain.fields import parse_id
+from app.domain.locks import LOCK_ORDER
 from app.domain.uow import UnitOfWork, run_unit
 from app.schema.common import ErrorCode, UserError
 
@@ -138,16 +140,53 @@ def failed(payload: type[T], error: DomainError) -> T:
     return make(errors) if make else payload(errors=errors)  # type: ignore[call-arg]
 
 
+def doc(resolver: Callable[..., Any]) -> str | None:
+    """A resolver's docstring, dedented: the description of the field it resolves (strawberry
+    does not read docstrings)."""
+    return inspect.getdoc(resolver)
+
+
+def who(allow: type[Allowed] | None) -> str:
+    """The callers a permission class lets through, as a mutation's description names them."""
+    if allow is None:
+        return "anyone, signed in or not"
+    return ", ".join(allow.roles) if allow.roles else "any signed-in user"
+
+
+def describe_mutation(
+    summary: str, allow: type[Allowed] | None, locks: Sequence[str], errors: Sequence[Code]
+) -> str:
+    """A mutation's description, composed from its declaration so the docs cannot drift from it."""
+    return "\n".join(
+        [
+            " ".join(summary.split()),  # a docstring's lines make one line
+            f"- Who: {who(allow)}",
+            f"- Locks, in order: {', '.join(locks)}" if locks else "- Locks: no rows",
+            f"- Errors: {', '.join(code.value for code in errors)}",
+        ]
+    )
+
+
 def mutation(
     resolver: Callable[..., Awaitable[T]],
     *,
     allow: type[Allowed] | None = None,
+    locks: Sequence[str] = (),
+    errors: Sequence[Code],
     description: str | None = None,
 ) -> Any:
-    """Declare a mutation: who may call it (`allow`), and, done once here, a DomainError raised
-    anywhere in the resolver (input parsing, the unit of work) becomes the payload's `errors`.
+    """Declare a mutation: who may call it (`allow`), the tables whose rows it locks (`locks`, in
+    the global lock order), the codes its payload's `errors` can carry (`errors`) and a one-line
+    summary (`description`, else the resolver's docstring); its GraphQL description is composed
+    from these. Done once here, a DomainError raised anywhere in the resolver (input parsing, the
+    unit of work) becomes the payload's `errors`.
     A resolver then reads: parse input -> one domain service -> payload."""
     payload = get_type_hints(resolver)["return"]
+    if list(locks) != sorted(locks, key=LOCK_ORDER.__getitem__) or len(set(locks)) != len(locks):
+        raise ValueError(f"{resolver.__name__}: declare locks once each, in the global lock order")
+    summary = description or inspect.getdoc(resolver)
+    if not summary:
+        raise ValueError(f"{resolver.__name__}: give the mutation a one-line summary")
 
     @functools.wraps(resolver)
     async def run(*args: Any, **kwargs: Any) -> T:
@@ -157,5 +196,8 @@ def mutation(
             return failed(payload, error)
 
     return strawberry.mutation(
-        resolver=run, permission_classes=[allow] if allow else [], description=description
+        resolver=run,
+        permission_classes=[allow] if allow else [],
+        description=describe_mutation(summary, allow, locks, errors),
+        metadata={"allow": allow, "locks": tuple(locks), "errors": tuple(errors)},
     )

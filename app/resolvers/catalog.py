@@ -9,8 +9,9 @@ from strawberry.types import Info
 
 from app.domain.catalog import service as catalog
 from app.domain.catalog import views
+from app.domain.errors import Code
 from app.domain.pagination import page_size
-from app.resolvers.base import StaffOnly, ctx, forbidden, maybe_id, mutation, parse_id, run_mutation
+from app.resolvers.base import StaffOnly, ctx, doc, forbidden, maybe_id, mutation, parse_id, run_mutation
 from app.schema.catalog import (
     Product,
     ProductCategory,
@@ -26,7 +27,7 @@ from app.schema.catalog import (
     StockMovement,
     StockMovementReason,
 )
-from app.schema.common import PageInfo
+from app.schema.common import AFTER, FIRST, PageInfo
 
 
 def _is_staff(info: Info) -> bool:
@@ -36,12 +37,20 @@ def _is_staff(info: Info) -> bool:
 
 async def products(
     info: Info,
-    search: str | None = None,
-    category: ProductCategory | None = None,
-    include_inactive: bool | None = False,
-    first: int | None = 20,
-    after: str | None = None,
+    search: Annotated[
+        str | None,
+        strawberry.argument(description="Text found anywhere in the name or SKU, any letter case."),
+    ] = None,
+    category: Annotated[
+        ProductCategory | None, strawberry.argument(description="Only this category.")
+    ] = None,
+    include_inactive: Annotated[
+        bool | None, strawberry.argument(description="Also retired products (STAFF, ADMIN only).")
+    ] = False,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
 ) -> ProductConnection:
+    """The catalogue's products, by name; active ones only unless staff ask for all."""
     if include_inactive and not _is_staff(info):
         raise forbidden()
     async with ctx(info).db.read() as session:
@@ -63,7 +72,10 @@ def _visible(info: Info, product):
     return product if product is not None and (product.active or _is_staff(info)) else None
 
 
-async def product(info: Info, id: strawberry.ID) -> Product | None:
+async def product(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product's id.")]
+) -> Product | None:
+    """A product by id; null when there is none (or it is retired and the caller is not staff)."""
     product_id = maybe_id(id)
     if product_id is None:
         return None
@@ -72,7 +84,9 @@ async def product(info: Info, id: strawberry.ID) -> Product | None:
     return Product.from_model(found) if found else None
 
 
-async def product_by_sku(info: Info, sku: str) -> Product | None:
+async def product_by_sku(
+    info: Info, sku: Annotated[str, strawberry.argument(description="The SKU (barcode) as scanned.")]
+) -> Product | None:
     """Barcode scans at the till."""
     async with ctx(info).db.read() as session:
         found = _visible(info, await views.product_by_sku(session, sku))
@@ -80,6 +94,7 @@ async def product_by_sku(info: Info, sku: str) -> Product | None:
 
 
 async def services(info: Info) -> list[Service]:
+    """The services sold at the counter; staff also see retired ones."""
     async with ctx(info).db.read() as session:
         rows = await views.services(session, include_inactive=_is_staff(info))
     return [Service.from_model(s) for s in rows]
@@ -87,8 +102,8 @@ async def services(info: Info) -> list[Service]:
 
 async def stock_movements(
     info: Info,
-    product_id: strawberry.ID,
-    first: int | None = 50,
+    product_id: Annotated[strawberry.ID, strawberry.argument(description="The product whose stock moved.")],
+    first: Annotated[int | None, strawberry.argument(description="How many, newest first: 1-100.")] = 50,
     after: Annotated[
         str | None,
         strawberry.argument(
@@ -96,6 +111,7 @@ async def stock_movements(
         ),
     ] = None,
 ) -> list[StockMovement]:
+    """A product's stock history, newest first (STAFF, ADMIN)."""
     pid = maybe_id(product_id)
     size = page_size(first, default=50)
     if pid is None:
@@ -105,7 +121,10 @@ async def stock_movements(
     return [StockMovement.from_model(m) for m in rows]
 
 
-async def create_product(info: Info, input: ProductInput) -> ProductPayload:
+async def create_product(
+    info: Info, input: Annotated[ProductInput, strawberry.argument(description="The new product.")]
+) -> ProductPayload:
+    """Add a product to the catalogue; its opening stock is recorded as an INITIAL movement."""
     new = catalog.prepare_product(
         sku=input.sku,
         name=input.name,
@@ -118,7 +137,14 @@ async def create_product(info: Info, input: ProductInput) -> ProductPayload:
     return ProductPayload(product=Product.from_model(created), errors=[])
 
 
-async def update_product(info: Info, id: strawberry.ID, input: ProductUpdateInput) -> ProductPayload:
+async def update_product(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The product to change.")],
+    input: Annotated[
+        ProductUpdateInput, strawberry.argument(description="The fields to change; omitted ones stay.")
+    ],
+) -> ProductPayload:
+    """Change a product's name, description, category, price or active flag (not its stock)."""
     product_id = parse_id(id)
     changes = catalog.prepare_product_changes(
         name=input.name,
@@ -134,8 +160,17 @@ async def update_product(info: Info, id: strawberry.ID, input: ProductUpdateInpu
 
 
 async def adjust_stock(
-    info: Info, product_id: strawberry.ID, delta: int, reason: StockMovementReason, note: str | None = None
+    info: Info,
+    product_id: Annotated[strawberry.ID, strawberry.argument(description="The product whose stock changes.")],
+    delta: Annotated[
+        int, strawberry.argument(description="Units to add (positive) or take away (negative), 1-1000000.")
+    ],
+    reason: Annotated[
+        StockMovementReason, strawberry.argument(description="RESTOCK (adds) or ADJUSTMENT (either way).")
+    ],
+    note: Annotated[str | None, strawberry.argument(description="Why, at most 500 characters.")] = None,
 ) -> ProductPayload:
+    """Add or take away stock by hand; recorded as a stock movement. Stock never goes below 0."""
     pid = parse_id(product_id, "productId")
     note = catalog.check_adjustment(delta=delta, reason=reason.value, note=note)
     updated = await run_mutation(
@@ -145,13 +180,23 @@ async def adjust_stock(
     return ProductPayload(product=Product.from_model(updated), errors=[])
 
 
-async def create_service(info: Info, input: ServiceInput) -> ServicePayload:
+async def create_service(
+    info: Info, input: Annotated[ServiceInput, strawberry.argument(description="The new service.")]
+) -> ServicePayload:
+    """Add a service to the counter's catalogue."""
     new = catalog.prepare_service(name=input.name, price=input.price, duration_minutes=input.duration_minutes)
     created = await run_mutation(info, lambda uow: catalog.create_service(uow, new))
     return ServicePayload(service=Service.from_model(created), errors=[])
 
 
-async def update_service(info: Info, id: strawberry.ID, input: ServiceUpdateInput) -> ServicePayload:
+async def update_service(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The service to change.")],
+    input: Annotated[
+        ServiceUpdateInput, strawberry.argument(description="The fields to change; omitted ones stay.")
+    ],
+) -> ServicePayload:
+    """Change a service's name, price, duration or active flag."""
     service_id = parse_id(id, "id", "Service")
     changes = catalog.prepare_service_changes(
         name=input.name, price=input.price, duration_minutes=input.duration_minutes, active=input.active
@@ -164,17 +209,36 @@ async def update_service(info: Info, id: strawberry.ID, input: ServiceUpdateInpu
 
 @strawberry.type
 class CatalogQuery:
-    products = strawberry.field(resolver=products)
-    product = strawberry.field(resolver=product)
-    product_by_sku = strawberry.field(resolver=product_by_sku)
-    services = strawberry.field(resolver=services)
-    stock_movements = strawberry.field(resolver=stock_movements, permission_classes=[StaffOnly])
+    products = strawberry.field(resolver=products, description=doc(products))
+    product = strawberry.field(resolver=product, description=doc(product))
+    product_by_sku = strawberry.field(resolver=product_by_sku, description=doc(product_by_sku))
+    services = strawberry.field(resolver=services, description=doc(services))
+    stock_movements = strawberry.field(
+        resolver=stock_movements, description=doc(stock_movements), permission_classes=[StaffOnly]
+    )
 
 
 @strawberry.type
 class CatalogMutation:
-    create_product = mutation(create_product, allow=StaffOnly)
-    update_product = mutation(update_product, allow=StaffOnly)
-    adjust_stock = mutation(adjust_stock, allow=StaffOnly)
-    create_service = mutation(create_service, allow=StaffOnly)
-    update_service = mutation(update_service, allow=StaffOnly)
+    create_product = mutation(
+        create_product, allow=StaffOnly, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY)
+    )
+    update_product = mutation(
+        update_product,
+        allow=StaffOnly,
+        locks=("products",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY),
+    )
+    adjust_stock = mutation(
+        adjust_stock,
+        allow=StaffOnly,
+        locks=("products",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.INSUFFICIENT_STOCK, Code.BUSY),
+    )
+    create_service = mutation(create_service, allow=StaffOnly, errors=(Code.VALIDATION, Code.BUSY))
+    update_service = mutation(
+        update_service,
+        allow=StaffOnly,
+        locks=("services",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY),
+    )

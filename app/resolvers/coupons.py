@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
 from app.domain.coupons import service as coupons_service
 from app.domain.coupons.models import Coupon as CouponModel
-from app.resolvers.base import AdminOnly, ctx, mutation, parse_id, run_mutation
+from app.domain.errors import Code
+from app.resolvers.base import AdminOnly, ctx, doc, mutation, parse_id, run_mutation
 from app.schema.coupons import Coupon, CouponInput, CouponPayload
 
 
 async def coupons(info: Info) -> list[Coupon]:
+    """Every coupon, active or not, by code (ADMIN)."""
     async with ctx(info).db.read() as session:
         rows = await session.scalars(select(CouponModel).order_by(CouponModel.code))
         return [Coupon.from_model(c) for c in rows]
 
 
-async def create_coupon(info: Info, input: CouponInput) -> CouponPayload:
+async def create_coupon(
+    info: Info, input: Annotated[CouponInput, strawberry.argument(description="The new coupon.")]
+) -> CouponPayload:
+    """Create a coupon customers can apply to their cart and staff at the POS checkout."""
     new = coupons_service.prepare_coupon(
         code=input.code,
         kind=input.kind.value,
@@ -32,7 +39,10 @@ async def create_coupon(info: Info, input: CouponInput) -> CouponPayload:
     return CouponPayload(coupon=Coupon.from_model(created), errors=[])
 
 
-async def deactivate_coupon(info: Info, id: strawberry.ID) -> CouponPayload:
+async def deactivate_coupon(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The coupon to end.")]
+) -> CouponPayload:
+    """End a coupon: later checkouts refuse it; sales that used it keep their discount."""
     coupon_id = parse_id(id)
     coupon = await run_mutation(info, lambda uow: coupons_service.deactivate_coupon(uow, coupon_id=coupon_id))
     return CouponPayload(coupon=Coupon.from_model(coupon), errors=[])
@@ -40,10 +50,17 @@ async def deactivate_coupon(info: Info, id: strawberry.ID) -> CouponPayload:
 
 @strawberry.type
 class CouponsQuery:
-    coupons = strawberry.field(resolver=coupons, permission_classes=[AdminOnly])
+    coupons = strawberry.field(resolver=coupons, description=doc(coupons), permission_classes=[AdminOnly])
 
 
 @strawberry.type
 class CouponsMutation:
-    create_coupon = mutation(create_coupon, allow=AdminOnly)
-    deactivate_coupon = mutation(deactivate_coupon, allow=AdminOnly)
+    create_coupon = mutation(
+        create_coupon, allow=AdminOnly, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY)
+    )
+    deactivate_coupon = mutation(
+        deactivate_coupon,
+        allow=AdminOnly,
+        locks=("coupons",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY),
+    )

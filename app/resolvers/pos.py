@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from app.domain.errors import Code
 from app.domain.fields import parse_id
 from app.domain.pos import checkout as pos_checkout
 from app.domain.pos import items as order_lines
 from app.domain.pos import live, merge, orders, split, views
 from app.domain.pos.live import OrderFeed
-from app.resolvers.base import StaffOnly, caller, ctx, maybe_id, mutation, run_mutation
-from app.schema.common import PageInfo
+from app.resolvers.base import StaffOnly, caller, ctx, doc, maybe_id, mutation, run_mutation
+from app.schema.common import AFTER, FIRST, PageInfo
 from app.schema.pos import (
     AddSaleOrderItemInput,
     CheckoutSaleOrderInput,
@@ -31,7 +33,10 @@ from app.schema.pos import (
 from app.schema.sales import CheckoutPayload, Sale
 
 
-async def sale_order(info: Info, id: strawberry.ID) -> SaleOrder | None:
+async def sale_order(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")]
+) -> SaleOrder | None:
+    """A POS order by id, or null (STAFF, ADMIN)."""
     order_id = maybe_id(id)
     if order_id is None:
         return None
@@ -41,8 +46,14 @@ async def sale_order(info: Info, id: strawberry.ID) -> SaleOrder | None:
 
 
 async def sale_orders(
-    info: Info, status: SaleOrderStatus | None = None, first: int | None = 20, after: str | None = None
+    info: Info,
+    status: Annotated[
+        SaleOrderStatus | None, strawberry.argument(description="Only orders in this status.")
+    ] = None,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
 ) -> SaleOrderConnection:
+    """POS orders, newest first (STAFF, ADMIN)."""
     async with ctx(info).db.read() as session:
         page = await views.orders_page(
             session, status=status.value if status else None, first=first, after=after
@@ -55,14 +66,20 @@ async def sale_orders(
     )
 
 
-async def create_sale_order(info: Info, input: CreateSaleOrderInput) -> SaleOrderPayload:
+async def create_sale_order(
+    info: Info, input: Annotated[CreateSaleOrderInput, strawberry.argument(description="The new order.")]
+) -> SaleOrderPayload:
+    """Open an empty DRAFT order at the counter."""
     async with ctx(info).db.read() as session:
         new = await orders.prepare_order(session, label=input.label, customer_id=input.customer_id)
     order = await run_mutation(info, lambda uow: orders.create_order(uow, new, by=caller(info).id))
     return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 
 
-async def add_sale_order_item(info: Info, input: AddSaleOrderItemInput) -> SaleOrderPayload:
+async def add_sale_order_item(
+    info: Info, input: Annotated[AddSaleOrderItemInput, strawberry.argument(description="The line to add.")]
+) -> SaleOrderPayload:
+    """Add a product or service to a DRAFT order; a STANDARD add merges into the item's line."""
     async with ctx(info).db.read() as session:
         line = await order_lines.prepare_line(
             session,
@@ -80,8 +97,13 @@ async def add_sale_order_item(info: Info, input: AddSaleOrderItemInput) -> SaleO
 
 
 async def update_sale_order_items(
-    info: Info, order_id: strawberry.ID, items: list[SaleOrderItemUpdate]
+    info: Info,
+    order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")],
+    items: Annotated[
+        list[SaleOrderItemUpdate], strawberry.argument(description="One change per line, each line once.")
+    ],
 ) -> SaleOrderPayload:
+    """Change the quantity, discount or note of several lines of a DRAFT order at once."""
     order = parse_id(order_id, "orderId", "Sale order")
     prepared = order_lines.prepare_updates([(u.item_id, u.quantity, u.discount, u.note) for u in items])
     changed = await run_mutation(
@@ -91,28 +113,46 @@ async def update_sale_order_items(
 
 
 async def remove_sale_order_item(
-    info: Info, order_id: strawberry.ID, item_id: strawberry.ID
+    info: Info,
+    order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")],
+    item_id: Annotated[strawberry.ID, strawberry.argument(description="The line to remove.")],
 ) -> SaleOrderPayload:
+    """Take one line off a DRAFT order."""
     order, line = parse_id(order_id, "orderId", "Sale order"), parse_id(item_id, "itemId", "Order line")
     changed = await run_mutation(info, lambda uow: order_lines.remove_item(uow, order_id=order, line_id=line))
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
-async def clear_sale_order_items(info: Info, order_id: strawberry.ID) -> SaleOrderPayload:
+async def clear_sale_order_items(
+    info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")]
+) -> SaleOrderPayload:
+    """Take every line off a DRAFT order; the order stays open."""
     order = parse_id(order_id, "orderId", "Sale order")
     changed = await run_mutation(info, lambda uow: order_lines.clear_items(uow, order_id=order))
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
-async def cancel_sale_order(info: Info, order_id: strawberry.ID) -> SaleOrderPayload:
+async def cancel_sale_order(
+    info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")]
+) -> SaleOrderPayload:
+    """Cancel a DRAFT order: it is CANCELLED and can no longer change."""
     order = parse_id(order_id, "orderId", "Sale order")
     changed = await run_mutation(info, lambda uow: orders.cancel_order(uow, order_id=order))
     return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def merge_sale_orders(
-    info: Info, target_order_id: strawberry.ID, source_order_ids: list[strawberry.ID]
+    info: Info,
+    target_order_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The DRAFT order that takes the lines.")
+    ],
+    source_order_ids: Annotated[
+        list[strawberry.ID],
+        strawberry.argument(description="DRAFT orders whose lines move; they become MERGED. Each once."),
+    ],
 ) -> SaleOrderPayload:
+    """Move every line of the source orders into the target: STANDARD lines merge into the target's
+    line of the same item, CUSTOM lines move as they are."""
     target, sources = merge.prepare_merge(target_order_id, source_order_ids)
     merged = await run_mutation(
         info, lambda uow: merge.merge_orders(uow, target_id=target, source_ids=sources)
@@ -121,8 +161,13 @@ async def merge_sale_orders(
 
 
 async def split_sale_order(
-    info: Info, order_id: strawberry.ID, items: list[SplitLineInput]
+    info: Info,
+    order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order to split.")],
+    items: Annotated[
+        list[SplitLineInput], strawberry.argument(description="The lines, and how many of each, to move.")
+    ],
 ) -> SplitSaleOrderPayload:
+    """Move some lines (or part of their quantity) of a DRAFT order into a new DRAFT order."""
     order, lines = split.prepare_split(order_id, [(line.item_id, line.quantity) for line in items])
     source, created = await run_mutation(
         info, lambda uow: split.split_order(uow, order_id=order, lines=lines, by=caller(info).id)
@@ -132,7 +177,9 @@ async def split_sale_order(
     )
 
 
-async def checkout_sale_order(info: Info, input: CheckoutSaleOrderInput) -> CheckoutPayload:
+async def checkout_sale_order(
+    info: Info, input: Annotated[CheckoutSaleOrderInput, strawberry.argument(description="How it is paid.")]
+) -> CheckoutPayload:
     """Pay for a DRAFT order: its lines become a sale through the shared sale-recording service."""
     async with ctx(info).db.read() as session:
         request = await pos_checkout.prepare_checkout(
@@ -158,7 +205,9 @@ def _feed(info: Info) -> OrderFeed:
     return feed
 
 
-async def sale_order_updated(info: Info, order_id: strawberry.ID) -> AsyncGenerator[SaleOrder, None]:
+async def sale_order_updated(
+    info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description="The order to follow.")]
+) -> AsyncGenerator[SaleOrder, None]:
     """Every committed change to the order, from any server process (STAFF, ADMIN)."""
     order = parse_id(order_id, "orderId", "Sale order")
     db = ctx(info).db
@@ -170,23 +219,85 @@ async def sale_order_updated(info: Info, order_id: strawberry.ID) -> AsyncGenera
 
 @strawberry.type
 class PosQuery:
-    sale_order = strawberry.field(resolver=sale_order, permission_classes=[StaffOnly])
-    sale_orders = strawberry.field(resolver=sale_orders, permission_classes=[StaffOnly])
+    sale_order = strawberry.field(
+        resolver=sale_order, description=doc(sale_order), permission_classes=[StaffOnly]
+    )
+    sale_orders = strawberry.field(
+        resolver=sale_orders, description=doc(sale_orders), permission_classes=[StaffOnly]
+    )
 
 
 @strawberry.type
 class PosMutation:
-    create_sale_order = mutation(create_sale_order, allow=StaffOnly)
-    add_sale_order_item = mutation(add_sale_order_item, allow=StaffOnly)
-    update_sale_order_items = mutation(update_sale_order_items, allow=StaffOnly)
-    remove_sale_order_item = mutation(remove_sale_order_item, allow=StaffOnly)
-    clear_sale_order_items = mutation(clear_sale_order_items, allow=StaffOnly)
-    cancel_sale_order = mutation(cancel_sale_order, allow=StaffOnly)
-    merge_sale_orders = mutation(merge_sale_orders, allow=StaffOnly)
-    split_sale_order = mutation(split_sale_order, allow=StaffOnly)
-    checkout_sale_order = mutation(checkout_sale_order, allow=StaffOnly)
+    create_sale_order = mutation(
+        create_sale_order, allow=StaffOnly, errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
+    )
+    add_sale_order_item = mutation(
+        add_sale_order_item,
+        allow=StaffOnly,
+        locks=("sale_orders",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+    )
+    update_sale_order_items = mutation(
+        update_sale_order_items,
+        allow=StaffOnly,
+        locks=("sale_orders",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+    )
+    remove_sale_order_item = mutation(
+        remove_sale_order_item,
+        allow=StaffOnly,
+        locks=("sale_orders",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+    )
+    clear_sale_order_items = mutation(
+        clear_sale_order_items,
+        allow=StaffOnly,
+        locks=("sale_orders",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+    )
+    cancel_sale_order = mutation(
+        cancel_sale_order,
+        allow=StaffOnly,
+        locks=("sale_orders",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+    )
+    merge_sale_orders = mutation(
+        merge_sale_orders,
+        allow=StaffOnly,
+        locks=("sale_orders",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+    )
+    split_sale_order = mutation(
+        split_sale_order,
+        allow=StaffOnly,
+        locks=("sale_orders",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+    )
+    checkout_sale_order = mutation(
+        checkout_sale_order,
+        allow=StaffOnly,
+        locks=("sale_orders", "products", "coupons", "users"),
+        errors=(
+            Code.VALIDATION,
+            Code.NOT_FOUND,
+            Code.ORDER_NOT_EDITABLE,
+            Code.NOTHING_TO_CHECK_OUT,
+            Code.INSUFFICIENT_STOCK,
+            Code.COUPON_INVALID,
+            Code.COUPON_EXPIRED,
+            Code.COUPON_USAGE_LIMIT_REACHED,
+            Code.COUPON_MINIMUM_NOT_MET,
+            Code.INSUFFICIENT_POINTS,
+            Code.PAYMENT_INSUFFICIENT,
+            Code.IDEMPOTENCY_KEY_REUSED,
+            Code.BUSY,
+        ),
+    )
 
 
-@strawberry.type(name="Subscription")
+@strawberry.type(name="Subscription", description="Live updates, over WebSocket or server-sent events.")
 class PosSubscription:
-    sale_order_updated = strawberry.subscription(resolver=sale_order_updated, permission_classes=[StaffOnly])
+    sale_order_updated = strawberry.subscription(
+        resolver=sale_order_updated, description=doc(sale_order_updated), permission_classes=[StaffOnly]
+    )

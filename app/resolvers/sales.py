@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from app.domain.coupons.service import coupon_id_for_code
+from app.domain.errors import Code
 from app.domain.sales import cart as carts
 from app.domain.sales import checkout as checkouts
 from app.domain.sales import refunds, views
@@ -17,11 +19,12 @@ from app.resolvers.base import (
     StaffOnly,
     caller,
     ctx,
+    doc,
     maybe_id,
     mutation,
     run_mutation,
 )
-from app.schema.common import PageInfo
+from app.schema.common import AFTER, FIRST, PageInfo
 from app.schema.sales import (
     Cart,
     CartPayload,
@@ -34,6 +37,14 @@ from app.schema.sales import (
     SaleChannel,
     SaleConnection,
     SaleEdge,
+)
+
+# The codes a coupon check can end with (applying it to a cart, or at checkout).
+COUPON = (
+    Code.COUPON_INVALID,
+    Code.COUPON_EXPIRED,
+    Code.COUPON_USAGE_LIMIT_REACHED,
+    Code.COUPON_MINIMUM_NOT_MET,
 )
 
 
@@ -51,17 +62,25 @@ async def _cart(sessions, customer_id: uuid.UUID) -> Cart | None:
 
 
 async def my_cart(info: Info) -> Cart | None:
+    """The caller's cart; null until the first item goes in (CUSTOMER)."""
     return await _cart(ctx(info).db.read, caller(info).id)
 
 
-async def my_sales(info: Info, first: int | None = 20, after: str | None = None) -> SaleConnection:
+async def my_sales(
+    info: Info,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+) -> SaleConnection:
+    """The caller's own sales, newest first."""
     async with ctx(info).db.read() as session:
         return _connection(
             await views.sales_page(session, customer_id=caller(info).id, first=first, after=after)
         )
 
 
-async def sale(info: Info, id: strawberry.ID) -> Sale | None:
+async def sale(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
+) -> Sale | None:
     """The customer's own sale, or any for staff; someone else's is simply not there."""
     user = caller(info)
     sale_id = maybe_id(id)
@@ -75,8 +94,14 @@ async def sale(info: Info, id: strawberry.ID) -> Sale | None:
 
 
 async def sales(
-    info: Info, channel: SaleChannel | None = None, first: int | None = 20, after: str | None = None
+    info: Info,
+    channel: Annotated[
+        SaleChannel | None, strawberry.argument(description="Only online or only POS sales.")
+    ] = None,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
 ) -> SaleConnection:
+    """Every sale, newest first (STAFF, ADMIN)."""
     async with ctx(info).db.read() as session:
         return _connection(
             await views.sales_page(
@@ -93,7 +118,13 @@ async def _cart_change(info: Info, change) -> CartPayload:
     return CartPayload(cart=await _cart(ctx(info).db.sessions, customer.id), errors=[])
 
 
-async def add_to_cart(info: Info, product_id: strawberry.ID, quantity: int) -> CartPayload:
+async def add_to_cart(
+    info: Info,
+    product_id: Annotated[strawberry.ID, strawberry.argument(description="The product of the line.")],
+    quantity: Annotated[int, strawberry.argument(description="Units to add, 1-999.")],
+) -> CartPayload:
+    """Put units of an active product in the caller's cart (added to its line, if any); stock is
+    checked at checkout."""
     async with ctx(info).db.read() as session:
         pid = await carts.prepare_product(session, product_id=product_id, quantity=quantity)
     return await _cart_change(
@@ -101,7 +132,11 @@ async def add_to_cart(info: Info, product_id: strawberry.ID, quantity: int) -> C
     )
 
 
-async def update_cart_item(info: Info, product_id: strawberry.ID, quantity: int) -> CartPayload:
+async def update_cart_item(
+    info: Info,
+    product_id: Annotated[strawberry.ID, strawberry.argument(description="The product of the line.")],
+    quantity: Annotated[int, strawberry.argument(description="The line's new quantity, 0-999.")],
+) -> CartPayload:
     """quantity 0 removes the line."""
     async with ctx(info).db.read() as session:
         pid = await carts.prepare_product(session, product_id=product_id, quantity=quantity, removing=True)
@@ -111,7 +146,10 @@ async def update_cart_item(info: Info, product_id: strawberry.ID, quantity: int)
     )
 
 
-async def apply_coupon(info: Info, code: str) -> CartPayload:
+async def apply_coupon(
+    info: Info, code: Annotated[str, strawberry.argument(description="The coupon code, any letter case.")]
+) -> CartPayload:
+    """Put a coupon on the caller's cart; checked now against the cart and again at checkout."""
     async with ctx(info).db.read() as session:
         coupon_id = await coupon_id_for_code(session, code)
     return await _cart_change(
@@ -120,10 +158,15 @@ async def apply_coupon(info: Info, code: str) -> CartPayload:
 
 
 async def remove_coupon(info: Info) -> CartPayload:
+    """Take the coupon off the caller's cart."""
     return await _cart_change(info, lambda uow, cart_id: carts.remove_coupon(uow, cart_id=cart_id))
 
 
-async def checkout(info: Info, input: CheckoutInput) -> CheckoutPayload:
+async def checkout(
+    info: Info, input: Annotated[CheckoutInput, strawberry.argument(description="The checkout request.")]
+) -> CheckoutPayload:
+    """Pay for the caller's cart online: stock, coupon and points are taken in one go, the cart
+    empties and the sale earns points."""
     customer = caller(info)
     request = checkouts.prepare_checkout(key=input.idempotency_key, redeem_points=input.redeem_points)
     sale, replayed = await run_mutation(
@@ -132,7 +175,10 @@ async def checkout(info: Info, input: CheckoutInput) -> CheckoutPayload:
     return CheckoutPayload(sale=Sale.from_model(sale), replayed=replayed, errors=[])
 
 
-async def refund_sale(info: Info, input: RefundInput) -> RefundPayload:
+async def refund_sale(
+    info: Info, input: Annotated[RefundInput, strawberry.argument(description="What to refund, and why.")]
+) -> RefundPayload:
+    """Give money back for some or all of a sale: products go back in stock, points are settled."""
     staff = caller(info)
     lines = None if input.lines is None else [(line.sale_line_id, line.quantity) for line in input.lines]
     request = refunds.prepare_refund(
@@ -146,17 +192,49 @@ async def refund_sale(info: Info, input: RefundInput) -> RefundPayload:
 
 @strawberry.type
 class SalesQuery:
-    my_cart = strawberry.field(resolver=my_cart, permission_classes=[CustomerOnly])
-    my_sales = strawberry.field(resolver=my_sales, permission_classes=[SignedIn])
-    sale = strawberry.field(resolver=sale, permission_classes=[SignedIn])
-    sales = strawberry.field(resolver=sales, permission_classes=[StaffOnly])
+    my_cart = strawberry.field(resolver=my_cart, description=doc(my_cart), permission_classes=[CustomerOnly])
+    my_sales = strawberry.field(resolver=my_sales, description=doc(my_sales), permission_classes=[SignedIn])
+    sale = strawberry.field(resolver=sale, description=doc(sale), permission_classes=[SignedIn])
+    sales = strawberry.field(resolver=sales, description=doc(sales), permission_classes=[StaffOnly])
 
 
 @strawberry.type
 class SalesMutation:
-    add_to_cart = mutation(add_to_cart, allow=CustomerOnly)
-    update_cart_item = mutation(update_cart_item, allow=CustomerOnly)
-    apply_coupon = mutation(apply_coupon, allow=CustomerOnly)
-    remove_coupon = mutation(remove_coupon, allow=CustomerOnly)
-    checkout = mutation(checkout, allow=CustomerOnly)
-    refund_sale = mutation(refund_sale, allow=StaffOnly)
+    add_to_cart = mutation(
+        add_to_cart, allow=CustomerOnly, locks=("carts",), errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
+    )
+    update_cart_item = mutation(
+        update_cart_item,
+        allow=CustomerOnly,
+        locks=("carts",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY),
+    )
+    apply_coupon = mutation(apply_coupon, allow=CustomerOnly, locks=("carts",), errors=(*COUPON, Code.BUSY))
+    remove_coupon = mutation(remove_coupon, allow=CustomerOnly, locks=("carts",), errors=(Code.BUSY,))
+    checkout = mutation(
+        checkout,
+        allow=CustomerOnly,
+        locks=("carts", "products", "coupons", "users"),
+        errors=(
+            Code.VALIDATION,
+            Code.NOT_FOUND,
+            Code.NOTHING_TO_CHECK_OUT,
+            Code.INSUFFICIENT_STOCK,
+            *COUPON,
+            Code.INSUFFICIENT_POINTS,
+            Code.IDEMPOTENCY_KEY_REUSED,
+            Code.BUSY,
+        ),
+    )
+    refund_sale = mutation(
+        refund_sale,
+        allow=StaffOnly,
+        locks=("sales", "products", "users"),
+        errors=(
+            Code.VALIDATION,
+            Code.NOT_FOUND,
+            Code.REFUND_EXCEEDS_SALE,
+            Code.IDEMPOTENCY_KEY_REUSED,
+            Code.BUSY,
+        ),
+    )

@@ -7,25 +7,33 @@ from enum import Enum
 
 import strawberry
 
-from app.schema.common import UserError
+from app.schema.common import ERRORS, UserError
+from app.schema.described import described_enum
 
 
-@strawberry.enum
+@described_enum(
+    "What an account may do.",
+    CUSTOMER="Shops online, earns points, asks to adopt.",
+    STAFF="Runs the counter: POS orders, catalogue, refunds.",
+    ADMIN="Staff who also manage coupons and staff accounts.",
+)
 class Role(Enum):
     CUSTOMER = "CUSTOMER"
     STAFF = "STAFF"
     ADMIN = "ADMIN"
 
 
-@strawberry.type
+@strawberry.type(description="An account: a customer, or a member of staff.")
 class User:
-    id: strawberry.ID
-    email: str
-    phone: str
-    name: str
-    role: Role
-    loyalty_points: int
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The account's id.")
+    email: str = strawberry.field(description="Sign-in email, lower case; unique.")
+    phone: str = strawberry.field(description="In E.164 (+15551234567); unique.")
+    name: str = strawberry.field(description="The name shown on receipts and to staff.")
+    role: Role = strawberry.field(description="What the account may do.")
+    loyalty_points: int = strawberry.field(
+        description="Points to redeem at checkout: 100 points take 1.00 off; earned 1 per whole unit paid."
+    )
+    created_at: datetime = strawberry.field(description="When the account was opened.")
 
     @classmethod
     def from_model(cls, user) -> User:
@@ -40,45 +48,49 @@ class User:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new customer account.")
 class RegisterInput:
-    email: str
+    email: str = strawberry.field(description="Sign-in email; must not be registered already.")
     phone: str = strawberry.field(
         description="Any common notation; stored normalised to E.164 (+15551234567)."
     )
-    name: str
-    password: str
+    name: str = strawberry.field(description="1-200 characters.")
+    password: str = strawberry.field(description="8-256 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to the caller's own account; omitted fields stay as they are.")
 class UpdateProfileInput:
-    email: str | None = None
-    phone: str | None = None
-    name: str | None = None
+    email: str | None = strawberry.field(description="A new sign-in email.", default=None)
+    phone: str | None = strawberry.field(
+        description="A new phone, any common notation; stored normalised to E.164.", default=None
+    )
+    name: str | None = strawberry.field(description="A new name, 1-200 characters.", default=None)
     current_password: str | None = strawberry.field(
         description="Required when email or phone changes.", default=None
     )
 
 
-@strawberry.input
+@strawberry.input(description="An account an ADMIN opens, with any role.")
 class CreateStaffUserInput:
-    email: str
-    phone: str
-    name: str
-    password: str
-    role: Role
+    email: str = strawberry.field(description="Sign-in email; must not be registered already.")
+    phone: str = strawberry.field(
+        description="Any common notation; stored normalised to E.164 (+15551234567)."
+    )
+    name: str = strawberry.field(description="1-200 characters.")
+    password: str = strawberry.field(description="8-256 characters; the user may change it later.")
+    role: Role = strawberry.field(description="The account's role.")
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of signing up or signing in.")
 class AuthPayload:
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description=ERRORS)
     token: str | None = strawberry.field(
         description="Bearer token for the Authorization header.", default=None
     )
-    user: User | None = None
+    user: User | None = strawberry.field(description="The signed-in account.", default=None)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to an account.")
 class UserPayload:
-    errors: list[UserError]
-    user: User | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    user: User | None = strawberry.field(description="The account as it now is.", default=None)

@@ -14,10 +14,20 @@ from app.domain.accounts import views as accounts_views
 from app.domain.adoption import views
 from app.schema import loaders
 from app.schema.accounts import User
-from app.schema.common import Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.described import described_enum
 
 
-@strawberry.enum
+@described_enum(
+    "What kind of animal a pet is.",
+    DOG="A dog.",
+    CAT="A cat.",
+    RABBIT="A rabbit.",
+    BIRD="A bird.",
+    REPTILE="A reptile.",
+    FISH="A fish.",
+    OTHER="Any other animal.",
+)
 class Species(Enum):
     DOG = "DOG"
     CAT = "CAT"
@@ -28,14 +38,25 @@ class Species(Enum):
     OTHER = "OTHER"
 
 
-@strawberry.enum
+@described_enum(
+    "Where a pet stands in adoption.",
+    AVAILABLE="Open to adoption requests.",
+    PENDING="A request for it awaits a decision.",
+    ADOPTED="Gone to its new home.",
+)
 class PetStatus(Enum):
     AVAILABLE = "AVAILABLE"
     PENDING = "PENDING"
     ADOPTED = "ADOPTED"
 
 
-@strawberry.enum
+@described_enum(
+    "Where an adoption request stands.",
+    PENDING="Awaiting a decision by staff.",
+    APPROVED="Staff said yes: the pet is ADOPTED.",
+    REJECTED="Staff said no: the pet is AVAILABLE again.",
+    CANCELLED="Withdrawn by the applicant: the pet is AVAILABLE again.",
+)
 class AdoptionStatus(Enum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
@@ -43,17 +64,17 @@ class AdoptionStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
-@strawberry.type
+@strawberry.type(description="An animal of the adoption centre.")
 class Pet:
-    id: strawberry.ID
-    name: str
-    species: Species
-    age_months: int
-    description: str
-    adoption_fee: Money
-    status: PetStatus
-    breed: str | None = None
-    photo_url: str | None = None
+    id: strawberry.ID = strawberry.field(description="The pet's id.")
+    name: str = strawberry.field(description="The pet's name.")
+    species: Species = strawberry.field(description="What kind of animal it is.")
+    age_months: int = strawberry.field(description="Age in months, 0-600.")
+    description: str = strawberry.field(description="Free text about the pet; may be empty.")
+    adoption_fee: Money = strawberry.field(description="What adopting it costs.")
+    status: PetStatus = strawberry.field(description="Where it stands in adoption.")
+    breed: str | None = strawberry.field(description="The breed, when known.", default=None)
+    photo_url: str | None = strawberry.field(description="An http(s) address of a photo.", default=None)
 
     @classmethod
     def from_model(cls, pet) -> Pet:
@@ -70,27 +91,29 @@ class Pet:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A pet in a page of pets.")
 class PetEdge:
-    node: Pet
-    cursor: str
+    node: Pet = strawberry.field(description="The pet.")
+    cursor: str = strawberry.field(description="Pass as `after` for the pets after this one.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of pets, newest first.")
 class PetConnection:
-    edges: list[PetEdge]
-    page_info: PageInfo
+    edges: list[PetEdge] = strawberry.field(description="The pets of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
 
 
-@strawberry.input
+@strawberry.input(description="A new pet up for adoption.")
 class PetInput:
-    name: str
-    species: Species
-    breed: str | None = None
-    age_months: int
-    description: str | None = ""
-    photo_url: str | None = None
-    adoption_fee: Decimal
+    name: str = strawberry.field(description="1-100 characters.")
+    species: Species = strawberry.field(description="What kind of animal it is.")
+    breed: str | None = strawberry.field(description="At most 100 characters.", default=None)
+    age_months: int = strawberry.field(description="Age in months, 0-600.")
+    description: str | None = strawberry.field(description="At most 2000 characters.", default="")
+    photo_url: str | None = strawberry.field(
+        description="An http(s) address, at most 2048 characters.", default=None
+    )
+    adoption_fee: Decimal = strawberry.field(description='What adopting it costs, 0 or more: "50.00".')
 
 
 async def _request_pet(root: AdoptionRequest, info: Info) -> Pet:
@@ -106,16 +129,20 @@ async def _request_applicant(root: AdoptionRequest, info: Info) -> User:
     return User.from_model(await loaders.load(info, accounts_views.users_by_id, root.applicant_id))
 
 
-@strawberry.type
+@strawberry.type(description="A customer's request to adopt a pet.")
 class AdoptionRequest:
-    id: strawberry.ID
-    pet: Pet = strawberry.field(resolver=_request_pet)
-    applicant: User = strawberry.field(resolver=_request_applicant)
-    status: AdoptionStatus
-    created_at: datetime
-    message: str | None = None
-    decision_note: str | None = None
-    decided_at: datetime | None = None
+    id: strawberry.ID = strawberry.field(description="The request's id.")
+    pet: Pet = strawberry.field(resolver=_request_pet, description="The pet asked for.")
+    applicant: User = strawberry.field(resolver=_request_applicant, description="The customer who asked.")
+    status: AdoptionStatus = strawberry.field(description="Where the request stands.")
+    created_at: datetime = strawberry.field(description="When it was asked.")
+    message: str | None = strawberry.field(description="The applicant's word to the staff.", default=None)
+    decision_note: str | None = strawberry.field(
+        description="The staff's note on their decision.", default=None
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="When it was approved, rejected or cancelled; null while PENDING.", default=None
+    )
     pet_id: strawberry.Private[uuid.UUID]
     applicant_id: strawberry.Private[uuid.UUID]
     # Already at hand after a mutation (fresh from under the lock), so no second read.
@@ -138,25 +165,27 @@ class AdoptionRequest:
         )
 
 
-@strawberry.type
+@strawberry.type(description="An adoption request in a page of them.")
 class AdoptionRequestEdge:
-    node: AdoptionRequest
-    cursor: str
+    node: AdoptionRequest = strawberry.field(description="The request.")
+    cursor: str = strawberry.field(description="Pass as `after` for the requests after this one.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of adoption requests, oldest first.")
 class AdoptionRequestConnection:
-    edges: list[AdoptionRequestEdge]
-    page_info: PageInfo
+    edges: list[AdoptionRequestEdge] = strawberry.field(description="The requests of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of adding a pet.")
 class PetPayload:
-    errors: list[UserError]
-    pet: Pet | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    pet: Pet | None = strawberry.field(description="The pet as it now is.", default=None)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to an adoption request.")
 class AdoptionRequestPayload:
-    errors: list[UserError]
-    request: AdoptionRequest | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    request: AdoptionRequest | None = strawberry.field(
+        description="The request as it now is, with its pet.", default=None
+    )

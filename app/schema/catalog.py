@@ -10,11 +10,20 @@ from enum import Enum
 import strawberry
 
 from app.domain.catalog import views
-from app.schema.common import Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.described import described_enum
 from app.schema.loaders import load
 
 
-@strawberry.enum
+@described_enum(
+    "The shelf a product sits on.",
+    FOOD="Food and treats.",
+    TOY="Toys.",
+    ACCESSORY="Collars, leads, bowls, beds and the like.",
+    HEALTH="Care and health products.",
+    HABITAT="Cages, tanks, hutches and their fittings.",
+    OTHER="Anything else.",
+)
 class ProductCategory(Enum):
     FOOD = "FOOD"
     TOY = "TOY"
@@ -24,16 +33,16 @@ class ProductCategory(Enum):
     OTHER = "OTHER"
 
 
-@strawberry.type
+@strawberry.type(description="Goods on the shelf, sold online and at the counter; tracked in stock.")
 class Product:
-    id: strawberry.ID
-    sku: str
-    name: str
-    description: str
-    category: ProductCategory
-    price: Money
-    stock: int
-    active: bool
+    id: strawberry.ID = strawberry.field(description="The product's id.")
+    sku: str = strawberry.field(description="Stock-keeping unit (the barcode), upper case; unique.")
+    name: str = strawberry.field(description="The name on the shelf and the receipt.")
+    description: str = strawberry.field(description="Free text; may be empty.")
+    category: ProductCategory = strawberry.field(description="The shelf it sits on.")
+    price: Money = strawberry.field(description="Unit price.")
+    stock: int = strawberry.field(description="Units in stock now; never below 0.")
+    active: bool = strawberry.field(description="False: retired, no longer for sale (only staff see it).")
 
     @classmethod
     def from_model(cls, p) -> Product:
@@ -49,27 +58,25 @@ class Product:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A product in a page of products.")
 class ProductEdge:
-    node: Product
-    cursor: str
+    node: Product = strawberry.field(description="The product.")
+    cursor: str = strawberry.field(description="Pass as `after` for the products after this one.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of products, by name.")
 class ProductConnection:
-    edges: list[ProductEdge]
-    page_info: PageInfo
+    edges: list[ProductEdge] = strawberry.field(description="The products of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
 
 
-@strawberry.type
+@strawberry.type(description="Grooming, nail trims and other services sold at the counter: no stock.")
 class Service:
-    """Grooming, nail trims and other services sold at the counter: no stock."""
-
-    id: strawberry.ID
-    name: str
-    price: Money
-    duration_minutes: int
-    active: bool
+    id: strawberry.ID = strawberry.field(description="The service's id.")
+    name: str = strawberry.field(description="The name on the menu and the receipt.")
+    price: Money = strawberry.field(description="Price of one.")
+    duration_minutes: int = strawberry.field(description="How long it takes, 1-1440 minutes.")
+    active: bool = strawberry.field(description="False: retired, no longer offered (only staff see it).")
 
     @classmethod
     def from_model(cls, s) -> Service:
@@ -82,43 +89,56 @@ class Service:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new product.")
 class ProductInput:
-    sku: str
-    name: str
-    description: str | None = ""
-    category: ProductCategory
-    price: Decimal
-    stock: int | None = 0
+    sku: str = strawberry.field(description="1-64 characters without spaces; stored upper case; unique.")
+    name: str = strawberry.field(description="1-200 characters.")
+    description: str | None = strawberry.field(description="Free text.", default="")
+    category: ProductCategory = strawberry.field(description="The shelf it sits on.")
+    price: Decimal = strawberry.field(description='Unit price, at most 2 decimals: "12.50".')
+    stock: int | None = strawberry.field(description="Opening stock, 0-1000000.", default=0)
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a product; omitted fields stay as they are.")
 class ProductUpdateInput:
-    name: str | None = None
-    description: str | None = None
-    category: ProductCategory | None = None
-    price: Decimal | None = None
-    active: bool | None = None
+    name: str | None = strawberry.field(description="1-200 characters.", default=None)
+    description: str | None = strawberry.field(description="Free text.", default=None)
+    category: ProductCategory | None = strawberry.field(description="The shelf it sits on.", default=None)
+    price: Decimal | None = strawberry.field(
+        description="New unit price; sales already made keep theirs.", default=None
+    )
+    active: bool | None = strawberry.field(
+        description="False retires the product: no longer for sale; true brings it back.", default=None
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new service.")
 class ServiceInput:
-    name: str
-    price: Decimal
-    duration_minutes: int
+    name: str = strawberry.field(description="1-200 characters.")
+    price: Decimal = strawberry.field(description='Price of one, at most 2 decimals: "25.00".')
+    duration_minutes: int = strawberry.field(description="How long it takes, 1-1440 minutes.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a service; omitted fields stay as they are.")
 class ServiceUpdateInput:
-    name: str | None = None
-    price: Decimal | None = None
-    duration_minutes: int | None = None
+    name: str | None = strawberry.field(description="1-200 characters.", default=None)
+    price: Decimal | None = strawberry.field(
+        description="New price; sales already made keep theirs.", default=None
+    )
+    duration_minutes: int | None = strawberry.field(description="1-1440 minutes.", default=None)
     active: bool | None = strawberry.field(
         default=None, description="False retires the service: it can no longer be added to an order."
     )
 
 
-@strawberry.enum
+@described_enum(
+    "Why stock moved.",
+    SALE="Sold, online or at the counter.",
+    REFUND="Came back with a refund.",
+    RESTOCK="Delivered: stock added by staff.",
+    ADJUSTMENT="Corrected by staff (a count, damage, loss).",
+    INITIAL="The opening stock of a new product.",
+)
 class StockMovementReason(Enum):
     SALE = "SALE"
     REFUND = "REFUND"
@@ -131,14 +151,14 @@ async def _movement_product(root: StockMovement, info: strawberry.Info) -> Produ
     return Product.from_model(await load(info, views.products_by_id, root.product_id))
 
 
-@strawberry.type
+@strawberry.type(description="One change to a product's stock.")
 class StockMovement:
-    id: strawberry.ID
-    product: Product = strawberry.field(resolver=_movement_product)
-    delta: int
-    reason: StockMovementReason
-    created_at: datetime
-    note: str | None = None
+    id: strawberry.ID = strawberry.field(description="The movement's id.")
+    product: Product = strawberry.field(resolver=_movement_product, description="The product that moved.")
+    delta: int = strawberry.field(description="Units added (positive) or taken away (negative).")
+    reason: StockMovementReason = strawberry.field(description="Why it moved.")
+    created_at: datetime = strawberry.field(description="When it moved.")
+    note: str | None = strawberry.field(description="Staff's note on an adjustment.", default=None)
     product_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -153,13 +173,13 @@ class StockMovement:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to a product.")
 class ProductPayload:
-    errors: list[UserError]
-    product: Product | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    product: Product | None = strawberry.field(description="The product as it now is.", default=None)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to a service.")
 class ServicePayload:
-    errors: list[UserError]
-    service: Service | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    service: Service | None = strawberry.field(description="The service as it now is.", default=None)

@@ -11,16 +11,46 @@ import strawberry
 from app.domain.errors import Code
 from app.domain.pagination import Page
 
-# What a code means, where its name does not say enough.
+# What each code means, as the schema documents it.
 CODE_DESCRIPTIONS = {
-    Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives."
+    Code.VALIDATION: "An input is malformed or out of range; `field` names it.",
+    Code.NOT_FOUND: "A record the input names does not exist (or is not the caller's to see).",
+    Code.CONFLICT: "It clashes with an existing record (a taken email, phone, SKU or code) or a limit.",
+    Code.INVALID_CREDENTIALS: "Wrong email or password.",
+    Code.INVALID_TOKEN: "The password reset code is not valid.",
+    Code.TOKEN_EXPIRED: "The password reset code has expired; ask for a new one.",
+    Code.TOKEN_ALREADY_USED: "The password reset code has been used already.",
+    Code.INSUFFICIENT_STOCK: "Fewer units in stock than asked for; the message says how many are left.",
+    Code.NOTHING_TO_CHECK_OUT: "The cart or order is empty.",
+    Code.COUPON_INVALID: "No such coupon, or it has been deactivated.",
+    Code.COUPON_EXPIRED: "The coupon is not valid at this time (before startsAt or after endsAt).",
+    Code.COUPON_USAGE_LIMIT_REACHED: "The coupon has been used as many times as its usageLimit allows.",
+    Code.COUPON_MINIMUM_NOT_MET: "The subtotal is below the coupon's minSubtotal.",
+    Code.INSUFFICIENT_POINTS: "The customer has fewer loyalty points than asked to redeem.",
+    Code.PAYMENT_INSUFFICIENT: "The cash tendered does not cover the total.",
+    Code.ORDER_NOT_EDITABLE: "The sale order is no longer DRAFT.",
+    Code.PET_NOT_AVAILABLE: "The pet is not AVAILABLE (a request is pending, or it was adopted).",
+    Code.ADOPTION_NOT_PENDING: "The adoption request has been decided or cancelled already.",
+    Code.REFUND_EXCEEDS_SALE: "More than was sold and not yet refunded.",
+    Code.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used before for a different request.",
+    Code.BUSY: "Others are changing the same records; nothing changed, retry shortly.",
+    Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives.",
 }
+
+# Every payload's errors field.
+ERRORS = "Empty on success; otherwise why it was refused, and nothing changed."
+
+# The paging arguments every connection takes.
+FIRST = "How many to return: 1-100."
+AFTER = "An endCursor from the previous page: the page after it."
 
 # The payload error codes: exactly the domain's codes, declared once in app/domain/errors.py.
 if TYPE_CHECKING:
     ErrorCode = Code  # members made at run time are invisible to a type checker: these are the same
 else:
     ErrorCode = strawberry.enum(
+        description="Why a mutation was refused; one per entry of a payload's `errors`."
+    )(
         Enum(
             "ErrorCode",
             {
@@ -31,10 +61,12 @@ else:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Why a mutation did not do what was asked: nothing it would have changed changed."
+)
 class UserError:
-    code: ErrorCode
-    message: str
+    code: ErrorCode = strawberry.field(description="What went wrong, for programs.")
+    message: str = strawberry.field(description="What went wrong, in English, for people.")
     field: str | None = strawberry.field(
         description="Dotted path of the input field at fault, when one is.", default=None
     )
@@ -43,13 +75,12 @@ class UserError:
 CENT = Decimal("0.01")
 
 
-@strawberry.type
+@strawberry.type(description="An amount of the store's currency.")
 class Money:
-    amount: Decimal
+    amount: Decimal = strawberry.field(description='Exactly two decimals, as a string: "12.50".')
 
-    @strawberry.field
+    @strawberry.field(description="The store's one currency, an ISO 4217 code (PETPOS_CURRENCY).")
     def currency(self, info: strawberry.Info) -> str:
-        """The store's one currency (PETPOS_CURRENCY)."""
         return info.context.db.settings.currency
 
     @overload
@@ -64,15 +95,19 @@ class Money:
         return None if amount is None else cls(amount=Decimal(amount).quantize(CENT))
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a connection stands.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None = None
+    has_next_page: bool = strawberry.field(description="True when there are more after this page.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as `after` for the next page; null on an empty page.", default=None
+    )
     has_previous_page: bool = strawberry.field(
         default=False,
         description="Relay's PageInfo shape; forward paging only, so false unless `after` was given.",
     )
-    start_cursor: str | None = None
+    start_cursor: str | None = strawberry.field(
+        default=None, description="The cursor of the page's first node; null on an empty page."
+    )
 
     @classmethod
     def of(cls, page: Page[Any]) -> PageInfo:
@@ -84,10 +119,10 @@ class PageInfo:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a mutation that returns nothing else.")
 class OkPayload:
-    ok: bool
-    errors: list[UserError]
+    ok: bool = strawberry.field(description="True when it was done.")
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> OkPayload:

@@ -8,29 +8,38 @@ from enum import Enum
 
 import strawberry
 
-from app.schema.common import Money, UserError
+from app.schema.common import ERRORS, Money, UserError
+from app.schema.described import described_enum
 
 
-@strawberry.enum
+@described_enum(
+    "How a coupon takes money off.",
+    PERCENT="A percentage of the subtotal.",
+    FIXED="A fixed amount, at most the subtotal.",
+)
 class CouponKind(Enum):
     PERCENT = "PERCENT"
     FIXED = "FIXED"
 
 
-@strawberry.type
+@strawberry.type(description="A discount code for the cart or the POS checkout; one per sale.")
 class Coupon:
-    id: strawberry.ID
-    code: str
-    kind: CouponKind
+    id: strawberry.ID = strawberry.field(description="The coupon's id.")
+    code: str = strawberry.field(description="What the customer types, upper case; unique.")
+    kind: CouponKind = strawberry.field(description="Percentage or fixed amount.")
     value: Decimal = strawberry.field(description="Percent (0-100) for PERCENT, an amount for FIXED.")
-    times_used: int
-    active: bool
-    min_subtotal: Money | None = None
+    times_used: int = strawberry.field(
+        description="Sales that used it so far (refunds do not give uses back)."
+    )
+    active: bool = strawberry.field(description="False once deactivated: refused at checkout.")
+    min_subtotal: Money | None = strawberry.field(
+        description="The least subtotal it applies to; null: any.", default=None
+    )
     usage_limit: int | None = strawberry.field(
         description="Total number of sales that may use it; null means unlimited.", default=None
     )
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: datetime | None = strawberry.field(description="Valid from; null: already.", default=None)
+    ends_at: datetime | None = strawberry.field(description="Valid until; null: no end.", default=None)
 
     @classmethod
     def from_model(cls, c) -> Coupon:
@@ -48,18 +57,24 @@ class Coupon:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new coupon.")
 class CouponInput:
-    code: str
-    kind: CouponKind
-    value: Decimal
-    min_subtotal: Decimal | None = None
-    usage_limit: int | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    code: str = strawberry.field(description="1-64 characters without spaces; stored upper case; unique.")
+    kind: CouponKind = strawberry.field(description="Percentage or fixed amount.")
+    value: Decimal = strawberry.field(description="Percent (0-100) for PERCENT, an amount for FIXED.")
+    min_subtotal: Decimal | None = strawberry.field(
+        description="The least subtotal it applies to; omit for any.", default=None
+    )
+    usage_limit: int | None = strawberry.field(
+        description="Total number of sales that may use it, at least 1; omit for unlimited.", default=None
+    )
+    starts_at: datetime | None = strawberry.field(description="Valid from; omit for now.", default=None)
+    ends_at: datetime | None = strawberry.field(
+        description="Valid until, after startsAt; omit for no end.", default=None
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to a coupon.")
 class CouponPayload:
-    errors: list[UserError]
-    coupon: Coupon | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    coupon: Coupon | None = strawberry.field(description="The coupon as it now is.", default=None)

@@ -15,12 +15,19 @@ from app.domain.pos import totals, views
 from app.domain.sales import views as sales_views
 from app.schema.accounts import User
 from app.schema.catalog import Product, Service
-from app.schema.common import Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.described import described_enum
 from app.schema.loaders import load
 from app.schema.sales import PaymentMethod, Sale, SaleItemType
 
 
-@strawberry.enum
+@described_enum(
+    "Where a POS sale order stands.",
+    DRAFT="Open: lines may change.",
+    CHECKED_OUT="Paid: it became a sale.",
+    MERGED="Its lines moved into another order (mergedInto).",
+    CANCELLED="Given up; nothing was sold.",
+)
 class SaleOrderStatus(Enum):
     DRAFT = "DRAFT"
     CHECKED_OUT = "CHECKED_OUT"
@@ -28,10 +35,12 @@ class SaleOrderStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
-@strawberry.enum
+@described_enum(
+    "STANDARD lines merge by (itemType, itemId); every CUSTOM add is a line of its own.",
+    STANDARD="The catalogue price; adding the same item again adds to its line.",
+    CUSTOM="A line of its own, with its own price, discount and note.",
+)
 class SaleItemMode(Enum):
-    """STANDARD lines merge by (itemType, itemId); every CUSTOM add is a line of its own."""
-
     STANDARD = "STANDARD"
     CUSTOM = "CUSTOM"
 
@@ -50,19 +59,21 @@ async def _item_service(root: SaleOrderItem, info: strawberry.Info) -> Service |
     return Service.from_model(service) if service else None
 
 
-@strawberry.type
+@strawberry.type(description="A line of a POS sale order.")
 class SaleOrderItem:
-    id: strawberry.ID
-    item_type: SaleItemType
-    item_id: strawberry.ID
-    mode: SaleItemMode
-    name: str
-    unit_price: Money
-    quantity: int
-    discount: Money
-    line_total: Money
+    id: strawberry.ID = strawberry.field(description="The line's id.")
+    item_type: SaleItemType = strawberry.field(description="Product or service.")
+    item_id: strawberry.ID = strawberry.field(description="The id of the product or service.")
+    mode: SaleItemMode = strawberry.field(description="STANDARD or CUSTOM.")
+    name: str = strawberry.field(description="The item's name when added.")
+    unit_price: Money = strawberry.field(
+        description="The price of one: the catalogue's when added, or the CUSTOM price."
+    )
+    quantity: int = strawberry.field(description="Units, 1-999.")
+    discount: Money = strawberry.field(description="Line-level discount (CUSTOM lines).")
+    line_total: Money = strawberry.field(description="unitPrice times quantity less discount.")
     item_uuid: strawberry.Private[uuid.UUID]
-    note: str | None = None
+    note: str | None = strawberry.field(description="Staff's note on a CUSTOM line.", default=None)
     product: Product | None = strawberry.field(
         description="The catalogue item, when itemType is PRODUCT.", resolver=_item_product
     )
@@ -128,21 +139,32 @@ async def _order_sale(root: SaleOrder, info: strawberry.Info) -> Sale | None:
     return Sale.from_model(sale) if sale else None
 
 
-@strawberry.type
+@strawberry.type(description="An order being rung up at the counter; it becomes a sale at checkout.")
 class SaleOrder:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The order's id.")
     number: str = strawberry.field(description="Human-readable: O-000001, ...")
-    status: SaleOrderStatus
-    items: list[SaleOrderItem] = strawberry.field(resolver=_order_items)
-    subtotal: Money = strawberry.field(resolver=_order_subtotal)
-    total: Money = strawberry.field(resolver=_order_total)
+    status: SaleOrderStatus = strawberry.field(description="Where the order stands; only DRAFT changes.")
+    items: list[SaleOrderItem] = strawberry.field(
+        resolver=_order_items, description="Its lines, oldest first."
+    )
+    subtotal: Money = strawberry.field(
+        resolver=_order_subtotal, description="unitPrice times quantity over the lines, before discounts."
+    )
+    total: Money = strawberry.field(
+        resolver=_order_total,
+        description="The lines' totals: what checkout charges before coupon and points.",
+    )
     version: int = strawberry.field(
         description="Bumped on every change; clients may compare it to skip stale renders."
     )
-    created_at: datetime
-    updated_at: datetime
-    label: str | None = None
-    customer: User | None = strawberry.field(resolver=_order_customer)
+    created_at: datetime = strawberry.field(description="When it was opened.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    label: str | None = strawberry.field(
+        description='Staff\'s name for it ("Table 4"), if any.', default=None
+    )
+    customer: User | None = strawberry.field(
+        resolver=_order_customer, description="The customer it is for, if known: they earn the points."
+    )
     merged_into: SaleOrder | None = strawberry.field(
         description="Set when status is MERGED.", resolver=_order_merged_into
     )
@@ -172,75 +194,93 @@ class SaleOrder:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A sale order in a page of them.")
 class SaleOrderEdge:
-    node: SaleOrder
-    cursor: str
+    node: SaleOrder = strawberry.field(description="The order.")
+    cursor: str = strawberry.field(description="Pass as `after` for the orders after this one.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of sale orders, newest first.")
 class SaleOrderConnection:
-    edges: list[SaleOrderEdge]
-    page_info: PageInfo
+    edges: list[SaleOrderEdge] = strawberry.field(description="The orders of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
 
 
-@strawberry.input
+@strawberry.input(description="A new, empty sale order.")
 class CreateSaleOrderInput:
-    label: str | None = None
-    customer_id: strawberry.ID | None = None
+    label: str | None = strawberry.field(
+        description="Staff's name for it, at most 100 characters.", default=None
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="A CUSTOMER account the order is for, if known.", default=None
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A line to add to a DRAFT order.")
 class AddSaleOrderItemInput:
-    order_id: strawberry.ID
-    item_type: SaleItemType
-    item_id: strawberry.ID
-    quantity: int
-    mode: SaleItemMode | None = SaleItemMode.STANDARD
+    order_id: strawberry.ID = strawberry.field(description="The DRAFT order.")
+    item_type: SaleItemType = strawberry.field(description="Product or service.")
+    item_id: strawberry.ID = strawberry.field(description="The active product or service to add.")
+    quantity: int = strawberry.field(description="Units, 1-999.")
+    mode: SaleItemMode | None = strawberry.field(
+        description="STANDARD (default) or CUSTOM.", default=SaleItemMode.STANDARD
+    )
     unit_price: Decimal | None = strawberry.field(
         default=None, description="CUSTOM only: overrides the catalogue price (open-price items)."
     )
     discount: Decimal | None = strawberry.field(
         default=None, description="CUSTOM only: line-level discount amount."
     )
-    note: str | None = None
+    note: str | None = strawberry.field(description="CUSTOM only: at most 500 characters.", default=None)
 
 
-@strawberry.input
+@strawberry.input(description="A change to one line of a DRAFT order; omitted fields stay as they are.")
 class SaleOrderItemUpdate:
-    item_id: strawberry.ID
+    item_id: strawberry.ID = strawberry.field(description="The line to change.")
     quantity: int | None = strawberry.field(default=None, description="0 removes the line.")
-    discount: Decimal | None = None
-    note: str | None = None
+    discount: Decimal | None = strawberry.field(
+        description="CUSTOM only: line-level discount amount.", default=None
+    )
+    note: str | None = strawberry.field(description="CUSTOM only: at most 500 characters.", default=None)
 
 
-@strawberry.input
+@strawberry.input(description="Units of one line to move to the new order.")
 class SplitLineInput:
-    item_id: strawberry.ID
-    quantity: int
+    item_id: strawberry.ID = strawberry.field(description="The line.")
+    quantity: int = strawberry.field(description="Units to move, 1 up to the line's quantity.")
 
 
-@strawberry.input
+@strawberry.input(description="Paying for a DRAFT order at the counter.")
 class CheckoutSaleOrderInput:
-    order_id: strawberry.ID
-    idempotency_key: str
-    payment_method: PaymentMethod
+    order_id: strawberry.ID = strawberry.field(description="The DRAFT order.")
+    idempotency_key: str = strawberry.field(
+        description="Client-generated; a repeat with the same key returns the first result."
+    )
+    payment_method: PaymentMethod = strawberry.field(description="CASH or CARD.")
     amount_tendered: Decimal | None = strawberry.field(
         default=None, description="Required for CASH; change is computed from it."
     )
-    customer_id: strawberry.ID | None = None
-    coupon_code: str | None = None
-    redeem_points: int | None = 0
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The CUSTOMER who earns the points; default: the order's customer.", default=None
+    )
+    coupon_code: str | None = strawberry.field(
+        description="A coupon to apply, any letter case.", default=None
+    )
+    redeem_points: int | None = strawberry.field(
+        description="The customer's loyalty points to spend, 0 or more: 100 points take 1.00 off.", default=0
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to a sale order.")
 class SaleOrderPayload:
-    errors: list[UserError]
-    order: SaleOrder | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    order: SaleOrder | None = strawberry.field(description="The order as it now is.", default=None)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a split.")
 class SplitSaleOrderPayload:
-    errors: list[UserError]
-    source: SaleOrder | None = None
-    created: SaleOrder | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    source: SaleOrder | None = strawberry.field(description="The order split, as it now is.", default=None)
+    created: SaleOrder | None = strawberry.field(
+        description="The new DRAFT order with the lines moved.", default=None
+    )

@@ -12,35 +12,42 @@ from app.domain.accounts import views as accounts_views
 from app.domain.sales import views
 from app.schema.accounts import User
 from app.schema.catalog import Product
-from app.schema.common import Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, PageInfo, UserError
 from app.schema.coupons import Coupon
+from app.schema.described import described_enum
 from app.schema.loaders import load
 
 
-@strawberry.enum
+@described_enum(
+    "What a line sells: a product or a service.",
+    PRODUCT="A product: taken from stock.",
+    SERVICE="A service: no stock.",
+)
 class SaleItemType(Enum):
     PRODUCT = "PRODUCT"
     SERVICE = "SERVICE"
 
 
-@strawberry.type
+@strawberry.type(description="A product in the cart, and how many.")
 class CartItem:
-    product: Product
-    quantity: int
-    line_total: Money
+    product: Product = strawberry.field(description="The product, as it is now.")
+    quantity: int = strawberry.field(description="Units, 1-999.")
+    line_total: Money = strawberry.field(description="Price now times quantity.")
 
 
-@strawberry.type
+@strawberry.type(description="A customer's cart: what they will buy online at checkout.")
 class Cart:
-    id: strawberry.ID
-    items: list[CartItem]
-    subtotal: Money
+    id: strawberry.ID = strawberry.field(description="The cart's id.")
+    items: list[CartItem] = strawberry.field(description="Its lines, one per product.")
+    subtotal: Money = strawberry.field(description="The lines' total at today's prices, before the coupon.")
     discount: Money = strawberry.field(
         description="Coupon discount as it would apply now; re-checked at checkout."
     )
-    total: Money
-    updated_at: datetime
-    coupon: Coupon | None = None
+    total: Money = strawberry.field(
+        description="Subtotal less discount: what checkout would charge now, before points."
+    )
+    updated_at: datetime = strawberry.field(description="When the cart last changed.")
+    coupon: Coupon | None = strawberry.field(description="The coupon applied, if any.", default=None)
 
     @classmethod
     def from_view(cls, view) -> Cart:
@@ -62,43 +69,59 @@ class Cart:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to the cart.")
 class CartPayload:
-    errors: list[UserError]
-    cart: Cart | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    cart: Cart | None = strawberry.field(description="The cart as it now is.", default=None)
 
 
-@strawberry.enum
+@described_enum(
+    "Where a sale was made.",
+    ONLINE="Checked out from a customer's cart.",
+    POS="Rung up at the counter from a sale order.",
+)
 class SaleChannel(Enum):
     ONLINE = "ONLINE"
     POS = "POS"
 
 
-@strawberry.enum
+@described_enum(
+    "Where a sale stands after refunds.",
+    COMPLETED="Paid, nothing refunded.",
+    PARTIALLY_REFUNDED="Some of it refunded.",
+    REFUNDED="All of it refunded.",
+)
 class SaleStatus(Enum):
     COMPLETED = "COMPLETED"
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
     REFUNDED = "REFUNDED"
 
 
-@strawberry.enum
+@described_enum(
+    "How a sale was paid.",
+    CASH="Cash at the counter; change is given.",
+    CARD="Card at the counter.",
+    ONLINE="Paid online at checkout.",
+)
 class PaymentMethod(Enum):
     CASH = "CASH"
     CARD = "CARD"
     ONLINE = "ONLINE"
 
 
-@strawberry.type
+@strawberry.type(description="A line of a sale: a snapshot of what was sold, at what price.")
 class SaleLine:
-    id: strawberry.ID
-    item_type: SaleItemType
-    item_id: strawberry.ID
-    name: str
-    unit_price: Money
-    quantity: int
-    discount: Money
-    line_total: Money
-    refunded_quantity: int
+    id: strawberry.ID = strawberry.field(description="The line's id.")
+    item_type: SaleItemType = strawberry.field(description="Product or service.")
+    item_id: strawberry.ID = strawberry.field(description="The id of the product or service sold.")
+    name: str = strawberry.field(description="Its name when sold.")
+    unit_price: Money = strawberry.field(description="Its price when sold.")
+    quantity: int = strawberry.field(description="Units sold.")
+    discount: Money = strawberry.field(description="Line-level discount (POS CUSTOM lines).")
+    line_total: Money = strawberry.field(
+        description="unitPrice times quantity less discount, before sale-level discounts."
+    )
+    refunded_quantity: int = strawberry.field(description="Units refunded so far.")
 
     @classmethod
     def from_model(cls, l) -> SaleLine:
@@ -130,28 +153,32 @@ async def _sale_customer(root: Sale, info: strawberry.Info) -> User | None:
     return User.from_model(user) if user else None
 
 
-@strawberry.type
+@strawberry.type(description="A completed purchase, online or at the counter.")
 class Sale:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The sale's id.")
     number: str = strawberry.field(
         description="Human-readable, gap-free per database: S-000001, S-000002, ..."
     )
-    channel: SaleChannel
-    status: SaleStatus
-    lines: list[SaleLine] = strawberry.field(resolver=_sale_lines)
-    subtotal: Money
-    coupon_discount: Money
-    points_discount: Money
-    total: Money
-    points_redeemed: int
-    points_earned: int
-    payment_method: PaymentMethod
-    refunds: list[Refund] = strawberry.field(resolver=_sale_refunds)
-    created_at: datetime
-    customer: User | None = strawberry.field(resolver=_sale_customer)
-    coupon_code: str | None = None
-    amount_tendered: Money | None = None
-    change: Money | None = None
+    channel: SaleChannel = strawberry.field(description="Online or at the counter.")
+    status: SaleStatus = strawberry.field(description="Whether any of it has been refunded.")
+    lines: list[SaleLine] = strawberry.field(resolver=_sale_lines, description="What was sold, in order.")
+    subtotal: Money = strawberry.field(description="The lines' total.")
+    coupon_discount: Money = strawberry.field(description="Taken off by the coupon.")
+    points_discount: Money = strawberry.field(description="Taken off by redeemed points.")
+    total: Money = strawberry.field(description="What was paid: subtotal less both discounts.")
+    points_redeemed: int = strawberry.field(description="Loyalty points spent on it.")
+    points_earned: int = strawberry.field(description="Loyalty points it earned the customer.")
+    payment_method: PaymentMethod = strawberry.field(description="How it was paid.")
+    refunds: list[Refund] = strawberry.field(resolver=_sale_refunds, description="Refunds made on it.")
+    created_at: datetime = strawberry.field(description="When it was paid.")
+    customer: User | None = strawberry.field(
+        resolver=_sale_customer, description="The customer, if known; null for an anonymous POS sale."
+    )
+    coupon_code: str | None = strawberry.field(description="The coupon used, if any.", default=None)
+    amount_tendered: Money | None = strawberry.field(
+        description="Cash handed over (CASH only).", default=None
+    )
+    change: Money | None = strawberry.field(description="Cash given back (CASH only).", default=None)
     sale_id: strawberry.Private[uuid.UUID]
     customer_id: strawberry.Private[uuid.UUID | None]
 
@@ -178,64 +205,70 @@ class Sale:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A sale in a page of sales.")
 class SaleEdge:
-    node: Sale
-    cursor: str
+    node: Sale = strawberry.field(description="The sale.")
+    cursor: str = strawberry.field(description="Pass as `after` for the sales after this one.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of sales, newest first.")
 class SaleConnection:
-    edges: list[SaleEdge]
-    page_info: PageInfo
+    edges: list[SaleEdge] = strawberry.field(description="The sales of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
 
 
-@strawberry.input
+@strawberry.input(description="Paying for the cart.")
 class CheckoutInput:
     idempotency_key: str = strawberry.field(
         description="Client-generated; a repeat with the same key returns the first result."
     )
-    redeem_points: int | None = 0
+    redeem_points: int | None = strawberry.field(
+        description="Loyalty points to spend, 0 or more: 100 points take 1.00 off.", default=0
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a checkout.")
 class CheckoutPayload:
     replayed: bool = strawberry.field(
         description="True when this response replays an earlier request with the same key."
     )
-    errors: list[UserError]
-    sale: Sale | None = None
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    sale: Sale | None = strawberry.field(description="The sale made.", default=None)
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> CheckoutPayload:
         return cls(replayed=False, errors=errors)
 
 
-@strawberry.input
+@strawberry.input(description="Units of one sale line to refund.")
 class RefundLineInput:
-    sale_line_id: strawberry.ID
-    quantity: int
+    sale_line_id: strawberry.ID = strawberry.field(description="The sale line.")
+    quantity: int = strawberry.field(
+        description="Units to refund, at least 1; at most those not yet refunded."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A refund of a sale.")
 class RefundInput:
-    sale_id: strawberry.ID
+    sale_id: strawberry.ID = strawberry.field(description="The sale to refund.")
     lines: list[RefundLineInput] | None = strawberry.field(
         default=None, description="Omit to refund everything not yet refunded."
     )
-    reason: str
-    idempotency_key: str
+    reason: str = strawberry.field(description="Why, 1-500 characters.")
+    idempotency_key: str = strawberry.field(
+        description="Client-generated; a repeat with the same key returns the first result."
+    )
 
 
 async def _refund_line_sale_line(root: RefundLine, info: strawberry.Info) -> SaleLine:
     return SaleLine.from_model(await load(info, views.sale_lines_by_id, root.sale_line_id))
 
 
-@strawberry.type
+@strawberry.type(description="Units of one sale line a refund gave money back for.")
 class RefundLine:
-    sale_line: SaleLine = strawberry.field(resolver=_refund_line_sale_line)
-    quantity: int
-    amount: Money
+    sale_line: SaleLine = strawberry.field(resolver=_refund_line_sale_line, description="The sale line.")
+    quantity: int = strawberry.field(description="Units refunded.")
+    amount: Money = strawberry.field(description="Money given back for them.")
     sale_line_id: strawberry.Private[uuid.UUID]
 
 
@@ -250,16 +283,20 @@ async def _refund_lines(root: Refund, info: strawberry.Info) -> list[RefundLine]
     ]
 
 
-@strawberry.type
+@strawberry.type(description="Money given back for some or all of a sale.")
 class Refund:
-    id: strawberry.ID
-    sale: Sale = strawberry.field(resolver=_refund_sale)
-    lines: list[RefundLine] = strawberry.field(resolver=_refund_lines)
-    amount: Money
-    points_reversed: int
-    points_restored: int
-    reason: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The refund's id.")
+    sale: Sale = strawberry.field(resolver=_refund_sale, description="The sale refunded.")
+    lines: list[RefundLine] = strawberry.field(resolver=_refund_lines, description="What was refunded.")
+    amount: Money = strawberry.field(description="Money given back in all.")
+    points_reversed: int = strawberry.field(
+        description="Points the sale earned that the customer loses again."
+    )
+    points_restored: int = strawberry.field(
+        description="Points the customer redeemed on the sale that they get back."
+    )
+    reason: str = strawberry.field(description="Why, as staff gave it.")
+    created_at: datetime = strawberry.field(description="When it was refunded.")
     refund_id: strawberry.Private[uuid.UUID]
     sale_id: strawberry.Private[uuid.UUID]
 
@@ -277,11 +314,13 @@ class Refund:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a refund.")
 class RefundPayload:
-    replayed: bool
-    errors: list[UserError]
-    refund: Refund | None = None
+    replayed: bool = strawberry.field(
+        description="True when this response replays an earlier request with the same key."
+    )
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    refund: Refund | None = strawberry.field(description="The refund made.", default=None)
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> RefundPayload:

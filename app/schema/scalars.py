@@ -12,6 +12,10 @@ from graphql import GraphQLError, StringValueNode, ValueNode, VariableNode, valu
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition, wrap_parser
 from strawberry.types.scalar import ScalarDefinition
 
+# @specifiedBy: where the string form of each scalar is defined.
+DATETIME_SPEC = "https://scalars.graphql.org/andimarek/date-time"
+DECIMAL_SPEC = "https://speleotrove.com/decimal/daconvs.html"  # General Decimal Arithmetic: to-number
+
 
 def parse_datetime(value: str) -> datetime:
     """An ISO 8601 moment with its offset (Z or ±hh:mm), normalised to UTC: without one it would
@@ -42,7 +46,7 @@ def parse_datetime_literal(node: ValueNode, variables: dict[str, Any] | None = N
 DateTime = ScalarDefinition(
     name=DateTimeDefinition.name,
     description=DateTimeDefinition.description,
-    specified_by_url=DateTimeDefinition.specified_by_url,
+    specified_by_url=DATETIME_SPEC,
     serialize=DateTimeDefinition.serialize,
     parse_value=parse_datetime_value,
     parse_literal=parse_datetime_literal,
@@ -78,7 +82,7 @@ def parse_decimal_literal(node: ValueNode, variables: dict[str, Any] | None = No
 DecimalScalar = ScalarDefinition(
     name=DecimalDefinition.name,
     description=DecimalDefinition.description,
-    specified_by_url=DecimalDefinition.specified_by_url,
+    specified_by_url=DECIMAL_SPEC,
     serialize=DecimalDefinition.serialize,
     parse_value=parse_decimal_value,
     parse_literal=parse_decimal_literal,
