@@ -3,9 +3,10 @@ needs an offset, Decimal a string."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, DecimalException
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import dateutil.parser
 from graphql import GraphQLError, StringValueNode, ValueNode, VariableNode, value_from_ast_untyped
@@ -15,6 +16,8 @@ from strawberry.types.scalar import ScalarDefinition
 # @specifiedBy: where the string form of each scalar is defined.
 DATETIME_SPEC = "https://scalars.graphql.org/andimarek/date-time"
 DECIMAL_SPEC = "https://speleotrove.com/decimal/daconvs.html"  # General Decimal Arithmetic: to-number
+
+T = TypeVar("T")
 
 
 def parse_datetime(value: str) -> datetime:
@@ -34,13 +37,20 @@ def parse_datetime(value: str) -> datetime:
 parse_datetime_value = wrap_parser(parse_datetime, "DateTime", exceptions=(ValueError, OverflowError))
 
 
-def parse_datetime_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> datetime:
-    """As a variable, but the error points at the literal in the document."""
-    try:
-        # wrap_parser returns what parse_datetime made, though it is typed to return any object.
-        return cast(datetime, parse_datetime_value(value_from_ast_untyped(node, variables)))
-    except GraphQLError as error:
-        raise GraphQLError(error.message, node) from None
+def literal_parser(parse_value: Callable[[object], T]) -> Callable[..., T]:
+    """Parses a literal as a variable is parsed, but the error points at the literal in the document."""
+
+    def parse_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> T:
+        try:
+            return parse_value(value_from_ast_untyped(node, variables))
+        except GraphQLError as error:
+            raise GraphQLError(error.message, node) from None
+
+    return parse_literal
+
+
+# wrap_parser returns what parse_datetime made, though it is typed to return any object.
+parse_datetime_literal = literal_parser(cast(Callable[[object], datetime], parse_datetime_value))
 
 
 DateTime = ScalarDefinition(
@@ -53,10 +63,21 @@ DateTime = ScalarDefinition(
     origin=datetime,
 )
 
+
+def parse_decimal(value: str) -> Decimal:
+    """A finite number. NaN and Infinity are no amount, and a signalling NaN ("sNaN") would raise
+    in the first comparison that meets it, deep inside a resolver."""
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError("not finite")
+    return number
+
+
 DECIMAL_AS_STRING = 'Decimal values are sent as strings, such as "3.99", never as numbers'
 
-
-_parse_decimal_string = wrap_parser(Decimal, "Decimal", exceptions=(DecimalException,), include_error=False)
+_parse_decimal_string = wrap_parser(
+    parse_decimal, "Decimal", exceptions=(DecimalException, ValueError), include_error=False
+)
 
 
 def parse_decimal_value(value: object) -> Decimal:
@@ -73,10 +94,7 @@ def parse_decimal_literal(node: ValueNode, variables: dict[str, Any] | None = No
     """As a variable; a number literal (3.99 in the document) is refused at the literal."""
     if not isinstance(node, (StringValueNode, VariableNode)):
         raise GraphQLError(f"{DECIMAL_AS_STRING}: write it in quotes.", node)
-    try:
-        return parse_decimal_value(value_from_ast_untyped(node, variables))
-    except GraphQLError as error:
-        raise GraphQLError(error.message, node) from None
+    return literal_parser(parse_decimal_value)(node, variables)
 
 
 DecimalScalar = ScalarDefinition(

@@ -1,0 +1,61 @@
+"""Decimal inputs: a value that is not a finite number (NaN, a signalling NaN, Infinity, text) is a
+top-level VALIDATION error, as a variable and as a literal, before any resolver runs."""
+
+import pytest
+
+from tests.sql_recorder import record_sql
+
+NOT_FINITE = ["sNaN", "-sNaN", "NaN", "Infinity", "-Infinity", "inf"]
+
+# Found by tests/api/test_fuzz.py: a signalling NaN on a STANDARD line's discount reached the
+# `discount != 0` check and raised InvalidOperation there (INTERNAL).
+ADD_ITEM_LITERAL = (
+    'mutation { addSaleOrderItem(input: {orderId: "%s", itemType: PRODUCT, itemId: "%s", '
+    'quantity: 0, discount: "%s"}) { errors { field } } }'
+)
+ADD_ITEM_VARIABLE = (
+    "mutation($i: AddSaleOrderItemInput!) { addSaleOrderItem(input: $i) { errors { field } } }"
+)
+SOME_ID = "33945cd5-ff7f-433a-b199-281b2a4b21ff"
+
+
+def assert_validation(body: dict) -> None:
+    assert body.get("data") is None, body
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["VALIDATION"], body
+    assert "Decimal" in body["errors"][0]["message"], body
+
+
+@pytest.mark.parametrize("number", NOT_FINITE)
+async def test_a_number_that_is_not_finite_is_validation_as_a_literal_and_as_a_variable(
+    gql, users, db, number
+):
+    _, staff = await users.signed_in("STAFF")
+    with record_sql(db.engine) as sql:
+        literal = await gql(ADD_ITEM_LITERAL % (SOME_ID, SOME_ID, number), token=staff)
+        assert_validation(literal)
+        assert literal["errors"][0]["locations"], literal  # points at the literal in the document
+        line = {"orderId": SOME_ID, "itemType": "PRODUCT", "itemId": SOME_ID, "quantity": 0}
+        assert_validation(await gql(ADD_ITEM_VARIABLE, {"i": {**line, "discount": number}}, token=staff))
+    assert sql.writes() == [], sql
+
+
+@pytest.mark.parametrize("literal", ["1e999", "-1e999"])
+async def test_a_float_literal_too_large_for_a_float_is_validation(gql, users, literal):
+    _, staff = await users.signed_in("STAFF")
+    document = (
+        'mutation { createProduct(input: {sku: "HUGE", name: "Huge", category: FOOD, price: %s}) '
+        "{ errors { field } } }"
+    )
+    assert_validation(await gql(document % literal, token=staff))
+
+
+async def test_finite_numbers_still_reach_the_field_checks(gql, users):
+    _, staff = await users.signed_in("STAFF")
+    document = (
+        'mutation($price: Decimal!) { createProduct(input: {sku: "KIB", name: "Kibble", category: FOOD, '
+        "price: $price}) { errors { code field } product { price { amount } } } }"
+    )
+    created = await gql(document, {"price": "12.5"}, token=staff)
+    assert created["data"]["createProduct"]["product"]["price"]["amount"] == "12.50", created
+    too_precise = await gql(document, {"price": "1e-999"}, token=staff)
+    assert too_precise["data"]["createProduct"]["errors"] == [{"code": "VALIDATION", "field": "price"}]
