@@ -38,7 +38,7 @@ from app.schema.adoption import (
     PetStatus,
     Species,
 )
-from app.schema.common import AFTER, FIRST, PageInfo
+from app.schema.common import After, First, PageInfo
 
 
 def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None) -> AdoptionRequestPayload:
@@ -53,8 +53,8 @@ async def pets(
     info: Info,
     species: Annotated[Species | None, strawberry.argument(description="Only this species.")] = None,
     status: Annotated[PetStatus | None, strawberry.argument(description="Only pets in this status.")] = None,
-    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
-    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    first: First = 20,
+    after: After = None,
 ) -> PetConnection:
     """Pets of the adoption centre, newest first; open to everyone."""
     async with ctx(info).db.read() as session:
@@ -99,8 +99,8 @@ async def adoption_requests(
     status: Annotated[
         AdoptionStatus | None, strawberry.argument(description="Only requests in this status.")
     ] = None,
-    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
-    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    first: First = 20,
+    after: After = None,
 ) -> AdoptionRequestConnection:
     """Every adoption request, oldest first, for staff to decide (STAFF, ADMIN)."""
     async with ctx(info).db.read() as session:

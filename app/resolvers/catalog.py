@@ -27,7 +27,7 @@ from app.schema.catalog import (
     StockMovement,
     StockMovementReason,
 )
-from app.schema.common import AFTER, FIRST, PageInfo
+from app.schema.common import After, First, PageInfo
 
 
 def _is_staff(info: Info) -> bool:
@@ -47,8 +47,8 @@ async def products(
     include_inactive: Annotated[
         bool | None, strawberry.argument(description="Also retired products (STAFF, ADMIN only).")
     ] = False,
-    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
-    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    first: First = 20,
+    after: After = None,
 ) -> ProductConnection:
     """The catalogue's products, by name; active ones only unless staff ask for all."""
     if include_inactive and not _is_staff(info):

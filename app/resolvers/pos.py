@@ -16,7 +16,7 @@ from app.domain.pos import items as order_lines
 from app.domain.pos import live, merge, orders, split, views
 from app.domain.pos.live import OrderFeed
 from app.resolvers.base import StaffOnly, caller, ctx, doc, maybe_id, mutation, run_mutation
-from app.schema.common import AFTER, FIRST, PageInfo
+from app.schema.common import After, First, PageInfo
 from app.schema.pos import (
     AddSaleOrderItemInput,
     CheckoutSaleOrderInput,
@@ -50,8 +50,8 @@ async def sale_orders(
     status: Annotated[
         SaleOrderStatus | None, strawberry.argument(description="Only orders in this status.")
     ] = None,
-    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
-    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    first: First = 20,
+    after: After = None,
 ) -> SaleOrderConnection:
     """POS orders, newest first (STAFF, ADMIN)."""
     async with ctx(info).db.read() as session:

@@ -24,7 +24,7 @@ from app.resolvers.base import (
     mutation,
     run_mutation,
 )
-from app.schema.common import AFTER, FIRST, PageInfo
+from app.schema.common import After, First, PageInfo
 from app.schema.sales import (
     Cart,
     CartPayload,
@@ -66,11 +66,7 @@ async def my_cart(info: Info) -> Cart | None:
     return await _cart(ctx(info).db.read, caller(info).id)
 
 
-async def my_sales(
-    info: Info,
-    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
-    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-) -> SaleConnection:
+async def my_sales(info: Info, first: First = 20, after: After = None) -> SaleConnection:
     """The caller's own sales, newest first."""
     async with ctx(info).db.read() as session:
         return _connection(
@@ -98,8 +94,8 @@ async def sales(
     channel: Annotated[
         SaleChannel | None, strawberry.argument(description="Only online or only POS sales.")
     ] = None,
-    first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
-    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    first: First = 20,
+    after: After = None,
 ) -> SaleConnection:
     """Every sale, newest first (STAFF, ADMIN)."""
     async with ctx(info).db.read() as session:

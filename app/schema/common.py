@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Annotated, Any, overload
 
 import strawberry
 
@@ -43,6 +43,9 @@ ERRORS = "Empty on success; otherwise why it was refused, and nothing changed."
 # The paging arguments every connection takes.
 FIRST = "How many to return: 1-100."
 AFTER = "An endCursor from the previous page: the page after it."
+# The paging arguments of every connection field.
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
 
 # The payload error codes: exactly the domain's codes, declared once in app/domain/errors.py.
 if TYPE_CHECKING:
