@@ -227,52 +227,35 @@ class PosQuery:
     )
 
 
+# What every change to one DRAFT order (under its row lock) can answer.
+ORDER_EDIT_ERRORS = (Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY)
+
+
 @strawberry.type
 class PosMutation:
     create_sale_order = mutation(
         create_sale_order, allow=StaffOnly, errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
     )
     add_sale_order_item = mutation(
-        add_sale_order_item,
-        allow=StaffOnly,
-        locks=("sale_orders",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+        add_sale_order_item, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
     )
     update_sale_order_items = mutation(
-        update_sale_order_items,
-        allow=StaffOnly,
-        locks=("sale_orders",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+        update_sale_order_items, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
     )
     remove_sale_order_item = mutation(
-        remove_sale_order_item,
-        allow=StaffOnly,
-        locks=("sale_orders",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+        remove_sale_order_item, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
     )
     clear_sale_order_items = mutation(
-        clear_sale_order_items,
-        allow=StaffOnly,
-        locks=("sale_orders",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+        clear_sale_order_items, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
     )
     cancel_sale_order = mutation(
-        cancel_sale_order,
-        allow=StaffOnly,
-        locks=("sale_orders",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+        cancel_sale_order, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
     )
     merge_sale_orders = mutation(
-        merge_sale_orders,
-        allow=StaffOnly,
-        locks=("sale_orders",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+        merge_sale_orders, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
     )
     split_sale_order = mutation(
-        split_sale_order,
-        allow=StaffOnly,
-        locks=("sale_orders",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY),
+        split_sale_order, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
     )
     checkout_sale_order = mutation(
         checkout_sale_order,
