@@ -16,6 +16,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.db.engine import Database
+from app.db.routing import primary_only
 from app.domain.accounts.models import User
 from app.domain.errors import Code, DomainError
 from app.domain.fields import parse_id
@@ -48,6 +49,11 @@ class Context:
     connection_params: dict[str, Any] | None = None
     request: Any = None
     response: Any = None
+
+    def read_primary(self) -> None:
+        """From now on this request reads the primary: a mutation, the look-ups before it and its
+        payload see its own writes, however far a replica lags."""
+        self.db = primary_only(self.db)
 
     def loader(self, name: str, factory: Callable[[], T]) -> T:
         """One DataLoader per name per request."""
@@ -190,6 +196,7 @@ def mutation(
 
     @functools.wraps(resolver)
     async def run(*args: Any, **kwargs: Any) -> T:
+        ctx(kwargs["info"]).read_primary()
         try:
             return await resolver(*args, **kwargs)
         except DomainError as error:
