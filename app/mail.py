@@ -209,7 +209,7 @@ class OutboxSender:
         self.lock_timeout_ms, self.poll_seconds = lock_timeout_ms, poll_seconds
         self.batch, self.lease = batch, lease
         self.domain = parseaddr(mail_from)[1].rpartition("@")[2] or "petpos.invalid"
-        self._listen_url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._listen_url = db.listen_url
         self._listener: asyncpg.Connection | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None

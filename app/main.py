@@ -238,7 +238,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         # The process's one LISTEN connection for live order updates.
-        feed = OrderFeed(db.engine.url.render_as_string(hide_password=False))
+        feed = OrderFeed(db.listen_url)
         await feed.start()
         app.state.order_feed = feed
         # Sends the outbox (or prints it in development; warns in production without SMTP).

@@ -24,6 +24,15 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
     database_read_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_READ_URL"))
+    # LISTEN needs a session of its own: a direct URL when DATABASE_URL goes through a transaction pooler.
+    database_listen_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_LISTEN_URL")
+    )
+    # DATABASE_URL/DATABASE_READ_URL go through a transaction pooler (PgBouncer pool_mode=transaction): a
+    # client cannot tell from the connection, so it is said here; prepared statements then never outlive one.
+    database_transaction_pooler: bool = Field(
+        default=False, validation_alias=AliasChoices("DATABASE_TRANSACTION_POOLER")
+    )
     secret_key: str | None = None
     data_dir: Path = Path(".petpos")
     lock_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
@@ -90,6 +99,15 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _listen_beside_a_pooler(self) -> Settings:
+        if self.database_transaction_pooler and self.database_url and not self.database_listen_url:
+            raise ValueError(
+                "DATABASE_LISTEN_URL is required when DATABASE_TRANSACTION_POOLER is on: LISTEN through a "
+                "transaction pooler hears nothing; give a direct URL to the primary"
+            )
+        return self
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -123,6 +141,11 @@ def async_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+def plain_url(url: str) -> str:
+    """The postgresql:// URL asyncpg itself takes (LISTEN connections)."""
+    return "postgresql://" + async_url(url)[len("postgresql+asyncpg://") :]
 
 
 @lru_cache

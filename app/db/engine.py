@@ -11,7 +11,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from app.settings import Settings, async_url
+from app.db.pooler import connect_args
+from app.settings import Settings, async_url, plain_url
 
 
 class Database:
@@ -26,10 +27,18 @@ class Database:
             max_overflow=settings.pool_size,
             pool_pre_ping=False,
             hide_parameters=True,
+            connect_args=connect_args(settings),
         )
+        # LISTEN holds a session: never through a transaction pooler.
+        self.listen_url = plain_url(settings.database_listen_url or url)
         read_url = settings.database_read_url
         self.read_engine: AsyncEngine = (
-            create_async_engine(async_url(read_url), pool_size=settings.pool_size, hide_parameters=True)
+            create_async_engine(
+                async_url(read_url),
+                pool_size=settings.pool_size,
+                hide_parameters=True,
+                connect_args=connect_args(settings),
+            )
             if read_url
             else self.engine
         )

@@ -10,7 +10,7 @@ import pytest
 from app.db.engine import Database
 from app.main import create_app
 from tests.conftest import GraphQLClient, make_settings
-from tests.pos.conftest import ADD, CREATE, ORDER, Pos
+from tests.pos.conftest import ADD, CREATE, Pos
 from tests.replica import caught_up, pause_replay, resume_replay, streaming_replica
 
 CREATE_PRODUCT = (

@@ -1,5 +1,6 @@
-"""Programs some end-to-end tests need from the machine (Debian's chromium, node and npm). CI (CI=true)
-installs them in .ci/run, so there a missing one fails the test; elsewhere the test is skipped, saying why."""
+"""Programs some end-to-end tests need from the machine (Debian's chromium, node, npm and pgbouncer).
+CI (CI=true) installs them in .ci/run, so there a missing one fails the test; elsewhere the test is
+skipped, saying why."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 
 def program(name: str, install: str) -> str:
-    path = shutil.which(name)
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")  # pgbouncer is in sbin
     if path is None:
         message = f"`{name}` is not installed ({install})"
         if os.environ.get("CI") == "true":

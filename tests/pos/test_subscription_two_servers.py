@@ -1,6 +1,10 @@
 """saleOrderUpdated across server processes: two real `petpos serve` processes on one
 PostgreSQL; a tablet subscribed (graphql-transport-ws) on the first sees every change
-committed through the second, in version order, and nothing of a rolled-back one."""
+committed through the second, in version order, and nothing of a rolled-back one.
+
+Run twice: straight to PostgreSQL, and as many hosts would be deployed, each server with two
+workers behind PgBouncer in transaction pooling mode (three server connections for everyone),
+LISTEN on a direct connection (DATABASE_LISTEN_URL)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from app.domain.pos import items
 from app.domain.uow import run_unit
 from tests.conftest import TEST_SECRET
+from tests.pgbouncer import pgbouncer
 from tests.pos.conftest import ADD, CANCEL, MERGE, SPLIT, UPDATE
 
 PETPOS = Path(sys.executable).parent / "petpos"
@@ -39,10 +45,11 @@ def free_port() -> int:
 class Server:
     """One `petpos serve` process on the shared test database."""
 
-    def __init__(self, database_url: str, data_dir: Path) -> None:
+    def __init__(self, database_url: str, data_dir: Path, *args: str, **settings: str) -> None:
         self.port = free_port()
         env = {
             **os.environ,
+            **settings,
             "DATABASE_URL": database_url,
             "PETPOS_SECRET_KEY": TEST_SECRET,
             "PETPOS_DATA_DIR": str(data_dir),
@@ -50,7 +57,7 @@ class Server:
         }
         env.pop("PETPOS_ENV", None)
         self.process = subprocess.Popen(
-            [str(PETPOS), "serve", "--port", str(self.port)],
+            [str(PETPOS), "serve", "--port", str(self.port), *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -77,15 +84,21 @@ class Server:
         return output
 
 
-@pytest.fixture
-async def servers(settings, tmp_path):
-    started = [Server(settings.database_url, tmp_path / f"data{i}") for i in (1, 2)]
-    try:
-        await asyncio.gather(*(s.ready() for s in started))
-        yield started
-    finally:
-        for server in started:
-            server.stop()
+@pytest.fixture(params=["direct", "pgbouncer"])
+async def servers(request, settings, tmp_path):
+    with ExitStack() as stack:
+        if request.param == "direct":
+            url, args, extra = settings.database_url, (), {}
+        else:
+            url, args = stack.enter_context(pgbouncer(settings.database_url)), ("--workers", "2")
+            extra = {"DATABASE_TRANSACTION_POOLER": "true", "DATABASE_LISTEN_URL": settings.database_url}
+        started = [Server(url, tmp_path / f"data{i}", *args, **extra) for i in (1, 2)]
+        try:
+            await asyncio.gather(*(s.ready() for s in started))
+            yield started
+        finally:
+            for server in started:
+                server.stop()
 
 
 class Tablet:
