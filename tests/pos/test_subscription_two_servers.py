@@ -244,6 +244,9 @@ async def test_a_subscriber_on_one_process_sees_every_change_committed_through_t
     burst = await asyncio.gather(*[till(ADD, add(burger, 1)) for _ in range(20)])
     assert all(r["errors"] == [] for r in burst)
     final_version = max(r["order"]["version"] for r in burst)
+    # Each add bumped the version exactly once: none lost, none doubled.
+    start = merged["order"]["version"]
+    assert sorted(r["order"]["version"] for r in burst) == list(range(start + 1, start + 21))
     versions, event = [], None
     while not versions or versions[-1] < final_version:
         event = await tablet.event()
