@@ -5,6 +5,9 @@ checked its idempotency key. Here, in the global lock order: the products in one
 id-ordered statement, then the coupon, then the customer; stock, coupon and
 points are decided only after those locks; then the sale, its lines, stock
 movements, ledger rows and the coupon use are written in the same transaction.
+The staff discount (POS) comes off first, then the coupon, then points; tax is
+reckoned on what is left of each line, at the rates in force when the sale is
+recorded (read, not locked: a rate changed meanwhile applies to the sales after it).
 """
 
 from __future__ import annotations
