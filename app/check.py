@@ -266,52 +266,72 @@ MERGED_ORDERS = Invariant(
 )
 
 # How app/domain/sales/recording.py relates the amounts: line_total = unit_price * quantity -
-# discount (a constraint); subtotal = sum of line totals; coupon discount = PERCENT of the
-# subtotal half-up to cents, or FIXED capped at the subtotal; points discount = points / 100;
-# total = subtotal - both discounts; net totals = the total shared in proportion to the line
-# totals (money.share: each share rounded down to cents, the cents left over going to the lines
-# with the largest remainders), so they add up to the total. A line's share in cents is
-# total * line_total / (subtotal * 0.01): div() of the two (exact numerics) is the share rounded
-# down, mod() what was left over, comparable between the lines of one sale, exactly.
+# discount (a constraint); subtotal = sum of line totals; the staff (manual) discount comes first,
+# within the subtotal; coupon discount = PERCENT of what is left half-up to cents, or FIXED capped
+# at it; points discount = points / 100; due = subtotal - the three discounts; net totals = due
+# shared in proportion to the line totals (money.share: each share rounded down to cents, the cents
+# left over going to the lines with the largest remainders), so they add up to it. A line's share
+# in cents is due * line_total / (subtotal * 0.01): div() of the two (exact numerics) is the share
+# rounded down, mod() what was left over, comparable between the lines of one sale, exactly.
+# Each line's tax is its net total times its snapshot rate, half-up to cents (app/domain/sales/
+# tax.py): / 100 on top of tax-exclusive prices, / (100 + rate) out of prices that include it;
+# the sale's tax is their sum, and total = due, plus the tax when prices exclude it.
 SALE_TOTALS = Invariant(
     "sale-totals",
-    "a sale's amounts add up: subtotal = its line totals, total = subtotal - coupon "
-    "discount - points discount, the lines' net totals share the total in proportion, the coupon "
-    "and points discounts are what the coupon and the points give, cash change = tendered - total",
+    "a sale's amounts add up: subtotal = its line totals, the lines' net totals share subtotal - "
+    "staff, coupon and points discounts in proportion, each line's tax is its net total times its "
+    "rate, the sale's tax is theirs, total = the net totals (+ tax unless prices include it), the "
+    "coupon and points discounts are what the coupon and the points give, cash change = tendered - total",
     _violations(
         """
     WITH lines AS (
         SELECT l.sale_id, sum(l.line_total) AS line_totals, sum(l.net_total) AS net_totals,
+               sum(l.tax) AS line_taxes,
                bool_and(l.net_total - share.low IN (0, 0.01)) AS shares_in_range,
                max(share.rest) FILTER (WHERE l.net_total = share.low) AS kept_rest,
-               min(share.rest) FILTER (WHERE l.net_total = share.low + 0.01) AS bumped_rest
+               min(share.rest) FILTER (WHERE l.net_total = share.low + 0.01) AS bumped_rest,
+               bool_and(l.tax = CASE WHEN l.tax_rate IS NULL THEN 0
+                                     WHEN s.prices_include_tax
+                                     THEN round(l.net_total * l.tax_rate / (100 + l.tax_rate), 2)
+                                     ELSE round(l.net_total * l.tax_rate / 100, 2) END) AS taxes_right
         FROM sale_lines l
         JOIN sales s ON s.id = l.sale_id
         CROSS JOIN LATERAL (
+            SELECT s.subtotal - s.manual_discount - s.coupon_discount - s.points_discount AS due) d
+        CROSS JOIN LATERAL (
             SELECT CASE WHEN s.subtotal = 0 THEN 0
-                        ELSE div(s.total * l.line_total, s.subtotal * 0.01) * 0.01 END AS low,
+                        ELSE div(d.due * l.line_total, s.subtotal * 0.01) * 0.01 END AS low,
                    CASE WHEN s.subtotal = 0 THEN 0
-                        ELSE mod(s.total * l.line_total, s.subtotal * 0.01) END AS rest) share
+                        ELSE mod(d.due * l.line_total, s.subtotal * 0.01) END AS rest) share
         GROUP BY l.sale_id)
     SELECT s.id AS sale, concat_ws('; ',
         CASE WHEN l.sale_id IS NULL THEN 'no lines' END,
         CASE WHEN s.subtotal <> l.line_totals
              THEN format('subtotal %s, its lines add up to %s', s.subtotal, l.line_totals) END,
-        CASE WHEN s.total <> s.subtotal - s.coupon_discount - s.points_discount OR s.total < 0
-             THEN format('total %s is not subtotal %s - coupon discount %s - points discount %s',
-                         s.total, s.subtotal, s.coupon_discount, s.points_discount) END,
-        CASE WHEN s.total <> l.net_totals
-             THEN format('total %s, its lines'' net totals add up to %s', s.total, l.net_totals) END,
+        CASE WHEN s.total <> d.due + CASE WHEN s.prices_include_tax THEN 0 ELSE s.tax END OR s.total < 0
+             THEN format('total %s is not subtotal %s - staff discount %s - coupon discount %s - points '
+                         'discount %s + tax %s (unless included)', s.total, s.subtotal, s.manual_discount,
+                         s.coupon_discount, s.points_discount, s.tax) END,
+        CASE WHEN s.manual_discount NOT BETWEEN 0 AND s.subtotal
+             THEN format('staff discount %s on a subtotal of %s', s.manual_discount, s.subtotal) END,
+        CASE WHEN s.channel = 'ONLINE' AND s.manual_discount <> 0
+             THEN 'a staff discount on an online sale' END,
+        CASE WHEN d.due <> l.net_totals
+             THEN format('%s due before tax, its lines'' net totals add up to %s', d.due, l.net_totals) END,
         CASE WHEN NOT l.shares_in_range OR l.kept_rest > l.bumped_rest
-             THEN 'its lines'' net totals are not the total shared in proportion to the line totals' END,
+             THEN 'its lines'' net totals are not what is due shared in proportion to the line totals' END,
+        CASE WHEN NOT l.taxes_right THEN 'a line''s tax is not its net total times its rate' END,
+        CASE WHEN s.tax <> l.line_taxes
+             THEN format('tax %s, its lines'' taxes add up to %s', s.tax, l.line_taxes) END,
         CASE WHEN s.coupon_id IS NULL AND (s.coupon_discount <> 0 OR s.coupon_code IS NOT NULL)
              THEN 'a coupon discount or code without a coupon' END,
         CASE WHEN c.id IS NOT NULL AND s.coupon_code IS DISTINCT FROM c.code
              THEN 'its coupon code is not its coupon''s' END,
         CASE WHEN c.id IS NOT NULL AND s.coupon_discount <> coupon.gives
              THEN format('coupon discount %s, its coupon gives %s', s.coupon_discount, coupon.gives) END,
-        CASE WHEN s.subtotal < c.min_subtotal
-             THEN format('subtotal %s is below its coupon''s minimum %s', s.subtotal, c.min_subtotal) END,
+        CASE WHEN s.subtotal - s.manual_discount < c.min_subtotal
+             THEN format('subtotal %s after the staff discount is below its coupon''s minimum %s',
+                         s.subtotal - s.manual_discount, c.min_subtotal) END,
         CASE WHEN s.points_discount * 100 <> s.points_redeemed
              THEN format('points discount %s for %s points', s.points_discount, s.points_redeemed) END,
         CASE WHEN s.payment_method = 'CASH'
@@ -325,8 +345,11 @@ SALE_TOTALS = Invariant(
     FROM sales s
     LEFT JOIN lines l ON l.sale_id = s.id
     LEFT JOIN coupons c ON c.id = s.coupon_id
-    CROSS JOIN LATERAL (SELECT CASE c.kind WHEN 'PERCENT' THEN round(s.subtotal * c.value / 100, 2)
-                                           ELSE least(c.value, s.subtotal) END AS gives) coupon""",
+    CROSS JOIN LATERAL (
+        SELECT s.subtotal - s.manual_discount - s.coupon_discount - s.points_discount AS due) d
+    CROSS JOIN LATERAL (SELECT s.subtotal - s.manual_discount AS base) b
+    CROSS JOIN LATERAL (SELECT CASE c.kind WHEN 'PERCENT' THEN round(b.base * c.value / 100, 2)
+                                           ELSE least(c.value, b.base) END AS gives) coupon""",
         "sale",
     ),
 )
@@ -394,12 +417,13 @@ SALE_REFUNDS = Invariant(
     ),
 )
 
-# refunds.py refunds each unit's share of the line's net total on running totals, so what a line
-# has returned over all its refunds is always cents(net_total * refunded_quantity / quantity).
+# refunds.py refunds each unit's share of the line's net total and of its tax on running totals, so
+# what a line has returned over all its refunds is always cents(net_total * refunded_quantity /
+# quantity), plus the same share of its tax when the tax came on top of the prices.
 REFUNDED_LINES = Invariant(
     "refunded-lines",
     "a sale line's refunded quantity is the sum of its refund lines and never more than "
-    "it sold; what they returned is its share of the line's net total",
+    "it sold; what they returned is its share of the line's net total and of its tax",
     _violations(
         """
     SELECT l.sale_id AS sale, l.id AS sale_line, concat_ws('; ',
@@ -409,10 +433,16 @@ REFUNDED_LINES = Invariant(
         CASE WHEN l.refunded_quantity NOT BETWEEN 0 AND l.quantity
              THEN format('%s of %s units refunded', l.refunded_quantity, l.quantity) END,
         CASE WHEN coalesce(r.amount, 0) <> round(l.net_total * l.refunded_quantity / l.quantity, 2)
-             THEN format('%s returned for %s of %s units of a net total of %s', coalesce(r.amount, 0),
-                         l.refunded_quantity, l.quantity, l.net_total) END) AS problem
+                  + CASE WHEN s.prices_include_tax THEN 0
+                         ELSE round(l.tax * l.refunded_quantity / l.quantity, 2) END
+             THEN format('%s returned for %s of %s units of a net total of %s and tax of %s',
+                         coalesce(r.amount, 0), l.refunded_quantity, l.quantity, l.net_total, l.tax) END,
+        CASE WHEN coalesce(r.tax, 0) <> round(l.tax * l.refunded_quantity / l.quantity, 2)
+             THEN format('%s tax returned for %s of %s units of a line tax of %s', coalesce(r.tax, 0),
+                         l.refunded_quantity, l.quantity, l.tax) END) AS problem
     FROM sale_lines l
-    LEFT JOIN (SELECT sale_line_id, sum(quantity) AS quantity, sum(amount) AS amount
+    JOIN sales s ON s.id = l.sale_id
+    LEFT JOIN (SELECT sale_line_id, sum(quantity) AS quantity, sum(amount) AS amount, sum(tax) AS tax
                FROM refund_lines GROUP BY sale_line_id) r ON r.sale_line_id = l.id""",
         "sale, sale_line",
     ),
@@ -420,13 +450,15 @@ REFUNDED_LINES = Invariant(
 
 REFUNDS = Invariant(
     "refunds",
-    "a refund has lines, all of them lines of its own sale, and its amount is their sum",
+    "a refund has lines, all of them lines of its own sale, and its amount and tax are their sums",
     _violations(
         """
     SELECT f.sale_id AS sale, f.id AS refund, concat_ws('; ',
         CASE WHEN count(rl.id) = 0 THEN 'no lines' END,
         CASE WHEN f.amount <> coalesce(sum(rl.amount), 0)
              THEN format('amount %s, its lines add up to %s', f.amount, coalesce(sum(rl.amount), 0)) END,
+        CASE WHEN f.tax <> coalesce(sum(rl.tax), 0)
+             THEN format('tax %s, its lines add up to %s', f.tax, coalesce(sum(rl.tax), 0)) END,
         CASE WHEN bool_or(sl.sale_id <> f.sale_id) THEN 'refunds a line of another sale' END) AS problem
     FROM refunds f
     LEFT JOIN refund_lines rl ON rl.refund_id = f.id

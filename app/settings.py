@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from decimal import Decimal
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # PENDING adoption requests one customer may hold at once.
     max_open_adoption_requests: int = Field(default=3, ge=1)
+    # Sales tax: false, prices exclude it and it comes on top; true, prices include it.
+    prices_include_tax: bool = False
+    # The share of a POS order's lines STAFF may take off by hand (setSaleOrderDiscount); ADMIN any.
+    staff_max_discount_percent: Decimal = Field(default=Decimal(20), ge=0, le=100, decimal_places=3)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -33,6 +33,7 @@ LOCK_ORDER: dict[str, int] = {
     "sales": 1,
     "products": 2,
     "services": 2,  # locked alone, by updateService; never with products
+    "tax_rates": 2,  # locked alone, by updateTaxRate
     "coupons": 3,
     "pets": 4,
     "adoption_requests": 5,

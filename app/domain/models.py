@@ -10,6 +10,7 @@ from app.domain.errors import ConstraintErrors
 from app.domain.loyalty import models as loyalty  # noqa: F401
 from app.domain.pos import models as pos
 from app.domain.sales import models as sales
+from app.domain.taxes import models as taxes
 
 
 def _collect(*maps: ConstraintErrors) -> ConstraintErrors:
@@ -27,6 +28,7 @@ CONSTRAINT_ERRORS = _collect(
     coupons.CONSTRAINT_ERRORS,
     pos.CONSTRAINT_ERRORS,
     sales.CONSTRAINT_ERRORS,
+    taxes.CONSTRAINT_ERRORS,
 )
 
 __all__ = ["Base", "CONSTRAINT_ERRORS"]

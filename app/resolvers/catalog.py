@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import strawberry
@@ -11,6 +12,7 @@ from app.domain.catalog import service as catalog
 from app.domain.catalog import views
 from app.domain.errors import Code
 from app.domain.pagination import page_size
+from app.domain.taxes import service as tax_service
 from app.resolvers.base import StaffOnly, ctx, doc, forbidden, maybe_id, mutation, parse_id, run_mutation
 from app.schema.catalog import (
     Product,
@@ -28,6 +30,15 @@ from app.schema.catalog import (
     StockMovementReason,
 )
 from app.schema.common import After, First, PageInfo
+
+
+async def _tax_rate_id(info: Info, raw: strawberry.ID | None, clear: bool | None = False) -> uuid.UUID | None:
+    """The active tax rate an input names, checked before the unit of work."""
+    if raw is None or clear:
+        return None
+    rate_id = parse_id(raw, "taxRateId", "Tax rate")
+    async with ctx(info).db.read() as session:
+        return await tax_service.assignable(session, rate_id)
 
 
 def _is_staff(info: Info) -> bool:
@@ -132,6 +143,7 @@ async def create_product(
         category=input.category.value,
         price=input.price,
         stock=input.stock,
+        tax_rate_id=await _tax_rate_id(info, input.tax_rate_id),
     )
     created = await run_mutation(info, lambda uow: catalog.create_product(uow, new))
     return ProductPayload(product=Product.from_model(created), errors=[])
@@ -152,6 +164,8 @@ async def update_product(
         category=input.category.value if input.category else None,
         price=input.price,
         active=input.active,
+        tax_rate_id=await _tax_rate_id(info, input.tax_rate_id, input.clear_tax_rate),
+        clear_tax_rate=bool(input.clear_tax_rate),
     )
     updated = await run_mutation(
         info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes)
@@ -184,7 +198,12 @@ async def create_service(
     info: Info, input: Annotated[ServiceInput, strawberry.argument(description="The new service.")]
 ) -> ServicePayload:
     """Add a service to the counter's catalogue."""
-    new = catalog.prepare_service(name=input.name, price=input.price, duration_minutes=input.duration_minutes)
+    new = catalog.prepare_service(
+        name=input.name,
+        price=input.price,
+        duration_minutes=input.duration_minutes,
+        tax_rate_id=await _tax_rate_id(info, input.tax_rate_id),
+    )
     created = await run_mutation(info, lambda uow: catalog.create_service(uow, new))
     return ServicePayload(service=Service.from_model(created), errors=[])
 
@@ -199,7 +218,12 @@ async def update_service(
     """Change a service's name, price, duration or active flag."""
     service_id = parse_id(id, "id", "Service")
     changes = catalog.prepare_service_changes(
-        name=input.name, price=input.price, duration_minutes=input.duration_minutes, active=input.active
+        name=input.name,
+        price=input.price,
+        duration_minutes=input.duration_minutes,
+        active=input.active,
+        tax_rate_id=await _tax_rate_id(info, input.tax_rate_id, input.clear_tax_rate),
+        clear_tax_rate=bool(input.clear_tax_rate),
     )
     updated = await run_mutation(
         info, lambda uow: catalog.update_service(uow, service_id=service_id, changes=changes)
@@ -221,7 +245,7 @@ class CatalogQuery:
 @strawberry.type
 class CatalogMutation:
     create_product = mutation(
-        create_product, allow=StaffOnly, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY)
+        create_product, allow=StaffOnly, errors=(Code.VALIDATION, Code.NOT_FOUND, Code.CONFLICT, Code.BUSY)
     )
     update_product = mutation(
         update_product,
@@ -235,7 +259,9 @@ class CatalogMutation:
         locks=("products",),
         errors=(Code.VALIDATION, Code.NOT_FOUND, Code.INSUFFICIENT_STOCK, Code.BUSY),
     )
-    create_service = mutation(create_service, allow=StaffOnly, errors=(Code.VALIDATION, Code.BUSY))
+    create_service = mutation(
+        create_service, allow=StaffOnly, errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
+    )
     update_service = mutation(
         update_service,
         allow=StaffOnly,

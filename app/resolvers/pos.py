@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from decimal import Decimal
 from typing import Annotated
 
 import strawberry
@@ -12,8 +13,8 @@ from strawberry.types import Info
 from app.domain.errors import Code
 from app.domain.fields import parse_id
 from app.domain.pos import checkout as pos_checkout
+from app.domain.pos import discounts, live, merge, orders, split, views
 from app.domain.pos import items as order_lines
-from app.domain.pos import live, merge, orders, split, views
 from app.domain.pos.live import OrderFeed
 from app.resolvers.base import StaffOnly, caller, ctx, doc, maybe_id, mutation, run_mutation
 from app.schema.common import After, First, PageInfo
@@ -193,9 +194,43 @@ async def checkout_sale_order(
             redeem_points=input.redeem_points,
         )
     sale, replayed = await run_mutation(
-        info, lambda uow: pos_checkout.checkout_order(uow, request=request, by=caller(info).id)
+        info,
+        lambda uow: pos_checkout.checkout_order(
+            uow,
+            request=request,
+            by=caller(info).id,
+            prices_include_tax=ctx(info).db.settings.prices_include_tax,
+        ),
     )
     return CheckoutPayload(sale=Sale.from_model(sale), replayed=replayed, errors=[])
+
+
+async def set_sale_order_discount(
+    info: Info,
+    order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")],
+    reason: Annotated[str, strawberry.argument(description="Why, 1-200 characters (ignored when removing).")],
+    amount: Annotated[
+        Decimal | None, strawberry.argument(description="An amount off the order; 0 removes the discount.")
+    ] = None,
+    percent: Annotated[
+        Decimal | None,
+        strawberry.argument(description="A percent of the lines' total, at most 3 decimals; 0 removes it."),
+    ] = None,
+) -> SaleOrderPayload:
+    """Give amount or percent of the subtotal; STAFF up to PETPOS_STAFF_MAX_DISCOUNT_PERCENT, ADMIN up to
+    the subtotal. 0 removes it."""
+    discount = discounts.prepare_discount(order_id=order_id, amount=amount, percent=percent, reason=reason)
+    user = caller(info)
+    changed = await run_mutation(
+        info,
+        lambda uow: discounts.set_discount(
+            uow,
+            discount=discount,
+            role=user.role,
+            staff_max_percent=ctx(info).db.settings.staff_max_discount_percent,
+        ),
+    )
+    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 def _feed(info: Info) -> OrderFeed:
@@ -256,6 +291,12 @@ class PosMutation:
     )
     split_sale_order = mutation(
         split_sale_order, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
+    )
+    set_sale_order_discount = mutation(
+        set_sale_order_discount,
+        allow=StaffOnly,
+        locks=("sale_orders",),
+        errors=(*ORDER_EDIT_ERRORS, Code.DISCOUNT_NOT_ALLOWED),
     )
     checkout_sale_order = mutation(
         checkout_sale_order,

@@ -55,15 +55,17 @@ def _connection(page) -> SaleConnection:
     )
 
 
-async def _cart(sessions, customer_id: uuid.UUID) -> Cart | None:
+async def _cart(info: Info, sessions, customer_id: uuid.UUID) -> Cart | None:
     async with sessions() as session:
-        view = await views.cart_view(session, customer_id)
+        view = await views.cart_view(
+            session, customer_id, prices_include_tax=ctx(info).db.settings.prices_include_tax
+        )
     return Cart.from_view(view) if view else None
 
 
 async def my_cart(info: Info) -> Cart | None:
     """The caller's cart; null until the first item goes in (CUSTOMER)."""
-    return await _cart(ctx(info).db.read, caller(info).id)
+    return await _cart(info, ctx(info).db.read, caller(info).id)
 
 
 async def my_sales(info: Info, first: First = 20, after: After = None) -> SaleConnection:
@@ -111,7 +113,7 @@ async def _cart_change(info: Info, change) -> CartPayload:
     primary (a replica may lag)."""
     customer = caller(info)
     await carts.change_cart_of(lambda work: run_mutation(info, work), customer_id=customer.id, change=change)
-    return CartPayload(cart=await _cart(ctx(info).db.sessions, customer.id), errors=[])
+    return CartPayload(cart=await _cart(info, ctx(info).db.sessions, customer.id), errors=[])
 
 
 async def add_to_cart(
@@ -166,7 +168,13 @@ async def checkout(
     customer = caller(info)
     request = checkouts.prepare_checkout(key=input.idempotency_key, redeem_points=input.redeem_points)
     sale, replayed = await run_mutation(
-        info, lambda uow: checkouts.checkout(uow, customer_id=customer.id, request=request)
+        info,
+        lambda uow: checkouts.checkout(
+            uow,
+            customer_id=customer.id,
+            request=request,
+            prices_include_tax=ctx(info).db.settings.prices_include_tax,
+        ),
     )
     return CheckoutPayload(sale=Sale.from_model(sale), replayed=replayed, errors=[])
 

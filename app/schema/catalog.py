@@ -10,9 +10,18 @@ from enum import Enum
 import strawberry
 
 from app.domain.catalog import views
+from app.domain.taxes import views as tax_views
 from app.schema.common import ERRORS, Money, PageInfo, UserError
 from app.schema.described import described_enum
 from app.schema.loaders import load
+from app.schema.taxes import TaxRate
+
+
+async def _tax_rate(root: Product | Service, info: strawberry.Info) -> TaxRate | None:
+    if root.tax_rate_id is None:
+        return None
+    rate = await load(info, tax_views.rates_by_id, root.tax_rate_id)
+    return TaxRate.from_model(rate) if rate else None
 
 
 @described_enum(
@@ -43,6 +52,8 @@ class Product:
     price: Money = strawberry.field(description="Unit price.")
     stock: int = strawberry.field(description="Units in stock now; never below 0.")
     active: bool = strawberry.field(description="False: retired, no longer for sale (only staff see it).")
+    tax_rate: TaxRate | None = strawberry.field(resolver=_tax_rate, description="Null: not taxed.")
+    tax_rate_id: strawberry.Private[uuid.UUID | None] = None
 
     @classmethod
     def from_model(cls, p) -> Product:
@@ -55,6 +66,7 @@ class Product:
             price=Money.of(p.price),
             stock=p.stock,
             active=p.active,
+            tax_rate_id=p.tax_rate_id,
         )
 
 
@@ -77,6 +89,8 @@ class Service:
     price: Money = strawberry.field(description="Price of one.")
     duration_minutes: int = strawberry.field(description="How long it takes, 1-1440 minutes.")
     active: bool = strawberry.field(description="False: retired, no longer offered (only staff see it).")
+    tax_rate: TaxRate | None = strawberry.field(resolver=_tax_rate, description="Null: not taxed.")
+    tax_rate_id: strawberry.Private[uuid.UUID | None] = None
 
     @classmethod
     def from_model(cls, s) -> Service:
@@ -86,6 +100,7 @@ class Service:
             price=Money.of(s.price),
             duration_minutes=s.duration_minutes,
             active=s.active,
+            tax_rate_id=s.tax_rate_id,
         )
 
 
@@ -97,6 +112,9 @@ class ProductInput:
     category: ProductCategory = strawberry.field(description="The shelf it sits on.")
     price: Decimal = strawberry.field(description='Unit price, at most 2 decimals: "12.50".')
     stock: int | None = strawberry.field(description="Opening stock, 0-1000000.", default=0)
+    tax_rate_id: strawberry.ID | None = strawberry.field(
+        description="An active tax rate; omitted: not taxed.", default=None
+    )
 
 
 @strawberry.input(description="Changes to a product; omitted fields stay as they are.")
@@ -110,6 +128,12 @@ class ProductUpdateInput:
     active: bool | None = strawberry.field(
         description="False retires the product: no longer for sale; true brings it back.", default=None
     )
+    tax_rate_id: strawberry.ID | None = strawberry.field(
+        description="Another active tax rate; sales already made keep theirs.", default=None
+    )
+    clear_tax_rate: bool | None = strawberry.field(
+        description="True removes the tax rate (taxRateId is then ignored).", default=False
+    )
 
 
 @strawberry.input(description="A new service.")
@@ -117,6 +141,9 @@ class ServiceInput:
     name: str = strawberry.field(description="1-200 characters.")
     price: Decimal = strawberry.field(description='Price of one, at most 2 decimals: "25.00".')
     duration_minutes: int = strawberry.field(description="How long it takes, 1-1440 minutes.")
+    tax_rate_id: strawberry.ID | None = strawberry.field(
+        description="An active tax rate; omitted: not taxed.", default=None
+    )
 
 
 @strawberry.input(description="Changes to a service; omitted fields stay as they are.")
@@ -128,6 +155,12 @@ class ServiceUpdateInput:
     duration_minutes: int | None = strawberry.field(description="1-1440 minutes.", default=None)
     active: bool | None = strawberry.field(
         default=None, description="False retires the service: it can no longer be added to an order."
+    )
+    tax_rate_id: strawberry.ID | None = strawberry.field(
+        description="Another active tax rate; sales already made keep theirs.", default=None
+    )
+    clear_tax_rate: bool | None = strawberry.field(
+        description="True removes the tax rate (taxRateId is then ignored).", default=False
     )
 
 

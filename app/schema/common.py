@@ -35,6 +35,7 @@ CODE_DESCRIPTIONS = {
     Code.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used before for a different request.",
     Code.BUSY: "Others are changing the same records; nothing changed, retry shortly.",
     Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives.",
+    Code.DISCOUNT_NOT_ALLOWED: "The manual discount is above what the caller's role may give.",
 }
 
 # Every payload's errors field.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -11,8 +12,10 @@ import strawberry
 
 from app.domain.accounts import views as accounts_views
 from app.domain.catalog import views as catalog_views
-from app.domain.pos import totals, views
+from app.domain.pos import discounts, totals, views
+from app.domain.sales import tax
 from app.domain.sales import views as sales_views
+from app.domain.taxes import views as tax_views
 from app.schema.accounts import User
 from app.schema.catalog import Product, Service
 from app.schema.common import ERRORS, Money, PageInfo, UserError
@@ -114,8 +117,28 @@ async def _order_subtotal(root: SaleOrder, info: strawberry.Info) -> Money:
     return Money.of(totals.subtotal(await _lines(root, info)))
 
 
+async def _order_amounts(root: SaleOrder, info: strawberry.Info) -> tuple[Decimal, tax.Taxed]:
+    """The staff discount and the tax as checkout would reckon them now, before coupon and points."""
+    lines = await _lines(root, info)
+    rates = await asyncio.gather(
+        *(load(info, tax_views.item_rates, (line.item_type, line.item_id)) for line in lines)
+    )
+    line_totals = [totals.line_total(line) for line in lines]
+    manual = discounts.effective(root.discount, sum(line_totals, Decimal(0)))
+    included = info.context.db.settings.prices_include_tax
+    return manual, tax.taxed(line_totals, rates, manual, included=included)
+
+
+async def _order_manual_discount(root: SaleOrder, info: strawberry.Info) -> Money:
+    return Money.of((await _order_amounts(root, info))[0])
+
+
+async def _order_tax(root: SaleOrder, info: strawberry.Info) -> Money:
+    return Money.of((await _order_amounts(root, info))[1].tax)
+
+
 async def _order_total(root: SaleOrder, info: strawberry.Info) -> Money:
-    return Money.of(totals.total(await _lines(root, info)))
+    return Money.of((await _order_amounts(root, info))[1].total)
 
 
 async def _order_customer(root: SaleOrder, info: strawberry.Info) -> User | None:
@@ -152,7 +175,19 @@ class SaleOrder:
     )
     total: Money = strawberry.field(
         resolver=_order_total,
-        description="The lines' totals: what checkout charges before coupon and points.",
+        description="The lines' totals less the staff discount, plus tax when prices exclude it: what "
+        "checkout charges before coupon and points.",
+    )
+    manual_discount: Money = strawberry.field(
+        resolver=_order_manual_discount,
+        description="Staff discount on the whole order (setSaleOrderDiscount), as it applies to the lines "
+        "now.",
+    )
+    tax: Money = strawberry.field(
+        resolver=_order_tax, description="Tax as it would apply at checkout before coupon and points."
+    )
+    discount_reason: str | None = strawberry.field(
+        description="Why the staff discount was given, if there is one.", default=None
     )
     version: int = strawberry.field(
         description="Bumped on every change; clients may compare it to skip stale renders."
@@ -173,6 +208,7 @@ class SaleOrder:
     customer_id: strawberry.Private[uuid.UUID | None]
     merged_into_id: strawberry.Private[uuid.UUID | None]
     sale_id: strawberry.Private[uuid.UUID | None]
+    discount: strawberry.Private[discounts.GivenDiscount]
     # Lines read together with the order (one snapshot), or None to load them on demand.
     lines: strawberry.Private[list | None] = None
 
@@ -190,6 +226,8 @@ class SaleOrder:
             customer_id=order.customer_id,
             merged_into_id=order.merged_into_id,
             sale_id=order.sale_id,
+            discount=discounts.GivenDiscount.of(order),
+            discount_reason=order.discount_reason,
             lines=lines,
         )
 

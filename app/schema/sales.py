@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 
 import strawberry
@@ -44,8 +45,10 @@ class Cart:
         description="Coupon discount as it would apply now; re-checked at checkout."
     )
     total: Money = strawberry.field(
-        description="Subtotal less discount: what checkout would charge now, before points."
+        description="Subtotal less discount, plus tax when prices exclude it: what checkout would charge "
+        "now, before points."
     )
+    tax: Money = strawberry.field(description="Tax as it would apply now (after the discount).")
     updated_at: datetime = strawberry.field(description="When the cart last changed.")
     coupon: Coupon | None = strawberry.field(description="The coupon applied, if any.", default=None)
 
@@ -64,6 +67,7 @@ class Cart:
             subtotal=Money.of(view.subtotal),
             discount=Money.of(view.discount),
             total=Money.of(view.total),
+            tax=Money.of(view.tax),
             updated_at=view.cart.updated_at,
             coupon=Coupon.from_model(view.coupon) if view.coupon else None,
         )
@@ -122,6 +126,14 @@ class SaleLine:
         description="unitPrice times quantity less discount, before sale-level discounts."
     )
     refunded_quantity: int = strawberry.field(description="Units refunded so far.")
+    tax: Money = strawberry.field(description="Tax on this line after its share of the sale-level discounts.")
+    net_total: Money = strawberry.field(
+        description="lineTotal less its share of the sale-level discounts (staff, coupon, points): what "
+        "the tax is reckoned on."
+    )
+    tax_rate: Decimal | None = strawberry.field(
+        description="The rate in force when sold (a snapshot), null when untaxed.", default=None
+    )
 
     @classmethod
     def from_model(cls, l) -> SaleLine:
@@ -135,6 +147,9 @@ class SaleLine:
             discount=Money.of(l.discount),
             line_total=Money.of(l.line_total),
             refunded_quantity=l.refunded_quantity,
+            tax=Money.of(l.tax),
+            net_total=Money.of(l.net_total),
+            tax_rate=l.tax_rate,
         )
 
 
@@ -165,7 +180,17 @@ class Sale:
     subtotal: Money = strawberry.field(description="The lines' total.")
     coupon_discount: Money = strawberry.field(description="Taken off by the coupon.")
     points_discount: Money = strawberry.field(description="Taken off by redeemed points.")
-    total: Money = strawberry.field(description="What was paid: subtotal less both discounts.")
+    total: Money = strawberry.field(
+        description="What was paid: subtotal less every discount, plus tax unless prices included it."
+    )
+    manual_discount: Money = strawberry.field(
+        description="Staff discount given on the POS order, before coupon and points."
+    )
+    tax: Money = strawberry.field(description="The sum of the lines' tax.")
+    prices_include_tax: bool = strawberry.field(
+        description="True when the prices included the tax (PETPOS_PRICES_INCLUDE_TAX when sold): "
+        "total holds it; false: it came on top."
+    )
     points_redeemed: int = strawberry.field(description="Loyalty points spent on it.")
     points_earned: int = strawberry.field(description="Loyalty points it earned the customer.")
     payment_method: PaymentMethod = strawberry.field(description="How it was paid.")
@@ -193,6 +218,9 @@ class Sale:
             coupon_discount=Money.of(s.coupon_discount),
             points_discount=Money.of(s.points_discount),
             total=Money.of(s.total),
+            manual_discount=Money.of(s.manual_discount),
+            tax=Money.of(s.tax),
+            prices_include_tax=s.prices_include_tax,
             points_redeemed=s.points_redeemed,
             points_earned=s.points_earned,
             payment_method=PaymentMethod(s.payment_method),
@@ -269,6 +297,7 @@ class RefundLine:
     sale_line: SaleLine = strawberry.field(resolver=_refund_line_sale_line, description="The sale line.")
     quantity: int = strawberry.field(description="Units refunded.")
     amount: Money = strawberry.field(description="Money given back for them.")
+    tax: Money = strawberry.field(description="The tax in it: these units' share of the line's tax.")
     sale_line_id: strawberry.Private[uuid.UUID]
 
 
@@ -278,7 +307,9 @@ async def _refund_sale(root: Refund, info: strawberry.Info) -> Sale:
 
 async def _refund_lines(root: Refund, info: strawberry.Info) -> list[RefundLine]:
     return [
-        RefundLine(quantity=l.quantity, amount=Money.of(l.amount), sale_line_id=l.sale_line_id)
+        RefundLine(
+            quantity=l.quantity, amount=Money.of(l.amount), tax=Money.of(l.tax), sale_line_id=l.sale_line_id
+        )
         for l in await load(info, views.lines_by_refund, root.refund_id, default=[])
     ]
 
@@ -289,6 +320,9 @@ class Refund:
     sale: Sale = strawberry.field(resolver=_refund_sale, description="The sale refunded.")
     lines: list[RefundLine] = strawberry.field(resolver=_refund_lines, description="What was refunded.")
     amount: Money = strawberry.field(description="Money given back in all.")
+    tax: Money = strawberry.field(
+        description="The tax in the amount: each refunded unit's share of its line's tax."
+    )
     points_reversed: int = strawberry.field(
         description="Points the sale earned that the customer loses again."
     )
@@ -305,6 +339,7 @@ class Refund:
         return cls(
             id=strawberry.ID(str(r.id)),
             amount=Money.of(r.amount),
+            tax=Money.of(r.tax),
             points_reversed=r.points_reversed,
             points_restored=r.points_restored,
             reason=r.reason,

@@ -338,6 +338,44 @@ async def _refund_amount_off(c, w):
     )
 
 
+async def _line_tax_off_its_rate(c, w):
+    # The sale's tax and total follow, so only the line's tax is wrong.
+    await _sql(c, "UPDATE sales SET tax = tax + 0.01, total = total + 0.01 WHERE id = :s", s=w["pos1"])
+    return await _sql(
+        c,
+        "UPDATE sale_lines SET tax = tax + 0.01 WHERE id = :l RETURNING sale_id",
+        l=w.lines["pos1"]["groom"],
+    )
+
+
+async def _sale_tax_off_its_lines(c, w):
+    return await _sql(
+        c, "UPDATE sales SET tax = tax + 0.01, total = total + 0.01 WHERE id = :s RETURNING id", s=w["pos3"]
+    )
+
+
+async def _staff_discount_online(c, w):
+    return await _sql(
+        c,
+        "UPDATE sales SET manual_discount = 0.01, total = total - 0.01 WHERE id = :s RETURNING id",
+        s=w["online1"],
+    )
+
+
+async def _refund_tax_off_its_line(c, w):
+    # The refund's tax follows, so only the share of the line's tax is wrong.
+    await _sql(c, "UPDATE refunds SET tax = tax + 0.01 WHERE id = :r", r=w["refund_pos1"])
+    return await _sql(
+        c,
+        "UPDATE refund_lines SET tax = tax + 0.01 WHERE refund_id = :r RETURNING sale_line_id",
+        r=w["refund_pos1"],
+    )
+
+
+async def _refund_tax_off_its_lines(c, w):
+    return await _sql(c, "UPDATE refunds SET tax = tax + 0.01 WHERE id = :r RETURNING id", r=w["refund_pos6"])
+
+
 async def _order_line_of_nothing(c, w):
     return await _sql(
         c,
@@ -394,6 +432,9 @@ CORRUPTIONS = [
     Corruption("subtotal off its lines", "sale-totals", _subtotal_off),
     Corruption("net cent on the wrong line", "sale-totals", _net_cent_on_the_wrong_line),
     Corruption("coupon discount off", "sale-totals", _coupon_discount_off),
+    Corruption("line tax off its rate", "sale-totals", _line_tax_off_its_rate),
+    Corruption("sale tax off its lines", "sale-totals", _sale_tax_off_its_lines),
+    Corruption("staff discount on an online sale", "sale-totals", _staff_discount_online),
     Corruption("points earned off the total", "sale-points", _points_earned_off),
     Corruption("status says refunded", "sale-refunds", _refunded_status_wrong),
     Corruption(
@@ -409,7 +450,9 @@ CORRUPTIONS = [
         _refunded_more_than_sold,
         ("ck_sale_lines_refund_within_quantity",),
     ),
+    Corruption("refund tax off its line", "refunded-lines", _refund_tax_off_its_line),
     Corruption("refund amount off its lines", "refunds", _refund_amount_off),
+    Corruption("refund tax off its lines", "refunds", _refund_tax_off_its_lines),
     Corruption("order line of no product", "line-items", _order_line_of_nothing),
     Corruption("idempotency key without its sale", "idempotency-keys", _idempotency_key_lost_its_sale),
 ]
@@ -489,8 +532,9 @@ async def test_a_broken_invariant_is_named_with_the_broken_row(corruption, datab
 
 
 async def test_random_sales_and_refunds_made_through_the_api_keep_every_invariant(db, gql, users):
-    """Odd prices, quantities, line discounts, coupons, points, partial refunds in any order: the
-    checks agree with the services' own rounding (fixed seed, so a failure can be replayed)."""
+    """Odd prices, quantities, line discounts, staff discounts, coupons, points, tax, partial refunds
+    in any order: the checks agree with the services' own rounding (fixed seed, so a failure can be
+    replayed)."""
     from random import Random
 
     from tests.check import world as api
@@ -499,8 +543,11 @@ async def test_random_sales_and_refunds_made_through_the_api_keep_every_invarian
     _, staff = await users.signed_in("STAFF")
     _, admin = await users.signed_in("ADMIN")
     customer, _ = await users.signed_in()
+    rate = (await api._ok(gql, api.TAX_RATE, {"i": {"name": "r", "rate": "7.125"}}, admin))["taxRate"]["id"]
     new = {"sku": "r", "name": "r", "category": "TOY", "price": "0.07", "stock": 100000}
     product = (await api._ok(gql, api.PRODUCT, {"i": new}, staff))["product"]["id"]
+    new = {"sku": "t", "name": "t", "category": "TOY", "price": "0.07", "stock": 100000, "taxRateId": rate}
+    taxed = (await api._ok(gql, api.PRODUCT, {"i": new}, staff))["product"]["id"]
     for code, kind, value in (("P7", "PERCENT", "7"), ("P33", "PERCENT", "33.33"), ("F3", "FIXED", "3.01")):
         await api._ok(gql, api.COUPON, {"i": {"code": code, "kind": kind, "value": value}}, admin)
     for n in range(12):
@@ -511,13 +558,16 @@ async def test_random_sales_and_refunds_made_through_the_api_keep_every_invarian
             item = {
                 "orderId": order["id"],
                 "itemType": "PRODUCT",
-                "itemId": product,
+                "itemId": rng.choice([product, taxed]),
                 "quantity": quantity,
                 "mode": "CUSTOM",
                 "unitPrice": price,
                 "discount": f"{rng.randint(0, 100) / 100:.2f}",
             }
             await api._ok(gql, api.ADD_ITEM, {"i": item}, staff)
+        percent = rng.choice([None, "5", "12.5", "20"])
+        if percent:
+            await api._ok(gql, api.DISCOUNT, {"o": order["id"], "p": percent}, staff)
         checkout = {
             "orderId": order["id"],
             "idempotencyKey": f"r{n}",

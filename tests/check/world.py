@@ -1,6 +1,6 @@
 """A shop with a bit of everything, made through the GraphQL API as clients would: online sales
-with coupons and points, refunds partial and full, POS orders merged, split, checked out,
-cancelled and left open, and adoption requests in every state."""
+with coupons and points, taxed items, refunds partial and full, POS orders merged, split, given a
+staff discount, checked out, cancelled and left open, and adoption requests in every state."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ MERGE = (
 SPLIT = (
     "mutation($o: ID!, $items: [SplitLineInput!]!) { splitSaleOrder(orderId: $o, items: $items) "
     "{ created { id } errors { code field } } }"
+)
+TAX_RATE = "mutation($i: TaxRateInput!) { createTaxRate(input: $i) { taxRate { id } errors { code field } } }"
+DISCOUNT = (
+    'mutation($o: ID!, $p: Decimal) { setSaleOrderDiscount(orderId: $o, percent: $p, reason: "regular") '
+    "{ order { id } errors { code field } } }"
 )
 CANCEL_ORDER = "mutation($o: ID!) { cancelSaleOrder(orderId: $o) { order { id } errors { code field } } }"
 CHECKOUT_ORDER = (
@@ -83,14 +88,18 @@ async def build_world(gql, users) -> World:
     async def staff_does(document, variables):
         return await _ok(gql, document, variables, staff_token)
 
+    # The bowl and the groom are taxed; the kibble and the chew are not.
+    world.ids["tax"] = (await _ok(gql, TAX_RATE, {"i": {"name": "tax", "rate": "8.25"}}, admin_token))[
+        "taxRate"
+    ]["id"]
     for name, price, stock in (("kibble", "12.50", 50), ("chew", "3.33", 40), ("bowl", "7.99", 20)):
-        made = await staff_does(
-            PRODUCT, {"i": {"sku": name, "name": name, "category": "FOOD", "price": price, "stock": stock}}
-        )
+        product = {"sku": name, "name": name, "category": "FOOD", "price": price, "stock": stock}
+        if name == "bowl":
+            product["taxRateId"] = world["tax"]
+        made = await staff_does(PRODUCT, {"i": product})
         world.ids[name] = made["product"]["id"]
-    world.ids["groom"] = (
-        await staff_does(SERVICE, {"i": {"name": "groom", "price": "25.00", "durationMinutes": 30}})
-    )["service"]["id"]
+    groom = {"name": "groom", "price": "25.00", "durationMinutes": 30, "taxRateId": world["tax"]}
+    world.ids["groom"] = (await staff_does(SERVICE, {"i": groom}))["service"]["id"]
     for code, kind, value, extra in (
         ("SAVE10", "PERCENT", "10", {"usageLimit": 5}),
         ("FIVE", "FIXED", "5.00", {"minSubtotal": "10.00"}),
@@ -172,11 +181,14 @@ async def build_world(gql, users) -> World:
     await check_out("order1", "pos1", paymentMethod="CASH", amountTendered="100.00", couponCode="save10")
     await check_out("order3", "pos3", paymentMethod="CARD", customerId=world["ann"], redeemPoints=1)
     await refund("refund_pos1", "pos1", [("groom", 1)])
-    # Three equal lines sharing 25.00: equal remainders, the cent left over goes to the first.
+    # Three equal lines sharing 22.00 (10% staff discount, then 5.00 off): equal remainders, the
+    # cent left over goes to the first; each is taxed on its share.
     await order("order6")
     for _ in range(3):
         await add("order6", "groom", 1, mode="CUSTOM", unitPrice="10.00")
+    await staff_does(DISCOUNT, {"o": world["order6"], "p": "10"})  # then the coupon, then tax
     await check_out("order6", "pos6", paymentMethod="CARD", couponCode="five")
+    await refund("refund_pos6", "pos6", None)
     await order("order4")
     await add("order4", "bowl", 1)
     await staff_does(CANCEL_ORDER, {"o": world["order4"]})

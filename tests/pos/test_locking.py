@@ -73,8 +73,9 @@ async def test_statements_of_one_add_are_a_small_constant_whatever_the_order_hol
         assert result["data"]["addSaleOrderItem"]["errors"] == []
         counts.append(sql.count())
     # user, product; set_config, lock, upsert+bump, notify; after commit the lines (once,
-    # shared by items, subtotal and total) and the customer is null so never read.
-    assert counts == [7, 7]
+    # shared by items, subtotal and total), their items' tax rates (once, for the total) and the
+    # customer is null so never read.
+    assert counts == [8, 8]
 
 
 @pytest.mark.parametrize("operation", ["update", "remove", "clear", "cancel", "split"])

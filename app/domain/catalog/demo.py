@@ -1,5 +1,6 @@
 """Demo data for the shop, loaded by `petpos seed --demo` and on a first `petpos serve`:
-products with stock (each an INITIAL movement), counter services and one coupon."""
+products with stock (each an INITIAL movement), counter services, one coupon, and a sales tax
+rate on toys, accessories, habitats and grooming (food and health products are untaxed)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from app.domain.catalog import service as catalog
 from app.domain.catalog.models import Product
 from app.domain.coupons import service as coupons
+from app.domain.taxes import service as taxes
 from app.domain.uow import UnitOfWork
 
 # sku, name, category, price, stock, description
@@ -45,6 +47,9 @@ PRODUCTS = [
 ]
 # name, price, minutes
 SERVICES = [("Full groom", "45.00", 90), ("Nail trim", "12.00", 15), ("Bath and brush", "28.00", 45)]
+SALES_TAX = ("Sales tax", Decimal("8.25"))
+TAXED_CATEGORIES = ("TOY", "ACCESSORY", "HABITAT")
+TAXED_SERVICES = ("Full groom", "Bath and brush")
 
 
 async def seed(uow: UnitOfWork) -> None:
@@ -52,6 +57,8 @@ async def seed(uow: UnitOfWork) -> None:
     uow.lock_free("demo data, loaded once into a new database")
     if (await uow.session.scalars(select(Product.id).limit(1))).first() is not None:
         return
+    name, rate = SALES_TAX
+    sales_tax = await taxes.create_tax_rate(uow, taxes.prepare_tax_rate(name=name, rate=rate))
     for sku, name, category, price, stock, description in PRODUCTS:
         await catalog.create_product(
             uow,
@@ -62,11 +69,18 @@ async def seed(uow: UnitOfWork) -> None:
                 category=category,
                 price=Decimal(price),
                 stock=stock,
+                tax_rate_id=sales_tax.id if category in TAXED_CATEGORIES else None,
             ),
         )
     for name, price, minutes in SERVICES:
         await catalog.create_service(
-            uow, catalog.prepare_service(name=name, price=Decimal(price), duration_minutes=minutes)
+            uow,
+            catalog.prepare_service(
+                name=name,
+                price=Decimal(price),
+                duration_minutes=minutes,
+                tax_rate_id=sales_tax.id if name in TAXED_SERVICES else None,
+            ),
         )
     welcome = coupons.prepare_coupon(
         code="WELCOME10",

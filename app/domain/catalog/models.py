@@ -33,6 +33,7 @@ class Product(Base):
     stock: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     created_at: Mapped[datetime] = created_at()
+    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tax_rates.id"))
 
 
 class Service(Base):
@@ -50,6 +51,7 @@ class Service(Base):
     duration_minutes: Mapped[int]
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     created_at: Mapped[datetime] = created_at()
+    tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tax_rates.id"))
 
 
 class StockMovement(Base):

@@ -48,11 +48,20 @@ class NewProduct:
     category: str
     price: Decimal
     stock: int
+    tax_rate_id: uuid.UUID | None = None
 
 
 def prepare_product(
-    *, sku: str, name: str, description: str | None, category: str, price: Decimal, stock: int | None
+    *,
+    sku: str,
+    name: str,
+    description: str | None,
+    category: str,
+    price: Decimal,
+    stock: int | None,
+    tax_rate_id: uuid.UUID | None = None,
 ) -> NewProduct:
+    """`tax_rate_id`: an active rate, checked by the caller (taxes.service.assignable)."""
     return NewProduct(
         **every(
             sku=lambda: normalise_sku(sku),
@@ -61,7 +70,8 @@ def prepare_product(
             category=lambda: _category(category),
             price=lambda: money.price(price),
             stock=lambda: _initial_stock(stock),
-        )
+        ),
+        tax_rate_id=tax_rate_id,
     )
 
 
@@ -84,6 +94,7 @@ async def create_product(uow: UnitOfWork, new: NewProduct) -> Product:
         price=new.price,
         stock=new.stock,
         active=True,
+        tax_rate_id=new.tax_rate_id,
     )
     uow.session.add(product)
     await uow.session.flush()
@@ -100,6 +111,8 @@ class ProductChanges:
     category: str | None = None
     price: Decimal | None = None
     active: bool | None = None
+    tax_rate_id: uuid.UUID | None = None
+    clear_tax_rate: bool = False
 
 
 def prepare_product_changes(
@@ -109,6 +122,8 @@ def prepare_product_changes(
     category: str | None,
     price: Decimal | None,
     active: bool | None,
+    tax_rate_id: uuid.UUID | None = None,
+    clear_tax_rate: bool = False,
 ) -> ProductChanges:
     return ProductChanges(
         name=_name(name) if name is not None else None,
@@ -116,7 +131,16 @@ def prepare_product_changes(
         category=_category(category) if category is not None else None,
         price=money.price(price) if price is not None else None,
         active=active,
+        tax_rate_id=tax_rate_id,
+        clear_tax_rate=clear_tax_rate,
     )
+
+
+def _set_tax_rate(item: Product | Service, tax_rate_id: uuid.UUID | None, clear: bool) -> None:
+    if clear:
+        item.tax_rate_id = None
+    elif tax_rate_id is not None:
+        item.tax_rate_id = tax_rate_id
 
 
 async def update_product(uow: UnitOfWork, *, product_id: uuid.UUID, changes: ProductChanges) -> Product:
@@ -125,6 +149,7 @@ async def update_product(uow: UnitOfWork, *, product_id: uuid.UUID, changes: Pro
         value = getattr(changes, attr)
         if value is not None:
             setattr(product, attr, value)
+    _set_tax_rate(product, changes.tax_rate_id, changes.clear_tax_rate)
     await uow.session.flush()
     return product
 
@@ -192,15 +217,19 @@ class NewService:
     name: str
     price: Decimal
     duration_minutes: int
+    tax_rate_id: uuid.UUID | None = None
 
 
-def prepare_service(*, name: str, price: Decimal, duration_minutes: int) -> NewService:
+def prepare_service(
+    *, name: str, price: Decimal, duration_minutes: int, tax_rate_id: uuid.UUID | None = None
+) -> NewService:
     return NewService(
         **every(
             name=lambda: _name(name),
             price=lambda: money.price(price),
             duration_minutes=lambda: _duration(duration_minutes),
-        )
+        ),
+        tax_rate_id=tax_rate_id,
     )
 
 
@@ -210,10 +239,18 @@ class ServiceChanges:
     price: Decimal | None = None
     duration_minutes: int | None = None
     active: bool | None = None
+    tax_rate_id: uuid.UUID | None = None
+    clear_tax_rate: bool = False
 
 
 def prepare_service_changes(
-    *, name: str | None, price: Decimal | None, duration_minutes: int | None, active: bool | None
+    *,
+    name: str | None,
+    price: Decimal | None,
+    duration_minutes: int | None,
+    active: bool | None,
+    tax_rate_id: uuid.UUID | None = None,
+    clear_tax_rate: bool = False,
 ) -> ServiceChanges:
     """Only what is given changes; every bad field is reported at once."""
     return ServiceChanges(
@@ -223,6 +260,8 @@ def prepare_service_changes(
             duration_minutes=lambda: _duration(duration_minutes) if duration_minutes is not None else None,
         ),
         active=active,
+        tax_rate_id=tax_rate_id,
+        clear_tax_rate=clear_tax_rate,
     )
 
 
@@ -233,6 +272,7 @@ async def update_service(uow: UnitOfWork, *, service_id: uuid.UUID, changes: Ser
         value = getattr(changes, attr)
         if value is not None:
             setattr(service, attr, value)
+    _set_tax_rate(service, changes.tax_rate_id, changes.clear_tax_rate)
     await uow.session.flush()
     return service
 
@@ -245,7 +285,13 @@ def _duration(minutes: int) -> int:
 
 async def create_service(uow: UnitOfWork, new: NewService) -> Service:
     uow.lock_free("a new service")
-    service = Service(name=new.name, price=new.price, duration_minutes=new.duration_minutes, active=True)
+    service = Service(
+        name=new.name,
+        price=new.price,
+        duration_minutes=new.duration_minutes,
+        active=True,
+        tax_rate_id=new.tax_rate_id,
+    )
     uow.session.add(service)
     await uow.session.flush()
     return service

@@ -15,6 +15,7 @@ from app.domain.coupons.service import coupon_id_for_code
 from app.domain.errors import DomainError, validation
 from app.domain.fields import parse_id
 from app.domain.locks import lock_found
+from app.domain.pos import discounts, totals
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, not_editable, write
 from app.domain.sales import idempotency
@@ -80,7 +81,9 @@ async def prepare_checkout(
     )
 
 
-async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UUID) -> tuple[Sale, bool]:
+async def checkout_order(
+    uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UUID, prices_include_tax: bool = False
+) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
 
     return await idempotency.once(
@@ -90,11 +93,15 @@ async def checkout_order(uow: UnitOfWork, *, request: OrderCheckout, by: uuid.UU
         by=by,
         operation=OPERATION,
         result=Sale,
-        run=lambda order: _check_out(uow, order, request=request, by=by),
+        run=lambda order: _check_out(
+            uow, order, request=request, by=by, prices_include_tax=prices_include_tax
+        ),
     )
 
 
-async def _check_out(uow: UnitOfWork, order: SaleOrder, *, request: OrderCheckout, by: uuid.UUID) -> Sale:
+async def _check_out(
+    uow: UnitOfWork, order: SaleOrder, *, request: OrderCheckout, by: uuid.UUID, prices_include_tax: bool
+) -> Sale:
     if order.status != "DRAFT":
         raise not_editable(order)
     lines = (
@@ -127,6 +134,8 @@ async def _check_out(uow: UnitOfWork, order: SaleOrder, *, request: OrderCheckou
         redeem_points=request.redeem_points,
         payment=Payment(request.method, request.amount_tendered),
         by=by,
+        manual_discount=discounts.effective(order, totals.total(lines)),
+        prices_include_tax=prices_include_tax,
     )
     await write(uow, order, bump([order.id], status="CHECKED_OUT", sale_id=sale.id, customer_id=customer_id))
     return sale

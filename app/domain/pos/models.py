@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base, created_at, uuid_pk
 from app.domain.errors import Code, ConstraintErrors
 from app.domain.fields import MAX_QUANTITY
+from app.domain.taxes.models import Rate
 
 ORDER_STATUSES = ("DRAFT", "CHECKED_OUT", "MERGED", "CANCELLED")
 ITEM_TYPES = ("PRODUCT", "SERVICE")
@@ -32,6 +33,11 @@ class SaleOrder(Base):
         CheckConstraint("(status = 'MERGED') = (merged_into_id IS NOT NULL)", name="merged_into_when_merged"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("(status = 'CHECKED_OUT') = (sale_id IS NOT NULL)", name="sale_when_checked_out"),
+        CheckConstraint(
+            "manual_discount >= 0 AND (discount_percent IS NULL OR discount_percent BETWEEN 0 AND 100)"
+            " AND (discount_limit_percent IS NULL OR discount_limit_percent BETWEEN 0 AND 100)",
+            name="manual_discount_in_range",
+        ),
         Index("ix_sale_orders_created_at", "created_at", "id"),
         Index("ix_sale_orders_status_created_at", "status", "created_at", "id"),
     )
@@ -48,6 +54,12 @@ class SaleOrder(Base):
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Staff discount (setSaleOrderDiscount): an amount, or a percent of the lines' total, never more
+    # than the giver's role allowed (discount_limit_percent) of the lines as they are at checkout.
+    manual_discount: Mapped[Decimal] = mapped_column(server_default=text("0"))
+    discount_percent: Mapped[Decimal | None] = mapped_column(Rate)
+    discount_limit_percent: Mapped[Decimal | None] = mapped_column(Rate)
+    discount_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SaleOrderItem(Base):

@@ -33,6 +33,10 @@ CHANGED = (
     orders.c.merged_into_id,
     orders.c.customer_id,
     orders.c.sale_id,
+    orders.c.manual_discount,
+    orders.c.discount_percent,
+    orders.c.discount_limit_percent,
+    orders.c.discount_reason,
 )
 
 

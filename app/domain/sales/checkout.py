@@ -33,7 +33,9 @@ def prepare_checkout(*, key: str, redeem_points: int | None) -> CartCheckout:
     return CartCheckout(idempotency.check_key(key), redeem)
 
 
-async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, request: CartCheckout) -> tuple[Sale, bool]:
+async def checkout(
+    uow: UnitOfWork, *, customer_id: uuid.UUID, request: CartCheckout, prices_include_tax: bool = False
+) -> tuple[Sale, bool]:
     """Returns the sale and whether it replays an earlier request with the same key."""
     return await idempotency.once(
         uow,
@@ -42,12 +44,23 @@ async def checkout(uow: UnitOfWork, *, customer_id: uuid.UUID, request: CartChec
         by=customer_id,
         operation=OPERATION,
         result=Sale,
-        run=lambda cart: _check_out(uow, cart, customer_id=customer_id, redeem_points=request.redeem_points),
+        run=lambda cart: _check_out(
+            uow,
+            cart,
+            customer_id=customer_id,
+            redeem_points=request.redeem_points,
+            prices_include_tax=prices_include_tax,
+        ),
     )
 
 
 async def _check_out(
-    uow: UnitOfWork, cart: Cart | None, *, customer_id: uuid.UUID, redeem_points: int
+    uow: UnitOfWork,
+    cart: Cart | None,
+    *,
+    customer_id: uuid.UUID,
+    redeem_points: int,
+    prices_include_tax: bool,
 ) -> Sale:
     if cart is None:
         raise DomainError("NOTHING_TO_CHECK_OUT", "Your cart is empty")
@@ -71,6 +84,7 @@ async def _check_out(
         payment=Payment("ONLINE"),
         by=customer_id,
         fields=Fields(coupon="cart.coupon", customer="me"),
+        prices_include_tax=prices_include_tax,
     )
     await empty_cart(uow, cart)
     return sale

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base, created_at, uuid_pk
 from app.domain.errors import Code, ConstraintErrors
 from app.domain.fields import MAX_QUANTITY
+from app.domain.taxes.models import Rate
 
 # Drawn by the INSERT of the sale, after every check has passed, so numbers have no
 # gaps in normal operation (a sequence value is lost only if that transaction then fails).
@@ -50,9 +51,13 @@ class Sale(Base):
         CheckConstraint("channel IN ('ONLINE', 'POS')", name="channel_known"),
         CheckConstraint("status IN ('COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED')", name="status_known"),
         CheckConstraint("payment_method IN ('CASH', 'CARD', 'ONLINE')", name="payment_method_known"),
+        # Tax comes on top of tax-exclusive prices; prices that include it already hold it.
         CheckConstraint(
-            "total >= 0 AND total = subtotal - coupon_discount - points_discount", name="total_adds_up"
+            "total >= 0 AND total = subtotal - manual_discount - coupon_discount - points_discount"
+            " + CASE WHEN prices_include_tax THEN 0 ELSE tax END",
+            name="total_adds_up",
         ),
+        CheckConstraint("manual_discount >= 0 AND tax >= 0", name="discount_and_tax_nonneg"),
         CheckConstraint("refunded_amount BETWEEN 0 AND total", name="refund_within_total"),
         Index("ix_sales_customer_id_created_at", "customer_id", "created_at", "id"),
         Index("ix_sales_created_at", "created_at", "id"),
@@ -82,6 +87,11 @@ class Sale(Base):
     points_restored: Mapped[int] = mapped_column(default=0)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
+    # Staff discount of the POS order, taken off before coupon and points.
+    manual_discount: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default=text("0"))
+    tax: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default=text("0"))
+    # PETPOS_PRICES_INCLUDE_TAX when sold: whether the tax is inside the total or on top of it.
+    prices_include_tax: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
 class SaleLine(Base):
@@ -110,6 +120,9 @@ class SaleLine(Base):
     # the shares add up to the total exactly, so refunding every line returns the total.
     net_total: Mapped[Decimal]
     refunded_quantity: Mapped[int] = mapped_column(default=0)
+    # The rate in force when sold (a snapshot; null: untaxed) and the tax on the net total.
+    tax_rate: Mapped[Decimal | None] = mapped_column(Rate)
+    tax: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default=text("0"))
 
 
 class Refund(Base):
@@ -127,6 +140,8 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
+    # The tax inside `amount`: each unit's share of its line's tax.
+    tax: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default=text("0"))
 
 
 class RefundLine(Base):
@@ -141,6 +156,7 @@ class RefundLine(Base):
     sale_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sale_lines.id"))
     quantity: Mapped[int]
     amount: Mapped[Decimal]
+    tax: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default=text("0"))
 
 
 class IdempotencyKey(Base):

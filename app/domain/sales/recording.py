@@ -5,6 +5,9 @@ checked its idempotency key. Here, in the global lock order: the products in one
 id-ordered statement, then the coupon, then the customer; stock, coupon and
 points are decided only after those locks; then the sale, its lines, stock
 movements, ledger rows and the coupon use are written in the same transaction.
+The staff discount (POS) comes off first, then the coupon, then points; tax is
+reckoned on what is left of each line, at the rates in force when the sale is
+recorded (read, not locked: a rate changed meanwhile applies to the sales after it).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError, validation
 from app.domain.locks import by_id, lock_row, lock_rows
 from app.domain.loyalty import ledger
+from app.domain.sales import tax
 from app.domain.sales.models import Sale, SaleLine
+from app.domain.taxes import views as tax_views
 from app.domain.uow import UnitOfWork
 
 PAYMENT_METHODS = ("CASH", "CARD", "ONLINE")
@@ -76,6 +81,8 @@ async def record_sale(
     payment: Payment,
     by: uuid.UUID,
     fields: Fields = Fields(),
+    manual_discount: Decimal = money.ZERO,
+    prices_include_tax: bool = False,
 ) -> Sale:
     if not items:
         raise DomainError("NOTHING_TO_CHECK_OUT", "There is nothing to check out")
@@ -138,16 +145,17 @@ async def record_sale(
         raise validation(f"A sale comes to at most {money.MAX_AMOUNT}")
 
     now = datetime.now(UTC)
+    manual_discount = min(manual_discount, subtotal)  # the staff discount comes first
     coupon = None
     coupon_discount = money.ZERO
     if coupon_id is not None:
         coupon = await lock_row(uow, Coupon, coupon_id)
         if coupon is None:
             raise DomainError("COUPON_INVALID", "No such coupon", fields.coupon)
-        coupon_discount = discount_for(coupon, subtotal, now=now, field=fields.coupon)
+        coupon_discount = discount_for(coupon, subtotal - manual_discount, now=now, field=fields.coupon)
 
     points_discount = money.cents(Decimal(redeem_points) / ledger.POINT_VALUE)
-    if points_discount > subtotal - coupon_discount:
+    if points_discount > subtotal - manual_discount - coupon_discount:
         raise validation("That is more points than the amount due", fields.points)
     customer = None
     if customer_id is not None:
@@ -161,7 +169,18 @@ async def record_sale(
                 "INSUFFICIENT_POINTS", f"Only {customer.loyalty_points} points available", fields.points
             )
 
-    total = subtotal - coupon_discount - points_discount
+    # Tax as it applies now, on each line after its share of every sale-level discount.
+    rates = await tax_views.charged(uow.session, (found.tax_rate_id for found in catalogue.values()))
+    line_rates = [rates.get(catalogue[item.item_id].tax_rate_id) for item in items]
+    taxed = tax.taxed(
+        [line["line_total"] for line in lines],
+        line_rates,
+        manual_discount + coupon_discount + points_discount,
+        included=prices_include_tax,
+    )
+    total = taxed.total
+    if total > money.MAX_AMOUNT:
+        raise validation(f"A sale comes to at most {money.MAX_AMOUNT}")
     change = None
     if payment.method == "CASH":
         if payment.amount_tendered is None or payment.amount_tendered < total:
@@ -175,14 +194,17 @@ async def record_sale(
     if customer is not None and customer.loyalty_points - redeem_points + earned > ledger.MAX_POINTS:
         raise validation(f"This sale would take the customer's points past {ledger.MAX_POINTS}")
 
-    for line, net in zip(lines, money.share(total, [line["line_total"] for line in lines])):
-        line["net_total"] = net
+    for line, net, line_tax, rate in zip(lines, taxed.nets, taxed.taxes, line_rates):
+        line.update(net_total=net, tax=line_tax, tax_rate=rate)
     sale = Sale(
         id=uuid.uuid4(),
         channel=channel,
         status="COMPLETED",
         customer_id=customer_id,
         subtotal=subtotal,
+        manual_discount=manual_discount,
+        tax=taxed.tax,
+        prices_include_tax=prices_include_tax,
         coupon_discount=coupon_discount,
         points_discount=points_discount,
         total=total,

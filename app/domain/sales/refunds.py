@@ -1,8 +1,9 @@
 """Refunds: the sale row is the coordinator, then its products, then the customer.
 
-Each refunded unit returns its share of the line after sale-level discounts,
-computed on running totals so that refunding everything returns exactly the
-sale total; points move in the same proportion."""
+Each refunded unit returns its share of the line after sale-level discounts and
+its share of the line's tax, computed on running totals so that refunding
+everything returns exactly the sale total and its tax; points move in the same
+proportion."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import parse_id
 from app.domain.locks import by_id, lock_found, lock_row, lock_rows
 from app.domain.loyalty import ledger
-from app.domain.sales import idempotency
+from app.domain.sales import idempotency, tax
 from app.domain.sales.models import Refund, RefundLine, Sale, SaleLine
 from app.domain.uow import UnitOfWork
 
@@ -130,6 +131,7 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         reason=request.reason,
         created_by=by,
         amount=money.ZERO,
+        tax=money.ZERO,
         points_reversed=0,
         points_restored=0,
     )
@@ -141,10 +143,20 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         amount = _part(line.net_total, done, line.quantity) - _part(
             line.net_total, line.refunded_quantity, line.quantity
         )
+        line_tax = tax.refunded(line.tax, line.refunded_quantity, done, line.quantity)
+        if not sale.prices_include_tax:  # the tax came on top of the net total
+            amount += line_tax
         refund_lines.append(
-            {"refund_id": refund.id, "sale_line_id": line.id, "quantity": quantity, "amount": amount}
+            {
+                "refund_id": refund.id,
+                "sale_line_id": line.id,
+                "quantity": quantity,
+                "amount": amount,
+                "tax": line_tax,
+            }
         )
         refund.amount += amount
+        refund.tax += line_tax
         set_committed_value(line, "refunded_quantity", done)  # written below, in one statement for all lines
 
     # Done only when every line is: a zero-value line left over keeps the sale PARTIALLY_REFUNDED.

@@ -17,7 +17,9 @@ from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError
 from app.domain.pagination import Page, fetch_page
+from app.domain.sales import tax
 from app.domain.sales.models import Cart, CartItem, Refund, RefundLine, Sale, SaleLine
+from app.domain.taxes.models import TaxRate
 
 
 @dataclass
@@ -27,27 +29,26 @@ class CartView:
     coupon: Coupon | None
     subtotal: Decimal
     discount: Decimal  # as the coupon would apply now; 0 when it no longer does
-
-    @property
-    def total(self) -> Decimal:
-        return self.subtotal - self.discount
+    tax: Decimal = money.ZERO  # as it would apply now, after the discount
+    total: Decimal = money.ZERO  # what checkout would charge now, before points
 
 
-async def cart_view(session: AsyncSession, customer_id: uuid.UUID) -> CartView | None:
+async def cart_view(
+    session: AsyncSession, customer_id: uuid.UUID, *, prices_include_tax: bool = False
+) -> CartView | None:
     cart = (await session.scalars(select(Cart).where(Cart.customer_id == customer_id))).first()
     if cart is None:
         return None
-    items = [
-        (item, product)
-        for item, product in (
-            await session.execute(
-                select(CartItem, Product)
-                .join(Product, Product.id == CartItem.product_id)
-                .where(CartItem.cart_id == cart.id)
-                .order_by(CartItem.created_at, CartItem.id)
-            )
-        ).all()
-    ]
+    rows = (
+        await session.execute(
+            select(CartItem, Product, TaxRate.rate)
+            .join(Product, Product.id == CartItem.product_id)
+            .outerjoin(TaxRate, (TaxRate.id == Product.tax_rate_id) & TaxRate.active.is_(True))
+            .where(CartItem.cart_id == cart.id)
+            .order_by(CartItem.created_at, CartItem.id)
+        )
+    ).all()
+    items = [(item, product) for item, product, _ in rows]
     subtotal = sum((product.price * item.quantity for item, product in items), money.ZERO)
     coupon = await session.get(Coupon, cart.coupon_id) if cart.coupon_id else None
     discount = money.ZERO
@@ -56,7 +57,13 @@ async def cart_view(session: AsyncSession, customer_id: uuid.UUID) -> CartView |
             discount = discount_for(coupon, subtotal, now=datetime.now(UTC))
         except DomainError:
             pass
-    return CartView(cart, items, coupon, subtotal, discount)
+    taxed = tax.taxed(
+        [product.price * item.quantity for item, product in items],
+        [rate for _, _, rate in rows],
+        discount,
+        included=prices_include_tax,
+    )
+    return CartView(cart, items, coupon, subtotal, discount, taxed.tax, taxed.total)
 
 
 async def sales_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sale]:
