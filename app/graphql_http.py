@@ -6,7 +6,8 @@ A body that is not one GraphQL request object (a JSON object with a string `quer
 {"errors": [{"message": ...}]}, as is every other transport error (405, 404 ...). GET runs queries
 only: a mutation over GET is 405. A client that accepts application/graphql-response+json gets it,
 and under it a document that cannot run (parse, validation or variable errors) is 400 with no
-`data` entry; under application/json (the default) it stays 200 with `data: null`."""
+`data` entry; under application/json (the default) it stays 200 with `data: null`. Automatic persisted
+queries (app/persisted_queries.py) fill in the query of a request that sends only its hash."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from starlette.responses import Response
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
+
+from app.persisted_queries import PersistedQueries
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -110,9 +113,12 @@ def _kind(value: Any) -> str:
 
 class GraphQLRequestBody:
     """Mixed into strawberry's ASGI view (before it): parse_json is where strawberry decodes a body,
-    parse_query_params a GET's parameters, parse_http_body where it reads the request's fields,
-    execute_single where a mutation over GET is refused, get_sub_response and create_response where
-    the answer's media type and status are set, run where its HTTPExceptions surface."""
+    parse_query_params a GET's parameters, should_render_graphql_ide whether a GET wants the page,
+    parse_http_body where it reads the request's fields (and a persisted query's), execute_single where
+    a mutation over GET is refused, get_sub_response and create_response where the answer's media type
+    and status are set, run where its HTTPExceptions surface."""
+
+    persisted_queries: PersistedQueries | None = None
 
     def parse_json(self, data: str | bytes) -> dict[str, Any]:
         try:
@@ -142,7 +148,15 @@ class GraphQLRequestBody:
             raise HTTPException(
                 400, "The GraphQL operation's `operationName` must be a string or null, if provided."
             )
+        if self.persisted_queries is not None:  # a hash-only request gets its query here
+            data.query = self.persisted_queries.resolve(data.query, data.extensions)
         return data
+
+    def should_render_graphql_ide(self, request) -> bool:
+        # A GET with `extensions` but no `query` is a persisted query's hash, not a browser.
+        if request.query_params.get("extensions") is not None:
+            return False
+        return super().should_render_graphql_ide(request)  # type: ignore[misc]
 
     def parse_query_params(self, params) -> dict[str, Any]:
         data = dict(params)

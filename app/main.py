@@ -33,6 +33,7 @@ from app.graphql_http import GraphQLRequestBody, RefusedToken, routing_error_han
 from app.mail import OutboxSender
 from app.metrics import POOL_IN_USE
 from app.migrations import database_is_at_head
+from app.persisted_queries import PersistedQueries, load_trusted_documents
 from app.resolvers.base import Context
 from app.settings import Settings, get_settings
 from app.websocket import AuthorisedTransportWSHandler
@@ -43,9 +44,10 @@ log = logging.getLogger("petpos.http")
 class PetposGraphQL(GraphQLRequestBody, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = AuthorisedTransportWSHandler
 
-    def __init__(self, db: Database, **kwargs: Any) -> None:
+    def __init__(self, db: Database, persisted_queries: PersistedQueries, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.db = db
+        self.persisted_queries = persisted_queries
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.scope.get("petpos.request_id") or str(uuid.uuid4())
@@ -207,8 +209,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # Here, not in the CLI: each uvicorn worker process builds its own app.
     logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_WITHOUT_QUERY)
     db = db or Database(settings)
+    trusted = settings.trusted_documents
     graphql = PetposGraphQL(
         db,
+        PersistedQueries(
+            settings.persisted_queries_max_bytes, load_trusted_documents(trusted) if trusted else None
+        ),
         schema=build_schema(settings),
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=True,  # queries only: a mutation over GET is 405 (app/graphql_http.py)

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     prices_include_tax: bool = False
     # The share of a POS order's lines STAFF may take off by hand (setSaleOrderDiscount); ADMIN any.
     staff_max_discount_percent: Decimal = Field(default=Decimal(20), ge=0, le=100, decimal_places=3)
+    # Automatic persisted queries: each process keeps documents up to this many characters (LRU).
+    persisted_queries_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
+    # A JSON file of sha256 -> document: when set, only those documents run (app/persisted_queries.py).
+    trusted_documents: Path | None = None
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -81,6 +85,15 @@ class Settings(BaseSettings):
 
         parse_smtp_url(value)  # a clear error at start-up, not at the first email
         return value.strip()
+
+    @field_validator("trusted_documents")
+    @classmethod
+    def _check_trusted_documents(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from app.persisted_queries import load_trusted_documents
+
+            load_trusted_documents(value)  # a clear error at start-up, not at the first request
+        return value
 
     @field_validator("mail_from")
     @classmethod

@@ -96,7 +96,12 @@ async def test_migrate_and_demo_seed_are_idempotent(database_url, gql):
         {"p": product["data"]["productBySku"]["id"]},
         token=token,
     )
-    assert moves["data"]["stockMovements"] == [{"delta": kibble["stock"], "reason": "INITIAL"}]
+    # Its opening stock, and the demo customer's earlier order (two bags), each once.
+    assert moves["data"]["stockMovements"] == [
+        {"delta": -2, "reason": "SALE"},
+        {"delta": 40, "reason": "INITIAL"},
+    ]
+    assert kibble["stock"] == 38
 
 
 def test_export_schema_prints_the_sdl():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -93,10 +94,19 @@ async def seed(uow: UnitOfWork) -> None:
     await uow.session.flush()
     if not with_requests:
         return
+
+    # Asked on different days, in the lists' order: lists of requests (oldest or newest first) then
+    # come out the same on every demo database, as the docs show them.
     uow.session.add_all(
         [
-            AdoptionRequest(pet_id=pet.id, applicant_id=customer, status="PENDING", message=message)
-            for pet, (_, message) in zip(on_hold, ON_HOLD)
+            AdoptionRequest(
+                pet_id=pet.id,
+                applicant_id=customer,
+                status="PENDING",
+                message=message,
+                created_at=func.now() - timedelta(days=2 - i),
+            )
+            for i, (pet, (_, message)) in enumerate(zip(on_hold, ON_HOLD))
         ]
         + [
             # Decided by the database's clock, as the service does.
@@ -108,8 +118,9 @@ async def seed(uow: UnitOfWork) -> None:
                 decision_note=note,
                 decided_by=staff,
                 decided_at=func.now(),
+                created_at=func.now() - timedelta(days=30 - i),
             )
-            for pet, (_, message, note) in zip(gone_home, GONE_HOME)
+            for i, (pet, (_, message, note)) in enumerate(zip(gone_home, GONE_HOME))
         ]
     )
     await uow.session.flush()

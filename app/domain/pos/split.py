@@ -102,6 +102,9 @@ async def split_order(
                     quantity=wanted.quantity,
                     discount=share,
                     note=line.note,
+                    # The bill lists lines in the order they were rung up, not in the random order
+                    # of ids that lines inserted in one statement would otherwise share.
+                    created_at=line.created_at,
                 )
             )
     if errors:
