@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
     currency: str = "USD"
+    # Printed at the top of every receipt.
+    store_name: str = Field(default="petpos pet store", min_length=1, max_length=200)
     default_phone_region: str = "US"
     pool_size: int = Field(default=10, ge=1, le=200)
     # Origins of the React POS (CORS and WebSocket Origin check); comma-separated in the environment.

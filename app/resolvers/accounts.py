@@ -8,18 +8,20 @@ import strawberry
 from strawberry.types import Info
 
 from app.domain.accounts import credentials, sign_in
+from app.domain.accounts import search as lookup
 from app.domain.accounts import service as accounts
 from app.domain.errors import Code
-from app.resolvers.base import AdminOnly, SignedIn, caller, ctx, mutation, run_mutation
+from app.resolvers.base import AdminOnly, SignedIn, StaffOnly, caller, ctx, doc, mutation, run_mutation
 from app.schema.accounts import (
     AuthPayload,
     CreateStaffUserInput,
     RegisterInput,
     UpdateProfileInput,
     User,
+    UserConnection,
     UserPayload,
 )
-from app.schema.common import OkPayload
+from app.schema.common import After, First, OkPayload
 
 
 def _token_for(info: Info, user) -> str:
@@ -43,6 +45,26 @@ def _client_address(info: Info) -> str | None:
 async def me(info: Info) -> User | None:
     user = ctx(info).user
     return User.from_model(user) if user else None
+
+
+async def customers(
+    info: Info,
+    search: Annotated[
+        str,
+        strawberry.argument(
+            description="An email or part of one, a phone number in any notation or some of its digits, "
+            f"or words of the name (each must match); at most {lookup.SEARCH_MAX} characters, with "
+            f"{lookup.SEARCH_MIN} in a row at least."
+        ),
+    ],
+    first: First = 20,
+    after: After = None,
+) -> UserConnection:
+    """Customers at the counter (STAFF, ADMIN): matches email, phone in any notation, or name.
+    Customer accounts only, in name order."""
+    request = lookup.prepare_customer_search(search, phone_region=ctx(info).db.settings.default_phone_region)
+    async with ctx(info).db.read() as session:
+        return UserConnection.of(await lookup.search_customers(session, request, first=first, after=after))
 
 
 async def register(
@@ -168,6 +190,9 @@ class AccountsQuery:
         resolver=me,
         description="The signed-in user; null without a token. "
         "A bad, expired or revoked token is a top-level UNAUTHENTICATED error.",
+    )
+    customers = strawberry.field(
+        resolver=customers, description=doc(customers), permission_classes=[StaffOnly]
     )
 
 

@@ -13,6 +13,7 @@ from app.domain.errors import Code
 from app.domain.sales import cart as carts
 from app.domain.sales import checkout as checkouts
 from app.domain.sales import refunds, views
+from app.domain.sales.models import Sale as SaleModel
 from app.resolvers.base import (
     CustomerOnly,
     SignedIn,
@@ -25,6 +26,7 @@ from app.resolvers.base import (
     run_mutation,
 )
 from app.schema.common import After, First, PageInfo
+from app.schema.receipts import Receipt, receipt_of
 from app.schema.sales import (
     Cart,
     CartPayload,
@@ -76,10 +78,8 @@ async def my_sales(info: Info, first: First = 20, after: After = None) -> SaleCo
         )
 
 
-async def sale(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
-) -> Sale | None:
-    """The customer's own sale, or any for staff; someone else's is simply not there."""
+async def _visible_sale(info: Info, id: str) -> SaleModel | None:
+    """The sale if the caller may see it: a customer their own, staff any."""
     user = caller(info)
     sale_id = maybe_id(id)
     if sale_id is None:
@@ -88,7 +88,23 @@ async def sale(
         found = (await views.sales_by_id(session, [sale_id])).get(sale_id)
     if found is None or (user.role == "CUSTOMER" and found.customer_id != user.id):
         return None
-    return Sale.from_model(found)
+    return found
+
+
+async def sale(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
+) -> Sale | None:
+    """The customer's own sale, or any for staff; someone else's is simply not there."""
+    found = await _visible_sale(info, id)
+    return Sale.from_model(found) if found else None
+
+
+async def receipt(
+    info: Info, sale_id: Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
+) -> Receipt | None:
+    """A customer gets their own sales' receipts; staff any. Someone else's is simply not there."""
+    found = await _visible_sale(info, sale_id)
+    return await receipt_of(info, found) if found else None
 
 
 async def sales(
@@ -200,6 +216,7 @@ class SalesQuery:
     my_sales = strawberry.field(resolver=my_sales, description=doc(my_sales), permission_classes=[SignedIn])
     sale = strawberry.field(resolver=sale, description=doc(sale), permission_classes=[SignedIn])
     sales = strawberry.field(resolver=sales, description=doc(sales), permission_classes=[StaffOnly])
+    receipt = strawberry.field(resolver=receipt, description=doc(receipt), permission_classes=[SignedIn])
 
 
 @strawberry.type

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from app.schema.common import ERRORS, UserError
+from app.schema.common import ERRORS, PageInfo, UserError
 from app.schema.described import described_enum
 
 
@@ -94,3 +94,22 @@ class AuthPayload:
 class UserPayload:
     errors: list[UserError] = strawberry.field(description=ERRORS)
     user: User | None = strawberry.field(description="The account as it now is.", default=None)
+
+
+@strawberry.type(description="An account in a page of accounts.")
+class UserEdge:
+    node: User = strawberry.field(description="The account.")
+    cursor: str = strawberry.field(description="Pass as `after` for the accounts after this one.")
+
+
+@strawberry.type(description="A page of accounts.")
+class UserConnection:
+    edges: list[UserEdge] = strawberry.field(description="The accounts of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+
+    @classmethod
+    def of(cls, page) -> UserConnection:
+        return cls(
+            edges=[UserEdge(node=User.from_model(u), cursor=c) for u, c in zip(page.rows, page.cursors)],
+            page_info=PageInfo.of(page),
+        )

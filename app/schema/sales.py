@@ -17,6 +17,7 @@ from app.schema.common import ERRORS, Money, PageInfo, UserError
 from app.schema.coupons import Coupon
 from app.schema.described import described_enum
 from app.schema.loaders import load
+from app.schema.receipts import Receipt, receipt_of
 
 
 @described_enum(
@@ -168,6 +169,10 @@ async def _sale_customer(root: Sale, info: strawberry.Info) -> User | None:
     return User.from_model(user) if user else None
 
 
+async def _sale_receipt(root: Sale, info: strawberry.Info) -> Receipt:
+    return await receipt_of(info, await load(info, views.sales_by_id, root.sale_id))
+
+
 @strawberry.type(description="A completed purchase, online or at the counter.")
 class Sale:
     id: strawberry.ID = strawberry.field(description="The sale's id.")
@@ -204,6 +209,7 @@ class Sale:
         description="Cash handed over (CASH only).", default=None
     )
     change: Money | None = strawberry.field(description="Cash given back (CASH only).", default=None)
+    receipt: Receipt = strawberry.field(resolver=_sale_receipt, description="Printable receipt.")
     sale_id: strawberry.Private[uuid.UUID]
     customer_id: strawberry.Private[uuid.UUID | None]
 

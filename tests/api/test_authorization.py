@@ -1,7 +1,7 @@
 """Who may do what among the account operations (README, Who may call what)."""
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from app.db.engine import Database
 from app.domain.accounts.models import User
@@ -67,6 +67,9 @@ async def test_a_reset_signs_old_tokens_out_at_once_even_while_the_replica_lags(
         replicated = Database(make_settings(database_url, database_read_url=replica_url, pool_size=1))
         try:
             async with replicated.read_engine.begin() as replica:  # the replica still has the user as it was
+                await replica.execute(
+                    text("CREATE EXTENSION pg_trgm")
+                )  # as on the primary: the search indexes
                 await replica.run_sync(User.__table__.create)
                 async with db.engine.connect() as primary:
                     row = (

@@ -12,6 +12,7 @@ from app.db.base import Base, created_at, uuid_pk
 from app.domain.errors import Code, ConstraintErrors
 
 ROLES = ("CUSTOMER", "STAFF", "ADMIN")
+CUSTOMERS = "role = 'CUSTOMER'"
 
 
 class User(Base):
@@ -19,6 +20,18 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("loyalty_points >= 0", name="loyalty_points_nonneg"),
         CheckConstraint("role IN ('CUSTOMER', 'STAFF', 'ADMIN')", name="role_known"),
+        # Customer lookup at the counter (app/domain/accounts/search.py): trigram indexes answer
+        # LIKE '%...%' on each searched column.
+        *[
+            Index(
+                f"ix_users_customer_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+                postgresql_where=text(CUSTOMERS),
+            )
+            for column in ("email", "phone", "name")
+        ],
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

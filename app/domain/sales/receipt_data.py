@@ -1,0 +1,47 @@
+"""A sale's ReceiptData: the stored sale and its lines, as the receipt shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from app.domain import money
+from app.domain.sales.models import Sale, SaleLine
+from app.domain.sales.receipt import ReceiptData, ReceiptLine, ReceiptTender
+
+
+def tax_and_tenders(sale: Sale) -> tuple[Decimal, tuple[ReceiptTender, ...]]:
+    """The tax the sale charged and how it was paid: one payment, the cash handed over or the total."""
+    tendered = sale.amount_tendered if sale.amount_tendered is not None else sale.total
+    return money.ZERO, (ReceiptTender(sale.payment_method, tendered),)
+
+
+def discounts(sale: Sale) -> tuple[tuple[str, Decimal], ...]:
+    """Sale-level discounts in the order they were taken off."""
+    taken = [
+        (f"Coupon {sale.coupon_code}" if sale.coupon_code else "Coupon", sale.coupon_discount),
+        (f"Points ({sale.points_redeemed})", sale.points_discount),
+    ]
+    return tuple((label, value) for label, value in taken if value)
+
+
+def receipt_data(sale: Sale, lines: Sequence[SaleLine], *, store: str, currency: str) -> ReceiptData:
+    tax, tenders = tax_and_tenders(sale)
+    return ReceiptData(
+        store=store,
+        number=sale.number,
+        date=sale.created_at,
+        currency=currency,
+        lines=tuple(
+            ReceiptLine(name=l.name, quantity=l.quantity, unit_price=l.unit_price, discount=l.discount)
+            for l in lines
+        ),
+        subtotal=sale.subtotal,
+        discounts=discounts(sale),
+        tax=tax,
+        total=sale.total,
+        tenders=tenders,
+        change=sale.change or money.ZERO,
+        points_earned=sale.points_earned,
+        points_redeemed=sale.points_redeemed,
+    )

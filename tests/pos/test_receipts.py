@@ -1,0 +1,134 @@
+"""Receipts over GraphQL: what a sale stored is what its receipt prints; a customer gets only their
+own, staff any, and nobody signed out."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app.db.engine import Database
+from app.domain.sales.models import Sale
+from app.main import create_app
+from tests.commerce.shop import Shop
+from tests.conftest import GraphQLClient, make_settings
+from tests.pos.test_checkout import PAY, pay_input
+from tests.sql_recorder import record_sql
+
+RECEIPT = "query($id: ID!) { receipt(saleId: $id) { text html } }"
+SALE_RECEIPT = "query($id: ID!) { sale(id: $id) { number receipt { text html } } }"
+SALES_RECEIPTS = "query($n: Int) { sales(first: $n) { edges { node { number receipt { text } } } } }"
+
+
+def amount_on(text: str, label: str) -> Decimal:
+    """The amount printed at the right of the line that starts with `label`."""
+    [line] = [line for line in text.splitlines() if line.startswith(label)]
+    return Decimal(line.split()[-1].replace(",", ""))
+
+
+@pytest.fixture
+async def sold(db, pos, users):
+    """A customer's POS sale with a coupon, paid in cash with change, then one redeeming points."""
+    customer, customer_token = await users.signed_in("CUSTOMER", name="Ana Núñez")
+    await Shop(db).coupon("TEN", kind="FIXED", value="10.00")
+    kibble = await pos.product("Kibble <Salmon & Rice>", "12.00")
+    trim = await pos.service("Nail trim", "7.50")
+    order = await pos.order(customer_id=str(customer.id))
+    await pos.add(order["id"], kibble, 3)
+    await pos.add(order["id"], trim, 1)
+    first = (await pos.ok(PAY, pay_input(order["id"], tendered="100.00", couponCode="TEN")))["sale"]
+    again = await pos.order(customer_id=str(customer.id))
+    await pos.add(again["id"], trim, 1)
+    second = (await pos.ok(PAY, pay_input(again["id"], method="CARD", redeemPoints=33)))["sale"]
+    return customer_token, first, second
+
+
+async def stored(db, sale_id: str) -> Sale:
+    async with db.read() as session:
+        return (await session.scalars(select(Sale).where(Sale.id == uuid.UUID(sale_id)))).one()
+
+
+async def test_a_receipt_prints_what_the_sale_stored(db, pos, sold):
+    _, first, second = sold
+    for sale in (first, second):
+        row = await stored(db, sale["id"])
+        result = await pos.gql(RECEIPT, {"id": sale["id"]}, token=pos.token)
+        text = result["data"]["receipt"]["text"]
+        assert text.splitlines()[0].strip() == "petpos pet store"  # PETPOS_STORE_NAME's default
+        assert f"Sale {row.number}" in text and row.created_at.strftime("%Y-%m-%d %H:%M UTC") in text
+        assert amount_on(text, "Subtotal") == row.subtotal
+        assert amount_on(text, "TOTAL USD") == row.total
+        assert amount_on(text, "Tax") == 0
+        assert amount_on(text, "Points earned") == row.points_earned
+        assert amount_on(text, "Points redeemed") == row.points_redeemed
+        discounts = sum(-amount_on(text, label) for label in ("Coupon", "Points (") if label in text)
+        assert row.subtotal - discounts == row.total
+        items = [line for line in text.splitlines() if line.startswith("  ") and " x " in line]
+        assert sum(Decimal(line.split()[-1]) for line in items) == row.subtotal
+        assert max(len(line) for line in text.splitlines()) <= 42
+    first_text = (await pos.gql(RECEIPT, {"id": first["id"]}, token=pos.token))["data"]["receipt"]["text"]
+    assert "Kibble <Salmon & Rice>\n  3 x 12.00" in first_text
+    assert (amount_on(first_text, "Coupon TEN"), amount_on(first_text, "Cash")) == (Decimal("-10.00"), 100)
+    assert amount_on(first_text, "Change") == Decimal(first["change"]["amount"]) == Decimal("66.50")
+    second_text = (await pos.gql(RECEIPT, {"id": second["id"]}, token=pos.token))["data"]["receipt"]["text"]
+    assert amount_on(second_text, "Points (33)") == Decimal("-0.33")
+    assert amount_on(second_text, "Card") == Decimal(second["total"]["amount"])
+    assert "Change" not in second_text
+    html = (await pos.gql(RECEIPT, {"id": first["id"]}, token=pos.token))["data"]["receipt"]["html"]
+    assert "Kibble &lt;Salmon &amp; Rice&gt;" in html and "<Salmon" not in html
+
+
+async def test_sale_receipt_is_the_same_as_the_receipt_query(pos, sold):
+    _, first, _ = sold
+    by_query = (await pos.gql(RECEIPT, {"id": first["id"]}, token=pos.token))["data"]["receipt"]
+    by_field = (await pos.gql(SALE_RECEIPT, {"id": first["id"]}, token=pos.token))["data"]["sale"]["receipt"]
+    assert by_field == by_query
+
+
+async def test_a_customer_gets_their_own_receipts_and_nobody_elses(gql, pos, users, sold):
+    owner_token, first, _ = sold
+    own = await gql(RECEIPT, {"id": first["id"]}, token=owner_token)
+    assert "TOTAL USD" in own["data"]["receipt"]["text"]
+    _, stranger = await users.signed_in("CUSTOMER")
+    # Someone else's sale answers exactly as a sale that does not exist, or a malformed id.
+    for sale_id in (first["id"], str(uuid.uuid4()), "not-an-id"):
+        assert await gql(RECEIPT, {"id": sale_id}, token=stranger) == {"data": {"receipt": None}}
+        assert await gql(SALE_RECEIPT, {"id": sale_id}, token=stranger) == {"data": {"sale": None}}
+    _, admin = await users.signed_in("ADMIN")
+    for token in (pos.token, admin):
+        assert (await gql(RECEIPT, {"id": first["id"]}, token=token))["data"]["receipt"] == own["data"][
+            "receipt"
+        ]
+    anonymous = await gql(RECEIPT, {"id": first["id"]})
+    assert anonymous["data"] == {"receipt": None}
+    assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
+
+
+async def test_receipts_of_a_page_of_sales_cost_the_same_statements_as_one(db, pos, sold):
+    async def statements(first: int) -> int:
+        with record_sql(db.engine) as sql:
+            result = await pos.gql(SALES_RECEIPTS, {"n": first}, token=pos.token)
+        assert len(result["data"]["sales"]["edges"]) == first
+        return sql.count()
+
+    assert await statements(1) == await statements(2)
+
+
+async def test_the_store_name_comes_from_the_setting(database_url, pos, sold):
+    _, first, _ = sold
+    settings = make_settings(database_url, store_name="Happy Paws & Co")
+    db = Database(settings)
+    try:
+        app = create_app(settings, db)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://petpos.test"
+        ) as c:
+            result = await GraphQLClient(c)(RECEIPT, {"id": first["id"]}, token=pos.token)
+    finally:
+        await db.dispose()
+    receipt = result["data"]["receipt"]
+    assert receipt["text"].splitlines()[0].strip() == "Happy Paws & Co"
+    assert "Happy Paws &amp; Co</h1>" in receipt["html"]
