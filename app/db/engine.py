@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.db.connectivity import discard_closed_connections
 from app.settings import Settings, async_url
 
 
@@ -33,6 +34,8 @@ class Database:
             if read_url
             else self.engine
         )
+        for engine in {self.engine, self.read_engine}:
+            discard_closed_connections(engine)  # a restart's dead connections never reach a request
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
