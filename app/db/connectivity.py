@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 # SQLSTATE class 08 (connection exception) and the server going away: admin_shutdown,
 # crash_shutdown, cannot_connect_now (starting up or shutting down).
 SERVER_GOING_AWAY = {"57P01", "57P02", "57P03"}
+# A server that does not answer at all (a host down, a dropped route): give up connecting after this
+# many seconds rather than asyncpg's 60, so the request is answered UNAVAILABLE soon.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class DatabaseUnavailable(Exception):
@@ -58,11 +61,15 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
-def discard_closed_connections(engine: AsyncEngine) -> None:
-    """At checkout, a pooled connection whose socket the server closed (a restart, a terminated
-    backend) is dropped and another one made, at no cost to a live one: asyncpg already knows
-    the connection is closed. SQLAlchemy's documented pessimistic disconnect handling, without
-    pre-ping's round trip on every checkout."""
+def watch_connections(engine: AsyncEngine) -> None:
+    """Connecting gives up after CONNECT_TIMEOUT_SECONDS. At checkout, a pooled connection whose
+    socket the server closed (a restart, a terminated backend) is dropped and another one made,
+    at no cost to a live one: asyncpg already knows the connection is closed. SQLAlchemy's
+    documented pessimistic disconnect handling, without pre-ping's round trip on every checkout."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams.setdefault("timeout", CONNECT_TIMEOUT_SECONDS)
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:

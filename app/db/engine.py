@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from app.db.connectivity import discard_closed_connections
+from app.db.connectivity import watch_connections
 from app.settings import Settings, async_url
 
 
@@ -35,7 +35,7 @@ class Database:
             else self.engine
         )
         for engine in {self.engine, self.read_engine}:
-            discard_closed_connections(engine)  # a restart's dead connections never reach a request
+            watch_connections(engine)  # fail fast; a restart's dead connections never reach a request
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 

@@ -2,6 +2,7 @@
 have been written, the API answers 503 UNAVAILABLE (also while the bearer token is checked), and a
 pooled connection the server closed never fails a request."""
 
+import socket
 import time
 
 import httpx
@@ -135,3 +136,27 @@ def test_what_counts_as_the_database_being_unreachable():
     assert is_unavailable(ConnectionRefusedError(111, "Connection refused"))
     assert not is_unavailable(ValueError("not a connection problem"))
     assert not is_unavailable(OSError("no errno: not from a socket"))
+
+
+async def test_a_database_server_that_never_answers_is_answered_503_unavailable_after_the_connect_timeout(
+    monkeypatch,
+):
+    from app.db import connectivity
+
+    monkeypatch.setattr(connectivity, "CONNECT_TIMEOUT_SECONDS", 0.5)
+    with socket.socket() as silent:  # accepts connections (the backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        settings = make_settings(f"postgresql://petpos:secret@127.0.0.1:{silent.getsockname()[1]}/petpos")
+        database = Database(settings)
+        app = create_app(settings, database)
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://petpos.test") as http:
+                started = time.monotonic()
+                response = await http.post(
+                    "/graphql", json={"query": "{ products(first: 1) { edges { cursor } } }"}
+                )
+                assert_unavailable(response, time.monotonic() - started)
+        finally:
+            await database.dispose()
