@@ -284,7 +284,11 @@ def report(samples: list[Sample], phases: list[tuple[str, float, float]]) -> Non
 
 
 async def soak(args: argparse.Namespace, url: str, server: subprocess.Popen, pgdata: Path) -> bool:
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    # Idle connections are dropped before uvicorn closes them (after 5 s): reusing one just as the
+    # server closes it would fail a request for no fault of the server's.
+    limits = httpx.Limits(
+        max_connections=args.clients, max_keepalive_connections=args.clients, keepalive_expiry=2.0
+    )
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         admin = (
             await http.post("/graphql", json={"query": LOGIN, "variables": dict(zip("ep", ADMIN))})

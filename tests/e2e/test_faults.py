@@ -6,6 +6,7 @@ INTERNAL, every acknowledged write in the database) and ends with a clean `petpo
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -20,12 +21,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from app.embedded import EmbeddedPostgres
 from tests.e2e.live_server import (
     ADMIN,
     CUSTOMER,
     PETPOS,
+    STAFF,
     Api,
     Serve,
     env_for,
@@ -187,6 +190,44 @@ async def test_postgres_down_answers_503_unavailable_at_once_and_all_is_well_wit
         assert sale["errors"] == [] and sale["sale"]["id"]
         assert (await api.client.get("/readyz")).status_code == 200
     shop.check()
+
+
+SUBSCRIBE = "subscription($o: ID!) { saleOrderUpdated(orderId: $o) { version } }"
+CREATE_ORDER = "mutation { createSaleOrder(input: {}) { order { id } errors { code } } }"
+ADD_ITEM = "mutation($i: AddSaleOrderItemInput!) { addSaleOrderItem(input: $i) { errors { code } } }"
+
+
+async def test_a_subscription_carries_on_across_a_postgres_restart(shop):
+    """Each worker's LISTEN connection dies with the server; it reconnects and its subscribers
+    re-read, so a change made after the restart still reaches a subscription opened before it."""
+    async with Api(shop.server.url) as api:
+        staff = await api.login(STAFF)
+        order = (await api.data(CREATE_ORDER, token=staff))["createSaleOrder"]["order"]["id"]
+        url = shop.server.url.replace("http", "ws") + "/graphql"
+        async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(
+                json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {staff}"}})
+            )
+            assert (await _receive(socket))["type"] == "connection_ack"
+            await socket.send(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {"query": SUBSCRIBE, "variables": {"o": order}},
+                    }
+                )
+            )
+            assert (await _receive(socket))["payload"]["data"]["saleOrderUpdated"]["version"] == 1
+            pg_ctl(shop.pg.pgdata, "-m", "fast", "restart")
+            item = {"orderId": order, "itemType": "PRODUCT", "itemId": shop.product, "quantity": 1}
+            assert (await api.data(ADD_ITEM, {"i": item}, staff))["addSaleOrderItem"]["errors"] == []
+            assert (await _receive(socket))["payload"]["data"]["saleOrderUpdated"]["version"] == 2
+    shop.check()
+
+
+async def _receive(socket) -> dict:
+    return json.loads(await asyncio.wait_for(socket.recv(), 15))
 
 
 async def test_connections_dropped_by_the_server_never_fail_a_request(shop):
