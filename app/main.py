@@ -29,7 +29,7 @@ from app.api.schema import build_schema
 from app.auth import authenticate, bearer
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
-from app.graphql_http import GraphQLRequestBody, RefusedToken, routing_error_handlers
+from app.graphql_http import GraphQLRequestBody, RefusedToken, UnavailableAs503, routing_error_handlers
 from app.mail import OutboxSender
 from app.metrics import POOL_IN_USE
 from app.migrations import database_is_at_head
@@ -41,7 +41,7 @@ from app.websocket import AuthorisedTransportWSHandler
 log = logging.getLogger("petpos.http")
 
 
-class PetposGraphQL(GraphQLRequestBody, GraphQL[Context, None]):
+class PetposGraphQL(UnavailableAs503, GraphQLRequestBody, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = AuthorisedTransportWSHandler
 
     def __init__(self, db: Database, persisted_queries: PersistedQueries, **kwargs: Any) -> None:

@@ -17,6 +17,7 @@ import asyncpg
 from graphql import GraphQLError
 from sqlalchemy.exc import StatementError
 
+from app.db.connectivity import is_unavailable
 from app.domain.errors import DomainError
 
 log = logging.getLogger("petpos.graphql")
@@ -28,7 +29,9 @@ DATABASE_ERRORS = (StatementError, asyncpg.PostgresError, asyncpg.InterfaceError
 def is_internal(error: GraphQLError) -> bool:
     """An exception from inside a resolver that is not a rule we raised on purpose."""
     original = error.original_error
-    return original is not None and not isinstance(original, (GraphQLError, DomainError))
+    if original is None or isinstance(original, (GraphQLError, DomainError)):
+        return False
+    return not is_unavailable(original)  # answered UNAVAILABLE; no traceback for a database restart
 
 
 def log_internal_error(error: GraphQLError, request_id: str | None) -> None:

@@ -24,6 +24,7 @@ from strawberry.extensions import (
 from app import metrics
 from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
 from app.api.input_guard import InputGuard
+from app.api.unavailable import unavailable_error
 from app.domain.errors import DomainError
 from app.settings import Settings
 
@@ -55,6 +56,9 @@ class MaskInternalErrors(MaskErrors):
                 path=error.path,
                 extensions={"code": original.code, "field": original.field},
             )
+        unavailable = unavailable_error(error)
+        if unavailable is not None:
+            return unavailable  # answered 503 (app/api/unavailable.py)
         context = getattr(self.execution_context, "context", None)
         request_id = getattr(context, "request_id", None)
         masked = super().anonymise_error(error)

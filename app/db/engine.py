@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.db.connectivity import watch_connections
 from app.db.pooler import connect_args
 from app.settings import Settings, async_url, plain_url
 
@@ -42,6 +43,8 @@ class Database:
             if read_url
             else self.engine
         )
+        for engine in {self.engine, self.read_engine}:
+            watch_connections(engine)  # fail fast; a restart's dead connections never reach a request
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 

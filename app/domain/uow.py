@@ -8,11 +8,13 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
+from app.db.connectivity import DatabaseUnavailable, is_unavailable
 from app.domain.errors import DomainError, constraint_error, validation
 from app.domain.locks import LOCK_ORDER, LockOrderViolation
 from app.domain.models import CONSTRAINT_ERRORS
@@ -88,9 +90,11 @@ async def run_unit(
     operation: str = "mutation",
 ) -> T:
     """Run `work` in one transaction; rerun it whole on deadlock, serialization
-    failure or lock timeout (at most `retries` times), then answer BUSY."""
-    attempt = 0
+    failure or lock timeout (at most `retries` times), then answer BUSY. A lost connection
+    reruns it once if COMMIT was not sent yet, else raises DatabaseUnavailable."""
+    attempt, rerun = 0, False
     while True:
+        committing = False
         try:
             async with sessions() as session:
                 async with session.begin():
@@ -104,7 +108,9 @@ async def run_unit(
                     try:
                         result = await work(uow)
                     finally:
-                        connection.info.pop(UNIT_KEY, None)
+                        if not connection.invalidated:  # a lost connection has no info left
+                            connection.info.pop(UNIT_KEY, None)
+                    committing = True  # leaving the block sends COMMIT
             return result
         except DBAPIError as error:
             state = sqlstate(error)
@@ -123,4 +129,20 @@ async def run_unit(
                 # The backstop behind the input bounds (money.MAX_PRICE, MAX_AMOUNT): an amount
                 # too large for NUMERIC(12,2) is the caller's input, never INTERNAL.
                 raise validation("An amount is too large") from error
-            raise
+            rerun = _after_lost_connection(error, committing=committing, rerun=rerun)
+        except (OSError, asyncpg.PostgresError) as error:  # connecting failed: asyncpg's errors, unwrapped
+            rerun = _after_lost_connection(error, committing=committing, rerun=rerun)
+
+
+def _after_lost_connection(error: Exception, *, committing: bool, rerun: bool) -> bool:
+    """Whether to run the unit again: once, when its connection died before COMMIT was sent
+    (nothing of it was written). When COMMIT was sent the outcome is unknown, so it is never
+    rerun blindly: the caller learns the database is unavailable and an idempotency key or
+    the record's version settles what happened. Any other error is raised as it is."""
+    if not is_unavailable(error):
+        raise error
+    if committing or rerun:
+        log.warning("connection lost%s; answering unavailable", " during COMMIT" if committing else "")
+        raise DatabaseUnavailable() from error
+    log.warning("connection lost before COMMIT; running the unit once more")
+    return True

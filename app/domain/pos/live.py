@@ -84,7 +84,13 @@ class OrderFeed:
         self._stopping = False
 
     async def start(self) -> None:
-        await self._connect()
+        try:
+            await self._connect()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            # The database is down as this process starts (a worker replaced during a restart):
+            # serve anyway, and listen once it is back.
+            log.warning("cannot LISTEN yet; retrying in the background")
+            self._lost.set()
         self._keeper = asyncio.create_task(self._keep_connected(), name="order-feed")
 
     async def stop(self) -> None:
@@ -138,7 +144,7 @@ class OrderFeed:
                 try:
                     await self._connect()
                     break
-                except (OSError, asyncpg.PostgresError):
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                     await asyncio.sleep(self.reconnect_delay)
             for boxes in self._subscribers.values():
                 for box in boxes:

@@ -1,0 +1,162 @@
+"""The database unreachable or connections lost: a unit of work reruns only when nothing of it can
+have been written, the API answers 503 UNAVAILABLE (also while the bearer token is checked), and a
+pooled connection the server closed never fails a request."""
+
+import socket
+import time
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.db.connectivity import DatabaseUnavailable, is_unavailable
+from app.db.engine import Database
+from app.domain.uow import run_unit
+from app.main import create_app
+from tests.conftest import make_settings
+
+# A socket directory with no server in it: connecting fails at once, as while PostgreSQL is down.
+NOWHERE = "postgresql://postgres@/postgres?host=/nonexistent-petpos-socket-dir"
+
+
+async def terminate(db: Database, pid: int) -> None:
+    """End the backend `pid` from another connection, and wait until it is gone."""
+    async with db.engine.connect() as other:
+        await other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+
+
+async def test_a_unit_whose_connection_dies_before_commit_runs_once_more_on_a_fresh_one(db):
+    backends: list[int] = []
+
+    async def work(uow):
+        pid = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        backends.append(pid)
+        if len(backends) == 1:
+            await terminate(db, pid)
+        return (await uow.session.execute(text("SELECT 42"))).scalar_one()
+
+    assert await run_unit(db.sessions, work, lock_timeout_ms=3000) == 42
+    assert len(backends) == 2 and backends[0] != backends[1]
+
+
+async def test_a_unit_rerun_once_is_not_rerun_again(db):
+    runs = 0
+
+    async def work(uow):
+        nonlocal runs
+        runs += 1
+        await terminate(db, (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+        await uow.session.execute(text("SELECT 1"))
+
+    with pytest.raises(DatabaseUnavailable):
+        await run_unit(db.sessions, work, lock_timeout_ms=3000)
+    assert runs == 2
+
+
+async def test_a_unit_whose_commit_outcome_is_unknown_is_never_rerun(db):
+    runs = 0
+
+    async def work(uow):
+        nonlocal runs
+        runs += 1
+        # The connection dies once the work is done: COMMIT goes to a connection that is gone.
+        await terminate(db, (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    with pytest.raises(DatabaseUnavailable):
+        await run_unit(db.sessions, work, lock_timeout_ms=3000)
+    assert runs == 1
+
+
+async def test_a_pooled_connection_the_server_closed_never_fails_the_next_request(db, gql):
+    assert (await gql("{ products(first: 1) { edges { node { id } } } }")).get("errors") is None
+    async with db.engine.connect() as other:
+        await other.execute(
+            text(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND datname = current_database() "
+                "AND backend_type = 'client backend'"
+            )
+        )
+    for _ in range(5):  # every connection in the pool is dead now
+        assert (await gql("{ products(first: 1) { edges { node { id } } } }")).get("errors") is None
+
+
+@pytest.fixture
+async def nowhere(database_url):
+    settings = make_settings(NOWHERE)
+    database = Database(settings)
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://petpos.test"
+    ) as http:
+        yield http
+    await database.dispose()
+
+
+def assert_unavailable(response: httpx.Response, elapsed: float) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["UNAVAILABLE"]
+    assert elapsed < 1.0
+
+
+async def test_a_query_while_the_database_is_down_is_answered_503_unavailable_at_once(nowhere):
+    started = time.monotonic()
+    response = await nowhere.post("/graphql", json={"query": "{ products(first: 1) { edges { cursor } } }"})
+    assert_unavailable(response, time.monotonic() - started)
+    assert response.json()["data"] is None
+
+
+async def test_a_mutation_while_the_database_is_down_is_answered_503_unavailable(nowhere, users):
+    _, token = await users.signed_in("STAFF")  # the token's signature is checked without the database
+    started = time.monotonic()
+    response = await nowhere.post(
+        "/graphql",
+        json={"query": "mutation { createSaleOrder(input: {}) { errors { code } } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert_unavailable(response, time.monotonic() - started)
+
+
+async def test_checking_a_bearer_token_while_the_database_is_down_is_answered_503_unavailable(nowhere, users):
+    _, token = await users.signed_in()
+    started = time.monotonic()
+    response = await nowhere.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert_unavailable(response, time.monotonic() - started)
+
+
+async def test_readyz_is_503_while_the_database_is_down(nowhere):
+    assert (await nowhere.get("/readyz")).status_code == 503
+
+
+def test_what_counts_as_the_database_being_unreachable():
+    assert is_unavailable(FileNotFoundError(2, "No such file or directory"))
+    assert is_unavailable(ConnectionRefusedError(111, "Connection refused"))
+    assert not is_unavailable(ValueError("not a connection problem"))
+    assert not is_unavailable(OSError("no errno: not from a socket"))
+
+
+async def test_a_database_server_that_never_answers_is_answered_503_unavailable_after_the_connect_timeout(
+    monkeypatch,
+):
+    from app.db import connectivity
+
+    monkeypatch.setattr(connectivity, "CONNECT_TIMEOUT_SECONDS", 0.5)
+    with socket.socket() as silent:  # accepts connections (the backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        settings = make_settings(f"postgresql://petpos:secret@127.0.0.1:{silent.getsockname()[1]}/petpos")
+        database = Database(settings)
+        app = create_app(settings, database)
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://petpos.test") as http:
+                started = time.monotonic()
+                response = await http.post(
+                    "/graphql", json={"query": "{ products(first: 1) { edges { cursor } } }"}
+                )
+                assert_unavailable(response, time.monotonic() - started)
+        finally:
+            await database.dispose()
