@@ -18,13 +18,24 @@ from app.resolvers.catalog import CatalogMutation, CatalogQuery
 from app.resolvers.coupons import CouponsMutation, CouponsQuery
 from app.resolvers.pos import PosMutation, PosQuery, PosSubscription
 from app.resolvers.sales import SalesMutation, SalesQuery
+from app.resolvers.shifts import ShiftsMutation, ShiftsQuery
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.settings import Settings
 
-Query = merge_types("Query", (AccountsQuery, CatalogQuery, CouponsQuery, SalesQuery, AdoptionQuery, PosQuery))
+Query = merge_types(
+    "Query", (AccountsQuery, CatalogQuery, CouponsQuery, SalesQuery, AdoptionQuery, PosQuery, ShiftsQuery)
+)
 Mutation = merge_types(
     "Mutation",
-    (AccountsMutation, CatalogMutation, CouponsMutation, SalesMutation, AdoptionMutation, PosMutation),
+    (
+        AccountsMutation,
+        CatalogMutation,
+        CouponsMutation,
+        SalesMutation,
+        AdoptionMutation,
+        PosMutation,
+        ShiftsMutation,
+    ),
 )
 Query.__strawberry_definition__.description = "Reads: never lock, never change anything."  # type: ignore[attr-defined]
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]

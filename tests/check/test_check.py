@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import check
 from app.domain.models import Base
+from tests.check.shift_corruptions import SHIFT_CORRUPTIONS
 from tests.check.world import World, build_world
 from tests.conftest import TEST_SECRET
 from tests.invariants import assert_invariants
@@ -412,6 +413,7 @@ CORRUPTIONS = [
     Corruption("refund amount off its lines", "refunds", _refund_amount_off),
     Corruption("order line of no product", "line-items", _order_line_of_nothing),
     Corruption("idempotency key without its sale", "idempotency-keys", _idempotency_key_lost_its_sale),
+    *(Corruption(*corruption) for corruption in SHIFT_CORRUPTIONS),
 ]
 
 

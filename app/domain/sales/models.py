@@ -82,6 +82,9 @@ class Sale(Base):
     points_restored: Mapped[int] = mapped_column(default=0)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
+    # The cash drawer shift it was rung up in (required when any tender is CASH); its tenders
+    # are app/domain/sales/tenders.py SaleTender rows.
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cash_shifts.id"), index=True)
 
 
 class SaleLine(Base):
@@ -116,6 +119,8 @@ class Refund(Base):
     __tablename__ = "refunds"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_nonneg"),
+        CheckConstraint("method IN ('CASH', 'CARD', 'ONLINE')", name="method_known"),
+        CheckConstraint("method <> 'CASH' OR shift_id IS NOT NULL", name="cash_has_shift"),
         Index("ix_refunds_sale_id", "sale_id", "created_at"),
     )
 
@@ -127,6 +132,9 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
+    # How the money went back, and the shift whose drawer it came out of (CASH needs one).
+    method: Mapped[str] = mapped_column(String(8))
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cash_shifts.id"), index=True)
 
 
 class RefundLine(Base):
