@@ -11,6 +11,7 @@ from app.domain.accounts.models import User
 from app.domain.adoption import demo as adoption_demo
 from app.domain.catalog import demo as catalog_demo
 from app.domain.errors import DomainError
+from app.domain.shifts import demo as shifts_demo
 from app.domain.uow import UnitOfWork, run_unit
 from app.settings import Settings
 
@@ -30,7 +31,7 @@ async def _seed_users(uow: UnitOfWork, new_users: list[accounts.NewUser]) -> Non
 
 
 # Each feature's demo data, run in order after the accounts exist.
-FEATURE_SEEDS = [catalog_demo.seed, adoption_demo.seed]
+FEATURE_SEEDS = [catalog_demo.seed, adoption_demo.seed, shifts_demo.seed]
 
 
 async def seed_demo(settings: Settings, url: str) -> None:

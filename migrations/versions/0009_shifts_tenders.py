@@ -126,7 +126,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_constraint("ck_refunds_cash_has_shift", "refunds", type_="check")
+    op.drop_constraint(op.f("ck_refunds_cash_has_shift"), "refunds", type_="check")
     op.drop_constraint(op.f("ck_refunds_method_known"), "refunds", type_="check")
     op.drop_index(op.f("ix_refunds_shift_id"), table_name="refunds")
     op.drop_constraint(op.f("fk_refunds_shift_id_cash_shifts"), "refunds", type_="foreignkey")
