@@ -14,7 +14,7 @@ from app.domain.sales.tenders import share_open_shift
 from app.domain.shifts import service
 from app.domain.shifts.totals import totals_of
 from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
-from tests.shifts.drawer import OPEN, PAY, close_shift, open_shift, order_of, payment, read_shift
+from tests.shifts.drawer import OPEN, PAY, REFUND, close_shift, open_shift, order_of, payment, read_shift
 
 # A checkout or a close blocked on the product or the shift row.
 BLOCKED = r"\mFROM (products|cash_shifts)\M.*\mFOR (SHARE|UPDATE)\M"
@@ -125,3 +125,21 @@ async def test_tablets_opening_one_register_at_once_leave_one_shift_open(db, pos
         'query { currentShift(register: "front") { id openingFloat { amount } } }', {}, token=pos.token
     )
     assert current["data"]["currentShift"] == {"id": str(winner.id), "openingFloat": {"amount": "10.00"}}
+
+
+async def test_a_cash_refund_in_flight_when_the_drawer_closes_is_counted_in_it(db, pos):
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    shift = await open_shift(pos, "front", "0")
+    sold = await pos.ok(PAY, cash(await order_of(pos, kibble)))
+    refund = {"saleId": sold["sale"]["id"], "reason": "torn bag", "idempotencyKey": "r", "register": "front"}
+    async with row_lock_held(db, Product, kibble.id):
+        # The refund holds the drawer FOR SHARE while it waits to put the bag back in stock.
+        refunding = asyncio.create_task(pos.call(REFUND, {"i": refund}))
+        await wait_for_lock_waiters(db, 1, table="products", racers=[refunding])
+        closing = asyncio.create_task(close_shift(pos, shift["id"], "0.00"))
+        await wait_for_lock_waiters(db, 1, table="cash_shifts", racers=[closing, refunding])
+        assert not refunding.done()
+    assert (await refunding)["errors"] == []
+    closed = (await closing)["shift"]
+    assert (closed["cashSales"]["amount"], closed["cashRefunds"]["amount"]) == ("12.00", "12.00")
+    assert (closed["expectedCash"]["amount"], closed["overShort"]["amount"]) == ("0.00", "0.00")
