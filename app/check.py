@@ -334,12 +334,10 @@ SALE_TOTALS = Invariant(
                          s.subtotal - s.manual_discount, c.min_subtotal) END,
         CASE WHEN s.points_discount * 100 <> s.points_redeemed
              THEN format('points discount %s for %s points', s.points_discount, s.points_redeemed) END,
-        CASE WHEN s.payment_method = 'CASH'
+        CASE WHEN (s.payment_method = 'CASH' OR s.amount_tendered IS NOT NULL)
                   AND (s.amount_tendered < s.total OR s.change IS DISTINCT FROM s.amount_tendered - s.total)
              THEN format('cash: tendered %s, change %s on a total of %s',
                          s.amount_tendered, s.change, s.total) END,
-        CASE WHEN s.payment_method <> 'CASH' AND (s.amount_tendered IS NOT NULL OR s.change IS NOT NULL)
-             THEN 'cash tendered or change on a sale not paid in cash' END,
         CASE WHEN (s.channel = 'ONLINE') <> (s.payment_method = 'ONLINE')
              THEN format('an %s sale paid %s', s.channel, s.payment_method) END) AS problem
     FROM sales s
@@ -513,6 +511,103 @@ IDEMPOTENCY_KEYS = Invariant(
     ),
 )
 
+# Cash taken or given back before drawer shifts existed (back-filled by migration 0009) has no
+# shift: everything since the first shift was opened must have one. Uncorrelated, so it runs once.
+FIRST_SHIFT = "(SELECT min(opened_at) FROM cash_shifts)"
+
+SALE_TENDERS = Invariant(
+    "sale-tenders",
+    "a sale's tenders add up to its total + change, the first one is its payment method, card and "
+    "online ones alone never exceed the total, amount tendered (what they add up to) and change are set "
+    "exactly when one is cash, and cash taken since drawer shifts exist is in a shift",
+    _violations(
+        f"""
+    WITH t AS (
+        SELECT sale_id, sum(amount) AS paid,
+               coalesce(sum(amount) FILTER (WHERE method <> 'CASH'), 0) AS not_cash,
+               bool_or(method = 'CASH') AS cash, (array_agg(method ORDER BY position))[1] AS first
+        FROM sale_tenders GROUP BY sale_id)
+    SELECT s.id AS sale, concat_ws('; ',
+        CASE WHEN t.sale_id IS NULL THEN 'no tenders' END,
+        CASE WHEN t.paid <> s.total + coalesce(s.change, 0)
+             THEN format('tenders add up to %s, total %s + change %s', t.paid, s.total, coalesce(s.change, 0))
+             END,
+        CASE WHEN t.first <> s.payment_method
+             THEN format('paid %s, its first tender is %s', s.payment_method, t.first) END,
+        CASE WHEN t.not_cash > s.total
+             THEN format('card and online tenders of %s on a total of %s', t.not_cash, s.total) END,
+        CASE WHEN t.cash AND s.amount_tendered IS DISTINCT FROM t.paid
+             THEN format('amount tendered %s, its tenders add up to %s', s.amount_tendered, t.paid) END,
+        CASE WHEN NOT t.cash AND (s.amount_tendered IS NOT NULL OR s.change IS NOT NULL)
+             THEN 'cash tendered or change without a cash tender' END,
+        CASE WHEN t.cash AND s.shift_id IS NULL AND s.created_at >= {FIRST_SHIFT}
+             THEN 'cash taken outside a drawer shift' END) AS problem
+    FROM sales s LEFT JOIN t ON t.sale_id = s.id""",
+        "sale",
+    ),
+)
+
+CASH_REFUNDS = Invariant(
+    "cash-refunds",
+    "a cash refund made since drawer shifts exist came out of a shift's drawer",
+    _violations(
+        f"""
+    SELECT r.id AS refund,
+           CASE WHEN r.method = 'CASH' AND r.shift_id IS NULL AND r.created_at >= {FIRST_SHIFT}
+                THEN 'cash refunded outside a drawer shift' ELSE '' END AS problem
+    FROM refunds r""",
+        "refund",
+    ),
+)
+
+SHIFT_CASH = Invariant(
+    "shift-cash",
+    "a closed shift's expected cash = opening float + cash sales (cash tendered less change) - cash "
+    "refunds + cash movements, and its over/short = counted - expected; an open shift has no closing figures",
+    _violations(
+        """
+    WITH cash AS (
+        SELECT sale_id, sum(amount) AS tendered FROM sale_tenders WHERE method = 'CASH' GROUP BY sale_id),
+    sold AS (
+        SELECT s.shift_id, sum(c.tendered - coalesce(s.change, 0)) AS cash
+        FROM sales s JOIN cash c ON c.sale_id = s.id WHERE s.shift_id IS NOT NULL GROUP BY s.shift_id),
+    refunded AS (
+        SELECT shift_id, sum(amount) AS cash FROM refunds
+        WHERE method = 'CASH' AND shift_id IS NOT NULL GROUP BY shift_id),
+    moved AS (SELECT shift_id, sum(amount) AS cash FROM cash_movements GROUP BY shift_id)
+    SELECT sh.id AS shift, concat_ws('; ',
+        CASE WHEN sh.status = 'CLOSED' AND sh.expected_cash IS DISTINCT FROM
+                  sh.opening_float + coalesce(sold.cash, 0) - coalesce(refunded.cash, 0)
+                  + coalesce(moved.cash, 0)
+             THEN format('expected cash %s, float %s + cash sales %s - cash refunds %s + movements %s',
+                         sh.expected_cash, sh.opening_float, coalesce(sold.cash, 0),
+                         coalesce(refunded.cash, 0), coalesce(moved.cash, 0)) END,
+        CASE WHEN sh.status = 'CLOSED' AND sh.over_short IS DISTINCT FROM sh.counted_cash - sh.expected_cash
+             THEN format('over/short %s, counted %s - expected %s', sh.over_short, sh.counted_cash,
+                         sh.expected_cash) END,
+        CASE WHEN sh.status = 'OPEN' AND (sh.counted_cash IS NOT NULL OR sh.expected_cash IS NOT NULL
+                  OR sh.over_short IS NOT NULL OR sh.closed_at IS NOT NULL)
+             THEN 'an open shift with closing figures' END) AS problem
+    FROM cash_shifts sh
+    LEFT JOIN sold ON sold.shift_id = sh.id
+    LEFT JOIN refunded ON refunded.shift_id = sh.id
+    LEFT JOIN moved ON moved.shift_id = sh.id""",
+        "shift",
+    ),
+)
+
+ONE_OPEN_SHIFT = Invariant(
+    "one-open-shift",
+    "a register has at most one OPEN shift",
+    _violations(
+        """
+    SELECT (array_agg(id ORDER BY opened_at, id))[2] AS shift,
+           format('one of %s OPEN shifts of its register', count(*)) AS problem
+    FROM cash_shifts WHERE status = 'OPEN' GROUP BY register HAVING count(*) > 1""",
+        "shift",
+    ),
+)
+
 INVARIANTS: tuple[Invariant, ...] = (
     STOCK,
     SALE_STOCK,
@@ -532,6 +627,10 @@ INVARIANTS: tuple[Invariant, ...] = (
     REFUNDS,
     LINE_ITEMS,
     IDEMPOTENCY_KEYS,
+    SALE_TENDERS,
+    CASH_REFUNDS,
+    SHIFT_CASH,
+    ONE_OPEN_SHIFT,
 )
 
 

@@ -12,6 +12,7 @@ from app.domain.adoption import demo as adoption_demo
 from app.domain.catalog import demo as catalog_demo
 from app.domain.errors import DomainError
 from app.domain.sales import demo as sales_demo
+from app.domain.shifts import demo as shifts_demo
 from app.domain.uow import UnitOfWork, run_unit
 from app.settings import Settings
 
@@ -31,7 +32,7 @@ async def _seed_users(uow: UnitOfWork, new_users: list[accounts.NewUser]) -> Non
 
 
 # Each feature's demo data, run in order after the accounts exist.
-FEATURE_SEEDS = [catalog_demo.seed, sales_demo.seed, adoption_demo.seed]
+FEATURE_SEEDS = [catalog_demo.seed, sales_demo.seed, adoption_demo.seed, shifts_demo.seed]
 
 
 async def seed_demo(settings: Settings, url: str) -> None:

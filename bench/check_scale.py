@@ -116,6 +116,10 @@ def fill_statements(customers: int, products: int, sales: int, pets: int, side_o
                    0, 0, 0,
                    CASE WHEN channel = 'ONLINE' THEN customer ELSE {uid("staff", "1")} END
             FROM bench_sales""",
+        # One tender per sale, as migration 0009 back-fills them: what was handed over for cash.
+        """INSERT INTO sale_tenders (id, sale_id, position, method, amount)
+           SELECT md5('tender' || id)::uuid, id, 0, payment_method, coalesce(amount_tendered, total)
+           FROM sales""",
         # Net totals as money.share does it: each share rounded down, the cents left over to the
         # largest remainders (ties to the earlier line).
         """INSERT INTO sale_lines (id, sale_id, position, item_type, item_id, name, unit_price, quantity,
@@ -147,13 +151,15 @@ def fill_statements(customers: int, products: int, sales: int, pets: int, side_o
         # Every tenth sale (online) has its first line refunded in full: stock back, earned points
         # reversed in proportion to the refunded value.
         """CREATE TEMP TABLE bench_refunds AS
-           SELECT s.id AS sale_id, s.number, s.customer_id, l.id AS line_id, l.item_id, l.quantity,
+           SELECT s.id AS sale_id, s.number, s.customer_id, s.payment_method, l.id AS line_id,
+                  l.item_id, l.quantity,
                   l.net_total, round(s.points_earned * l.line_total / s.subtotal) AS reversed
            FROM sales s JOIN sale_lines l ON l.sale_id = s.id AND l.position = 0
            WHERE right(s.number, 1) = '5'""",
-        f"""INSERT INTO refunds (id, sale_id, amount, points_reversed, points_restored, reason, created_by)
+        f"""INSERT INTO refunds (id, sale_id, amount, points_reversed, points_restored, reason, created_by,
+                                 method)
             SELECT md5('refund' || sale_id)::uuid, sale_id, net_total, reversed, 0, 'bench',
-                   {uid("staff", "1")}
+                   {uid("staff", "1")}, CASE WHEN payment_method = 'CASH' THEN 'CARD' ELSE payment_method END
             FROM bench_refunds""",
         """INSERT INTO refund_lines (id, refund_id, sale_line_id, quantity, amount)
            SELECT md5('refund line' || sale_id)::uuid, md5('refund' || sale_id)::uuid, line_id,

@@ -18,12 +18,14 @@ from app.resolvers.catalog import CatalogMutation, CatalogQuery
 from app.resolvers.coupons import CouponsMutation, CouponsQuery
 from app.resolvers.pos import PosMutation, PosQuery, PosSubscription
 from app.resolvers.sales import SalesMutation, SalesQuery
+from app.resolvers.shifts import ShiftsMutation, ShiftsQuery
 from app.resolvers.taxes import TaxesMutation, TaxesQuery
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.settings import Settings
 
 Query = merge_types(
-    "Query", (AccountsQuery, CatalogQuery, CouponsQuery, SalesQuery, AdoptionQuery, PosQuery, TaxesQuery)
+    "Query",
+    (AccountsQuery, CatalogQuery, CouponsQuery, SalesQuery, AdoptionQuery, PosQuery, TaxesQuery, ShiftsQuery),
 )
 Mutation = merge_types(
     "Mutation",
@@ -35,6 +37,7 @@ Mutation = merge_types(
         AdoptionMutation,
         PosMutation,
         TaxesMutation,
+        ShiftsMutation,
     ),
 )
 Query.__strawberry_definition__.description = "Reads: never lock, never change anything."  # type: ignore[attr-defined]

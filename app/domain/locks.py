@@ -3,7 +3,7 @@
 Transactions that lock rows in the same global order cannot deadlock on each
 other. The order (docs/architecture.md, "The global lock order"):
 
-    sale_orders / carts -> sales -> products -> coupons -> pets
+    sale_orders / carts -> sales -> cash_shifts -> products -> coupons -> pets
     -> adoption_requests -> password_reset_tokens -> users -> sign_in_failures
 
 sign_in_failures is written only by its own one-statement units (an upsert or a delete), never
@@ -31,17 +31,20 @@ LOCK_ORDER: dict[str, int] = {
     "sale_orders": 0,
     "carts": 0,
     "sales": 1,
-    "products": 2,
-    "services": 2,  # locked alone, by updateService; never with products
-    "tax_rates": 2,  # locked alone, by updateTaxRate
-    "coupons": 3,
-    "pets": 4,
-    "adoption_requests": 5,
-    "password_reset_tokens": 6,
-    "users": 7,
-    "sign_in_failures": 8,
+    # FOR SHARE by cash checkouts and refunds (many at once), FOR UPDATE by closeShift and
+    # recordCashMovement, which so wait for the sales in flight and hold off new ones.
+    "cash_shifts": 2,
+    "products": 3,
+    "services": 3,  # locked alone, by updateService; never with products
+    "tax_rates": 3,  # locked alone, by updateTaxRate
+    "coupons": 4,
+    "pets": 5,
+    "adoption_requests": 6,
+    "password_reset_tokens": 7,
+    "users": 8,
+    "sign_in_failures": 9,
     # Claimed alone by the mail sender (FOR UPDATE SKIP LOCKED), never with another table's rows.
-    "outbox_messages": 9,
+    "outbox_messages": 10,
 }
 
 # Tables no unit of work ever row-locks: their rows are written only under the lock of the row
@@ -50,11 +53,13 @@ LOCK_ORDER: dict[str, int] = {
 NEVER_LOCKED: frozenset[str] = frozenset(
     {
         "cart_items",
+        "cash_movements",
         "idempotency_keys",
         "loyalty_ledger",
         "refund_lines",
         "refunds",
         "sale_lines",
+        "sale_tenders",
         "sale_order_items",
         "stock_movements",
     }
@@ -76,11 +81,14 @@ class LockOrderViolation(AssertionError):
     """A mutation locked a table out of the global order (a bug, not a user error)."""
 
 
-async def lock_rows(uow: Locking, model: type[M], ids: Iterable[uuid.UUID]) -> list[M]:
+async def lock_rows(
+    uow: Locking, model: type[M], ids: Iterable[uuid.UUID], *, share: bool = False
+) -> list[M]:
     """Lock rows of one table in a single statement ordered by id and return them fresh.
 
     Rows that do not exist are simply absent from the result; callers decide
-    whether that is NOT_FOUND.
+    whether that is NOT_FOUND. `share`: FOR SHARE instead of FOR UPDATE, so several units
+    may hold the rows at once while each keeps out any unit that wants them FOR UPDATE.
     """
     wanted = sorted(set(ids))
     if not wanted:
@@ -91,7 +99,7 @@ async def lock_rows(uow: Locking, model: type[M], ids: Iterable[uuid.UUID]) -> l
         select(model)
         .where(model.id.in_(wanted))  # type: ignore[attr-defined]
         .order_by(model.id)  # type: ignore[attr-defined]
-        .with_for_update()
+        .with_for_update(read=share)
         .execution_options(populate_existing=True)
     )
     started = time.perf_counter()
@@ -108,8 +116,8 @@ async def lock_found(uow: Locking, model: type[M], id: uuid.UUID, what: str, fie
     return row
 
 
-async def lock_row(uow: Locking, model: type[M], id: uuid.UUID) -> M | None:
-    rows = await lock_rows(uow, model, [id])
+async def lock_row(uow: Locking, model: type[M], id: uuid.UUID, *, share: bool = False) -> M | None:
+    rows = await lock_rows(uow, model, [id], share=share)
     return rows[0] if rows else None
 
 

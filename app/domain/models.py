@@ -10,6 +10,8 @@ from app.domain.errors import ConstraintErrors
 from app.domain.loyalty import models as loyalty  # noqa: F401
 from app.domain.pos import models as pos
 from app.domain.sales import models as sales
+from app.domain.sales import tenders  # noqa: F401
+from app.domain.shifts import models as shifts
 from app.domain.taxes import models as taxes
 
 
@@ -29,6 +31,7 @@ CONSTRAINT_ERRORS = _collect(
     pos.CONSTRAINT_ERRORS,
     sales.CONSTRAINT_ERRORS,
     taxes.CONSTRAINT_ERRORS,
+    shifts.CONSTRAINT_ERRORS,
 )
 
 __all__ = ["Base", "CONSTRAINT_ERRORS"]

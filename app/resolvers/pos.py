@@ -187,8 +187,12 @@ async def checkout_sale_order(
             session,
             order_id=input.order_id,
             key=input.idempotency_key,
-            method=input.payment_method.value,
+            method=input.payment_method.value if input.payment_method else None,
             amount_tendered=input.amount_tendered,
+            tender_list=None
+            if input.tenders is None
+            else [(t.method.value, t.amount, t.reference) for t in input.tenders],
+            register=input.register,
             customer_id=input.customer_id,
             coupon_code=input.coupon_code,
             redeem_points=input.redeem_points,
@@ -301,7 +305,7 @@ class PosMutation:
     checkout_sale_order = mutation(
         checkout_sale_order,
         allow=StaffOnly,
-        locks=("sale_orders", "products", "coupons", "users"),
+        locks=("sale_orders", "cash_shifts", "products", "coupons", "users"),
         errors=(
             Code.VALIDATION,
             Code.NOT_FOUND,
@@ -314,6 +318,7 @@ class PosMutation:
             Code.COUPON_MINIMUM_NOT_MET,
             Code.INSUFFICIENT_POINTS,
             Code.PAYMENT_INSUFFICIENT,
+            Code.SHIFT_NOT_OPEN,
             Code.IDEMPOTENCY_KEY_REUSED,
             Code.BUSY,
         ),

@@ -202,7 +202,12 @@ async def refund_sale(
     staff = caller(info)
     lines = None if input.lines is None else [(line.sale_line_id, line.quantity) for line in input.lines]
     request = refunds.prepare_refund(
-        sale_id=input.sale_id, lines=lines, reason=input.reason, key=input.idempotency_key
+        sale_id=input.sale_id,
+        lines=lines,
+        reason=input.reason,
+        key=input.idempotency_key,
+        method=input.method.value if input.method else None,
+        register=input.register,
     )
     refund, replayed = await run_mutation(
         info, lambda uow: refunds.refund_sale(uow, request=request, by=staff.id)
@@ -250,11 +255,12 @@ class SalesMutation:
     refund_sale = mutation(
         refund_sale,
         allow=StaffOnly,
-        locks=("sales", "products", "users"),
+        locks=("sales", "cash_shifts", "products", "users"),
         errors=(
             Code.VALIDATION,
             Code.NOT_FOUND,
             Code.REFUND_EXCEEDS_SALE,
+            Code.SHIFT_NOT_OPEN,
             Code.IDEMPOTENCY_KEY_REUSED,
             Code.BUSY,
         ),

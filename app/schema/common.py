@@ -36,6 +36,8 @@ CODE_DESCRIPTIONS = {
     Code.BUSY: "Others are changing the same records; nothing changed, retry shortly.",
     Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives.",
     Code.DISCOUNT_NOT_ALLOWED: "The manual discount is above what the caller's role may give.",
+    Code.SHIFT_NOT_OPEN: "A cash tender or cash refund needs an OPEN shift on the register named.",
+    Code.SHIFT_ALREADY_OPEN: "The register already has an OPEN shift.",
 }
 
 # Every payload's errors field.

@@ -21,7 +21,7 @@ from app.schema.catalog import Product, Service
 from app.schema.common import ERRORS, Money, PageInfo, UserError
 from app.schema.described import described_enum
 from app.schema.loaders import load
-from app.schema.sales import PaymentMethod, Sale, SaleItemType
+from app.schema.sales import PaymentMethod, Sale, SaleItemType, TenderInput
 
 
 @described_enum(
@@ -294,7 +294,11 @@ class CheckoutSaleOrderInput:
     idempotency_key: str = strawberry.field(
         description="Client-generated; a repeat with the same key returns the first result."
     )
-    payment_method: PaymentMethod = strawberry.field(description="CASH or CARD.")
+    payment_method: PaymentMethod | None = strawberry.field(
+        default=None,
+        description="Single payment, CASH or CARD. Give either paymentMethod (+ amountTendered for CASH) "
+        "or tenders.",
+    )
     amount_tendered: Decimal | None = strawberry.field(
         default=None, description="Required for CASH; change is computed from it."
     )
@@ -306,6 +310,15 @@ class CheckoutSaleOrderInput:
     )
     redeem_points: int | None = strawberry.field(
         description="The customer's loyalty points to spend, 0 or more: 100 points take 1.00 off.", default=0
+    )
+    tenders: list[TenderInput] | None = strawberry.field(
+        default=None,
+        description="Split payment, 1-10 tenders: non-cash tenders may not exceed the amount due; "
+        "cash over the rest is change.",
+    )
+    register: str | None = strawberry.field(
+        default=None,
+        description="The register whose OPEN shift the sale is rung up in; required when any tender is CASH.",
     )
 
 

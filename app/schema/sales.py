@@ -6,11 +6,13 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from app.domain.accounts import views as accounts_views
 from app.domain.sales import views
+from app.domain.shifts import views as shift_views
 from app.schema.accounts import User
 from app.schema.catalog import Product
 from app.schema.common import ERRORS, Money, PageInfo, UserError
@@ -18,6 +20,9 @@ from app.schema.coupons import Coupon
 from app.schema.described import described_enum
 from app.schema.loaders import load
 from app.schema.receipts import Receipt, receipt_of
+
+if TYPE_CHECKING:
+    from app.schema.shifts import CashShift
 
 
 @described_enum(
@@ -162,6 +167,54 @@ async def _sale_refunds(root: Sale, info: strawberry.Info) -> list[Refund]:
     return [Refund.from_model(r) for r in await load(info, views.refunds_by_sale, root.sale_id, default=[])]
 
 
+@strawberry.type(description="One payment towards a sale.")
+class Tender:
+    method: PaymentMethod = strawberry.field(description="How it was paid.")
+    amount: Money = strawberry.field(
+        description="How much; for cash, what was handed over (change included)."
+    )
+    reference: str | None = strawberry.field(
+        description="Card terminal reference or last digits; free text.", default=None
+    )
+
+
+@strawberry.input(description="One payment towards a POS sale.")
+class TenderInput:
+    method: PaymentMethod = strawberry.field(description="CASH or CARD.")
+    amount: Decimal = strawberry.field(description="How much, 0 or more; cash over the amount due is change.")
+    reference: str | None = strawberry.field(
+        description="Card terminal reference or last digits, up to 100 characters.", default=None
+    )
+
+
+async def _sale_tenders(root: Sale, info: strawberry.Info) -> list[Tender]:
+    return [
+        Tender(method=PaymentMethod(t.method), amount=Money.of(t.amount), reference=t.reference)
+        for t in await load(info, shift_views.tenders_by_sale, root.sale_id, default=[])
+    ]
+
+
+async def _shift(info: strawberry.Info, shift_id: uuid.UUID | None) -> CashShift | None:
+    from app.schema.shifts import CashShift  # here: app.schema.shifts imports this module
+
+    if shift_id is None:
+        return None
+    found = await load(info, shift_views.shifts_by_id, shift_id)
+    return CashShift.from_model(found) if found else None
+
+
+async def _sale_shift(
+    root: Sale, info: strawberry.Info
+) -> Annotated[CashShift, strawberry.lazy("app.schema.shifts")] | None:
+    return await _shift(info, root.shift_id)
+
+
+async def _refund_shift(
+    root: Refund, info: strawberry.Info
+) -> Annotated[CashShift, strawberry.lazy("app.schema.shifts")] | None:
+    return await _shift(info, root.shift_id)
+
+
 async def _sale_customer(root: Sale, info: strawberry.Info) -> User | None:
     if root.customer_id is None:
         return None
@@ -206,12 +259,22 @@ class Sale:
     )
     coupon_code: str | None = strawberry.field(description="The coupon used, if any.", default=None)
     amount_tendered: Money | None = strawberry.field(
-        description="Cash handed over (CASH only).", default=None
+        description="Everything handed over, when any of it was cash (all tenders together).", default=None
     )
-    change: Money | None = strawberry.field(description="Cash given back (CASH only).", default=None)
+    change: Money | None = strawberry.field(
+        description="Cash given back: amountTendered - total (when any tender was cash).", default=None
+    )
+    tenders: list[Tender] = strawberry.field(
+        resolver=_sale_tenders,
+        description="How it was paid; several for a split payment. paymentMethod is the first one's.",
+    )
+    shift: Annotated[CashShift, strawberry.lazy("app.schema.shifts")] | None = strawberry.field(
+        resolver=_sale_shift, description="The cash drawer shift it was rung up in, if any."
+    )
     receipt: Receipt = strawberry.field(resolver=_sale_receipt, description="Printable receipt.")
     sale_id: strawberry.Private[uuid.UUID]
     customer_id: strawberry.Private[uuid.UUID | None]
+    shift_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
     def from_model(cls, s) -> Sale:
@@ -236,6 +299,7 @@ class Sale:
             change=Money.of(s.change),
             sale_id=s.id,
             customer_id=s.customer_id,
+            shift_id=s.shift_id,
         )
 
 
@@ -292,6 +356,14 @@ class RefundInput:
     idempotency_key: str = strawberry.field(
         description="Client-generated; a repeat with the same key returns the first result."
     )
+    method: PaymentMethod | None = strawberry.field(
+        default=None,
+        description="How the money goes back; default: the sale's first tender method. "
+        "CASH needs an OPEN shift on `register`.",
+    )
+    register: str | None = strawberry.field(
+        default=None, description="The register whose OPEN shift pays the refund; required for CASH."
+    )
 
 
 async def _refund_line_sale_line(root: RefundLine, info: strawberry.Info) -> SaleLine:
@@ -337,8 +409,13 @@ class Refund:
     )
     reason: str = strawberry.field(description="Why, as staff gave it.")
     created_at: datetime = strawberry.field(description="When it was refunded.")
+    method: PaymentMethod = strawberry.field(description="How the money went back.")
+    shift: Annotated[CashShift, strawberry.lazy("app.schema.shifts")] | None = strawberry.field(
+        resolver=_refund_shift, description="The shift whose drawer it came out of, if any."
+    )
     refund_id: strawberry.Private[uuid.UUID]
     sale_id: strawberry.Private[uuid.UUID]
+    shift_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
     def from_model(cls, r) -> Refund:
@@ -350,8 +427,10 @@ class Refund:
             points_restored=r.points_restored,
             reason=r.reason,
             created_at=r.created_at,
+            method=PaymentMethod(r.method),
             refund_id=r.id,
             sale_id=r.sale_id,
+            shift_id=r.shift_id,
         )
 
 

@@ -1,7 +1,7 @@
 """Customer lookup: pg_trgm indexes on customers' email, phone and name
 
 Revision ID: 0010_customer_search
-Revises: 0008_taxes_discounts
+Revises: 0009_shifts_tenders
 Create Date: 2026-11-27
 """
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0010_customer_search'
-down_revision: Union[str, None] = '0008_taxes_discounts'
+down_revision: Union[str, None] = '0009_shifts_tenders'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import check
 from app.domain.models import Base
+from tests.check.shift_corruptions import SHIFT_CORRUPTIONS
 from tests.check.world import World, build_world
 from tests.conftest import TEST_SECRET
 from tests.invariants import assert_invariants
@@ -455,6 +456,7 @@ CORRUPTIONS = [
     Corruption("refund tax off its lines", "refunds", _refund_tax_off_its_lines),
     Corruption("order line of no product", "line-items", _order_line_of_nothing),
     Corruption("idempotency key without its sale", "idempotency-keys", _idempotency_key_lost_its_sale),
+    *(Corruption(*corruption) for corruption in SHIFT_CORRUPTIONS),
 ]
 
 

@@ -45,6 +45,14 @@ CHECKOUT_ORDER = (
     "mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) "
     "{ sale { id lines { id name } } errors { code field } } }"
 )
+OPEN_SHIFT = "mutation($i: OpenShiftInput!) { openShift(input: $i) { shift { id } errors { code field } } }"
+CLOSE_SHIFT = (
+    "mutation($i: CloseShiftInput!) { closeShift(input: $i) { shift { id } errors { code field } } }"
+)
+MOVE_CASH = (
+    "mutation($i: CashMovementInput!) { recordCashMovement(input: $i) "
+    "{ shift { id } errors { code field } } }"
+)
 PET = "mutation($i: PetInput!) { createPet(input: $i) { pet { id } errors { code field } } }"
 REQUEST = (
     'mutation($p: ID!) { requestAdoption(petId: $p, message: "Please") '
@@ -123,7 +131,7 @@ async def build_world(gql, users) -> World:
     await online_sale("online1", "ann", [("kibble", 2), ("chew", 3)], "SAVE10", 0)
     await online_sale("online2", "ann", [("bowl", 1), ("chew", 1)], "FIVE", 31)
 
-    async def refund(name: str, sale: str, lines: list[tuple[str, int]] | None) -> None:
+    async def refund(name: str, sale: str, lines: list[tuple[str, int]] | None, **how) -> None:
         picked = (
             None
             if lines is None
@@ -131,7 +139,15 @@ async def build_world(gql, users) -> World:
         )
         made = await staff_does(
             REFUND,
-            {"i": {"saleId": world[sale], "lines": picked, "reason": "returned", "idempotencyKey": name}},
+            {
+                "i": {
+                    "saleId": world[sale],
+                    "lines": picked,
+                    "reason": "returned",
+                    "idempotencyKey": name,
+                    **how,
+                }
+            },
         )
         world.ids[name] = made["refund"]["id"]
 
@@ -178,17 +194,29 @@ async def build_world(gql, users) -> World:
         world.ids[sale] = made["sale"]["id"]
         world.lines[sale] = {line["name"]: line["id"] for line in made["sale"]["lines"]}
 
-    await check_out("order1", "pos1", paymentMethod="CASH", amountTendered="100.00", couponCode="save10")
+    opened = await staff_does(OPEN_SHIFT, {"i": {"register": "front", "openingFloat": "50.00"}})
+    world.ids["shift_front"] = opened["shift"]["id"]
+    await check_out(
+        "order1", "pos1", paymentMethod="CASH", amountTendered="100.00", couponCode="save10", register="front"
+    )
     await check_out("order3", "pos3", paymentMethod="CARD", customerId=world["ann"], redeemPoints=1)
-    await refund("refund_pos1", "pos1", [("groom", 1)])
+    await refund("refund_pos1", "pos1", [("groom", 1)], register="front")
     # Three equal lines sharing 22.00 (10% staff discount, then 5.00 off): equal remainders, the
-    # cent left over goes to the first; each is taxed on its share.
+    # cent left over goes to the first; each is taxed on its share. Paid by card and cash.
     await order("order6")
     for _ in range(3):
         await add("order6", "groom", 1, mode="CUSTOM", unitPrice="10.00")
     await staff_does(DISCOUNT, {"o": world["order6"], "p": "10"})  # then the coupon, then tax
-    await check_out("order6", "pos6", paymentMethod="CARD", couponCode="five")
+    split = [
+        {"method": "CARD", "amount": "10.00", "reference": "4242"},
+        {"method": "CASH", "amount": "20.00"},
+    ]
+    await check_out("order6", "pos6", tenders=split, couponCode="five", register="front")
     await refund("refund_pos6", "pos6", None)
+    await staff_does(MOVE_CASH, {"i": {"shiftId": world["shift_front"], "amount": "-5.00", "reason": "milk"}})
+    await staff_does(CLOSE_SHIFT, {"i": {"shiftId": world["shift_front"], "countedCash": "123.45"}})
+    opened = await staff_does(OPEN_SHIFT, {"i": {"register": "front", "openingFloat": "80.00"}})
+    world.ids["shift_front_2"] = opened["shift"]["id"]
     await order("order4")
     await add("order4", "bowl", 1)
     await staff_does(CANCEL_ORDER, {"o": world["order4"]})

@@ -15,6 +15,7 @@ from app.domain.sales.models import Sale
 from tests.commerce.shop import Shop
 from tests.pos.conftest import CREATE, SPLIT, assert_order_locked_before_any_write
 from tests.races import row_lock_held, wait_for_lock_waiters
+from tests.shifts.drawer import open_shift
 from tests.sql_recorder import record_sql
 
 PAY = """mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) {
@@ -29,6 +30,8 @@ ORDER_SALE = "query($id: ID!) { saleOrder(id: $id) { status version customer { i
 def pay_input(
     order_id: str, method: str = "CASH", tendered: str | None = None, key: str | None = None, **extra
 ) -> dict:
+    if method == "CASH":
+        extra.setdefault("register", "front")  # the `front` fixture's drawer
     return {
         "i": {
             "orderId": order_id,
@@ -40,12 +43,18 @@ def pay_input(
     }
 
 
+@pytest.fixture
+async def front(pos) -> dict:
+    """An OPEN shift on register `front`, for the cash payments."""
+    return await open_shift(pos, "front")
+
+
 async def sales_count(db) -> int:
     async with db.read() as session:
         return await session.scalar(select(func.count()).select_from(Sale))
 
 
-async def test_split_then_pay_both_in_cash_totals_change_and_stock_add_up(db, pos):
+async def test_split_then_pay_both_in_cash_totals_change_and_stock_add_up(db, pos, front):
     shop = Shop(db)
     kibble = await pos.product("Kibble", "12.00", stock=10)
     trim = await pos.service("Nail trim", "7.50")
@@ -84,7 +93,7 @@ async def test_split_then_pay_both_in_cash_totals_change_and_stock_add_up(db, po
         assert (read["status"], read["sale"]) == ("CHECKED_OUT", {"id": sale["id"], "number": sale["number"]})
 
 
-async def test_cash_below_the_total_is_payment_insufficient_and_changes_nothing(db, pos):
+async def test_cash_below_the_total_is_payment_insufficient_and_changes_nothing(db, pos, front):
     shop = Shop(db)
     kibble = await pos.product("Kibble", "12.00", stock=5)
     order = await pos.order()
@@ -178,7 +187,7 @@ async def test_empty_order_and_unknown_order_are_clean_errors(pos):
     assert [(e["code"], e["field"]) for e in bad_coupon["errors"]] == [("COUPON_INVALID", "couponCode")]
 
 
-async def test_double_submitted_checkout_makes_one_sale_and_every_response_carries_it(db, pos):
+async def test_double_submitted_checkout_makes_one_sale_and_every_response_carries_it(db, pos, front):
     shop = Shop(db)
     kibble = await pos.product("Kibble", "12.00", stock=10)
     order = await pos.order()

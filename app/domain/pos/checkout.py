@@ -4,13 +4,12 @@ service as online checkout, so stock, coupon and points follow the same rules.""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import money
 from app.domain.coupons.service import coupon_id_for_code
 from app.domain.errors import DomainError, validation
 from app.domain.fields import parse_id
@@ -18,21 +17,20 @@ from app.domain.locks import lock_found
 from app.domain.pos import discounts, totals
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, not_editable, write
-from app.domain.sales import idempotency
+from app.domain.sales import idempotency, tenders
 from app.domain.sales.models import Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
 from app.domain.uow import UnitOfWork
 
 OPERATION = "checkoutSaleOrder"
-POS_PAYMENT_METHODS = ("CASH", "CARD")
 
 
 @dataclass(frozen=True)
 class OrderCheckout:
     order_id: uuid.UUID
     key: str
-    method: str
-    amount_tendered: Decimal | None
+    payment: Payment
+    register: str | None  # whose OPEN shift the sale is rung up in; required for cash
     customer_id: uuid.UUID | None
     coupon_id: uuid.UUID | None
     redeem_points: int
@@ -41,8 +39,8 @@ class OrderCheckout:
         return idempotency.fingerprint(
             {
                 "orderId": self.order_id,
-                "paymentMethod": self.method,
-                "amountTendered": self.amount_tendered,
+                "tenders": self.payment.fingerprint(),
+                "register": self.register,
                 "customerId": self.customer_id,
                 "couponId": self.coupon_id,
                 "redeemPoints": self.redeem_points,
@@ -55,8 +53,10 @@ async def prepare_checkout(
     *,
     order_id: str,
     key: str,
-    method: str,
+    method: str | None,
     amount_tendered: Decimal | None,
+    tender_list: list[tuple[str, Decimal, str | None]] | None = None,
+    register: str | None = None,
     customer_id: str | None,
     coupon_code: str | None,
     redeem_points: int | None,
@@ -66,18 +66,13 @@ async def prepare_checkout(
     customer = parse_id(customer_id, "customerId", "customer") if customer_id else None
     coupon_id = await coupon_id_for_code(session, coupon_code, field="couponCode") if coupon_code else None
     redeem_points = redeem_points or 0
-    if method not in POS_PAYMENT_METHODS:
-        raise validation("At the counter, pay by CASH or CARD", "paymentMethod")
-    if method == "CASH":
-        if amount_tendered is None:
-            raise validation("Cash payments need amountTendered", "amountTendered")
-        amount_tendered = money.amount(amount_tendered, "amountTendered", allow_zero=True)
-    else:
-        amount_tendered = None
+    payment, register = tenders.prepare(
+        method=method, amount_tendered=amount_tendered, tenders=tender_list, register_name=register
+    )
     if redeem_points < 0:
         raise validation("Points to redeem cannot be negative", "redeemPoints")
     return OrderCheckout(
-        order, idempotency.check_key(key), method, amount_tendered, customer, coupon_id, redeem_points
+        order, idempotency.check_key(key), payment, register, customer, coupon_id, redeem_points
     )
 
 
@@ -114,6 +109,9 @@ async def _check_out(
     if not lines:
         raise DomainError("NOTHING_TO_CHECK_OUT", "The order has no items", "orderId")
     customer_id = request.customer_id or order.customer_id
+    payment = request.payment
+    if request.register is not None:  # FOR SHARE, before the products in the lock order
+        payment = replace(payment, shift_id=await tenders.share_open_shift(uow, request.register))
     sale = await record_sale(
         uow,
         channel="POS",
@@ -132,7 +130,7 @@ async def _check_out(
         customer_id=customer_id,
         coupon_id=request.coupon_id,
         redeem_points=request.redeem_points,
-        payment=Payment(request.method, request.amount_tendered),
+        payment=payment,
         by=by,
         manual_discount=discounts.effective(order, totals.total(lines)),
         prices_include_tax=prices_include_tax,

@@ -92,6 +92,9 @@ class Sale(Base):
     tax: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default=text("0"))
     # PETPOS_PRICES_INCLUDE_TAX when sold: whether the tax is inside the total or on top of it.
     prices_include_tax: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # The cash drawer shift it was rung up in (required when any tender is CASH); its tenders
+    # are app/domain/sales/tenders.py SaleTender rows.
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cash_shifts.id"), index=True)
 
 
 class SaleLine(Base):
@@ -129,6 +132,8 @@ class Refund(Base):
     __tablename__ = "refunds"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_nonneg"),
+        CheckConstraint("method IN ('CASH', 'CARD', 'ONLINE')", name="method_known"),
+        CheckConstraint("method <> 'CASH' OR shift_id IS NOT NULL", name="cash_has_shift"),
         Index("ix_refunds_sale_id", "sale_id", "created_at"),
     )
 
@@ -142,6 +147,9 @@ class Refund(Base):
     created_at: Mapped[datetime] = created_at()
     # The tax inside `amount`: each unit's share of its line's tax.
     tax: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default=text("0"))
+    # How the money went back, and the shift whose drawer it came out of (CASH needs one).
+    method: Mapped[str] = mapped_column(String(8))
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cash_shifts.id"), index=True)
 
 
 class RefundLine(Base):

@@ -30,12 +30,13 @@ from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError, validation
 from app.domain.locks import by_id, lock_row, lock_rows
 from app.domain.loyalty import ledger
-from app.domain.sales import tax
+from app.domain.sales import tax, tenders
 from app.domain.sales.models import Sale, SaleLine
+from app.domain.sales.tenders import Payment
 from app.domain.taxes import views as tax_views
 from app.domain.uow import UnitOfWork
 
-PAYMENT_METHODS = ("CASH", "CARD", "ONLINE")
+__all__ = ["Payment", "SaleItem", "record_sale"]
 
 
 def not_a_customer(field: str = "customerId") -> DomainError:
@@ -52,12 +53,6 @@ class SaleItem:
     discount: Decimal = money.ZERO
     name: str | None = None
     field: str = "items"  # where an error about this item points
-
-
-@dataclass(frozen=True)
-class Payment:
-    method: str
-    amount_tendered: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -181,15 +176,7 @@ async def record_sale(
     total = taxed.total
     if total > money.MAX_AMOUNT:
         raise validation(f"A sale comes to at most {money.MAX_AMOUNT}")
-    change = None
-    if payment.method == "CASH":
-        if payment.amount_tendered is None or payment.amount_tendered < total:
-            raise DomainError(
-                "PAYMENT_INSUFFICIENT", f"Cash tendered must cover the total of {total}", fields.tendered
-            )
-        change = payment.amount_tendered - total
-    elif payment.method not in PAYMENT_METHODS:
-        raise validation("Unknown payment method", "paymentMethod")
+    paid = tenders.settle(payment, total)
     earned = int(total) if customer is not None else 0  # floor: total is never negative
     if customer is not None and customer.loyalty_points - redeem_points + earned > ledger.MAX_POINTS:
         raise validation(f"This sale would take the customer's points past {ledger.MAX_POINTS}")
@@ -212,9 +199,10 @@ async def record_sale(
         coupon_code=coupon.code if coupon else None,
         points_redeemed=redeem_points,
         points_earned=earned,
-        payment_method=payment.method,
-        amount_tendered=payment.amount_tendered if payment.method == "CASH" else None,
-        change=change,
+        payment_method=paid.method,
+        amount_tendered=paid.amount_tendered,
+        change=paid.change,
+        shift_id=payment.shift_id,
         refunded_amount=money.ZERO,
         points_reversed=0,
         points_restored=0,
@@ -226,6 +214,7 @@ async def record_sale(
     # One statement per table however many lines: each statement inside the locked window costs
     # throughput on hot products. The lines are read back through the read side after commit.
     await uow.session.execute(insert(SaleLine).values([{**line, "sale_id": sale.id} for line in lines]))
+    await tenders.record(uow, sale.id, paid)
     await move_stock(
         uow,
         products,

@@ -23,7 +23,7 @@ from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import parse_id
 from app.domain.locks import by_id, lock_found, lock_row, lock_rows
 from app.domain.loyalty import ledger
-from app.domain.sales import idempotency, tax
+from app.domain.sales import idempotency, tax, tenders
 from app.domain.sales.models import Refund, RefundLine, Sale, SaleLine
 from app.domain.uow import UnitOfWork
 
@@ -37,14 +37,30 @@ class RefundRequest:
     lines: tuple[tuple[uuid.UUID, int], ...] | None
     reason: str
     key: str
+    method: str | None = None  # None: the sale's first tender method
+    register: str | None = None  # whose OPEN shift the refund is paid from; required for cash
 
     def fingerprint(self) -> str:
         lines = sorted((str(i), q) for i, q in self.lines) if self.lines is not None else None
-        return idempotency.fingerprint({"saleId": str(self.sale_id), "lines": lines, "reason": self.reason})
+        return idempotency.fingerprint(
+            {
+                "saleId": str(self.sale_id),
+                "lines": lines,
+                "reason": self.reason,
+                "method": self.method,
+                "register": self.register,
+            }
+        )
 
 
 def prepare_refund(
-    *, sale_id: str, lines: Sequence[tuple[str, int]] | None, reason: str, key: str
+    *,
+    sale_id: str,
+    lines: Sequence[tuple[str, int]] | None,
+    reason: str,
+    key: str,
+    method: str | None = None,
+    register: str | None = None,
 ) -> RefundRequest:
     """`lines`: (sale line id, quantity) as sent; a line named twice refunds the sum."""
     sale = parse_id(sale_id, "saleId", "Sale")
@@ -62,8 +78,13 @@ def prepare_refund(
             if quantity < 1:
                 raise validation("Quantity must be at least 1", f"lines.{i}.quantity")
             parsed.append((parse_id(line_id, f"lines.{i}.saleLineId", "Sale line"), quantity))
+    if method is not None and method not in tenders.METHODS:
+        raise validation("Unknown payment method", "method")
+    where = tenders.register(register)
+    if method == "CASH" and where is None:
+        raise validation("A cash refund comes out of a drawer: name the register", "register")
     return RefundRequest(
-        sale, tuple(parsed) if parsed is not None else None, reason, idempotency.check_key(key)
+        sale, tuple(parsed) if parsed is not None else None, reason, idempotency.check_key(key), method, where
     )
 
 
@@ -118,6 +139,8 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
                     f"lines.{i}.quantity",
                 )
 
+    # The shift FOR SHARE, after the sale and before the products in the lock order.
+    method, shift_id = await tenders.refund_payment(uow, sale.id, request.method, request.register)
     products = by_id(
         await lock_rows(uow, Product, [lines[i].item_id for i in wanted if lines[i].item_type == "PRODUCT"])
     )
@@ -134,6 +157,8 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         tax=money.ZERO,
         points_reversed=0,
         points_restored=0,
+        method=method,
+        shift_id=shift_id,
     )
     uow.session.add(refund)
     refund_lines = []

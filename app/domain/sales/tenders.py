@@ -1,0 +1,211 @@
+"""Tenders: how a sale was paid, one row per payment towards it (a split payment has several).
+
+Checked against the amount due inside the sale-recording unit, where the total is known: non-cash
+tenders may not exceed it, all of them together must cover it, and cash beyond the rest is change.
+Every sale has at least one tender; `sales.payment_method` is the first one's."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, uuid_pk
+from app.domain import money
+from app.domain.errors import DomainError, validation
+from app.domain.locks import lock_row
+from app.domain.shifts.models import CashShift
+
+if TYPE_CHECKING:  # app.domain.models imports this module for its table, and the unit of work imports that
+    from app.domain.uow import UnitOfWork
+
+METHODS = ("CASH", "CARD", "ONLINE")
+COUNTER_METHODS = ("CASH", "CARD")
+MAX_TENDERS = 10
+MAX_REFERENCE = 100
+MAX_REGISTER = 50
+
+
+class SaleTender(Base):
+    """One payment towards a sale: written with the sale, under its coordinator's lock."""
+
+    __tablename__ = "sale_tenders"
+    __table_args__ = (
+        CheckConstraint("method IN ('CASH', 'CARD', 'ONLINE')", name="method_known"),
+        CheckConstraint("amount >= 0", name="amount_nonneg"),
+        Index("ix_sale_tenders_sale_id", "sale_id", "position"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    sale_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    method: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[Decimal]
+    reference: Mapped[str | None] = mapped_column(String(MAX_REFERENCE))
+
+
+@dataclass(frozen=True)
+class TenderIn:
+    method: str
+    amount: Decimal | None  # None: exactly the amount due (a single card or online payment)
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """How a sale is to be paid, checked against its total by `settle`: one payment of `method`
+    (+ amount_tendered for cash), or the tenders of a split payment."""
+
+    method: str | None = None
+    amount_tendered: Decimal | None = None
+    split: tuple[TenderIn, ...] = ()
+    # The OPEN shift the sale is recorded in, locked FOR SHARE by the caller (cash needs one).
+    shift_id: uuid.UUID | None = None
+
+    @property
+    def tenders(self) -> tuple[TenderIn, ...]:
+        if self.split:
+            return self.split
+        assert self.method is not None
+        return (TenderIn(self.method, self.amount_tendered if self.method == "CASH" else None),)
+
+    @property
+    def field(self) -> str:
+        """Where PAYMENT_INSUFFICIENT points."""
+        return "tenders" if self.split else "amountTendered"
+
+    def fingerprint(self) -> list[tuple[str, str | None, str | None]]:
+        return [(t.method, None if t.amount is None else str(t.amount), t.reference) for t in self.tenders]
+
+    @property
+    def takes_cash(self) -> bool:
+        return any(t.method == "CASH" for t in self.tenders)
+
+
+@dataclass(frozen=True)
+class Settled:
+    method: str  # the first tender's
+    rows: list[tuple[str, Decimal, str | None]]
+    amount_tendered: Decimal | None  # everything handed over, when any of it is cash
+    change: Decimal | None
+
+
+def register(value: str | None, field: str = "register") -> str | None:
+    value = (value or "").strip()
+    if len(value) > MAX_REGISTER:
+        raise validation(f"A register name has at most {MAX_REGISTER} characters", field)
+    return value or None
+
+
+def prepare(
+    *,
+    method: str | None,
+    amount_tendered: Decimal | None,
+    tenders: list[tuple[str, Decimal, str | None]] | None,
+    register_name: str | None,
+    allowed: tuple[str, ...] = COUNTER_METHODS,
+) -> tuple[Payment, str | None]:
+    """The payment a checkout asks for, checked before the unit of work: either one method
+    (+ amountTendered for CASH) or a list of tenders; cash needs the register. Returns the
+    payment and the register named."""
+    where = register(register_name)
+    if (method is None) == (tenders is None):
+        raise validation("Give either paymentMethod or tenders", "tenders" if tenders else "paymentMethod")
+    if method is not None:
+        if method not in allowed:
+            raise validation("At the counter, pay by CASH or CARD", "paymentMethod")
+        if method == "CASH":
+            if amount_tendered is None:
+                raise validation("Cash payments need amountTendered", "amountTendered")
+            amount_tendered = money.amount(amount_tendered, "amountTendered", allow_zero=True)
+        payment = Payment(method, amount_tendered if method == "CASH" else None)
+    else:
+        assert tenders is not None
+        if not 1 <= len(tenders) <= MAX_TENDERS:
+            raise validation(f"Give 1-{MAX_TENDERS} tenders", "tenders")
+        parsed = []
+        for i, (tender_method, amount, reference) in enumerate(tenders):
+            if tender_method not in allowed:
+                raise validation("At the counter, pay by CASH or CARD", f"tenders.{i}.method")
+            reference = (reference or "").strip() or None
+            if reference is not None and len(reference) > MAX_REFERENCE:
+                raise validation(
+                    f"A reference has at most {MAX_REFERENCE} characters", f"tenders.{i}.reference"
+                )
+            parsed.append(
+                TenderIn(
+                    tender_method, money.amount(amount, f"tenders.{i}.amount", allow_zero=True), reference
+                )
+            )
+        payment = Payment(split=tuple(parsed))
+    if payment.takes_cash and where is None:
+        raise validation("Cash goes into a drawer: name the register", "register")
+    return payment, where
+
+
+def settle(payment: Payment, total: Decimal) -> Settled:
+    """The tenders against the amount due: VALIDATION when card (or online) alone would pay more
+    than is due, PAYMENT_INSUFFICIENT when they do not cover it; cash over the rest is change."""
+    rows = [(t.method, total if t.amount is None else t.amount, t.reference) for t in payment.tenders]
+    if any(method not in METHODS for method, _, _ in rows):
+        raise validation("Unknown payment method", "paymentMethod")
+    not_cash = sum((amount for method, amount, _ in rows if method != "CASH"), money.ZERO)
+    if not_cash > total:
+        raise validation(f"Card payments may not exceed the amount due of {total}", payment.field)
+    paid = sum((amount for _, amount, _ in rows), money.ZERO)
+    if paid < total:
+        raise DomainError(
+            "PAYMENT_INSUFFICIENT", f"The tenders must cover the total of {total}", payment.field
+        )
+    if payment.takes_cash:
+        return Settled(rows[0][0], rows, paid, paid - total)
+    return Settled(rows[0][0], rows, None, None)
+
+
+async def record(uow: UnitOfWork, sale_id: uuid.UUID, settled: Settled) -> None:
+    """The sale's tenders, in one statement however many."""
+    await uow.session.execute(
+        insert(SaleTender).values(
+            [
+                {"sale_id": sale_id, "position": i, "method": method, "amount": amount, "reference": ref}
+                for i, (method, amount, ref) in enumerate(settled.rows)
+            ]
+        )
+    )
+
+
+async def share_open_shift(uow: UnitOfWork, register_name: str) -> uuid.UUID:
+    """The register's OPEN shift, held FOR SHARE until the unit commits: other sales may hold it
+    too, but closeShift (FOR UPDATE) waits for them, and a sale queued behind a close sees it
+    CLOSED. Takes one statement; SHIFT_NOT_OPEN when there is no OPEN shift there."""
+    found = await uow.session.scalar(
+        select(CashShift.id).where(CashShift.register == register_name, CashShift.status == "OPEN")
+    )
+    # Locked, then looked at again: a close that committed meanwhile shows here as CLOSED.
+    shift = await lock_row(uow, CashShift, found, share=True) if found is not None else None
+    if shift is None or shift.status != "OPEN":
+        raise DomainError("SHIFT_NOT_OPEN", f"Register {register_name} has no open shift", "register")
+    return shift.id
+
+
+async def refund_payment(
+    uow: UnitOfWork, sale_id: uuid.UUID, method: str | None, register_name: str | None
+) -> tuple[str, uuid.UUID | None]:
+    """How a refund gives the money back (default: the sale's first tender method) and the shift
+    it is recorded in, held FOR SHARE: cash goes out of a drawer, so it needs the register."""
+    if method is None:
+        method = await uow.session.scalar(
+            select(SaleTender.method)
+            .where(SaleTender.sale_id == sale_id)
+            .order_by(SaleTender.position)
+            .limit(1)
+        )
+        method = method or "CARD"
+    if method == "CASH" and register_name is None:
+        raise validation("A cash refund comes out of a drawer: name the register", "register")
+    shift_id = await share_open_shift(uow, register_name) if register_name is not None else None
+    return method, shift_id

@@ -1,0 +1,80 @@
+"""Cash drawer shifts and the cash paid in and out of them. A shift's cash totals are never kept
+on its row: they are summed from the sales, refunds and movements that name it, so a sale never
+writes the shift row and sales into one drawer do not queue on each other."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, created_at, uuid_pk
+from app.domain.errors import Code, ConstraintErrors
+
+SHIFT_STATUSES = ("OPEN", "CLOSED")
+# The predicate of the one-OPEN-shift-per-register index: a literal, as PostgreSQL needs it.
+OPEN = text("status = 'OPEN'")
+ONE_OPEN_PER_REGISTER = "uq_cash_shifts_open_register"
+
+
+class CashShift(Base):
+    """One opening-to-closing of a register's cash drawer. Cash checkouts and refunds hold its
+    row FOR SHARE; closing it and recording a movement take it FOR UPDATE."""
+
+    __tablename__ = "cash_shifts"
+    __table_args__ = (
+        CheckConstraint("status IN ('OPEN', 'CLOSED')", name="status_known"),
+        CheckConstraint("opening_float >= 0", name="opening_float_nonneg"),
+        CheckConstraint(
+            "(status = 'CLOSED') = (closed_at IS NOT NULL AND closed_by IS NOT NULL "
+            "AND counted_cash IS NOT NULL AND expected_cash IS NOT NULL AND over_short IS NOT NULL)",
+            name="closed_when_counted",
+        ),
+        CheckConstraint("counted_cash >= 0", name="counted_cash_nonneg"),
+        CheckConstraint("over_short = counted_cash - expected_cash", name="over_short_adds_up"),
+        # The backstop behind openShift: two tablets opening one register at once.
+        Index(ONE_OPEN_PER_REGISTER, "register", unique=True, postgresql_where=OPEN),
+        Index("ix_cash_shifts_opened_at", "opened_at", "id"),
+        Index("ix_cash_shifts_register_opened_at", "register", "opened_at", "id"),
+    )
+
+    __mapper_args__ = {"eager_defaults": True}  # opened_at comes back with the INSERT
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    register: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(8), default="OPEN")
+    opened_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = created_at()
+    opening_float: Mapped[Decimal]
+    # Set once, by closeShift; frozen from then on.
+    counted_cash: Mapped[Decimal | None]
+    expected_cash: Mapped[Decimal | None]
+    over_short: Mapped[Decimal | None]
+    closed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None]
+
+
+class CashMovement(Base):
+    """Cash put in (positive) or taken out (negative) of an OPEN shift's drawer, with a reason."""
+
+    __tablename__ = "cash_movements"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_nonzero"),
+        Index("ix_cash_movements_shift_id", "shift_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    shift_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cash_shifts.id", ondelete="CASCADE"))
+    amount: Mapped[Decimal]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at()
+
+
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    # Another tablet opened the register's shift between our look and our insert.
+    ONE_OPEN_PER_REGISTER: (Code.SHIFT_ALREADY_OPEN, "This register already has an open shift", "register")
+}

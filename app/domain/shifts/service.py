@@ -1,0 +1,113 @@
+"""Opening and closing a register's cash drawer, and paying cash in and out of it.
+
+Cash checkouts and refunds hold the shift row FOR SHARE (app/domain/sales/tenders.py), so many
+tablets sell into one drawer at once; closeShift and recordCashMovement take it FOR UPDATE, so they
+wait for every sale in flight and hold off new ones until they commit (those then find it CLOSED).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.domain import money
+from app.domain.errors import DomainError, validation
+from app.domain.fields import parse_id
+from app.domain.locks import lock_found
+from app.domain.sales.tenders import register
+from app.domain.shifts.models import CashMovement, CashShift
+from app.domain.shifts.totals import totals_of_shift
+from app.domain.uow import UnitOfWork
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class NewShift:
+    register: str
+    opening_float: Decimal
+
+
+def prepare_open(*, register_name: str, opening_float: Decimal) -> NewShift:
+    where = register(register_name, "register")
+    if where is None:
+        raise validation("Name the register", "register")
+    return NewShift(where, money.amount(opening_float, "openingFloat", allow_zero=True))
+
+
+async def open_shift(uow: UnitOfWork, new: NewShift, *, by: uuid.UUID) -> CashShift:
+    """SHIFT_ALREADY_OPEN when the register has an OPEN shift. Two tablets opening it at once:
+    the partial unique index lets one insert win, the other waits on it and fails."""
+    uow.lock_free("creates a new shift; the one-OPEN-shift-per-register index decides races")
+    taken = await uow.session.scalar(
+        select(CashShift.id).where(CashShift.register == new.register, CashShift.status == "OPEN")
+    )
+    if taken is not None:
+        raise DomainError("SHIFT_ALREADY_OPEN", "This register already has an open shift", "register")
+    shift = CashShift(id=uuid.uuid4(), register=new.register, opening_float=new.opening_float, opened_by=by)
+    uow.session.add(shift)
+    await uow.session.flush()
+    return shift
+
+
+async def _lock_open(uow: UnitOfWork, shift_id: uuid.UUID) -> CashShift:
+    shift = await lock_found(uow, CashShift, shift_id, "Shift", "shiftId")
+    if shift.status != "OPEN":
+        raise DomainError("SHIFT_NOT_OPEN", "This shift is closed", "shiftId")
+    return shift
+
+
+def prepare_close(*, shift_id: str, counted_cash: Decimal) -> tuple[uuid.UUID, Decimal]:
+    return (
+        parse_id(shift_id, "shiftId", "Shift"),
+        money.amount(counted_cash, "countedCash", allow_zero=True),
+    )
+
+
+async def close_shift(uow: UnitOfWork, shift_id: uuid.UUID, counted: Decimal, *, by: uuid.UUID) -> CashShift:
+    """Freeze what the drawer should hold and how far the count is over or short of it. The
+    FOR UPDATE lock waits for the sales holding the shift FOR SHARE, so none is missed."""
+    shift = await _lock_open(uow, shift_id)
+    expected = (await totals_of_shift(uow.session, shift)).expected(shift.opening_float)
+    shift.status = "CLOSED"
+    shift.counted_cash = counted
+    shift.expected_cash = expected
+    shift.over_short = counted - expected
+    shift.closed_by = by
+    shift.closed_at = datetime.now(UTC)
+    await uow.session.flush()
+    return shift
+
+
+@dataclass(frozen=True)
+class Movement:
+    shift_id: uuid.UUID
+    amount: Decimal
+    reason: str
+
+
+def prepare_movement(*, shift_id: str, amount: Decimal, reason: str) -> Movement:
+    parsed = parse_id(shift_id, "shiftId", "Shift")
+    value = money.amount(amount, "amount", positive=False)
+    if abs(value) > money.MAX_AMOUNT:
+        raise validation("Amount too large", "amount")
+    if value == 0:
+        raise validation("A movement moves some cash: positive pays in, negative pays out", "amount")
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= MAX_REASON:
+        raise validation(f"Give a reason of 1-{MAX_REASON} characters", "reason")
+    return Movement(parsed, value, reason)
+
+
+async def record_movement(uow: UnitOfWork, movement: Movement, *, by: uuid.UUID) -> CashShift:
+    """Under the shift's FOR UPDATE lock, so a close never misses one."""
+    shift = await _lock_open(uow, movement.shift_id)
+    uow.session.add(
+        CashMovement(shift_id=shift.id, amount=movement.amount, reason=movement.reason, created_by=by)
+    )
+    await uow.session.flush()
+    return shift

@@ -1,0 +1,127 @@
+"""Resolvers of cash drawer shifts: input -> domain call -> payload."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from app.domain.errors import Code
+from app.domain.shifts import service, views
+from app.resolvers.base import StaffOnly, caller, ctx, doc, maybe_id, mutation, run_mutation
+from app.schema.common import After, First, PageInfo
+from app.schema.shifts import (
+    CashMovementInput,
+    CashShift,
+    CashShiftConnection,
+    CashShiftEdge,
+    CashShiftPayload,
+    CloseShiftInput,
+    OpenShiftInput,
+    ShiftStatus,
+)
+
+
+async def current_shift(
+    info: Info, register: Annotated[str, strawberry.argument(description="The register's name.")]
+) -> CashShift | None:
+    """The OPEN shift of a register, if any (STAFF, ADMIN)."""
+    async with ctx(info).db.read() as session:
+        found = await views.current_shift(session, register)
+    return CashShift.from_model(found) if found else None
+
+
+async def shift(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The shift's id.")]
+) -> CashShift | None:
+    """A shift by id, open or closed (STAFF, ADMIN)."""
+    shift_id = maybe_id(id)
+    if shift_id is None:
+        return None
+    async with ctx(info).db.read() as session:
+        found = (await views.shifts_by_id(session, [shift_id])).get(shift_id)
+    return CashShift.from_model(found) if found else None
+
+
+async def shifts(
+    info: Info,
+    register: Annotated[str | None, strawberry.argument(description="Only this register's shifts.")] = None,
+    status: Annotated[
+        ShiftStatus | None, strawberry.argument(description="Only OPEN or CLOSED ones.")
+    ] = None,
+    first: First = 20,
+    after: After = None,
+) -> CashShiftConnection:
+    """Shifts, newest first, with their takings (STAFF, ADMIN)."""
+    async with ctx(info).db.read() as session:
+        page = await views.shifts_page(
+            session, register=register, status=status.value if status else None, first=first, after=after
+        )
+    return CashShiftConnection(
+        edges=[
+            CashShiftEdge(node=CashShift.from_model(s), cursor=c) for s, c in zip(page.rows, page.cursors)
+        ],
+        page_info=PageInfo.of(page),
+    )
+
+
+async def _shift_payload(info: Info, work) -> CashShiftPayload:
+    found = await run_mutation(info, work)
+    return CashShiftPayload(shift=CashShift.from_model(found), errors=[])
+
+
+async def open_shift(
+    info: Info,
+    input: Annotated[OpenShiftInput, strawberry.argument(description="The register and its float.")],
+) -> CashShiftPayload:
+    """Open a register's cash drawer with its opening float; one OPEN shift per register."""
+    new = service.prepare_open(register_name=input.register, opening_float=input.opening_float)
+    return await _shift_payload(info, lambda uow: service.open_shift(uow, new, by=caller(info).id))
+
+
+async def close_shift(
+    info: Info, input: Annotated[CloseShiftInput, strawberry.argument(description="The shift and the count.")]
+) -> CashShiftPayload:
+    """Close an OPEN shift with the cash counted: waits for cash sales in flight, then freezes
+    expectedCash and overShort."""
+    shift_id, counted = service.prepare_close(shift_id=input.shift_id, counted_cash=input.counted_cash)
+    return await _shift_payload(
+        info, lambda uow: service.close_shift(uow, shift_id, counted, by=caller(info).id)
+    )
+
+
+async def record_cash_movement(
+    info: Info, input: Annotated[CashMovementInput, strawberry.argument(description="The pay-in or pay-out.")]
+) -> CashShiftPayload:
+    """Pay cash into (positive) or out of (negative) an OPEN shift's drawer, with a reason."""
+    movement = service.prepare_movement(shift_id=input.shift_id, amount=input.amount, reason=input.reason)
+    return await _shift_payload(info, lambda uow: service.record_movement(uow, movement, by=caller(info).id))
+
+
+@strawberry.type
+class ShiftsQuery:
+    current_shift = strawberry.field(
+        resolver=current_shift, description=doc(current_shift), permission_classes=[StaffOnly]
+    )
+    shift = strawberry.field(resolver=shift, description=doc(shift), permission_classes=[StaffOnly])
+    shifts = strawberry.field(resolver=shifts, description=doc(shifts), permission_classes=[StaffOnly])
+
+
+@strawberry.type
+class ShiftsMutation:
+    open_shift = mutation(
+        open_shift, allow=StaffOnly, errors=(Code.VALIDATION, Code.SHIFT_ALREADY_OPEN, Code.BUSY)
+    )
+    close_shift = mutation(
+        close_shift,
+        allow=StaffOnly,
+        locks=("cash_shifts",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.SHIFT_NOT_OPEN, Code.BUSY),
+    )
+    record_cash_movement = mutation(
+        record_cash_movement,
+        allow=StaffOnly,
+        locks=("cash_shifts",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.SHIFT_NOT_OPEN, Code.BUSY),
+    )

@@ -1,0 +1,65 @@
+"""Migration 0009 creates exactly the shift and tender models, and gives the sales made before it
+their one tender (and their refunds the sale's method), so `petpos check` holds right after it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from app.domain.models import Base
+from app.migrations import alembic_config
+from tests.invariants import assert_invariants
+from tests.shifts.drawer import PAY, REFUND, open_shift, order_of, payment
+
+TABLES = {"cash_shifts", "cash_movements", "sale_tenders"}
+COLUMNS = {("sales", "shift_id"), ("refunds", "method"), ("refunds", "shift_id")}
+
+
+async def test_the_migration_creates_exactly_the_shift_and_tender_models(db):
+    def differences(connection):
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+    async with db.engine.connect() as connection:
+        diffs = await connection.run_sync(differences)
+    mine = [d for d in diffs if any(t in repr(d) for t in TABLES) or any(c in repr(d) for _, c in COLUMNS)]
+    assert mine == []
+
+
+async def test_sales_and_refunds_from_before_get_their_tender_and_method(database_url, db, pos):
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    await open_shift(pos, "front")
+    cash = (
+        await pos.ok(
+            PAY,
+            payment(
+                await order_of(pos, kibble), paymentMethod="CASH", amountTendered="20.00", register="front"
+            ),
+        )
+    )["sale"]
+    card = (await pos.ok(PAY, payment(await order_of(pos, kibble), paymentMethod="CARD")))["sale"]
+    refund = {"reason": "returned", "idempotencyKey": "r", "register": "front"}
+    await pos.ok(REFUND, {"i": {"saleId": cash["id"], **refund}})
+
+    config = alembic_config(database_url)
+    before = ScriptDirectory.from_config(config).get_revision("0009_shifts_tenders").down_revision
+    await asyncio.to_thread(command.downgrade, config, before)
+    await asyncio.to_thread(command.upgrade, config, "head")
+
+    async with db.engine.connect() as connection:
+        tenders = (
+            await connection.execute(
+                text("SELECT sale_id, position, method, amount FROM sale_tenders ORDER BY method")
+            )
+        ).all()
+        methods = (await connection.execute(text("SELECT method, shift_id FROM refunds"))).all()
+    assert [(str(t.sale_id), t.position, t.method, str(t.amount)) for t in tenders] == [
+        (card["id"], 0, "CARD", "12.00"),
+        (cash["id"], 0, "CASH", "20.00"),
+    ]
+    assert methods == [("CASH", None)]  # cash refunded before drawer shifts existed
+    await assert_invariants(db)

@@ -1,0 +1,145 @@
+"""Races on the cash drawer, forced with real connections (tests/races.py): cash sales hold the
+shift FOR SHARE, so they do not queue on each other, while a close (FOR UPDATE) waits for those in
+flight and turns away those behind it; two tablets opening one register leave one shift OPEN."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+
+from app.domain.catalog.models import Product
+from app.domain.pos import checkout as pos_checkout
+from app.domain.sales.tenders import share_open_shift
+from app.domain.shifts import service
+from app.domain.shifts.totals import totals_of
+from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
+from tests.shifts.drawer import OPEN, PAY, REFUND, close_shift, open_shift, order_of, payment, read_shift
+
+# A checkout or a close blocked on the product or the shift row.
+BLOCKED = r"\mFROM (products|cash_shifts)\M.*\mFOR (SHARE|UPDATE)\M"
+
+
+def cash(order_id: str) -> dict:
+    return payment(order_id, paymentMethod="CASH", amountTendered="20.00", register="front")
+
+
+async def test_ten_cash_sales_and_a_close_at_once_each_sale_is_counted_or_refused(db, pos):
+    kibble = await pos.product("Kibble", "12.00", stock=100)
+    shift = await open_shift(pos, "front", "100.00")
+    orders = [await order_of(pos, kibble) for _ in range(10)]
+    async with row_lock_held(db, Product, kibble.id):
+        # Five sales take the drawer FOR SHARE, then queue on the product.
+        early = [asyncio.create_task(pos.call(PAY, cash(o))) for o in orders[:5]]
+        await wait_for_lock_waiters(db, 5, table="products", racers=early)
+        # The close queues on the drawer behind them ...
+        closing = asyncio.create_task(close_shift(pos, shift["id"], "150.00"))
+        await wait_for_lock_waiters(db, 1, table="cash_shifts", racers=[closing])
+        # ... and five more sales arrive while it waits.
+        late = [asyncio.create_task(pos.call(PAY, cash(o))) for o in orders[5:]]
+        await wait_for_lock_waiters(db, 11, statement=BLOCKED, racers=[*early, closing, *late])
+    sales = await asyncio.gather(*early, *late)
+    closed = await closing
+
+    assert closed["errors"] == [], closed
+    counted = [s for s in sales if s["errors"] == []]
+    refused = [s for s in sales if s["errors"] != []]
+    assert all(s["sale"]["shift"]["id"] == shift["id"] for s in counted)
+    assert all([e["code"] for e in s["errors"]] == ["SHIFT_NOT_OPEN"] for s in refused)
+    assert all(s["errors"] == [] for s in sales[:5])  # in flight when the close came: waited for
+    # What the shift holds, summed afresh now that everything has committed, is what was frozen.
+    async with db.read() as session:
+        totals = (await totals_of(session, [uuid.UUID(shift["id"])]))[uuid.UUID(shift["id"])]
+    expected = totals.expected(Decimal("100.00"))
+    assert totals.sales_count == len(counted) and totals.cash_sales == 12 * len(counted)
+    frozen = closed["shift"]
+    assert Decimal(frozen["expectedCash"]["amount"]) == expected
+    assert Decimal(frozen["overShort"]["amount"]) == Decimal("150.00") - expected
+    assert await read_shift(pos, shift["id"]) == frozen
+
+
+async def test_cash_sales_sharing_the_drawer_do_not_wait_for_each_other(db, pos, users):
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    chew = await pos.product("Chew", "2.00", stock=10)
+    await open_shift(pos, "front")
+    staff, _ = await users.signed_in("STAFF")
+    in_flight_order, other_order = await order_of(pos, kibble), await order_of(pos, chew)
+    async with db.read() as session:
+        request = await pos_checkout.prepare_checkout(
+            session,
+            order_id=in_flight_order,
+            key="in-flight",
+            method="CASH",
+            amount_tendered=Decimal("20.00"),
+            register="front",
+            customer_id=None,
+            coupon_code=None,
+            redeem_points=0,
+        )
+    # A cash sale made but not yet committed holds the drawer FOR SHARE ...
+    async with unit_held(
+        db, lambda uow: pos_checkout.checkout_order(uow, request=request, by=staff.id)
+    ) as held:
+        # ... and another goes through meanwhile (FOR UPDATE would queue it until BUSY).
+        other = await asyncio.wait_for(pos.call(PAY, cash(other_order)), 30)
+        assert other["errors"] == [], other
+        assert not held.done()
+    sale, _ = await held
+    assert sale.shift_id == uuid.UUID(other["sale"]["shift"]["id"])
+
+
+async def test_a_movement_waits_for_the_sales_holding_the_drawer(db, pos):
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    shift = await open_shift(pos, "front", "0")
+    async with unit_held(db, lambda uow: share_open_shift(uow, "front")):
+        moving = asyncio.create_task(
+            pos.call(
+                "mutation($i: CashMovementInput!) { recordCashMovement(input: $i) { errors { code } } }",
+                {"i": {"shiftId": shift["id"], "amount": "5.00", "reason": "float top-up"}},
+            )
+        )
+        await wait_for_lock_waiters(db, 1, table="cash_shifts", racers=[moving])
+        assert not moving.done()
+    assert (await moving)["errors"] == []
+    sold = await pos.call(PAY, cash(await order_of(pos, kibble)))
+    assert sold["errors"] == []
+    assert (await read_shift(pos, shift["id"]))["expectedCash"]["amount"] == "17.00"
+
+
+async def test_tablets_opening_one_register_at_once_leave_one_shift_open(db, pos, users):
+    staff, _ = await users.signed_in("STAFF")
+    first = service.prepare_open(register_name="front", opening_float=Decimal("10.00"))
+    async with unit_held(db, lambda uow: service.open_shift(uow, first, by=staff.id)) as holder:
+        # Not committed yet: the others find no OPEN shift and queue on the unique index.
+        others = [
+            asyncio.create_task(pos.call(OPEN, {"i": {"register": "front", "openingFloat": "20.00"}}))
+            for _ in range(3)
+        ]
+        await wait_for_lock_waiters(db, 3, statement=r"\mINSERT INTO cash_shifts\M", racers=others)
+    winner = await holder
+    results = await asyncio.gather(*others)
+    assert [[(e["code"], e["field"]) for e in r["errors"]] for r in results] == [
+        [("SHIFT_ALREADY_OPEN", "register")]
+    ] * 3
+    current = await pos.gql(
+        'query { currentShift(register: "front") { id openingFloat { amount } } }', {}, token=pos.token
+    )
+    assert current["data"]["currentShift"] == {"id": str(winner.id), "openingFloat": {"amount": "10.00"}}
+
+
+async def test_a_cash_refund_in_flight_when_the_drawer_closes_is_counted_in_it(db, pos):
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    shift = await open_shift(pos, "front", "0")
+    sold = await pos.ok(PAY, cash(await order_of(pos, kibble)))
+    refund = {"saleId": sold["sale"]["id"], "reason": "torn bag", "idempotencyKey": "r", "register": "front"}
+    async with row_lock_held(db, Product, kibble.id):
+        # The refund holds the drawer FOR SHARE while it waits to put the bag back in stock.
+        refunding = asyncio.create_task(pos.call(REFUND, {"i": refund}))
+        await wait_for_lock_waiters(db, 1, table="products", racers=[refunding])
+        closing = asyncio.create_task(close_shift(pos, shift["id"], "0.00"))
+        await wait_for_lock_waiters(db, 1, table="cash_shifts", racers=[closing, refunding])
+        assert not refunding.done()
+    assert (await refunding)["errors"] == []
+    closed = (await closing)["shift"]
+    assert (closed["cashSales"]["amount"], closed["cashRefunds"]["amount"]) == ("12.00", "12.00")
+    assert (closed["expectedCash"]["amount"], closed["overShort"]["amount"]) == ("0.00", "0.00")

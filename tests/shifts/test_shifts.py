@@ -1,0 +1,265 @@
+"""Cash drawer shifts: open one per register, pay cash in and out, close with a count; what the
+drawer should hold is summed from its sales, refunds and movements, and frozen at closing."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from app.domain.pos.models import SaleOrder
+from app.domain.sales.models import Sale
+from tests.commerce.shop import Shop
+from tests.shifts.drawer import (
+    CURRENT,
+    MOVE,
+    OPEN,
+    PAY,
+    REFUND,
+    close_shift,
+    open_shift,
+    order_of,
+    payment,
+    read_shift,
+)
+
+SHIFTS = """query($r: String, $s: ShiftStatus, $first: Int, $after: String) {
+  shifts(register: $r, status: $s, first: $first, after: $after) {
+    edges { node { id register status } cursor } pageInfo { hasNextPage endCursor } } }"""
+
+
+def amounts(shift: dict, *fields: str) -> tuple:
+    return tuple(shift[f]["amount"] if shift[f] is not None else None for f in fields)
+
+
+async def test_a_counter_day_adds_up_in_the_drawer_and_the_close_freezes_it(db, pos):
+    kibble = await pos.product("Kibble", "12.00", stock=20)
+    trim = await pos.service("Nail trim", "7.50")
+    shift = await open_shift(pos, "front", "100.00")
+    assert (shift["status"], shift["register"], amounts(shift, "openingFloat", "expectedCash")) == (
+        "OPEN",
+        "front",
+        ("100.00", "100.00"),
+    )
+
+    cash = await pos.ok(
+        PAY,
+        payment(await order_of(pos, kibble), paymentMethod="CASH", amountTendered="20.00", register="front"),
+    )
+    assert (cash["sale"]["change"]["amount"], cash["sale"]["shift"]["id"]) == ("8.00", shift["id"])
+    split = await pos.ok(
+        PAY,
+        payment(
+            await order_of(pos, kibble, trim),
+            tenders=[
+                {"method": "CARD", "amount": "10.00", "reference": " 4242 "},
+                {"method": "CASH", "amount": "10.00"},
+            ],
+            register="front",
+        ),
+    )
+    sale = split["sale"]
+    assert (sale["total"]["amount"], sale["paymentMethod"], sale["amountTendered"]["amount"]) == (
+        "19.50",
+        "CARD",
+        "20.00",
+    )
+    assert sale["change"]["amount"] == "0.50"
+    assert sale["tenders"] == [
+        {"method": "CARD", "amount": {"amount": "10.00"}, "reference": "4242"},
+        {"method": "CASH", "amount": {"amount": "10.00"}, "reference": None},
+    ]
+    # A card sale without a register belongs to no shift.
+    card = await pos.ok(PAY, payment(await order_of(pos, trim), paymentMethod="CARD"))
+    assert card["sale"]["shift"] is None and card["sale"]["tenders"][0]["amount"]["amount"] == "7.50"
+
+    refund = await pos.ok(
+        REFUND,
+        {
+            "i": {
+                "saleId": cash["sale"]["id"],
+                "reason": "wrong size",
+                "idempotencyKey": "r1",
+                "register": "front",
+            }
+        },
+    )
+    assert (refund["refund"]["method"], refund["refund"]["shift"]["id"]) == ("CASH", shift["id"])
+    paid_out = await pos.ok(MOVE, {"i": {"shiftId": shift["id"], "amount": "-4.25", "reason": "milk"}})
+    await pos.ok(MOVE, {"i": {"shiftId": shift["id"], "amount": "50.00", "reason": "change from the bank"}})
+    assert amounts(paid_out["shift"], "cashMovements") == ("-4.25",)
+
+    now = await read_shift(pos, shift["id"])
+    # 100 float + (12.00 + 9.50) cash sales - 12.00 refunded + 45.75 moved
+    assert amounts(now, "cashSales", "cashRefunds", "cashMovements", "expectedCash") == (
+        "21.50",
+        "12.00",
+        "45.75",
+        "155.25",
+    )
+    assert now["salesCount"] == 2
+    assert now["tenderTotals"] == [
+        {"method": "CASH", "amount": {"amount": "21.50"}},
+        {"method": "CARD", "amount": {"amount": "10.00"}},
+    ]
+    assert amounts(now, "countedCash", "overShort") == (None, None)
+
+    closed = await close_shift(pos, shift["id"], "155.00")
+    assert closed["errors"] == []
+    closed = closed["shift"]
+    assert (closed["status"], amounts(closed, "expectedCash", "countedCash", "overShort")) == (
+        "CLOSED",
+        ("155.25", "155.00", "-0.25"),
+    )
+    assert closed["closedBy"] == closed["openedBy"] and closed["closedAt"] is not None
+    # Closed: no more cash in or out of it, and no second close.
+    again = await close_shift(pos, shift["id"], "1.00")
+    assert [(e["code"], e["field"]) for e in again["errors"]] == [("SHIFT_NOT_OPEN", "shiftId")]
+    late = await pos.call(MOVE, {"i": {"shiftId": shift["id"], "amount": "1.00", "reason": "late"}})
+    assert [(e["code"], e["field"]) for e in late["errors"]] == [("SHIFT_NOT_OPEN", "shiftId")]
+    assert (await pos.gql(CURRENT, {"r": "front"}, token=pos.token))["data"]["currentShift"] is None
+    assert await read_shift(pos, shift["id"]) == closed
+
+
+async def test_cash_without_an_open_shift_is_refused_and_changes_nothing(db, pos):
+    shop = Shop(db)
+    kibble = await pos.product("Kibble", "12.00", stock=5)
+    order_id = await order_of(pos, kibble)
+    no_register = await pos.call(PAY, payment(order_id, paymentMethod="CASH", amountTendered="20.00"))
+    assert [(e["code"], e["field"]) for e in no_register["errors"]] == [("VALIDATION", "register")]
+    closed_drawer = await pos.call(
+        PAY, payment(order_id, paymentMethod="CASH", amountTendered="20.00", register="front")
+    )
+    assert [(e["code"], e["field"]) for e in closed_drawer["errors"]] == [("SHIFT_NOT_OPEN", "register")]
+    shift = await open_shift(pos, "back")
+    await close_shift(pos, shift["id"], "100.00")
+    after_close = await pos.call(
+        PAY, payment(order_id, tenders=[{"method": "CASH", "amount": "12.00"}], register="back")
+    )
+    assert [(e["code"], e["field"]) for e in after_close["errors"]] == [("SHIFT_NOT_OPEN", "register")]
+    assert await shop.stock(kibble.id) == (5, 5)
+    async with db.read() as session:
+        assert (await session.scalars(select(Sale))).all() == []
+        order = await session.get(SaleOrder, uuid.UUID(order_id))
+        assert order is not None and (order.status, order.version) == ("DRAFT", 2)
+
+
+@pytest.mark.parametrize(
+    ("how", "error"),
+    [
+        ({"tenders": [{"method": "CARD", "amount": "12.01"}]}, ("VALIDATION", "tenders")),
+        (
+            {"tenders": [{"method": "CARD", "amount": "6.00"}, {"method": "CARD", "amount": "6.01"}]},
+            ("VALIDATION", "tenders"),
+        ),
+        ({"tenders": [{"method": "CARD", "amount": "11.99"}]}, ("PAYMENT_INSUFFICIENT", "tenders")),
+        (
+            {"tenders": [{"method": "CARD", "amount": "2.00"}, {"method": "CASH", "amount": "9.99"}]},
+            ("PAYMENT_INSUFFICIENT", "tenders"),
+        ),
+        ({"tenders": []}, ("VALIDATION", "tenders")),
+        ({"tenders": [{"method": "CARD", "amount": "1.00"}] * 11}, ("VALIDATION", "tenders")),
+        ({"tenders": [{"method": "ONLINE", "amount": "12.00"}]}, ("VALIDATION", "tenders.0.method")),
+        ({"tenders": [{"method": "CARD", "amount": "-1.00"}]}, ("VALIDATION", "tenders.0.amount")),
+        ({"tenders": [{"method": "CARD", "amount": "1.001"}]}, ("VALIDATION", "tenders.0.amount")),
+        (
+            {"tenders": [{"method": "CARD", "amount": "12.00", "reference": "x" * 101}]},
+            ("VALIDATION", "tenders.0.reference"),
+        ),
+        (
+            {"paymentMethod": "CARD", "tenders": [{"method": "CARD", "amount": "12.00"}]},
+            ("VALIDATION", "tenders"),
+        ),
+        ({}, ("VALIDATION", "paymentMethod")),
+        ({"paymentMethod": "CARD", "register": "r" * 51}, ("VALIDATION", "register")),
+    ],
+)
+async def test_tenders_that_do_not_pay_the_amount_due_exactly_are_refused(db, pos, how, error):
+    kibble = await pos.product("Kibble", "12.00", stock=5)
+    await open_shift(pos, "front")
+    order_id = await order_of(pos, kibble)
+    how.setdefault("register", "front")
+    refused = await pos.call(PAY, payment(order_id, **how))
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [error], refused
+    assert refused["sale"] is None
+    assert (await pos.row(order_id)).status == "DRAFT"
+
+
+async def test_cash_over_the_rest_is_change_and_card_exactly_the_rest_pays(db, pos):
+    kibble = await pos.product("Kibble", "12.00", stock=5)
+    await open_shift(pos, "front")
+    exact = await pos.ok(
+        PAY,
+        payment(
+            await order_of(pos, kibble),
+            tenders=[{"method": "CARD", "amount": "12.00"}, {"method": "CASH", "amount": "5.00"}],
+            register="front",
+        ),
+    )
+    assert (exact["sale"]["change"]["amount"], exact["sale"]["amountTendered"]["amount"]) == ("5.00", "17.00")
+    card_only = await pos.ok(
+        PAY, payment(await order_of(pos, kibble), tenders=[{"method": "CARD", "amount": "12.00"}])
+    )
+    assert (card_only["sale"]["change"], card_only["sale"]["amountTendered"]) == (None, None)
+
+
+async def test_one_open_shift_per_register_and_the_queries_find_them(db, pos, gql, users):
+    first = await open_shift(pos, "front", "50.00")
+    again = await pos.call(OPEN, {"i": {"register": " front ", "openingFloat": "10.00"}})
+    assert [(e["code"], e["field"]) for e in again["errors"]] == [("SHIFT_ALREADY_OPEN", "register")]
+    back = await open_shift(pos, "back", "0")
+    await close_shift(pos, first["id"], "50.00")
+    second = await open_shift(pos, "front", "60.00")
+    current = (await pos.gql(CURRENT, {"r": "front"}, token=pos.token))["data"]["currentShift"]
+    assert current["id"] == second["id"]
+
+    async def listed(**variables) -> list[str]:
+        result = await pos.gql(SHIFTS, variables, token=pos.token)
+        return [edge["node"]["id"] for edge in result["data"]["shifts"]["edges"]]
+
+    assert await listed() == [second["id"], back["id"], first["id"]]
+    assert await listed(r="front") == [second["id"], first["id"]]
+    assert await listed(s="CLOSED") == [first["id"]]
+    page = (await pos.gql(SHIFTS, {"first": 2}, token=pos.token))["data"]["shifts"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert await listed(after=page["pageInfo"]["endCursor"]) == [first["id"]]
+    assert (await pos.gql(CURRENT, {"r": "nowhere"}, token=pos.token))["data"]["currentShift"] is None
+
+    _, customer = await users.signed_in("CUSTOMER")
+    for document, variables in ((CURRENT, {"r": "front"}), (SHIFTS, {})):
+        refused = await gql(document, variables, token=customer)
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    refused = await gql(OPEN, {"i": {"register": "x", "openingFloat": "1.00"}}, token=customer)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "error"),
+    [
+        (OPEN, {"register": "  ", "openingFloat": "1.00"}, ("VALIDATION", "register")),
+        (OPEN, {"register": "front", "openingFloat": "-1.00"}, ("VALIDATION", "openingFloat")),
+        (OPEN, {"register": "front", "openingFloat": "1.005"}, ("VALIDATION", "openingFloat")),
+        (MOVE, {"shiftId": "nope", "amount": "1.00", "reason": "x"}, ("NOT_FOUND", "shiftId")),
+        (MOVE, {"shiftId": str(uuid.uuid4()), "amount": "1.00", "reason": "x"}, ("NOT_FOUND", "shiftId")),
+        (MOVE, {"shiftId": "SHIFT", "amount": "0", "reason": "x"}, ("VALIDATION", "amount")),
+        (MOVE, {"shiftId": "SHIFT", "amount": "-10000000000", "reason": "x"}, ("VALIDATION", "amount")),
+        (MOVE, {"shiftId": "SHIFT", "amount": "1.00", "reason": " "}, ("VALIDATION", "reason")),
+    ],
+)
+async def test_bad_shift_input_is_a_clean_error(db, pos, document, variables, error):
+    shift = await open_shift(pos, "front")
+    if variables.get("shiftId") == "SHIFT":
+        variables = {**variables, "shiftId": shift["id"]}
+    refused = await pos.call(document, {"i": variables})
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [error]
+    assert amounts(await read_shift(pos, shift["id"]), "cashMovements") == ("0.00",)
+
+
+async def test_close_counts_a_bad_count_and_an_unknown_shift_cleanly(db, pos):
+    shift = await open_shift(pos, "front")
+    negative = await close_shift(pos, shift["id"], "-0.01")
+    assert [(e["code"], e["field"]) for e in negative["errors"]] == [("VALIDATION", "countedCash")]
+    unknown = await close_shift(pos, str(uuid.uuid4()), "1.00")
+    assert [(e["code"], e["field"]) for e in unknown["errors"]] == [("NOT_FOUND", "shiftId")]
+    assert (await read_shift(pos, shift["id"]))["status"] == "OPEN"
