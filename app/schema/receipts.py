@@ -8,6 +8,7 @@ from app.domain.sales import views
 from app.domain.sales.models import Sale as SaleModel
 from app.domain.sales.receipt import render_html, render_text
 from app.domain.sales.receipt_data import receipt_data
+from app.domain.shifts import views as shift_views
 from app.schema.loaders import load
 
 
@@ -20,8 +21,10 @@ class Receipt:
 
 
 async def receipt_of(info: strawberry.Info, sale: SaleModel) -> Receipt:
-    """The receipt of a sale the caller may see (the caller checks that); lines batched per request."""
+    """The receipt of a sale the caller may see (the caller checks that); lines and tenders batched
+    per request."""
     lines = await load(info, views.lines_by_sale, sale.id, default=[])
+    tenders = await load(info, shift_views.tenders_by_sale, sale.id, default=[])
     settings = info.context.db.settings
-    data = receipt_data(sale, lines, store=settings.store_name, currency=settings.currency)
+    data = receipt_data(sale, lines, tenders, store=settings.store_name, currency=settings.currency)
     return Receipt(text=render_text(data), html=render_html(data))

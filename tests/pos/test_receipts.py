@@ -16,7 +16,10 @@ from app.main import create_app
 from tests.commerce.shop import Shop
 from tests.conftest import GraphQLClient, make_settings
 from tests.pos.test_checkout import PAY, pay_input
+from tests.pos.test_manual_discount import DISCOUNT
+from tests.shifts.drawer import open_shift
 from tests.sql_recorder import record_sql
+from tests.taxes.helpers import tax_rate, taxed_product
 
 RECEIPT = "query($id: ID!) { receipt(saleId: $id) { text html } }"
 SALE_RECEIPT = "query($id: ID!) { sale(id: $id) { number receipt { text html } } }"
@@ -32,6 +35,7 @@ def amount_on(text: str, label: str) -> Decimal:
 @pytest.fixture
 async def sold(db, pos, users):
     """A customer's POS sale with a coupon, paid in cash with change, then one redeeming points."""
+    await open_shift(pos, "front")
     customer, customer_token = await users.signed_in("CUSTOMER", name="Ana Núñez")
     await Shop(db).coupon("TEN", kind="FIXED", value="10.00")
     kibble = await pos.product("Kibble <Salmon & Rice>", "12.00")
@@ -61,11 +65,11 @@ async def test_a_receipt_prints_what_the_sale_stored(db, pos, sold):
         assert f"Sale {row.number}" in text and row.created_at.strftime("%Y-%m-%d %H:%M UTC") in text
         assert amount_on(text, "Subtotal") == row.subtotal
         assert amount_on(text, "TOTAL USD") == row.total
-        assert amount_on(text, "Tax") == 0
+        assert amount_on(text, "Tax") == row.tax
         assert amount_on(text, "Points earned") == row.points_earned
         assert amount_on(text, "Points redeemed") == row.points_redeemed
         discounts = sum(-amount_on(text, label) for label in ("Coupon", "Points (") if label in text)
-        assert row.subtotal - discounts == row.total
+        assert row.subtotal - discounts + row.tax == row.total
         items = [line for line in text.splitlines() if line.startswith("  ") and " x " in line]
         assert sum(Decimal(line.split()[-1]) for line in items) == row.subtotal
         assert max(len(line) for line in text.splitlines()) <= 42
@@ -132,3 +136,29 @@ async def test_the_store_name_comes_from_the_setting(database_url, pos, sold):
     receipt = result["data"]["receipt"]
     assert receipt["text"].splitlines()[0].strip() == "Happy Paws & Co"
     assert "Happy Paws &amp; Co</h1>" in receipt["html"]
+
+
+async def test_a_receipt_prints_the_staff_discount_the_tax_and_each_tender(db, pos):
+    """Tax, the staff discount and a split payment come from the sale's own rows."""
+    await open_shift(pos, "front")
+    rate = await tax_rate(db, "8.25", "Sales tax")
+    order = await pos.order()
+    await pos.add(order["id"], await taxed_product(db, "BED", "40.00", rate), 1)
+    await pos.ok(DISCOUNT, {"o": order["id"], "p": "10", "r": "regular"})  # 36.00, then 8.25% = 2.97
+    tenders = [
+        {"method": "CARD", "amount": "20.00", "reference": "4242"},
+        {"method": "CASH", "amount": "20.00"},
+    ]
+    sale = (
+        await pos.ok(
+            PAY,
+            {"i": {"orderId": order["id"], "idempotencyKey": "r-1", "tenders": tenders, "register": "front"}},
+        )
+    )["sale"]
+    row = await stored(db, sale["id"])
+    text = (await pos.gql(RECEIPT, {"id": sale["id"]}, token=pos.token))["data"]["receipt"]["text"]
+    assert (amount_on(text, "Staff discount"), amount_on(text, "Tax")) == (Decimal("-4.00"), Decimal("2.97"))
+    assert (row.manual_discount, row.tax, row.total) == (Decimal("4.00"), Decimal("2.97"), Decimal("38.97"))
+    assert amount_on(text, "TOTAL USD") == row.total
+    assert (amount_on(text, "Card (4242)"), amount_on(text, "Cash")) == (Decimal("20.00"), Decimal("20.00"))
+    assert amount_on(text, "Change") == row.change == Decimal("1.03")

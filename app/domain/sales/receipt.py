@@ -49,6 +49,7 @@ class ReceiptData:
     change: Decimal
     points_earned: int = 0
     points_redeemed: int = 0
+    tax_included: bool = False  # PETPOS_PRICES_INCLUDE_TAX when sold: the tax is inside the total
 
 
 def amount(value: Decimal) -> str:
@@ -94,6 +95,10 @@ def tender_label(tender: ReceiptTender) -> str:
     return f"{label} ({tender.reference})" if tender.reference else label
 
 
+def tax_label(data: ReceiptData) -> str:
+    return "Tax (included)" if data.tax_included else "Tax"
+
+
 def stamp(date: datetime) -> str:
     return date.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -113,7 +118,7 @@ def render_text(data: ReceiptData) -> str:
     out += row("Subtotal", amount(data.subtotal))
     for label, taken in data.discounts:
         out += row(label, amount(-taken))
-    out += row("Tax", amount(data.tax))
+    out += row(tax_label(data), amount(data.tax))
     out += row(f"TOTAL {data.currency}", amount(data.total))
     out.append(RULE)
     for tender in data.tenders:
@@ -165,7 +170,7 @@ def render_html(data: ReceiptData) -> str:
             rows.append(tr(f'<span style="{MUTED}">Discount</span>', e(amount(-line.discount))))
     totals = [tr("Subtotal", e(amount(data.subtotal)), RULED)]
     totals += [tr(e(label), e(amount(-taken))) for label, taken in data.discounts]
-    totals.append(tr("Tax", e(amount(data.tax))))
+    totals.append(tr(tax_label(data), e(amount(data.tax))))
     totals.append(tr(f"Total {e(data.currency)}", e(amount(data.total)), "font-weight:bold;font-size:16px;"))
     paid = [
         tr(e(tender_label(t)), e(amount(t.amount)), RULED if i == 0 else "")

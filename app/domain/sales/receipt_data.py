@@ -8,25 +8,22 @@ from decimal import Decimal
 from app.domain import money
 from app.domain.sales.models import Sale, SaleLine
 from app.domain.sales.receipt import ReceiptData, ReceiptLine, ReceiptTender
-
-
-def tax_and_tenders(sale: Sale) -> tuple[Decimal, tuple[ReceiptTender, ...]]:
-    """The tax the sale charged and how it was paid: one payment, the cash handed over or the total."""
-    tendered = sale.amount_tendered if sale.amount_tendered is not None else sale.total
-    return money.ZERO, (ReceiptTender(sale.payment_method, tendered),)
+from app.domain.sales.tenders import SaleTender
 
 
 def discounts(sale: Sale) -> tuple[tuple[str, Decimal], ...]:
     """Sale-level discounts in the order they were taken off."""
     taken = [
+        ("Staff discount", sale.manual_discount),
         (f"Coupon {sale.coupon_code}" if sale.coupon_code else "Coupon", sale.coupon_discount),
         (f"Points ({sale.points_redeemed})", sale.points_discount),
     ]
     return tuple((label, value) for label, value in taken if value)
 
 
-def receipt_data(sale: Sale, lines: Sequence[SaleLine], *, store: str, currency: str) -> ReceiptData:
-    tax, tenders = tax_and_tenders(sale)
+def receipt_data(
+    sale: Sale, lines: Sequence[SaleLine], tenders: Sequence[SaleTender], *, store: str, currency: str
+) -> ReceiptData:
     return ReceiptData(
         store=store,
         number=sale.number,
@@ -38,9 +35,10 @@ def receipt_data(sale: Sale, lines: Sequence[SaleLine], *, store: str, currency:
         ),
         subtotal=sale.subtotal,
         discounts=discounts(sale),
-        tax=tax,
+        tax=sale.tax,
+        tax_included=sale.prices_include_tax,
         total=sale.total,
-        tenders=tenders,
+        tenders=tuple(ReceiptTender(t.method, t.amount, t.reference) for t in tenders),
         change=sale.change or money.ZERO,
         points_earned=sale.points_earned,
         points_redeemed=sale.points_redeemed,
