@@ -98,6 +98,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             loop="uvloop",
             http="httptools",
             log_level="info",
+            access_log=False,  # petpos logs each request itself (app/main.py RequestLog), one line
             timeout_graceful_shutdown=20,
         )
     finally:

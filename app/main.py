@@ -26,7 +26,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import graphiql
 from app.api.schema import build_schema
-from app.auth import authenticate, bearer
+from app.auth import USERS_CHANNEL, authenticate, bearer, known_users
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
 from app.graphql_http import GraphQLRequestBody, RefusedToken, routing_error_handlers
@@ -239,6 +239,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: Starlette):
         # The process's one LISTEN connection for live order updates.
         feed = OrderFeed(db.engine.url.render_as_string(hide_password=False))
+        known = known_users(db)  # kept while this connection hears every change to users
+        feed.also_listen(USERS_CHANNEL, known.changed, known.listening)
         await feed.start()
         app.state.order_feed = feed
         # Sends the outbox (or prints it in development; warns in production without SMTP).

@@ -9,9 +9,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.settings import Settings, async_url
+
+# Where a pooled connection records the lock_timeout it was opened with (Connection.info): a unit of
+# work that wants that one sends no SET of its own.
+LOCK_TIMEOUT_MS = "petpos.lock_timeout_ms"
 
 
 class Database:
@@ -26,7 +32,10 @@ class Database:
             max_overflow=settings.pool_size,
             pool_pre_ping=False,
             hide_parameters=True,
+            # A startup parameter of each connection: no round trip per transaction.
+            connect_args={"server_settings": {"lock_timeout": f"{settings.lock_timeout_ms}ms"}},
         )
+        event.listen(self.engine.sync_engine, "connect", self._note_lock_timeout)
         read_url = settings.database_read_url
         self.read_engine: AsyncEngine = (
             create_async_engine(async_url(read_url), pool_size=settings.pool_size, hide_parameters=True)
@@ -35,6 +44,9 @@ class Database:
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    def _note_lock_timeout(self, dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+        record.info[LOCK_TIMEOUT_MS] = self.settings.lock_timeout_ms
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

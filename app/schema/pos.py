@@ -111,10 +111,14 @@ async def _order_items(root: SaleOrder, info: strawberry.Info) -> list[SaleOrder
 
 
 async def _order_subtotal(root: SaleOrder, info: strawberry.Info) -> Money:
+    if root.totals is not None:
+        return Money.of(root.totals[0])
     return Money.of(totals.subtotal(await _lines(root, info)))
 
 
 async def _order_total(root: SaleOrder, info: strawberry.Info) -> Money:
+    if root.totals is not None:
+        return Money.of(root.totals[1])
     return Money.of(totals.total(await _lines(root, info)))
 
 
@@ -175,9 +179,13 @@ class SaleOrder:
     sale_id: strawberry.Private[uuid.UUID | None]
     # Lines read together with the order (one snapshot), or None to load them on demand.
     lines: strawberry.Private[list | None] = None
+    # (subtotal, total) as the change that returned the order computed them, or None to add up lines.
+    totals: strawberry.Private[tuple[Decimal, Decimal] | None] = None
 
     @classmethod
-    def from_model(cls, order, lines: list | None = None) -> SaleOrder:
+    def from_model(
+        cls, order, lines: list | None = None, totals: tuple[Decimal, Decimal] | None = None
+    ) -> SaleOrder:
         return cls(
             id=strawberry.ID(str(order.id)),
             number=order.number,
@@ -191,6 +199,7 @@ class SaleOrder:
             merged_into_id=order.merged_into_id,
             sale_id=order.sale_id,
             lines=lines,
+            totals=totals,
         )
 
 

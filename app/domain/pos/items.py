@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -34,9 +35,10 @@ from app.domain import fields, limits, money
 from app.domain.catalog.models import Product, Service
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import every, parse_id
+from app.domain.locks import lock_values
 from app.domain.pos import rules
 from app.domain.pos.models import ITEM_TYPES, STANDARD_LINE, SaleOrder, SaleOrderItem
-from app.domain.pos.orders import bump, lock_order, write
+from app.domain.pos.orders import announcement, bump, lock_order, not_editable, orders, write
 from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
@@ -58,8 +60,21 @@ class NewLine:
     note: str | None
 
 
-async def prepare_line(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class CheckedLine:
+    """An add's input, checked; the item's name and price are not read yet."""
+
+    order_id: uuid.UUID
+    item_type: str
+    item_id: uuid.UUID
+    mode: str
+    quantity: int
+    unit_price: Decimal | None
+    discount: Decimal
+    note: str | None
+
+
+def check_line(
     *,
     order_id: str,
     item_type: str,
@@ -69,9 +84,8 @@ async def prepare_line(
     unit_price: Decimal | None,
     discount: Decimal | None,
     note: str | None,
-) -> NewLine:
-    """Check the input, then read the item's name and price (active items only). Only a
-    CUSTOM line takes its own unit price, discount and note."""
+) -> CheckedLine:
+    """Check the input (no database). Only a CUSTOM line takes its own unit price, discount and note."""
     custom = mode == "CUSTOM"
     checks: dict[str, Callable[[], Any]] = dict(
         order_id=lambda: parse_id(order_id, "orderId", "Sale order"),
@@ -98,36 +112,88 @@ async def prepare_line(
         )
     if item_type not in ITEM_TYPES:
         raise validation("Unknown item type", "itemType")
-    checked = every(**checks)
-    model = SELLABLE[item_type]
-    item: Product | Service | None = await session.get(model, checked["item_id"])
-    if item is None or not item.active:
-        raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
-    price = checked["unit_price"] or item.price
-    rules.discount_within_line(checked["discount"], price, quantity)
+    return CheckedLine(item_type=item_type, mode=mode, **every(**checks))
+
+
+async def price_line(session: AsyncSession, line: CheckedLine) -> NewLine:
+    """Read the item's name and price (active items only; one Core statement, no ORM object)."""
+    model = SELLABLE[line.item_type]
+    item = (
+        await session.execute(
+            select(model.name, model.price).where(model.id == line.item_id, model.active.is_(True))
+        )
+    ).one_or_none()
+    if item is None:
+        raise not_found("Product" if line.item_type == "PRODUCT" else "Service", "itemId")
+    price = line.unit_price or item.price
+    rules.discount_within_line(line.discount, price, line.quantity)
     return NewLine(
-        order_id=checked["order_id"],
-        item_type=item_type,
-        item_id=item.id,
-        mode=mode,
+        order_id=line.order_id,
+        item_type=line.item_type,
+        item_id=line.item_id,
+        mode=line.mode,
         name=item.name,
         unit_price=price,
-        quantity=quantity,
-        discount=checked["discount"],
-        note=checked["note"],
+        quantity=line.quantity,
+        discount=line.discount,
+        note=line.note,
     )
 
 
-async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
-    """Lock the order, then add the line. Under the lock two tablets adding the same
-    item serialise: the second finds the first's line and adds to it."""
-    return await add_line(uow, await lock_order(uow, line.order_id), line)
+async def prepare_line(session: AsyncSession, **line: Any) -> NewLine:
+    """check_line, then price_line (the item read in `session`)."""
+    return await price_line(session, check_line(**line))
+
+
+@dataclass(frozen=True)
+class ChangedOrder:
+    """The order as an add left it, all from the add statement's RETURNING: no read after the write.
+    The totals are those of the version returned."""
+
+    id: uuid.UUID
+    number: str
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    label: str | None
+    customer_id: uuid.UUID | None
+    merged_into_id: uuid.UUID | None
+    sale_id: uuid.UUID | None
+    subtotal: Decimal
+    total: Decimal
+
+
+async def add_checked(uow: UnitOfWork, line: CheckedLine) -> ChangedOrder:
+    """The add as the API runs it: the item read in the unit (on the primary, before the lock, so
+    the locked window holds only the add statement), then the lock and the add."""
+    return await add_item(uow, await price_line(uow.session, line))
+
+
+async def add_item(uow: UnitOfWork, line: NewLine) -> ChangedOrder:
+    """Lock the order (FOR NO KEY UPDATE, columns only), then add the line. Under the lock two
+    tablets adding the same item serialise: the second finds the first's line and adds to it."""
+    order = await lock_values(uow, orders, line.order_id, orders.c.id, orders.c.status, orders.c.number)
+    if order is None:
+        raise not_found("Sale order", "orderId")
+    if order.status != "DRAFT":
+        raise not_editable(order)
+    return await add_line(uow, order, line)
 
 
 def order_total(order_id: BindParameter[uuid.UUID], lines: FromClause = items) -> ScalarSelect[Any]:
     """What the order's lines add up to (price x quantity - discount), as a subquery."""
     return (
         select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity - lines.c.discount), 0))
+        .where(lines.c.order_id == order_id)
+        .scalar_subquery()
+    )
+
+
+def order_subtotal(order_id: BindParameter[uuid.UUID], lines: FromClause) -> ScalarSelect[Any]:
+    """What the order's lines add up to before discounts (price x quantity), as a subquery."""
+    return (
+        select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity), 0))
         .where(lines.c.order_id == order_id)
         .scalar_subquery()
     )
@@ -170,7 +236,8 @@ def _add_line_statement() -> Update:
         )
         .scalar_subquery()
     )
-    added = new["quantity"] * func.coalesce(grown_price, new["unit_price"]) - new["discount"]
+    gross = new["quantity"] * func.coalesce(grown_price, new["unit_price"])
+    added = gross - new["discount"]
     fits = order_total(order, items.alias("present")) + added <= money.MAX_AMOUNT
     insert_line = insert(items).from_select([*new], select(*new.values()).where(fits))
     # The line keeps the price it was first added at; only its quantity grows.
@@ -180,7 +247,23 @@ def _add_line_statement() -> Update:
         set_={"quantity": items.c.quantity + insert_line.excluded.quantity},
     ).returning(items.c.id)
     line = upsert.cte("line")
-    return bump(order).where(exists(select(line.c.id))).add_cte(line)
+    # All of a statement's parts see the snapshot it started with: the totals after the add are
+    # those before it plus the line's part, and the RETURNING carries them (the payload needs no
+    # read), with the announcement of the new version.
+    before = items.alias("before")
+    return (
+        bump(order)
+        .where(exists(select(line.c.id)))
+        .add_cte(line)
+        .returning(
+            orders.c.number,
+            orders.c.created_at,
+            orders.c.label,
+            (order_subtotal(order, before) + gross).label("subtotal"),
+            (order_total(order, before) + added).label("total"),
+            announcement(),
+        )
+    )
 
 
 ADD_LINE = _add_line_statement()
@@ -190,26 +273,32 @@ def total_too_large(field: str = "quantity") -> DomainError:
     return validation(f"An order comes to at most {money.MAX_AMOUNT}", field)
 
 
-async def add_line(uow: UnitOfWork, order: SaleOrder, line: NewLine) -> SaleOrder:
-    """The add on an order already locked."""
-    return await write(
-        uow,
-        order,
-        ADD_LINE,
-        unchanged=total_too_large(),
-        params=dict(
-            order=order.id,
-            new_id=uuid.uuid4(),
-            new_item_type=line.item_type,
-            new_item_id=line.item_id,
-            new_mode=line.mode,
-            new_name=line.name,
-            new_unit_price=line.unit_price,
-            new_quantity=line.quantity,
-            new_discount=line.discount,
-            new_note=line.note,
-        ),
-    )
+class Locked(Protocol):
+    id: uuid.UUID
+
+
+async def add_line(uow: UnitOfWork, order: Locked, line: NewLine) -> ChangedOrder:
+    """The add on an order already locked: one statement (upsert, bump, NOTIFY), nothing after."""
+    row = (
+        await uow.session.execute(
+            ADD_LINE,
+            dict(
+                order=order.id,
+                new_id=uuid.uuid4(),
+                new_item_type=line.item_type,
+                new_item_id=line.item_id,
+                new_mode=line.mode,
+                new_name=line.name,
+                new_unit_price=line.unit_price,
+                new_quantity=line.quantity,
+                new_discount=line.discount,
+                new_note=line.note,
+            ),
+        )
+    ).one_or_none()
+    if row is None:
+        raise total_too_large()
+    return ChangedOrder(**{name: getattr(row, name) for name in ChangedOrder.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
