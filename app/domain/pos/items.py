@@ -16,6 +16,7 @@ from sqlalchemy import (
     FromClause,
     Integer,
     Numeric,
+    Row,
     ScalarSelect,
     Text,
     Update,
@@ -267,6 +268,21 @@ def _add_line_statement() -> Update:
 
 
 ADD_LINE = _add_line_statement()
+_compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+async def _run_add_line(uow: UnitOfWork, params: dict[str, Any]) -> Row[Any] | None:
+    """ADD_LINE compiled once per dialect and sent as driver SQL: it runs while the order is locked,
+    and SQLAlchemy would otherwise walk the whole statement for its cache key on every add."""
+    connection = await uow.session.connection()
+    dialect = connection.dialect
+    if dialect.name not in _compiled:
+        compiled = ADD_LINE.compile(dialect=dialect)
+        _compiled[dialect.name] = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+    sql, order, defaults = _compiled[dialect.name]
+    values = {**defaults, **params}
+    result = await connection.exec_driver_sql(sql, tuple(values[name] for name in order))
+    return result.one_or_none()
 
 
 def total_too_large(field: str = "quantity") -> DomainError:
@@ -279,23 +295,21 @@ class Locked(Protocol):
 
 async def add_line(uow: UnitOfWork, order: Locked, line: NewLine) -> ChangedOrder:
     """The add on an order already locked: one statement (upsert, bump, NOTIFY), nothing after."""
-    row = (
-        await uow.session.execute(
-            ADD_LINE,
-            dict(
-                order=order.id,
-                new_id=uuid.uuid4(),
-                new_item_type=line.item_type,
-                new_item_id=line.item_id,
-                new_mode=line.mode,
-                new_name=line.name,
-                new_unit_price=line.unit_price,
-                new_quantity=line.quantity,
-                new_discount=line.discount,
-                new_note=line.note,
-            ),
-        )
-    ).one_or_none()
+    row = await _run_add_line(
+        uow,
+        dict(
+            order=order.id,
+            new_id=uuid.uuid4(),
+            new_item_type=line.item_type,
+            new_item_id=line.item_id,
+            new_mode=line.mode,
+            new_name=line.name,
+            new_unit_price=line.unit_price,
+            new_quantity=line.quantity,
+            new_discount=line.discount,
+            new_note=line.note,
+        ),
+    )
     if row is None:
         raise total_too_large()
     return ChangedOrder(**{name: getattr(row, name) for name in ChangedOrder.__dataclass_fields__})
