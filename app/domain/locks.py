@@ -75,11 +75,14 @@ class LockOrderViolation(AssertionError):
     """A mutation locked a table out of the global order (a bug, not a user error)."""
 
 
-async def lock_rows(uow: Locking, model: type[M], ids: Iterable[uuid.UUID]) -> list[M]:
+async def lock_rows(
+    uow: Locking, model: type[M], ids: Iterable[uuid.UUID], *, key_share: bool = False
+) -> list[M]:
     """Lock rows of one table in a single statement ordered by id and return them fresh.
 
     Rows that do not exist are simply absent from the result; callers decide
-    whether that is NOT_FOUND.
+    whether that is NOT_FOUND. `key_share`: FOR NO KEY UPDATE instead of FOR UPDATE, for a holder
+    that neither deletes the rows nor changes a key column (docs/performance.md, "Lock modes").
     """
     wanted = sorted(set(ids))
     if not wanted:
@@ -90,7 +93,7 @@ async def lock_rows(uow: Locking, model: type[M], ids: Iterable[uuid.UUID]) -> l
         select(model)
         .where(model.id.in_(wanted))  # type: ignore[attr-defined]
         .order_by(model.id)  # type: ignore[attr-defined]
-        .with_for_update()
+        .with_for_update(key_share=key_share)
         .execution_options(populate_existing=True)
     )
     started = time.perf_counter()
@@ -113,16 +116,24 @@ async def lock_values(
     return row
 
 
-async def lock_found(uow: Locking, model: type[M], id: uuid.UUID, what: str, field: str | None = None) -> M:
+async def lock_found(
+    uow: Locking,
+    model: type[M],
+    id: uuid.UUID,
+    what: str,
+    field: str | None = None,
+    *,
+    key_share: bool = False,
+) -> M:
     """The row locked, or NOT_FOUND naming `what` (and the input `field` that named it)."""
-    row = await lock_row(uow, model, id)
+    row = await lock_row(uow, model, id, key_share=key_share)
     if row is None:
         raise not_found(what, field)
     return row
 
 
-async def lock_row(uow: Locking, model: type[M], id: uuid.UUID) -> M | None:
-    rows = await lock_rows(uow, model, [id])
+async def lock_row(uow: Locking, model: type[M], id: uuid.UUID, *, key_share: bool = False) -> M | None:
+    rows = await lock_rows(uow, model, [id], key_share=key_share)
     return rows[0] if rows else None
 
 

@@ -8,8 +8,11 @@ import uuid
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app.domain.models import Base
+from app.domain.pos import items, orders
 from tests.pos.conftest import (
     CANCEL,
     CLEAR,
@@ -21,6 +24,8 @@ from tests.pos.conftest import (
     UPDATE,
     assert_order_locked_before_any_write,
 )
+from tests.pos.test_races import line
+from tests.races import unit_held
 from tests.sql_recorder import record_sql
 
 ADD_LEAN = (
@@ -204,3 +209,29 @@ async def test_migration_creates_exactly_the_pos_models(db):
         return thing.name if kind.endswith("_table") else thing.table.name
 
     assert [d for d in diffs if table_of(d) in {"sale_orders", "sale_order_items"}] == []
+
+
+@pytest.mark.parametrize("lock", ["add", "edit"])
+async def test_an_order_lock_lets_foreign_key_checks_on_the_order_through(db, pos, lock):
+    """Order locks are FOR NO KEY UPDATE: no change deletes an order or changes its id, so a
+    foreign-key check on it (FOR KEY SHARE, as an insert referencing the order takes) never waits
+    for a tablet's add, while a second editor still does."""
+    order = await pos.order()
+    burger = await pos.product()
+    order_id = uuid.UUID(order["id"])
+    work = (
+        (lambda uow: items.add_item(uow, line(order["id"], burger, 1)))
+        if lock == "add"
+        else (lambda uow: orders.lock_order(uow, order_id))
+    )
+    async with unit_held(db, work), db.engine.connect() as other:
+        await other.execute(text("SET lock_timeout = '2s'"))
+        key_share = "SELECT 1 FROM sale_orders WHERE id = :id FOR KEY SHARE"
+        assert (await other.execute(text(key_share), {"id": order_id})).scalar_one() == 1
+        await other.rollback()
+        await other.execute(text("SET lock_timeout = '50ms'"))
+        with pytest.raises(DBAPIError):
+            await other.execute(
+                text("SELECT 1 FROM sale_orders WHERE id = :id FOR NO KEY UPDATE"), {"id": order_id}
+            )
+        await other.rollback()

@@ -46,9 +46,10 @@ def not_editable(order: Shown, field: str | None = "orderId") -> DomainError:
 
 
 async def lock_order(uow: UnitOfWork, order_id: uuid.UUID, field: str = "orderId") -> SaleOrder:
-    """SELECT ... FROM sale_orders WHERE id = ... FOR UPDATE: the coordination lock of
-    every change to the order and its lines. Only a DRAFT order changes."""
-    order = await lock_found(uow, SaleOrder, order_id, "Sale order", field)
+    """SELECT ... FROM sale_orders WHERE id = ... FOR NO KEY UPDATE: the coordination lock of
+    every change to the order and its lines (no change deletes an order or changes its id, so
+    foreign-key checks on it need not wait). Only a DRAFT order changes."""
+    order = await lock_found(uow, SaleOrder, order_id, "Sale order", field, key_share=True)
     if order.status != "DRAFT":
         raise not_editable(order, field)
     return order
@@ -56,7 +57,7 @@ async def lock_order(uow: UnitOfWork, order_id: uuid.UUID, field: str = "orderId
 
 async def lock_orders(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, SaleOrder]:
     """Several orders in one statement ordered by id, so crossed merges cannot deadlock."""
-    return {order.id: order for order in await lock_rows(uow, SaleOrder, order_ids)}
+    return {order.id: order for order in await lock_rows(uow, SaleOrder, order_ids, key_share=True)}
 
 
 def bump(order_ids: Iterable[uuid.UUID] | BindParameter[uuid.UUID], **values: Any) -> Update:
