@@ -51,25 +51,22 @@ def add_input(order: dict, product) -> dict:
     return {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(product.id), "quantity": 1}}
 
 
-async def test_add_reads_the_item_then_locks_the_order_then_upserts_bumps_and_notifies_in_one_statement(
-    db, pos
-):
+async def test_add_locks_the_order_then_reads_the_item_upserts_bumps_and_notifies_in_one_statement(db, pos):
     order, burger, _ = await _order_with_lines(pos)
     with record_sql(db.engine) as sql:
         result = await pos.gql(ADD_LEAN, add_input(order, burger), token=pos.token)
     assert result["data"]["addSaleOrderItem"]["errors"] == []
     assert_order_locked_before_any_write(sql)
     # The caller's user row (the test app runs no LISTEN, so no user is kept between requests), then
-    # the unit: the product's name and price, the order lock, one statement that writes and NOTIFYs.
+    # the unit: the order lock, and one statement that reads the item, writes and NOTIFYs.
     # lock_timeout is the connection's own (set at connect): no set_config round trip.
     assert not any("set_config" in s for s in sql)
     assert [
         "FROM users" in sql[0],
-        "FROM products" in sql[1] and "FOR" not in sql[1],
-        "FOR NO KEY UPDATE" in sql[2],
-        sql[3].lstrip().startswith("WITH line AS") and "pg_notify" in sql[3],
-    ] == [True] * 4
-    assert sql.count() == 4
+        "FOR NO KEY UPDATE" in sql[1],
+        sql[2].lstrip().startswith("WITH line AS") and "FROM products" in sql[2] and "pg_notify" in sql[2],
+    ] == [True] * 3
+    assert sql.count() == 3
 
 
 async def test_statements_of_one_add_are_a_small_constant_whatever_the_order_holds(db, pos):
@@ -80,9 +77,9 @@ async def test_statements_of_one_add_are_a_small_constant_whatever_the_order_hol
             result = await pos.gql(ADD_FULL, add_input(order, burger), token=pos.token)
         assert result["data"]["addSaleOrderItem"]["errors"] == []
         counts.append(sql.count())
-    # user; product, lock, upsert+bump+notify; after commit the lines (once, for items; subtotal
+    # user; lock, item+upsert+bump+notify; after commit the lines (once, for items; subtotal
     # and total come from the add's RETURNING) and the customer is null so never read.
-    assert counts == [5, 5]
+    assert counts == [4, 4]
 
 
 @pytest.mark.parametrize("operation", ["update", "remove", "clear", "cancel", "split"])

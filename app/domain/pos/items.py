@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     FromClause,
     Integer,
     Numeric,
@@ -166,20 +167,29 @@ class ChangedOrder:
 
 
 async def add_checked(uow: UnitOfWork, line: CheckedLine) -> ChangedOrder:
-    """The add as the API runs it: the item read in the unit (on the primary, before the lock, so
-    the locked window holds only the add statement), then the lock and the add."""
-    return await add_item(uow, await price_line(uow.session, line))
+    """The add as the API runs it, on the primary: the lock, then one statement that reads the
+    item's name and price and adds the line. A line with a discount has it checked against the
+    price first, so it reads the item before the lock."""
+    if line.discount:
+        return await add_item(uow, await price_line(uow.session, line))
+    order = await lock_draft_order(uow, line.order_id)
+    return await _add(uow, order, line.item_type, line.item_id, _params(line, None, line.unit_price))
 
 
 async def add_item(uow: UnitOfWork, line: NewLine) -> ChangedOrder:
-    """Lock the order (FOR NO KEY UPDATE, columns only), then add the line. Under the lock two
-    tablets adding the same item serialise: the second finds the first's line and adds to it."""
-    order = await lock_values(uow, orders, line.order_id, orders.c.id, orders.c.status, orders.c.number)
+    """Lock the order, then add the line. Under the lock two tablets adding the same item
+    serialise: the second finds the first's line and adds to it."""
+    return await add_line(uow, await lock_draft_order(uow, line.order_id), line)
+
+
+async def lock_draft_order(uow: UnitOfWork, order_id: uuid.UUID) -> Row[Any]:
+    """The order lock of an add (FOR NO KEY UPDATE), columns only: no ORM object on the hot path."""
+    order = await lock_values(uow, orders, order_id, orders.c.id, orders.c.status, orders.c.number)
     if order is None:
         raise not_found("Sale order", "orderId")
     if order.status != "DRAFT":
         raise not_editable(order)
-    return await add_line(uow, order, line)
+    return order
 
 
 def order_total(order_id: BindParameter[uuid.UUID], lines: FromClause = items) -> ScalarSelect[Any]:
@@ -200,14 +210,15 @@ def order_subtotal(order_id: BindParameter[uuid.UUID], lines: FromClause) -> Sca
     )
 
 
-def _add_line_statement() -> Update:
+def _add_line_statement(sellable: type[Product | Service]) -> Update:
     """Upsert the line (a STANDARD line of the same item gains the quantity; a CUSTOM
     line is always new) and bump the order's version, in one statement. Built once:
     it runs inside the locked window of the hottest path, so no time goes on building SQL.
-    The line goes in only while the order's total stays within what a sale can record;
-    otherwise nothing is written and no row comes back."""
+    The item's name and catalogue price are read by the statement itself unless given: the line
+    goes in only for an active item, and only while the order's total stays within what a sale
+    can record; otherwise nothing is written and no row comes back."""
     order = bindparam("order", type_=items.c.order_id.type)
-    new = {
+    new: dict[str, ColumnElement[Any]] = {
         "order_id": order,
         **{
             name: bindparam(f"new_{name}", type_=items.c[name].type)
@@ -224,6 +235,11 @@ def _add_line_statement() -> Update:
             )
         },
     }
+    active = (sellable.id == new["item_id"], sellable.active.is_(True))
+    new["name"] = func.coalesce(new["name"], select(sellable.name).where(*active).scalar_subquery())
+    new["unit_price"] = func.coalesce(
+        new["unit_price"], select(sellable.price).where(*active).scalar_subquery()
+    )
     # A STANDARD add grows the item's STANDARD line, which keeps the price it was first added at.
     same = items.alias("same")
     grown_price = (
@@ -240,7 +256,9 @@ def _add_line_statement() -> Update:
     gross = new["quantity"] * func.coalesce(grown_price, new["unit_price"])
     added = gross - new["discount"]
     fits = order_total(order, items.alias("present")) + added <= money.MAX_AMOUNT
-    insert_line = insert(items).from_select([*new], select(*new.values()).where(fits))
+    insert_line = insert(items).from_select(
+        [*new], select(*new.values()).where(fits, new["name"].is_not(None), new["unit_price"].is_not(None))
+    )
     # The line keeps the price it was first added at; only its quantity grows.
     upsert = insert_line.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
@@ -267,19 +285,19 @@ def _add_line_statement() -> Update:
     )
 
 
-ADD_LINE = _add_line_statement()
-_compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+ADD_LINE = {item_type: _add_line_statement(model) for item_type, model in SELLABLE.items()}
+_compiled: dict[tuple[str, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
 
-async def _run_add_line(uow: UnitOfWork, params: dict[str, Any]) -> Row[Any] | None:
+async def _run_add_line(uow: UnitOfWork, item_type: str, params: dict[str, Any]) -> Row[Any] | None:
     """ADD_LINE compiled once per dialect and sent as driver SQL: it runs while the order is locked,
     and SQLAlchemy would otherwise walk the whole statement for its cache key on every add."""
     connection = await uow.session.connection()
-    dialect = connection.dialect
-    if dialect.name not in _compiled:
-        compiled = ADD_LINE.compile(dialect=dialect)
-        _compiled[dialect.name] = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
-    sql, order, defaults = _compiled[dialect.name]
+    key = (connection.dialect.name, item_type)
+    if key not in _compiled:
+        compiled = ADD_LINE[item_type].compile(dialect=connection.dialect)
+        _compiled[key] = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+    sql, order, defaults = _compiled[key]
     values = {**defaults, **params}
     result = await connection.exec_driver_sql(sql, tuple(values[name] for name in order))
     return result.one_or_none()
@@ -295,22 +313,32 @@ class Locked(Protocol):
 
 async def add_line(uow: UnitOfWork, order: Locked, line: NewLine) -> ChangedOrder:
     """The add on an order already locked: one statement (upsert, bump, NOTIFY), nothing after."""
-    row = await _run_add_line(
-        uow,
-        dict(
-            order=order.id,
-            new_id=uuid.uuid4(),
-            new_item_type=line.item_type,
-            new_item_id=line.item_id,
-            new_mode=line.mode,
-            new_name=line.name,
-            new_unit_price=line.unit_price,
-            new_quantity=line.quantity,
-            new_discount=line.discount,
-            new_note=line.note,
-        ),
+    return await _add(uow, order, line.item_type, line.item_id, _params(line, line.name, line.unit_price))
+
+
+def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal | None) -> dict[str, Any]:
+    return dict(
+        new_id=uuid.uuid4(),
+        new_item_type=line.item_type,
+        new_item_id=line.item_id,
+        new_mode=line.mode,
+        new_name=name,
+        new_unit_price=unit_price,
+        new_quantity=line.quantity,
+        new_discount=line.discount,
+        new_note=line.note,
     )
-    if row is None:
+
+
+async def _add(
+    uow: UnitOfWork, order: Locked, item_type: str, item_id: uuid.UUID, params: dict[str, Any]
+) -> ChangedOrder:
+    row = await _run_add_line(uow, item_type, dict(order=order.id, **params))
+    if row is None:  # which of the statement's conditions failed: one more read, on this path only
+        model = SELLABLE[item_type]
+        found = await uow.session.execute(select(model.id).where(model.id == item_id, model.active.is_(True)))
+        if found.first() is None:
+            raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
         raise total_too_large()
     return ChangedOrder(**{name: getattr(row, name) for name in ChangedOrder.__dataclass_fields__})
 
