@@ -27,6 +27,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from app import graphiql
 from app.api.schema import build_schema
 from app.auth import USERS_CHANNEL, authenticate, bearer, known_users
+from app.cli import LOG_FORMAT
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
 from app.graphql_http import GraphQLRequestBody, RefusedToken, routing_error_handlers
@@ -206,6 +207,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     # Here, not in the CLI: each uvicorn worker process builds its own app.
     logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_WITHOUT_QUERY)
+    if not logging.getLogger().handlers:  # a worker process of `serve --workers N` starts bare
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     db = db or Database(settings)
     graphql = PetposGraphQL(
         db,

@@ -109,3 +109,5 @@ def test_a_sign_out_everywhere_on_one_worker_refuses_the_token_on_the_other_at_o
     finally:
         output = stop(server)
     assert server.returncode == 0, output
+    # Each worker logs its requests itself (uvicorn's access log is off): one line per request.
+    assert output.count('"path": "/graphql", "status": 401') >= 2, output
