@@ -81,7 +81,7 @@ async def authenticate(db: Database, token: str | None) -> tuple[User | None, st
     user_id, version = claims
     known = known_users(db)
     user = known.get(user_id)
-    if user is None:
+    if user is None or user.token_version < version:  # a token newer than what is kept: read afresh
         generation = known.generation
         # The primary, not the replica: a password reset must sign old tokens out at once.
         async with db.sessions() as session:

@@ -123,3 +123,20 @@ def test_a_read_overtaken_by_a_notification_is_not_kept(users):
     assert known.get(Someone.id) is Someone
     known.listening(False)
     assert known.get(Someone.id) is None
+
+
+async def test_a_token_newer_than_the_kept_user_reads_the_user_afresh(db, users, listening):
+    """Signed out everywhere and in again elsewhere before this process heard of it: the new token
+    carries a version above the one kept, so the user is read again rather than the token refused."""
+    _, known = listening
+    user, token = await users.signed_in()
+    kept, _ = await authenticate(db, token)
+    since = known.generation
+    async with db.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE users SET token_version = token_version + 1 WHERE id = :id"), {"id": user.id}
+        )
+    await heard(known, since)
+    known.keep(kept, known.generation)  # as if the notification were still on its way
+    user.token_version += 1
+    assert (await authenticate(db, users.token(user)))[1] is None
