@@ -104,6 +104,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             loop="uvloop",
             http="httptools",
             log_level="info",
+            access_log=False,  # petpos logs each request itself (app/main.py RequestLog), one line
             timeout_graceful_shutdown=20,
         )
     finally:
@@ -253,8 +254,11 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     parser = argparse.ArgumentParser(
         prog="petpos", description="GraphQL API server for a pet store and its point of sale."
     )

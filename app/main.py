@@ -26,7 +26,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import graphiql
 from app.api.schema import build_schema
-from app.auth import authenticate, bearer
+from app.auth import USERS_CHANNEL, authenticate, bearer, known_users
+from app.cli import LOG_FORMAT
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
 from app.graphql_http import GraphQLRequestBody, RefusedToken, UnavailableAs503, routing_error_handlers
@@ -208,6 +209,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     # Here, not in the CLI: each uvicorn worker process builds its own app.
     logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_WITHOUT_QUERY)
+    if not logging.getLogger().handlers:  # a worker process of `serve --workers N` starts bare
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     db = db or Database(settings)
     trusted = settings.trusted_documents
     graphql = PetposGraphQL(
@@ -245,6 +248,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: Starlette):
         # The process's one LISTEN connection for live order updates.
         feed = OrderFeed(db.listen_url)
+        known = known_users(db)  # kept while this connection hears every change to users
+        feed.also_listen(USERS_CHANNEL, known.changed, known.listening)
         await feed.start()
         app.state.order_feed = feed
         # Sends the outbox (or prints it in development; warns in production without SMTP).

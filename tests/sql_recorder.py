@@ -20,7 +20,7 @@ ROW_LOCK = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b",
 
 class Recorded(list):
     def locks(self, table: str) -> list[int]:
-        pattern = re.compile(rf"\bFROM {table}\b.*\bFOR UPDATE\b", re.IGNORECASE | re.DOTALL)
+        pattern = re.compile(rf"\bFROM {table}\b.*\bFOR (NO KEY )?UPDATE\b", re.IGNORECASE | re.DOTALL)
         return [i for i, sql in enumerate(self) if pattern.search(sql)]
 
     def row_locks(self) -> list[int]:
@@ -32,7 +32,7 @@ class Recorded(list):
 
     def assert_locks_before_write(self, table: str) -> None:
         locks = self.locks(table)
-        assert locks, f"no SELECT ... FROM {table} ... FOR UPDATE among:\n" + "\n".join(self)
+        assert locks, f"no SELECT ... FROM {table} ... FOR [NO KEY] UPDATE among:\n" + "\n".join(self)
         writes = self.writes()
         assert writes, "the operation wrote nothing"
         assert locks[0] < writes[0], f"a write came before the lock on {table}:\n" + "\n".join(self)

@@ -9,11 +9,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.db.connectivity import watch_connections
 from app.db.pooler import connect_args
 from app.settings import Settings, async_url, plain_url
+
+# Where a pooled connection records the lock_timeout it was opened with (Connection.info): a unit of
+# work that wants that one sends no SET of its own.
+LOCK_TIMEOUT_MS = "petpos.lock_timeout_ms"
 
 
 class Database:
@@ -22,14 +28,22 @@ class Database:
         if not url:
             raise RuntimeError("DATABASE_URL is not set")
         self.settings = settings
+        primary_args = connect_args(settings)
+        if not settings.database_transaction_pooler:
+            # A startup parameter of each connection: no round trip per transaction. A transaction
+            # pooler would refuse it (and session settings do not survive it): there every unit of
+            # work sets its own (app/domain/uow.py).
+            primary_args["server_settings"] = {"lock_timeout": f"{settings.lock_timeout_ms}ms"}
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=settings.pool_size,
             max_overflow=settings.pool_size,
             pool_pre_ping=False,
             hide_parameters=True,
-            connect_args=connect_args(settings),
+            connect_args=primary_args,
         )
+        if not settings.database_transaction_pooler:
+            event.listen(self.engine.sync_engine, "connect", self._note_lock_timeout)
         # LISTEN holds a session: never through a transaction pooler.
         self.listen_url = plain_url(settings.database_listen_url or url)
         read_url = settings.database_read_url
@@ -47,6 +61,9 @@ class Database:
             watch_connections(engine)  # fail fast; a restart's dead connections never reach a request
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    def _note_lock_timeout(self, dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+        record.info[LOCK_TIMEOUT_MS] = self.settings.lock_timeout_ms
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

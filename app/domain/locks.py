@@ -19,9 +19,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
@@ -82,13 +82,15 @@ class LockOrderViolation(AssertionError):
 
 
 async def lock_rows(
-    uow: Locking, model: type[M], ids: Iterable[uuid.UUID], *, share: bool = False
+    uow: Locking, model: type[M], ids: Iterable[uuid.UUID], *, share: bool = False, key_share: bool = False
 ) -> list[M]:
     """Lock rows of one table in a single statement ordered by id and return them fresh.
 
     Rows that do not exist are simply absent from the result; callers decide
     whether that is NOT_FOUND. `share`: FOR SHARE instead of FOR UPDATE, so several units
     may hold the rows at once while each keeps out any unit that wants them FOR UPDATE.
+    `key_share`: FOR NO KEY UPDATE instead of FOR UPDATE, for a holder that neither deletes the rows
+    nor changes a key column (docs/performance.md, "Lock modes").
     """
     wanted = sorted(set(ids))
     if not wanted:
@@ -99,7 +101,7 @@ async def lock_rows(
         select(model)
         .where(model.id.in_(wanted))  # type: ignore[attr-defined]
         .order_by(model.id)  # type: ignore[attr-defined]
-        .with_for_update(read=share)
+        .with_for_update(read=share, key_share=key_share)
         .execution_options(populate_existing=True)
     )
     started = time.perf_counter()
@@ -108,16 +110,40 @@ async def lock_rows(
     return rows
 
 
-async def lock_found(uow: Locking, model: type[M], id: uuid.UUID, what: str, field: str | None = None) -> M:
+async def lock_values(
+    uow: Locking, table: Table, id: uuid.UUID, *columns: ColumnElement[Any]
+) -> Row[Any] | None:
+    """Lock one row FOR NO KEY UPDATE and return only `columns` of it, without an ORM object: the
+    hot path's lock (a line add). NO KEY UPDATE because the holder never changes the row's key:
+    other transactions' foreign-key checks on it (FOR KEY SHARE) go on while it is held."""
+    uow.note_lock(table.name)
+    stmt = select(*columns).where(table.c.id == id).with_for_update(key_share=True)
+    started = time.perf_counter()
+    row = (await uow.session.execute(stmt)).one_or_none()
+    metrics.LOCK_WAIT.labels(table=table.name).observe(time.perf_counter() - started)
+    return row
+
+
+async def lock_found(
+    uow: Locking,
+    model: type[M],
+    id: uuid.UUID,
+    what: str,
+    field: str | None = None,
+    *,
+    key_share: bool = False,
+) -> M:
     """The row locked, or NOT_FOUND naming `what` (and the input `field` that named it)."""
-    row = await lock_row(uow, model, id)
+    row = await lock_row(uow, model, id, key_share=key_share)
     if row is None:
         raise not_found(what, field)
     return row
 
 
-async def lock_row(uow: Locking, model: type[M], id: uuid.UUID, *, share: bool = False) -> M | None:
-    rows = await lock_rows(uow, model, [id], share=share)
+async def lock_row(
+    uow: Locking, model: type[M], id: uuid.UUID, *, share: bool = False, key_share: bool = False
+) -> M | None:
+    rows = await lock_rows(uow, model, [id], share=share, key_share=key_share)
     return rows[0] if rows else None
 
 

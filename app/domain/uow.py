@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.db.connectivity import DatabaseUnavailable, is_unavailable
+from app.db.engine import LOCK_TIMEOUT_MS
 from app.domain.errors import DomainError, constraint_error, validation
 from app.domain.locks import LOCK_ORDER, LockOrderViolation
 from app.domain.models import CONSTRAINT_ERRORS
@@ -98,11 +99,12 @@ async def run_unit(
         try:
             async with sessions() as session:
                 async with session.begin():
-                    await session.execute(
-                        text("SELECT set_config('lock_timeout', :v, true)"), {"v": f"{lock_timeout_ms}ms"}
-                    )
-                    uow = UnitOfWork(session)
                     connection = await session.connection()
+                    if connection.info.get(LOCK_TIMEOUT_MS) != lock_timeout_ms:  # else set at connect
+                        await session.execute(
+                            text("SELECT set_config('lock_timeout', :v, true)"), {"v": f"{lock_timeout_ms}ms"}
+                        )
+                    uow = UnitOfWork(session)
                     # Where the tests' lock guard (a before_cursor_execute hook) finds the unit.
                     connection.info[UNIT_KEY] = uow
                     try:

@@ -81,20 +81,21 @@ async def add_sale_order_item(
     info: Info, input: Annotated[AddSaleOrderItemInput, strawberry.argument(description="The line to add.")]
 ) -> SaleOrderPayload:
     """Add a product or service to a DRAFT order; a STANDARD add merges into the item's line."""
-    async with ctx(info).db.read() as session:
-        line = await order_lines.prepare_line(
-            session,
-            order_id=input.order_id,
-            item_type=input.item_type.value,
-            item_id=input.item_id,
-            quantity=input.quantity,
-            mode=(input.mode.value if input.mode else "STANDARD"),
-            unit_price=input.unit_price,
-            discount=input.discount,
-            note=input.note,
-        )
-    order = await run_mutation(info, lambda uow: order_lines.add_item(uow, line))
-    return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
+    line = order_lines.check_line(
+        order_id=input.order_id,
+        item_type=input.item_type.value,
+        item_id=input.item_id,
+        quantity=input.quantity,
+        mode=(input.mode.value if input.mode else "STANDARD"),
+        unit_price=input.unit_price,
+        discount=input.discount,
+        note=input.note,
+    )
+    order = await run_mutation(info, lambda uow: order_lines.add_checked(uow, line))
+    # Its version and totals come from the add's own statement; its lines only if asked for.
+    return SaleOrderPayload(
+        order=SaleOrder.from_model(order, totals=(order.subtotal, order.total)), errors=[]
+    )
 
 
 async def update_sale_order_items(

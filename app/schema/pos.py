@@ -114,6 +114,8 @@ async def _order_items(root: SaleOrder, info: strawberry.Info) -> list[SaleOrder
 
 
 async def _order_subtotal(root: SaleOrder, info: strawberry.Info) -> Money:
+    if root.totals is not None:
+        return Money.of(root.totals[0])
     return Money.of(totals.subtotal(await _lines(root, info)))
 
 
@@ -211,9 +213,13 @@ class SaleOrder:
     discount: strawberry.Private[discounts.GivenDiscount]
     # Lines read together with the order (one snapshot), or None to load them on demand.
     lines: strawberry.Private[list | None] = None
+    # (subtotal, total) as the change that returned the order computed them, or None to add up lines.
+    totals: strawberry.Private[tuple[Decimal, Decimal] | None] = None
 
     @classmethod
-    def from_model(cls, order, lines: list | None = None) -> SaleOrder:
+    def from_model(
+        cls, order, lines: list | None = None, totals: tuple[Decimal, Decimal] | None = None
+    ) -> SaleOrder:
         return cls(
             id=strawberry.ID(str(order.id)),
             number=order.number,
@@ -229,6 +235,7 @@ class SaleOrder:
             discount=discounts.GivenDiscount.of(order),
             discount_reason=order.discount_reason,
             lines=lines,
+            totals=totals,
         )
 
 

@@ -15,6 +15,7 @@ from app.domain.uow import UnitOfWork, run_unit
 from app.main import create_app
 from tests.conftest import GraphQLClient, make_settings
 from tests.races import wait_for_lock_waiters
+from tests.sql_recorder import record_sql
 
 
 async def test_a_forced_deadlock_is_retried_and_both_units_succeed(db, users):
@@ -130,3 +131,18 @@ async def test_lock_waiters_are_visible_while_blocked(db, users):
         assert not blocked.done()
         await holder.rollback()
     await blocked
+
+
+async def test_the_lock_timeout_is_set_when_a_connection_opens_not_in_every_unit(db, settings):
+    async def timeout_in_force(uow: UnitOfWork) -> int:
+        setting = "SELECT setting::int FROM pg_settings WHERE name = 'lock_timeout'"  # in ms
+        return (await uow.session.execute(text(setting))).scalar_one()
+
+    with record_sql(db.engine) as sql:
+        in_force = await run_unit(db.sessions, timeout_in_force, lock_timeout_ms=settings.lock_timeout_ms)
+    assert in_force == settings.lock_timeout_ms
+    assert [s for s in sql if "set_config" in s] == []
+    # A unit that wants another timeout still sets its own, for its transaction only.
+    assert await run_unit(db.sessions, timeout_in_force, lock_timeout_ms=123) == 123
+    again = await run_unit(db.sessions, timeout_in_force, lock_timeout_ms=settings.lock_timeout_ms)
+    assert again == settings.lock_timeout_ms

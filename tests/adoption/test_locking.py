@@ -54,9 +54,8 @@ async def test_create_pet_takes_no_lock_and_is_a_single_insert_in_its_unit(db, g
     assert result["data"]["createPet"]["errors"] == []
     # No existing row coordinates a new pet, so there is nothing to lock or wait for.
     assert sql.row_locks() == []
-    began = next(i for i, statement in enumerate(sql) if "set_config('lock_timeout'" in statement)
-    unit = sql[began + 1 :]
-    assert len(unit) == 1 and unit[0].startswith("INSERT INTO pets "), unit
+    # Its one write is its last statement: the unit is that INSERT alone.
+    assert sql.writes() == [len(sql) - 1] and sql[-1].startswith("INSERT INTO pets "), sql
 
 
 async def test_request_adoption_locks_the_pet_before_any_write(db, gql, users, pets):

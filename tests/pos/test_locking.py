@@ -8,8 +8,11 @@ import uuid
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app.domain.models import Base
+from app.domain.pos import items, orders
 from tests.pos.conftest import (
     CANCEL,
     CLEAR,
@@ -21,6 +24,8 @@ from tests.pos.conftest import (
     UPDATE,
     assert_order_locked_before_any_write,
 )
+from tests.pos.test_races import line
+from tests.races import unit_held
 from tests.sql_recorder import record_sql
 
 ADD_LEAN = (
@@ -46,22 +51,22 @@ def add_input(order: dict, product) -> dict:
     return {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(product.id), "quantity": 1}}
 
 
-async def test_add_locks_the_order_then_upserts_and_bumps_in_one_statement_then_notifies(db, pos):
+async def test_add_locks_the_order_then_reads_the_item_upserts_bumps_and_notifies_in_one_statement(db, pos):
     order, burger, _ = await _order_with_lines(pos)
     with record_sql(db.engine) as sql:
         result = await pos.gql(ADD_LEAN, add_input(order, burger), token=pos.token)
     assert result["data"]["addSaleOrderItem"]["errors"] == []
     assert_order_locked_before_any_write(sql)
-    unit = sql[sql.index(next(s for s in sql if "set_config" in s)) :]
+    # The caller's user row (the test app runs no LISTEN, so no user is kept between requests), then
+    # the unit: the order lock, and one statement that reads the item, writes and NOTIFYs.
+    # lock_timeout is the connection's own (set at connect): no set_config round trip.
+    assert not any("set_config" in s for s in sql)
     assert [
-        "set_config" in unit[0],
-        "FOR UPDATE" in unit[1],
-        unit[2].lstrip().startswith("WITH line AS"),
-        "pg_notify" in unit[3],
-    ] == [True] * 4
-    assert len(unit) == 4
-    # Before the unit: the caller's user row and the product's name and price.
-    assert sql.count() == 6
+        "FROM users" in sql[0],
+        "FOR NO KEY UPDATE" in sql[1],
+        sql[2].lstrip().startswith("WITH line AS") and "FROM products" in sql[2] and "pg_notify" in sql[2],
+    ] == [True] * 3
+    assert sql.count() == 3
 
 
 async def test_statements_of_one_add_are_a_small_constant_whatever_the_order_holds(db, pos):
@@ -72,10 +77,10 @@ async def test_statements_of_one_add_are_a_small_constant_whatever_the_order_hol
             result = await pos.gql(ADD_FULL, add_input(order, burger), token=pos.token)
         assert result["data"]["addSaleOrderItem"]["errors"] == []
         counts.append(sql.count())
-    # user, product; set_config, lock, upsert+bump, notify; after commit the lines (once,
-    # shared by items, subtotal and total), their items' tax rates (once, for the total) and the
-    # customer is null so never read.
-    assert counts == [8, 8]
+    # user; lock, item+upsert+bump+notify; after commit the lines (once, shared by items,
+    # subtotal and total) and their items' tax rates (once, for the total); the customer is null so
+    # never read.
+    assert counts == [5, 5]
 
 
 @pytest.mark.parametrize("operation", ["update", "remove", "clear", "cancel", "split"])
@@ -202,3 +207,29 @@ async def test_migration_creates_exactly_the_pos_models(db):
         return thing.name if kind.endswith("_table") else thing.table.name
 
     assert [d for d in diffs if table_of(d) in {"sale_orders", "sale_order_items"}] == []
+
+
+@pytest.mark.parametrize("lock", ["add", "edit"])
+async def test_an_order_lock_lets_foreign_key_checks_on_the_order_through(db, pos, lock):
+    """Order locks are FOR NO KEY UPDATE: no change deletes an order or changes its id, so a
+    foreign-key check on it (FOR KEY SHARE, as an insert referencing the order takes) never waits
+    for a tablet's add, while a second editor still does."""
+    order = await pos.order()
+    burger = await pos.product()
+    order_id = uuid.UUID(order["id"])
+    work = (
+        (lambda uow: items.add_item(uow, line(order["id"], burger, 1)))
+        if lock == "add"
+        else (lambda uow: orders.lock_order(uow, order_id))
+    )
+    async with unit_held(db, work), db.engine.connect() as other:
+        await other.execute(text("SET lock_timeout = '2s'"))
+        key_share = "SELECT 1 FROM sale_orders WHERE id = :id FOR KEY SHARE"
+        assert (await other.execute(text(key_share), {"id": order_id})).scalar_one() == 1
+        await other.rollback()
+        await other.execute(text("SET lock_timeout = '50ms'"))
+        with pytest.raises(DBAPIError):
+            await other.execute(
+                text("SELECT 1 FROM sale_orders WHERE id = :id FOR NO KEY UPDATE"), {"id": order_id}
+            )
+        await other.rollback()

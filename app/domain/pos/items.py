@@ -7,14 +7,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     FromClause,
     Integer,
     Numeric,
+    Row,
     ScalarSelect,
     Text,
     Update,
@@ -34,9 +37,10 @@ from app.domain import fields, limits, money
 from app.domain.catalog.models import Product, Service
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import every, parse_id
+from app.domain.locks import lock_values
 from app.domain.pos import rules
 from app.domain.pos.models import ITEM_TYPES, STANDARD_LINE, SaleOrder, SaleOrderItem
-from app.domain.pos.orders import bump, lock_order, write
+from app.domain.pos.orders import announcement, bump, lock_order, not_editable, orders, write
 from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
@@ -58,8 +62,21 @@ class NewLine:
     note: str | None
 
 
-async def prepare_line(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class CheckedLine:
+    """An add's input, checked; the item's name and price are not read yet."""
+
+    order_id: uuid.UUID
+    item_type: str
+    item_id: uuid.UUID
+    mode: str
+    quantity: int
+    unit_price: Decimal | None
+    discount: Decimal
+    note: str | None
+
+
+def check_line(
     *,
     order_id: str,
     item_type: str,
@@ -69,9 +86,8 @@ async def prepare_line(
     unit_price: Decimal | None,
     discount: Decimal | None,
     note: str | None,
-) -> NewLine:
-    """Check the input, then read the item's name and price (active items only). Only a
-    CUSTOM line takes its own unit price, discount and note."""
+) -> CheckedLine:
+    """Check the input (no database). Only a CUSTOM line takes its own unit price, discount and note."""
     custom = mode == "CUSTOM"
     checks: dict[str, Callable[[], Any]] = dict(
         order_id=lambda: parse_id(order_id, "orderId", "Sale order"),
@@ -98,30 +114,82 @@ async def prepare_line(
         )
     if item_type not in ITEM_TYPES:
         raise validation("Unknown item type", "itemType")
-    checked = every(**checks)
-    model = SELLABLE[item_type]
-    item: Product | Service | None = await session.get(model, checked["item_id"])
-    if item is None or not item.active:
-        raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
-    price = checked["unit_price"] or item.price
-    rules.discount_within_line(checked["discount"], price, quantity)
+    return CheckedLine(item_type=item_type, mode=mode, **every(**checks))
+
+
+async def price_line(session: AsyncSession, line: CheckedLine) -> NewLine:
+    """Read the item's name and price (active items only; one Core statement, no ORM object)."""
+    model = SELLABLE[line.item_type]
+    item = (
+        await session.execute(
+            select(model.name, model.price).where(model.id == line.item_id, model.active.is_(True))
+        )
+    ).one_or_none()
+    if item is None:
+        raise not_found("Product" if line.item_type == "PRODUCT" else "Service", "itemId")
+    price = line.unit_price or item.price
+    rules.discount_within_line(line.discount, price, line.quantity)
     return NewLine(
-        order_id=checked["order_id"],
-        item_type=item_type,
-        item_id=item.id,
-        mode=mode,
+        order_id=line.order_id,
+        item_type=line.item_type,
+        item_id=line.item_id,
+        mode=line.mode,
         name=item.name,
         unit_price=price,
-        quantity=quantity,
-        discount=checked["discount"],
-        note=checked["note"],
+        quantity=line.quantity,
+        discount=line.discount,
+        note=line.note,
     )
 
 
-async def add_item(uow: UnitOfWork, line: NewLine) -> SaleOrder:
-    """Lock the order, then add the line. Under the lock two tablets adding the same
-    item serialise: the second finds the first's line and adds to it."""
-    return await add_line(uow, await lock_order(uow, line.order_id), line)
+async def prepare_line(session: AsyncSession, **line: Any) -> NewLine:
+    """check_line, then price_line (the item read in `session`)."""
+    return await price_line(session, check_line(**line))
+
+
+@dataclass(frozen=True)
+class ChangedOrder:
+    """The order as an add left it, all from the add statement's RETURNING: no read after the write.
+    The totals are those of the version returned."""
+
+    id: uuid.UUID
+    number: str
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    label: str | None
+    customer_id: uuid.UUID | None
+    merged_into_id: uuid.UUID | None
+    sale_id: uuid.UUID | None
+    subtotal: Decimal
+    total: Decimal
+
+
+async def add_checked(uow: UnitOfWork, line: CheckedLine) -> ChangedOrder:
+    """The add as the API runs it, on the primary: the lock, then one statement that reads the
+    item's name and price and adds the line. A line with a discount has it checked against the
+    price first, so it reads the item before the lock."""
+    if line.discount:
+        return await add_item(uow, await price_line(uow.session, line))
+    order = await lock_draft_order(uow, line.order_id)
+    return await _add(uow, order, line.item_type, line.item_id, _params(line, None, line.unit_price))
+
+
+async def add_item(uow: UnitOfWork, line: NewLine) -> ChangedOrder:
+    """Lock the order, then add the line. Under the lock two tablets adding the same item
+    serialise: the second finds the first's line and adds to it."""
+    return await add_line(uow, await lock_draft_order(uow, line.order_id), line)
+
+
+async def lock_draft_order(uow: UnitOfWork, order_id: uuid.UUID) -> Row[Any]:
+    """The order lock of an add (FOR NO KEY UPDATE), columns only: no ORM object on the hot path."""
+    order = await lock_values(uow, orders, order_id, orders.c.id, orders.c.status, orders.c.number)
+    if order is None:
+        raise not_found("Sale order", "orderId")
+    if order.status != "DRAFT":
+        raise not_editable(order)
+    return order
 
 
 def order_total(order_id: BindParameter[uuid.UUID], lines: FromClause = items) -> ScalarSelect[Any]:
@@ -133,14 +201,24 @@ def order_total(order_id: BindParameter[uuid.UUID], lines: FromClause = items) -
     )
 
 
-def _add_line_statement() -> Update:
+def order_subtotal(order_id: BindParameter[uuid.UUID], lines: FromClause) -> ScalarSelect[Any]:
+    """What the order's lines add up to before discounts (price x quantity), as a subquery."""
+    return (
+        select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity), 0))
+        .where(lines.c.order_id == order_id)
+        .scalar_subquery()
+    )
+
+
+def _add_line_statement(sellable: type[Product | Service]) -> Update:
     """Upsert the line (a STANDARD line of the same item gains the quantity; a CUSTOM
     line is always new) and bump the order's version, in one statement. Built once:
     it runs inside the locked window of the hottest path, so no time goes on building SQL.
-    The line goes in only while the order's total stays within what a sale can record;
-    otherwise nothing is written and no row comes back."""
+    The item's name and catalogue price are read by the statement itself unless given: the line
+    goes in only for an active item, and only while the order's total stays within what a sale
+    can record; otherwise nothing is written and no row comes back."""
     order = bindparam("order", type_=items.c.order_id.type)
-    new = {
+    new: dict[str, ColumnElement[Any]] = {
         "order_id": order,
         **{
             name: bindparam(f"new_{name}", type_=items.c[name].type)
@@ -157,6 +235,11 @@ def _add_line_statement() -> Update:
             )
         },
     }
+    active = (sellable.id == new["item_id"], sellable.active.is_(True))
+    new["name"] = func.coalesce(new["name"], select(sellable.name).where(*active).scalar_subquery())
+    new["unit_price"] = func.coalesce(
+        new["unit_price"], select(sellable.price).where(*active).scalar_subquery()
+    )
     # A STANDARD add grows the item's STANDARD line, which keeps the price it was first added at.
     same = items.alias("same")
     grown_price = (
@@ -170,9 +253,12 @@ def _add_line_statement() -> Update:
         )
         .scalar_subquery()
     )
-    added = new["quantity"] * func.coalesce(grown_price, new["unit_price"]) - new["discount"]
+    gross = new["quantity"] * func.coalesce(grown_price, new["unit_price"])
+    added = gross - new["discount"]
     fits = order_total(order, items.alias("present")) + added <= money.MAX_AMOUNT
-    insert_line = insert(items).from_select([*new], select(*new.values()).where(fits))
+    insert_line = insert(items).from_select(
+        [*new], select(*new.values()).where(fits, new["name"].is_not(None), new["unit_price"].is_not(None))
+    )
     # The line keeps the price it was first added at; only its quantity grows.
     upsert = insert_line.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
@@ -180,36 +266,81 @@ def _add_line_statement() -> Update:
         set_={"quantity": items.c.quantity + insert_line.excluded.quantity},
     ).returning(items.c.id)
     line = upsert.cte("line")
-    return bump(order).where(exists(select(line.c.id))).add_cte(line)
+    # All of a statement's parts see the snapshot it started with: the totals after the add are
+    # those before it plus the line's part, and the RETURNING carries them (the payload needs no
+    # read), with the announcement of the new version.
+    before = items.alias("before")
+    return (
+        bump(order)
+        .where(exists(select(line.c.id)))
+        .add_cte(line)
+        .returning(
+            orders.c.number,
+            orders.c.created_at,
+            orders.c.label,
+            (order_subtotal(order, before) + gross).label("subtotal"),
+            (order_total(order, before) + added).label("total"),
+            announcement(),
+        )
+    )
 
 
-ADD_LINE = _add_line_statement()
+ADD_LINE = {item_type: _add_line_statement(model) for item_type, model in SELLABLE.items()}
+_compiled: dict[tuple[str, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+async def _run_add_line(uow: UnitOfWork, item_type: str, params: dict[str, Any]) -> Row[Any] | None:
+    """ADD_LINE compiled once per dialect and sent as driver SQL: it runs while the order is locked,
+    and SQLAlchemy would otherwise walk the whole statement for its cache key on every add."""
+    connection = await uow.session.connection()
+    key = (connection.dialect.name, item_type)
+    if key not in _compiled:
+        compiled = ADD_LINE[item_type].compile(dialect=connection.dialect)
+        _compiled[key] = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+    sql, order, defaults = _compiled[key]
+    values = {**defaults, **params}
+    result = await connection.exec_driver_sql(sql, tuple(values[name] for name in order))
+    return result.one_or_none()
 
 
 def total_too_large(field: str = "quantity") -> DomainError:
     return validation(f"An order comes to at most {money.MAX_AMOUNT}", field)
 
 
-async def add_line(uow: UnitOfWork, order: SaleOrder, line: NewLine) -> SaleOrder:
-    """The add on an order already locked."""
-    return await write(
-        uow,
-        order,
-        ADD_LINE,
-        unchanged=total_too_large(),
-        params=dict(
-            order=order.id,
-            new_id=uuid.uuid4(),
-            new_item_type=line.item_type,
-            new_item_id=line.item_id,
-            new_mode=line.mode,
-            new_name=line.name,
-            new_unit_price=line.unit_price,
-            new_quantity=line.quantity,
-            new_discount=line.discount,
-            new_note=line.note,
-        ),
+class Locked(Protocol):
+    id: uuid.UUID
+
+
+async def add_line(uow: UnitOfWork, order: Locked, line: NewLine) -> ChangedOrder:
+    """The add on an order already locked: one statement (upsert, bump, NOTIFY), nothing after."""
+    return await _add(uow, order, line.item_type, line.item_id, _params(line, line.name, line.unit_price))
+
+
+def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal | None) -> dict[str, Any]:
+    return dict(
+        new_id=uuid.uuid4(),
+        new_item_type=line.item_type,
+        new_item_id=line.item_id,
+        new_mode=line.mode,
+        new_name=name,
+        new_unit_price=unit_price,
+        new_quantity=line.quantity,
+        new_discount=line.discount,
+        new_note=line.note,
     )
+
+
+async def _add(
+    uow: UnitOfWork, order: Locked, item_type: str, item_id: uuid.UUID, params: dict[str, Any]
+) -> ChangedOrder:
+    row = await _run_add_line(uow, item_type, dict(order=order.id, **params))
+    if row is None:  # which of the statement's conditions failed: one more read, on this path only
+        model = SELLABLE[item_type]
+        found = await uow.session.execute(select(model.id).where(model.id == item_id, model.active.is_(True)))
+        if found.first() is None:
+            raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
+        raise total_too_large()
+    return ChangedOrder(**{name: getattr(row, name) for name in ChangedOrder.__dataclass_fields__})
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,16 @@ class OrderFeed:
         self._keeper: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
         self._stopping = False
+        # Other channels heard on the same connection: (on each payload, on the connection up/down).
+        self._also: dict[str, tuple[Callable[[str], None], Callable[[bool], None]]] = {}
+
+    def also_listen(
+        self, channel: str, on_payload: Callable[[str], None], on_listening: Callable[[bool], None]
+    ) -> None:
+        """Hear `channel` too (register before start): `on_payload` gets each payload,
+        `on_listening(False)` runs as soon as the connection is lost (what was heard may be stale
+        from then on) and `on_listening(True)` once it LISTENs again."""
+        self._also[channel] = (on_payload, on_listening)
 
     async def start(self) -> None:
         try:
@@ -121,9 +131,18 @@ class OrderFeed:
 
     async def _connect(self) -> None:
         connection = await asyncpg.connect(self.url)
-        connection.add_termination_listener(lambda _: self._lost.set())
+        connection.add_termination_listener(self._on_lost)
         await connection.add_listener(CHANNEL, self._on_notification)
+        for channel, (on_payload, _) in self._also.items():
+            await connection.add_listener(channel, lambda _c, _p, _ch, raw, hear=on_payload: hear(raw))
         self._connection = connection
+        for _, on_listening in self._also.values():
+            on_listening(True)
+
+    def _on_lost(self, connection: asyncpg.Connection) -> None:
+        for _, on_listening in self._also.values():
+            on_listening(False)
+        self._lost.set()
 
     def _on_notification(self, connection: asyncpg.Connection, pid: int, channel: str, raw: str) -> None:
         parsed = parse(raw)

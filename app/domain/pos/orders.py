@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, Row, Update, func, update
+from sqlalchemy import BindParameter, ColumnElement, Row, Text, Update, cast, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -40,14 +40,20 @@ CHANGED = (
 )
 
 
-def not_editable(order: SaleOrder, field: str | None = "orderId") -> DomainError:
+class Shown(Protocol):
+    number: str
+    status: str
+
+
+def not_editable(order: Shown, field: str | None = "orderId") -> DomainError:
     return DomainError("ORDER_NOT_EDITABLE", f"Order {order.number} is {order.status}, not DRAFT", field)
 
 
 async def lock_order(uow: UnitOfWork, order_id: uuid.UUID, field: str = "orderId") -> SaleOrder:
-    """SELECT ... FROM sale_orders WHERE id = ... FOR UPDATE: the coordination lock of
-    every change to the order and its lines. Only a DRAFT order changes."""
-    order = await lock_found(uow, SaleOrder, order_id, "Sale order", field)
+    """SELECT ... FROM sale_orders WHERE id = ... FOR NO KEY UPDATE: the coordination lock of
+    every change to the order and its lines (no change deletes an order or changes its id, so
+    foreign-key checks on it need not wait). Only a DRAFT order changes."""
+    order = await lock_found(uow, SaleOrder, order_id, "Sale order", field, key_share=True)
     if order.status != "DRAFT":
         raise not_editable(order, field)
     return order
@@ -55,7 +61,7 @@ async def lock_order(uow: UnitOfWork, order_id: uuid.UUID, field: str = "orderId
 
 async def lock_orders(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, SaleOrder]:
     """Several orders in one statement ordered by id, so crossed merges cannot deadlock."""
-    return {order.id: order for order in await lock_rows(uow, SaleOrder, order_ids)}
+    return {order.id: order for order in await lock_rows(uow, SaleOrder, order_ids, key_share=True)}
 
 
 def bump(order_ids: Iterable[uuid.UUID] | BindParameter[uuid.UUID], **values: Any) -> Update:
@@ -88,19 +94,26 @@ async def write(
     unchanged: DomainError | None = None,
     params: dict[str, Any] | None = None,
 ) -> SaleOrder:
-    """Run one change statement that ends with the bump of `order`, then announce it.
+    """Run one change statement that ends with the bump of `order` and announces it (the NOTIFY
+    is part of the statement: no round trip of its own while the order is locked).
     A statement whose bump is conditional returns no row when nothing changed: `unchanged`."""
-    row = (await uow.session.execute(stmt, params)).one_or_none()
+    row = (await uow.session.execute(stmt.returning(announcement()), params)).one_or_none()
     if row is None:
         assert unchanged is not None, "an unconditional bump always returns the order"
         raise unchanged
     applied({order.id: order}, [row])
-    await announce(uow, order)
     return order
 
 
+def announcement() -> ColumnElement[Any]:
+    """NOTIFY of the new version, as a column of the bump's RETURNING (the order row as updated).
+    Sent inside the transaction: subscribers hear of the change only if it commits."""
+    payload = func.json_build_object("id", orders.c.id, "version", orders.c.version)
+    return func.pg_notify(live.CHANNEL, cast(payload, Text)).label("announced")
+
+
 async def announce(uow: UnitOfWork, order: SaleOrder) -> None:
-    """NOTIFY inside the transaction: subscribers hear of the change only if it commits."""
+    """NOTIFY inside the transaction, as a statement of its own (for changes of several orders)."""
     await uow.notify(live.CHANNEL, live.payload(order.id, order.version))
 
 
