@@ -142,3 +142,20 @@ async def test_checkout_charges_the_rate_in_force_when_it_runs_not_the_one_the_o
         row = await session.get(Sale, uuid.UUID(sale["id"]))
         line = (await session.scalars(select(SaleLine).where(SaleLine.sale_id == row.id))).one()
     assert (row.tax, line.tax_rate, line.tax) == (D("1.00"), D("5.000"), D("1.00"))
+
+
+async def test_an_add_answers_the_order_total_with_its_staff_discount_and_tax(db, pos):
+    """The add's payload takes its subtotal from the add statement, and its total still reckons the
+    staff discount and the tax of every line, as a fresh read of the order does."""
+    from tests.pos.conftest import ORDER
+    from tests.pos.test_manual_discount import DISCOUNT
+
+    rate = await tax_rate(db, "8.25")
+    order = await pos.order()
+    await pos.add(order["id"], await taxed_product(db, "BED", "40.00", rate), 1)
+    await pos.ok(DISCOUNT, {"o": order["id"], "p": "10", "r": "regular"})
+    added = (await pos.add(order["id"], await taxed_product(db, "BOWL", "10.00"), 1))["order"]
+    # 50.00 less 10% = 45.00: the bed's 36.00 taxed 2.97, the bowl untaxed.
+    assert (added["subtotal"]["amount"], added["total"]["amount"]) == ("50.00", "47.97")
+    fresh = (await pos.gql(ORDER, {"id": order["id"]}, token=pos.token))["data"]["saleOrder"]
+    assert fresh["total"] == added["total"]

@@ -162,8 +162,12 @@ class ChangedOrder:
     customer_id: uuid.UUID | None
     merged_into_id: uuid.UUID | None
     sale_id: uuid.UUID | None
+    manual_discount: Decimal
+    discount_percent: Decimal | None
+    discount_limit_percent: Decimal | None
+    discount_reason: str | None
     subtotal: Decimal
-    total: Decimal
+    total: Decimal  # the lines' totals: before the staff discount and tax
 
 
 async def add_checked(uow: UnitOfWork, line: CheckedLine) -> ChangedOrder:
