@@ -142,3 +142,23 @@ def test_a_block_that_breaks_the_convention_is_refused(tmp_path, monkeypatch):
         (tmp_path / "doc.md").write_text(text)
         with pytest.raises(ValueError, match=message):
             documented.steps_of(tmp_path / "doc.md")
+
+
+def test_an_ellipsis_inside_a_string_matches_one_line_of_text():
+    assert differences("Sale S-1 …\nTotal", "Sale S-1 2026-11-27 10:05 UTC\nTotal") == []
+    assert differences("Sale S-1 …\nTotal", "Sale S-1 \nTotal") != []  # at least one character
+    assert differences("Sale S-1 …\nTotal", "Sale S-1 a\nb\nTotal") != []  # within one line
+    assert differences("Sale S-1 …", "Sale S-2 now") != []
+
+
+def test_recording_keeps_the_documented_placeholders_that_still_match():
+    documented = {"id": "…", "of": "${A.id}", "total": "1.00", "at": "Sale …"}
+    answers = {"A": {"id": "a1"}}
+    actual = {"id": "x", "of": "a1", "total": "2.00", "at": "Sale now", "new": 1}
+    assert recorded(documented, resolve(documented, answers), actual) == {
+        "id": "…",
+        "of": "${A.id}",
+        "total": "2.00",
+        "at": "Sale …",
+        "new": 1,
+    }
