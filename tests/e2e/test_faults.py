@@ -325,6 +325,8 @@ async def test_a_worker_killed_under_traffic_is_replaced_and_no_acknowledged_wri
             replaced = time.monotonic()
             acked_at_replacement = len(traffic.sales)
             await until(lambda: _at_least(traffic.sales, acked_at_replacement + 16), timeout=60)
+            # Past the second of grace the check below looks at, too (16 sales can take less).
+            await until(lambda: _answered_after(traffic, replaced + 1.0, 16), timeout=60)
         finally:
             traffic.stop.set()
             await asyncio.gather(*shoppers)
@@ -342,6 +344,10 @@ async def test_a_worker_killed_under_traffic_is_replaced_and_no_acknowledged_wri
 
 async def _at_least(items: list, n: int) -> bool:
     return len(items) >= n
+
+
+async def _answered_after(traffic: Traffic, moment: float, n: int) -> bool:
+    return traffic.after(moment).total() >= n
 
 
 async def _replaced(server: Serve, survivors: set[int], started_up: int) -> bool:
