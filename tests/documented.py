@@ -9,7 +9,8 @@ runs (and tests/e2e/test_typed_clients.py types). The convention the docs follow
 - A ```json variables block after it (before the next ```graphql) holds its variables.
 - A ```json result block after that is the whole answer expected, compared exactly: every key and
   every list element, in order. Where a value differs from run to run (ids, tokens, timestamps,
-  cursors) write "…", which matches any value but null.
+  cursors) write "…", which matches any value but null; inside a longer string (a receipt's time) "…"
+  matches any text within one line, at least one character.
 - Without a result block the step must succeed: no top-level `errors`, and every `errors` list in
   `data` empty.
 - In variables and results, a string "${Name.path.to.value}" stands for a value an earlier step of the
@@ -17,6 +18,10 @@ runs (and tests/e2e/test_typed_clients.py types). The convention the docs follow
   are numbers: `${BrowseProducts.products.edges.0.node.id}`). "${mail.code}" is the reset code in the
   newest email the server has queued (the outbox), for the password reset flow.
 - Other ```json blocks (protocol messages, illustrations) are prose and never run.
+
+To re-record results after a change of behaviour, run the docs test with PETPOS_DOCS_RECORD=1: every step
+still runs, and a step whose answer differs is reported with that answer as a ```json result block to
+paste (keeping the documented "…" and "${…}" where they still match). The test fails all the same.
 """
 
 from __future__ import annotations
@@ -131,6 +136,11 @@ def differences(expected: Any, actual: Any, at: str = "") -> list[str]:
     """Where `actual` is not what `expected` documents ("…" matches anything but null)."""
     if expected == ANY:
         return [] if actual is not None else [f"{at or '.'}: documented as a value, got null"]
+    if isinstance(expected, str) and ANY in expected and isinstance(actual, str):
+        pattern = "[^\n]+".join(re.escape(part) for part in expected.split(ANY))
+        if re.fullmatch(pattern, actual) is None:
+            return [f"{at or '.'}: documented {show(expected)}, got {show(actual)}"]
+        return []
     if isinstance(expected, dict) and isinstance(actual, dict):
         problems = [f"{at}.{k}: documented, missing" for k in expected if k not in actual]
         problems += [f"{at}.{k}: not documented: {show(actual[k])}" for k in actual if k not in expected]
@@ -144,6 +154,22 @@ def differences(expected: Any, actual: Any, at: str = "") -> list[str]:
     if expected != actual or type(expected) is not type(actual):
         return [f"{at or '.'}: documented {show(expected)}, got {show(actual)}"]
     return []
+
+
+def recorded(documented: Any, resolved: Any, actual: Any) -> Any:
+    """`actual`, written as the docs would write it: where the documented value (`resolved` is it with its
+    references filled in) still matches, the documented "…" or "${…}" stays."""
+    if isinstance(documented, str) and (ANY in documented or REFERENCE.match(documented)):
+        return documented if not differences(resolved, actual) else actual
+    if isinstance(documented, dict) and isinstance(actual, dict) and isinstance(resolved, dict):
+        return {
+            key: recorded(documented[key], resolved[key], value) if key in documented else value
+            for key, value in actual.items()
+        }
+    if isinstance(documented, list) and isinstance(actual, list) and isinstance(resolved, list):
+        if len(documented) == len(actual):
+            return [recorded(d, r, a) for d, r, a in zip(documented, resolved, actual)]
+    return actual
 
 
 def payload_errors(data: Any) -> list[Any]:

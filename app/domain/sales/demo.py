@@ -13,7 +13,7 @@ from app.domain.sales.recording import Payment, SaleItem, record_sale
 from app.domain.uow import UnitOfWork
 
 CUSTOMER_EMAIL = "customer@petpos.example"
-# sku, quantity: 220.80, which earns 220 points
+# sku, quantity: 231.44 with the hutch's sales tax, which earns 231 points
 EARLIER_ORDER = [("HAB-HUTCH", 1), ("DOG-KIBBLE-5KG", 2), ("HLT-FLEA-DOG", 1)]
 
 
