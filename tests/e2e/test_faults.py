@@ -348,10 +348,6 @@ async def _at_least(items: list, n: int) -> bool:
     return len(items) >= n
 
 
-async def _answered_after(traffic: Traffic, moment: float, n: int) -> bool:
-    return traffic.after(moment).total() >= n
-
-
 async def _replaced(server: Serve, survivors: set[int], started_up: int) -> bool:
     """A new worker has started serving (uvicorn logs each worker's startup) next to the survivors."""
     pids = server.worker_pids()
