@@ -4,7 +4,9 @@ The token comes once, in connection_init, but a socket lives for hours: a passwo
 (token version bumped) or the token's expiry must end it as it ends an HTTP session. So the
 token is checked again — signature, expiry, and the user's token version read on the
 primary — when each operation starts and before each result or subscription event is sent.
-A token that no longer passes closes the socket with 4403, before anything runs or is sent."""
+A token that no longer passes closes the socket with 4403, before anything runs or is sent. While
+the database cannot be reached to check it, the socket is closed with 1013 (try again later): the
+client reconnects, as it would to an HTTP 503."""
 
 from __future__ import annotations
 
@@ -15,15 +17,25 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
 
 from app.auth import authenticate
+from app.db.connectivity import is_unavailable
 from app.resolvers.base import Context
 
 log = logging.getLogger("petpos.websocket")
 
 FORBIDDEN = 4403  # graphql-transport-ws: the server refuses the connection
+TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve it now
 
 
 class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
     refused = False
+
+    async def handle_message(self, message: Message) -> None:
+        try:
+            await super().handle_message(message)
+        except Exception as error:  # connection_init's token check included
+            if not is_unavailable(error):
+                raise
+            await self._close(TRY_AGAIN_LATER, "Database unavailable", "the database is unavailable")
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Before acknowledgement strawberry closes the socket itself (4401).
@@ -42,12 +54,21 @@ class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         """Authenticate the connection's token now; refresh the caller (role, version) or close 4403."""
         if self.refused:
             return False
-        user, problem = await authenticate(self.context.db, self.context.token)
+        try:
+            user, problem = await authenticate(self.context.db, self.context.token)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            await self._close(TRY_AGAIN_LATER, "Database unavailable", "the database is unavailable")
+            return False
         if user is not None:
             self.context.user = user
             return True
+        await self._close(FORBIDDEN, "Forbidden", problem)
+        return False
+
+    async def _close(self, code: int, reason: str, why: str | None) -> None:
         if not self.refused:  # another operation may have closed it meanwhile
             self.refused = True
-            log.info("closing WebSocket %s: %s", self.context.request_id, problem)
-            await self.websocket.close(code=FORBIDDEN, reason="Forbidden")
-        return False
+            log.info("closing WebSocket %s: %s", self.context.request_id, why)
+            await self.websocket.close(code=code, reason=reason)

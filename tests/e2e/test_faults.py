@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from app.embedded import EmbeddedPostgres
 from tests.e2e.live_server import (
@@ -224,6 +225,26 @@ async def test_a_subscription_carries_on_across_a_postgres_restart(shop):
             item = {"orderId": order, "itemType": "PRODUCT", "itemId": shop.product, "quantity": 1}
             assert (await api.data(ADD_ITEM, {"i": item}, staff))["addSaleOrderItem"]["errors"] == []
             assert (await _receive(socket))["payload"]["data"]["saleOrderUpdated"]["version"] == 2
+    shop.check()
+
+
+async def test_a_websocket_whose_token_cannot_be_checked_while_postgres_is_down_is_closed_1013(shop):
+    """A new customer's token is known to no worker yet: connection_init reads the database, and
+    while it is down the socket is closed 1013 (try again later), not refused as if signed out."""
+    async with Api(shop.server.url) as api:
+        [token] = await shop.register(api, 1)
+    url = shop.server.url.replace("http", "ws") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+        pg_ctl(shop.pg.pgdata, "-m", "fast", "stop")
+        try:
+            await socket.send(
+                json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+            )
+            with pytest.raises(ConnectionClosed) as closed:
+                await _receive(socket)
+        finally:
+            shop.pg.start()
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1013, "Database unavailable")
     shop.check()
 
 
