@@ -5,7 +5,7 @@ The server keeps no state between requests (sessions are bearer tokens, live upd
 PostgreSQL's NOTIFY), so processes, and hosts, add up until the database is the limit. Two loads,
 each driven by wrk (keep-alive HTTP/1.1) with CONNECTIONS connections for SECONDS:
 
-- spread adds: addSaleOrderItem over ORDERS orders (no order is hot), the payload asking for
+- spread adds: addSaleOrderItem over 64 orders (no order is hot), the payload asking for
   `order { id version total { amount } }`, so the write path is measured without contention;
 - `{ me { id } }`: a signed-in read.
 
@@ -27,31 +27,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from contextlib import ExitStack
-from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db.engine import Database  # noqa: E402
-from app.domain.accounts import credentials  # noqa: E402
-from app.domain.accounts import service as accounts  # noqa: E402
-from app.domain.catalog import service as catalog  # noqa: E402
-from app.domain.pos import orders  # noqa: E402
-from app.domain.uow import run_unit  # noqa: E402
 from app.embedded import EmbeddedPostgres  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.settings import Settings, plain_url  # noqa: E402
+from bench.hot_order import SECRET, seed, wait_ready  # noqa: E402
 from tests.pgbouncer import free_port, pgbouncer  # noqa: E402
 
-SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
-PRODUCTS, ORDERS = 64, 64
 ADD = (
     "mutation($i: AddSaleOrderItemInput!) { addSaleOrderItem(input: $i) "
     "{ order { id version total { amount } } errors { code } } }"
@@ -80,50 +69,6 @@ end
 """
 
 
-async def seed(settings: Settings) -> tuple[str, list[uuid.UUID], list[uuid.UUID]]:
-    db = Database(settings)
-    try:
-        new = await accounts.prepare_new_user(
-            email="bench@petpos.example",
-            phone="+1 202 555 0199",
-            name="Bench",
-            password="bench-password",
-            role="STAFF",
-            phone_region="US",
-        )
-        staff = await run_unit(db.sessions, lambda uow: accounts.create_user(uow, new), lock_timeout_ms=5000)
-        products = []
-        for i in range(PRODUCTS):
-            item = catalog.prepare_product(
-                sku=f"BENCH-{i}",
-                name=f"Chew {i}",
-                description=None,
-                category="TOY",
-                price=Decimal("4.99"),
-                stock=0,
-            )
-            created = await run_unit(
-                db.sessions, lambda uow: catalog.create_product(uow, item), lock_timeout_ms=5000
-            )
-            products.append(created.id)
-        order_ids = []
-        for i in range(ORDERS):
-            made = await run_unit(
-                db.sessions,
-                lambda uow: orders.create_order(
-                    uow, orders.NewOrder(label=f"T{i}", customer_id=None), by=staff.id
-                ),
-                lock_timeout_ms=5000,
-            )
-            order_ids.append(made.id)
-        token = credentials.issue_token(
-            user_id=staff.id, token_version=staff.token_version, key=SECRET, ttl_minutes=120
-        )
-        return token, order_ids, products
-    finally:
-        await db.dispose()
-
-
 def lua_script(bodies: list[str], expect: str) -> str:
     return LUA % (", ".join("[==[" + body + "]==]" for body in bodies), expect)
 
@@ -144,19 +89,6 @@ def run_wrk(
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99_text.group(2)]
     failed = int(re.search(r"failed answers: (\d+)", out).group(1))
     return rate, float(p99_text.group(1)) * scale, failed
-
-
-def wait_ready(process: subprocess.Popen, port: int) -> None:
-    for _ in range(600):
-        if process.poll() is not None:
-            raise SystemExit("petpos serve exited")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("petpos serve did not become ready")
 
 
 async def exact(url: str) -> tuple[int, int]:
@@ -185,9 +117,8 @@ def main() -> int:
         stack.callback(server.stop)
         url = server.url
         upgrade(url)
-        token, order_ids, products = asyncio.run(
-            seed(Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp) / "data"))
-        )
+        settings = Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp) / "data")
+        token, _, order_ids, products = asyncio.run(seed(settings, url))
         adds = [
             json.dumps(
                 {
@@ -198,7 +129,7 @@ def main() -> int:
                 },
                 separators=(",", ":"),
             )
-            for o, p in zip(order_ids, products * (ORDERS // PRODUCTS + 1), strict=False)
+            for o, p in zip(order_ids, products, strict=True)  # one product an order
         ]
         scripts = {"spread adds": Path(tmp) / "adds.lua", "{ me { id } }": Path(tmp) / "me.lua"}
         scripts["spread adds"].write_text(lua_script(adds, '"errors":[]'))
