@@ -347,6 +347,8 @@ def main() -> int:
             wrk(port, typename, c, 1, serve.pid)
             raw = asyncio.run(raw_ceiling(listen_url(url), spread_orders[-1], c, seconds))
             before = asyncio.run(order_state(url, hot))
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
             spy = (lambda name: args.profile / f"{name}.txt") if args.profile else (lambda name: None)
             hot_run = wrk(port, hot_script, c, seconds, serve.pid, spy("hot"))
             time.sleep(0.5)  # requests in flight at wrk's stop finish

@@ -21,11 +21,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Table, select
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
 from app.domain.errors import not_found
+from app.domain.statements import run_built
 
 LOCK_ORDER: dict[str, int] = {
     "sale_orders": 0,
@@ -110,6 +111,9 @@ async def lock_rows(
     return rows
 
 
+_VALUE_LOCKS: dict[tuple[Table, tuple[ColumnElement[Any], ...]], Select[Any]] = {}
+
+
 async def lock_values(
     uow: Locking, table: Table, id: uuid.UUID, *columns: ColumnElement[Any]
 ) -> Row[Any] | None:
@@ -117,9 +121,12 @@ async def lock_values(
     hot path's lock (a line add). NO KEY UPDATE because the holder never changes the row's key:
     other transactions' foreign-key checks on it (FOR KEY SHARE) go on while it is held."""
     uow.note_lock(table.name)
-    stmt = select(*columns).where(table.c.id == id).with_for_update(key_share=True)
+    statement = _VALUE_LOCKS.get((table, columns))
+    if statement is None:
+        statement = select(*columns).where(table.c.id == bindparam("id")).with_for_update(key_share=True)
+        _VALUE_LOCKS[(table, columns)] = statement
     started = time.perf_counter()
-    row = (await uow.session.execute(stmt)).one_or_none()
+    row = (await run_built(uow.session, statement, id=id)).one_or_none()
     metrics.LOCK_WAIT.labels(table=table.name).observe(time.perf_counter() - started)
     return row
 

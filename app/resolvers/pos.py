@@ -92,10 +92,8 @@ async def add_sale_order_item(
         note=input.note,
     )
     order = await run_mutation(info, lambda uow: order_lines.add_checked(uow, line))
-    # Its version and totals come from the add's own statement; its lines only if asked for.
-    return SaleOrderPayload(
-        order=SaleOrder.from_model(order, totals=(order.subtotal, order.total)), errors=[]
-    )
+    # Its version and amounts come from the add's own statement; its lines only if asked for.
+    return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 
 
 async def update_sale_order_items(

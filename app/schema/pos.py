@@ -13,6 +13,7 @@ import strawberry
 from app.domain.accounts import views as accounts_views
 from app.domain.catalog import views as catalog_views
 from app.domain.pos import discounts, totals, views
+from app.domain.pos.items import ChangedOrder
 from app.domain.sales import tax
 from app.domain.sales import views as sales_views
 from app.domain.taxes import views as tax_views
@@ -114,18 +115,21 @@ async def _order_items(root: SaleOrder, info: strawberry.Info) -> list[SaleOrder
 
 
 async def _order_subtotal(root: SaleOrder, info: strawberry.Info) -> Money:
-    if root.totals is not None:
-        return Money.of(root.totals[0])
+    if root.priced is not None:
+        return Money.of(root.priced.subtotal)
     return Money.of(totals.subtotal(await _lines(root, info)))
 
 
 async def _order_amounts(root: SaleOrder, info: strawberry.Info) -> tuple[Decimal, tax.Taxed]:
     """The staff discount and the tax as checkout would reckon them now, before coupon and points."""
-    lines = await _lines(root, info)
-    rates = await asyncio.gather(
-        *(load(info, tax_views.item_rates, (line.item_type, line.item_id)) for line in lines)
-    )
-    line_totals = [totals.line_total(line) for line in lines]
+    if root.priced is not None:
+        line_totals, rates = root.priced.line_totals, root.priced.rates
+    else:
+        lines = await _lines(root, info)
+        rates = await asyncio.gather(
+            *(load(info, tax_views.item_rates, (line.item_type, line.item_id)) for line in lines)
+        )
+        line_totals = [totals.line_total(line) for line in lines]
     manual = discounts.effective(root.discount, sum(line_totals, Decimal(0)))
     included = info.context.db.settings.prices_include_tax
     return manual, tax.taxed(line_totals, rates, manual, included=included)
@@ -213,13 +217,12 @@ class SaleOrder:
     discount: strawberry.Private[discounts.GivenDiscount]
     # Lines read together with the order (one snapshot), or None to load them on demand.
     lines: strawberry.Private[list | None] = None
-    # (subtotal, total) as the change that returned the order computed them, or None to add up lines.
-    totals: strawberry.Private[tuple[Decimal, Decimal] | None] = None
+    # The lines' amounts and rates as the change that returned the order read them (an add), or None
+    # to read the lines.
+    priced: strawberry.Private[ChangedOrder | None] = None
 
     @classmethod
-    def from_model(
-        cls, order, lines: list | None = None, totals: tuple[Decimal, Decimal] | None = None
-    ) -> SaleOrder:
+    def from_model(cls, order, lines: list | None = None) -> SaleOrder:
         return cls(
             id=strawberry.ID(str(order.id)),
             number=order.number,
@@ -235,7 +238,7 @@ class SaleOrder:
             discount=discounts.GivenDiscount.of(order),
             discount_reason=order.discount_reason,
             lines=lines,
-            totals=totals,
+            priced=order if isinstance(order, ChangedOrder) else None,
         )
 
 

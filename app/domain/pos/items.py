@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
+    CTE,
     BindParameter,
     ColumnElement,
     FromClause,
@@ -19,18 +20,23 @@ from sqlalchemy import (
     Numeric,
     Row,
     ScalarSelect,
+    Subquery,
     Text,
     Update,
     bindparam,
+    case,
     column,
     delete,
     exists,
+    false,
     func,
     literal_column,
     select,
+    true,
+    union_all,
     values,
 )
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import fields, limits, money
@@ -41,6 +47,8 @@ from app.domain.locks import lock_values
 from app.domain.pos import rules
 from app.domain.pos.models import ITEM_TYPES, STANDARD_LINE, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announcement, bump, lock_order, not_editable, orders, write
+from app.domain.statements import run_built
+from app.domain.taxes.models import TaxRate
 from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
@@ -150,7 +158,7 @@ async def prepare_line(session: AsyncSession, **line: Any) -> NewLine:
 @dataclass(frozen=True)
 class ChangedOrder:
     """The order as an add left it, all from the add statement's RETURNING: no read after the write.
-    The totals are those of the version returned."""
+    The amounts are those of the version returned."""
 
     id: uuid.UUID
     number: str
@@ -167,7 +175,9 @@ class ChangedOrder:
     discount_limit_percent: Decimal | None
     discount_reason: str | None
     subtotal: Decimal
-    total: Decimal  # the lines' totals: before the staff discount and tax
+    # The order's lines, oldest first: what each comes to and the rate its item is charged at now.
+    line_totals: list[Decimal]
+    rates: list[Decimal | None]
 
 
 async def add_checked(uow: UnitOfWork, line: CheckedLine) -> ChangedOrder:
@@ -200,15 +210,6 @@ def order_total(order_id: BindParameter[uuid.UUID], lines: FromClause = items) -
     """What the order's lines add up to (price x quantity - discount), as a subquery."""
     return (
         select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity - lines.c.discount), 0))
-        .where(lines.c.order_id == order_id)
-        .scalar_subquery()
-    )
-
-
-def order_subtotal(order_id: BindParameter[uuid.UUID], lines: FromClause) -> ScalarSelect[Any]:
-    """What the order's lines add up to before discounts (price x quantity), as a subquery."""
-    return (
-        select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity), 0))
         .where(lines.c.order_id == order_id)
         .scalar_subquery()
     )
@@ -268,43 +269,76 @@ def _add_line_statement(sellable: type[Product | Service]) -> Update:
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
         index_where=STANDARD_LINE,
         set_={"quantity": items.c.quantity + insert_line.excluded.quantity},
-    ).returning(items.c.id)
+    ).returning(*LINE_AMOUNT_COLUMNS)
     line = upsert.cte("line")
-    # All of a statement's parts see the snapshot it started with: the totals after the add are
-    # those before it plus the line's part, and the RETURNING carries them (the payload needs no
-    # read), with the announcement of the new version.
-    before = items.alias("before")
+    amounts = _amounts_after(order, line)
+    # Bumped (and the amounts returned) only if the line went in.
     return (
         bump(order)
-        .where(exists(select(line.c.id)))
+        .where(amounts.c.added)
         .add_cte(line)
         .returning(
             orders.c.number,
             orders.c.created_at,
             orders.c.label,
-            (order_subtotal(order, before) + gross).label("subtotal"),
-            (order_total(order, before) + added).label("total"),
+            amounts.c.subtotal,
+            amounts.c.line_totals,
+            amounts.c.rates,
             announcement(),
         )
     )
 
 
+LINE_AMOUNT_COLUMNS = (
+    items.c.id,
+    items.c.created_at,
+    items.c.unit_price,
+    items.c.quantity,
+    items.c.discount,
+    items.c.item_type,
+    items.c.item_id,
+)
+
+
+def _amounts_after(order: BindParameter[uuid.UUID], line: CTE) -> Subquery:
+    """The order's lines after the add, as one row: whether the line went in, the subtotal, and
+    each line's total and tax rate in the order the lines are listed (oldest first). All of a
+    statement's parts see the snapshot it started with, so the lines are those before the add with
+    the added line, as the upsert returned it, in place of its old self. The payload's totals and
+    tax come from these: no read after the write."""
+    before = items.alias("before")
+    after = union_all(
+        select(false().label("added"), *(before.c[c.name] for c in LINE_AMOUNT_COLUMNS)).where(
+            before.c.order_id == order, before.c.id.not_in(select(line.c.id))
+        ),
+        select(true().label("added"), *(line.c[c.name] for c in LINE_AMOUNT_COLUMNS)),
+    ).subquery("after")
+    listed = (after.c.created_at, after.c.id)
+    return select(
+        func.bool_or(after.c.added).label("added"),
+        func.sum(after.c.unit_price * after.c.quantity).label("subtotal"),
+        func.array_agg(
+            aggregate_order_by(after.c.unit_price * after.c.quantity - after.c.discount, *listed)
+        ).label("line_totals"),
+        func.array_agg(aggregate_order_by(_charged_rate(after), *listed)).label("rates"),
+    ).subquery("amounts")
+
+
+def _charged_rate(line: FromClause) -> ColumnElement[Any]:
+    """The rate a line's item is charged at now (NULL: untaxed), as tax_views.item_rates reads it."""
+
+    def rate_of(model: type[Product | Service]) -> ScalarSelect[Any]:
+        return (
+            select(TaxRate.rate)
+            .join(model, (model.tax_rate_id == TaxRate.id) & TaxRate.active.is_(True))
+            .where(model.id == line.c.item_id)
+            .scalar_subquery()
+        )
+
+    return case((line.c.item_type == "PRODUCT", rate_of(Product)), else_=rate_of(Service))
+
+
 ADD_LINE = {item_type: _add_line_statement(model) for item_type, model in SELLABLE.items()}
-_compiled: dict[tuple[str, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
-
-
-async def _run_add_line(uow: UnitOfWork, item_type: str, params: dict[str, Any]) -> Row[Any] | None:
-    """ADD_LINE compiled once per dialect and sent as driver SQL: it runs while the order is locked,
-    and SQLAlchemy would otherwise walk the whole statement for its cache key on every add."""
-    connection = await uow.session.connection()
-    key = (connection.dialect.name, item_type)
-    if key not in _compiled:
-        compiled = ADD_LINE[item_type].compile(dialect=connection.dialect)
-        _compiled[key] = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
-    sql, order, defaults = _compiled[key]
-    values = {**defaults, **params}
-    result = await connection.exec_driver_sql(sql, tuple(values[name] for name in order))
-    return result.one_or_none()
 
 
 def total_too_large(field: str = "quantity") -> DomainError:
@@ -337,7 +371,7 @@ def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal |
 async def _add(
     uow: UnitOfWork, order: Locked, item_type: str, item_id: uuid.UUID, params: dict[str, Any]
 ) -> ChangedOrder:
-    row = await _run_add_line(uow, item_type, dict(order=order.id, **params))
+    row = (await run_built(uow.session, ADD_LINE[item_type], order=order.id, **params)).one_or_none()
     if row is None:  # which of the statement's conditions failed: one more read, on this path only
         model = SELLABLE[item_type]
         found = await uow.session.execute(select(model.id).where(model.id == item_id, model.active.is_(True)))
