@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -44,6 +45,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import psutil
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,6 +55,7 @@ from app.domain.accounts import credentials  # noqa: E402
 from app.domain.accounts import service as accounts  # noqa: E402
 from app.domain.catalog import service as catalog  # noqa: E402
 from app.domain.pos import orders  # noqa: E402
+from app.domain.pos.items import ADD_LINE  # noqa: E402
 from app.domain.pos.live import listen_url  # noqa: E402
 from app.domain.uow import run_unit  # noqa: E402
 from app.embedded import EmbeddedPostgres  # noqa: E402
@@ -240,6 +243,10 @@ async def raw_ceiling(url: str, row: uuid.UUID, connections: int, seconds: float
                 await bump.fetchval(row)
             latencies.append(time.perf_counter() - started)
 
+    return await _drive(pool, client, latencies)
+
+
+async def _drive(pool: list[asyncpg.Connection], client, latencies: list[float]) -> dict:
     started = time.perf_counter()
     await asyncio.gather(*[client(c) for c in pool])
     elapsed = time.perf_counter() - started
@@ -255,6 +262,38 @@ async def raw_ceiling(url: str, row: uuid.UUID, connections: int, seconds: float
         "ok": len(ms),
         "spread": [],
     }
+
+
+async def add_ceiling(
+    url: str, order: uuid.UUID, products: list[uuid.UUID], connections: int, seconds: float
+) -> dict:
+    """petpos's own add, straight on asyncpg with no server around it: BEGIN, the order lock, the add
+    statement (app/domain/pos/items.py ADD_LINE), COMMIT, on the hot order. What the SQL costs, so
+    the gap to the hot order's rate is the request path's."""
+    compiled = ADD_LINE["PRODUCT"].compile(dialect=asyncpg_dialect.dialect())
+    names, defaults = tuple(compiled.positiontup or ()), dict(compiled.params)
+    pool = [await asyncpg.connect(url) for _ in range(connections)]
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client(connection: asyncpg.Connection) -> None:
+        lock = await connection.prepare(
+            "SELECT id, status, number FROM sale_orders WHERE id = $1 FOR NO KEY UPDATE"
+        )
+        add = await connection.prepare(str(compiled))
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            values = {
+                **defaults, "order": order, "new_id": uuid.uuid4(), "new_item_type": "PRODUCT",
+                "new_item_id": random.choice(products), "new_mode": "STANDARD", "new_name": None,
+                "new_unit_price": None, "new_quantity": 1, "new_discount": Decimal(0), "new_note": None,
+            }  # fmt: skip
+            async with connection.transaction():
+                await lock.fetchrow(order)
+                await add.fetchrow(*(values[name] for name in names))
+            latencies.append(time.perf_counter() - started)
+
+    return await _drive(pool, client, latencies)
 
 
 async def order_state(url: str, order_id: uuid.UUID) -> tuple[int, int]:
@@ -346,6 +385,7 @@ def main() -> int:
             wrk(port, hot_script, c, 2, serve.pid)  # warm-up: pools, caches, prepared statements
             wrk(port, typename, c, 1, serve.pid)
             raw = asyncio.run(raw_ceiling(listen_url(url), spread_orders[-1], c, seconds))
+            add_raw = asyncio.run(add_ceiling(listen_url(url), spread_orders[-2], products, c, seconds))
             before = asyncio.run(order_state(url, hot))
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
@@ -364,12 +404,14 @@ def main() -> int:
 
     print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6} {'per worker':>7}")
     print(row(f"raw asyncpg, lock + update + commit ({c})", raw))
+    print(row(f"raw asyncpg, petpos's lock + add + commit ({c})", add_raw))
     print(row(f"addSaleOrderItem, one hot order ({c})", hot_run))
     print(row(f"addSaleOrderItem, spread over 64 orders ({c})", spread_run))
     print(row("{ __typename }, anonymous", typename_run))
     print(row("{ me { id } }, signed in", me_run))
     print()
     print(f"hot / raw ceiling      {hot_run['rate'] / raw['rate']:.2f}   (goal >= 0.6)")
+    print(f"hot / its own SQL, raw {hot_run['rate'] / add_raw['rate']:.2f}")
     print(f"hot p99                {hot_run['p99']:.0f} ms (goal <= 150 ms)")
     print(f"hot / spread           {hot_run['rate'] / spread_run['rate']:.2f}")
     print(f"me / __typename        {me_run['rate'] / typename_run['rate']:.2f}   (goal >= 0.6)")
