@@ -1,6 +1,9 @@
 """A bearer token that signs nobody in is answered 401 UNAUTHENTICATED, whatever the operation; no
 token at all is anonymous (README, Errors)."""
 
+import time
+import uuid
+
 import pytest
 
 from app.domain.accounts import credentials
@@ -62,3 +65,19 @@ async def test_the_refusal_speaks_graphql_response_json_and_get(client, method):
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/graphql-response+json")
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_a_token_read_before_is_refused_once_it_expires_and_a_forged_one_never_passes():
+    """Tokens are verified once per process and kept: the expiry is still checked at every use, and
+    a token whose signature does not check is refused however often it is sent."""
+    user_id = uuid.uuid4()
+    token = credentials.issue_token(user_id=user_id, token_version=3, key=TEST_SECRET, ttl_minutes=1)
+    now = time.time()
+    assert credentials.read_token(token, key=TEST_SECRET, now=now) == (user_id, 3)
+    assert credentials.read_token(token, key=TEST_SECRET, now=now + 59) == (user_id, 3)
+    assert credentials.read_token(token, key=TEST_SECRET, now=now + 61) is None
+    header, claims, _ = token.split(".")
+    forged = f"{header}.{claims}.{'A' * 43}"
+    for _ in range(2):
+        assert credentials.read_token(forged, key=TEST_SECRET, now=now) is None
+    assert credentials.read_token(token, key="another-key" * 4, now=now) is None
