@@ -173,7 +173,7 @@ async def adjust_stock(
     uow: UnitOfWork, *, product_id: uuid.UUID, delta: int, reason: str, note: str | None
 ) -> Product:
     """Lock the product, then change stock and write the movement; never below zero."""
-    product = await lock_found(uow, Product, product_id, "Product", "productId")
+    product = await lock_found(uow, Product, product_id, "Product", "productId", key_share=True)  # stock only
     if product.stock + delta < 0:
         raise DomainError("INSUFFICIENT_STOCK", f"Only {product.stock} of {product.name} in stock", "delta")
     product.stock += delta

@@ -86,7 +86,10 @@ async def record_sale(
     if redeem_points and customer_id is None:
         raise validation("Redeeming points needs a customer", fields.points)
 
-    products = by_id(await lock_rows(uow, Product, [i.item_id for i in items if i.item_type == "PRODUCT"]))
+    # FOR NO KEY UPDATE: a sale changes only the stock, so carts taking the product meanwhile (their
+    # foreign-key checks, FOR KEY SHARE) need not wait for it.
+    sold = [i.item_id for i in items if i.item_type == "PRODUCT"]
+    products = by_id(await lock_rows(uow, Product, sold, key_share=True))
     service_ids = [i.item_id for i in items if i.item_type == "SERVICE"]
     services = (
         by_id((await uow.session.scalars(select(Service).where(Service.id.in_(service_ids)))).all())
