@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 import strawberry
@@ -34,20 +33,16 @@ from app.schema.catalog import (
 from app.schema.common import After, First
 
 
-async def _tax_rate_id(info: Info, raw: strawberry.ID | None, clear: bool | None = False) -> uuid.UUID | None:
-    """The active tax rate an input names, checked before the unit of work."""
-    if raw is None or clear:
-        return None
-    return await read(info, tax_service.assignable, parse_id(raw, "taxRateId", "Tax rate"))
-
-
 async def _fields(info: Info, input: Any) -> dict[str, Any]:
-    """A product's or service's input as its prepare step's arguments, the tax rate it names checked
-    first (an update can also clear it)."""
+    """A product's or service's input as its prepare step's arguments. The active tax rate it names
+    is checked here, before the unit of work, unless an update clears the rate instead."""
     fields = values(input)
     if "clear_tax_rate" in fields:
         fields["clear_tax_rate"] = bool(fields["clear_tax_rate"])
-    fields["tax_rate_id"] = await _tax_rate_id(info, input.tax_rate_id, fields.get("clear_tax_rate"))
+    raw = fields.pop("tax_rate_id")
+    if raw is not None and not fields.get("clear_tax_rate"):
+        rate_id = parse_id(raw, "taxRateId", "Tax rate")
+        fields["tax_rate_id"] = await read(info, tax_service.assignable, rate_id)
     return fields
 
 

@@ -21,6 +21,7 @@ from app.domain.uow import UnitOfWork
 from app.resolvers.base import StaffOnly, caller, ctx, doc, mutation, query, run_mutation
 from app.resolvers.inputs import plain
 from app.resolvers.reads import by_id, connection, read
+from app.resolvers.sales import SALE_RECORDING
 from app.schema.common import After, First
 from app.schema.pos import (
     AddSaleOrderItemInput,
@@ -286,13 +287,7 @@ class PosMutation:
             Code.VALIDATION,
             Code.NOT_FOUND,
             Code.ORDER_NOT_EDITABLE,
-            Code.NOTHING_TO_CHECK_OUT,
-            Code.INSUFFICIENT_STOCK,
-            Code.COUPON_INVALID,
-            Code.COUPON_EXPIRED,
-            Code.COUPON_USAGE_LIMIT_REACHED,
-            Code.COUPON_MINIMUM_NOT_MET,
-            Code.INSUFFICIENT_POINTS,
+            *SALE_RECORDING,
             Code.PAYMENT_INSUFFICIENT,
             Code.SHIFT_NOT_OPEN,
             Code.IDEMPOTENCY_KEY_REUSED,

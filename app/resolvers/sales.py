@@ -40,6 +40,8 @@ COUPON = (
     Code.COUPON_USAGE_LIMIT_REACHED,
     Code.COUPON_MINIMUM_NOT_MET,
 )
+# What recording a sale can refuse: the step both checkouts (online, POS) end with.
+SALE_RECORDING = (Code.NOTHING_TO_CHECK_OUT, Code.INSUFFICIENT_STOCK, *COUPON, Code.INSUFFICIENT_POINTS)
 
 # Arguments two fields share: `sale` and `receipt`; `addToCart` and `updateCartItem`.
 SaleId = Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
@@ -213,16 +215,7 @@ class SalesMutation:
         checkout,
         allow=CustomerOnly,
         locks=("carts", "products", "coupons", "users"),
-        errors=(
-            Code.VALIDATION,
-            Code.NOT_FOUND,
-            Code.NOTHING_TO_CHECK_OUT,
-            Code.INSUFFICIENT_STOCK,
-            *COUPON,
-            Code.INSUFFICIENT_POINTS,
-            Code.IDEMPOTENCY_KEY_REUSED,
-            Code.BUSY,
-        ),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, *SALE_RECORDING, Code.IDEMPOTENCY_KEY_REUSED, Code.BUSY),
     )
     refund_sale = mutation(
         refund_sale,
