@@ -19,7 +19,7 @@ from app.domain.pos.live import OrderFeed
 from app.domain.pos.models import SaleOrder as SaleOrderModel
 from app.domain.uow import UnitOfWork
 from app.resolvers.base import StaffOnly, caller, ctx, doc, mutation, query, run_mutation
-from app.resolvers.inputs import plain
+from app.resolvers.inputs import plain, values
 from app.resolvers.reads import by_id, connection, read
 from app.resolvers.sales import SALE_RECORDING
 from app.schema.common import After, First
@@ -75,7 +75,7 @@ async def create_sale_order(
     info: Info, input: Annotated[CreateSaleOrderInput, strawberry.argument(description="The new order.")]
 ) -> SaleOrderPayload:
     """Open an empty DRAFT order at the counter."""
-    new = await read(info, orders.prepare_order, label=input.label, customer_id=input.customer_id)
+    new = await read(info, orders.prepare_order, **values(input))
     return await _order_payload(info, lambda uow: orders.create_order(uow, new, by=caller(info).id))
 
 
