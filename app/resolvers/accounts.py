@@ -11,7 +11,9 @@ from app.domain.accounts import credentials, sign_in
 from app.domain.accounts import search as lookup
 from app.domain.accounts import service as accounts
 from app.domain.errors import Code
-from app.resolvers.base import AdminOnly, SignedIn, StaffOnly, caller, ctx, doc, mutation, run_mutation
+from app.resolvers.base import AdminOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
+from app.resolvers.inputs import Changes, values
+from app.resolvers.reads import read
 from app.schema.accounts import (
     AuthPayload,
     CreateStaffUserInput,
@@ -63,22 +65,15 @@ async def customers(
     """Customers at the counter (STAFF, ADMIN): matches email, phone in any notation, or name.
     Customer accounts only, in name order."""
     request = lookup.prepare_customer_search(search, phone_region=ctx(info).db.settings.default_phone_region)
-    async with ctx(info).db.read() as session:
-        return UserConnection.of(await lookup.search_customers(session, request, first=first, after=after))
+    return UserConnection.of(await read(info, lookup.search_customers, request, first=first, after=after))
 
 
 async def register(
     info: Info, input: Annotated[RegisterInput, strawberry.argument(description="The new customer account.")]
 ) -> AuthPayload:
     """Open a customer account and sign in to it."""
-    new = await accounts.prepare_new_user(
-        email=input.email,
-        phone=input.phone,
-        name=input.name,
-        password=input.password,
-        role="CUSTOMER",
-        phone_region=ctx(info).db.settings.default_phone_region,
-    )
+    region = ctx(info).db.settings.default_phone_region
+    new = await accounts.prepare_new_user(**values(input, role="CUSTOMER", phone_region=region))
     user = await run_mutation(info, lambda uow: accounts.create_user(uow, new))
     return AuthPayload(token=_token_for(info, user), user=User.from_model(user), errors=[])
 
@@ -127,12 +122,7 @@ async def reset_password(
     return OkPayload(ok=True, errors=[])
 
 
-async def update_profile(
-    info: Info,
-    input: Annotated[
-        UpdateProfileInput, strawberry.argument(description="The fields to change; omitted ones stay.")
-    ],
-) -> UserPayload:
+async def update_profile(info: Info, input: Changes[UpdateProfileInput]) -> UserPayload:
     """Change the caller's own email, phone or name."""
     user = caller(info)
     changes = accounts.prepare_profile_changes(
@@ -172,14 +162,8 @@ async def create_staff_user(
     input: Annotated[CreateStaffUserInput, strawberry.argument(description="The new account and its role.")],
 ) -> UserPayload:
     """Open an account with any role (STAFF, ADMIN or CUSTOMER)."""
-    new = await accounts.prepare_new_user(
-        email=input.email,
-        phone=input.phone,
-        name=input.name,
-        password=input.password,
-        role=input.role.value,
-        phone_region=ctx(info).db.settings.default_phone_region,
-    )
+    region = ctx(info).db.settings.default_phone_region
+    new = await accounts.prepare_new_user(**values(input, phone_region=region))
     user = await run_mutation(info, lambda uow: accounts.create_user(uow, new))
     return UserPayload(user=User.from_model(user), errors=[])
 
@@ -191,9 +175,7 @@ class AccountsQuery:
         description="The signed-in user; null without a token. "
         "A bad, expired or revoked token is a top-level UNAUTHENTICATED error.",
     )
-    customers = strawberry.field(
-        resolver=customers, description=doc(customers), permission_classes=[StaffOnly]
-    )
+    customers = query(customers, allow=StaffOnly)
 
 
 @strawberry.type

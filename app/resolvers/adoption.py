@@ -12,17 +12,9 @@ from app.domain.adoption import service as adoption
 from app.domain.adoption.service import RequestOutcome
 from app.domain.errors import Code
 from app.domain.fields import parse_id
-from app.resolvers.base import (
-    CustomerOnly,
-    SignedIn,
-    StaffOnly,
-    caller,
-    ctx,
-    doc,
-    maybe_id,
-    mutation,
-    run_mutation,
-)
+from app.resolvers.base import CustomerOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
+from app.resolvers.inputs import plain, values
+from app.resolvers.reads import by_id, connection, read
 from app.schema.accounts import User
 from app.schema.adoption import (
     AdoptionRequest,
@@ -38,7 +30,13 @@ from app.schema.adoption import (
     PetStatus,
     Species,
 )
-from app.schema.common import After, First, PageInfo
+from app.schema.common import After, First
+
+# Arguments of the decisions on a request (staff approve or reject it; its applicant cancels it).
+PendingRequest = Annotated[strawberry.ID, strawberry.argument(description="The PENDING adoption request.")]
+DecisionNote = Annotated[
+    str | None, strawberry.argument(description="Shown to the applicant, at most 1000 characters.")
+]
 
 
 def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None) -> AdoptionRequestPayload:
@@ -57,39 +55,24 @@ async def pets(
     after: After = None,
 ) -> PetConnection:
     """Pets of the adoption centre, newest first; open to everyone."""
-    async with ctx(info).db.read() as session:
-        page = await views.pets_page(
-            session,
-            species=species.value if species else None,
-            status=status.value if status else None,
-            first=first,
-            after=after,
-        )
-    return PetConnection(
-        edges=[
-            PetEdge(node=Pet.from_model(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors)
-        ],
-        page_info=PageInfo.of(page),
+    page = await read(
+        info, views.pets_page, species=plain(species), status=plain(status), first=first, after=after
     )
+    return connection(PetConnection, PetEdge, Pet.from_model, page)
 
 
 async def pet(
     info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The pet's id.")]
 ) -> Pet | None:
     """A pet by id, or null."""
-    pet_id = maybe_id(id)
-    if pet_id is None:
-        return None
-    async with ctx(info).db.read() as session:
-        row = await views.find_pet(session, pet_id)
+    row = await by_id(info, id, views.pets_by_id)
     return Pet.from_model(row) if row else None
 
 
 async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
     """The caller's own adoption requests, whatever their status."""
     user = caller(info)
-    async with ctx(info).db.read() as session:
-        rows = await views.requests_of(session, user.id)
+    rows = await read(info, views.requests_of, user.id)
     me = User.from_model(user)
     return [AdoptionRequest.from_model(row, applicant=me) for row in rows]
 
@@ -103,32 +86,15 @@ async def adoption_requests(
     after: After = None,
 ) -> AdoptionRequestConnection:
     """Every adoption request, oldest first, for staff to decide (STAFF, ADMIN)."""
-    async with ctx(info).db.read() as session:
-        page = await views.requests_page(
-            session, status=status.value if status else None, first=first, after=after
-        )
-    return AdoptionRequestConnection(
-        edges=[
-            AdoptionRequestEdge(node=AdoptionRequest.from_model(row), cursor=cursor)
-            for row, cursor in zip(page.rows, page.cursors)
-        ],
-        page_info=PageInfo.of(page),
-    )
+    page = await read(info, views.requests_page, status=plain(status), first=first, after=after)
+    return connection(AdoptionRequestConnection, AdoptionRequestEdge, AdoptionRequest.from_model, page)
 
 
 async def create_pet(
     info: Info, input: Annotated[PetInput, strawberry.argument(description="The new pet.")]
 ) -> PetPayload:
     """Put a pet up for adoption: it starts AVAILABLE."""
-    new = rules.new_pet(
-        name=input.name,
-        species=input.species.value,
-        breed=input.breed,
-        age_months=input.age_months,
-        description=input.description,
-        photo_url=input.photo_url,
-        adoption_fee=input.adoption_fee,
-    )
+    new = rules.new_pet(**values(input))
     row = await run_mutation(info, lambda uow: adoption.create_pet(uow, pet=new))
     return PetPayload(pet=Pet.from_model(row), errors=[])
 
@@ -158,9 +124,7 @@ async def request_adoption(
     return _outcome(info, outcome, applicant=User.from_model(user))
 
 
-async def cancel_adoption_request(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The PENDING adoption request.")]
-) -> AdoptionRequestPayload:
+async def cancel_adoption_request(info: Info, id: PendingRequest) -> AdoptionRequestPayload:
     """Withdraw one's own PENDING request: the pet is AVAILABLE again."""
     user = caller(info)
     request_id = parse_id(id)
@@ -181,22 +145,14 @@ async def _decide(info: Info, id: strawberry.ID, note: str | None, decide) -> Ad
 
 
 async def approve_adoption_request(
-    info: Info,
-    id: Annotated[strawberry.ID, strawberry.argument(description="The PENDING adoption request.")],
-    note: Annotated[
-        str | None, strawberry.argument(description="Shown to the applicant, at most 1000 characters.")
-    ] = None,
+    info: Info, id: PendingRequest, note: DecisionNote = None
 ) -> AdoptionRequestPayload:
     """Say yes to a PENDING request: the pet is ADOPTED."""
     return await _decide(info, id, note, adoption.approve_adoption_request)
 
 
 async def reject_adoption_request(
-    info: Info,
-    id: Annotated[strawberry.ID, strawberry.argument(description="The PENDING adoption request.")],
-    note: Annotated[
-        str | None, strawberry.argument(description="Shown to the applicant, at most 1000 characters.")
-    ] = None,
+    info: Info, id: PendingRequest, note: DecisionNote = None
 ) -> AdoptionRequestPayload:
     """Say no to a PENDING request: the pet is AVAILABLE again."""
     return await _decide(info, id, note, adoption.reject_adoption_request)
@@ -204,13 +160,19 @@ async def reject_adoption_request(
 
 @strawberry.type
 class AdoptionQuery:
-    pets = strawberry.field(resolver=pets, description=doc(pets))
-    pet = strawberry.field(resolver=pet, description=doc(pet))
-    my_adoption_requests = strawberry.field(
-        resolver=my_adoption_requests, description=doc(my_adoption_requests), permission_classes=[SignedIn]
-    )
-    adoption_requests = strawberry.field(
-        resolver=adoption_requests, description=doc(adoption_requests), permission_classes=[StaffOnly]
+    pets = query(pets)
+    pet = query(pet)
+    my_adoption_requests = query(my_adoption_requests, allow=SignedIn)
+    adoption_requests = query(adoption_requests, allow=StaffOnly)
+
+
+def decision(resolver, allow):
+    """The declaration every decision on a PENDING request shares: the pet's row, then the request's."""
+    return mutation(
+        resolver,
+        allow=allow,
+        locks=("pets", "adoption_requests"),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ADOPTION_NOT_PENDING, Code.BUSY),
     )
 
 
@@ -223,21 +185,6 @@ class AdoptionMutation:
         locks=("pets", "users"),
         errors=(Code.VALIDATION, Code.NOT_FOUND, Code.PET_NOT_AVAILABLE, Code.CONFLICT, Code.BUSY),
     )
-    cancel_adoption_request = mutation(
-        cancel_adoption_request,
-        allow=SignedIn,
-        locks=("pets", "adoption_requests"),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ADOPTION_NOT_PENDING, Code.BUSY),
-    )
-    approve_adoption_request = mutation(
-        approve_adoption_request,
-        allow=StaffOnly,
-        locks=("pets", "adoption_requests"),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ADOPTION_NOT_PENDING, Code.BUSY),
-    )
-    reject_adoption_request = mutation(
-        reject_adoption_request,
-        allow=StaffOnly,
-        locks=("pets", "adoption_requests"),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.ADOPTION_NOT_PENDING, Code.BUSY),
-    )
+    cancel_adoption_request = decision(cancel_adoption_request, allow=SignedIn)
+    approve_adoption_request = decision(approve_adoption_request, allow=StaffOnly)
+    reject_adoption_request = decision(reject_adoption_request, allow=StaffOnly)

@@ -152,6 +152,14 @@ def doc(resolver: Callable[..., Any]) -> str | None:
     return inspect.getdoc(resolver)
 
 
+def query(resolver: Callable[..., Any], *, allow: type[Allowed] | None = None) -> Any:
+    """Declare a query: who may call it (`allow`, else anyone); its description is the resolver's
+    docstring."""
+    return strawberry.field(
+        resolver=resolver, description=doc(resolver), permission_classes=[allow] if allow else []
+    )
+
+
 def who(allow: type[Allowed] | None) -> str:
     """The callers a permission class lets through, as a mutation's description names them."""
     if allow is None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -13,7 +12,9 @@ from app.domain.catalog import views
 from app.domain.errors import Code
 from app.domain.pagination import page_size
 from app.domain.taxes import service as tax_service
-from app.resolvers.base import StaffOnly, ctx, doc, forbidden, maybe_id, mutation, parse_id, run_mutation
+from app.resolvers.base import StaffOnly, ctx, forbidden, maybe_id, mutation, parse_id, query, run_mutation
+from app.resolvers.inputs import Changes, plain, values
+from app.resolvers.reads import by_id, connection, read
 from app.schema.catalog import (
     Product,
     ProductCategory,
@@ -29,16 +30,20 @@ from app.schema.catalog import (
     StockMovement,
     StockMovementReason,
 )
-from app.schema.common import After, First, PageInfo
+from app.schema.common import After, First
 
 
-async def _tax_rate_id(info: Info, raw: strawberry.ID | None, clear: bool | None = False) -> uuid.UUID | None:
-    """The active tax rate an input names, checked before the unit of work."""
-    if raw is None or clear:
-        return None
-    rate_id = parse_id(raw, "taxRateId", "Tax rate")
-    async with ctx(info).db.read() as session:
-        return await tax_service.assignable(session, rate_id)
+async def _fields(info: Info, input: Any) -> dict[str, Any]:
+    """A product's or service's input as its prepare step's arguments. The active tax rate it names
+    is checked here, before the unit of work, unless an update clears the rate instead."""
+    fields = values(input)
+    if "clear_tax_rate" in fields:
+        fields["clear_tax_rate"] = bool(fields["clear_tax_rate"])
+    raw = fields.pop("tax_rate_id")
+    if raw is not None and not fields.get("clear_tax_rate"):
+        rate_id = parse_id(raw, "taxRateId", "Tax rate")
+        fields["tax_rate_id"] = await read(info, tax_service.assignable, rate_id)
+    return fields
 
 
 def _is_staff(info: Info) -> bool:
@@ -64,19 +69,16 @@ async def products(
     """The catalogue's products, by name; active ones only unless staff ask for all."""
     if include_inactive and not _is_staff(info):
         raise forbidden()
-    async with ctx(info).db.read() as session:
-        page = await views.products_page(
-            session,
-            search=search,
-            category=category.value if category else None,
-            include_inactive=bool(include_inactive),
-            first=first,
-            after=after,
-        )
-    return ProductConnection(
-        edges=[ProductEdge(node=Product.from_model(p), cursor=c) for p, c in zip(page.rows, page.cursors)],
-        page_info=PageInfo.of(page),
+    page = await read(
+        info,
+        views.products_page,
+        search=search,
+        category=plain(category),
+        include_inactive=bool(include_inactive),
+        first=first,
+        after=after,
     )
+    return connection(ProductConnection, ProductEdge, Product.from_model, page)
 
 
 def _visible(info: Info, product):
@@ -87,11 +89,7 @@ async def product(
     info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product's id.")]
 ) -> Product | None:
     """A product by id; null when there is none (or it is retired and the caller is not staff)."""
-    product_id = maybe_id(id)
-    if product_id is None:
-        return None
-    async with ctx(info).db.read() as session:
-        found = _visible(info, (await views.products_by_id(session, [product_id])).get(product_id))
+    found = _visible(info, await by_id(info, id, views.products_by_id))
     return Product.from_model(found) if found else None
 
 
@@ -99,15 +97,13 @@ async def product_by_sku(
     info: Info, sku: Annotated[str, strawberry.argument(description="The SKU (barcode) as scanned.")]
 ) -> Product | None:
     """Barcode scans at the till."""
-    async with ctx(info).db.read() as session:
-        found = _visible(info, await views.product_by_sku(session, sku))
+    found = _visible(info, await read(info, views.product_by_sku, sku))
     return Product.from_model(found) if found else None
 
 
 async def services(info: Info) -> list[Service]:
     """The services sold at the counter; staff also see retired ones."""
-    async with ctx(info).db.read() as session:
-        rows = await views.services(session, include_inactive=_is_staff(info))
+    rows = await read(info, views.services, include_inactive=_is_staff(info))
     return [Service.from_model(s) for s in rows]
 
 
@@ -127,8 +123,7 @@ async def stock_movements(
     size = page_size(first, default=50)
     if pid is None:
         return []
-    async with ctx(info).db.read() as session:
-        rows = await views.stock_movements(session, product_id=pid, first=size, after=after)
+    rows = await read(info, views.stock_movements, product_id=pid, first=size, after=after)
     return [StockMovement.from_model(m) for m in rows]
 
 
@@ -136,15 +131,7 @@ async def create_product(
     info: Info, input: Annotated[ProductInput, strawberry.argument(description="The new product.")]
 ) -> ProductPayload:
     """Add a product to the catalogue; its opening stock is recorded as an INITIAL movement."""
-    new = catalog.prepare_product(
-        sku=input.sku,
-        name=input.name,
-        description=input.description,
-        category=input.category.value,
-        price=input.price,
-        stock=input.stock,
-        tax_rate_id=await _tax_rate_id(info, input.tax_rate_id),
-    )
+    new = catalog.prepare_product(**await _fields(info, input))
     created = await run_mutation(info, lambda uow: catalog.create_product(uow, new))
     return ProductPayload(product=Product.from_model(created), errors=[])
 
@@ -152,21 +139,11 @@ async def create_product(
 async def update_product(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The product to change.")],
-    input: Annotated[
-        ProductUpdateInput, strawberry.argument(description="The fields to change; omitted ones stay.")
-    ],
+    input: Changes[ProductUpdateInput],
 ) -> ProductPayload:
     """Change a product's name, description, category, price or active flag (not its stock)."""
     product_id = parse_id(id)
-    changes = catalog.prepare_product_changes(
-        name=input.name,
-        description=input.description,
-        category=input.category.value if input.category else None,
-        price=input.price,
-        active=input.active,
-        tax_rate_id=await _tax_rate_id(info, input.tax_rate_id, input.clear_tax_rate),
-        clear_tax_rate=bool(input.clear_tax_rate),
-    )
+    changes = catalog.prepare_product_changes(**await _fields(info, input))
     updated = await run_mutation(
         info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes)
     )
@@ -198,12 +175,7 @@ async def create_service(
     info: Info, input: Annotated[ServiceInput, strawberry.argument(description="The new service.")]
 ) -> ServicePayload:
     """Add a service to the counter's catalogue."""
-    new = catalog.prepare_service(
-        name=input.name,
-        price=input.price,
-        duration_minutes=input.duration_minutes,
-        tax_rate_id=await _tax_rate_id(info, input.tax_rate_id),
-    )
+    new = catalog.prepare_service(**await _fields(info, input))
     created = await run_mutation(info, lambda uow: catalog.create_service(uow, new))
     return ServicePayload(service=Service.from_model(created), errors=[])
 
@@ -211,20 +183,11 @@ async def create_service(
 async def update_service(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The service to change.")],
-    input: Annotated[
-        ServiceUpdateInput, strawberry.argument(description="The fields to change; omitted ones stay.")
-    ],
+    input: Changes[ServiceUpdateInput],
 ) -> ServicePayload:
     """Change a service's name, price, duration or active flag."""
     service_id = parse_id(id, "id", "Service")
-    changes = catalog.prepare_service_changes(
-        name=input.name,
-        price=input.price,
-        duration_minutes=input.duration_minutes,
-        active=input.active,
-        tax_rate_id=await _tax_rate_id(info, input.tax_rate_id, input.clear_tax_rate),
-        clear_tax_rate=bool(input.clear_tax_rate),
-    )
+    changes = catalog.prepare_service_changes(**await _fields(info, input))
     updated = await run_mutation(
         info, lambda uow: catalog.update_service(uow, service_id=service_id, changes=changes)
     )
@@ -233,13 +196,11 @@ async def update_service(
 
 @strawberry.type
 class CatalogQuery:
-    products = strawberry.field(resolver=products, description=doc(products))
-    product = strawberry.field(resolver=product, description=doc(product))
-    product_by_sku = strawberry.field(resolver=product_by_sku, description=doc(product_by_sku))
-    services = strawberry.field(resolver=services, description=doc(services))
-    stock_movements = strawberry.field(
-        resolver=stock_movements, description=doc(stock_movements), permission_classes=[StaffOnly]
-    )
+    products = query(products)
+    product = query(product)
+    product_by_sku = query(product_by_sku)
+    services = query(services)
+    stock_movements = query(stock_movements, allow=StaffOnly)
 
 
 @strawberry.type

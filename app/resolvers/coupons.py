@@ -11,7 +11,8 @@ from strawberry.types import Info
 from app.domain.coupons import service as coupons_service
 from app.domain.coupons.models import Coupon as CouponModel
 from app.domain.errors import Code
-from app.resolvers.base import AdminOnly, ctx, doc, mutation, parse_id, run_mutation
+from app.resolvers.base import AdminOnly, ctx, mutation, parse_id, query, run_mutation
+from app.resolvers.inputs import values
 from app.schema.coupons import Coupon, CouponInput, CouponPayload
 
 
@@ -26,15 +27,7 @@ async def create_coupon(
     info: Info, input: Annotated[CouponInput, strawberry.argument(description="The new coupon.")]
 ) -> CouponPayload:
     """Create a coupon customers can apply to their cart and staff at the POS checkout."""
-    new = coupons_service.prepare_coupon(
-        code=input.code,
-        kind=input.kind.value,
-        value=input.value,
-        min_subtotal=input.min_subtotal,
-        usage_limit=input.usage_limit,
-        starts_at=input.starts_at,
-        ends_at=input.ends_at,
-    )
+    new = coupons_service.prepare_coupon(**values(input))
     created = await run_mutation(info, lambda uow: coupons_service.create_coupon(uow, new))
     return CouponPayload(coupon=Coupon.from_model(created), errors=[])
 
@@ -50,7 +43,7 @@ async def deactivate_coupon(
 
 @strawberry.type
 class CouponsQuery:
-    coupons = strawberry.field(resolver=coupons, description=doc(coupons), permission_classes=[AdminOnly])
+    coupons = query(coupons, allow=AdminOnly)
 
 
 @strawberry.type

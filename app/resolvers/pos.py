@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -16,8 +16,13 @@ from app.domain.pos import checkout as pos_checkout
 from app.domain.pos import discounts, live, merge, orders, split, views
 from app.domain.pos import items as order_lines
 from app.domain.pos.live import OrderFeed
-from app.resolvers.base import StaffOnly, caller, ctx, doc, maybe_id, mutation, run_mutation
-from app.schema.common import After, First, PageInfo
+from app.domain.pos.models import SaleOrder as SaleOrderModel
+from app.domain.uow import UnitOfWork
+from app.resolvers.base import StaffOnly, caller, ctx, doc, mutation, query, run_mutation
+from app.resolvers.inputs import plain, values
+from app.resolvers.reads import by_id, connection, read
+from app.resolvers.sales import SALE_RECORDING
+from app.schema.common import After, First
 from app.schema.pos import (
     AddSaleOrderItemInput,
     CheckoutSaleOrderInput,
@@ -33,16 +38,15 @@ from app.schema.pos import (
 )
 from app.schema.sales import CheckoutPayload, Sale
 
+# The argument that names the order of every change to one DRAFT order.
+DraftOrder = Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")]
+
 
 async def sale_order(
     info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")]
 ) -> SaleOrder | None:
     """A POS order by id, or null (STAFF, ADMIN)."""
-    order_id = maybe_id(id)
-    if order_id is None:
-        return None
-    async with ctx(info).db.read() as session:
-        order = (await views.orders_by_id(session, [order_id])).get(order_id)
+    order = await by_id(info, id, views.orders_by_id)
     return SaleOrder.from_model(order) if order else None
 
 
@@ -55,26 +59,24 @@ async def sale_orders(
     after: After = None,
 ) -> SaleOrderConnection:
     """POS orders, newest first (STAFF, ADMIN)."""
-    async with ctx(info).db.read() as session:
-        page = await views.orders_page(
-            session, status=status.value if status else None, first=first, after=after
-        )
-    return SaleOrderConnection(
-        edges=[
-            SaleOrderEdge(node=SaleOrder.from_model(o), cursor=c) for o, c in zip(page.rows, page.cursors)
-        ],
-        page_info=PageInfo.of(page),
-    )
+    page = await read(info, views.orders_page, status=plain(status), first=first, after=after)
+    return connection(SaleOrderConnection, SaleOrderEdge, SaleOrder.from_model, page)
+
+
+async def _order_payload(
+    info: Info, work: Callable[[UnitOfWork], Awaitable[SaleOrderModel]]
+) -> SaleOrderPayload:
+    """Run one unit of work on an order and answer the order as it left it."""
+    order = await run_mutation(info, work)
+    return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 
 
 async def create_sale_order(
     info: Info, input: Annotated[CreateSaleOrderInput, strawberry.argument(description="The new order.")]
 ) -> SaleOrderPayload:
     """Open an empty DRAFT order at the counter."""
-    async with ctx(info).db.read() as session:
-        new = await orders.prepare_order(session, label=input.label, customer_id=input.customer_id)
-    order = await run_mutation(info, lambda uow: orders.create_order(uow, new, by=caller(info).id))
-    return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
+    new = await read(info, orders.prepare_order, **values(input))
+    return await _order_payload(info, lambda uow: orders.create_order(uow, new, by=caller(info).id))
 
 
 async def add_sale_order_item(
@@ -98,7 +100,7 @@ async def add_sale_order_item(
 
 async def update_sale_order_items(
     info: Info,
-    order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")],
+    order_id: DraftOrder,
     items: Annotated[
         list[SaleOrderItemUpdate], strawberry.argument(description="One change per line, each line once.")
     ],
@@ -106,39 +108,31 @@ async def update_sale_order_items(
     """Change the quantity, discount or note of several lines of a DRAFT order at once."""
     order = parse_id(order_id, "orderId", "Sale order")
     prepared = order_lines.prepare_updates([(u.item_id, u.quantity, u.discount, u.note) for u in items])
-    changed = await run_mutation(
+    return await _order_payload(
         info, lambda uow: order_lines.update_items(uow, order_id=order, updates=prepared)
     )
-    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 async def remove_sale_order_item(
     info: Info,
-    order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")],
+    order_id: DraftOrder,
     item_id: Annotated[strawberry.ID, strawberry.argument(description="The line to remove.")],
 ) -> SaleOrderPayload:
     """Take one line off a DRAFT order."""
     order, line = parse_id(order_id, "orderId", "Sale order"), parse_id(item_id, "itemId", "Order line")
-    changed = await run_mutation(info, lambda uow: order_lines.remove_item(uow, order_id=order, line_id=line))
-    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
+    return await _order_payload(info, lambda uow: order_lines.remove_item(uow, order_id=order, line_id=line))
 
 
-async def clear_sale_order_items(
-    info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")]
-) -> SaleOrderPayload:
+async def clear_sale_order_items(info: Info, order_id: DraftOrder) -> SaleOrderPayload:
     """Take every line off a DRAFT order; the order stays open."""
     order = parse_id(order_id, "orderId", "Sale order")
-    changed = await run_mutation(info, lambda uow: order_lines.clear_items(uow, order_id=order))
-    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
+    return await _order_payload(info, lambda uow: order_lines.clear_items(uow, order_id=order))
 
 
-async def cancel_sale_order(
-    info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")]
-) -> SaleOrderPayload:
+async def cancel_sale_order(info: Info, order_id: DraftOrder) -> SaleOrderPayload:
     """Cancel a DRAFT order: it is CANCELLED and can no longer change."""
     order = parse_id(order_id, "orderId", "Sale order")
-    changed = await run_mutation(info, lambda uow: orders.cancel_order(uow, order_id=order))
-    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
+    return await _order_payload(info, lambda uow: orders.cancel_order(uow, order_id=order))
 
 
 async def merge_sale_orders(
@@ -154,10 +148,9 @@ async def merge_sale_orders(
     """Move every line of the source orders into the target: STANDARD lines merge into the target's
     line of the same item, CUSTOM lines move as they are."""
     target, sources = merge.prepare_merge(target_order_id, source_order_ids)
-    merged = await run_mutation(
+    return await _order_payload(
         info, lambda uow: merge.merge_orders(uow, target_id=target, source_ids=sources)
     )
-    return SaleOrderPayload(order=SaleOrder.from_model(merged), errors=[])
 
 
 async def split_sale_order(
@@ -181,21 +174,21 @@ async def checkout_sale_order(
     info: Info, input: Annotated[CheckoutSaleOrderInput, strawberry.argument(description="How it is paid.")]
 ) -> CheckoutPayload:
     """Pay for a DRAFT order: its lines become a sale through the shared sale-recording service."""
-    async with ctx(info).db.read() as session:
-        request = await pos_checkout.prepare_checkout(
-            session,
-            order_id=input.order_id,
-            key=input.idempotency_key,
-            method=input.payment_method.value if input.payment_method else None,
-            amount_tendered=input.amount_tendered,
-            tender_list=None
-            if input.tenders is None
-            else [(t.method.value, t.amount, t.reference) for t in input.tenders],
-            register=input.register,
-            customer_id=input.customer_id,
-            coupon_code=input.coupon_code,
-            redeem_points=input.redeem_points,
-        )
+    request = await read(
+        info,
+        pos_checkout.prepare_checkout,
+        order_id=input.order_id,
+        key=input.idempotency_key,
+        method=plain(input.payment_method),
+        amount_tendered=input.amount_tendered,
+        tender_list=None
+        if input.tenders is None
+        else [(t.method.value, t.amount, t.reference) for t in input.tenders],
+        register=input.register,
+        customer_id=input.customer_id,
+        coupon_code=input.coupon_code,
+        redeem_points=input.redeem_points,
+    )
     sale, replayed = await run_mutation(
         info,
         lambda uow: pos_checkout.checkout_order(
@@ -210,7 +203,7 @@ async def checkout_sale_order(
 
 async def set_sale_order_discount(
     info: Info,
-    order_id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")],
+    order_id: DraftOrder,
     reason: Annotated[str, strawberry.argument(description="Why, 1-200 characters (ignored when removing).")],
     amount: Annotated[
         Decimal | None, strawberry.argument(description="An amount off the order; 0 removes the discount.")
@@ -224,7 +217,7 @@ async def set_sale_order_discount(
     the subtotal. 0 removes it."""
     discount = discounts.prepare_discount(order_id=order_id, amount=amount, percent=percent, reason=reason)
     user = caller(info)
-    changed = await run_mutation(
+    return await _order_payload(
         info,
         lambda uow: discounts.set_discount(
             uow,
@@ -233,7 +226,6 @@ async def set_sale_order_discount(
             staff_max_percent=ctx(info).db.settings.staff_max_discount_percent,
         ),
     )
-    return SaleOrderPayload(order=SaleOrder.from_model(changed), errors=[])
 
 
 def _feed(info: Info) -> OrderFeed:
@@ -257,16 +249,17 @@ async def sale_order_updated(
 
 @strawberry.type
 class PosQuery:
-    sale_order = strawberry.field(
-        resolver=sale_order, description=doc(sale_order), permission_classes=[StaffOnly]
-    )
-    sale_orders = strawberry.field(
-        resolver=sale_orders, description=doc(sale_orders), permission_classes=[StaffOnly]
-    )
+    sale_order = query(sale_order, allow=StaffOnly)
+    sale_orders = query(sale_orders, allow=StaffOnly)
 
 
 # What every change to one DRAFT order (under its row lock) can answer.
 ORDER_EDIT_ERRORS = (Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.BUSY)
+
+
+def order_edit(resolver, errors=ORDER_EDIT_ERRORS):
+    """The declaration every change to one DRAFT order shares: staff, under the order's row lock."""
+    return mutation(resolver, allow=StaffOnly, locks=("sale_orders",), errors=errors)
 
 
 @strawberry.type
@@ -274,32 +267,15 @@ class PosMutation:
     create_sale_order = mutation(
         create_sale_order, allow=StaffOnly, errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
     )
-    add_sale_order_item = mutation(
-        add_sale_order_item, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
-    )
-    update_sale_order_items = mutation(
-        update_sale_order_items, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
-    )
-    remove_sale_order_item = mutation(
-        remove_sale_order_item, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
-    )
-    clear_sale_order_items = mutation(
-        clear_sale_order_items, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
-    )
-    cancel_sale_order = mutation(
-        cancel_sale_order, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
-    )
-    merge_sale_orders = mutation(
-        merge_sale_orders, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
-    )
-    split_sale_order = mutation(
-        split_sale_order, allow=StaffOnly, locks=("sale_orders",), errors=ORDER_EDIT_ERRORS
-    )
-    set_sale_order_discount = mutation(
-        set_sale_order_discount,
-        allow=StaffOnly,
-        locks=("sale_orders",),
-        errors=(*ORDER_EDIT_ERRORS, Code.DISCOUNT_NOT_ALLOWED),
+    add_sale_order_item = order_edit(add_sale_order_item)
+    update_sale_order_items = order_edit(update_sale_order_items)
+    remove_sale_order_item = order_edit(remove_sale_order_item)
+    clear_sale_order_items = order_edit(clear_sale_order_items)
+    cancel_sale_order = order_edit(cancel_sale_order)
+    merge_sale_orders = order_edit(merge_sale_orders)
+    split_sale_order = order_edit(split_sale_order)
+    set_sale_order_discount = order_edit(
+        set_sale_order_discount, errors=(*ORDER_EDIT_ERRORS, Code.DISCOUNT_NOT_ALLOWED)
     )
     checkout_sale_order = mutation(
         checkout_sale_order,
@@ -309,13 +285,7 @@ class PosMutation:
             Code.VALIDATION,
             Code.NOT_FOUND,
             Code.ORDER_NOT_EDITABLE,
-            Code.NOTHING_TO_CHECK_OUT,
-            Code.INSUFFICIENT_STOCK,
-            Code.COUPON_INVALID,
-            Code.COUPON_EXPIRED,
-            Code.COUPON_USAGE_LIMIT_REACHED,
-            Code.COUPON_MINIMUM_NOT_MET,
-            Code.INSUFFICIENT_POINTS,
+            *SALE_RECORDING,
             Code.PAYMENT_INSUFFICIENT,
             Code.SHIFT_NOT_OPEN,
             Code.IDEMPOTENCY_KEY_REUSED,

@@ -14,18 +14,10 @@ from app.domain.sales import cart as carts
 from app.domain.sales import checkout as checkouts
 from app.domain.sales import refunds, views
 from app.domain.sales.models import Sale as SaleModel
-from app.resolvers.base import (
-    CustomerOnly,
-    SignedIn,
-    StaffOnly,
-    caller,
-    ctx,
-    doc,
-    maybe_id,
-    mutation,
-    run_mutation,
-)
-from app.schema.common import After, First, PageInfo
+from app.resolvers.base import CustomerOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
+from app.resolvers.inputs import plain
+from app.resolvers.reads import by_id, connection, read
+from app.schema.common import After, First
 from app.schema.receipts import Receipt, receipt_of
 from app.schema.sales import (
     Cart,
@@ -48,13 +40,12 @@ COUPON = (
     Code.COUPON_USAGE_LIMIT_REACHED,
     Code.COUPON_MINIMUM_NOT_MET,
 )
+# What recording a sale can refuse: the step both checkouts (online, POS) end with.
+SALE_RECORDING = (Code.NOTHING_TO_CHECK_OUT, Code.INSUFFICIENT_STOCK, *COUPON, Code.INSUFFICIENT_POINTS)
 
-
-def _connection(page) -> SaleConnection:
-    return SaleConnection(
-        edges=[SaleEdge(node=Sale.from_model(s), cursor=c) for s, c in zip(page.rows, page.cursors)],
-        page_info=PageInfo.of(page),
-    )
+# Arguments two fields share: `sale` and `receipt`; `addToCart` and `updateCartItem`.
+SaleId = Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
+CartProduct = Annotated[strawberry.ID, strawberry.argument(description="The product of the line.")]
 
 
 async def _cart(info: Info, sessions, customer_id: uuid.UUID) -> Cart | None:
@@ -72,36 +63,26 @@ async def my_cart(info: Info) -> Cart | None:
 
 async def my_sales(info: Info, first: First = 20, after: After = None) -> SaleConnection:
     """The caller's own sales, newest first."""
-    async with ctx(info).db.read() as session:
-        return _connection(
-            await views.sales_page(session, customer_id=caller(info).id, first=first, after=after)
-        )
+    page = await read(info, views.sales_page, customer_id=caller(info).id, first=first, after=after)
+    return connection(SaleConnection, SaleEdge, Sale.from_model, page)
 
 
 async def _visible_sale(info: Info, id: str) -> SaleModel | None:
     """The sale if the caller may see it: a customer their own, staff any."""
     user = caller(info)
-    sale_id = maybe_id(id)
-    if sale_id is None:
-        return None
-    async with ctx(info).db.read() as session:
-        found = (await views.sales_by_id(session, [sale_id])).get(sale_id)
+    found = await by_id(info, id, views.sales_by_id)
     if found is None or (user.role == "CUSTOMER" and found.customer_id != user.id):
         return None
     return found
 
 
-async def sale(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
-) -> Sale | None:
+async def sale(info: Info, id: SaleId) -> Sale | None:
     """The customer's own sale, or any for staff; someone else's is simply not there."""
     found = await _visible_sale(info, id)
     return Sale.from_model(found) if found else None
 
 
-async def receipt(
-    info: Info, sale_id: Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
-) -> Receipt | None:
+async def receipt(info: Info, sale_id: SaleId) -> Receipt | None:
     """A customer gets their own sales' receipts; staff any. Someone else's is simply not there."""
     found = await _visible_sale(info, sale_id)
     return await receipt_of(info, found) if found else None
@@ -116,12 +97,8 @@ async def sales(
     after: After = None,
 ) -> SaleConnection:
     """Every sale, newest first (STAFF, ADMIN)."""
-    async with ctx(info).db.read() as session:
-        return _connection(
-            await views.sales_page(
-                session, channel=channel.value if channel else None, first=first, after=after
-            )
-        )
+    page = await read(info, views.sales_page, channel=plain(channel), first=first, after=after)
+    return connection(SaleConnection, SaleEdge, Sale.from_model, page)
 
 
 async def _cart_change(info: Info, change) -> CartPayload:
@@ -134,13 +111,12 @@ async def _cart_change(info: Info, change) -> CartPayload:
 
 async def add_to_cart(
     info: Info,
-    product_id: Annotated[strawberry.ID, strawberry.argument(description="The product of the line.")],
+    product_id: CartProduct,
     quantity: Annotated[int, strawberry.argument(description="Units to add, 1-999.")],
 ) -> CartPayload:
     """Put units of an active product in the caller's cart (added to its line, if any); stock is
     checked at checkout."""
-    async with ctx(info).db.read() as session:
-        pid = await carts.prepare_product(session, product_id=product_id, quantity=quantity)
+    pid = await read(info, carts.prepare_product, product_id=product_id, quantity=quantity)
     return await _cart_change(
         info, lambda uow, cart_id: carts.add_to_cart(uow, cart_id=cart_id, product_id=pid, quantity=quantity)
     )
@@ -148,12 +124,11 @@ async def add_to_cart(
 
 async def update_cart_item(
     info: Info,
-    product_id: Annotated[strawberry.ID, strawberry.argument(description="The product of the line.")],
+    product_id: CartProduct,
     quantity: Annotated[int, strawberry.argument(description="The line's new quantity, 0-999.")],
 ) -> CartPayload:
     """quantity 0 removes the line."""
-    async with ctx(info).db.read() as session:
-        pid = await carts.prepare_product(session, product_id=product_id, quantity=quantity, removing=True)
+    pid = await read(info, carts.prepare_product, product_id=product_id, quantity=quantity, removing=True)
     return await _cart_change(
         info,
         lambda uow, cart_id: carts.set_cart_item(uow, cart_id=cart_id, product_id=pid, quantity=quantity),
@@ -164,8 +139,7 @@ async def apply_coupon(
     info: Info, code: Annotated[str, strawberry.argument(description="The coupon code, any letter case.")]
 ) -> CartPayload:
     """Put a coupon on the caller's cart; checked now against the cart and again at checkout."""
-    async with ctx(info).db.read() as session:
-        coupon_id = await coupon_id_for_code(session, code)
+    coupon_id = await read(info, coupon_id_for_code, code)
     return await _cart_change(
         info, lambda uow, cart_id: carts.apply_coupon(uow, cart_id=cart_id, coupon_id=coupon_id)
     )
@@ -206,7 +180,7 @@ async def refund_sale(
         lines=lines,
         reason=input.reason,
         key=input.idempotency_key,
-        method=input.method.value if input.method else None,
+        method=plain(input.method),
         register=input.register,
     )
     refund, replayed = await run_mutation(
@@ -217,11 +191,11 @@ async def refund_sale(
 
 @strawberry.type
 class SalesQuery:
-    my_cart = strawberry.field(resolver=my_cart, description=doc(my_cart), permission_classes=[CustomerOnly])
-    my_sales = strawberry.field(resolver=my_sales, description=doc(my_sales), permission_classes=[SignedIn])
-    sale = strawberry.field(resolver=sale, description=doc(sale), permission_classes=[SignedIn])
-    sales = strawberry.field(resolver=sales, description=doc(sales), permission_classes=[StaffOnly])
-    receipt = strawberry.field(resolver=receipt, description=doc(receipt), permission_classes=[SignedIn])
+    my_cart = query(my_cart, allow=CustomerOnly)
+    my_sales = query(my_sales, allow=SignedIn)
+    sale = query(sale, allow=SignedIn)
+    sales = query(sales, allow=StaffOnly)
+    receipt = query(receipt, allow=SignedIn)
 
 
 @strawberry.type
@@ -241,16 +215,7 @@ class SalesMutation:
         checkout,
         allow=CustomerOnly,
         locks=("carts", "products", "coupons", "users"),
-        errors=(
-            Code.VALIDATION,
-            Code.NOT_FOUND,
-            Code.NOTHING_TO_CHECK_OUT,
-            Code.INSUFFICIENT_STOCK,
-            *COUPON,
-            Code.INSUFFICIENT_POINTS,
-            Code.IDEMPOTENCY_KEY_REUSED,
-            Code.BUSY,
-        ),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, *SALE_RECORDING, Code.IDEMPOTENCY_KEY_REUSED, Code.BUSY),
     )
     refund_sale = mutation(
         refund_sale,

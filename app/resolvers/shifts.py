@@ -9,8 +9,10 @@ from strawberry.types import Info
 
 from app.domain.errors import Code
 from app.domain.shifts import service, views
-from app.resolvers.base import StaffOnly, caller, ctx, doc, maybe_id, mutation, run_mutation
-from app.schema.common import After, First, PageInfo
+from app.resolvers.base import StaffOnly, caller, mutation, query, run_mutation
+from app.resolvers.inputs import plain
+from app.resolvers.reads import by_id, connection, read
+from app.schema.common import After, First
 from app.schema.shifts import (
     CashMovementInput,
     CashShift,
@@ -27,8 +29,7 @@ async def current_shift(
     info: Info, register: Annotated[str, strawberry.argument(description="The register's name.")]
 ) -> CashShift | None:
     """The OPEN shift of a register, if any (STAFF, ADMIN)."""
-    async with ctx(info).db.read() as session:
-        found = await views.current_shift(session, register)
+    found = await read(info, views.current_shift, register)
     return CashShift.from_model(found) if found else None
 
 
@@ -36,11 +37,7 @@ async def shift(
     info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The shift's id.")]
 ) -> CashShift | None:
     """A shift by id, open or closed (STAFF, ADMIN)."""
-    shift_id = maybe_id(id)
-    if shift_id is None:
-        return None
-    async with ctx(info).db.read() as session:
-        found = (await views.shifts_by_id(session, [shift_id])).get(shift_id)
+    found = await by_id(info, id, views.shifts_by_id)
     return CashShift.from_model(found) if found else None
 
 
@@ -54,16 +51,10 @@ async def shifts(
     after: After = None,
 ) -> CashShiftConnection:
     """Shifts, newest first, with their takings (STAFF, ADMIN)."""
-    async with ctx(info).db.read() as session:
-        page = await views.shifts_page(
-            session, register=register, status=status.value if status else None, first=first, after=after
-        )
-    return CashShiftConnection(
-        edges=[
-            CashShiftEdge(node=CashShift.from_model(s), cursor=c) for s, c in zip(page.rows, page.cursors)
-        ],
-        page_info=PageInfo.of(page),
+    page = await read(
+        info, views.shifts_page, register=register, status=plain(status), first=first, after=after
     )
+    return connection(CashShiftConnection, CashShiftEdge, CashShift.from_model, page)
 
 
 async def _shift_payload(info: Info, work) -> CashShiftPayload:
@@ -101,11 +92,20 @@ async def record_cash_movement(
 
 @strawberry.type
 class ShiftsQuery:
-    current_shift = strawberry.field(
-        resolver=current_shift, description=doc(current_shift), permission_classes=[StaffOnly]
+    current_shift = query(current_shift, allow=StaffOnly)
+    shift = query(shift, allow=StaffOnly)
+    shifts = query(shifts, allow=StaffOnly)
+
+
+def open_shift_change(resolver):
+    """The declaration every change to an OPEN shift shares: its row locked FOR UPDATE, so it waits
+    for the cash sales in flight."""
+    return mutation(
+        resolver,
+        allow=StaffOnly,
+        locks=("cash_shifts",),
+        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.SHIFT_NOT_OPEN, Code.BUSY),
     )
-    shift = strawberry.field(resolver=shift, description=doc(shift), permission_classes=[StaffOnly])
-    shifts = strawberry.field(resolver=shifts, description=doc(shifts), permission_classes=[StaffOnly])
 
 
 @strawberry.type
@@ -113,15 +113,5 @@ class ShiftsMutation:
     open_shift = mutation(
         open_shift, allow=StaffOnly, errors=(Code.VALIDATION, Code.SHIFT_ALREADY_OPEN, Code.BUSY)
     )
-    close_shift = mutation(
-        close_shift,
-        allow=StaffOnly,
-        locks=("cash_shifts",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.SHIFT_NOT_OPEN, Code.BUSY),
-    )
-    record_cash_movement = mutation(
-        record_cash_movement,
-        allow=StaffOnly,
-        locks=("cash_shifts",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.SHIFT_NOT_OPEN, Code.BUSY),
-    )
+    close_shift = open_shift_change(close_shift)
+    record_cash_movement = open_shift_change(record_cash_movement)

@@ -10,7 +10,8 @@ from strawberry.types import Info
 
 from app.domain.errors import Code
 from app.domain.taxes import service, views
-from app.resolvers.base import AdminOnly, ctx, doc, forbidden, mutation, parse_id, run_mutation
+from app.resolvers.base import AdminOnly, ctx, forbidden, mutation, parse_id, query, run_mutation
+from app.resolvers.reads import read
 from app.schema.taxes import TaxRate, TaxRateInput, TaxRatePayload
 
 
@@ -24,8 +25,7 @@ async def tax_rates(
     user = ctx(info).user
     if include_inactive and (user is None or user.role not in ("STAFF", "ADMIN")):
         raise forbidden()
-    async with ctx(info).db.read() as session:
-        rows = await views.tax_rates(session, include_inactive=bool(include_inactive))
+    rows = await read(info, views.tax_rates, include_inactive=bool(include_inactive))
     return [TaxRate.from_model(r) for r in rows]
 
 
@@ -60,7 +60,7 @@ async def update_tax_rate(
 
 @strawberry.type
 class TaxesQuery:
-    tax_rates = strawberry.field(resolver=tax_rates, description=doc(tax_rates))
+    tax_rates = query(tax_rates)
 
 
 @strawberry.type
