@@ -7,8 +7,9 @@ from enum import Enum
 
 import strawberry
 
-from app.schema.common import ERRORS, PageInfo, UserError
+from app.schema.common import ERRORS, UserError
 from app.schema.described import described_enum
+from app.schema.pages import Connection, connection_of
 
 
 @described_enum(
@@ -96,20 +97,8 @@ class UserPayload:
     user: User | None = strawberry.field(description="The account as it now is.", default=None)
 
 
-@strawberry.type(description="An account in a page of accounts.")
-class UserEdge:
-    node: User = strawberry.field(description="The account.")
-    cursor: str = strawberry.field(description="Pass as `after` for the accounts after this one.")
+@connection_of(User, "account", "accounts")
+class UserConnection(Connection): ...
 
 
-@strawberry.type(description="A page of accounts.")
-class UserConnection:
-    edges: list[UserEdge] = strawberry.field(description="The accounts of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
-
-    @classmethod
-    def of(cls, page) -> UserConnection:
-        return cls(
-            edges=[UserEdge(node=User.from_model(u), cursor=c) for u, c in zip(page.rows, page.cursors)],
-            page_info=PageInfo.of(page),
-        )
+UserEdge = UserConnection.Edge

@@ -14,8 +14,9 @@ from app.domain.accounts import views as accounts_views
 from app.domain.adoption import views
 from app.schema import loaders
 from app.schema.accounts import User
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, UserError
 from app.schema.described import described_enum
+from app.schema.pages import Connection, connection_of
 
 
 @described_enum(
@@ -91,16 +92,11 @@ class Pet:
         )
 
 
-@strawberry.type(description="A pet in a page of pets.")
-class PetEdge:
-    node: Pet = strawberry.field(description="The pet.")
-    cursor: str = strawberry.field(description="Pass as `after` for the pets after this one.")
+@connection_of(Pet, "pet", "pets", order="newest first")
+class PetConnection(Connection): ...
 
 
-@strawberry.type(description="A page of pets, newest first.")
-class PetConnection:
-    edges: list[PetEdge] = strawberry.field(description="The pets of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+PetEdge = PetConnection.Edge
 
 
 @strawberry.input(description="A new pet up for adoption.")
@@ -165,16 +161,11 @@ class AdoptionRequest:
         )
 
 
-@strawberry.type(description="An adoption request in a page of them.")
-class AdoptionRequestEdge:
-    node: AdoptionRequest = strawberry.field(description="The request.")
-    cursor: str = strawberry.field(description="Pass as `after` for the requests after this one.")
+@connection_of(AdoptionRequest, "request", "requests", kind="adoption", order="oldest first")
+class AdoptionRequestConnection(Connection): ...
 
 
-@strawberry.type(description="A page of adoption requests, oldest first.")
-class AdoptionRequestConnection:
-    edges: list[AdoptionRequestEdge] = strawberry.field(description="The requests of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+AdoptionRequestEdge = AdoptionRequestConnection.Edge
 
 
 @strawberry.type(description="The outcome of adding a pet.")

@@ -11,9 +11,10 @@ import strawberry
 
 from app.domain.catalog import views
 from app.domain.taxes import views as tax_views
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, UserError
 from app.schema.described import described_enum
 from app.schema.loaders import load
+from app.schema.pages import Connection, connection_of
 from app.schema.taxes import TaxRate
 
 
@@ -70,16 +71,11 @@ class Product:
         )
 
 
-@strawberry.type(description="A product in a page of products.")
-class ProductEdge:
-    node: Product = strawberry.field(description="The product.")
-    cursor: str = strawberry.field(description="Pass as `after` for the products after this one.")
+@connection_of(Product, "product", "products", order="by name")
+class ProductConnection(Connection): ...
 
 
-@strawberry.type(description="A page of products, by name.")
-class ProductConnection:
-    edges: list[ProductEdge] = strawberry.field(description="The products of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+ProductEdge = ProductConnection.Edge
 
 
 @strawberry.type(description="Grooming, nail trims and other services sold at the counter: no stock.")

@@ -18,9 +18,10 @@ from app.domain.sales import views as sales_views
 from app.domain.taxes import views as tax_views
 from app.schema.accounts import User
 from app.schema.catalog import Product, Service
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, UserError
 from app.schema.described import described_enum
 from app.schema.loaders import load
+from app.schema.pages import Connection, connection_of
 from app.schema.sales import PaymentMethod, Sale, SaleItemType, TenderInput
 
 
@@ -239,16 +240,11 @@ class SaleOrder:
         )
 
 
-@strawberry.type(description="A sale order in a page of them.")
-class SaleOrderEdge:
-    node: SaleOrder = strawberry.field(description="The order.")
-    cursor: str = strawberry.field(description="Pass as `after` for the orders after this one.")
+@connection_of(SaleOrder, "order", "orders", kind="sale", order="newest first")
+class SaleOrderConnection(Connection): ...
 
 
-@strawberry.type(description="A page of sale orders, newest first.")
-class SaleOrderConnection:
-    edges: list[SaleOrderEdge] = strawberry.field(description="The orders of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+SaleOrderEdge = SaleOrderConnection.Edge
 
 
 @strawberry.input(description="A new, empty sale order.")

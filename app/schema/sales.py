@@ -15,10 +15,11 @@ from app.domain.sales import views
 from app.domain.shifts import views as shift_views
 from app.schema.accounts import User
 from app.schema.catalog import Product
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, UserError
 from app.schema.coupons import Coupon
 from app.schema.described import described_enum
 from app.schema.loaders import load
+from app.schema.pages import Connection, connection_of
 from app.schema.receipts import Receipt, receipt_of
 
 if TYPE_CHECKING:
@@ -303,16 +304,11 @@ class Sale:
         )
 
 
-@strawberry.type(description="A sale in a page of sales.")
-class SaleEdge:
-    node: Sale = strawberry.field(description="The sale.")
-    cursor: str = strawberry.field(description="Pass as `after` for the sales after this one.")
+@connection_of(Sale, "sale", "sales", order="newest first")
+class SaleConnection(Connection): ...
 
 
-@strawberry.type(description="A page of sales, newest first.")
-class SaleConnection:
-    edges: list[SaleEdge] = strawberry.field(description="The sales of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+SaleEdge = SaleConnection.Edge
 
 
 @strawberry.input(description="Paying for the cart.")

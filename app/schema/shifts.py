@@ -12,9 +12,10 @@ import strawberry
 from app.domain.accounts import views as accounts_views
 from app.domain.shifts import views
 from app.schema.accounts import User
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import ERRORS, Money, UserError
 from app.schema.described import described_enum
 from app.schema.loaders import load
+from app.schema.pages import Connection, connection_of
 from app.schema.sales import PaymentMethod, Tender
 
 
@@ -133,16 +134,11 @@ class CashShift:
         )
 
 
-@strawberry.type(description="A shift in a page of shifts.")
-class CashShiftEdge:
-    node: CashShift = strawberry.field(description="The shift.")
-    cursor: str = strawberry.field(description="Pass as `after` for the shifts after this one.")
+@connection_of(CashShift, "shift", "shifts", order="newest first")
+class CashShiftConnection(Connection): ...
 
 
-@strawberry.type(description="A page of shifts, newest first.")
-class CashShiftConnection:
-    edges: list[CashShiftEdge] = strawberry.field(description="The shifts of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+CashShiftEdge = CashShiftConnection.Edge
 
 
 @strawberry.input(description="Opening a register's cash drawer.")
