@@ -42,6 +42,8 @@ CODE_DESCRIPTIONS = {
 
 # Every payload's errors field.
 ERRORS = "Empty on success; otherwise why it was refused, and nothing changed."
+# Every idempotency key input field.
+IDEMPOTENCY_KEY = "Client-generated; a repeat with the same key returns the first result."
 
 # The paging arguments every connection takes.
 FIRST = "How many to return: 1-100."
@@ -123,6 +125,13 @@ class PageInfo:
             has_previous_page=page.has_previous_page,
             start_cursor=page.start_cursor,
         )
+
+
+@strawberry.type
+class Payload:
+    """Base of the mutations' payloads whose first field is errors."""
+
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="The outcome of a mutation that returns nothing else.")

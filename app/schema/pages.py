@@ -40,18 +40,16 @@ class Connection:
 def connection_of(
     node_type: type, one: str, many: str, *, kind: str = "", order: str = ""
 ) -> Callable[[type[C]], type[C]]:
-    """Declares a Connection subclass as the GraphQL type of a page of `node_type` and makes its
-    edge type. Their descriptions call a node `one` ("pet"), several `many` ("pets"), in the types'
-    own descriptions with their `kind` ("sale" orders); `order` says how a page is sorted."""
-    a_node = " ".join(filter(None, [kind, one]))
+    """Declares a Connection subclass as the GraphQL type of a page of `node_type`, and makes its
+    edge type. The fields' descriptions call the nodes `one` and `many` ("pet", "pets"); the types'
+    own descriptions put their `kind` before that ("sale" orders) and say the `order` of a page."""
+    a_node, nodes = f"{kind} {one}".lstrip(), f"{kind} {many}".lstrip()
     article = "An" if a_node[0] in "aeiou" else "A"
-    sorted_by = f", {order}" if order else ""
+    edge_description = f"{article} {a_node} in a page of {'them' if kind else many}."
+    description = f"A page of {nodes}, {order}." if order else f"A page of {nodes}."
 
     def declare(cls: type[C]) -> type[C]:
-        @strawberry.type(
-            name=f"{node_type.__name__}Edge",
-            description=f"{article} {a_node} in a page of {'them' if kind else many}.",
-        )
+        @strawberry.type(name=f"{node_type.__name__}Edge", description=edge_description)
         class Edge:
             node: node_type = strawberry.field(description=f"The {one}.")  # type: ignore[valid-type]
             cursor: str = strawberry.field(description=f"Pass as `after` for the {many} after this one.")
@@ -61,7 +59,6 @@ def connection_of(
         cls.__annotations__ = {"edges": list[Edge], "page_info": PageInfo}
         cls.edges = strawberry.field(description=f"The {many} of this page.")
         cls.page_info = strawberry.field(description="Whether there is a next page, and its cursor.")
-        description = f"A page of {' '.join(filter(None, [kind, many]))}{sorted_by}."
         return strawberry.type(cls, description=description)
 
     return declare
