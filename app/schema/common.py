@@ -136,9 +136,5 @@ class Payload:
 
 @strawberry.type(description="The outcome of a mutation that returns nothing else.")
 class OkPayload:
-    ok: bool = strawberry.field(description="True when it was done.")
+    ok: bool = strawberry.field(description="True when it was done.", default=False)
     errors: list[UserError] = strawberry.field(description=ERRORS)
-
-    @classmethod
-    def failed(cls, errors: list[UserError]) -> OkPayload:
-        return cls(ok=False, errors=errors)

@@ -152,7 +152,7 @@ async def _sale_refunds(root: Sale, info: strawberry.Info) -> list[Refund]:
 
 
 @strawberry.type(description="One payment towards a sale.")
-class Tender:
+class Tender(FromModel):
     method: PaymentMethod = strawberry.field(description="How it was paid.")
     amount: Money = strawberry.field(
         description="How much; for cash, what was handed over (change included)."
@@ -173,8 +173,7 @@ class TenderInput:
 
 async def _sale_tenders(root: Sale, info: strawberry.Info) -> list[Tender]:
     return [
-        Tender(method=PaymentMethod(t.method), amount=Money.of(t.amount), reference=t.reference)
-        for t in await load(info, shift_views.tenders_by_sale, root.sale_id, default=[])
+        Tender.from_model(t) for t in await load(info, shift_views.tenders_by_sale, root.sale_id, default=[])
     ]
 
 
@@ -326,7 +325,7 @@ async def _refund_line_sale_line(root: RefundLine, info: strawberry.Info) -> Sal
 
 
 @strawberry.type(description="Units of one sale line a refund gave money back for.")
-class RefundLine:
+class RefundLine(FromModel):
     sale_line: SaleLine = strawberry.field(resolver=_refund_line_sale_line, description="The sale line.")
     quantity: int = strawberry.field(description="Units refunded.")
     amount: Money = strawberry.field(description="Money given back for them.")
@@ -340,10 +339,7 @@ async def _refund_sale(root: Refund, info: strawberry.Info) -> Sale:
 
 async def _refund_lines(root: Refund, info: strawberry.Info) -> list[RefundLine]:
     return [
-        RefundLine(
-            quantity=l.quantity, amount=Money.of(l.amount), tax=Money.of(l.tax), sale_line_id=l.sale_line_id
-        )
-        for l in await load(info, views.lines_by_refund, root.refund_id, default=[])
+        RefundLine.from_model(l) for l in await load(info, views.lines_by_refund, root.refund_id, default=[])
     ]
 
 
