@@ -7,8 +7,10 @@ from enum import Enum
 
 import strawberry
 
-from app.schema.common import ERRORS, PageInfo, UserError
+from app.schema.common import Payload
 from app.schema.described import described_enum
+from app.schema.from_model import FromModel
+from app.schema.pages import Connection, connection_of
 
 
 @described_enum(
@@ -24,7 +26,7 @@ class Role(Enum):
 
 
 @strawberry.type(description="An account: a customer, or a member of staff.")
-class User:
+class User(FromModel):
     id: strawberry.ID = strawberry.field(description="The account's id.")
     email: str = strawberry.field(description="Sign-in email, lower case; unique.")
     phone: str = strawberry.field(description="In E.164 (+15551234567); unique.")
@@ -35,26 +37,20 @@ class User:
     )
     created_at: datetime = strawberry.field(description="When the account was opened.")
 
-    @classmethod
-    def from_model(cls, user) -> User:
-        return cls(
-            id=strawberry.ID(str(user.id)),
-            email=user.email,
-            phone=user.phone,
-            name=user.name,
-            role=Role(user.role),
-            loyalty_points=user.loyalty_points,
-            created_at=user.created_at,
-        )
 
+@strawberry.input
+class NewAccountInput:
+    """Base of the inputs that open an account: who it is for."""
 
-@strawberry.input(description="A new customer account.")
-class RegisterInput:
     email: str = strawberry.field(description="Sign-in email; must not be registered already.")
     phone: str = strawberry.field(
         description="Any common notation; stored normalised to E.164 (+15551234567)."
     )
     name: str = strawberry.field(description="1-200 characters.")
+
+
+@strawberry.input(description="A new customer account.")
+class RegisterInput(NewAccountInput):
     password: str = strawberry.field(description="8-256 characters.")
 
 
@@ -71,19 +67,13 @@ class UpdateProfileInput:
 
 
 @strawberry.input(description="An account an ADMIN opens, with any role.")
-class CreateStaffUserInput:
-    email: str = strawberry.field(description="Sign-in email; must not be registered already.")
-    phone: str = strawberry.field(
-        description="Any common notation; stored normalised to E.164 (+15551234567)."
-    )
-    name: str = strawberry.field(description="1-200 characters.")
+class CreateStaffUserInput(NewAccountInput):
     password: str = strawberry.field(description="8-256 characters; the user may change it later.")
     role: Role = strawberry.field(description="The account's role.")
 
 
 @strawberry.type(description="The outcome of signing up or signing in.")
-class AuthPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class AuthPayload(Payload):
     token: str | None = strawberry.field(
         description="Bearer token for the Authorization header.", default=None
     )
@@ -91,25 +81,12 @@ class AuthPayload:
 
 
 @strawberry.type(description="The outcome of a change to an account.")
-class UserPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class UserPayload(Payload):
     user: User | None = strawberry.field(description="The account as it now is.", default=None)
 
 
-@strawberry.type(description="An account in a page of accounts.")
-class UserEdge:
-    node: User = strawberry.field(description="The account.")
-    cursor: str = strawberry.field(description="Pass as `after` for the accounts after this one.")
+@connection_of(User, "account", "accounts")
+class UserConnection(Connection): ...
 
 
-@strawberry.type(description="A page of accounts.")
-class UserConnection:
-    edges: list[UserEdge] = strawberry.field(description="The accounts of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
-
-    @classmethod
-    def of(cls, page) -> UserConnection:
-        return cls(
-            edges=[UserEdge(node=User.from_model(u), cursor=c) for u, c in zip(page.rows, page.cursors)],
-            page_info=PageInfo.of(page),
-        )
+UserEdge = UserConnection.Edge

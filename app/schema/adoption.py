@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any, Self
 
 import strawberry
 from strawberry.types import Info
@@ -14,8 +15,10 @@ from app.domain.accounts import views as accounts_views
 from app.domain.adoption import views
 from app.schema import loaders
 from app.schema.accounts import User
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import Money, Payload
 from app.schema.described import described_enum
+from app.schema.from_model import FromModel
+from app.schema.pages import Connection, connection_of
 
 
 @described_enum(
@@ -65,7 +68,7 @@ class AdoptionStatus(Enum):
 
 
 @strawberry.type(description="An animal of the adoption centre.")
-class Pet:
+class Pet(FromModel):
     id: strawberry.ID = strawberry.field(description="The pet's id.")
     name: str = strawberry.field(description="The pet's name.")
     species: Species = strawberry.field(description="What kind of animal it is.")
@@ -76,31 +79,12 @@ class Pet:
     breed: str | None = strawberry.field(description="The breed, when known.", default=None)
     photo_url: str | None = strawberry.field(description="An http(s) address of a photo.", default=None)
 
-    @classmethod
-    def from_model(cls, pet) -> Pet:
-        return cls(
-            id=strawberry.ID(str(pet.id)),
-            name=pet.name,
-            species=Species(pet.species),
-            age_months=pet.age_months,
-            description=pet.description,
-            adoption_fee=Money.of(pet.adoption_fee),
-            status=PetStatus(pet.status),
-            breed=pet.breed,
-            photo_url=pet.photo_url,
-        )
+
+@connection_of(Pet, "pet", "pets", order="newest first")
+class PetConnection(Connection): ...
 
 
-@strawberry.type(description="A pet in a page of pets.")
-class PetEdge:
-    node: Pet = strawberry.field(description="The pet.")
-    cursor: str = strawberry.field(description="Pass as `after` for the pets after this one.")
-
-
-@strawberry.type(description="A page of pets, newest first.")
-class PetConnection:
-    edges: list[PetEdge] = strawberry.field(description="The pets of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+PetEdge = PetConnection.Edge
 
 
 @strawberry.input(description="A new pet up for adoption.")
@@ -130,7 +114,7 @@ async def _request_applicant(root: AdoptionRequest, info: Info) -> User:
 
 
 @strawberry.type(description="A customer's request to adopt a pet.")
-class AdoptionRequest:
+class AdoptionRequest(FromModel):
     id: strawberry.ID = strawberry.field(description="The request's id.")
     pet: Pet = strawberry.field(resolver=_request_pet, description="The pet asked for.")
     applicant: User = strawberry.field(resolver=_request_applicant, description="The customer who asked.")
@@ -150,42 +134,24 @@ class AdoptionRequest:
     known_applicant: strawberry.Private[User | None] = None
 
     @classmethod
-    def from_model(cls, request, *, pet: Pet | None = None, applicant: User | None = None) -> AdoptionRequest:
-        return cls(
-            id=strawberry.ID(str(request.id)),
-            status=AdoptionStatus(request.status),
-            created_at=request.created_at,
-            message=request.message,
-            decision_note=request.decision_note,
-            decided_at=request.decided_at,
-            pet_id=request.pet_id,
-            applicant_id=request.applicant_id,
-            known_pet=pet,
-            known_applicant=applicant,
-        )
+    def from_model(cls, request: Any, *, pet: Pet | None = None, applicant: User | None = None) -> Self:
+        return cls.filled_from(request, known_pet=pet, known_applicant=applicant)
 
 
-@strawberry.type(description="An adoption request in a page of them.")
-class AdoptionRequestEdge:
-    node: AdoptionRequest = strawberry.field(description="The request.")
-    cursor: str = strawberry.field(description="Pass as `after` for the requests after this one.")
+@connection_of(AdoptionRequest, "request", "requests", kind="adoption", order="oldest first")
+class AdoptionRequestConnection(Connection): ...
 
 
-@strawberry.type(description="A page of adoption requests, oldest first.")
-class AdoptionRequestConnection:
-    edges: list[AdoptionRequestEdge] = strawberry.field(description="The requests of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+AdoptionRequestEdge = AdoptionRequestConnection.Edge
 
 
 @strawberry.type(description="The outcome of adding a pet.")
-class PetPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class PetPayload(Payload):
     pet: Pet | None = strawberry.field(description="The pet as it now is.", default=None)
 
 
 @strawberry.type(description="The outcome of a change to an adoption request.")
-class AdoptionRequestPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class AdoptionRequestPayload(Payload):
     request: AdoptionRequest | None = strawberry.field(
         description="The request as it now is, with its pet.", default=None
     )

@@ -11,9 +11,11 @@ import strawberry
 
 from app.domain.catalog import views
 from app.domain.taxes import views as tax_views
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import Money, Payload
 from app.schema.described import described_enum
+from app.schema.from_model import FromModel
 from app.schema.loaders import load
+from app.schema.pages import Connection, connection_of
 from app.schema.taxes import TaxRate
 
 
@@ -43,7 +45,7 @@ class ProductCategory(Enum):
 
 
 @strawberry.type(description="Goods on the shelf, sold online and at the counter; tracked in stock.")
-class Product:
+class Product(FromModel):
     id: strawberry.ID = strawberry.field(description="The product's id.")
     sku: str = strawberry.field(description="Stock-keeping unit (the barcode), upper case; unique.")
     name: str = strawberry.field(description="The name on the shelf and the receipt.")
@@ -55,35 +57,16 @@ class Product:
     tax_rate: TaxRate | None = strawberry.field(resolver=_tax_rate, description="Null: not taxed.")
     tax_rate_id: strawberry.Private[uuid.UUID | None] = None
 
-    @classmethod
-    def from_model(cls, p) -> Product:
-        return cls(
-            id=strawberry.ID(str(p.id)),
-            sku=p.sku,
-            name=p.name,
-            description=p.description,
-            category=ProductCategory(p.category),
-            price=Money.of(p.price),
-            stock=p.stock,
-            active=p.active,
-            tax_rate_id=p.tax_rate_id,
-        )
+
+@connection_of(Product, "product", "products", order="by name")
+class ProductConnection(Connection): ...
 
 
-@strawberry.type(description="A product in a page of products.")
-class ProductEdge:
-    node: Product = strawberry.field(description="The product.")
-    cursor: str = strawberry.field(description="Pass as `after` for the products after this one.")
-
-
-@strawberry.type(description="A page of products, by name.")
-class ProductConnection:
-    edges: list[ProductEdge] = strawberry.field(description="The products of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+ProductEdge = ProductConnection.Edge
 
 
 @strawberry.type(description="Grooming, nail trims and other services sold at the counter: no stock.")
-class Service:
+class Service(FromModel):
     id: strawberry.ID = strawberry.field(description="The service's id.")
     name: str = strawberry.field(description="The name on the menu and the receipt.")
     price: Money = strawberry.field(description="Price of one.")
@@ -91,17 +74,6 @@ class Service:
     active: bool = strawberry.field(description="False: retired, no longer offered (only staff see it).")
     tax_rate: TaxRate | None = strawberry.field(resolver=_tax_rate, description="Null: not taxed.")
     tax_rate_id: strawberry.Private[uuid.UUID | None] = None
-
-    @classmethod
-    def from_model(cls, s) -> Service:
-        return cls(
-            id=strawberry.ID(str(s.id)),
-            name=s.name,
-            price=Money.of(s.price),
-            duration_minutes=s.duration_minutes,
-            active=s.active,
-            tax_rate_id=s.tax_rate_id,
-        )
 
 
 @strawberry.input(description="A new product.")
@@ -185,7 +157,7 @@ async def _movement_product(root: StockMovement, info: strawberry.Info) -> Produ
 
 
 @strawberry.type(description="One change to a product's stock.")
-class StockMovement:
+class StockMovement(FromModel):
     id: strawberry.ID = strawberry.field(description="The movement's id.")
     product: Product = strawberry.field(resolver=_movement_product, description="The product that moved.")
     delta: int = strawberry.field(description="Units added (positive) or taken away (negative).")
@@ -194,25 +166,12 @@ class StockMovement:
     note: str | None = strawberry.field(description="Staff's note on an adjustment.", default=None)
     product_id: strawberry.Private[uuid.UUID]
 
-    @classmethod
-    def from_model(cls, m) -> StockMovement:
-        return cls(
-            id=strawberry.ID(str(m.id)),
-            delta=m.delta,
-            reason=StockMovementReason(m.reason),
-            created_at=m.created_at,
-            note=m.note,
-            product_id=m.product_id,
-        )
-
 
 @strawberry.type(description="The outcome of a change to a product.")
-class ProductPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class ProductPayload(Payload):
     product: Product | None = strawberry.field(description="The product as it now is.", default=None)
 
 
 @strawberry.type(description="The outcome of a change to a service.")
-class ServicePayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class ServicePayload(Payload):
     service: Service | None = strawberry.field(description="The service as it now is.", default=None)

@@ -42,6 +42,8 @@ CODE_DESCRIPTIONS = {
 
 # Every payload's errors field.
 ERRORS = "Empty on success; otherwise why it was refused, and nothing changed."
+# Every idempotency key input field.
+IDEMPOTENCY_KEY = "Client-generated; a repeat with the same key returns the first result."
 
 # The paging arguments every connection takes.
 FIRST = "How many to return: 1-100."
@@ -125,11 +127,14 @@ class PageInfo:
         )
 
 
-@strawberry.type(description="The outcome of a mutation that returns nothing else.")
-class OkPayload:
-    ok: bool = strawberry.field(description="True when it was done.")
+@strawberry.type
+class Payload:
+    """Base of the mutations' payloads whose first field is errors."""
+
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
-    @classmethod
-    def failed(cls, errors: list[UserError]) -> OkPayload:
-        return cls(ok=False, errors=errors)
+
+@strawberry.type(description="The outcome of a mutation that returns nothing else.")
+class OkPayload:
+    ok: bool = strawberry.field(description="True when it was done.", default=False)
+    errors: list[UserError] = strawberry.field(description=ERRORS)

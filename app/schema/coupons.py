@@ -8,8 +8,9 @@ from enum import Enum
 
 import strawberry
 
-from app.schema.common import ERRORS, Money, UserError
+from app.schema.common import Money, Payload
 from app.schema.described import described_enum
+from app.schema.from_model import FromModel
 
 
 @described_enum(
@@ -23,7 +24,7 @@ class CouponKind(Enum):
 
 
 @strawberry.type(description="A discount code for the cart or the POS checkout; one per sale.")
-class Coupon:
+class Coupon(FromModel):
     id: strawberry.ID = strawberry.field(description="The coupon's id.")
     code: str = strawberry.field(description="What the customer types, upper case; unique.")
     kind: CouponKind = strawberry.field(description="Percentage or fixed amount.")
@@ -40,21 +41,6 @@ class Coupon:
     )
     starts_at: datetime | None = strawberry.field(description="Valid from; null: already.", default=None)
     ends_at: datetime | None = strawberry.field(description="Valid until; null: no end.", default=None)
-
-    @classmethod
-    def from_model(cls, c) -> Coupon:
-        return cls(
-            id=strawberry.ID(str(c.id)),
-            code=c.code,
-            kind=CouponKind(c.kind),
-            value=c.value,
-            times_used=c.times_used,
-            active=c.active,
-            min_subtotal=Money.of(c.min_subtotal),
-            usage_limit=c.usage_limit,
-            starts_at=c.starts_at,
-            ends_at=c.ends_at,
-        )
 
 
 @strawberry.input(description="A new coupon.")
@@ -75,6 +61,5 @@ class CouponInput:
 
 
 @strawberry.type(description="The outcome of a change to a coupon.")
-class CouponPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class CouponPayload(Payload):
     coupon: Coupon | None = strawberry.field(description="The coupon as it now is.", default=None)

@@ -19,9 +19,10 @@ from app.domain.sales import views as sales_views
 from app.domain.taxes import views as tax_views
 from app.schema.accounts import User
 from app.schema.catalog import Product, Service
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import IDEMPOTENCY_KEY, Money, Payload
 from app.schema.described import described_enum
 from app.schema.loaders import load
+from app.schema.pages import Connection, connection_of
 from app.schema.sales import PaymentMethod, Sale, SaleItemType, TenderInput
 
 
@@ -242,16 +243,11 @@ class SaleOrder:
         )
 
 
-@strawberry.type(description="A sale order in a page of them.")
-class SaleOrderEdge:
-    node: SaleOrder = strawberry.field(description="The order.")
-    cursor: str = strawberry.field(description="Pass as `after` for the orders after this one.")
+@connection_of(SaleOrder, "order", "orders", kind="sale", order="newest first")
+class SaleOrderConnection(Connection): ...
 
 
-@strawberry.type(description="A page of sale orders, newest first.")
-class SaleOrderConnection:
-    edges: list[SaleOrderEdge] = strawberry.field(description="The orders of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+SaleOrderEdge = SaleOrderConnection.Edge
 
 
 @strawberry.input(description="A new, empty sale order.")
@@ -301,9 +297,7 @@ class SplitLineInput:
 @strawberry.input(description="Paying for a DRAFT order at the counter.")
 class CheckoutSaleOrderInput:
     order_id: strawberry.ID = strawberry.field(description="The DRAFT order.")
-    idempotency_key: str = strawberry.field(
-        description="Client-generated; a repeat with the same key returns the first result."
-    )
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
     payment_method: PaymentMethod | None = strawberry.field(
         default=None,
         description="Single payment, CASH or CARD. Give either paymentMethod (+ amountTendered for CASH) "
@@ -333,14 +327,12 @@ class CheckoutSaleOrderInput:
 
 
 @strawberry.type(description="The outcome of a change to a sale order.")
-class SaleOrderPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class SaleOrderPayload(Payload):
     order: SaleOrder | None = strawberry.field(description="The order as it now is.", default=None)
 
 
 @strawberry.type(description="The outcome of a split.")
-class SplitSaleOrderPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class SplitSaleOrderPayload(Payload):
     source: SaleOrder | None = strawberry.field(description="The order split, as it now is.", default=None)
     created: SaleOrder | None = strawberry.field(
         description="The new DRAFT order with the lines moved.", default=None

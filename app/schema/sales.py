@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
@@ -15,10 +15,12 @@ from app.domain.sales import views
 from app.domain.shifts import views as shift_views
 from app.schema.accounts import User
 from app.schema.catalog import Product
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import ERRORS, IDEMPOTENCY_KEY, Money, Payload, UserError
 from app.schema.coupons import Coupon
 from app.schema.described import described_enum
+from app.schema.from_model import FromModel
 from app.schema.loaders import load
+from app.schema.pages import Connection, connection_of
 from app.schema.receipts import Receipt, receipt_of
 
 if TYPE_CHECKING:
@@ -80,8 +82,7 @@ class Cart:
 
 
 @strawberry.type(description="The outcome of a change to the cart.")
-class CartPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class CartPayload(Payload):
     cart: Cart | None = strawberry.field(description="The cart as it now is.", default=None)
 
 
@@ -120,7 +121,7 @@ class PaymentMethod(Enum):
 
 
 @strawberry.type(description="A line of a sale: a snapshot of what was sold, at what price.")
-class SaleLine:
+class SaleLine(FromModel):
     id: strawberry.ID = strawberry.field(description="The line's id.")
     item_type: SaleItemType = strawberry.field(description="Product or service.")
     item_id: strawberry.ID = strawberry.field(description="The id of the product or service sold.")
@@ -141,23 +142,6 @@ class SaleLine:
         description="The rate in force when sold (a snapshot), null when untaxed.", default=None
     )
 
-    @classmethod
-    def from_model(cls, l) -> SaleLine:
-        return cls(
-            id=strawberry.ID(str(l.id)),
-            item_type=SaleItemType(l.item_type),
-            item_id=strawberry.ID(str(l.item_id)),
-            name=l.name,
-            unit_price=Money.of(l.unit_price),
-            quantity=l.quantity,
-            discount=Money.of(l.discount),
-            line_total=Money.of(l.line_total),
-            refunded_quantity=l.refunded_quantity,
-            tax=Money.of(l.tax),
-            net_total=Money.of(l.net_total),
-            tax_rate=l.tax_rate,
-        )
-
 
 async def _sale_lines(root: Sale, info: strawberry.Info) -> list[SaleLine]:
     return [SaleLine.from_model(l) for l in await load(info, views.lines_by_sale, root.sale_id, default=[])]
@@ -168,7 +152,7 @@ async def _sale_refunds(root: Sale, info: strawberry.Info) -> list[Refund]:
 
 
 @strawberry.type(description="One payment towards a sale.")
-class Tender:
+class Tender(FromModel):
     method: PaymentMethod = strawberry.field(description="How it was paid.")
     amount: Money = strawberry.field(
         description="How much; for cash, what was handed over (change included)."
@@ -189,8 +173,7 @@ class TenderInput:
 
 async def _sale_tenders(root: Sale, info: strawberry.Info) -> list[Tender]:
     return [
-        Tender(method=PaymentMethod(t.method), amount=Money.of(t.amount), reference=t.reference)
-        for t in await load(info, shift_views.tenders_by_sale, root.sale_id, default=[])
+        Tender.from_model(t) for t in await load(info, shift_views.tenders_by_sale, root.sale_id, default=[])
     ]
 
 
@@ -227,7 +210,7 @@ async def _sale_receipt(root: Sale, info: strawberry.Info) -> Receipt:
 
 
 @strawberry.type(description="A completed purchase, online or at the counter.")
-class Sale:
+class Sale(FromModel):
     id: strawberry.ID = strawberry.field(description="The sale's id.")
     number: str = strawberry.field(
         description="Human-readable, gap-free per database: S-000001, S-000002, ..."
@@ -277,65 +260,38 @@ class Sale:
     shift_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_model(cls, s) -> Sale:
-        return cls(
-            id=strawberry.ID(str(s.id)),
-            number=s.number,
-            channel=SaleChannel(s.channel),
-            status=SaleStatus(s.status),
-            subtotal=Money.of(s.subtotal),
-            coupon_discount=Money.of(s.coupon_discount),
-            points_discount=Money.of(s.points_discount),
-            total=Money.of(s.total),
-            manual_discount=Money.of(s.manual_discount),
-            tax=Money.of(s.tax),
-            prices_include_tax=s.prices_include_tax,
-            points_redeemed=s.points_redeemed,
-            points_earned=s.points_earned,
-            payment_method=PaymentMethod(s.payment_method),
-            created_at=s.created_at,
-            coupon_code=s.coupon_code,
-            amount_tendered=Money.of(s.amount_tendered),
-            change=Money.of(s.change),
-            sale_id=s.id,
-            customer_id=s.customer_id,
-            shift_id=s.shift_id,
-        )
+    def from_model(cls, s: Any) -> Self:
+        return cls.filled_from(s, sale_id=s.id)
 
 
-@strawberry.type(description="A sale in a page of sales.")
-class SaleEdge:
-    node: Sale = strawberry.field(description="The sale.")
-    cursor: str = strawberry.field(description="Pass as `after` for the sales after this one.")
+@connection_of(Sale, "sale", "sales", order="newest first")
+class SaleConnection(Connection): ...
 
 
-@strawberry.type(description="A page of sales, newest first.")
-class SaleConnection:
-    edges: list[SaleEdge] = strawberry.field(description="The sales of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+SaleEdge = SaleConnection.Edge
 
 
 @strawberry.input(description="Paying for the cart.")
 class CheckoutInput:
-    idempotency_key: str = strawberry.field(
-        description="Client-generated; a repeat with the same key returns the first result."
-    )
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
     redeem_points: int | None = strawberry.field(
         description="Loyalty points to spend, 0 or more: 100 points take 1.00 off.", default=0
     )
 
 
-@strawberry.type(description="The outcome of a checkout.")
-class CheckoutPayload:
+@strawberry.type
+class ReplayablePayload:
+    """Base of the payloads of the mutations that take an idempotency key."""
+
     replayed: bool = strawberry.field(
-        description="True when this response replays an earlier request with the same key."
+        description="True when this response replays an earlier request with the same key.", default=False
     )
     errors: list[UserError] = strawberry.field(description=ERRORS)
-    sale: Sale | None = strawberry.field(description="The sale made.", default=None)
 
-    @classmethod
-    def failed(cls, errors: list[UserError]) -> CheckoutPayload:
-        return cls(replayed=False, errors=errors)
+
+@strawberry.type(description="The outcome of a checkout.")
+class CheckoutPayload(ReplayablePayload):
+    sale: Sale | None = strawberry.field(description="The sale made.", default=None)
 
 
 @strawberry.input(description="Units of one sale line to refund.")
@@ -353,9 +309,7 @@ class RefundInput:
         default=None, description="Omit to refund everything not yet refunded."
     )
     reason: str = strawberry.field(description="Why, 1-500 characters.")
-    idempotency_key: str = strawberry.field(
-        description="Client-generated; a repeat with the same key returns the first result."
-    )
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
     method: PaymentMethod | None = strawberry.field(
         default=None,
         description="How the money goes back; default: the sale's first tender method. "
@@ -371,7 +325,7 @@ async def _refund_line_sale_line(root: RefundLine, info: strawberry.Info) -> Sal
 
 
 @strawberry.type(description="Units of one sale line a refund gave money back for.")
-class RefundLine:
+class RefundLine(FromModel):
     sale_line: SaleLine = strawberry.field(resolver=_refund_line_sale_line, description="The sale line.")
     quantity: int = strawberry.field(description="Units refunded.")
     amount: Money = strawberry.field(description="Money given back for them.")
@@ -385,15 +339,12 @@ async def _refund_sale(root: Refund, info: strawberry.Info) -> Sale:
 
 async def _refund_lines(root: Refund, info: strawberry.Info) -> list[RefundLine]:
     return [
-        RefundLine(
-            quantity=l.quantity, amount=Money.of(l.amount), tax=Money.of(l.tax), sale_line_id=l.sale_line_id
-        )
-        for l in await load(info, views.lines_by_refund, root.refund_id, default=[])
+        RefundLine.from_model(l) for l in await load(info, views.lines_by_refund, root.refund_id, default=[])
     ]
 
 
 @strawberry.type(description="Money given back for some or all of a sale.")
-class Refund:
+class Refund(FromModel):
     id: strawberry.ID = strawberry.field(description="The refund's id.")
     sale: Sale = strawberry.field(resolver=_refund_sale, description="The sale refunded.")
     lines: list[RefundLine] = strawberry.field(resolver=_refund_lines, description="What was refunded.")
@@ -418,30 +369,10 @@ class Refund:
     shift_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_model(cls, r) -> Refund:
-        return cls(
-            id=strawberry.ID(str(r.id)),
-            amount=Money.of(r.amount),
-            tax=Money.of(r.tax),
-            points_reversed=r.points_reversed,
-            points_restored=r.points_restored,
-            reason=r.reason,
-            created_at=r.created_at,
-            method=PaymentMethod(r.method),
-            refund_id=r.id,
-            sale_id=r.sale_id,
-            shift_id=r.shift_id,
-        )
+    def from_model(cls, r: Any) -> Self:
+        return cls.filled_from(r, refund_id=r.id)
 
 
 @strawberry.type(description="The outcome of a refund.")
-class RefundPayload:
-    replayed: bool = strawberry.field(
-        description="True when this response replays an earlier request with the same key."
-    )
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class RefundPayload(ReplayablePayload):
     refund: Refund | None = strawberry.field(description="The refund made.", default=None)
-
-    @classmethod
-    def failed(cls, errors: list[UserError]) -> RefundPayload:
-        return cls(replayed=False, errors=errors)

@@ -4,6 +4,7 @@ needs an offset, Decimal a string."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, DecimalException
 from typing import Any, TypeVar, cast
@@ -53,14 +54,12 @@ def literal_parser(parse_value: Callable[[object], T]) -> Callable[..., T]:
 parse_datetime_literal = literal_parser(cast(Callable[[object], datetime], parse_datetime_value))
 
 
-DateTime = ScalarDefinition(
-    name=DateTimeDefinition.name,
-    description=DateTimeDefinition.description,
+# strawberry's own DateTime (name, description, serialize), with @specifiedBy and the parsers above.
+DateTime = replace(
+    DateTimeDefinition,
     specified_by_url=DATETIME_SPEC,
-    serialize=DateTimeDefinition.serialize,
     parse_value=parse_datetime_value,
     parse_literal=parse_datetime_literal,
-    origin=datetime,
 )
 
 
@@ -97,14 +96,12 @@ def parse_decimal_literal(node: ValueNode, variables: dict[str, Any] | None = No
     return literal_parser(parse_decimal_value)(node, variables)
 
 
-DecimalScalar = ScalarDefinition(
-    name=DecimalDefinition.name,
-    description=DecimalDefinition.description,
+# Likewise strawberry's own Decimal.
+DecimalScalar = replace(
+    DecimalDefinition,
     specified_by_url=DECIMAL_SPEC,
-    serialize=DecimalDefinition.serialize,
     parse_value=parse_decimal_value,
     parse_literal=parse_decimal_literal,
-    origin=Decimal,
 )
 
 SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {datetime: DateTime, Decimal: DecimalScalar}

@@ -6,15 +6,18 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any, Self
 
 import strawberry
 
 from app.domain.accounts import views as accounts_views
 from app.domain.shifts import views
 from app.schema.accounts import User
-from app.schema.common import ERRORS, Money, PageInfo, UserError
+from app.schema.common import Money, Payload
 from app.schema.described import described_enum
+from app.schema.from_model import FromModel
 from app.schema.loaders import load
+from app.schema.pages import Connection, connection_of
 from app.schema.sales import PaymentMethod, Tender
 
 
@@ -77,7 +80,7 @@ async def _closed_by(root: CashShift, info: strawberry.Info) -> User | None:
 
 
 @strawberry.type(description="One opening-to-closing of a register's cash drawer.")
-class CashShift:
+class CashShift(FromModel):
     id: strawberry.ID = strawberry.field(description="The shift's id.")
     register: str = strawberry.field(description="The register (drawer) it belongs to, as named at opening.")
     status: ShiftStatus = strawberry.field(description="OPEN while it takes cash, then CLOSED.")
@@ -115,16 +118,9 @@ class CashShift:
     closed_by_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_model(cls, s) -> CashShift:
-        return cls(
-            id=strawberry.ID(str(s.id)),
-            register=s.register,
-            status=ShiftStatus(s.status),
-            opened_at=s.opened_at,
-            opening_float=Money.of(s.opening_float),
-            counted_cash=Money.of(s.counted_cash),
-            over_short=Money.of(s.over_short),
-            closed_at=s.closed_at,
+    def from_model(cls, s: Any) -> Self:
+        return cls.filled_from(
+            s,
             shift_id=s.id,
             float_amount=s.opening_float,
             frozen_expected=s.expected_cash,
@@ -133,16 +129,11 @@ class CashShift:
         )
 
 
-@strawberry.type(description="A shift in a page of shifts.")
-class CashShiftEdge:
-    node: CashShift = strawberry.field(description="The shift.")
-    cursor: str = strawberry.field(description="Pass as `after` for the shifts after this one.")
+@connection_of(CashShift, "shift", "shifts", order="newest first")
+class CashShiftConnection(Connection): ...
 
 
-@strawberry.type(description="A page of shifts, newest first.")
-class CashShiftConnection:
-    edges: list[CashShiftEdge] = strawberry.field(description="The shifts of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and its cursor.")
+CashShiftEdge = CashShiftConnection.Edge
 
 
 @strawberry.input(description="Opening a register's cash drawer.")
@@ -165,6 +156,5 @@ class CashMovementInput:
 
 
 @strawberry.type(description="The outcome of a change to a shift.")
-class CashShiftPayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class CashShiftPayload(Payload):
     shift: CashShift | None = strawberry.field(description="The shift as it now is.", default=None)

@@ -6,23 +6,20 @@ from decimal import Decimal
 
 import strawberry
 
-from app.schema.common import ERRORS, UserError
+from app.schema.common import Payload
+from app.schema.from_model import FromModel
 
 
 @strawberry.type(
     description="A sales tax rate. Prices are tax-exclusive unless PETPOS_PRICES_INCLUDE_TAX is set."
 )
-class TaxRate:
+class TaxRate(FromModel):
     id: strawberry.ID = strawberry.field(description="The rate's id.")
     name: str = strawberry.field(description='Its name on receipts and reports: "State sales tax".')
     rate: Decimal = strawberry.field(description='Percent, 0 to 100, at most 3 decimals: "8.250".')
     active: bool = strawberry.field(
         description="False: retired; items pointing at it sell untaxed, and it cannot be given to items."
     )
-
-    @classmethod
-    def from_model(cls, r) -> TaxRate:
-        return cls(id=strawberry.ID(str(r.id)), name=r.name, rate=r.rate, active=r.active)
 
 
 @strawberry.input(description="A new tax rate.")
@@ -32,6 +29,5 @@ class TaxRateInput:
 
 
 @strawberry.type(description="The outcome of a change to a tax rate.")
-class TaxRatePayload:
-    errors: list[UserError] = strawberry.field(description=ERRORS)
+class TaxRatePayload(Payload):
     tax_rate: TaxRate | None = strawberry.field(description="The rate as it now is.", default=None)
