@@ -14,17 +14,15 @@ from app.domain.errors import Code
 from app.domain.fields import parse_id
 from app.resolvers.base import CustomerOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
 from app.resolvers.inputs import plain, values
-from app.resolvers.reads import by_id, connection, read
+from app.resolvers.reads import by_id, read
 from app.schema.accounts import User
 from app.schema.adoption import (
     AdoptionRequest,
     AdoptionRequestConnection,
-    AdoptionRequestEdge,
     AdoptionRequestPayload,
     AdoptionStatus,
     Pet,
     PetConnection,
-    PetEdge,
     PetInput,
     PetPayload,
     PetStatus,
@@ -58,7 +56,7 @@ async def pets(
     page = await read(
         info, views.pets_page, species=plain(species), status=plain(status), first=first, after=after
     )
-    return connection(PetConnection, PetEdge, Pet.from_model, page)
+    return PetConnection.of(page)
 
 
 async def pet(
@@ -87,7 +85,7 @@ async def adoption_requests(
 ) -> AdoptionRequestConnection:
     """Every adoption request, oldest first, for staff to decide (STAFF, ADMIN)."""
     page = await read(info, views.requests_page, status=plain(status), first=first, after=after)
-    return connection(AdoptionRequestConnection, AdoptionRequestEdge, AdoptionRequest.from_model, page)
+    return AdoptionRequestConnection.of(page)
 
 
 async def create_pet(

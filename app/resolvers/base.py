@@ -141,9 +141,7 @@ def caller(info: Info) -> User:
 
 def failed(payload: type[T], error: DomainError) -> T:
     """The payload of a refused mutation: every error, nothing else set."""
-    errors = user_errors(error)
-    make = getattr(payload, "failed", None)
-    return make(errors) if make else payload(errors=errors)  # type: ignore[call-arg]
+    return payload(errors=user_errors(error))  # type: ignore[call-arg]
 
 
 def doc(resolver: Callable[..., Any]) -> str | None:

@@ -14,12 +14,11 @@ from app.domain.pagination import page_size
 from app.domain.taxes import service as tax_service
 from app.resolvers.base import StaffOnly, ctx, forbidden, maybe_id, mutation, parse_id, query, run_mutation
 from app.resolvers.inputs import Changes, plain, values
-from app.resolvers.reads import by_id, connection, read
+from app.resolvers.reads import by_id, read
 from app.schema.catalog import (
     Product,
     ProductCategory,
     ProductConnection,
-    ProductEdge,
     ProductInput,
     ProductPayload,
     ProductUpdateInput,
@@ -78,7 +77,7 @@ async def products(
         first=first,
         after=after,
     )
-    return connection(ProductConnection, ProductEdge, Product.from_model, page)
+    return ProductConnection.of(page)
 
 
 def _visible(info: Info, product):

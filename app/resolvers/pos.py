@@ -20,7 +20,7 @@ from app.domain.pos.models import SaleOrder as SaleOrderModel
 from app.domain.uow import UnitOfWork
 from app.resolvers.base import StaffOnly, caller, ctx, doc, mutation, query, run_mutation
 from app.resolvers.inputs import plain, values
-from app.resolvers.reads import by_id, connection, read
+from app.resolvers.reads import by_id, read
 from app.resolvers.sales import SALE_RECORDING
 from app.schema.common import After, First
 from app.schema.pos import (
@@ -29,7 +29,6 @@ from app.schema.pos import (
     CreateSaleOrderInput,
     SaleOrder,
     SaleOrderConnection,
-    SaleOrderEdge,
     SaleOrderItemUpdate,
     SaleOrderPayload,
     SaleOrderStatus,
@@ -60,7 +59,7 @@ async def sale_orders(
 ) -> SaleOrderConnection:
     """POS orders, newest first (STAFF, ADMIN)."""
     page = await read(info, views.orders_page, status=plain(status), first=first, after=after)
-    return connection(SaleOrderConnection, SaleOrderEdge, SaleOrder.from_model, page)
+    return SaleOrderConnection.of(page)
 
 
 async def _order_payload(

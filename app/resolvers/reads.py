@@ -1,5 +1,5 @@
-"""What query resolvers share: a read in a short session of its own, a row a query names by id, a
-page of rows as a Relay connection."""
+"""What query resolvers share: a read in a short session of its own, and a row a query names by id.
+(A page of rows becomes its connection type through `XxxConnection.of`.)"""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from app.domain.pagination import Page
 from app.resolvers.base import ctx, maybe_id
-from app.schema.common import PageInfo
 
 T = TypeVar("T")
 M = TypeVar("M")
-C = TypeVar("C")
 
 
 async def read(info: Info, view: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -35,9 +32,3 @@ async def by_id(
     if row_id is None:
         return None
     return (await read(info, view, [row_id])).get(row_id)
-
-
-def connection(kind: type[C], edge: type, node: Callable[[M], Any], page: Page[M]) -> C:
-    """A page of rows as the connection `kind`: one `edge` per row, its node made by `node`."""
-    edges = [edge(node=node(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors)]
-    return kind(edges=edges, page_info=PageInfo.of(page))  # type: ignore[call-arg]

@@ -16,7 +16,7 @@ from app.domain.sales import refunds, views
 from app.domain.sales.models import Sale as SaleModel
 from app.resolvers.base import CustomerOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
 from app.resolvers.inputs import plain
-from app.resolvers.reads import by_id, connection, read
+from app.resolvers.reads import by_id, read
 from app.schema.common import After, First
 from app.schema.receipts import Receipt, receipt_of
 from app.schema.sales import (
@@ -30,7 +30,6 @@ from app.schema.sales import (
     Sale,
     SaleChannel,
     SaleConnection,
-    SaleEdge,
 )
 
 # The codes a coupon check can end with (applying it to a cart, or at checkout).
@@ -64,7 +63,7 @@ async def my_cart(info: Info) -> Cart | None:
 async def my_sales(info: Info, first: First = 20, after: After = None) -> SaleConnection:
     """The caller's own sales, newest first."""
     page = await read(info, views.sales_page, customer_id=caller(info).id, first=first, after=after)
-    return connection(SaleConnection, SaleEdge, Sale.from_model, page)
+    return SaleConnection.of(page)
 
 
 async def _visible_sale(info: Info, id: str) -> SaleModel | None:
@@ -98,7 +97,7 @@ async def sales(
 ) -> SaleConnection:
     """Every sale, newest first (STAFF, ADMIN)."""
     page = await read(info, views.sales_page, channel=plain(channel), first=first, after=after)
-    return connection(SaleConnection, SaleEdge, Sale.from_model, page)
+    return SaleConnection.of(page)
 
 
 async def _cart_change(info: Info, change) -> CartPayload:

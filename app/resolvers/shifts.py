@@ -11,13 +11,12 @@ from app.domain.errors import Code
 from app.domain.shifts import service, views
 from app.resolvers.base import StaffOnly, caller, mutation, query, run_mutation
 from app.resolvers.inputs import plain
-from app.resolvers.reads import by_id, connection, read
+from app.resolvers.reads import by_id, read
 from app.schema.common import After, First
 from app.schema.shifts import (
     CashMovementInput,
     CashShift,
     CashShiftConnection,
-    CashShiftEdge,
     CashShiftPayload,
     CloseShiftInput,
     OpenShiftInput,
@@ -54,7 +53,7 @@ async def shifts(
     page = await read(
         info, views.shifts_page, register=register, status=plain(status), first=first, after=after
     )
-    return connection(CashShiftConnection, CashShiftEdge, CashShift.from_model, page)
+    return CashShiftConnection.of(page)
 
 
 async def _shift_payload(info: Info, work) -> CashShiftPayload:

@@ -87,6 +87,3 @@ class UserPayload(Payload):
 
 @connection_of(User, "account", "accounts")
 class UserConnection(Connection): ...
-
-
-UserEdge = UserConnection.Edge

@@ -84,9 +84,6 @@ class Pet(FromModel):
 class PetConnection(Connection): ...
 
 
-PetEdge = PetConnection.Edge
-
-
 @strawberry.input(description="A new pet up for adoption.")
 class PetInput:
     name: str = strawberry.field(description="1-100 characters.")
@@ -140,9 +137,6 @@ class AdoptionRequest(FromModel):
 
 @connection_of(AdoptionRequest, "request", "requests", kind="adoption", order="oldest first")
 class AdoptionRequestConnection(Connection): ...
-
-
-AdoptionRequestEdge = AdoptionRequestConnection.Edge
 
 
 @strawberry.type(description="The outcome of adding a pet.")

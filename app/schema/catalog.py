@@ -62,9 +62,6 @@ class Product(FromModel):
 class ProductConnection(Connection): ...
 
 
-ProductEdge = ProductConnection.Edge
-
-
 @strawberry.type(description="Grooming, nail trims and other services sold at the counter: no stock.")
 class Service(FromModel):
     id: strawberry.ID = strawberry.field(description="The service's id.")

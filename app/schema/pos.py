@@ -247,9 +247,6 @@ class SaleOrder:
 class SaleOrderConnection(Connection): ...
 
 
-SaleOrderEdge = SaleOrderConnection.Edge
-
-
 @strawberry.input(description="A new, empty sale order.")
 class CreateSaleOrderInput:
     label: str | None = strawberry.field(

@@ -268,9 +268,6 @@ class Sale(FromModel):
 class SaleConnection(Connection): ...
 
 
-SaleEdge = SaleConnection.Edge
-
-
 @strawberry.input(description="Paying for the cart.")
 class CheckoutInput:
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)

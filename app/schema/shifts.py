@@ -133,9 +133,6 @@ class CashShift(FromModel):
 class CashShiftConnection(Connection): ...
 
 
-CashShiftEdge = CashShiftConnection.Edge
-
-
 @strawberry.input(description="Opening a register's cash drawer.")
 class OpenShiftInput:
     register: str = strawberry.field(description='The register, 1-50 characters: "front".')
