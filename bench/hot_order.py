@@ -56,7 +56,7 @@ from app.domain.accounts import service as accounts  # noqa: E402
 from app.domain.catalog import service as catalog  # noqa: E402
 from app.domain.pos import orders  # noqa: E402
 from app.domain.pos.items import ADD_LINE  # noqa: E402
-from app.domain.pos.live import listen_url  # noqa: E402
+from app.domain.pos.live import CHANNEL, listen_url  # noqa: E402
 from app.domain.uow import run_unit  # noqa: E402
 from app.embedded import EmbeddedPostgres  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
@@ -225,16 +225,23 @@ def wrk(
     return result
 
 
-async def raw_ceiling(url: str, row: uuid.UUID, connections: int, seconds: float) -> dict:
-    """SELECT ... FOR UPDATE + UPDATE + COMMIT on one row, straight on asyncpg."""
+async def raw_ceiling(
+    url: str, rows: list[uuid.UUID], connections: int, seconds: float, *, notify: bool = False
+) -> dict:
+    """SELECT ... FOR UPDATE + UPDATE + COMMIT, straight on asyncpg, client i on rows[i % len(rows)];
+    with `notify`, the UPDATE also NOTIFYs (as every order change does) and one connection LISTENs."""
     pool = [await asyncpg.connect(url) for _ in range(connections)]
+    listener = await asyncpg.connect(url)
+    await listener.add_listener(CHANNEL, lambda *_: None)
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
+    announce = f", pg_notify('{CHANNEL}', id::text)" if notify else ""
 
-    async def client(connection: asyncpg.Connection) -> None:
+    async def client(connection: asyncpg.Connection, row: uuid.UUID) -> None:
         lock = await connection.prepare("SELECT id FROM sale_orders WHERE id = $1 FOR UPDATE")
         bump = await connection.prepare(
-            "UPDATE sale_orders SET version = version + 1, updated_at = clock_timestamp() WHERE id = $1"
+            "UPDATE sale_orders SET version = version + 1, updated_at = clock_timestamp() WHERE id = $1 "
+            f"RETURNING version{announce}"
         )
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -243,12 +250,15 @@ async def raw_ceiling(url: str, row: uuid.UUID, connections: int, seconds: float
                 await bump.fetchval(row)
             latencies.append(time.perf_counter() - started)
 
-    return await _drive(pool, client, latencies)
+    try:
+        return await _drive(pool, lambda c, i: client(c, rows[i % len(rows)]), latencies)
+    finally:
+        await listener.close()
 
 
 async def _drive(pool: list[asyncpg.Connection], client, latencies: list[float]) -> dict:
     started = time.perf_counter()
-    await asyncio.gather(*[client(c) for c in pool])
+    await asyncio.gather(*[client(c, i) for i, c in enumerate(pool)])
     elapsed = time.perf_counter() - started
     for connection in pool:
         await connection.close()
@@ -276,7 +286,7 @@ async def add_ceiling(
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
-    async def client(connection: asyncpg.Connection) -> None:
+    async def client(connection: asyncpg.Connection, _: int) -> None:
         lock = await connection.prepare(
             "SELECT id, status, number FROM sale_orders WHERE id = $1 FOR NO KEY UPDATE"
         )
@@ -384,8 +394,11 @@ def main() -> int:
             )
             wrk(port, hot_script, c, 2, serve.pid)  # warm-up: pools, caches, prepared statements
             wrk(port, typename, c, 1, serve.pid)
-            raw = asyncio.run(raw_ceiling(listen_url(url), spread_orders[-1], c, seconds))
-            add_raw = asyncio.run(add_ceiling(listen_url(url), spread_orders[-2], products, c, seconds))
+            direct = listen_url(url)
+            raw = asyncio.run(raw_ceiling(direct, [spread_orders[-1]], c, seconds))
+            raw_spread = asyncio.run(raw_ceiling(direct, spread_orders, c, seconds))
+            raw_spread_notify = asyncio.run(raw_ceiling(direct, spread_orders, c, seconds, notify=True))
+            add_raw = asyncio.run(add_ceiling(direct, spread_orders[-2], products, c, seconds))
             before = asyncio.run(order_state(url, hot))
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
@@ -404,6 +417,8 @@ def main() -> int:
 
     print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6} {'per worker':>7}")
     print(row(f"raw asyncpg, lock + update + commit ({c})", raw))
+    print(row(f"raw asyncpg, the same on 64 orders ({c})", raw_spread))
+    print(row(f"raw asyncpg, the same with NOTIFY, 64 orders ({c})", raw_spread_notify))
     print(row(f"raw asyncpg, petpos's lock + add + commit ({c})", add_raw))
     print(row(f"addSaleOrderItem, one hot order ({c})", hot_run))
     print(row(f"addSaleOrderItem, spread over 64 orders ({c})", spread_run))
