@@ -17,7 +17,7 @@ from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 from tests.shifts.drawer import OPEN, PAY, REFUND, close_shift, open_shift, order_of, payment, read_shift
 
 # A checkout or a close blocked on the product or the shift row.
-BLOCKED = r"\mFROM (products|cash_shifts)\M.*\mFOR (SHARE|UPDATE)\M"
+BLOCKED = r"\mFROM (products|cash_shifts)\M.*\mFOR (NO KEY )?(SHARE|UPDATE)\M"
 
 
 def cash(order_id: str) -> dict:
