@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts import credentials, rules
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
+from app.domain.changes import Changes
 from app.domain.errors import DomainError, validation
 from app.domain.fields import every
 from app.domain.locks import lock_found, lock_row, lock_rows
@@ -75,7 +76,7 @@ async def check_login(user: User | None, password: str) -> User:
 
 
 @dataclass(frozen=True)
-class ProfileChanges:
+class ProfileChanges(Changes):
     email: str | None = None
     phone: str | None = None
     name: str | None = None
@@ -118,10 +119,7 @@ async def update_profile(
     user = await lock_found(uow, User, user_id, "User")
     if changes.need_password(user) and verified_password_hash != user.password_hash:
         raise missing_current_password() if verified_password_hash is None else wrong_current_password()
-    for attr in ("email", "phone", "name"):
-        value = getattr(changes, attr)
-        if value is not None:
-            setattr(user, attr, value)
+    changes.apply(user)
     await uow.session.flush()
     return user
 

@@ -4,14 +4,16 @@ of work; every stock change writes a movement in the same transaction."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Integer, Uuid, column, insert, update, values
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.domain import money
 from app.domain.catalog.models import CATEGORIES, Product, Service, StockMovement
+from app.domain.changes import Changes
 from app.domain.errors import DomainError, validation
 from app.domain.fields import every
 from app.domain.locks import lock_found
@@ -85,17 +87,7 @@ def _initial_stock(stock: int | None) -> int:
 async def create_product(uow: UnitOfWork, new: NewProduct) -> Product:
     """A new product; its opening stock is an INITIAL movement. A taken SKU is CONFLICT."""
     uow.lock_free("a new product; the unique SKU decides a race")
-    product = Product(
-        id=uuid.uuid4(),
-        sku=new.sku,
-        name=new.name,
-        description=new.description,
-        category=new.category,
-        price=new.price,
-        stock=new.stock,
-        active=True,
-        tax_rate_id=new.tax_rate_id,
-    )
+    product = Product(id=uuid.uuid4(), **asdict(new), active=True)
     uow.session.add(product)
     await uow.session.flush()
     if new.stock:
@@ -105,14 +97,26 @@ async def create_product(uow: UnitOfWork, new: NewProduct) -> Product:
 
 
 @dataclass(frozen=True)
-class ProductChanges:
+class ItemChanges(Changes):
+    """What a product and a service both may change."""
+
     name: str | None = None
-    description: str | None = None
-    category: str | None = None
     price: Decimal | None = None
     active: bool | None = None
     tax_rate_id: uuid.UUID | None = None
     clear_tax_rate: bool = False
+
+    def given(self) -> dict[str, Any]:
+        given = super().given()
+        if given.pop("clear_tax_rate"):
+            given["tax_rate_id"] = None
+        return given
+
+
+@dataclass(frozen=True)
+class ProductChanges(ItemChanges):
+    description: str | None = None
+    category: str | None = None
 
 
 def prepare_product_changes(
@@ -136,20 +140,9 @@ def prepare_product_changes(
     )
 
 
-def _set_tax_rate(item: Product | Service, tax_rate_id: uuid.UUID | None, clear: bool) -> None:
-    if clear:
-        item.tax_rate_id = None
-    elif tax_rate_id is not None:
-        item.tax_rate_id = tax_rate_id
-
-
 async def update_product(uow: UnitOfWork, *, product_id: uuid.UUID, changes: ProductChanges) -> Product:
     product = await lock_found(uow, Product, product_id, "Product", "id")
-    for attr in ("name", "description", "category", "price", "active"):
-        value = getattr(changes, attr)
-        if value is not None:
-            setattr(product, attr, value)
-    _set_tax_rate(product, changes.tax_rate_id, changes.clear_tax_rate)
+    changes.apply(product)
     await uow.session.flush()
     return product
 
@@ -234,13 +227,8 @@ def prepare_service(
 
 
 @dataclass(frozen=True)
-class ServiceChanges:
-    name: str | None = None
-    price: Decimal | None = None
+class ServiceChanges(ItemChanges):
     duration_minutes: int | None = None
-    active: bool | None = None
-    tax_rate_id: uuid.UUID | None = None
-    clear_tax_rate: bool = False
 
 
 def prepare_service_changes(
@@ -268,11 +256,7 @@ def prepare_service_changes(
 async def update_service(uow: UnitOfWork, *, service_id: uuid.UUID, changes: ServiceChanges) -> Service:
     """Lines already on orders and sales keep the name and price they were added with."""
     service = await lock_found(uow, Service, service_id, "Service", "id")
-    for attr in ("name", "price", "duration_minutes", "active"):
-        value = getattr(changes, attr)
-        if value is not None:
-            setattr(service, attr, value)
-    _set_tax_rate(service, changes.tax_rate_id, changes.clear_tax_rate)
+    changes.apply(service)
     await uow.session.flush()
     return service
 
@@ -285,13 +269,7 @@ def _duration(minutes: int) -> int:
 
 async def create_service(uow: UnitOfWork, new: NewService) -> Service:
     uow.lock_free("a new service")
-    service = Service(
-        name=new.name,
-        price=new.price,
-        duration_minutes=new.duration_minutes,
-        active=True,
-        tax_rate_id=new.tax_rate_id,
-    )
+    service = Service(**asdict(new), active=True)
     uow.session.add(service)
     await uow.session.flush()
     return service

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -73,17 +73,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 async def create_coupon(uow: UnitOfWork, new: NewCoupon) -> Coupon:
     """A taken code is CONFLICT through the unique constraint."""
     uow.lock_free("a new coupon; the unique code decides a race")
-    coupon = Coupon(
-        code=new.code,
-        kind=new.kind,
-        value=new.value,
-        min_subtotal=new.min_subtotal,
-        usage_limit=new.usage_limit,
-        starts_at=new.starts_at,
-        ends_at=new.ends_at,
-        times_used=0,
-        active=True,
-    )
+    coupon = Coupon(**asdict(new), times_used=0, active=True)
     uow.session.add(coupon)
     await uow.session.flush()
     return coupon

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.changes import Changes
 from app.domain.errors import not_found, validation
 from app.domain.fields import every
 from app.domain.locks import lock_found
@@ -36,14 +37,14 @@ def prepare_tax_rate(*, name: str, rate: Decimal) -> NewTaxRate:
 async def create_tax_rate(uow: UnitOfWork, new: NewTaxRate) -> TaxRate:
     """A new active rate; a taken name is CONFLICT."""
     uow.lock_free("a new tax rate; the unique name decides a race")
-    rate = TaxRate(id=uuid.uuid4(), name=new.name, rate=new.rate, active=True)
+    rate = TaxRate(id=uuid.uuid4(), **asdict(new), active=True)
     uow.session.add(rate)
     await uow.session.flush()
     return rate
 
 
 @dataclass(frozen=True)
-class TaxRateChanges:
+class TaxRateChanges(Changes):
     name: str | None = None
     rate: Decimal | None = None
     active: bool | None = None
@@ -65,10 +66,7 @@ def prepare_tax_rate_changes(
 async def update_tax_rate(uow: UnitOfWork, *, rate_id: uuid.UUID, changes: TaxRateChanges) -> TaxRate:
     """Later sales only: sold lines keep the rate they were sold at."""
     rate = await lock_found(uow, TaxRate, rate_id, "Tax rate", "id")
-    for attr in ("name", "rate", "active"):
-        value = getattr(changes, attr)
-        if value is not None:
-            setattr(rate, attr, value)
+    changes.apply(rate)
     await uow.session.flush()
     return rate
 
