@@ -1,5 +1,5 @@
 """GraphiQL served by petpos itself, in development only: the page at GET /graphql (Accept: text/html)
-and its assets under /graphiql/, vendored from the npm registry (app/static/graphiql/README.md).
+and its assets under /graphiql/, vendored from the npm registry (app/static/vendor/graphiql/README.md).
 Nothing comes from the internet, so it works on a closed shop network."""
 
 from __future__ import annotations
@@ -32,5 +32,6 @@ def page() -> HTMLResponse:
 
 
 def assets() -> Mount:
-    """The vendored files: 1.6 MB, 660 kB as sent (gzip)."""
-    return Mount("/graphiql", app=GZipMiddleware(StaticFiles(directory=STATIC / "graphiql")))
+    """The page's own script and the vendored files (1.6 MB, 660 kB as sent with gzip), under one prefix."""
+    files = StaticFiles(directory=STATIC / "graphiql", packages=[("app", "static/vendor/graphiql")])
+    return Mount("/graphiql", app=GZipMiddleware(files))

@@ -23,7 +23,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -66,7 +66,9 @@ REFUSED = (
 
 @dataclass(frozen=True)
 class SmtpServer:
-    host: str
+    """Where and how to send: the fields are aiosmtplib.SMTP's own arguments."""
+
+    hostname: str
     port: int
     use_tls: bool  # implicit TLS (smtps)
     start_tls: bool  # STARTTLS required (smtp)
@@ -117,16 +119,7 @@ class SmtpDelivery:
         async def send(mail: EmailMessage) -> None:
             nonlocal client
             if client is None:
-                client = aiosmtplib.SMTP(
-                    hostname=server.host,
-                    port=server.port,
-                    username=server.username,
-                    password=server.password,
-                    use_tls=server.use_tls,
-                    start_tls=server.start_tls,
-                    tls_context=self.tls_context,
-                    timeout=SEND_TIMEOUT,
-                )
+                client = aiosmtplib.SMTP(**asdict(server), tls_context=self.tls_context, timeout=SEND_TIMEOUT)
             try:
                 if not client.is_connected:
                     await client.connect()

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Vendor GraphiQL and the React it runs on into app/static/graphiql/, from the npm registry
+# Vendor GraphiQL and the React it runs on into app/static/vendor/graphiql/, from the npm registry
 # (`npm pack`), so the development IDE at GET /graphql loads with no internet.
 # To update: change a version below, run this script, check the page (tests/e2e/test_graphiql_browser.py)
-# and the versions in app/static/graphiql/README.md, then commit the files it wrote.
+# and the versions in app/static/vendor/graphiql/README.md, then commit the files it wrote.
 set -euo pipefail
 
 GRAPHIQL=4.1.2  # the last major with a UMD bundle (5.x is ESM with Monaco workers)
 REACT=18.3.1    # the last React with UMD builds (19 has none); GraphiQL 4 takes React 18 or 19
 
-out="$(cd "$(dirname "$0")/.." && pwd)/app/static/graphiql"
+out="$(cd "$(dirname "$0")/.." && pwd)/app/static/vendor/graphiql"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

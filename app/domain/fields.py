@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from app.domain.errors import DomainError, validation
@@ -20,6 +21,21 @@ def parse_id(value: object, field: str = "id", what: str = "record") -> uuid.UUI
         return uuid.UUID(str(value))
     except ValueError:
         raise DomainError("NOT_FOUND", f"{what} not found", field) from None
+
+
+def code(value: str, field: str, message: str) -> str:
+    """A code people type or scan (a SKU, a coupon code): upper-case, 1-64 characters, no spaces."""
+    value = (value or "").strip().upper()
+    if not 1 <= len(value) <= 64 or any(c.isspace() for c in value):
+        raise validation(message, field)
+    return value
+
+
+def name(value: str, *, max_length: int, field: str = "name") -> str:
+    value = (value or "").strip()
+    if not 1 <= len(value) <= max_length:
+        raise validation(f"Name must be 1-{max_length} characters", field)
+    return value
 
 
 def quantity(value: int, field: str = "quantity", *, allow_zero: bool = False) -> int:
@@ -63,3 +79,9 @@ def every(**rules: Callable[[], Any]) -> dict[str, Any]:
     values = {name: check(rule) for name, rule in rules.items()}
     check.done()
     return values
+
+
+def every_given(**rules: tuple[Callable[[Any], Any], Any]) -> dict[str, Any]:
+    """`every` over the values given, each as (rule, value) by name; a None value is not given and
+    is left out of the answer."""
+    return every(**{name: partial(rule, value) for name, (rule, value) in rules.items() if value is not None})

@@ -133,6 +133,12 @@ class Page(Generic[T]):
         return self.cursors[-1] if self.cursors else None
 
 
+def where_given(stmt: Select[T], *filters: tuple[InstrumentedAttribute[Any], Any]) -> Select[T]:
+    """`stmt` narrowed to the rows whose column equals the value, for each (column, value) given:
+    a None value filters nothing."""
+    return stmt.where(*[column == value for column, value in filters if value is not None])
+
+
 async def fetch_page(
     session: AsyncSession,
     stmt: Select[T],

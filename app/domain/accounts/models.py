@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, t
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.constraints import nonneg, one_of, positive
 from app.domain.errors import Code, ConstraintErrors
 
 ROLES = ("CUSTOMER", "STAFF", "ADMIN")
@@ -18,8 +19,8 @@ CUSTOMERS = "role = 'CUSTOMER'"
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("loyalty_points >= 0", name="loyalty_points_nonneg"),
-        CheckConstraint("role IN ('CUSTOMER', 'STAFF', 'ADMIN')", name="role_known"),
+        nonneg("loyalty_points"),
+        one_of("role", ROLES),
         # Customer lookup at the counter (app/domain/accounts/search.py): trigram indexes answer
         # LIKE '%...%' on each searched column.
         *[
@@ -67,7 +68,7 @@ class SignInFailure(Base):
     __tablename__ = "sign_in_failures"
     __table_args__ = (
         CheckConstraint("kind IN ('account', 'address')", name="kind_known"),
-        CheckConstraint("failures > 0", name="failures_positive"),
+        positive("failures"),
     )
 
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)

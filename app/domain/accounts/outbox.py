@@ -14,9 +14,8 @@ at least once (a rare duplicate, never a lost code); the Message-ID stays the sa
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Function, func, select, tuple_, update
 
@@ -28,8 +27,9 @@ from app.domain.uow import UnitOfWork
 CODE_REMOVED = "[code removed]"
 
 
-@dataclass(frozen=True)
-class Claimed:
+class Claimed(NamedTuple):
+    """A claimed message, as the claim's UPDATE … RETURNING gives it."""
+
     id: uuid.UUID
     recipient: str
     subject: str
@@ -56,14 +56,7 @@ async def claim(uow: UnitOfWork, *, batch: int, lease: timedelta) -> list[Claime
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due.scalar_subquery()))
             .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=func.now() + lease)
-            .returning(
-                OutboxMessage.id,
-                OutboxMessage.recipient,
-                OutboxMessage.subject,
-                OutboxMessage.body,
-                OutboxMessage.attempts,
-                OutboxMessage.created_at,
-            )
+            .returning(*[getattr(OutboxMessage, name) for name in Claimed._fields])
             .execution_options(synchronize_session=False)
         )
     ).all()
@@ -85,8 +78,8 @@ async def mark_sent(uow: UnitOfWork, message: Claimed) -> None:
     )
 
 
-async def mark_retry(uow: UnitOfWork, message: Claimed, *, error: str, retry_in: timedelta) -> None:
-    """Failed for now: due again after the backoff (unless another sender has claimed it since)."""
+async def _failed(uow: UnitOfWork, message: Claimed, **values: Any) -> None:
+    """Record a failed attempt, unless another sender has claimed the message since."""
     uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
     await uow.session.execute(
         update(OutboxMessage)
@@ -95,24 +88,19 @@ async def mark_retry(uow: UnitOfWork, message: Claimed, *, error: str, retry_in:
             OutboxMessage.attempts == message.attempts,
             OutboxMessage.sent_at.is_(None),
         )
-        .values(next_attempt_at=func.now() + retry_in, last_error=error[:200])
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+async def mark_retry(uow: UnitOfWork, message: Claimed, *, error: str, retry_in: timedelta) -> None:
+    """Failed for now: due again after the backoff."""
+    await _failed(uow, message, next_attempt_at=func.now() + retry_in, last_error=error[:200])
 
 
 async def mark_given_up(uow: UnitOfWork, message: Claimed, *, error: str) -> None:
     """Never to be sent: failed_at set and the code blanked."""
-    uow.lock_free("one conditional UPDATE of a message this sender claimed: its WHERE decides")
-    await uow.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message.id,
-            OutboxMessage.attempts == message.attempts,
-            OutboxMessage.sent_at.is_(None),
-        )
-        .values(failed_at=func.now(), last_error=error[:200], body=_without_codes())
-        .execution_options(synchronize_session=False)
-    )
+    await _failed(uow, message, failed_at=func.now(), last_error=error[:200], body=_without_codes())
 
 
 async def release(uow: UnitOfWork, messages: list[Claimed]) -> None:

@@ -4,8 +4,7 @@ work starts, so the locked window never contains argon2."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -15,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.accounts import credentials, rules
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
 from app.domain.errors import DomainError, validation
-from app.domain.fields import every
+from app.domain.fields import every_given
 from app.domain.locks import lock_found, lock_row, lock_rows
 from app.domain.uow import UnitOfWork
+from app.domain.writes import Changes, add_row
 
 
 @dataclass(frozen=True)
@@ -29,25 +29,16 @@ class NewUser:
     role: str = "CUSTOMER"
 
 
-def _normalise_all(fields: dict[str, tuple[Callable[[str], str], str | None]]) -> dict[str, str]:
-    """Check every given field (None: not given), so one answer names every invalid one."""
-    return every(
-        **{key: partial(normalise, value) for key, (normalise, value) in fields.items() if value is not None}
-    )
-
-
 async def prepare_new_user(
     *, email: str, phone: str, name: str, password: str, role: str, phone_region: str
 ) -> NewUser:
     if role not in ROLES:
         raise validation("Unknown role", "role")
-    values = _normalise_all(
-        {
-            "email": (rules.normalise_email, email),
-            "phone": (partial(rules.normalise_phone, region=phone_region), phone),
-            "name": (rules.normalise_name, name),
-            "password": (rules.check_password, password),
-        }
+    values = every_given(
+        email=(rules.normalise_email, email),
+        phone=(partial(rules.normalise_phone, region=phone_region), phone),
+        name=(rules.normalise_name, name),
+        password=(rules.check_password, password),
     )
     return NewUser(
         values["email"], values["phone"], values["name"], await credentials.hash_password(password), role
@@ -57,25 +48,11 @@ async def prepare_new_user(
 async def create_user(uow: UnitOfWork, new: NewUser) -> User:
     """Insert a user; a taken email or phone is CONFLICT through the unique constraints."""
     uow.lock_free("a new account; the unique email and phone decide a race")
-    user = User(
-        email=new.email, phone=new.phone, name=new.name, role=new.role, password_hash=new.password_hash
-    )
-    uow.session.add(user)
-    await uow.session.flush()
-    return user
-
-
-async def check_login(user: User | None, password: str) -> User:
-    """Unknown email and wrong password fail alike, after the same argon2 work.
-    Call it with the read session closed: a pooled connection should not wait on argon2."""
-    ok = await credentials.verify_password(user.password_hash if user else None, password)
-    if user is None or not ok:
-        raise DomainError("INVALID_CREDENTIALS", "Wrong email or password")
-    return user
+    return await add_row(uow, User(**asdict(new)))
 
 
 @dataclass(frozen=True)
-class ProfileChanges:
+class ProfileChanges(Changes):
     email: str | None = None
     phone: str | None = None
     name: str | None = None
@@ -91,12 +68,10 @@ def prepare_profile_changes(
     *, email: str | None, phone: str | None, name: str | None, phone_region: str
 ) -> ProfileChanges:
     return ProfileChanges(
-        **_normalise_all(
-            {
-                "email": (rules.normalise_email, email),
-                "phone": (partial(rules.normalise_phone, region=phone_region), phone),
-                "name": (rules.normalise_name, name),
-            }
+        **every_given(
+            email=(rules.normalise_email, email),
+            phone=(partial(rules.normalise_phone, region=phone_region), phone),
+            name=(rules.normalise_name, name),
         )
     )
 
@@ -118,10 +93,7 @@ async def update_profile(
     user = await lock_found(uow, User, user_id, "User")
     if changes.need_password(user) and verified_password_hash != user.password_hash:
         raise missing_current_password() if verified_password_hash is None else wrong_current_password()
-    for attr in ("email", "phone", "name"):
-        value = getattr(changes, attr)
-        if value is not None:
-            setattr(user, attr, value)
+    changes.apply(user)
     await uow.session.flush()
     return user
 

@@ -48,6 +48,15 @@ async def _count_failure(db: Database, keys: SignInKeys, limits: SignInLimits) -
     await _unit(db, lambda uow: counters.record_failure(uow, keys=keys, limits=limits))
 
 
+async def check_login(user: User | None, password: str) -> User:
+    """Unknown email and wrong password fail alike, after the same argon2 work.
+    Call it with the read session closed: a pooled connection should not wait on argon2."""
+    ok = await credentials.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok:
+        raise DomainError("INVALID_CREDENTIALS", "Wrong email or password")
+    return user
+
+
 async def sign_in(db: Database, *, email: str, password: str, address: str | None) -> User:
     """The account these credentials sign in to; INVALID_CREDENTIALS or RATE_LIMITED otherwise."""
     limits, keys = limits_of(db), SignInKeys.of(email=email, address=address)
@@ -57,7 +66,7 @@ async def sign_in(db: Database, *, email: str, password: str, address: str | Non
     if wait is not None:
         raise counters.rate_limited(wait)
     try:
-        user = await accounts.check_login(user, password)  # the connection is back in the pool
+        user = await check_login(user, password)  # the connection is back in the pool
     except DomainError:
         await _count_failure(db, keys, limits)
         raise

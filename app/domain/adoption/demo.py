@@ -82,7 +82,6 @@ async def seed(uow: UnitOfWork) -> None:
     AVAILABLE, so a pet's status always matches its requests.
     """
     uow.lock_free("demo data, loaded once into a new database")
-    uow.lock_free("demo data, loaded once into a new database")
     if (await uow.session.scalars(select(Pet.id).limit(1))).first() is not None:
         return
     customer, staff = await _user_id(uow, CUSTOMER_EMAIL), await _user_id(uow, STAFF_EMAIL)

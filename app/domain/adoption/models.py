@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, FetchedValue, ForeignKey, Index, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.constraints import nonneg, one_of
 from app.domain.errors import Code, ConstraintErrors
 
 SPECIES = ("DOG", "CAT", "RABBIT", "BIRD", "REPTILE", "FISH", "OTHER")
@@ -22,17 +23,13 @@ PET_STATUSES = ("AVAILABLE", "PENDING", "ADOPTED")
 REQUEST_STATUSES = ("PENDING", "APPROVED", "REJECTED", "CANCELLED")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Pet(Base):
     __tablename__ = "pets"
     __table_args__ = (
-        CheckConstraint("age_months >= 0", name="age_months_nonneg"),
-        CheckConstraint("adoption_fee >= 0", name="adoption_fee_nonneg"),
-        CheckConstraint(_one_of("species", SPECIES), name="species_known"),
-        CheckConstraint(_one_of("status", PET_STATUSES), name="status_known"),
+        nonneg("age_months"),
+        nonneg("adoption_fee"),
+        one_of("species", SPECIES),
+        one_of("status", PET_STATUSES),
         # Browsing: newest first, optionally narrowed by status or species.
         Index("ix_pets_created_at_id", "created_at", "id"),
         Index("ix_pets_status_created_at_id", "status", "created_at", "id"),
@@ -56,7 +53,7 @@ class AdoptionRequest(Base):
     # Read decided_at back in the RETURNING of the deciding UPDATE, not in a later SELECT.
     __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
-        CheckConstraint(_one_of("status", REQUEST_STATUSES), name="status_known"),
+        one_of("status", REQUEST_STATUSES),
         # Closed requests say when and by whom; open ones say neither.
         CheckConstraint("(status = 'PENDING') = (decided_at IS NULL)", name="decided_at_iff_closed"),
         CheckConstraint("(status = 'PENDING') = (decided_by IS NULL)", name="decided_by_iff_closed"),

@@ -18,6 +18,7 @@ from app.domain.adoption.rules import NewPet
 from app.domain.errors import DomainError, not_found
 from app.domain.locks import lock_row
 from app.domain.uow import UnitOfWork
+from app.domain.writes import add_row
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,7 @@ def not_pending(request: AdoptionRequest) -> DomainError:
 async def create_pet(uow: UnitOfWork, *, pet: NewPet) -> Pet:
     """A plain insert: no existing row coordinates it, so nothing to lock."""
     uow.lock_free("a new pet")
-    row = Pet(**asdict(pet), status="AVAILABLE")
-    uow.session.add(row)
-    await uow.session.flush()
-    return row
+    return await add_row(uow, Pet(**asdict(pet), status="AVAILABLE"))
 
 
 async def lock_pet(uow: UnitOfWork, pet_id: uuid.UUID) -> Pet | None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.adoption.models import AdoptionRequest, Pet
-from app.domain.pagination import Page, fetch_page
+from app.domain.pagination import Page, fetch_page, where_given
 
 # myAdoptionRequests is a plain list in the contract; a bound keeps it cheap.
 MY_REQUESTS_LIMIT = 100
@@ -18,11 +18,7 @@ async def pets_page(
     session: AsyncSession, *, species: str | None, status: str | None, first: int | None, after: str | None
 ) -> Page[Pet]:
     """Newest pets first: what the mobile app shows when browsing."""
-    stmt = select(Pet)
-    if species is not None:
-        stmt = stmt.where(Pet.species == species)
-    if status is not None:
-        stmt = stmt.where(Pet.status == status)
+    stmt = where_given(select(Pet), (Pet.species, species), (Pet.status, status))
     return await fetch_page(
         session, stmt, keys=[Pet.created_at, Pet.id], first=first, after=after, descending=True
     )
@@ -32,9 +28,7 @@ async def requests_page(
     session: AsyncSession, *, status: str | None, first: int | None, after: str | None
 ) -> Page[AdoptionRequest]:
     """Oldest requests first: staff work through them as a queue."""
-    stmt = select(AdoptionRequest)
-    if status is not None:
-        stmt = stmt.where(AdoptionRequest.status == status)
+    stmt = where_given(select(AdoptionRequest), (AdoptionRequest.status, status))
     return await fetch_page(
         session, stmt, keys=[AdoptionRequest.created_at, AdoptionRequest.id], first=first, after=after
     )

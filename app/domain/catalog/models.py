@@ -10,19 +10,18 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.constraints import nonneg, nonzero, positive
 from app.domain.errors import Code, ConstraintErrors
 
 CATEGORIES = ("FOOD", "TOY", "ACCESSORY", "HEALTH", "HABITAT", "OTHER")
 MOVEMENT_REASONS = ("SALE", "REFUND", "RESTOCK", "ADJUSTMENT", "INITIAL")
+# What a line of a sale order or a sale holds: a product or a service.
+ITEM_TYPES = ("PRODUCT", "SERVICE")
 
 
 class Product(Base):
     __tablename__ = "products"
-    __table_args__ = (
-        CheckConstraint("stock >= 0", name="stock_nonneg"),
-        CheckConstraint("price > 0", name="price_positive"),
-        Index("ix_products_name", "name", "id"),
-    )
+    __table_args__ = (nonneg("stock"), positive("price"), Index("ix_products_name", "name", "id"))
 
     id: Mapped[uuid.UUID] = uuid_pk()
     sku: Mapped[str] = mapped_column(String(64), unique=True)
@@ -40,10 +39,7 @@ class Service(Base):
     """Grooming, nail trims and the like: sold at the counter, no stock."""
 
     __tablename__ = "services"
-    __table_args__ = (
-        CheckConstraint("price > 0", name="price_positive"),
-        CheckConstraint("duration_minutes > 0", name="duration_positive"),
-    )
+    __table_args__ = (positive("price"), CheckConstraint("duration_minutes > 0", name="duration_positive"))
 
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
@@ -59,7 +55,7 @@ class StockMovement(Base):
 
     __tablename__ = "stock_movements"
     __table_args__ = (
-        CheckConstraint("delta <> 0", name="delta_nonzero"),
+        nonzero("delta"),
         Index("ix_stock_movements_product_id_created_at", "product_id", "created_at"),
     )
 

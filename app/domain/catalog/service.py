@@ -4,34 +4,30 @@ of work; every stock change writes a movement in the same transaction."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Integer, Uuid, column, insert, update, values
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.domain import money
+from app.domain import fields, money
 from app.domain.catalog.models import CATEGORIES, Product, Service, StockMovement
 from app.domain.errors import DomainError, validation
-from app.domain.fields import every
+from app.domain.fields import every, every_given
 from app.domain.locks import lock_found
 from app.domain.uow import UnitOfWork
+from app.domain.writes import Changes, add_row
 
 MAX_STOCK_DELTA = 1_000_000
 
 
 def normalise_sku(sku: str) -> str:
-    sku = (sku or "").strip().upper()
-    if not sku or len(sku) > 64 or any(c.isspace() for c in sku):
-        raise validation("SKU must be 1-64 characters without spaces", "sku")
-    return sku
+    return fields.code(sku, "sku", "SKU must be 1-64 characters without spaces")
 
 
-def _name(name: str, field: str = "name") -> str:
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 200:
-        raise validation("Name must be 1-200 characters", field)
-    return name
+def _name(name: str) -> str:
+    return fields.name(name, max_length=200)
 
 
 def _category(category: str) -> str:
@@ -85,34 +81,33 @@ def _initial_stock(stock: int | None) -> int:
 async def create_product(uow: UnitOfWork, new: NewProduct) -> Product:
     """A new product; its opening stock is an INITIAL movement. A taken SKU is CONFLICT."""
     uow.lock_free("a new product; the unique SKU decides a race")
-    product = Product(
-        id=uuid.uuid4(),
-        sku=new.sku,
-        name=new.name,
-        description=new.description,
-        category=new.category,
-        price=new.price,
-        stock=new.stock,
-        active=True,
-        tax_rate_id=new.tax_rate_id,
-    )
-    uow.session.add(product)
-    await uow.session.flush()
+    product = await add_row(uow, Product(id=uuid.uuid4(), **asdict(new), active=True))
     if new.stock:
-        uow.session.add(StockMovement(product_id=product.id, delta=new.stock, reason="INITIAL"))
-        await uow.session.flush()
+        await add_row(uow, StockMovement(product_id=product.id, delta=new.stock, reason="INITIAL"))
     return product
 
 
 @dataclass(frozen=True)
-class ProductChanges:
+class ItemChanges(Changes):
+    """What a product and a service both may change."""
+
     name: str | None = None
-    description: str | None = None
-    category: str | None = None
     price: Decimal | None = None
     active: bool | None = None
     tax_rate_id: uuid.UUID | None = None
     clear_tax_rate: bool = False
+
+    def given(self) -> dict[str, Any]:
+        given = super().given()
+        if given.pop("clear_tax_rate"):
+            given["tax_rate_id"] = None
+        return given
+
+
+@dataclass(frozen=True)
+class ProductChanges(ItemChanges):
+    description: str | None = None
+    category: str | None = None
 
 
 def prepare_product_changes(
@@ -136,22 +131,8 @@ def prepare_product_changes(
     )
 
 
-def _set_tax_rate(item: Product | Service, tax_rate_id: uuid.UUID | None, clear: bool) -> None:
-    if clear:
-        item.tax_rate_id = None
-    elif tax_rate_id is not None:
-        item.tax_rate_id = tax_rate_id
-
-
 async def update_product(uow: UnitOfWork, *, product_id: uuid.UUID, changes: ProductChanges) -> Product:
-    product = await lock_found(uow, Product, product_id, "Product", "id")
-    for attr in ("name", "description", "category", "price", "active"):
-        value = getattr(changes, attr)
-        if value is not None:
-            setattr(product, attr, value)
-    _set_tax_rate(product, changes.tax_rate_id, changes.clear_tax_rate)
-    await uow.session.flush()
-    return product
+    return await changes.update(uow, Product, product_id, "Product")
 
 
 def check_adjustment(*, delta: int, reason: str, note: str | None) -> str | None:
@@ -234,13 +215,8 @@ def prepare_service(
 
 
 @dataclass(frozen=True)
-class ServiceChanges:
-    name: str | None = None
-    price: Decimal | None = None
+class ServiceChanges(ItemChanges):
     duration_minutes: int | None = None
-    active: bool | None = None
-    tax_rate_id: uuid.UUID | None = None
-    clear_tax_rate: bool = False
 
 
 def prepare_service_changes(
@@ -254,10 +230,8 @@ def prepare_service_changes(
 ) -> ServiceChanges:
     """Only what is given changes; every bad field is reported at once."""
     return ServiceChanges(
-        **every(
-            name=lambda: _name(name) if name is not None else None,
-            price=lambda: money.price(price) if price is not None else None,
-            duration_minutes=lambda: _duration(duration_minutes) if duration_minutes is not None else None,
+        **every_given(
+            name=(_name, name), price=(money.price, price), duration_minutes=(_duration, duration_minutes)
         ),
         active=active,
         tax_rate_id=tax_rate_id,
@@ -267,14 +241,7 @@ def prepare_service_changes(
 
 async def update_service(uow: UnitOfWork, *, service_id: uuid.UUID, changes: ServiceChanges) -> Service:
     """Lines already on orders and sales keep the name and price they were added with."""
-    service = await lock_found(uow, Service, service_id, "Service", "id")
-    for attr in ("name", "price", "duration_minutes", "active"):
-        value = getattr(changes, attr)
-        if value is not None:
-            setattr(service, attr, value)
-    _set_tax_rate(service, changes.tax_rate_id, changes.clear_tax_rate)
-    await uow.session.flush()
-    return service
+    return await changes.update(uow, Service, service_id, "Service")
 
 
 def _duration(minutes: int) -> int:
@@ -285,13 +252,4 @@ def _duration(minutes: int) -> int:
 
 async def create_service(uow: UnitOfWork, new: NewService) -> Service:
     uow.lock_free("a new service")
-    service = Service(
-        name=new.name,
-        price=new.price,
-        duration_minutes=new.duration_minutes,
-        active=True,
-        tax_rate_id=new.tax_rate_id,
-    )
-    uow.session.add(service)
-    await uow.session.flush()
-    return service
+    return await add_row(uow, Service(**asdict(new), active=True))

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.constraints import one_of
 from app.domain.errors import Code, ConstraintErrors
 
 KINDS = ("PERCENT", "FIXED")
@@ -18,7 +19,7 @@ KINDS = ("PERCENT", "FIXED")
 class Coupon(Base):
     __tablename__ = "coupons"
     __table_args__ = (
-        CheckConstraint("kind IN ('PERCENT', 'FIXED')", name="kind_known"),
+        one_of("kind", KINDS),
         CheckConstraint("value > 0 AND (kind = 'FIXED' OR value <= 100)", name="value_in_range"),
         CheckConstraint("usage_limit IS NULL OR usage_limit > 0", name="usage_limit_positive"),
         CheckConstraint("usage_limit IS NULL OR times_used <= usage_limit", name="usage_within_limit"),

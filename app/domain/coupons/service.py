@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import money
+from app.domain import fields, money
 from app.domain.coupons.models import KINDS, Coupon
 from app.domain.errors import DomainError, validation
 from app.domain.fields import Checks
 from app.domain.locks import lock_found
 from app.domain.uow import UnitOfWork
+from app.domain.writes import add_row
 
 
 def normalise_code(code: str) -> str:
-    code = (code or "").strip().upper()
-    if not 1 <= len(code) <= 64 or any(c.isspace() for c in code):
-        raise validation("A coupon code is 1-64 characters without spaces", "code")
-    return code
+    return fields.code(code, "code", "A coupon code is 1-64 characters without spaces")
 
 
 @dataclass(frozen=True)
@@ -73,20 +71,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 async def create_coupon(uow: UnitOfWork, new: NewCoupon) -> Coupon:
     """A taken code is CONFLICT through the unique constraint."""
     uow.lock_free("a new coupon; the unique code decides a race")
-    coupon = Coupon(
-        code=new.code,
-        kind=new.kind,
-        value=new.value,
-        min_subtotal=new.min_subtotal,
-        usage_limit=new.usage_limit,
-        starts_at=new.starts_at,
-        ends_at=new.ends_at,
-        times_used=0,
-        active=True,
-    )
-    uow.session.add(coupon)
-    await uow.session.flush()
-    return coupon
+    return await add_row(uow, Coupon(**asdict(new), times_used=0, active=True))
 
 
 async def deactivate_coupon(uow: UnitOfWork, *, coupon_id: uuid.UUID) -> Coupon:

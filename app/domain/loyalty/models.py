@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.constraints import nonzero, one_of
 
 # EARN and REDEEM come with a sale; REVERSE (earned points taken back) and RESTORE
 # (redeemed points given back) with a refund.
@@ -18,8 +19,8 @@ REASONS = ("EARN", "REDEEM", "REVERSE", "RESTORE")
 class LoyaltyEntry(Base):
     __tablename__ = "loyalty_ledger"
     __table_args__ = (
-        CheckConstraint("delta <> 0", name="delta_nonzero"),
-        CheckConstraint("reason IN ('EARN', 'REDEEM', 'REVERSE', 'RESTORE')", name="reason_known"),
+        nonzero("delta"),
+        one_of("reason", REASONS),
         Index("ix_loyalty_ledger_user_id", "user_id"),
     )
 

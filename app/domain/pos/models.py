@@ -10,12 +10,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, t
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.catalog.models import ITEM_TYPES as ITEM_TYPES  # items.py reads it here
+from app.domain.constraints import one_of, positive, quantity_in_range
 from app.domain.errors import Code, ConstraintErrors
 from app.domain.fields import MAX_QUANTITY
 from app.domain.taxes.models import Rate
 
 ORDER_STATUSES = ("DRAFT", "CHECKED_OUT", "MERGED", "CANCELLED")
-ITEM_TYPES = ("PRODUCT", "SERVICE")
 MODES = ("STANDARD", "CUSTOM")
 
 # The predicate of the one-STANDARD-line-per-item index, also the ON CONFLICT target of
@@ -29,7 +30,7 @@ ORDER_NUMBER_DEFAULT = text("'O-' || lpad(nextval('sale_order_number_seq')::text
 class SaleOrder(Base):
     __tablename__ = "sale_orders"
     __table_args__ = (
-        CheckConstraint("status IN ('DRAFT', 'CHECKED_OUT', 'MERGED', 'CANCELLED')", name="status_known"),
+        one_of("status", ORDER_STATUSES),
         CheckConstraint("(status = 'MERGED') = (merged_into_id IS NOT NULL)", name="merged_into_when_merged"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("(status = 'CHECKED_OUT') = (sale_id IS NOT NULL)", name="sale_when_checked_out"),
@@ -70,10 +71,10 @@ class SaleOrderItem(Base):
 
     __tablename__ = "sale_order_items"
     __table_args__ = (
-        CheckConstraint("item_type IN ('PRODUCT', 'SERVICE')", name="item_type_known"),
-        CheckConstraint("mode IN ('STANDARD', 'CUSTOM')", name="mode_known"),
-        CheckConstraint("unit_price > 0", name="unit_price_positive"),
-        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_in_range"),
+        one_of("item_type", ITEM_TYPES),
+        one_of("mode", MODES),
+        positive("unit_price"),
+        quantity_in_range(),
         CheckConstraint("discount >= 0 AND discount <= unit_price * quantity", name="discount_in_range"),
         CheckConstraint("mode = 'CUSTOM' OR (discount = 0 AND note IS NULL)", name="standard_lines_plain"),
         Index("ix_sale_order_items_order_id_created_at", "order_id", "created_at", "id"),

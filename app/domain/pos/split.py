@@ -12,13 +12,17 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.domain import fields, limits, money
 from app.domain.errors import DomainError, not_found, validation
-from app.domain.fields import every, parse_id
+from app.domain.fields import Checks, parse_id
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announce, applied, bump, lock_order
 from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
 orders = SaleOrder.__table__
+# What the moved part of a partly moved line keeps of it; created_at too, so the bill lists lines in
+# the order they were rung up, not in the random order of ids that lines inserted in one statement
+# would otherwise share.
+KEPT = ("item_type", "item_id", "mode", "name", "unit_price", "note", "created_at")
 
 
 @dataclass(frozen=True)
@@ -32,25 +36,19 @@ def prepare_split(order_id: str, lines: list[tuple[str, int]]) -> tuple[uuid.UUI
     order = parse_id(order_id, "orderId", "Sale order")
     if not lines:
         raise validation("Name at least one line to move", "items")
-    errors: list[DomainError] = []
-    prepared: list[SplitLine] = []
-    seen: set[uuid.UUID] = set()
+    check = Checks()
+    prepared: dict[uuid.UUID, SplitLine] = {}  # by line id
     for i, (item_id, quantity) in enumerate(lines):
-        try:
-            parts = every(
-                line_id=lambda: parse_id(item_id, f"items.{i}.itemId", "Order line"),
-                quantity=lambda: fields.quantity(quantity, f"items.{i}.quantity"),
-            )
-            if parts["line_id"] in seen:
-                raise validation("Line listed twice", f"items.{i}.itemId")
-        except DomainError as error:
-            errors.extend(error.all())
+        line_id = check(lambda: parse_id(item_id, f"items.{i}.itemId", "Order line"))
+        moved = check(lambda: fields.quantity(quantity, f"items.{i}.quantity"))
+        if line_id is None or moved is None:
             continue
-        seen.add(parts["line_id"])
-        prepared.append(SplitLine(**parts))
-    if errors:
-        raise DomainError.many(errors)
-    return order, prepared
+        if line_id in prepared:
+            check.fail(validation("Line listed twice", f"items.{i}.itemId"))
+        else:
+            prepared[line_id] = SplitLine(line_id, moved)
+    check.done()
+    return order, list(prepared.values())
 
 
 def discount_share(discount: Decimal, moved: int, of: int) -> Decimal:
@@ -91,21 +89,8 @@ async def split_order(
             share = discount_share(line.discount, wanted.quantity, line.quantity)
             kept.append((line.id, line.quantity - wanted.quantity, line.discount - share))
             copies.append(
-                dict(
-                    id=uuid.uuid4(),
-                    order_id=new_id,
-                    item_type=line.item_type,
-                    item_id=line.item_id,
-                    mode=line.mode,
-                    name=line.name,
-                    unit_price=line.unit_price,
-                    quantity=wanted.quantity,
-                    discount=share,
-                    note=line.note,
-                    # The bill lists lines in the order they were rung up, not in the random order
-                    # of ids that lines inserted in one statement would otherwise share.
-                    created_at=line.created_at,
-                )
+                {name: getattr(line, name) for name in KEPT}
+                | {"id": uuid.uuid4(), "order_id": new_id, "quantity": wanted.quantity, "discount": share}
             )
     if errors:
         raise DomainError.many(errors)

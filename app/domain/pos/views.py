@@ -8,8 +8,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.batches import grouped
-from app.domain.pagination import Page, fetch_page
+from app.domain.batches import by_parent
+from app.domain.pagination import Page, fetch_page, where_given
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 
 
@@ -20,12 +20,9 @@ async def orders_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid
 async def items_by_order(
     session: AsyncSession, order_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[SaleOrderItem]]:
-    stmt = (
-        select(SaleOrderItem)
-        .where(SaleOrderItem.order_id.in_(order_ids))
-        .order_by(SaleOrderItem.order_id, SaleOrderItem.created_at, SaleOrderItem.id)
+    return await by_parent(
+        session, SaleOrderItem, SaleOrderItem.order_id, order_ids, SaleOrderItem.created_at, SaleOrderItem.id
     )
-    return await grouped(session, stmt, lambda line: line.order_id)
 
 
 async def order_with_items(
@@ -50,9 +47,7 @@ async def orders_page(
     session: AsyncSession, *, status: str | None, first: int | None, after: str | None
 ) -> Page[SaleOrder]:
     """Newest first."""
-    stmt = select(SaleOrder)
-    if status is not None:
-        stmt = stmt.where(SaleOrder.status == status)
+    stmt = where_given(select(SaleOrder), (SaleOrder.status, status))
     return await fetch_page(
         session, stmt, keys=[SaleOrder.created_at, SaleOrder.id], first=first, after=after, descending=True
     )

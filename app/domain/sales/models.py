@@ -10,6 +10,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.catalog.models import ITEM_TYPES
+from app.domain.constraints import nonneg, one_of, positive, quantity_in_range
 from app.domain.errors import Code, ConstraintErrors
 from app.domain.fields import MAX_QUANTITY
 from app.domain.taxes.models import Rate
@@ -17,6 +19,10 @@ from app.domain.taxes.models import Rate
 # Drawn by the INSERT of the sale, after every check has passed, so numbers have no
 # gaps in normal operation (a sequence value is lost only if that transaction then fails).
 SALE_NUMBER_DEFAULT = text("'S-' || lpad(nextval('sale_number_seq')::text, 6, '0')")
+CHANNELS = ("ONLINE", "POS")
+SALE_STATUSES = ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED")
+# How a sale is paid (its tenders, app/domain/sales/tenders.py) and a refund paid back.
+METHODS = ("CASH", "CARD", "ONLINE")
 
 
 class Cart(Base):
@@ -33,10 +39,7 @@ class Cart(Base):
 
 class CartItem(Base):
     __tablename__ = "cart_items"
-    __table_args__ = (
-        UniqueConstraint("cart_id", "product_id"),
-        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_in_range"),
-    )
+    __table_args__ = (UniqueConstraint("cart_id", "product_id"), quantity_in_range())
 
     id: Mapped[uuid.UUID] = uuid_pk()
     cart_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
@@ -48,9 +51,9 @@ class CartItem(Base):
 class Sale(Base):
     __tablename__ = "sales"
     __table_args__ = (
-        CheckConstraint("channel IN ('ONLINE', 'POS')", name="channel_known"),
-        CheckConstraint("status IN ('COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED')", name="status_known"),
-        CheckConstraint("payment_method IN ('CASH', 'CARD', 'ONLINE')", name="payment_method_known"),
+        one_of("channel", CHANNELS),
+        one_of("status", SALE_STATUSES),
+        one_of("payment_method", METHODS),
         # Tax comes on top of tax-exclusive prices; prices that include it already hold it.
         CheckConstraint(
             "total >= 0 AND total = subtotal - manual_discount - coupon_discount - points_discount"
@@ -100,8 +103,8 @@ class Sale(Base):
 class SaleLine(Base):
     __tablename__ = "sale_lines"
     __table_args__ = (
-        CheckConstraint("item_type IN ('PRODUCT', 'SERVICE')", name="item_type_known"),
-        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_in_range"),
+        one_of("item_type", ITEM_TYPES),
+        quantity_in_range(),
         CheckConstraint("refunded_quantity BETWEEN 0 AND quantity", name="refund_within_quantity"),
         CheckConstraint(
             "discount >= 0 AND line_total = unit_price * quantity - discount", name="total_adds_up"
@@ -131,8 +134,8 @@ class SaleLine(Base):
 class Refund(Base):
     __tablename__ = "refunds"
     __table_args__ = (
-        CheckConstraint("amount >= 0", name="amount_nonneg"),
-        CheckConstraint("method IN ('CASH', 'CARD', 'ONLINE')", name="method_known"),
+        nonneg("amount"),
+        one_of("method", METHODS),
         CheckConstraint("method <> 'CASH' OR shift_id IS NOT NULL", name="cash_has_shift"),
         Index("ix_refunds_sale_id", "sale_id", "created_at"),
     )
@@ -154,10 +157,7 @@ class Refund(Base):
 
 class RefundLine(Base):
     __tablename__ = "refund_lines"
-    __table_args__ = (
-        CheckConstraint("quantity > 0", name="quantity_positive"),
-        Index("ix_refund_lines_refund_id", "refund_id"),
-    )
+    __table_args__ = (positive("quantity"), Index("ix_refund_lines_refund_id", "refund_id"))
 
     id: Mapped[uuid.UUID] = uuid_pk()
     refund_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"))

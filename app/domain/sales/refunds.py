@@ -24,7 +24,7 @@ from app.domain.fields import parse_id
 from app.domain.locks import by_id, lock_found, lock_row, lock_rows
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency, tax, tenders
-from app.domain.sales.models import Refund, RefundLine, Sale, SaleLine
+from app.domain.sales.models import METHODS, Refund, RefundLine, Sale, SaleLine
 from app.domain.uow import UnitOfWork
 
 OPERATION = "refundSale"
@@ -78,7 +78,7 @@ def prepare_refund(
             if quantity < 1:
                 raise validation("Quantity must be at least 1", f"lines.{i}.quantity")
             parsed.append((parse_id(line_id, f"lines.{i}.saleLineId", "Sale line"), quantity))
-    if method is not None and method not in tenders.METHODS:
+    if method is not None and method not in METHODS:
         raise validation("Unknown payment method", "method")
     where = tenders.register(register)
     if method == "CASH" and where is None:

@@ -11,19 +11,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, insert, select
+from sqlalchemy import ForeignKey, Index, String, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, uuid_pk
 from app.domain import money
+from app.domain.constraints import nonneg, one_of
 from app.domain.errors import DomainError, validation
 from app.domain.locks import lock_row
+from app.domain.sales.models import METHODS
 from app.domain.shifts.models import CashShift
 
 if TYPE_CHECKING:  # app.domain.models imports this module for its table, and the unit of work imports that
     from app.domain.uow import UnitOfWork
 
-METHODS = ("CASH", "CARD", "ONLINE")
 COUNTER_METHODS = ("CASH", "CARD")
 MAX_TENDERS = 10
 MAX_REFERENCE = 100
@@ -35,8 +36,8 @@ class SaleTender(Base):
 
     __tablename__ = "sale_tenders"
     __table_args__ = (
-        CheckConstraint("method IN ('CASH', 'CARD', 'ONLINE')", name="method_known"),
-        CheckConstraint("amount >= 0", name="amount_nonneg"),
+        one_of("method", METHODS),
+        nonneg("amount"),
         Index("ix_sale_tenders_sale_id", "sale_id", "position"),
     )
 

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import money
-from app.domain.batches import grouped
+from app.domain.batches import by_parent
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError
-from app.domain.pagination import Page, fetch_page
+from app.domain.pagination import Page, fetch_page, where_given
 from app.domain.sales import tax
 from app.domain.sales.models import Cart, CartItem, Refund, RefundLine, Sale, SaleLine
 from app.domain.taxes.models import TaxRate
@@ -71,10 +71,7 @@ async def sales_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.
 
 
 async def lines_by_sale(session: AsyncSession, sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SaleLine]]:
-    stmt = (
-        select(SaleLine).where(SaleLine.sale_id.in_(sale_ids)).order_by(SaleLine.sale_id, SaleLine.position)
-    )
-    return await grouped(session, stmt, lambda line: line.sale_id)
+    return await by_parent(session, SaleLine, SaleLine.sale_id, sale_ids, SaleLine.position)
 
 
 async def sale_lines_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, SaleLine]:
@@ -82,19 +79,13 @@ async def sale_lines_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[
 
 
 async def refunds_by_sale(session: AsyncSession, sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Refund]]:
-    stmt = select(Refund).where(Refund.sale_id.in_(sale_ids)).order_by(Refund.created_at, Refund.id)
-    return await grouped(session, stmt, lambda refund: refund.sale_id)
+    return await by_parent(session, Refund, Refund.sale_id, sale_ids, Refund.created_at, Refund.id)
 
 
 async def lines_by_refund(
     session: AsyncSession, refund_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[RefundLine]]:
-    stmt = (
-        select(RefundLine)
-        .where(RefundLine.refund_id.in_(refund_ids))
-        .order_by(RefundLine.refund_id, RefundLine.id)
-    )
-    return await grouped(session, stmt, lambda line: line.refund_id)
+    return await by_parent(session, RefundLine, RefundLine.refund_id, refund_ids, RefundLine.id)
 
 
 async def sales_page(
@@ -106,11 +97,7 @@ async def sales_page(
     after: str | None,
 ) -> Page[Sale]:
     """Newest first."""
-    stmt = select(Sale)
-    if customer_id is not None:
-        stmt = stmt.where(Sale.customer_id == customer_id)
-    if channel is not None:
-        stmt = stmt.where(Sale.channel == channel)
+    stmt = where_given(select(Sale), (Sale.customer_id, customer_id), (Sale.channel, channel))
     return await fetch_page(
         session, stmt, keys=[Sale.created_at, Sale.id], first=first, after=after, descending=True
     )

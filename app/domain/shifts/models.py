@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain.constraints import nonneg, nonzero, one_of
 from app.domain.errors import Code, ConstraintErrors
 
 SHIFT_STATUSES = ("OPEN", "CLOSED")
@@ -26,14 +27,14 @@ class CashShift(Base):
 
     __tablename__ = "cash_shifts"
     __table_args__ = (
-        CheckConstraint("status IN ('OPEN', 'CLOSED')", name="status_known"),
-        CheckConstraint("opening_float >= 0", name="opening_float_nonneg"),
+        one_of("status", SHIFT_STATUSES),
+        nonneg("opening_float"),
         CheckConstraint(
             "(status = 'CLOSED') = (closed_at IS NOT NULL AND closed_by IS NOT NULL "
             "AND counted_cash IS NOT NULL AND expected_cash IS NOT NULL AND over_short IS NOT NULL)",
             name="closed_when_counted",
         ),
-        CheckConstraint("counted_cash >= 0", name="counted_cash_nonneg"),
+        nonneg("counted_cash"),
         CheckConstraint("over_short = counted_cash - expected_cash", name="over_short_adds_up"),
         # The backstop behind openShift: two tablets opening one register at once.
         Index(ONE_OPEN_PER_REGISTER, "register", unique=True, postgresql_where=OPEN),
@@ -61,10 +62,7 @@ class CashMovement(Base):
     """Cash put in (positive) or taken out (negative) of an OPEN shift's drawer, with a reason."""
 
     __tablename__ = "cash_movements"
-    __table_args__ = (
-        CheckConstraint("amount <> 0", name="amount_nonzero"),
-        Index("ix_cash_movements_shift_id", "shift_id", "created_at"),
-    )
+    __table_args__ = (nonzero("amount"), Index("ix_cash_movements_shift_id", "shift_id", "created_at"))
 
     id: Mapped[uuid.UUID] = uuid_pk()
     shift_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cash_shifts.id", ondelete="CASCADE"))

@@ -8,7 +8,7 @@ wait for every sale in flight and hold off new ones until they commit (those the
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from app.domain.sales.tenders import register
 from app.domain.shifts.models import CashMovement, CashShift
 from app.domain.shifts.totals import totals_of_shift
 from app.domain.uow import UnitOfWork
+from app.domain.writes import add_row
 
 MAX_REASON = 500
 
@@ -48,10 +49,7 @@ async def open_shift(uow: UnitOfWork, new: NewShift, *, by: uuid.UUID) -> CashSh
     )
     if taken is not None:
         raise DomainError("SHIFT_ALREADY_OPEN", "This register already has an open shift", "register")
-    shift = CashShift(id=uuid.uuid4(), register=new.register, opening_float=new.opening_float, opened_by=by)
-    uow.session.add(shift)
-    await uow.session.flush()
-    return shift
+    return await add_row(uow, CashShift(id=uuid.uuid4(), **asdict(new), opened_by=by))
 
 
 async def _lock_open(uow: UnitOfWork, shift_id: uuid.UUID) -> CashShift:

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import money
-from app.domain.sales.models import Refund, Sale
-from app.domain.sales.tenders import METHODS, SaleTender
+from app.domain.sales.models import METHODS, Refund, Sale
+from app.domain.sales.tenders import SaleTender
 from app.domain.shifts.models import CashMovement, CashShift
 
 

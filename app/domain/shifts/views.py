@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.batches import grouped
-from app.domain.pagination import Page, fetch_page
+from app.domain.batches import by_parent
+from app.domain.pagination import Page, fetch_page, where_given
 from app.domain.sales.tenders import SaleTender
 from app.domain.shifts.models import CashShift
 from app.domain.shifts.totals import Totals, totals_of
@@ -25,12 +25,7 @@ async def totals_by_shift(session: AsyncSession, ids: list[uuid.UUID]) -> dict[u
 async def tenders_by_sale(
     session: AsyncSession, sale_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[SaleTender]]:
-    stmt = (
-        select(SaleTender)
-        .where(SaleTender.sale_id.in_(sale_ids))
-        .order_by(SaleTender.sale_id, SaleTender.position)
-    )
-    return await grouped(session, stmt, lambda tender: tender.sale_id)
+    return await by_parent(session, SaleTender, SaleTender.sale_id, sale_ids, SaleTender.position)
 
 
 async def current_shift(session: AsyncSession, register: str) -> CashShift | None:
@@ -42,11 +37,8 @@ async def shifts_page(
     session: AsyncSession, *, register: str | None, status: str | None, first: int | None, after: str | None
 ) -> Page[CashShift]:
     """Newest first."""
-    stmt = select(CashShift)
-    if register is not None:
-        stmt = stmt.where(CashShift.register == register.strip())
-    if status is not None:
-        stmt = stmt.where(CashShift.status == status)
+    register = None if register is None else register.strip()
+    stmt = where_given(select(CashShift), (CashShift.register, register), (CashShift.status, status))
     return await fetch_page(
         session, stmt, keys=[CashShift.opened_at, CashShift.id], first=first, after=after, descending=True
     )

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import fields
 from app.domain.errors import not_found, validation
-from app.domain.fields import every
-from app.domain.locks import lock_found
+from app.domain.fields import every, every_given
 from app.domain.sales import tax
 from app.domain.taxes.models import TaxRate
 from app.domain.uow import UnitOfWork
+from app.domain.writes import Changes, add_row
 
 
 def _name(name: str) -> str:
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 100:
-        raise validation("Name must be 1-100 characters", "name")
-    return name
+    return fields.name(name, max_length=100)
 
 
 @dataclass(frozen=True)
@@ -36,14 +34,11 @@ def prepare_tax_rate(*, name: str, rate: Decimal) -> NewTaxRate:
 async def create_tax_rate(uow: UnitOfWork, new: NewTaxRate) -> TaxRate:
     """A new active rate; a taken name is CONFLICT."""
     uow.lock_free("a new tax rate; the unique name decides a race")
-    rate = TaxRate(id=uuid.uuid4(), name=new.name, rate=new.rate, active=True)
-    uow.session.add(rate)
-    await uow.session.flush()
-    return rate
+    return await add_row(uow, TaxRate(id=uuid.uuid4(), **asdict(new), active=True))
 
 
 @dataclass(frozen=True)
-class TaxRateChanges:
+class TaxRateChanges(Changes):
     name: str | None = None
     rate: Decimal | None = None
     active: bool | None = None
@@ -53,24 +48,12 @@ def prepare_tax_rate_changes(
     *, name: str | None, rate: Decimal | None, active: bool | None
 ) -> TaxRateChanges:
     """Only what is given changes; every bad field is reported at once."""
-    return TaxRateChanges(
-        **every(
-            name=lambda: _name(name) if name is not None else None,
-            rate=lambda: tax.rate(rate) if rate is not None else None,
-        ),
-        active=active,
-    )
+    return TaxRateChanges(**every_given(name=(_name, name), rate=(tax.rate, rate)), active=active)
 
 
 async def update_tax_rate(uow: UnitOfWork, *, rate_id: uuid.UUID, changes: TaxRateChanges) -> TaxRate:
     """Later sales only: sold lines keep the rate they were sold at."""
-    rate = await lock_found(uow, TaxRate, rate_id, "Tax rate", "id")
-    for attr in ("name", "rate", "active"):
-        value = getattr(changes, attr)
-        if value is not None:
-            setattr(rate, attr, value)
-    await uow.session.flush()
-    return rate
+    return await changes.update(uow, TaxRate, rate_id, "Tax rate")
 
 
 async def assignable(session: AsyncSession, rate_id: uuid.UUID, field: str = "taxRateId") -> uuid.UUID:
