@@ -1,15 +1,18 @@
 """Who is calling: a bearer token checked against the user's current token version.
 
-Each process keeps the users it has authenticated (KnownUsers) so a request costs no database read,
-for as long as it hears every change to them: a trigger on `users` NOTIFYs USERS_CHANNEL with the
-user's id on every update or delete (a sign-out everywhere, a password reset, a role or profile
-change), and the process's LISTEN connection (app/domain/pos/live.py) drops that user at once. While
-that connection is down nothing is kept, so a revoked token never outlives the notification."""
+Each process keeps the users it has authenticated (KnownUsers) so a request costs no read of the
+user, for as long as it hears every change to them: a trigger on `users` NOTIFYs USERS_CHANNEL with
+the user's id on every update or delete (a sign-out everywhere, a password reset, a role or profile
+change), and the process's LISTEN connection (app/domain/pos/live.py) drops that user. A kept user
+is used only after that connection has caught up with every notification committed before the
+request (one round trip on it, shared by the requests waiting at the time), so a change committed
+before a request began is always seen by it. While that connection is down nothing is kept."""
 
 from __future__ import annotations
 
 import uuid
 import weakref
+from collections.abc import Awaitable, Callable
 
 from app.db.engine import Database
 from app.domain.accounts import credentials
@@ -36,8 +39,13 @@ class KnownUsers:
         self._users: dict[uuid.UUID, User] = {}
         self.generation = 0
         self.live = False
+        # Waits until every notification committed so far has been heard (False: cannot tell).
+        self.caught_up: Callable[[], Awaitable[bool]] = _cannot_tell
 
-    def get(self, user_id: uuid.UUID) -> User | None:
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        """The kept user, once every change committed before this call has been heard."""
+        if not self.live or user_id not in self._users or not await self.caught_up():
+            return None
         return self._users.get(user_id) if self.live else None
 
     def keep(self, user: User, generation: int) -> None:
@@ -61,6 +69,10 @@ class KnownUsers:
         self.live = live
 
 
+async def _cannot_tell() -> bool:
+    return False
+
+
 _known: weakref.WeakKeyDictionary[Database, KnownUsers] = weakref.WeakKeyDictionary()
 
 
@@ -80,7 +92,7 @@ async def authenticate(db: Database, token: str | None) -> tuple[User | None, st
         return None, "invalid token"
     user_id, version = claims
     known = known_users(db)
-    user = known.get(user_id)
+    user = await known.get(user_id)
     if user is None or user.token_version < version:  # a token newer than what is kept: read afresh
         generation = known.generation
         # The primary, not the replica: a password reset must sign old tokens out at once.

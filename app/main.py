@@ -250,6 +250,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         feed = OrderFeed(db.listen_url)
         known = known_users(db)  # kept while this connection hears every change to users
         feed.also_listen(USERS_CHANNEL, known.changed, known.listening)
+        known.caught_up = feed.caught_up
         await feed.start()
         app.state.order_feed = feed
         # Sends the outbox (or prints it in development; warns in production without SMTP).

@@ -84,6 +84,9 @@ class OrderFeed:
         self._stopping = False
         # Other channels heard on the same connection: (on each payload, on the connection up/down).
         self._also: dict[str, tuple[Callable[[str], None], Callable[[bool], None]]] = {}
+        # The barrier callers join now (caught_up), and the lock that sends one at a time.
+        self._joining: asyncio.Future[bool] | None = None
+        self._barrier = asyncio.Lock()
 
     def also_listen(
         self, channel: str, on_payload: Callable[[str], None], on_listening: Callable[[bool], None]
@@ -92,6 +95,28 @@ class OrderFeed:
         `on_listening(False)` runs as soon as the connection is lost (what was heard may be stale
         from then on) and `on_listening(True)` once it LISTENs again."""
         self._also[channel] = (on_payload, on_listening)
+
+    async def caught_up(self) -> bool:
+        """Wait until every notification committed before this call has been heard (True), or say the
+        connection is down (False). A round trip on the LISTEN connection is the barrier: PostgreSQL
+        sends a listener its pending notifications before the answer to its next statement, and
+        asyncpg runs their callbacks before the caller resumes. Callers arriving together share one
+        round trip; one arriving while a round trip is out waits for the next."""
+        joining = self._joining
+        if joining is None:
+            joining = self._joining = asyncio.get_running_loop().create_future()
+            asyncio.create_task(self._send_barrier(joining))
+        return await asyncio.shield(joining)
+
+    async def _send_barrier(self, done: asyncio.Future[bool]) -> None:
+        async with self._barrier:
+            self._joining = None  # whoever arrives from now on needs the next round trip
+            connection = self._connection
+            try:
+                heard = connection is not None and await connection.fetchval("SELECT true") is True
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                heard = False
+            done.set_result(heard)
 
     async def start(self) -> None:
         try:
