@@ -34,10 +34,6 @@ async def requests_page(
     )
 
 
-async def find_pet(session: AsyncSession, pet_id: uuid.UUID) -> Pet | None:
-    return (await session.scalars(select(Pet).where(Pet.id == pet_id))).first()
-
-
 async def requests_of(session: AsyncSession, applicant_id: uuid.UUID) -> list[AdoptionRequest]:
     """The applicant's own requests, newest first."""
     stmt = (
