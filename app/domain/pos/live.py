@@ -87,6 +87,7 @@ class OrderFeed:
         # The barrier callers join now (caught_up), and the lock that sends one at a time.
         self._joining: asyncio.Future[bool] | None = None
         self._barrier = asyncio.Lock()
+        self._sending: set[asyncio.Task[None]] = set()  # held so the loop does not drop them
 
     def also_listen(
         self, channel: str, on_payload: Callable[[str], None], on_listening: Callable[[bool], None]
@@ -105,18 +106,21 @@ class OrderFeed:
         joining = self._joining
         if joining is None:
             joining = self._joining = asyncio.get_running_loop().create_future()
-            asyncio.create_task(self._send_barrier(joining))
+            task = asyncio.create_task(self._send_barrier(joining))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
         return await asyncio.shield(joining)
 
     async def _send_barrier(self, done: asyncio.Future[bool]) -> None:
         async with self._barrier:
             self._joining = None  # whoever arrives from now on needs the next round trip
-            connection = self._connection
+            connection, heard = self._connection, False
             try:
                 heard = connection is not None and await connection.fetchval("SELECT true") is True
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                heard = False
-            done.set_result(heard)
+                pass  # lost: the waiters read the user afresh
+            finally:
+                done.set_result(heard)  # also if cancelled: nobody waits for ever
 
     async def start(self) -> None:
         try:
