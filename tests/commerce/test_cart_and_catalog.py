@@ -243,6 +243,21 @@ async def test_update_product_refuses_a_price_not_above_zero_or_above_the_maximu
         assert str(await s.scalar(select(Product.price).where(Product.id == product.id))) == "10.00"
 
 
+async def test_update_product_reports_every_bad_field_at_once_and_changes_nothing(gql, users, shop, db):
+    product = await shop.product(price="10.00")
+    _, staff = await users.signed_in("STAFF")
+    update = (
+        'mutation($p: ID!) { updateProduct(id: $p, input: {name: " ", price: "0", description: "x"}) '
+        "{ product { id } errors { code field } } }"
+    )
+    payload = (await gql(update, {"p": str(product.id)}, token=staff))["data"]["updateProduct"]
+    assert payload["product"] is None
+    assert sorted(e["field"] for e in payload["errors"]) == ["name", "price"]
+    async with db.read() as s:
+        row = (await s.execute(select(Product.name, Product.price).where(Product.id == product.id))).one()
+    assert (row.name, str(row.price)) == (product.name, "10.00")
+
+
 async def test_coupon_values_out_of_range_are_refused(gql, users, db):
     _, admin = await users.signed_in("ADMIN")
     for change, field in (

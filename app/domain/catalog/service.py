@@ -120,11 +120,10 @@ def prepare_product_changes(
     tax_rate_id: uuid.UUID | None = None,
     clear_tax_rate: bool = False,
 ) -> ProductChanges:
+    """Only what is given changes; every bad field is reported at once."""
     return ProductChanges(
-        name=_name(name) if name is not None else None,
+        **every_given(name=(_name, name), category=(_category, category), price=(money.price, price)),
         description=description.strip()[:5000] if description is not None else None,
-        category=_category(category) if category is not None else None,
-        price=money.price(price) if price is not None else None,
         active=active,
         tax_rate_id=tax_rate_id,
         clear_tax_rate=clear_tax_rate,
