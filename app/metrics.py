@@ -8,4 +8,9 @@ LOCK_RETRIES = Counter(
     "petpos_lock_retries_total", "Units of work rerun after a lock conflict", ["operation", "sqlstate"]
 )
 LOCK_WAIT = Histogram("petpos_lock_wait_seconds", "Time spent acquiring row locks", ["table"])
+ORDER_ADD_BATCH = Histogram(
+    "petpos_order_add_batch_size",
+    "Adds to one sale order taken together in one unit of work",
+    buckets=(1, 2, 4, 8, 16, 32),
+)
 POOL_IN_USE = Gauge("petpos_db_pool_checked_out", "Database connections in use")

@@ -92,7 +92,7 @@ async def add_sale_order_item(
         discount=input.discount,
         note=input.note,
     )
-    order = await run_mutation(info, lambda uow: order_lines.add_checked(uow, line))
+    order = await order_lines.add(line, lambda work: run_mutation(info, work))
     # Its version and amounts come from the add's own statement; its lines only if asked for.
     return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
 

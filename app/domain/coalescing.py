@@ -1,0 +1,90 @@
+"""Requests for one hot row, taken together.
+
+While a unit of work for a key (a sale order) runs in this process, the requests for the same key
+that arrive wait; when it ends, the next unit takes all of them at once. The row is locked, and the
+transaction committed, once for the lot instead of once a request, so a row many clients write at
+the same moment is held for less time per request. A request for a key with nothing in flight runs
+at once: batching adds no wait where there is no queue.
+
+`run` answers a batch with one result per item, in order, or fails as a whole (nothing of it is
+written). Then each item runs again on its own, so every request gets the answer it would have had
+alone; unless the failure is one each of them would meet too (`final`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
+
+Run = Callable[[list[I]], Awaitable[list[R]]]
+
+
+@dataclass(frozen=True)
+class Queued(Generic[I, R]):
+    item: I
+    run: Run[I, R]
+    future: asyncio.Future[R]
+
+
+# Bounds one transaction's length: later arrivals wait for the next batch.
+MAX_BATCH = 32
+
+
+class Coalescer(Generic[K, I, R]):
+    """One per process. Each batch runs in a task of its own, so a request that is cancelled while
+    it waits (its client hung up) never stops the others' batch. A batch runs with the `run` of
+    its first request."""
+
+    def __init__(self, final: Callable[[Exception], bool] = lambda _: False) -> None:
+        self._final = final
+        self._queued: dict[K, list[Queued[I, R]]] = {}
+        self._draining: dict[K, asyncio.Task[None]] = {}
+
+    def waiting(self, key: K) -> int:
+        """How many requests for `key` wait for the next batch."""
+        return len(self._queued.get(key, ()))
+
+    async def submit(self, key: K, item: I, run: Run[I, R]) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queued.setdefault(key, []).append(Queued(item, run, future))
+        if key not in self._draining:
+            self._draining[key] = asyncio.create_task(self._drain(key))
+        return await future
+
+    async def _drain(self, key: K) -> None:
+        batch: list[Queued[I, R]] = []
+        try:
+            while queued := self._queued.pop(key, None):
+                batch, rest = queued[:MAX_BATCH], queued[MAX_BATCH:]
+                if rest:
+                    self._queued[key] = rest
+                outcomes = await self._outcomes(batch[0].run, [entry.item for entry in batch])
+                for entry, outcome in zip(batch, outcomes, strict=True):
+                    if entry.future.done():  # its request was cancelled
+                        continue
+                    if isinstance(outcome, Exception):
+                        entry.future.set_exception(outcome)
+                    else:
+                        entry.future.set_result(outcome)
+        finally:
+            del self._draining[key]
+            # Only when the task itself is cancelled (the process stops): no request waits forever.
+            for entry in batch + self._queued.pop(key, []):
+                if not entry.future.done():
+                    entry.future.cancel()
+
+    async def _outcomes(self, run: Run[I, R], items: list[I]) -> list[R | Exception]:
+        try:
+            return list(await run(items))
+        except Exception as error:
+            if len(items) == 1 or self._final(error):
+                return [error] * len(items)
+        # Nothing of the batch was written: each item on its own gets the answer it would have had.
+        alone = await asyncio.gather(*(self._outcomes(run, [item]) for item in items))
+        return [outcome for (outcome,) in alone]

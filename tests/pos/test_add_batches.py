@@ -1,0 +1,160 @@
+"""Adds to one order that queue behind one in flight go in together: one lock, one COMMIT, and
+each add still answers as if it ran alone. Real API calls, a real order lock held to queue them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from types import SimpleNamespace
+
+from app.domain.coalescing import MAX_BATCH, Coalescer
+from app.domain.pos import items, orders
+from app.domain.pos.models import SaleOrder
+from tests.invariants import assert_invariants
+from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
+from tests.sql_recorder import record_sql
+
+
+async def queued(order_id: str, count: int, timeout: float = 10.0) -> None:
+    """Return once `count` adds to the order wait in this process for the next batch."""
+
+    async def poll() -> None:
+        while items.adds_waiting(uuid.UUID(order_id)) < count:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_adds_queued_behind_one_in_flight_share_its_successor_s_lock_and_commit(db, pos):
+    order = await pos.order()
+    burger = await pos.product("Burger chew", "5.00")
+    with record_sql(db.engine) as sql:
+        async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+            first = asyncio.create_task(pos.add(order["id"], burger, 1))
+            await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[first])
+            rest = [asyncio.create_task(pos.add(order["id"], burger, 1)) for _ in range(5)]
+            await queued(order["id"], 5)
+            assert not first.done()
+        results = [await first, *await asyncio.gather(*rest)]
+    assert all(r["errors"] == [] for r in results)
+    # Each add saw its own bump, and its payload's amounts are the order's as its own add left it.
+    versions = [r["order"]["version"] for r in results]
+    assert sorted(versions) == list(range(2, 8))
+    for result in results:
+        units = result["order"]["version"] - 1
+        assert Decimal(result["order"]["subtotal"]["amount"]) == Decimal("5.00") * units
+        assert Decimal(result["order"]["total"]["amount"]) == Decimal("5.00") * units
+    # The holder's lock, then two units of work: the first add alone, then the five queued behind it.
+    assert len(sql.locks("sale_orders")) == 1 + 2
+    assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(6, "STANDARD")]
+    assert (await pos.row(order["id"])).version == 7
+    await assert_invariants(db)
+
+
+async def test_an_add_s_own_error_in_a_batch_leaves_the_others(db, pos):
+    order = await pos.order()
+    burger = await pos.product("Burger chew", "5.00")
+    unknown = SimpleNamespace(id=uuid.uuid4())
+    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+        first = asyncio.create_task(pos.add(order["id"], burger, 1))
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[first])
+        batch = [asyncio.create_task(pos.add(order["id"], item, 2)) for item in (burger, unknown, burger)]
+        await queued(order["id"], 3)
+    results = [await first, *await asyncio.gather(*batch)]
+    assert [r["errors"] for r in results] == [
+        [],
+        [],
+        [{"code": "NOT_FOUND", "field": "itemId", "message": "Product not found"}],
+        [],
+    ]
+    # The failed add bumped nothing: the others' versions run on without a gap.
+    assert sorted(r["order"]["version"] for r in results if r["order"]) == [2, 3, 4]
+    assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(5, "STANDARD")]
+    await assert_invariants(db)
+
+
+async def test_a_batch_the_order_refuses_answers_every_add_as_it_would_alone(db, pos):
+    order = await pos.order()
+    burger = await pos.product("Burger chew", "5.00")
+    order_id = uuid.UUID(order["id"])
+    async with unit_held(db, lambda uow: orders.cancel_order(uow, order_id=order_id)):
+        first = asyncio.create_task(pos.add(order["id"], burger, 1))
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[first])
+        rest = [asyncio.create_task(pos.add(order["id"], burger, 1)) for _ in range(3)]
+        await queued(order["id"], 3)
+    results = [await first, *await asyncio.gather(*rest)]
+    assert [[e["code"] for e in r["errors"]] for r in results] == [["ORDER_NOT_EDITABLE"]] * 4
+    assert await pos.lines(order["id"]) == []
+    await assert_invariants(db)
+
+
+# The coalescer's own rules, with a stand-in `run` that records its batches.
+
+
+class Recorder:
+    def __init__(self, fail_when=lambda items: None) -> None:
+        self.batches: list[list[int]] = []
+        self.release = asyncio.Event()
+        self.fail_when = fail_when
+
+    async def run(self, items: list[int]) -> list[int]:
+        self.batches.append(items)
+        await self.release.wait()
+        if (error := self.fail_when(items)) is not None:
+            raise error
+        return [item * 10 for item in items]
+
+
+async def submit_queued(coalescer: Coalescer, recorder: Recorder, items: list[int]) -> list[asyncio.Task]:
+    """The first item in flight, the rest queued behind it."""
+    tasks = [asyncio.create_task(coalescer.submit("order", items[0], recorder.run))]
+    while not recorder.batches:
+        await asyncio.sleep(0)
+    tasks += [asyncio.create_task(coalescer.submit("order", item, recorder.run)) for item in items[1:]]
+    while coalescer.waiting("order") < len(items) - 1:
+        await asyncio.sleep(0)
+    return tasks
+
+
+async def test_a_batch_that_fails_as_a_whole_answers_each_request_alone():
+    coalescer: Coalescer[str, int, int] = Coalescer()
+    recorder = Recorder(lambda items: ValueError("item 3") if 3 in items else None)
+    tasks = await submit_queued(coalescer, recorder, [1, 2, 3, 4])
+    recorder.release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert outcomes[:2] == [10, 20] and outcomes[3] == 40
+    assert isinstance(outcomes[2], ValueError)
+    assert recorder.batches == [[1], [2, 3, 4], [2], [3], [4]]
+
+
+async def test_a_final_failure_is_every_request_s_without_a_rerun():
+    coalescer: Coalescer[str, int, int] = Coalescer(final=lambda error: isinstance(error, TimeoutError))
+    recorder = Recorder(lambda items: TimeoutError() if len(items) > 1 else None)
+    tasks = await submit_queued(coalescer, recorder, [1, 2, 3])
+    recorder.release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert outcomes[0] == 10 and all(isinstance(o, TimeoutError) for o in outcomes[1:])
+    assert recorder.batches == [[1], [2, 3]]
+
+
+async def test_a_request_cancelled_while_it_waits_leaves_the_batch_to_the_others():
+    coalescer: Coalescer[str, int, int] = Coalescer()
+    recorder = Recorder()
+    tasks = await submit_queued(coalescer, recorder, [1, 2, 3])
+    tasks[0].cancel()
+    tasks[1].cancel()
+    recorder.release.set()
+    assert await tasks[2] == 30
+    assert recorder.batches == [[1], [2, 3]]
+    assert coalescer.waiting("order") == 0
+
+
+async def test_a_batch_takes_at_most_max_batch_requests():
+    coalescer: Coalescer[str, int, int] = Coalescer()
+    recorder = Recorder()
+    items = list(range(MAX_BATCH + 6))
+    tasks = await submit_queued(coalescer, recorder, items)
+    recorder.release.set()
+    assert await asyncio.gather(*tasks) == [item * 10 for item in items]
+    assert recorder.batches == [[0], items[1 : MAX_BATCH + 1], items[MAX_BATCH + 1 :]]
