@@ -1,5 +1,5 @@
-"""What query resolvers share: a read in a short session of its own, and a row a query names by id.
-(A page of rows becomes its connection type through `XxxConnection.of`.)"""
+"""What query resolvers share: a read in a short session of its own, a row a query names by id, and
+the resolvers made from a declaration: a row by id (`lookup`), a page of rows (`paged`)."""
 
 from __future__ import annotations
 
