@@ -35,6 +35,13 @@ class Code(StrEnum):
     SHIFT_ALREADY_OPEN = "SHIFT_ALREADY_OPEN"
 
 
+# The codes many operations can end with alike (BUSY: the unit of work gave up on a lock after its
+# retries). The input is checked, and names a row that must exist:
+NAMES_A_ROW = (Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
+# The input is checked, and must not clash with a unique value already taken:
+UNIQUE = (Code.VALIDATION, Code.CONFLICT, Code.BUSY)
+
+
 class DomainError(Exception):
     """An expected business failure: becomes an entry of the payload's `errors`."""
 

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from app.domain.accounts import credentials, sign_in
 from app.domain.accounts import search as lookup
 from app.domain.accounts import service as accounts
-from app.domain.errors import Code
+from app.domain.errors import UNIQUE, Code
 from app.resolvers.base import AdminOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
 from app.resolvers.inputs import Changes, values
 from app.resolvers.reads import read
@@ -180,7 +180,7 @@ class AccountsQuery:
 
 @strawberry.type
 class AccountsMutation:
-    register = mutation(register, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY))
+    register = mutation(register, errors=UNIQUE)
     login = mutation(
         login, locks=("sign_in_failures",), errors=(Code.INVALID_CREDENTIALS, Code.RATE_LIMITED, Code.BUSY)
     )
@@ -206,6 +206,4 @@ class AccountsMutation:
         locks=("users", "sign_in_failures"),
         errors=(Code.VALIDATION, Code.NOT_FOUND, Code.CONFLICT, Code.RATE_LIMITED, Code.BUSY),
     )
-    create_staff_user = mutation(
-        create_staff_user, allow=AdminOnly, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY)
-    )
+    create_staff_user = mutation(create_staff_user, allow=AdminOnly, errors=UNIQUE)

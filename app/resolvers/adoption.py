@@ -13,8 +13,8 @@ from app.domain.adoption.service import RequestOutcome
 from app.domain.errors import Code
 from app.domain.fields import parse_id
 from app.resolvers.base import CustomerOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
-from app.resolvers.inputs import plain, values
-from app.resolvers.reads import by_id, read
+from app.resolvers.inputs import values
+from app.resolvers.reads import Only, lookup, paged, read
 from app.schema.accounts import User
 from app.schema.adoption import (
     AdoptionRequest,
@@ -28,7 +28,6 @@ from app.schema.adoption import (
     PetStatus,
     Species,
 )
-from app.schema.common import After, First
 
 # Arguments of the decisions on a request (staff approve or reject it; its applicant cancels it).
 PendingRequest = Annotated[strawberry.ID, strawberry.argument(description="The PENDING adoption request.")]
@@ -45,26 +44,16 @@ def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None)
     )
 
 
-async def pets(
-    info: Info,
-    species: Annotated[Species | None, strawberry.argument(description="Only this species.")] = None,
-    status: Annotated[PetStatus | None, strawberry.argument(description="Only pets in this status.")] = None,
-    first: First = 20,
-    after: After = None,
-) -> PetConnection:
-    """Pets of the adoption centre, newest first; open to everyone."""
-    page = await read(
-        info, views.pets_page, species=plain(species), status=plain(status), first=first, after=after
-    )
-    return PetConnection.of(page)
+pets = paged(
+    PetConnection,
+    views.pets_page,
+    doc="Pets of the adoption centre, newest first; open to everyone.",
+    species=Only(Species, "Only this species."),
+    status=Only(PetStatus, "Only pets in this status."),
+)
 
 
-async def pet(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The pet's id.")]
-) -> Pet | None:
-    """A pet by id, or null."""
-    row = await by_id(info, id, views.pets_by_id)
-    return Pet.from_model(row) if row else None
+pet = lookup(Pet, views.pets_by_id, "The pet's id.", doc="A pet by id, or null.")
 
 
 async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
@@ -75,17 +64,12 @@ async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
     return [AdoptionRequest.from_model(row, applicant=me) for row in rows]
 
 
-async def adoption_requests(
-    info: Info,
-    status: Annotated[
-        AdoptionStatus | None, strawberry.argument(description="Only requests in this status.")
-    ] = None,
-    first: First = 20,
-    after: After = None,
-) -> AdoptionRequestConnection:
-    """Every adoption request, oldest first, for staff to decide (STAFF, ADMIN)."""
-    page = await read(info, views.requests_page, status=plain(status), first=first, after=after)
-    return AdoptionRequestConnection.of(page)
+adoption_requests = paged(
+    AdoptionRequestConnection,
+    views.requests_page,
+    doc="Every adoption request, oldest first, for staff to decide (STAFF, ADMIN).",
+    status=Only(AdoptionStatus, "Only requests in this status."),
+)
 
 
 async def create_pet(

@@ -9,12 +9,12 @@ from strawberry.types import Info
 
 from app.domain.catalog import service as catalog
 from app.domain.catalog import views
-from app.domain.errors import Code
+from app.domain.errors import NAMES_A_ROW, Code
 from app.domain.pagination import page_size
 from app.domain.taxes import service as tax_service
 from app.resolvers.base import StaffOnly, ctx, forbidden, maybe_id, mutation, parse_id, query, run_mutation
 from app.resolvers.inputs import Changes, plain, values
-from app.resolvers.reads import by_id, read
+from app.resolvers.reads import lookup, read
 from app.schema.catalog import (
     Product,
     ProductCategory,
@@ -80,24 +80,26 @@ async def products(
     return ProductConnection.of(page)
 
 
-def _visible(info: Info, product):
-    return product if product is not None and (product.active or _is_staff(info)) else None
+def _visible(info: Info, product) -> bool:
+    """A retired product is shown to staff only."""
+    return product.active or _is_staff(info)
 
 
-async def product(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product's id.")]
-) -> Product | None:
-    """A product by id; null when there is none (or it is retired and the caller is not staff)."""
-    found = _visible(info, await by_id(info, id, views.products_by_id))
-    return Product.from_model(found) if found else None
+product = lookup(
+    Product,
+    views.products_by_id,
+    "The product's id.",
+    doc="A product by id; null when there is none (or it is retired and the caller is not staff).",
+    visible=_visible,
+)
 
 
 async def product_by_sku(
     info: Info, sku: Annotated[str, strawberry.argument(description="The SKU (barcode) as scanned.")]
 ) -> Product | None:
     """Barcode scans at the till."""
-    found = _visible(info, await read(info, views.product_by_sku, sku))
-    return Product.from_model(found) if found else None
+    found = await read(info, views.product_by_sku, sku)
+    return Product.from_model(found) if found and _visible(info, found) else None
 
 
 async def services(info: Info) -> list[Service]:
@@ -207,24 +209,12 @@ class CatalogMutation:
     create_product = mutation(
         create_product, allow=StaffOnly, errors=(Code.VALIDATION, Code.NOT_FOUND, Code.CONFLICT, Code.BUSY)
     )
-    update_product = mutation(
-        update_product,
-        allow=StaffOnly,
-        locks=("products",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY),
-    )
+    update_product = mutation(update_product, allow=StaffOnly, locks=("products",), errors=NAMES_A_ROW)
     adjust_stock = mutation(
         adjust_stock,
         allow=StaffOnly,
         locks=("products",),
         errors=(Code.VALIDATION, Code.NOT_FOUND, Code.INSUFFICIENT_STOCK, Code.BUSY),
     )
-    create_service = mutation(
-        create_service, allow=StaffOnly, errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
-    )
-    update_service = mutation(
-        update_service,
-        allow=StaffOnly,
-        locks=("services",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY),
-    )
+    create_service = mutation(create_service, allow=StaffOnly, errors=NAMES_A_ROW)
+    update_service = mutation(update_service, allow=StaffOnly, locks=("services",), errors=NAMES_A_ROW)

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from app.domain.coupons import service as coupons_service
 from app.domain.coupons.models import Coupon as CouponModel
-from app.domain.errors import Code
+from app.domain.errors import NAMES_A_ROW, UNIQUE
 from app.resolvers.base import AdminOnly, ctx, mutation, parse_id, query, run_mutation
 from app.resolvers.inputs import values
 from app.schema.coupons import Coupon, CouponInput, CouponPayload
@@ -48,12 +48,5 @@ class CouponsQuery:
 
 @strawberry.type
 class CouponsMutation:
-    create_coupon = mutation(
-        create_coupon, allow=AdminOnly, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY)
-    )
-    deactivate_coupon = mutation(
-        deactivate_coupon,
-        allow=AdminOnly,
-        locks=("coupons",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY),
-    )
+    create_coupon = mutation(create_coupon, allow=AdminOnly, errors=UNIQUE)
+    deactivate_coupon = mutation(deactivate_coupon, allow=AdminOnly, locks=("coupons",), errors=NAMES_A_ROW)

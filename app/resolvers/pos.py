@@ -10,7 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from app.domain.errors import Code
+from app.domain.errors import NAMES_A_ROW, Code
 from app.domain.fields import parse_id
 from app.domain.pos import checkout as pos_checkout
 from app.domain.pos import discounts, live, merge, orders, split, views
@@ -20,9 +20,8 @@ from app.domain.pos.models import SaleOrder as SaleOrderModel
 from app.domain.uow import UnitOfWork
 from app.resolvers.base import StaffOnly, caller, ctx, doc, mutation, query, run_mutation
 from app.resolvers.inputs import plain, values
-from app.resolvers.reads import by_id, read
+from app.resolvers.reads import Only, lookup, paged, read
 from app.resolvers.sales import SALE_RECORDING
-from app.schema.common import After, First
 from app.schema.pos import (
     AddSaleOrderItemInput,
     CheckoutSaleOrderInput,
@@ -41,25 +40,17 @@ from app.schema.sales import CheckoutPayload, Sale
 DraftOrder = Annotated[strawberry.ID, strawberry.argument(description="The DRAFT order.")]
 
 
-async def sale_order(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")]
-) -> SaleOrder | None:
-    """A POS order by id, or null (STAFF, ADMIN)."""
-    order = await by_id(info, id, views.orders_by_id)
-    return SaleOrder.from_model(order) if order else None
+sale_order = lookup(
+    SaleOrder, views.orders_by_id, "The order's id.", doc="A POS order by id, or null (STAFF, ADMIN)."
+)
 
 
-async def sale_orders(
-    info: Info,
-    status: Annotated[
-        SaleOrderStatus | None, strawberry.argument(description="Only orders in this status.")
-    ] = None,
-    first: First = 20,
-    after: After = None,
-) -> SaleOrderConnection:
-    """POS orders, newest first (STAFF, ADMIN)."""
-    page = await read(info, views.orders_page, status=plain(status), first=first, after=after)
-    return SaleOrderConnection.of(page)
+sale_orders = paged(
+    SaleOrderConnection,
+    views.orders_page,
+    doc="POS orders, newest first (STAFF, ADMIN).",
+    status=Only(SaleOrderStatus, "Only orders in this status."),
+)
 
 
 async def _order_payload(
@@ -263,9 +254,7 @@ def order_edit(resolver, errors=ORDER_EDIT_ERRORS):
 
 @strawberry.type
 class PosMutation:
-    create_sale_order = mutation(
-        create_sale_order, allow=StaffOnly, errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
-    )
+    create_sale_order = mutation(create_sale_order, allow=StaffOnly, errors=NAMES_A_ROW)
     add_sale_order_item = order_edit(add_sale_order_item)
     update_sale_order_items = order_edit(update_sale_order_items)
     remove_sale_order_item = order_edit(remove_sale_order_item)

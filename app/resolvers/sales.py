@@ -9,14 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 from app.domain.coupons.service import coupon_id_for_code
-from app.domain.errors import Code
+from app.domain.errors import NAMES_A_ROW, Code
 from app.domain.sales import cart as carts
 from app.domain.sales import checkout as checkouts
 from app.domain.sales import refunds, views
 from app.domain.sales.models import Sale as SaleModel
 from app.resolvers.base import CustomerOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
 from app.resolvers.inputs import plain
-from app.resolvers.reads import by_id, read
+from app.resolvers.reads import Only, by_id, lookup, paged, read
 from app.schema.common import After, First
 from app.schema.receipts import Receipt, receipt_of
 from app.schema.sales import (
@@ -42,8 +42,7 @@ COUPON = (
 # What recording a sale can refuse: the step both checkouts (online, POS) end with.
 SALE_RECORDING = (Code.NOTHING_TO_CHECK_OUT, Code.INSUFFICIENT_STOCK, *COUPON, Code.INSUFFICIENT_POINTS)
 
-# Arguments two fields share: `sale` and `receipt`; `addToCart` and `updateCartItem`.
-SaleId = Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
+# The argument `addToCart` and `updateCartItem` share.
 CartProduct = Annotated[strawberry.ID, strawberry.argument(description="The product of the line.")]
 
 
@@ -66,38 +65,35 @@ async def my_sales(info: Info, first: First = 20, after: After = None) -> SaleCo
     return SaleConnection.of(page)
 
 
-async def _visible_sale(info: Info, id: str) -> SaleModel | None:
-    """The sale if the caller may see it: a customer their own, staff any."""
+def _visible(info: Info, sale: SaleModel) -> bool:
+    """A customer sees their own sales, staff any."""
     user = caller(info)
-    found = await by_id(info, id, views.sales_by_id)
-    if found is None or (user.role == "CUSTOMER" and found.customer_id != user.id):
-        return None
-    return found
+    return user.role != "CUSTOMER" or sale.customer_id == user.id
 
 
-async def sale(info: Info, id: SaleId) -> Sale | None:
-    """The customer's own sale, or any for staff; someone else's is simply not there."""
-    found = await _visible_sale(info, id)
-    return Sale.from_model(found) if found else None
+sale = lookup(
+    Sale,
+    views.sales_by_id,
+    "The sale's id.",
+    doc="The customer's own sale, or any for staff; someone else's is simply not there.",
+    visible=_visible,
+)
 
 
-async def receipt(info: Info, sale_id: SaleId) -> Receipt | None:
+async def receipt(
+    info: Info, sale_id: Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
+) -> Receipt | None:
     """A customer gets their own sales' receipts; staff any. Someone else's is simply not there."""
-    found = await _visible_sale(info, sale_id)
-    return await receipt_of(info, found) if found else None
+    found = await by_id(info, sale_id, views.sales_by_id)
+    return await receipt_of(info, found) if found and _visible(info, found) else None
 
 
-async def sales(
-    info: Info,
-    channel: Annotated[
-        SaleChannel | None, strawberry.argument(description="Only online or only POS sales.")
-    ] = None,
-    first: First = 20,
-    after: After = None,
-) -> SaleConnection:
-    """Every sale, newest first (STAFF, ADMIN)."""
-    page = await read(info, views.sales_page, channel=plain(channel), first=first, after=after)
-    return SaleConnection.of(page)
+sales = paged(
+    SaleConnection,
+    views.sales_page,
+    doc="Every sale, newest first (STAFF, ADMIN).",
+    channel=Only(SaleChannel, "Only online or only POS sales."),
+)
 
 
 async def _cart_change(info: Info, change) -> CartPayload:
@@ -199,15 +195,8 @@ class SalesQuery:
 
 @strawberry.type
 class SalesMutation:
-    add_to_cart = mutation(
-        add_to_cart, allow=CustomerOnly, locks=("carts",), errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY)
-    )
-    update_cart_item = mutation(
-        update_cart_item,
-        allow=CustomerOnly,
-        locks=("carts",),
-        errors=(Code.VALIDATION, Code.NOT_FOUND, Code.BUSY),
-    )
+    add_to_cart = mutation(add_to_cart, allow=CustomerOnly, locks=("carts",), errors=NAMES_A_ROW)
+    update_cart_item = mutation(update_cart_item, allow=CustomerOnly, locks=("carts",), errors=NAMES_A_ROW)
     apply_coupon = mutation(apply_coupon, allow=CustomerOnly, locks=("carts",), errors=(*COUPON, Code.BUSY))
     remove_coupon = mutation(remove_coupon, allow=CustomerOnly, locks=("carts",), errors=(Code.BUSY,))
     checkout = mutation(

@@ -10,9 +10,7 @@ from strawberry.types import Info
 from app.domain.errors import Code
 from app.domain.shifts import service, views
 from app.resolvers.base import StaffOnly, caller, mutation, query, run_mutation
-from app.resolvers.inputs import plain
-from app.resolvers.reads import by_id, read
-from app.schema.common import After, First
+from app.resolvers.reads import Only, lookup, paged, read
 from app.schema.shifts import (
     CashMovementInput,
     CashShift,
@@ -32,28 +30,18 @@ async def current_shift(
     return CashShift.from_model(found) if found else None
 
 
-async def shift(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The shift's id.")]
-) -> CashShift | None:
-    """A shift by id, open or closed (STAFF, ADMIN)."""
-    found = await by_id(info, id, views.shifts_by_id)
-    return CashShift.from_model(found) if found else None
+shift = lookup(
+    CashShift, views.shifts_by_id, "The shift's id.", doc="A shift by id, open or closed (STAFF, ADMIN)."
+)
 
 
-async def shifts(
-    info: Info,
-    register: Annotated[str | None, strawberry.argument(description="Only this register's shifts.")] = None,
-    status: Annotated[
-        ShiftStatus | None, strawberry.argument(description="Only OPEN or CLOSED ones.")
-    ] = None,
-    first: First = 20,
-    after: After = None,
-) -> CashShiftConnection:
-    """Shifts, newest first, with their takings (STAFF, ADMIN)."""
-    page = await read(
-        info, views.shifts_page, register=register, status=plain(status), first=first, after=after
-    )
-    return CashShiftConnection.of(page)
+shifts = paged(
+    CashShiftConnection,
+    views.shifts_page,
+    doc="Shifts, newest first, with their takings (STAFF, ADMIN).",
+    register=Only(str, "Only this register's shifts."),
+    status=Only(ShiftStatus, "Only OPEN or CLOSED ones."),
+)
 
 
 async def _shift_payload(info: Info, work) -> CashShiftPayload:

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from app.domain.errors import Code
+from app.domain.errors import UNIQUE, Code
 from app.domain.taxes import service, views
 from app.resolvers.base import AdminOnly, ctx, forbidden, mutation, parse_id, query, run_mutation
 from app.resolvers.reads import read
@@ -65,9 +65,7 @@ class TaxesQuery:
 
 @strawberry.type
 class TaxesMutation:
-    create_tax_rate = mutation(
-        create_tax_rate, allow=AdminOnly, errors=(Code.VALIDATION, Code.CONFLICT, Code.BUSY)
-    )
+    create_tax_rate = mutation(create_tax_rate, allow=AdminOnly, errors=UNIQUE)
     update_tax_rate = mutation(
         update_tax_rate,
         allow=AdminOnly,

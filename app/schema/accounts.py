@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
 from app.schema.common import Payload
-from app.schema.described import described_enum
+from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
 from app.schema.pages import Connection, connection_of
 
 
-@described_enum(
-    "What an account may do.",
-    CUSTOMER="Shops online, earns points, asks to adopt.",
-    STAFF="Runs the counter: POS orders, catalogue, refunds.",
-    ADMIN="Staff who also manage coupons and staff accounts.",
-)
-class Role(Enum):
-    CUSTOMER = "CUSTOMER"
-    STAFF = "STAFF"
-    ADMIN = "ADMIN"
+@described_enum("What an account may do.")
+class Role(DescribedEnum):
+    CUSTOMER = "CUSTOMER", "Shops online, earns points, asks to adopt."
+    STAFF = "STAFF", "Runs the counter: POS orders, catalogue, refunds."
+    ADMIN = "ADMIN", "Staff who also manage coupons and staff accounts."
 
 
 @strawberry.type(description="An account: a customer, or a member of staff.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any, Self
 
 import strawberry
@@ -16,55 +15,35 @@ from app.domain.adoption import views
 from app.schema import loaders
 from app.schema.accounts import User
 from app.schema.common import Money, Payload
-from app.schema.described import described_enum
+from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
 from app.schema.pages import Connection, connection_of
 
 
-@described_enum(
-    "What kind of animal a pet is.",
-    DOG="A dog.",
-    CAT="A cat.",
-    RABBIT="A rabbit.",
-    BIRD="A bird.",
-    REPTILE="A reptile.",
-    FISH="A fish.",
-    OTHER="Any other animal.",
-)
-class Species(Enum):
-    DOG = "DOG"
-    CAT = "CAT"
-    RABBIT = "RABBIT"
-    BIRD = "BIRD"
-    REPTILE = "REPTILE"
-    FISH = "FISH"
-    OTHER = "OTHER"
+@described_enum("What kind of animal a pet is.")
+class Species(DescribedEnum):
+    DOG = "DOG", "A dog."
+    CAT = "CAT", "A cat."
+    RABBIT = "RABBIT", "A rabbit."
+    BIRD = "BIRD", "A bird."
+    REPTILE = "REPTILE", "A reptile."
+    FISH = "FISH", "A fish."
+    OTHER = "OTHER", "Any other animal."
 
 
-@described_enum(
-    "Where a pet stands in adoption.",
-    AVAILABLE="Open to adoption requests.",
-    PENDING="A request for it awaits a decision.",
-    ADOPTED="Gone to its new home.",
-)
-class PetStatus(Enum):
-    AVAILABLE = "AVAILABLE"
-    PENDING = "PENDING"
-    ADOPTED = "ADOPTED"
+@described_enum("Where a pet stands in adoption.")
+class PetStatus(DescribedEnum):
+    AVAILABLE = "AVAILABLE", "Open to adoption requests."
+    PENDING = "PENDING", "A request for it awaits a decision."
+    ADOPTED = "ADOPTED", "Gone to its new home."
 
 
-@described_enum(
-    "Where an adoption request stands.",
-    PENDING="Awaiting a decision by staff.",
-    APPROVED="Staff said yes: the pet is ADOPTED.",
-    REJECTED="Staff said no: the pet is AVAILABLE again.",
-    CANCELLED="Withdrawn by the applicant: the pet is AVAILABLE again.",
-)
-class AdoptionStatus(Enum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    CANCELLED = "CANCELLED"
+@described_enum("Where an adoption request stands.")
+class AdoptionStatus(DescribedEnum):
+    PENDING = "PENDING", "Awaiting a decision by staff."
+    APPROVED = "APPROVED", "Staff said yes: the pet is ADOPTED."
+    REJECTED = "REJECTED", "Staff said no: the pet is AVAILABLE again."
+    CANCELLED = "CANCELLED", "Withdrawn by the applicant: the pet is AVAILABLE again."
 
 
 @strawberry.type(description="An animal of the adoption centre.")

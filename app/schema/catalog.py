@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 
 from app.domain.catalog import views
 from app.domain.taxes import views as tax_views
 from app.schema.common import Money, Payload
-from app.schema.described import described_enum
+from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
 from app.schema.loaders import load
 from app.schema.pages import Connection, connection_of
@@ -26,22 +25,14 @@ async def _tax_rate(root: Product | Service, info: strawberry.Info) -> TaxRate |
     return TaxRate.from_model(rate) if rate else None
 
 
-@described_enum(
-    "The shelf a product sits on.",
-    FOOD="Food and treats.",
-    TOY="Toys.",
-    ACCESSORY="Collars, leads, bowls, beds and the like.",
-    HEALTH="Care and health products.",
-    HABITAT="Cages, tanks, hutches and their fittings.",
-    OTHER="Anything else.",
-)
-class ProductCategory(Enum):
-    FOOD = "FOOD"
-    TOY = "TOY"
-    ACCESSORY = "ACCESSORY"
-    HEALTH = "HEALTH"
-    HABITAT = "HABITAT"
-    OTHER = "OTHER"
+@described_enum("The shelf a product sits on.")
+class ProductCategory(DescribedEnum):
+    FOOD = "FOOD", "Food and treats."
+    TOY = "TOY", "Toys."
+    ACCESSORY = "ACCESSORY", "Collars, leads, bowls, beds and the like."
+    HEALTH = "HEALTH", "Care and health products."
+    HABITAT = "HABITAT", "Cages, tanks, hutches and their fittings."
+    OTHER = "OTHER", "Anything else."
 
 
 @strawberry.type(description="Goods on the shelf, sold online and at the counter; tracked in stock.")
@@ -133,20 +124,13 @@ class ServiceUpdateInput:
     )
 
 
-@described_enum(
-    "Why stock moved.",
-    SALE="Sold, online or at the counter.",
-    REFUND="Came back with a refund.",
-    RESTOCK="Delivered: stock added by staff.",
-    ADJUSTMENT="Corrected by staff (a count, damage, loss).",
-    INITIAL="The opening stock of a new product.",
-)
-class StockMovementReason(Enum):
-    SALE = "SALE"
-    REFUND = "REFUND"
-    RESTOCK = "RESTOCK"
-    ADJUSTMENT = "ADJUSTMENT"
-    INITIAL = "INITIAL"
+@described_enum("Why stock moved.")
+class StockMovementReason(DescribedEnum):
+    SALE = "SALE", "Sold, online or at the counter."
+    REFUND = "REFUND", "Came back with a refund."
+    RESTOCK = "RESTOCK", "Delivered: stock added by staff."
+    ADJUSTMENT = "ADJUSTMENT", "Corrected by staff (a count, damage, loss)."
+    INITIAL = "INITIAL", "The opening stock of a new product."
 
 
 async def _movement_product(root: StockMovement, info: strawberry.Info) -> Product:

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 
 from app.schema.common import Money, Payload
-from app.schema.described import described_enum
+from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
 
 
-@described_enum(
-    "How a coupon takes money off.",
-    PERCENT="A percentage of the subtotal.",
-    FIXED="A fixed amount, at most the subtotal.",
-)
-class CouponKind(Enum):
-    PERCENT = "PERCENT"
-    FIXED = "FIXED"
+@described_enum("How a coupon takes money off.")
+class CouponKind(DescribedEnum):
+    PERCENT = "PERCENT", "A percentage of the subtotal."
+    FIXED = "FIXED", "A fixed amount, at most the subtotal."
 
 
 @strawberry.type(description="A discount code for the cart or the POS checkout; one per sale.")

@@ -6,7 +6,6 @@ import asyncio
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 
@@ -20,34 +19,24 @@ from app.domain.taxes import views as tax_views
 from app.schema.accounts import User
 from app.schema.catalog import Product, Service
 from app.schema.common import IDEMPOTENCY_KEY, Money, Payload
-from app.schema.described import described_enum
+from app.schema.described import DescribedEnum, described_enum
 from app.schema.loaders import load
 from app.schema.pages import Connection, connection_of
 from app.schema.sales import PaymentMethod, Sale, SaleItemType, TenderInput
 
 
-@described_enum(
-    "Where a POS sale order stands.",
-    DRAFT="Open: lines may change.",
-    CHECKED_OUT="Paid: it became a sale.",
-    MERGED="Its lines moved into another order (mergedInto).",
-    CANCELLED="Given up; nothing was sold.",
-)
-class SaleOrderStatus(Enum):
-    DRAFT = "DRAFT"
-    CHECKED_OUT = "CHECKED_OUT"
-    MERGED = "MERGED"
-    CANCELLED = "CANCELLED"
+@described_enum("Where a POS sale order stands.")
+class SaleOrderStatus(DescribedEnum):
+    DRAFT = "DRAFT", "Open: lines may change."
+    CHECKED_OUT = "CHECKED_OUT", "Paid: it became a sale."
+    MERGED = "MERGED", "Its lines moved into another order (mergedInto)."
+    CANCELLED = "CANCELLED", "Given up; nothing was sold."
 
 
-@described_enum(
-    "STANDARD lines merge by (itemType, itemId); every CUSTOM add is a line of its own.",
-    STANDARD="The catalogue price; adding the same item again adds to its line.",
-    CUSTOM="A line of its own, with its own price, discount and note.",
-)
-class SaleItemMode(Enum):
-    STANDARD = "STANDARD"
-    CUSTOM = "CUSTOM"
+@described_enum("STANDARD lines merge by (itemType, itemId); every CUSTOM add is a line of its own.")
+class SaleItemMode(DescribedEnum):
+    STANDARD = "STANDARD", "The catalogue price; adding the same item again adds to its line."
+    CUSTOM = "CUSTOM", "A line of its own, with its own price, discount and note."
 
 
 async def _item_product(root: SaleOrderItem, info: strawberry.Info) -> Product | None:

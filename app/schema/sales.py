@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
@@ -17,7 +16,7 @@ from app.schema.accounts import User
 from app.schema.catalog import Product
 from app.schema.common import ERRORS, IDEMPOTENCY_KEY, Money, Payload, UserError
 from app.schema.coupons import Coupon
-from app.schema.described import described_enum
+from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
 from app.schema.loaders import load
 from app.schema.pages import Connection, connection_of
@@ -27,14 +26,10 @@ if TYPE_CHECKING:
     from app.schema.shifts import CashShift
 
 
-@described_enum(
-    "What a line sells: a product or a service.",
-    PRODUCT="A product: taken from stock.",
-    SERVICE="A service: no stock.",
-)
-class SaleItemType(Enum):
-    PRODUCT = "PRODUCT"
-    SERVICE = "SERVICE"
+@described_enum("What a line sells: a product or a service.")
+class SaleItemType(DescribedEnum):
+    PRODUCT = "PRODUCT", "A product: taken from stock."
+    SERVICE = "SERVICE", "A service: no stock."
 
 
 @strawberry.type(description="A product in the cart, and how many.")
@@ -86,38 +81,24 @@ class CartPayload(Payload):
     cart: Cart | None = strawberry.field(description="The cart as it now is.", default=None)
 
 
-@described_enum(
-    "Where a sale was made.",
-    ONLINE="Checked out from a customer's cart.",
-    POS="Rung up at the counter from a sale order.",
-)
-class SaleChannel(Enum):
-    ONLINE = "ONLINE"
-    POS = "POS"
+@described_enum("Where a sale was made.")
+class SaleChannel(DescribedEnum):
+    ONLINE = "ONLINE", "Checked out from a customer's cart."
+    POS = "POS", "Rung up at the counter from a sale order."
 
 
-@described_enum(
-    "Where a sale stands after refunds.",
-    COMPLETED="Paid, nothing refunded.",
-    PARTIALLY_REFUNDED="Some of it refunded.",
-    REFUNDED="All of it refunded.",
-)
-class SaleStatus(Enum):
-    COMPLETED = "COMPLETED"
-    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
-    REFUNDED = "REFUNDED"
+@described_enum("Where a sale stands after refunds.")
+class SaleStatus(DescribedEnum):
+    COMPLETED = "COMPLETED", "Paid, nothing refunded."
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", "Some of it refunded."
+    REFUNDED = "REFUNDED", "All of it refunded."
 
 
-@described_enum(
-    "How a sale was paid.",
-    CASH="Cash at the counter; change is given.",
-    CARD="Card at the counter.",
-    ONLINE="Paid online at checkout.",
-)
-class PaymentMethod(Enum):
-    CASH = "CASH"
-    CARD = "CARD"
-    ONLINE = "ONLINE"
+@described_enum("How a sale was paid.")
+class PaymentMethod(DescribedEnum):
+    CASH = "CASH", "Cash at the counter; change is given."
+    CARD = "CARD", "Card at the counter."
+    ONLINE = "ONLINE", "Paid online at checkout."
 
 
 @strawberry.type(description="A line of a sale: a snapshot of what was sold, at what price.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any, Self
 
 import strawberry
@@ -14,21 +13,17 @@ from app.domain.accounts import views as accounts_views
 from app.domain.shifts import views
 from app.schema.accounts import User
 from app.schema.common import Money, Payload
-from app.schema.described import described_enum
+from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
 from app.schema.loaders import load
 from app.schema.pages import Connection, connection_of
 from app.schema.sales import PaymentMethod, Tender
 
 
-@described_enum(
-    "Whether a shift's drawer takes cash.",
-    OPEN="Taking cash: checkouts and refunds in cash on its register go into it.",
-    CLOSED="Counted and closed; its expected cash and over/short are frozen.",
-)
-class ShiftStatus(Enum):
-    OPEN = "OPEN"
-    CLOSED = "CLOSED"
+@described_enum("Whether a shift's drawer takes cash.")
+class ShiftStatus(DescribedEnum):
+    OPEN = "OPEN", "Taking cash: checkouts and refunds in cash on its register go into it."
+    CLOSED = "CLOSED", "Counted and closed; its expected cash and over/short are frozen."
 
 
 async def _totals(root: CashShift, info: strawberry.Info):
