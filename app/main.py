@@ -3,6 +3,7 @@ GraphiQL's assets under /graphiql/."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -257,6 +258,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         mail = OutboxSender.for_settings(settings, db)
         await mail.start()
         app.state.outbox_sender = mail
+        # What the process built to serve (the schema, the models, compiled statements) lives as long
+        # as it does: frozen, it is left out of the collector's full passes, which otherwise walk all
+        # of it every so often while requests wait (docs/performance.md, "Garbage collection").
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
