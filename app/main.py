@@ -260,7 +260,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.outbox_sender = mail
         # What the process built to serve (the schema, the models, compiled statements) lives as long
         # as it does: frozen, it is left out of the collector's full passes, which otherwise walk all
-        # of it every so often while requests wait (docs/performance.md, "Garbage collection").
+        # of it every so often while requests wait (docs/performance.md, change 8).
         gc.collect()
         gc.freeze()
         try:
