@@ -44,7 +44,7 @@ from app.db.connectivity import DatabaseUnavailable
 from app.domain import fields, limits, money
 from app.domain.catalog.models import Product, Service
 from app.domain.coalescing import Coalescer
-from app.domain.errors import DomainError, not_found, validation
+from app.domain.errors import Code, DomainError, not_found, validation
 from app.domain.fields import every, parse_id
 from app.domain.locks import lock_values
 from app.domain.pos import rules
@@ -186,7 +186,8 @@ class ChangedOrder:
 def _is_final(error: Exception) -> bool:
     """A batch's failure that each add alone would meet too: the lock stayed busy through every
     retry, or the database went away."""
-    return isinstance(error, DatabaseUnavailable) or (isinstance(error, DomainError) and error.code == "BUSY")
+    busy = isinstance(error, DomainError) and error.code == Code.BUSY
+    return busy or isinstance(error, DatabaseUnavailable)
 
 
 # Adds to one order that arrive while another add to it runs in this process are taken together.
