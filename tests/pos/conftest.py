@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.domain import money
 from app.domain.catalog import service as catalog
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.uow import run_unit
@@ -110,6 +111,24 @@ class Pos:
             },
             token,
         )
+
+    async def order_coming_to(self, service, total: str) -> dict:
+        """An order of CUSTOM lines of `service` coming to exactly `total` (a multiple of 0.01)."""
+        order = await self.order()
+        left = money.cents(Decimal(total))
+        while left >= money.MAX_PRICE * 999:
+            await self.add(order["id"], service, 999, mode="CUSTOM", unitPrice=str(money.MAX_PRICE))
+            left -= money.MAX_PRICE * 999
+        for price in (money.MAX_PRICE, Decimal(1000), Decimal(1)):
+            if left >= price:
+                quantity = min(int(left // price), 999)
+                await self.add(order["id"], service, quantity, mode="CUSTOM", unitPrice=str(price))
+                left -= price * quantity
+        if left:
+            await self.add(order["id"], service, 1, mode="CUSTOM", unitPrice=str(left))
+        read = await self.read(order["id"])
+        assert read["total"]["amount"] == total
+        return read
 
     async def read(self, order_id: str) -> dict:
         result = await self.gql(ORDER, {"id": order_id}, token=self.token)

@@ -8,12 +8,15 @@ import uuid
 from decimal import Decimal
 from types import SimpleNamespace
 
+from app.domain import money
 from app.domain.coalescing import MAX_BATCH, Coalescer
 from app.domain.pos import items, orders
 from app.domain.pos.models import SaleOrder
+from app.domain.uow import run_unit
 from tests.invariants import assert_invariants
 from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 from tests.sql_recorder import record_sql
+from tests.taxes.helpers import tax_rate, taxed_product, taxed_service
 
 
 async def queued(order_id: str, count: int, timeout: float = 10.0) -> None:
@@ -45,8 +48,10 @@ async def test_adds_queued_behind_one_in_flight_share_its_successor_s_lock_and_c
         units = result["order"]["version"] - 1
         assert Decimal(result["order"]["subtotal"]["amount"]) == Decimal("5.00") * units
         assert Decimal(result["order"]["total"]["amount"]) == Decimal("5.00") * units
-    # The holder's lock, then two units of work: the first add alone, then the five queued behind it.
+    # The holder's lock, then two units of work: the first add alone, then the five queued behind it,
+    # in one statement.
     assert len(sql.locks("sale_orders")) == 1 + 2
+    assert len(sql.writes()) == 2
     assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(6, "STANDARD")]
     assert (await pos.row(order["id"])).version == 7
     await assert_invariants(db)
@@ -71,6 +76,80 @@ async def test_an_add_s_own_error_in_a_batch_leaves_the_others(db, pos):
     # The failed add bumped nothing: the others' versions run on without a gap.
     assert sorted(r["order"]["version"] for r in results if r["order"]) == [2, 3, 4]
     assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(5, "STANDARD")]
+    await assert_invariants(db)
+
+
+async def test_a_batch_in_one_statement_answers_each_add_as_the_adds_one_by_one_would(db, pos):
+    rate = await tax_rate(db, "8.25")
+    taxed = await taxed_product(db, "SKU-TAXED", "3.35", rate)
+    trim = await taxed_service(db, "Trim", "12.50", rate)
+    ball, rope = await pos.product("Ball", "5.00"), await pos.product("Rope", "7.10")
+    batched, one_by_one = await pos.order(), await pos.order()
+    for order in (batched, one_by_one):  # before the batch: a STANDARD line it grows, a CUSTOM line
+        await pos.add(order["id"], ball, 2)
+        await pos.add(order["id"], taxed, 1, mode="CUSTOM", unitPrice="4.00", discount="0.50", note="gift")
+    # Lines grown, lines new (one of them twice), a service, a CUSTOM line with a discount.
+    adds = [
+        (taxed, 1, {}),
+        (ball, 3, {}),
+        (rope, 1, {}),
+        (trim, 1, {}),
+        (rope, 2, {}),
+        (taxed, 2, dict(mode="CUSTOM", unit_price=Decimal("2.00"), discount=Decimal("1.00"), note="x")),
+        (taxed, 4, {}),
+    ]
+
+    def checked(order: dict) -> list[items.CheckedLine]:
+        return [
+            items.check_line(
+                order_id=order["id"],
+                item_type="SERVICE" if item is trim else "PRODUCT",
+                item_id=str(item.id),
+                quantity=quantity,
+                **{"mode": "STANDARD", "unit_price": None, "discount": None, "note": None, **custom},
+            )
+            for item, quantity, custom in adds
+        ]
+
+    def unit(work):
+        return run_unit(db.sessions, work, lock_timeout_ms=3000)
+
+    with record_sql(db.engine) as sql:
+        together = await unit(lambda uow: items.add_checked(uow, checked(batched)))
+    assert len(sql.writes()) == 1
+    alone = [(await unit(lambda uow: items.add_checked(uow, [line])))[0] for line in checked(one_by_one)]
+
+    def seen(changed: items.ChangedOrder) -> tuple:
+        # New lines made in one transaction are listed by their random ids: compare them as a set.
+        return changed.version, changed.subtotal, sorted(zip(changed.line_totals, changed.rates))
+
+    assert [seen(c) for c in together] == [seen(c) for c in alone]
+    assert [c.version for c in together] == list(range(4, 4 + len(adds)))
+
+    def kept(line) -> tuple:
+        return line.item_type, line.item_id, line.mode, line.name, line.unit_price, line.quantity, line.note
+
+    assert sorted(map(kept, await pos.lines(batched["id"]))) == sorted(
+        map(kept, await pos.lines(one_by_one["id"]))
+    )
+    read = [await pos.read(order["id"]) for order in (batched, one_by_one)]
+    assert read[0]["total"] == read[1]["total"] and read[0]["version"] == read[1]["version"]
+    await assert_invariants(db)
+
+
+async def test_a_batch_past_the_largest_total_leaves_out_only_the_add_that_crosses_it(db, pos):
+    grooming = await pos.service("Full groom", "40.00")
+    chew = await pos.product("Burger chew", "5.00")
+    order = await pos.order_coming_to(grooming, str(money.MAX_AMOUNT - Decimal("10.00")))
+    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+        first = asyncio.create_task(pos.add(order["id"], chew, 1))
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[first])
+        batch = [asyncio.create_task(pos.add(order["id"], chew, 1)) for _ in range(2)]
+        await queued(order["id"], 2)
+    results = [await first, *await asyncio.gather(*batch)]
+    errors = [[(e["code"], e["field"]) for e in r["errors"]] for r in results]
+    assert errors == [[], [], [("VALIDATION", "quantity")]]
+    assert (await pos.read(order["id"]))["total"]["amount"] == str(money.MAX_AMOUNT)
     await assert_invariants(db)
 
 

@@ -30,29 +30,10 @@ async def test_a_custom_price_above_the_catalogue_cap_is_refused(pos):
     assert added["errors"] == [] and added["order"]["total"]["amount"] == str(money.MAX_PRICE)
 
 
-async def _order_at(pos, grooming, total_wanted: str) -> dict:
-    """An order of CUSTOM service lines coming to exactly `total_wanted` (a multiple of 0.01)."""
-    order = await pos.order()
-    left = money.cents(Decimal(total_wanted))
-    while left >= money.MAX_PRICE * 999:
-        await pos.add(order["id"], grooming, 999, **TOP_LINE)
-        left -= money.MAX_PRICE * 999
-    for price in (money.MAX_PRICE, Decimal(1000), Decimal(1)):
-        if left >= price:
-            quantity = min(int(left // price), 999)
-            await pos.add(order["id"], grooming, quantity, mode="CUSTOM", unitPrice=str(price))
-            left -= price * quantity
-    if left:
-        await pos.add(order["id"], grooming, 1, mode="CUSTOM", unitPrice=str(left))
-    read = await pos.read(order["id"])
-    assert read["total"]["amount"] == total_wanted
-    return read
-
-
 async def test_an_add_past_the_largest_recordable_total_is_refused_and_the_largest_checks_out(pos):
     grooming = await pos.service("Full groom", "40.00")
     chew = await pos.product("Burger chew", "5.00")
-    order = await _order_at(pos, grooming, str(money.MAX_AMOUNT - Decimal("4.99")))
+    order = await pos.order_coming_to(grooming, str(money.MAX_AMOUNT - Decimal("4.99")))
     for refused in (
         await pos.add(order["id"], chew, 1),
         await pos.add(order["id"], grooming, 999, **TOP_LINE),
@@ -73,14 +54,14 @@ async def test_an_add_past_the_largest_recordable_total_is_refused_and_the_large
 async def test_a_standard_add_grows_its_line_at_the_price_the_line_keeps(pos):
     grooming = await pos.service("Full groom", "40.00")
     chew = await pos.product("Burger chew", "5.00")
-    order = await _order_at(pos, grooming, str(money.MAX_AMOUNT - Decimal("10.00")))
+    order = await pos.order_coming_to(grooming, str(money.MAX_AMOUNT - Decimal("10.00")))
     assert (await pos.add(order["id"], chew, 2))["errors"] == []  # 10.00 more: exactly the largest total
     assert codes(await pos.add(order["id"], chew, 1)) == [("VALIDATION", "quantity")]
 
 
 async def test_an_update_past_the_largest_recordable_total_is_refused(pos):
     grooming = await pos.service("Full groom", "40.00")
-    order = await _order_at(pos, grooming, str(money.MAX_AMOUNT - Decimal("1.00")))
+    order = await pos.order_coming_to(grooming, str(money.MAX_AMOUNT - Decimal("1.00")))
     line = next(i for i in order["items"] if i["unitPrice"]["amount"] == "0.99")  # quantity 1
     refused = await pos.call(
         UPDATE, {"o": order["id"], "items": [{"itemId": line["id"], "quantity": line["quantity"] + 2}]}
@@ -104,8 +85,8 @@ async def test_an_update_past_the_largest_recordable_total_is_refused(pos):
 
 async def test_a_merge_past_the_largest_recordable_total_is_refused(pos):
     grooming = await pos.service("Full groom", "40.00")
-    target = await _order_at(pos, grooming, "5000000000.00")
-    source = await _order_at(pos, grooming, "5000000000.00")
+    target = await pos.order_coming_to(grooming, "5000000000.00")
+    source = await pos.order_coming_to(grooming, "5000000000.00")
     refused = await pos.call(MERGE, {"t": target["id"], "s": [source["id"]]})
     assert (refused["order"], codes(refused)) == (None, [("VALIDATION", "sourceOrderIds")])
     assert [(await pos.row(o["id"])).status for o in (target, source)] == ["DRAFT", "DRAFT"]

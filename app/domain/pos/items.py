@@ -20,11 +20,13 @@ from sqlalchemy import (
     Numeric,
     Row,
     ScalarSelect,
+    Select,
     Subquery,
     Text,
     Update,
     bindparam,
     case,
+    cast,
     column,
     delete,
     exists,
@@ -36,8 +38,9 @@ from sqlalchemy import (
     union_all,
     values,
 )
-from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from app import metrics
 from app.db.connectivity import DatabaseUnavailable
@@ -47,7 +50,7 @@ from app.domain.coalescing import Coalescer
 from app.domain.errors import Code, DomainError, not_found, validation
 from app.domain.fields import every, parse_id
 from app.domain.locks import lock_values
-from app.domain.pos import rules
+from app.domain.pos import live, rules
 from app.domain.pos.models import ITEM_TYPES, STANDARD_LINE, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announcement, bump, lock_order, not_editable, orders, write
 from app.domain.statements import run_built
@@ -220,6 +223,12 @@ async def add_checked(uow: UnitOfWork, lines: Sequence[CheckedLine]) -> list[Cha
     assert len({line.order_id for line in lines}) == 1
     priced = [await price_line(uow.session, line) if line.discount else line for line in lines]
     order = await lock_draft_order(uow, lines[0].order_id)
+    if len(priced) > 1:
+        rows = (await run_built(uow.session, ADD_LINES, order=order.id, **_batch_params(priced))).all()
+        if rows:
+            return [_changed(row) for row in rows]
+        # An unknown item, or a total past the limit: nothing was written. Each add in turn finds
+        # which (the batch then fails whole, and the coalescer reruns each add alone).
     return [
         await _add(uow, order, line.item_type, line.item_id, _params(line, _name(line), line.unit_price))
         for line in priced
@@ -381,6 +390,206 @@ def _charged_rate(line: FromClause) -> ColumnElement[Any]:
 
 ADD_LINE = {item_type: _add_line_statement(model) for item_type, model in SELLABLE.items()}
 
+# The columns of a batch of adds, one array each, in the order the adds arrived.
+BATCH_COLUMNS: dict[str, TypeEngine[Any]] = {
+    "id": UUID(as_uuid=True),
+    "item_type": Text(),
+    "item_id": UUID(as_uuid=True),
+    "mode": Text(),
+    "name": Text(),
+    "unit_price": Numeric(12, 2),
+    "quantity": Integer(),
+    "discount": Numeric(12, 2),
+    "note": Text(),
+}
+
+
+def _batch_params(lines: Sequence[NewLine | CheckedLine]) -> dict[str, Any]:
+    params = [_params(line, _name(line), line.unit_price) for line in lines]
+    return {f"new_{name}": [p[f"new_{name}"] for p in params] for name in BATCH_COLUMNS} | {
+        "count": len(lines)
+    }
+
+
+def _add_lines_statement() -> Select[Any]:
+    """Several adds to one order in one statement, as if each ran alone in turn: the lines go in
+    (STANDARD adds of one item grow one line by their sum), the version goes up by one per add,
+    and one row comes back per add, in order, with its own version and the amounts it left
+    (the lines before the batch and those of the adds up to it) and its own NOTIFY. Only if
+    every item is active and the order's total stays within what a sale can record; otherwise
+    nothing is written and no row comes back."""
+    order = bindparam("order", type_=items.c.order_id.type)
+    count = bindparam("count", type_=Integer())
+    adds = (
+        func.unnest(*(cast(bindparam(f"new_{name}"), ARRAY(kind)) for name, kind in BATCH_COLUMNS.items()))
+        .table_valued(*(column(name, kind) for name, kind in BATCH_COLUMNS.items()), with_ordinality="n")
+        .render_derived(name="adds")
+    )
+
+    def catalog(field: str) -> ColumnElement[Any]:
+        def of(model: type[Product | Service]) -> ScalarSelect[Any]:
+            return (
+                select(getattr(model, field))
+                .where(model.id == adds.c.item_id, model.active.is_(True))
+                .scalar_subquery()
+            )
+
+        return case((adds.c.item_type == "PRODUCT", of(Product)), else_=of(Service))
+
+    standard = adds.c.mode == literal_column("'STANDARD'")
+    before = items.alias("before")
+    grown = (
+        select(before.c.unit_price)
+        .where(
+            before.c.order_id == order,
+            before.c.item_type == adds.c.item_type,
+            before.c.item_id == adds.c.item_id,
+            before.c.mode == literal_column("'STANDARD'"),
+            standard,
+        )
+        .scalar_subquery()
+    )
+    priced = select(
+        adds,
+        func.coalesce(adds.c.name, catalog("name")).label("found_name"),
+        func.coalesce(adds.c.unit_price, catalog("price")).label("new_price"),
+        grown.label("grown_price"),
+    ).cte("priced")
+    # A STANDARD add's line is its item's; a CUSTOM add's line is its own.
+    key = case(
+        (
+            priced.c.mode == literal_column("'STANDARD'"),
+            priced.c.item_type + ":" + cast(priced.c.item_id, Text),
+        ),
+        else_=cast(priced.c.id, Text),
+    )
+    keyed = select(
+        *(priced.c[c] for c in ("n", "id", "item_type", "item_id", "mode", "quantity", "discount", "note")),
+        priced.c.found_name.label("name"),
+        priced.c.new_price,
+        func.coalesce(priced.c.grown_price, priced.c.new_price).label("unit_price"),
+        priced.c.grown_price.is_not(None).label("grows"),
+        key.label("key"),
+        func.min(priced.c.n).over(partition_by=key).label("first"),
+        func.sum(priced.c.quantity).over(partition_by=key).label("key_quantity"),
+    ).cte("keyed")
+    added = keyed.c.quantity * keyed.c.unit_price - keyed.c.discount
+    ok = (
+        select(
+            func.bool_and(keyed.c.name.is_not(None) & keyed.c.new_price.is_not(None))
+            & (order_total(order) + func.sum(added) <= money.MAX_AMOUNT)
+        )
+        .select_from(keyed)
+        .scalar_subquery()
+    )
+    first = keyed.c.n == keyed.c.first
+    columns = ("id", "item_type", "item_id", "mode", "name", "unit_price", "quantity", "discount", "note")
+    insert_lines = insert(items).from_select(
+        ["order_id", *columns],
+        select(order, *(keyed.c.key_quantity if c == "quantity" else keyed.c[c] for c in columns)).where(
+            first, ok
+        ),
+    )
+    upsert = insert_lines.on_conflict_do_update(
+        index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
+        index_where=STANDARD_LINE,
+        set_={"quantity": items.c.quantity + insert_lines.excluded.quantity},
+    ).cte("upserted")
+    # Every line after the batch: those before it, and those the batch creates (from their first add).
+    line_key = case(
+        (
+            before.c.mode == literal_column("'STANDARD'"),
+            before.c.item_type + ":" + cast(before.c.item_id, Text),
+        ),
+        else_=cast(before.c.id, Text),
+    )
+    lines = union_all(
+        select(
+            before.c.id,
+            before.c.created_at,
+            before.c.unit_price,
+            before.c.quantity,
+            before.c.discount,
+            before.c.item_type,
+            before.c.item_id,
+            line_key.label("key"),
+            literal_column("0").label("first"),
+        ).where(before.c.order_id == order),
+        select(
+            keyed.c.id,
+            func.now(),
+            keyed.c.unit_price,
+            literal_column("0"),
+            keyed.c.discount,
+            keyed.c.item_type,
+            keyed.c.item_id,
+            keyed.c.key,
+            keyed.c.first,
+        ).where(first, keyed.c.grows.is_(False)),
+    ).subquery("lines")
+    rated = select(lines, _charged_rate(lines).label("rate")).cte("rated")
+    # Each line as add n left it: there once its first add is in, grown by the adds up to n.
+    step, upto = keyed.alias("step"), keyed.alias("upto")
+    states = (
+        select(
+            step.c.n,
+            rated.c.created_at,
+            rated.c.id,
+            rated.c.unit_price,
+            rated.c.discount,
+            rated.c.rate,
+            (
+                rated.c.quantity
+                + func.coalesce(
+                    select(func.sum(upto.c.quantity))
+                    .where(upto.c.key == rated.c.key, upto.c.n <= step.c.n)
+                    .scalar_subquery(),
+                    0,
+                )
+            ).label("quantity"),
+        )
+        .select_from(step.join(rated, rated.c.first <= step.c.n))
+        .cte("states")
+    )
+    listed = (states.c.created_at, states.c.id)
+    amounts = (
+        select(
+            states.c.n,
+            func.sum(states.c.unit_price * states.c.quantity).label("subtotal"),
+            func.array_agg(
+                aggregate_order_by(states.c.unit_price * states.c.quantity - states.c.discount, *listed)
+            ).label("line_totals"),
+            func.array_agg(aggregate_order_by(states.c.rate, *listed)).label("rates"),
+        )
+        .group_by(states.c.n)
+        .cte("amounts")
+    )
+    bumped = (
+        bump(order)
+        .values(version=orders.c.version + count)
+        .where(ok)
+        .add_cte(upsert)
+        .returning(orders.c.number, orders.c.created_at, orders.c.label)
+        .cte("bumped")
+    )
+    version = (bumped.c.version - count + amounts.c.n).label("version")
+    payload = func.json_build_object("id", bumped.c.id, "version", version)
+    return (
+        select(
+            *(bumped.c[c.name] for c in bumped.c if c.name != "version"),
+            version,
+            amounts.c.subtotal,
+            amounts.c.line_totals,
+            amounts.c.rates,
+            func.pg_notify(live.CHANNEL, cast(payload, Text)).label("announced"),
+        )
+        .select_from(bumped.join(amounts, true()))
+        .order_by(amounts.c.n)
+    )
+
+
+ADD_LINES = _add_lines_statement()
+
 
 def total_too_large(field: str = "quantity") -> DomainError:
     return validation(f"An order comes to at most {money.MAX_AMOUNT}", field)
@@ -419,6 +628,10 @@ async def _add(
         if found.first() is None:
             raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
         raise total_too_large()
+    return _changed(row)
+
+
+def _changed(row: Row[Any]) -> ChangedOrder:
     return ChangedOrder(**{name: getattr(row, name) for name in ChangedOrder.__dataclass_fields__})
 
 
