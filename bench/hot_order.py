@@ -13,7 +13,9 @@ reaches its 999-unit cap; the response asks for `order { id version total { amou
 
 then prints the ratios of the goals in docs/performance.md and checks the hot order is exact:
 its version - 1 equals the units on it (no add lost or counted twice), and the units added
-match the adds the clients saw succeed (give or take the requests in flight at wrk's stop).
+match the adds the clients saw succeed (give or take the requests in flight at wrk's stop); and
+over the spread orders, that each version the run added came with one unit, as many as the
+clients saw succeed.
 
 Setup (Debian): `apt-get install -y wrk`. Then, from the repository:
 
@@ -55,7 +57,7 @@ from app.domain.accounts import credentials  # noqa: E402
 from app.domain.accounts import service as accounts  # noqa: E402
 from app.domain.catalog import service as catalog  # noqa: E402
 from app.domain.pos import orders  # noqa: E402
-from app.domain.pos.items import ADD_LINE  # noqa: E402
+from app.domain.pos.items import ADD_LINES  # noqa: E402
 from app.domain.pos.live import CHANNEL, listen_url  # noqa: E402
 from app.domain.uow import run_unit  # noqa: E402
 from app.embedded import EmbeddedPostgres  # noqa: E402
@@ -278,9 +280,9 @@ async def add_ceiling(
     url: str, order: uuid.UUID, products: list[uuid.UUID], connections: int, seconds: float
 ) -> dict:
     """petpos's own add, straight on asyncpg with no server around it: BEGIN, the order lock, the add
-    statement (app/domain/pos/items.py ADD_LINE), COMMIT, on the hot order. What the SQL costs, so
+    statement (app/domain/pos/items.py ADD_LINES, one add), COMMIT, on the hot order. What the SQL costs, so
     the gap to the hot order's rate is the request path's."""
-    compiled = ADD_LINE["PRODUCT"].compile(dialect=asyncpg_dialect.dialect())
+    compiled = ADD_LINES.compile(dialect=asyncpg_dialect.dialect())
     names, defaults = tuple(compiled.positiontup or ()), dict(compiled.params)
     pool = [await asyncpg.connect(url) for _ in range(connections)]
     latencies: list[float] = []
@@ -293,11 +295,12 @@ async def add_ceiling(
         add = await connection.prepare(str(compiled))
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            values = {
-                **defaults, "order": order, "new_id": uuid.uuid4(), "new_item_type": "PRODUCT",
-                "new_item_id": random.choice(products), "new_mode": "STANDARD", "new_name": None,
-                "new_unit_price": None, "new_quantity": 1, "new_discount": Decimal(0), "new_note": None,
+            add_one = {
+                "order_id": order, "id": uuid.uuid4(), "item_type": "PRODUCT",
+                "item_id": random.choice(products), "mode": "STANDARD", "name": None, "unit_price": None,
+                "quantity": 1, "discount": Decimal(0), "note": None,
             }  # fmt: skip
+            values = {**defaults, **{f"new_{name}": [value] for name, value in add_one.items()}}
             async with connection.transaction():
                 await lock.fetchrow(order)
                 await add.fetchrow(*(values[name] for name in names))
@@ -306,12 +309,15 @@ async def add_ceiling(
     return await _drive(pool, client, latencies)
 
 
-async def order_state(url: str, order_id: uuid.UUID) -> tuple[int, int]:
+async def order_state(url: str, order_ids: list[uuid.UUID]) -> tuple[int, int]:
+    """The orders' versions and the units on them, each summed."""
     connection = await asyncpg.connect(url)
     try:
-        version = await connection.fetchval("SELECT version FROM sale_orders WHERE id = $1", order_id)
+        version = await connection.fetchval(
+            "SELECT sum(version) FROM sale_orders WHERE id = ANY($1)", order_ids
+        )
         units = await connection.fetchval(
-            "SELECT coalesce(sum(quantity), 0) FROM sale_order_items WHERE order_id = $1", order_id
+            "SELECT coalesce(sum(quantity), 0) FROM sale_order_items WHERE order_id = ANY($1)", order_ids
         )
         return version, units
     finally:
@@ -399,14 +405,17 @@ def main() -> int:
             raw_spread = asyncio.run(raw_ceiling(direct, spread_orders, c, seconds))
             raw_spread_notify = asyncio.run(raw_ceiling(direct, spread_orders, c, seconds, notify=True))
             add_raw = asyncio.run(add_ceiling(direct, spread_orders[-2], products, c, seconds))
-            before = asyncio.run(order_state(url, hot))
+            before = asyncio.run(order_state(url, [hot]))
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
             spy = (lambda name: args.profile / f"{name}.txt") if args.profile else (lambda name: None)
             hot_run = wrk(port, hot_script, c, seconds, serve.pid, spy("hot"))
             time.sleep(0.5)  # requests in flight at wrk's stop finish
-            after = asyncio.run(order_state(url, hot))
+            after = asyncio.run(order_state(url, [hot]))
+            spread_before = asyncio.run(order_state(url, spread_orders))
             spread_run = wrk(port, spread_script, c, seconds, serve.pid, spy("spread"))
+            time.sleep(0.5)
+            spread_after = asyncio.run(order_state(url, spread_orders))
             typename_run = wrk(port, typename, c, seconds, serve.pid, spy("typename"))
             me_run = wrk(port, me, c, seconds, serve.pid, spy("me"))
         finally:
@@ -440,7 +449,16 @@ def main() -> int:
         f"in {version} versions, clients saw {seen} adds succeed "
         f"({'consistent' if in_flight and version == units else 'MISMATCH'})"
     )
-    return 0 if exact and in_flight and version == units and hot_run["requests"] == seen else 1
+    # Each add is one unit (add_body) and one version of its order.
+    spread_versions, spread_units = (b - a for a, b in zip(spread_before, spread_after, strict=True))
+    spread_seen = spread_run["ok"]
+    spread_exact = spread_units == spread_versions and 0 <= spread_versions - spread_seen <= c
+    print(
+        f"spread orders: this run added {spread_units} units in {spread_versions} versions, clients saw "
+        f"{spread_seen} adds succeed ({'consistent' if spread_exact else 'MISMATCH'})"
+    )
+    ok = exact and in_flight and version == units and hot_run["requests"] == seen
+    return 0 if ok and spread_exact and spread_run["requests"] == spread_seen else 1
 
 
 if __name__ == "__main__":

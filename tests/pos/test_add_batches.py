@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from types import SimpleNamespace
+
+from sqlalchemy import text
 
 from app.domain import money
 from app.domain.coalescing import MAX_BATCH, Coalescer
@@ -14,6 +17,7 @@ from app.domain.pos import items, orders
 from app.domain.pos.models import SaleOrder
 from app.domain.uow import run_unit
 from tests.invariants import assert_invariants
+from tests.pos.conftest import CANCEL
 from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 from tests.sql_recorder import record_sql
 from tests.taxes.helpers import tax_rate, taxed_product, taxed_service
@@ -48,9 +52,9 @@ async def test_adds_queued_behind_one_in_flight_share_its_successor_s_lock_and_c
         units = result["order"]["version"] - 1
         assert Decimal(result["order"]["subtotal"]["amount"]) == Decimal("5.00") * units
         assert Decimal(result["order"]["total"]["amount"]) == Decimal("5.00") * units
-    # The holder's lock, then two units of work: the first add alone, then the five queued behind it,
-    # in one statement.
-    assert len(sql.locks("sale_orders")) == 1 + 2
+    # The holder's lock; the first add's try for it, left out (the holder has it), then its own unit
+    # waiting for it; then the five queued behind it, locked once and written in one statement.
+    assert len(sql.locks("sale_orders")) == 1 + 1 + 1 + 1
     assert len(sql.writes()) == 2
     assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(6, "STANDARD")]
     assert (await pos.row(order["id"])).version == 7
@@ -137,7 +141,7 @@ async def test_a_batch_in_one_statement_answers_each_add_as_the_adds_one_by_one_
     await assert_invariants(db)
 
 
-async def test_a_batch_past_the_largest_total_leaves_out_only_the_add_that_crosses_it(db, pos):
+async def test_a_batch_past_the_largest_total_leaves_out_only_an_add_that_crosses_it(db, pos):
     grooming = await pos.service("Full groom", "40.00")
     chew = await pos.product("Burger chew", "5.00")
     order = await pos.order_coming_to(grooming, str(money.MAX_AMOUNT - Decimal("10.00")))
@@ -148,8 +152,76 @@ async def test_a_batch_past_the_largest_total_leaves_out_only_the_add_that_cross
         await queued(order["id"], 2)
     results = [await first, *await asyncio.gather(*batch)]
     errors = [[(e["code"], e["field"]) for e in r["errors"]] for r in results]
-    assert errors == [[], [], [("VALIDATION", "quantity")]]
+    # The batch failed whole, so its two adds ran again each alone, at once: either may be the one refused.
+    assert errors[0] == [] and sorted(errors[1:]) == [[], [("VALIDATION", "quantity")]]
     assert (await pos.read(order["id"]))["total"]["amount"] == str(money.MAX_AMOUNT)
+    await assert_invariants(db)
+
+
+@asynccontextmanager
+async def adds_held_at_their_write(db, pos, order_id: str, item):
+    """An add to `order_id` whose unit stays at its write (a table lock holds it) until the block
+    ends: the adds fired meanwhile queue behind it for the next unit."""
+    hold = "LOCK TABLE sale_order_items IN SHARE MODE"
+    async with unit_held(db, lambda uow: uow.session.execute(text(hold))):
+        first = asyncio.create_task(pos.add(order_id, item, 1))
+        await wait_for_lock_waiters(db, 1, statement="^WITH priced AS", racers=[first])
+        yield first
+
+
+async def batches_queued(count: int, timeout: float = 10.0) -> None:
+    async def poll() -> None:
+        while items.batches_waiting() < count:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_adds_to_several_orders_ready_together_go_in_one_unit_but_not_the_order_held_elsewhere(db, pos):
+    chew = await pos.product("Burger chew", "5.00")
+    first, free, held, other, cancelled = [await pos.order() for _ in range(5)]
+    await pos.ok(CANCEL, {"o": cancelled["id"]})
+    with record_sql(db.engine) as sql:
+        async with row_lock_held(db, SaleOrder, uuid.UUID(held["id"])):
+            async with adds_held_at_their_write(db, pos, first["id"], chew) as first_add:
+                rest = {
+                    order["id"]: asyncio.create_task(pos.add(order["id"], chew, 2))
+                    for order in (free, held, other, cancelled)
+                }
+                await batches_queued(4)
+            answered = await asyncio.gather(
+                first_add, rest[free["id"]], rest[other["id"]], rest[cancelled["id"]]
+            )
+            # The held order's add waits for its lock on its own; it held up none of the others.
+            assert not rest[held["id"]].done()
+        answered.append(await rest[held["id"]])
+    assert [[e["code"] for e in r["errors"]] for r in answered] == [[], [], [], ["ORDER_NOT_EDITABLE"], []]
+    assert [r["order"]["version"] for r in answered if r["order"]] == [2, 2, 2, 2]
+    assert [r["order"]["total"]["amount"] for r in answered if r["order"]] == [
+        "5.00",
+        "10.00",
+        "10.00",
+        "10.00",
+    ]
+    # The first add's write; then the two free orders' adds in one statement; then the held order's.
+    assert len(sql.writes()) == 3
+    await assert_invariants(db)
+
+
+async def test_an_add_s_own_error_in_a_unit_of_several_orders_leaves_the_others(db, pos):
+    chew = await pos.product("Burger chew", "5.00")
+    unknown = SimpleNamespace(id=uuid.uuid4())
+    first, good, bad = [await pos.order() for _ in range(3)]
+    async with adds_held_at_their_write(db, pos, first["id"], chew) as first_add:
+        rest = [
+            asyncio.create_task(pos.add(order["id"], item, 1))
+            for order, item in ((good, chew), (bad, unknown))
+        ]
+        await batches_queued(2)
+    answered = [await first_add, *await asyncio.gather(*rest)]
+    assert [[e["code"] for e in r["errors"]] for r in answered] == [[], [], ["NOT_FOUND"]]
+    assert [(l.quantity, l.mode) for l in await pos.lines(good["id"])] == [(1, "STANDARD")]
+    assert await pos.lines(bad["id"]) == []
     await assert_invariants(db)
 
 

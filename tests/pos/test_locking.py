@@ -64,7 +64,7 @@ async def test_add_locks_the_order_then_reads_the_item_upserts_bumps_and_notifie
     assert [
         "FROM users" in sql[0],
         "FOR NO KEY UPDATE" in sql[1],
-        sql[2].lstrip().startswith("WITH line AS") and "FROM products" in sql[2] and "pg_notify" in sql[2],
+        sql[2].lstrip().startswith("WITH priced AS") and "FROM products" in sql[2] and "pg_notify" in sql[2],
     ] == [True] * 3
     assert sql.count() == 3
 

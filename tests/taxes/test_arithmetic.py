@@ -94,3 +94,18 @@ def test_refunding_a_line_in_any_steps_returns_exactly_the_amount(amount, steps)
         returned += part
         assert returned == tax.part(amount, done, quantity)
     assert returned == amount
+
+
+cents = st.integers(min_value=0, max_value=99_999_999_999).map(lambda c: D(c) / 100)
+
+
+@given(
+    st.lists(cents, max_size=40), st.lists(st.sampled_from([None, D("0"), D("5"), D("8.25")]), max_size=40)
+)
+def test_without_a_discount_each_line_is_taxed_on_its_own_total_as_sharing_nothing_would(totals, rates):
+    rates = (rates + [None] * len(totals))[: len(totals)]
+    for included in (False, True):
+        taxed = tax.taxed(totals, rates, money.ZERO, included=included)
+        shared = money.share(sum(totals, money.ZERO), list(totals))
+        assert taxed.nets == shared == totals
+        assert taxed.taxes == [tax.line_tax(net, rate, included=included) for net, rate in zip(totals, rates)]

@@ -12,8 +12,6 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
-    CTE,
-    BindParameter,
     ColumnElement,
     FromClause,
     Integer,
@@ -21,20 +19,16 @@ from sqlalchemy import (
     Row,
     ScalarSelect,
     Select,
-    Subquery,
     Text,
-    Update,
     bindparam,
     case,
     cast,
     column,
     delete,
     exists,
-    false,
     func,
     literal_column,
     select,
-    true,
     union_all,
     values,
 )
@@ -49,10 +43,10 @@ from app.domain.catalog.models import Product, Service
 from app.domain.coalescing import Coalescer
 from app.domain.errors import Code, DomainError, not_found, validation
 from app.domain.fields import every, parse_id
-from app.domain.locks import lock_values
+from app.domain.locks import lock_free_values, lock_values
 from app.domain.pos import live, rules
 from app.domain.pos.models import ITEM_TYPES, STANDARD_LINE, SaleOrder, SaleOrderItem
-from app.domain.pos.orders import announcement, bump, lock_order, not_editable, orders, write
+from app.domain.pos.orders import bump, lock_order, not_editable, orders, write
 from app.domain.statements import run_built
 from app.domain.taxes.models import TaxRate
 from app.domain.uow import UnitOfWork
@@ -195,18 +189,29 @@ def _is_final(error: Exception) -> bool:
 
 # Adds to one order that arrive while another add to it runs in this process are taken together.
 _adds: Coalescer[uuid.UUID, CheckedLine, ChangedOrder] = Coalescer(final=_is_final)
-Work = Callable[[UnitOfWork], Awaitable[T]]
+# And those batches, for different orders, that are ready while another runs go in one unit.
+_orders: Coalescer[None, list[CheckedLine], list[ChangedOrder] | None] = Coalescer(final=_is_final)
 
 
-async def add(
-    line: CheckedLine, run: Callable[[Work[list[ChangedOrder]]], Awaitable[list[ChangedOrder]]]
-) -> ChangedOrder:
-    """The add as the API runs it: with the adds to the same order that queue behind one in flight,
-    in one unit of work that `run` runs (app/domain/coalescing.py)."""
+class Runs(Protocol):
+    """Runs a unit of work (the API's: its lock timeout, retries and COMMIT)."""
+
+    def __call__(self, work: Callable[[UnitOfWork], Awaitable[T]], /) -> Awaitable[T]: ...
+
+
+async def add(line: CheckedLine, run: Runs) -> ChangedOrder:
+    """The add as the API runs it (app/domain/coalescing.py): with the adds to the same order that
+    queue behind one in flight, in one unit of work that `run` runs; that unit also takes the
+    adds to other orders that are ready at the same time, unless their order is locked elsewhere."""
+
+    async def together(batches: list[list[CheckedLine]]) -> list[list[ChangedOrder] | None]:
+        return await run(lambda uow: add_to_orders(uow, batches))
 
     async def batch(lines: list[CheckedLine]) -> list[ChangedOrder]:
         metrics.ORDER_ADD_BATCH.observe(len(lines))
-        return await run(lambda uow: add_checked(uow, lines))
+        changed = await _orders.submit(None, lines, together)
+        # Its order was locked elsewhere: its own unit waits for the lock.
+        return changed if changed is not None else await run(lambda uow: add_checked(uow, lines))
 
     return await _adds.submit(line.order_id, line, batch)
 
@@ -216,23 +221,47 @@ def adds_waiting(order_id: uuid.UUID) -> int:
     return _adds.waiting(order_id)
 
 
+def batches_waiting() -> int:
+    """Batches of adds (one order's each) waiting in this process for the next unit."""
+    return _orders.waiting(None)
+
+
 async def add_checked(uow: UnitOfWork, lines: Sequence[CheckedLine]) -> list[ChangedOrder]:
-    """Adds to one order in one unit, on the primary: the order lock once, then each line's statement in
-    turn, so each add answers as if it ran alone (its own version and amounts). A line with a
-    discount has it checked against the price first, so it reads its item before the lock."""
+    """Adds to one order in one unit, on the primary: the order lock (waited for), then every add
+    in one statement, each answering as if it ran alone (its own version and amounts). A line with
+    a discount has it checked against the price first, so it reads its item before the lock."""
     assert len({line.order_id for line in lines}) == 1
     priced = [await price_line(uow.session, line) if line.discount else line for line in lines]
-    order = await lock_draft_order(uow, lines[0].order_id)
-    if len(priced) > 1:
-        rows = (await run_built(uow.session, ADD_LINES, order=order.id, **_batch_params(priced))).all()
-        if rows:
-            return [_changed(row) for row in rows]
-        # An unknown item, or a total past the limit: nothing was written. Each add in turn finds
-        # which (the batch then fails whole, and the coalescer reruns each add alone).
-    return [
-        await _add(uow, order, line.item_type, line.item_id, _params(line, _name(line), line.unit_price))
-        for line in priced
+    await lock_draft_order(uow, lines[0].order_id)
+    return await _add_all(uow, priced)
+
+
+async def add_to_orders(uow: UnitOfWork, batches: list[list[CheckedLine]]) -> list[list[ChangedOrder] | None]:
+    """Batches of adds to different orders in one unit that never waits for a lock: the orders no
+    other transaction holds are locked in one statement (SKIP LOCKED) and take their adds in one
+    statement. None for a batch whose order was held elsewhere, is not DRAFT or is not there: it
+    runs on its own (add_checked), where it waits for the lock or meets its error."""
+    priced = [
+        [await price_line(uow.session, line) if line.discount else line for line in lines]
+        for lines in batches
     ]
+    held = await lock_free_values(
+        uow, orders, [lines[0].order_id for lines in priced], orders.c.id, orders.c.status
+    )
+    drafts = {order.id for order in held if order.status == "DRAFT"}
+    taken = [line for lines in priced if lines[0].order_id in drafts for line in lines]
+    answers = iter(await _add_all(uow, taken) if taken else [])
+    return [[next(answers) for _ in lines] if lines[0].order_id in drafts else None for lines in priced]
+
+
+async def _add_all(uow: UnitOfWork, lines: Sequence[NewLine | CheckedLine]) -> list[ChangedOrder]:
+    """Adds on their orders, already locked, in one statement. If it writes nothing (an item
+    unknown, a total past the limit), each add in turn meets its own error and the unit fails whole;
+    the coalescer then runs each batch, and each add, again alone."""
+    rows = (await run_built(uow.session, ADD_LINES, **_batch_params(lines))).all()
+    if rows:
+        return [_changed(row) for row in rows]
+    return [await _add(uow, line) for line in lines]
 
 
 def _name(line: NewLine | CheckedLine) -> str | None:
@@ -256,122 +285,13 @@ async def lock_draft_order(uow: UnitOfWork, order_id: uuid.UUID) -> Row[Any]:
     return order
 
 
-def order_total(order_id: BindParameter[uuid.UUID], lines: FromClause = items) -> ScalarSelect[Any]:
+def order_total(order_id: ColumnElement[uuid.UUID], lines: FromClause = items) -> ScalarSelect[Any]:
     """What the order's lines add up to (price x quantity - discount), as a subquery."""
     return (
         select(func.coalesce(func.sum(lines.c.unit_price * lines.c.quantity - lines.c.discount), 0))
         .where(lines.c.order_id == order_id)
         .scalar_subquery()
     )
-
-
-def _add_line_statement(sellable: type[Product | Service]) -> Update:
-    """Upsert the line (a STANDARD line of the same item gains the quantity; a CUSTOM
-    line is always new) and bump the order's version, in one statement. Built once:
-    it runs inside the locked window of the hottest path, so no time goes on building SQL.
-    The item's name and catalogue price are read by the statement itself unless given: the line
-    goes in only for an active item, and only while the order's total stays within what a sale
-    can record; otherwise nothing is written and no row comes back."""
-    order = bindparam("order", type_=items.c.order_id.type)
-    new: dict[str, ColumnElement[Any]] = {
-        "order_id": order,
-        **{
-            name: bindparam(f"new_{name}", type_=items.c[name].type)
-            for name in (
-                "id",
-                "item_type",
-                "item_id",
-                "mode",
-                "name",
-                "unit_price",
-                "quantity",
-                "discount",
-                "note",
-            )
-        },
-    }
-    active = (sellable.id == new["item_id"], sellable.active.is_(True))
-    new["name"] = func.coalesce(new["name"], select(sellable.name).where(*active).scalar_subquery())
-    new["unit_price"] = func.coalesce(
-        new["unit_price"], select(sellable.price).where(*active).scalar_subquery()
-    )
-    # A STANDARD add grows the item's STANDARD line, which keeps the price it was first added at.
-    same = items.alias("same")
-    grown_price = (
-        select(same.c.unit_price)
-        .where(
-            same.c.order_id == order,
-            same.c.item_type == new["item_type"],
-            same.c.item_id == new["item_id"],
-            same.c.mode == literal_column("'STANDARD'"),
-            new["mode"] == literal_column("'STANDARD'"),
-        )
-        .scalar_subquery()
-    )
-    gross = new["quantity"] * func.coalesce(grown_price, new["unit_price"])
-    added = gross - new["discount"]
-    fits = order_total(order, items.alias("present")) + added <= money.MAX_AMOUNT
-    insert_line = insert(items).from_select(
-        [*new], select(*new.values()).where(fits, new["name"].is_not(None), new["unit_price"].is_not(None))
-    )
-    # The line keeps the price it was first added at; only its quantity grows.
-    upsert = insert_line.on_conflict_do_update(
-        index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
-        index_where=STANDARD_LINE,
-        set_={"quantity": items.c.quantity + insert_line.excluded.quantity},
-    ).returning(*LINE_AMOUNT_COLUMNS)
-    line = upsert.cte("line")
-    amounts = _amounts_after(order, line)
-    # Bumped (and the amounts returned) only if the line went in.
-    return (
-        bump(order)
-        .where(amounts.c.added)
-        .add_cte(line)
-        .returning(
-            orders.c.number,
-            orders.c.created_at,
-            orders.c.label,
-            amounts.c.subtotal,
-            amounts.c.line_totals,
-            amounts.c.rates,
-            announcement(),
-        )
-    )
-
-
-LINE_AMOUNT_COLUMNS = (
-    items.c.id,
-    items.c.created_at,
-    items.c.unit_price,
-    items.c.quantity,
-    items.c.discount,
-    items.c.item_type,
-    items.c.item_id,
-)
-
-
-def _amounts_after(order: BindParameter[uuid.UUID], line: CTE) -> Subquery:
-    """The order's lines after the add, as one row: whether the line went in, the subtotal, and
-    each line's total and tax rate in the order the lines are listed (oldest first). All of a
-    statement's parts see the snapshot it started with, so the lines are those before the add with
-    the added line, as the upsert returned it, in place of its old self. The payload's totals and
-    tax come from these: no read after the write."""
-    before = items.alias("before")
-    after = union_all(
-        select(false().label("added"), *(before.c[c.name] for c in LINE_AMOUNT_COLUMNS)).where(
-            before.c.order_id == order, before.c.id.not_in(select(line.c.id))
-        ),
-        select(true().label("added"), *(line.c[c.name] for c in LINE_AMOUNT_COLUMNS)),
-    ).subquery("after")
-    listed = (after.c.created_at, after.c.id)
-    return select(
-        func.bool_or(after.c.added).label("added"),
-        func.sum(after.c.unit_price * after.c.quantity).label("subtotal"),
-        func.array_agg(
-            aggregate_order_by(after.c.unit_price * after.c.quantity - after.c.discount, *listed)
-        ).label("line_totals"),
-        func.array_agg(aggregate_order_by(_charged_rate(after), *listed)).label("rates"),
-    ).subquery("amounts")
 
 
 def _charged_rate(line: FromClause) -> ColumnElement[Any]:
@@ -388,10 +308,9 @@ def _charged_rate(line: FromClause) -> ColumnElement[Any]:
     return case((line.c.item_type == "PRODUCT", rate_of(Product)), else_=rate_of(Service))
 
 
-ADD_LINE = {item_type: _add_line_statement(model) for item_type, model in SELLABLE.items()}
-
 # The columns of a batch of adds, one array each, in the order the adds arrived.
 BATCH_COLUMNS: dict[str, TypeEngine[Any]] = {
+    "order_id": UUID(as_uuid=True),
     "id": UUID(as_uuid=True),
     "item_type": Text(),
     "item_id": UUID(as_uuid=True),
@@ -405,23 +324,26 @@ BATCH_COLUMNS: dict[str, TypeEngine[Any]] = {
 
 
 def _batch_params(lines: Sequence[NewLine | CheckedLine]) -> dict[str, Any]:
-    params = [_params(line, _name(line), line.unit_price) for line in lines]
-    return {f"new_{name}": [p[f"new_{name}"] for p in params] for name in BATCH_COLUMNS} | {
-        "count": len(lines)
-    }
+    params = [_params(line, _name(line), line.unit_price) | {"new_order_id": line.order_id} for line in lines]
+    return {f"new_{name}": [p[f"new_{name}"] for p in params] for name in BATCH_COLUMNS}
 
 
 def _add_lines_statement() -> Select[Any]:
-    """Several adds to one order in one statement, as if each ran alone in turn: the lines go in
-    (STANDARD adds of one item grow one line by their sum), the version goes up by one per add,
-    and one row comes back per add, in order, with its own version and the amounts it left
-    (the lines before the batch and those of the adds up to it) and its own NOTIFY. Only if
-    every item is active and the order's total stays within what a sale can record; otherwise
-    nothing is written and no row comes back."""
-    order = bindparam("order", type_=items.c.order_id.type)
-    count = bindparam("count", type_=Integer())
+    """Adds to one or several orders in one statement, each as if it ran alone in turn: the lines
+    go in (STANDARD adds of one item to one order grow one line by their sum), each order's version
+    goes up by one per add to it, and one row comes back per add, in order, with its own version
+    and the amounts it left (its order's lines before the batch and those of its order's adds up to
+    it) and its own NOTIFY. Only if every item is active and every order's total stays within what
+    a sale can record; otherwise nothing is written and no row comes back."""
+    arrays: dict[str, ColumnElement[Any]] = {
+        name: cast(bindparam(f"new_{name}"), ARRAY(kind)) for name, kind in BATCH_COLUMNS.items()
+    }
+    # One array read through a subquery hides from the planner how many adds there are, so it keeps
+    # one generic plan for every batch size instead of planning each single add anew, with the
+    # order locked (about 0.8 ms a time; docs/performance.md).
+    arrays["order_id"] = select(arrays["order_id"]).scalar_subquery()
     adds = (
-        func.unnest(*(cast(bindparam(f"new_{name}"), ARRAY(kind)) for name, kind in BATCH_COLUMNS.items()))
+        func.unnest(*arrays.values())
         .table_valued(*(column(name, kind) for name, kind in BATCH_COLUMNS.items()), with_ordinality="n")
         .render_derived(name="adds")
     )
@@ -436,16 +358,23 @@ def _add_lines_statement() -> Select[Any]:
 
         return case((adds.c.item_type == "PRODUCT", of(Product)), else_=of(Service))
 
-    standard = adds.c.mode == literal_column("'STANDARD'")
+    def standard(line: FromClause) -> ColumnElement[bool]:
+        return line.c.mode == literal_column("'STANDARD'")
+
+    def line_key(line: FromClause) -> ColumnElement[str]:
+        """A STANDARD line is its item's in its order; a CUSTOM line is its own."""
+        item = cast(line.c.order_id, Text) + "/" + line.c.item_type + "/" + cast(line.c.item_id, Text)
+        return case((standard(line), item), else_=cast(line.c.id, Text))
+
     before = items.alias("before")
     grown = (
         select(before.c.unit_price)
         .where(
-            before.c.order_id == order,
+            before.c.order_id == adds.c.order_id,
             before.c.item_type == adds.c.item_type,
             before.c.item_id == adds.c.item_id,
-            before.c.mode == literal_column("'STANDARD'"),
-            standard,
+            standard(before),
+            standard(adds),
         )
         .scalar_subquery()
     )
@@ -455,67 +384,63 @@ def _add_lines_statement() -> Select[Any]:
         func.coalesce(adds.c.unit_price, catalog("price")).label("new_price"),
         grown.label("grown_price"),
     ).cte("priced")
-    # A STANDARD add's line is its item's; a CUSTOM add's line is its own.
-    key = case(
-        (
-            priced.c.mode == literal_column("'STANDARD'"),
-            priced.c.item_type + ":" + cast(priced.c.item_id, Text),
-        ),
-        else_=cast(priced.c.id, Text),
-    )
+    key = line_key(priced)
     keyed = select(
-        *(priced.c[c] for c in ("n", "id", "item_type", "item_id", "mode", "quantity", "discount", "note")),
+        *(priced.c[c] for c in ("n", "order_id", "id", "item_type", "item_id", "mode", "quantity")),
+        *(priced.c[c] for c in ("discount", "note", "new_price")),
         priced.c.found_name.label("name"),
-        priced.c.new_price,
         func.coalesce(priced.c.grown_price, priced.c.new_price).label("unit_price"),
         priced.c.grown_price.is_not(None).label("grows"),
         key.label("key"),
         func.min(priced.c.n).over(partition_by=key).label("first"),
         func.sum(priced.c.quantity).over(partition_by=key).label("key_quantity"),
+        func.row_number().over(partition_by=priced.c.order_id, order_by=priced.c.n).label("rank"),
     ).cte("keyed")
     added = keyed.c.quantity * keyed.c.unit_price - keyed.c.discount
-    ok = (
+    per_order = (
         select(
-            func.bool_and(keyed.c.name.is_not(None) & keyed.c.new_price.is_not(None))
-            & (order_total(order) + func.sum(added) <= money.MAX_AMOUNT)
+            keyed.c.order_id,
+            func.count().label("adds"),
+            func.bool_and(keyed.c.name.is_not(None) & keyed.c.new_price.is_not(None)).label("found"),
+            (order_total(keyed.c.order_id) + func.sum(added) <= money.MAX_AMOUNT).label("fits"),
         )
-        .select_from(keyed)
-        .scalar_subquery()
+        .group_by(keyed.c.order_id)
+        .cte("per_order")
     )
+    ok = select(func.bool_and(per_order.c.found & per_order.c.fits)).scalar_subquery()
     first = keyed.c.n == keyed.c.first
-    columns = ("id", "item_type", "item_id", "mode", "name", "unit_price", "quantity", "discount", "note")
+    columns = (
+        "order_id",
+        "id",
+        "item_type",
+        "item_id",
+        "mode",
+        "name",
+        "unit_price",
+        "quantity",
+        "discount",
+        "note",
+    )
     insert_lines = insert(items).from_select(
-        ["order_id", *columns],
-        select(order, *(keyed.c.key_quantity if c == "quantity" else keyed.c[c] for c in columns)).where(
-            first, ok
-        ),
+        columns,
+        select(*(keyed.c.key_quantity if c == "quantity" else keyed.c[c] for c in columns)).where(first, ok),
     )
     upsert = insert_lines.on_conflict_do_update(
         index_elements=[items.c.order_id, items.c.item_type, items.c.item_id],
         index_where=STANDARD_LINE,
         set_={"quantity": items.c.quantity + insert_lines.excluded.quantity},
     ).cte("upserted")
-    # Every line after the batch: those before it, and those the batch creates (from their first add).
-    line_key = case(
-        (
-            before.c.mode == literal_column("'STANDARD'"),
-            before.c.item_type + ":" + cast(before.c.item_id, Text),
-        ),
-        else_=cast(before.c.id, Text),
-    )
+    # The orders' lines after the batch: those before it, and those it creates (from their first add).
     lines = union_all(
         select(
-            before.c.id,
-            before.c.created_at,
-            before.c.unit_price,
-            before.c.quantity,
-            before.c.discount,
+            *(before.c[c] for c in ("order_id", "id", "created_at", "unit_price", "quantity", "discount")),
             before.c.item_type,
             before.c.item_id,
-            line_key.label("key"),
+            line_key(before).label("key"),
             literal_column("0").label("first"),
-        ).where(before.c.order_id == order),
+        ).where(before.c.order_id.in_(select(per_order.c.order_id))),
         select(
+            keyed.c.order_id,
             keyed.c.id,
             func.now(),
             keyed.c.unit_price,
@@ -527,63 +452,63 @@ def _add_lines_statement() -> Select[Any]:
             keyed.c.first,
         ).where(first, keyed.c.grows.is_(False)),
     ).subquery("lines")
-    rated = select(lines, _charged_rate(lines).label("rate")).cte("rated")
-    # Each line as add n left it: there once its first add is in, grown by the adds up to n.
+    # Materialized: each line's rate is looked up once, not once for every add that lists it.
+    rated = select(lines, _charged_rate(lines).label("rate")).cte("rated").prefix_with("MATERIALIZED")
+    # Each line of an add's order as that add left it: there once its first add is in, grown by
+    # the adds up to it.
     step, upto = keyed.alias("step"), keyed.alias("upto")
+    shown = (step.c.n, step.c.order_id, step.c.rank, rated.c.created_at, rated.c.id, rated.c.unit_price)
     states = (
         select(
-            step.c.n,
-            rated.c.created_at,
-            rated.c.id,
-            rated.c.unit_price,
+            *shown,
             rated.c.discount,
             rated.c.rate,
-            (
-                rated.c.quantity
-                + func.coalesce(
-                    select(func.sum(upto.c.quantity))
-                    .where(upto.c.key == rated.c.key, upto.c.n <= step.c.n)
-                    .scalar_subquery(),
-                    0,
-                )
-            ).label("quantity"),
+            (rated.c.quantity + func.coalesce(func.sum(upto.c.quantity), 0)).label("quantity"),
         )
-        .select_from(step.join(rated, rated.c.first <= step.c.n))
+        .select_from(
+            step.join(rated, (rated.c.order_id == step.c.order_id) & (rated.c.first <= step.c.n)).outerjoin(
+                upto, (upto.c.key == rated.c.key) & (upto.c.n <= step.c.n)
+            )
+        )
+        .group_by(*shown, rated.c.discount, rated.c.rate, rated.c.quantity)
         .cte("states")
+        .prefix_with("MATERIALIZED")
     )
     listed = (states.c.created_at, states.c.id)
     amounts = (
         select(
             states.c.n,
+            states.c.order_id,
+            states.c.rank,
             func.sum(states.c.unit_price * states.c.quantity).label("subtotal"),
             func.array_agg(
                 aggregate_order_by(states.c.unit_price * states.c.quantity - states.c.discount, *listed)
             ).label("line_totals"),
             func.array_agg(aggregate_order_by(states.c.rate, *listed)).label("rates"),
         )
-        .group_by(states.c.n)
+        .group_by(states.c.n, states.c.order_id, states.c.rank)
         .cte("amounts")
     )
     bumped = (
-        bump(order)
-        .values(version=orders.c.version + count)
+        bump(per_order.c.order_id)
+        .values(version=orders.c.version + per_order.c.adds)
         .where(ok)
         .add_cte(upsert)
-        .returning(orders.c.number, orders.c.created_at, orders.c.label)
+        .returning(orders.c.number, orders.c.created_at, orders.c.label, per_order.c.adds)
         .cte("bumped")
     )
-    version = (bumped.c.version - count + amounts.c.n).label("version")
+    version = (bumped.c.version - bumped.c.adds + amounts.c.rank).label("version")
     payload = func.json_build_object("id", bumped.c.id, "version", version)
     return (
         select(
-            *(bumped.c[c.name] for c in bumped.c if c.name != "version"),
+            *(bumped.c[c.name] for c in bumped.c if c.name not in ("version", "adds")),
             version,
             amounts.c.subtotal,
             amounts.c.line_totals,
             amounts.c.rates,
             func.pg_notify(live.CHANNEL, cast(payload, Text)).label("announced"),
         )
-        .select_from(bumped.join(amounts, true()))
+        .select_from(bumped.join(amounts, amounts.c.order_id == bumped.c.id))
         .order_by(amounts.c.n)
     )
 
@@ -601,7 +526,8 @@ class Locked(Protocol):
 
 async def add_line(uow: UnitOfWork, order: Locked, line: NewLine) -> ChangedOrder:
     """The add on an order already locked: one statement (upsert, bump, NOTIFY), nothing after."""
-    return await _add(uow, order, line.item_type, line.item_id, _params(line, line.name, line.unit_price))
+    assert line.order_id == order.id
+    return await _add(uow, line)
 
 
 def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal | None) -> dict[str, Any]:
@@ -618,15 +544,16 @@ def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal |
     )
 
 
-async def _add(
-    uow: UnitOfWork, order: Locked, item_type: str, item_id: uuid.UUID, params: dict[str, Any]
-) -> ChangedOrder:
-    row = (await run_built(uow.session, ADD_LINE[item_type], order=order.id, **params)).one_or_none()
+async def _add(uow: UnitOfWork, line: NewLine | CheckedLine) -> ChangedOrder:
+    """One add on its order, already locked."""
+    row = (await run_built(uow.session, ADD_LINES, **_batch_params([line]))).one_or_none()
     if row is None:  # which of the statement's conditions failed: one more read, on this path only
-        model = SELLABLE[item_type]
-        found = await uow.session.execute(select(model.id).where(model.id == item_id, model.active.is_(True)))
+        model = SELLABLE[line.item_type]
+        found = await uow.session.execute(
+            select(model.id).where(model.id == line.item_id, model.active.is_(True))
+        )
         if found.first() is None:
-            raise not_found("Product" if item_type == "PRODUCT" else "Service", "itemId")
+            raise not_found("Product" if line.item_type == "PRODUCT" else "Service", "itemId")
         raise total_too_large()
     return _changed(row)
 

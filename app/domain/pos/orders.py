@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, ColumnElement, Row, Text, Update, cast, func, update
+from sqlalchemy import ColumnElement, Row, Text, Update, cast, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -64,12 +64,12 @@ async def lock_orders(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> dict[uuid.
     return {order.id: order for order in await lock_rows(uow, SaleOrder, order_ids, key_share=True)}
 
 
-def bump(order_ids: Iterable[uuid.UUID] | BindParameter[uuid.UUID], **values: Any) -> Update:
+def bump(order_ids: Iterable[uuid.UUID] | ColumnElement[uuid.UUID], **values: Any) -> Update:
     """The version bump every change makes (with whatever else it sets on the order rows).
     clock_timestamp(), not now(): a change that waited for the lock is stamped when it
     happened, so updated_at follows the version order."""
     which = (
-        orders.c.id == order_ids if isinstance(order_ids, BindParameter) else orders.c.id.in_(list(order_ids))
+        orders.c.id == order_ids if isinstance(order_ids, ColumnElement) else orders.c.id.in_(list(order_ids))
     )
     return (
         update(orders)

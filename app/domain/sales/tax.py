@@ -62,7 +62,8 @@ def taxed(
     """Share `discount` (every sale-level discount together) across the lines by amount, then tax
     each line on what is left of it."""
     due = sum(line_totals, money.ZERO) - discount
-    nets = money.share(due, list(line_totals))
+    # Nothing to share out: each line's net is its total (what share would give, without the work).
+    nets = list(line_totals) if discount == 0 else money.share(due, list(line_totals))
     taxes = [line_tax(net, rate, included=included) for net, rate in zip(nets, rates)]
     tax = sum(taxes, money.ZERO)
     return Taxed(nets, taxes, tax, due if included else due + tax)
