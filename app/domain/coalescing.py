@@ -1,10 +1,11 @@
-"""Requests for one hot row, taken together.
+"""Requests that queue behind one in flight, taken together.
 
-While a unit of work for a key (a sale order) runs in this process, the requests for the same key
-that arrive wait; when it ends, the next unit takes all of them at once. The row is locked, and the
-transaction committed, once for the lot instead of once a request, so a row many clients write at
-the same moment is held for less time per request. A request for a key with nothing in flight runs
-at once: batching adds no wait where there is no queue.
+While a unit of work for a key runs in this process, the requests for the same key that arrive
+wait; when it ends, the next unit takes all of them at once. For a key that is one row (a sale
+order) the row is locked, and the transaction committed, once for the lot instead of once a
+request, so a row many clients write at the same moment is held for less time per request; for a
+key that is a kind of work (the adds to any order) the lot shares a transaction. A request for a
+key with nothing in flight runs at once: batching adds no wait where there is no queue.
 
 `run` answers a batch with one result per item, in order, or fails as a whole (nothing of it is
 written). Then each item runs again on its own, so every request gets the answer it would have had
