@@ -13,4 +13,9 @@ ORDER_ADD_BATCH = Histogram(
     "Adds to one sale order taken together in one unit of work",
     buckets=(1, 2, 4, 8, 16, 32),
 )
+ORDER_ADD_UNIT = Histogram(
+    "petpos_order_add_unit_orders",
+    "Sale orders whose adds went in one unit of work together",
+    buckets=(1, 2, 4, 8, 16, 32),
+)
 POOL_IN_USE = Gauge("petpos_db_pool_checked_out", "Database connections in use")

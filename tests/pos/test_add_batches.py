@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from types import SimpleNamespace
 
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from app.domain import money
@@ -169,6 +170,12 @@ async def adds_held_at_their_write(db, pos, order_id: str, item):
         yield first
 
 
+def unit_sizes() -> tuple[float, float]:
+    """How many units of adds ran, and the orders they were for, in all (petpos_order_add_unit_orders)."""
+    sample = REGISTRY.get_sample_value
+    return sample("petpos_order_add_unit_orders_count") or 0, sample("petpos_order_add_unit_orders_sum") or 0
+
+
 async def batches_queued(count: int, timeout: float = 10.0) -> None:
     async def poll() -> None:
         while items.batches_waiting() < count:
@@ -181,6 +188,7 @@ async def test_adds_to_several_orders_ready_together_go_in_one_unit_but_not_the_
     chew = await pos.product("Burger chew", "5.00")
     first, free, held, other, cancelled = [await pos.order() for _ in range(5)]
     await pos.ok(CANCEL, {"o": cancelled["id"]})
+    units_before = unit_sizes()
     with record_sql(db.engine) as sql:
         async with row_lock_held(db, SaleOrder, uuid.UUID(held["id"])):
             async with adds_held_at_their_write(db, pos, first["id"], chew) as first_add:
@@ -205,6 +213,8 @@ async def test_adds_to_several_orders_ready_together_go_in_one_unit_but_not_the_
     ]
     # The first add's write; then the two free orders' adds in one statement; then the held order's.
     assert len(sql.writes()) == 3
+    # On /metrics: a unit of one order's adds, then one of four orders' (two of them left out).
+    assert [after - before for before, after in zip(units_before, unit_sizes(), strict=True)] == [2, 1 + 4]
     await assert_invariants(db)
 
 

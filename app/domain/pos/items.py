@@ -205,6 +205,7 @@ async def add(line: CheckedLine, run: Runs) -> ChangedOrder:
     adds to other orders that are ready at the same time, unless their order is locked elsewhere."""
 
     async def together(batches: list[list[CheckedLine]]) -> list[list[ChangedOrder] | None]:
+        metrics.ORDER_ADD_UNIT.observe(len(batches))
         return await run(lambda uow: add_to_orders(uow, batches))
 
     async def batch(lines: list[CheckedLine]) -> list[ChangedOrder]:
