@@ -150,11 +150,6 @@ async def price_line(session: AsyncSession, line: CheckedLine) -> NewLine:
     )
 
 
-async def prepare_line(session: AsyncSession, **line: Any) -> NewLine:
-    """check_line, then price_line (the item read in `session`)."""
-    return await price_line(session, check_line(**line))
-
-
 @dataclass(frozen=True)
 class ChangedOrder:
     """The order as an add left it, all from the add statement's RETURNING: no read after the write.
