@@ -1,5 +1,7 @@
-"""Adds to one order that queue behind one in flight go in together: one lock, one COMMIT, and
-each add still answers as if it ran alone. Real API calls, a real order lock held to queue them."""
+"""Adds that queue behind one in flight go in together: those to one order under one lock, in one
+statement and one COMMIT; those to several orders ready at once in one unit that leaves out an order
+held elsewhere. Each add still answers as if it ran alone. Real API calls, real locks held to queue
+them."""
 
 from __future__ import annotations
 
