@@ -468,7 +468,6 @@ def _add_lines_statement() -> Select[Any]:
         )
         .group_by(*shown, rated.c.discount, rated.c.rate, rated.c.quantity)
         .cte("states")
-        .prefix_with("MATERIALIZED")
     )
     listed = (states.c.created_at, states.c.id)
     amounts = (
