@@ -37,13 +37,21 @@ class Queued(Generic[I, R]):
 MAX_BATCH = 32
 
 
+def _one(_: object) -> int:
+    return 1
+
+
 class Coalescer(Generic[K, I, R]):
     """One per process. Each batch runs in a task of its own, so a request that is cancelled while
     it waits (its client hung up) never stops the others' batch. A batch runs with the `run` of
-    its first request."""
+    its first request. A batch holds at most MAX_BATCH requests, or, where a request is itself several
+    (`size`), as many as add up to MAX_BATCH (one at least)."""
 
-    def __init__(self, final: Callable[[Exception], bool] = lambda _: False) -> None:
+    def __init__(
+        self, final: Callable[[Exception], bool] = lambda _: False, size: Callable[[I], int] = _one
+    ) -> None:
         self._final = final
+        self._size = size
         self._queued: dict[K, list[Queued[I, R]]] = {}
         self._draining: dict[K, asyncio.Task[None]] = {}
 
@@ -62,7 +70,8 @@ class Coalescer(Generic[K, I, R]):
         batch: list[Queued[I, R]] = []
         try:
             while queued := self._queued.pop(key, None):
-                batch, rest = queued[:MAX_BATCH], queued[MAX_BATCH:]
+                taken = self._taken(queued)
+                batch, rest = queued[:taken], queued[taken:]
                 if rest:
                     self._queued[key] = rest
                 outcomes = await self._outcomes(batch[0].run, [entry.item for entry in batch])
@@ -79,6 +88,15 @@ class Coalescer(Generic[K, I, R]):
             for entry in batch + self._queued.pop(key, []):
                 if not entry.future.done():
                     entry.future.cancel()
+
+    def _taken(self, queued: list[Queued[I, R]]) -> int:
+        """How many of the queued requests, from the first, the next batch takes."""
+        total = 0
+        for taken, entry in enumerate(queued):
+            total += self._size(entry.item)
+            if total > MAX_BATCH:
+                return max(taken, 1)
+        return len(queued)
 
     async def _outcomes(self, run: Run[I, R], items: list[I]) -> list[R | Exception]:
         try:

@@ -321,3 +321,14 @@ async def test_a_batch_takes_at_most_max_batch_requests():
     recorder.release.set()
     assert await asyncio.gather(*tasks) == [item * 10 for item in items]
     assert recorder.batches == [[0], items[1 : MAX_BATCH + 1], items[MAX_BATCH + 1 :]]
+
+
+async def test_a_batch_of_requests_that_are_several_each_holds_at_most_max_batch_in_all():
+    coalescer: Coalescer[str, int, int] = Coalescer(size=lambda item: item)
+    recorder = Recorder()
+    items = [1, 20, 10, 5, 3, MAX_BATCH + 8, 2]
+    tasks = await submit_queued(coalescer, recorder, items)
+    recorder.release.set()
+    assert await asyncio.gather(*tasks) == [item * 10 for item in items]
+    # 20 + 10 + 5 would pass MAX_BATCH; one request larger than it still goes, alone.
+    assert recorder.batches == [[1], [20, 10], [5, 3], [MAX_BATCH + 8], [2]]
