@@ -37,20 +37,25 @@ def _violations(select: str, order_by: str) -> str:
     return f"SELECT * FROM ({select}) checked WHERE problem <> '' ORDER BY {order_by}"
 
 
+def _balance(table: str, key: str, column: str, ledger: str, owner: str, shown: str, entries: str) -> str:
+    """The rows of `table` whose running balance `column` is not the sum of their `ledger` entries'
+    deltas, or is below zero; `shown` is how the balance reads in a problem, with %s for it."""
+    return _violations(
+        f"""
+    SELECT t.id AS {key}, concat_ws('; ',
+        CASE WHEN t.{column} <> coalesce(l.total, 0)
+             THEN format('{shown}, its {entries} add up to %s', t.{column}, coalesce(l.total, 0)) END,
+        CASE WHEN t.{column} < 0 THEN format('{shown} is below zero', t.{column}) END) AS problem
+    FROM {table} t
+    LEFT JOIN (SELECT {owner}, sum(delta) AS total FROM {ledger} GROUP BY {owner}) l ON l.{owner} = t.id""",
+        key,
+    )
+
+
 STOCK = Invariant(
     "stock",
     "a product's stock equals the sum of its stock movements and is never negative",
-    _violations(
-        """
-    SELECT p.id AS product, concat_ws('; ',
-        CASE WHEN p.stock <> coalesce(m.moved, 0)
-             THEN format('stock %s, its movements add up to %s', p.stock, coalesce(m.moved, 0)) END,
-        CASE WHEN p.stock < 0 THEN format('stock %s is below zero', p.stock) END) AS problem
-    FROM products p
-    LEFT JOIN (SELECT product_id, sum(delta) AS moved FROM stock_movements GROUP BY product_id) m
-        ON m.product_id = p.id""",
-        "product",
-    ),
+    _balance("products", "product", "stock", "stock_movements", "product_id", "stock %s", "movements"),
 )
 
 # A sale's SALE movements carry its number as their note, as do its refunds' REFUND movements.
@@ -88,18 +93,7 @@ SALE_STOCK = Invariant(
 POINTS = Invariant(
     "points",
     "an account's loyalty points equal the sum of its ledger and are never negative",
-    _violations(
-        """
-    SELECT u.id AS "user", concat_ws('; ',
-        CASE WHEN u.loyalty_points <> coalesce(l.total, 0)
-             THEN format('%s points, its ledger adds up to %s', u.loyalty_points, coalesce(l.total, 0)) END,
-        CASE WHEN u.loyalty_points < 0
-             THEN format('%s points is below zero', u.loyalty_points) END) AS problem
-    FROM users u
-    LEFT JOIN (SELECT user_id, sum(delta) AS total FROM loyalty_ledger GROUP BY user_id) l
-        ON l.user_id = u.id""",
-        '"user"',
-    ),
+    _balance("users", '"user"', "loyalty_points", "loyalty_ledger", "user_id", "%s points", "ledger entries"),
 )
 
 SALE_LEDGER = Invariant(

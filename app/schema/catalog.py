@@ -13,16 +13,13 @@ from app.domain.taxes import views as tax_views
 from app.schema.common import Money, Payload
 from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
-from app.schema.loaders import load
+from app.schema.loaders import load, load_shown
 from app.schema.pages import Connection, connection_of
 from app.schema.taxes import TaxRate
 
 
 async def _tax_rate(root: Product | Service, info: strawberry.Info) -> TaxRate | None:
-    if root.tax_rate_id is None:
-        return None
-    rate = await load(info, tax_views.rates_by_id, root.tax_rate_id)
-    return TaxRate.from_model(rate) if rate else None
+    return await load_shown(info, tax_views.rates_by_id, root.tax_rate_id, TaxRate.from_model)
 
 
 @described_enum("The shelf a product sits on.")

@@ -20,7 +20,7 @@ from app.schema.accounts import User
 from app.schema.catalog import Product, Service
 from app.schema.common import IDEMPOTENCY_KEY, Money, Payload
 from app.schema.described import DescribedEnum, described_enum
-from app.schema.loaders import load
+from app.schema.loaders import load, load_shown
 from app.schema.pages import Connection, connection_of
 from app.schema.sales import PaymentMethod, Sale, SaleItemType, TenderInput
 
@@ -40,17 +40,13 @@ class SaleItemMode(DescribedEnum):
 
 
 async def _item_product(root: SaleOrderItem, info: strawberry.Info) -> Product | None:
-    if root.item_type is not SaleItemType.PRODUCT:
-        return None
-    product = await load(info, catalog_views.products_by_id, root.item_uuid)
-    return Product.from_model(product) if product else None
+    product_id = root.item_uuid if root.item_type is SaleItemType.PRODUCT else None
+    return await load_shown(info, catalog_views.products_by_id, product_id, Product.from_model)
 
 
 async def _item_service(root: SaleOrderItem, info: strawberry.Info) -> Service | None:
-    if root.item_type is not SaleItemType.SERVICE:
-        return None
-    service = await load(info, catalog_views.services_by_id, root.item_uuid)
-    return Service.from_model(service) if service else None
+    service_id = root.item_uuid if root.item_type is SaleItemType.SERVICE else None
+    return await load_shown(info, catalog_views.services_by_id, service_id, Service.from_model)
 
 
 @strawberry.type(description="A line of a POS sale order.")
@@ -138,24 +134,15 @@ async def _order_total(root: SaleOrder, info: strawberry.Info) -> Money:
 
 
 async def _order_customer(root: SaleOrder, info: strawberry.Info) -> User | None:
-    if root.customer_id is None:
-        return None
-    user = await load(info, accounts_views.users_by_id, root.customer_id)
-    return User.from_model(user) if user else None
+    return await load_shown(info, accounts_views.users_by_id, root.customer_id, User.from_model)
 
 
 async def _order_merged_into(root: SaleOrder, info: strawberry.Info) -> SaleOrder | None:
-    if root.merged_into_id is None:
-        return None
-    order = await load(info, views.orders_by_id, root.merged_into_id)
-    return SaleOrder.from_model(order) if order else None
+    return await load_shown(info, views.orders_by_id, root.merged_into_id, SaleOrder.from_model)
 
 
 async def _order_sale(root: SaleOrder, info: strawberry.Info) -> Sale | None:
-    if root.sale_id is None:
-        return None
-    sale = await load(info, sales_views.sales_by_id, root.sale_id)
-    return Sale.from_model(sale) if sale else None
+    return await load_shown(info, sales_views.sales_by_id, root.sale_id, Sale.from_model)
 
 
 @strawberry.type(description="An order being rung up at the counter; it becomes a sale at checkout.")

@@ -18,7 +18,7 @@ from app.schema.common import ERRORS, IDEMPOTENCY_KEY, Money, Payload, UserError
 from app.schema.coupons import Coupon
 from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
-from app.schema.loaders import load
+from app.schema.loaders import load, load_shown
 from app.schema.pages import Connection, connection_of
 from app.schema.receipts import Receipt, receipt_of
 
@@ -161,10 +161,7 @@ async def _sale_tenders(root: Sale, info: strawberry.Info) -> list[Tender]:
 async def _shift(info: strawberry.Info, shift_id: uuid.UUID | None) -> CashShift | None:
     from app.schema.shifts import CashShift  # here: app.schema.shifts imports this module
 
-    if shift_id is None:
-        return None
-    found = await load(info, shift_views.shifts_by_id, shift_id)
-    return CashShift.from_model(found) if found else None
+    return await load_shown(info, shift_views.shifts_by_id, shift_id, CashShift.from_model)
 
 
 async def _sale_shift(
@@ -180,10 +177,7 @@ async def _refund_shift(
 
 
 async def _sale_customer(root: Sale, info: strawberry.Info) -> User | None:
-    if root.customer_id is None:
-        return None
-    user = await load(info, accounts_views.users_by_id, root.customer_id)
-    return User.from_model(user) if user else None
+    return await load_shown(info, accounts_views.users_by_id, root.customer_id, User.from_model)
 
 
 async def _sale_receipt(root: Sale, info: strawberry.Info) -> Receipt:

@@ -15,7 +15,7 @@ from app.schema.accounts import User
 from app.schema.common import Money, Payload
 from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
-from app.schema.loaders import load
+from app.schema.loaders import load, load_shown
 from app.schema.pages import Connection, connection_of
 from app.schema.sales import PaymentMethod, Tender
 
@@ -58,10 +58,7 @@ async def _tender_totals(root: CashShift, info: strawberry.Info) -> list[Tender]
 
 
 async def _user(info: strawberry.Info, user_id: uuid.UUID | None) -> User | None:
-    if user_id is None:
-        return None
-    user = await load(info, accounts_views.users_by_id, user_id)
-    return User.from_model(user) if user else None
+    return await load_shown(info, accounts_views.users_by_id, user_id, User.from_model)
 
 
 async def _opened_by(root: CashShift, info: strawberry.Info) -> User:
