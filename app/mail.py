@@ -23,12 +23,11 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 import asyncpg
@@ -36,10 +35,10 @@ import asyncpg
 from app.domain.accounts import outbox
 from app.domain.accounts.outbox import Claimed
 from app.domain.uow import UnitOfWork, run_unit
+from app.settings import Settings, SmtpServer, parse_smtp_url
 
 if TYPE_CHECKING:
     from app.db.engine import Database
-    from app.settings import Settings
 
 log = logging.getLogger("petpos.mail")
 
@@ -62,48 +61,6 @@ REFUSED = (
     aiosmtplib.SMTPDataError,
     ValueError,
 )
-
-
-@dataclass(frozen=True)
-class SmtpServer:
-    """Where and how to send: the fields are aiosmtplib.SMTP's own arguments."""
-
-    hostname: str
-    port: int
-    use_tls: bool  # implicit TLS (smtps)
-    start_tls: bool  # STARTTLS required (smtp)
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-
-SCHEMES = {  # scheme: (default port, implicit TLS, STARTTLS)
-    "smtp": (587, False, True),
-    "smtps": (465, True, False),
-    "smtp+insecure": (25, False, False),
-}
-
-
-def parse_smtp_url(url: str) -> SmtpServer:
-    """The server a PETPOS_SMTP_URL names. Errors never repeat the URL (it may hold a password)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in SCHEMES:
-        raise ValueError("PETPOS_SMTP_URL must start with smtp://, smtps:// or smtp+insecure://")
-    default_port, use_tls, start_tls = SCHEMES[parts.scheme]
-    try:
-        port = parts.port or default_port
-    except ValueError:
-        raise ValueError("PETPOS_SMTP_URL has an invalid port") from None
-    if not parts.hostname:
-        raise ValueError("PETPOS_SMTP_URL names no host")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError("PETPOS_SMTP_URL takes no path or query")
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    if (username is None) != (password is None):
-        raise ValueError("PETPOS_SMTP_URL needs both a user and a password, or neither")
-    if username is not None and not (use_tls or start_tls):
-        raise ValueError("smtp+insecure:// would send the password in clear: use smtp:// or smtps://")
-    return SmtpServer(parts.hostname, port, use_tls, start_tls, username, password)
 
 
 class SmtpDelivery:

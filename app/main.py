@@ -35,9 +35,9 @@ from app.graphql_http import GraphQLRequestBody, RefusedToken, UnavailableAs503,
 from app.mail import OutboxSender
 from app.metrics import POOL_IN_USE
 from app.migrations import database_is_at_head
-from app.persisted_queries import PersistedQueries, load_trusted_documents
+from app.persisted_queries import PersistedQueries
 from app.resolvers.base import Context
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, load_trusted_documents
 from app.websocket import AuthorisedTransportWSHandler
 
 log = logging.getLogger("petpos.http")

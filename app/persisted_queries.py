@@ -13,9 +13,7 @@ from the file runs its document, anything else is refused and nothing is stored.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
@@ -47,20 +45,6 @@ class NotTrusted(HTTPException):
 
 def sha256(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
-
-
-def load_trusted_documents(path: Path) -> dict[str, str]:
-    """The file's hash -> document map, each hash checked against its document (ValueError if not)."""
-    try:
-        documents = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ValueError(f"PETPOS_TRUSTED_DOCUMENTS: cannot read {path} as JSON ({error})") from None
-    if not isinstance(documents, dict) or not all(isinstance(d, str) for d in documents.values()):
-        raise ValueError("PETPOS_TRUSTED_DOCUMENTS must be a JSON object of sha256 hash -> document")
-    wrong = [h for h, document in documents.items() if sha256(document) != h]
-    if wrong:
-        raise ValueError(f"PETPOS_TRUSTED_DOCUMENTS: the hash does not match its document for {wrong[:3]}")
-    return documents
 
 
 class PersistedQueries:

@@ -1,21 +1,84 @@
-"""Settings from the environment (pydantic-settings)."""
+"""Settings from the environment (pydantic-settings), each checked as the server starts: the SMTP
+URL parsed and the trusted documents read here, so a mistake is a clear error at start-up rather
+than at the first email or request. Imports nothing of the app: every room may import it."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import secrets
 import tempfile
+from dataclasses import dataclass, field
 from decimal import Decimal
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # HS256 keys shorter than the hash output (32 bytes) can be brute-forced offline from one token.
 MIN_SECRET_KEY_BYTES = 32
+
+
+# PETPOS_SMTP_URL, parsed (app/mail.py sends through it).
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where and how to send: the fields are aiosmtplib.SMTP's own arguments."""
+
+    hostname: str
+    port: int
+    use_tls: bool  # implicit TLS (smtps)
+    start_tls: bool  # STARTTLS required (smtp)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+SCHEMES = {  # scheme: (default port, implicit TLS, STARTTLS)
+    "smtp": (587, False, True),
+    "smtps": (465, True, False),
+    "smtp+insecure": (25, False, False),
+}
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """The server a PETPOS_SMTP_URL names. Errors never repeat the URL (it may hold a password)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in SCHEMES:
+        raise ValueError("PETPOS_SMTP_URL must start with smtp://, smtps:// or smtp+insecure://")
+    default_port, use_tls, start_tls = SCHEMES[parts.scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise ValueError("PETPOS_SMTP_URL has an invalid port") from None
+    if not parts.hostname:
+        raise ValueError("PETPOS_SMTP_URL names no host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("PETPOS_SMTP_URL takes no path or query")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    if (username is None) != (password is None):
+        raise ValueError("PETPOS_SMTP_URL needs both a user and a password, or neither")
+    if username is not None and not (use_tls or start_tls):
+        raise ValueError("smtp+insecure:// would send the password in clear: use smtp:// or smtps://")
+    return SmtpServer(parts.hostname, port, use_tls, start_tls, username, password)
+
+
+def load_trusted_documents(path: Path) -> dict[str, str]:
+    """The file's hash -> document map, each hash checked against its document (ValueError if not)."""
+    try:
+        documents = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"PETPOS_TRUSTED_DOCUMENTS: cannot read {path} as JSON ({error})") from None
+    if not isinstance(documents, dict) or not all(isinstance(d, str) for d in documents.values()):
+        raise ValueError("PETPOS_TRUSTED_DOCUMENTS must be a JSON object of sha256 hash -> document")
+    wrong = [h for h, document in documents.items() if hashlib.sha256(document.encode()).hexdigest() != h]
+    if wrong:
+        raise ValueError(f"PETPOS_TRUSTED_DOCUMENTS: the hash does not match its document for {wrong[:3]}")
+    return documents
 
 
 class Settings(BaseSettings):
@@ -83,8 +146,6 @@ class Settings(BaseSettings):
     def _check_smtp_url(cls, value: str | None) -> str | None:
         if not value or not value.strip():
             return None
-        from app.mail import parse_smtp_url
-
         parse_smtp_url(value)  # a clear error at start-up, not at the first email
         return value.strip()
 
@@ -92,8 +153,6 @@ class Settings(BaseSettings):
     @classmethod
     def _check_trusted_documents(cls, value: Path | None) -> Path | None:
         if value is not None:
-            from app.persisted_queries import load_trusted_documents
-
             load_trusted_documents(value)  # a clear error at start-up, not at the first request
         return value
 

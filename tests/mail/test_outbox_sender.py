@@ -23,17 +23,10 @@ from app.domain.accounts.credentials import RESET_CODE_PATTERN, new_reset_token
 from app.domain.accounts.models import OutboxMessage
 from app.domain.models import Base
 from app.domain.uow import run_unit
-from app.mail import (
-    LEASE,
-    MAX_ATTEMPTS,
-    NO_SMTP_IN_PRODUCTION,
-    OutboxSender,
-    SmtpDelivery,
-    SmtpServer,
-    parse_smtp_url,
-)
+from app.mail import LEASE, MAX_ATTEMPTS, NO_SMTP_IN_PRODUCTION, OutboxSender, SmtpDelivery
 from app.main import create_app
 from app.migrations import alembic_config
+from app.settings import SmtpServer, parse_smtp_url
 from tests.conftest import make_settings
 from tests.e2e.test_serve import until
 from tests.mail.smtp import Inbox, LocalCA
