@@ -19,7 +19,7 @@ from app.domain.accounts import credentials
 from app.domain.accounts.models import User
 from app.domain.accounts.service import load_user
 
-USERS_CHANNEL = "user_changed"  # the trigger of migration 0008 sends it
+USERS_CHANNEL = "user_changed"  # the trigger of migration 0011 sends it
 MAX_KNOWN = 10_000
 
 

@@ -3,11 +3,13 @@
 Transactions that lock rows in the same global order cannot deadlock on each
 other. The order (docs/architecture.md, "The global lock order"):
 
-    sale_orders / carts -> sales -> cash_shifts -> products -> coupons -> pets
-    -> adoption_requests -> password_reset_tokens -> users -> sign_in_failures
+    sale_orders / carts -> sales -> cash_shifts -> products / services / tax_rates -> coupons
+    -> pets -> adoption_requests -> password_reset_tokens -> users -> sign_in_failures
+    -> outbox_messages
 
-sign_in_failures is written only by its own one-statement units (an upsert or a delete), never
-together with another table; it stands last so that would stay in order too.
+sign_in_failures is written only by its own one-statement units (an upsert or a delete), and
+outbox_messages claimed only by the mail sender's, never together with another table; they stand
+last so that would stay in order too.
 
 Several rows of one table are locked in one statement, ordered by id. The unit
 of work checks at run time that a mutation never goes back up this list: a

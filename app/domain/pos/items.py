@@ -1,6 +1,7 @@
 """Lines of a sale order: add (STANDARD merges, CUSTOM never does), bulk update, remove,
 clear. Each opens with the order-row lock and writes in one statement that also bumps
-the order's version; the item's name and price are read before the unit of work."""
+the order's version; an add's statement reads its item's name and price itself (a CUSTOM line
+with a discount reads its item before the lock, to check the discount against the price)."""
 
 from __future__ import annotations
 

@@ -182,7 +182,7 @@ async def record(uow: UnitOfWork, sale_id: uuid.UUID, settled: Settled) -> None:
 async def share_open_shift(uow: UnitOfWork, register_name: str) -> uuid.UUID:
     """The register's OPEN shift, held FOR SHARE until the unit commits: other sales may hold it
     too, but closeShift (FOR UPDATE) waits for them, and a sale queued behind a close sees it
-    CLOSED. Takes one statement; SHIFT_NOT_OPEN when there is no OPEN shift there."""
+    CLOSED. Takes two statements (find it, lock it); SHIFT_NOT_OPEN when there is no OPEN shift there."""
     found = await uow.session.scalar(
         select(CashShift.id).where(CashShift.register == register_name, CashShift.status == "OPEN")
     )
