@@ -4,7 +4,7 @@ Transactions that lock rows in the same global order cannot deadlock on each
 other. The order (docs/architecture.md, "The global lock order"):
 
     sale_orders / carts -> sales -> cash_shifts -> products / services / tax_rates -> coupons
-    -> pets -> adoption_requests -> password_reset_tokens -> users -> sign_in_failures
+    -> pets -> adoption_requests -> users -> password_reset_tokens -> sign_in_failures
     -> outbox_messages
 
 sign_in_failures is written only by its own one-statement units (an upsert or a delete), and
@@ -44,8 +44,8 @@ LOCK_ORDER: dict[str, int] = {
     "coupons": 4,
     "pets": 5,
     "adoption_requests": 6,
-    "password_reset_tokens": 7,
-    "users": 8,
+    "users": 7,
+    "password_reset_tokens": 8,  # after their user: a new code is written under the user's lock
     "sign_in_failures": 9,
     # Claimed alone by the mail sender (FOR UPDATE SKIP LOCKED), never with another table's rows.
     "outbox_messages": 10,

@@ -187,7 +187,7 @@ class AccountsMutation:
     request_password_reset = mutation(request_password_reset, locks=("users",), errors=(Code.BUSY,))
     reset_password = mutation(
         reset_password,
-        locks=("password_reset_tokens", "users"),
+        locks=("users", "password_reset_tokens"),
         errors=(Code.VALIDATION, Code.INVALID_TOKEN, Code.TOKEN_EXPIRED, Code.TOKEN_ALREADY_USED, Code.BUSY),
     )
     logout = mutation(

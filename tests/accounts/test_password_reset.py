@@ -3,14 +3,17 @@ sent works until one is used, which spends them all, also under a race."""
 
 import asyncio
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select, update
 
 from app.domain.accounts import credentials
 from app.domain.accounts import service as accounts
 from app.domain.accounts.credentials import reset_token_hash
 from app.domain.accounts.models import OutboxMessage, PasswordResetToken, User
+from app.domain.locks import lock_row
 from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 
 REQUEST = "mutation($e: String!) { requestPasswordReset(email: $e) { ok errors { code } } }"
@@ -125,12 +128,10 @@ async def test_double_submitted_reset_applies_once_and_signs_out_old_tokens(gql,
     user, old_bearer = await users.signed_in(email="reset@example.com", password="old password 1")
     assert (await gql("{ me { id } }", token=old_bearer))["data"]["me"]["id"] == str(user.id)
     token = await request_token(gql, db, "reset@example.com")
-    async with db.read() as session:
-        token_id = (await session.scalars(select(PasswordResetToken.id))).one()
-    async with row_lock_held(db, PasswordResetToken, token_id):
+    async with row_lock_held(db, User, user.id):
         submits = [asyncio.create_task(gql(RESET, {"t": token, "p": f"new password {i}"})) for i in range(5)]
-        # Every submit has read the token as unused and waits for its row.
-        await wait_for_lock_waiters(db, 5, table="password_reset_tokens", racers=submits)
+        # Every submit has found the code (unused) and waits for its user.
+        await wait_for_lock_waiters(db, 5, table="users", racers=submits)
     payloads = [r["data"]["resetPassword"] for r in await asyncio.gather(*submits)]
     assert sum(p["ok"] for p in payloads) == 1
     assert sorted(e["code"] for p in payloads for e in p["errors"]) == ["TOKEN_ALREADY_USED"] * 4
@@ -157,9 +158,8 @@ async def test_two_resets_with_two_codes_of_one_user_racing_let_exactly_one_thro
             asyncio.create_task(gql(RESET, {"t": code, "p": f"password of {code[:6]}"}))
             for code in (first, second)
         ]
-        # One holds both codes and waits for the user; the other waits for the codes.
-        await wait_for_lock_waiters(db, 1, table="users")
-        await wait_for_lock_waiters(db, 1, table="password_reset_tokens")
+        # Both wait for the user, before either has locked a code.
+        await wait_for_lock_waiters(db, 2, table="users", racers=resets)
     payloads = [r["data"]["resetPassword"] for r in await asyncio.gather(*resets)]
     assert sorted(p["ok"] for p in payloads) == [False, True]
     [loser] = [p for p in payloads if not p["ok"]]
@@ -189,7 +189,7 @@ async def test_a_reset_racing_a_new_request_spends_the_code_that_request_sends(g
     # The new code is written, not committed; the user row stays locked.
     async with unit_held(db, new_request) as request:
         reset = asyncio.create_task(gql(RESET, {"t": old, "p": "brand new password"}))
-        # The reset holds the old code and waits for the user.
+        # The reset has found the old code and waits for the user.
         await wait_for_lock_waiters(db, 1, table="users", racers=[reset])
     await request
     assert (await reset)["data"]["resetPassword"] == OK
@@ -197,6 +197,37 @@ async def test_a_reset_racing_a_new_request_spends_the_code_that_request_sends(g
     assert await live_codes(db) == set()  # and its code was spent with the one used
     new = (await all_codes(db)) - {old}
     assert (await gql(RESET, {"t": new.pop(), "p": "other password"}))["data"]["resetPassword"] == REFUSED
+
+
+async def test_two_resets_and_a_code_written_between_them_never_deadlock(gql, db, users):
+    """A reset that held its code while it waited for the user, and one whose code was written in
+    between (and sorts first) and that held it while it waited for the first's: each would wait
+    for the other. Resets lock the user first, so both queue there instead."""
+    user = await users.create(email="dead@example.com")
+    first = await request_token(gql, db, "dead@example.com")
+    retries = ("petpos_lock_retries_total", {"operation": "resetPassword", "sqlstate": "40P01"})
+    deadlocks_before = REGISTRY.get_sample_value(*retries) or 0
+    # Held FOR NO KEY UPDATE: it keeps the resets out but not a new code (its foreign key check).
+    async with unit_held(db, lambda uow: lock_row(uow, User, user.id, key_share=True)) as holder:
+        one = asyncio.create_task(gql(RESET, {"t": first, "p": "password one"}))
+        await wait_for_lock_waiters(db, 1, table="users", racers=[one])
+        # A code committed now, as a request that ran just before the holder would have left it.
+        async with db.sessions() as session, session.begin():
+            session.add(
+                PasswordResetToken(
+                    id=uuid.UUID(int=1),
+                    user_id=user.id,
+                    token_hash=reset_token_hash("second code"),
+                    expires_at=datetime.now(UTC) + timedelta(minutes=30),
+                )
+            )
+        two = asyncio.create_task(gql(RESET, {"t": "second code", "p": "password two"}))
+        await wait_for_lock_waiters(db, 2, statement=".", racers=[one, two])
+    await holder
+    assert (await one)["data"]["resetPassword"] == OK
+    assert (await two)["data"]["resetPassword"] == REFUSED  # spent with the first
+    assert (REGISTRY.get_sample_value(*retries) or 0) == deadlocks_before
+    assert await live_codes(db) == set()
 
 
 async def test_a_bad_code_costs_no_argon2(gql, db, users, monkeypatch):

@@ -178,24 +178,26 @@ async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str)
     """Any valid code of a user works; using it spends all of that user's codes (this one used,
     the others revoked) and every older bearer token stops working.
 
-    Locks the user's live codes in one statement, then the user. Two resets with two codes of one
-    user queue on the first lock, and the second then finds its code revoked."""
+    Locks the code's user first, as a request for a new code does, so no code of theirs is written
+    while this unit runs; then this code and the user's other live codes, in one statement. Two
+    resets with codes of one user queue on the user, and the second then finds its code spent."""
     token_hash = credentials.reset_token_hash(token)
-    owner = select(PasswordResetToken.user_id).where(PasswordResetToken.token_hash == token_hash)
+    owner_id = await uow.session.scalar(
+        select(PasswordResetToken.user_id).where(PasswordResetToken.token_hash == token_hash)
+    )
+    user = await lock_row(uow, User, owner_id) if owner_id is not None else None
+    if user is None:  # an unknown code (deleting the user deletes its codes)
+        raise DomainError("INVALID_TOKEN", "This reset code is not valid", "token")
     live = and_(PasswordResetToken.used_at.is_(None), PasswordResetToken.revoked_at.is_(None))
     ids = (
         await uow.session.scalars(
             select(PasswordResetToken.id).where(
-                PasswordResetToken.user_id == owner.scalar_subquery(),
-                or_(live, PasswordResetToken.token_hash == token_hash),
+                PasswordResetToken.user_id == user.id, or_(live, PasswordResetToken.token_hash == token_hash)
             )
         )
     ).all()
     rows = await lock_rows(uow, PasswordResetToken, ids)
     row = _check_code(next((r for r in rows if r.token_hash == token_hash), None))
-    user = await lock_row(uow, User, row.user_id)
-    assert user is not None  # the foreign key cascades deletes
-    # Every live code of the user, also one a request committed while this unit waited for the user.
     spent = (
         await uow.session.scalars(
             update(PasswordResetToken)
