@@ -110,8 +110,8 @@ async def test_locking_against_the_global_order_is_refused(db, users):
     user = await users.create()
 
     async def backwards(uow: UnitOfWork):
-        await lock_row(uow, User, user.id)
-        await lock_row(uow, PasswordResetToken, user.id)  # tokens come before users
+        await lock_row(uow, PasswordResetToken, user.id)
+        await lock_row(uow, User, user.id)  # users come before password_reset_tokens
 
     with pytest.raises(LockOrderViolation):
         await run_unit(db.sessions, backwards, lock_timeout_ms=1000)
