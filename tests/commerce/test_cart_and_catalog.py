@@ -5,10 +5,11 @@ import asyncio
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.catalog.models import Product
+from app.domain.catalog.models import Product, StockMovement
+from app.domain.catalog.service import MAX_STOCK
 from app.domain.coupons.models import Coupon
 from tests.commerce.shop import ADD, CHECKOUT
 
@@ -225,6 +226,30 @@ async def test_bad_catalog_input_is_refused_and_nothing_written(gql, users, shop
         ]
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [expected]
     assert await shop.stock(product.id) == (2, 2)
+
+
+async def test_stock_stays_within_the_largest_a_product_holds(gql, users, shop, db):
+    _, staff = await users.signed_in("STAFF")
+    adjust = (
+        "mutation($p: ID!, $d: Int!) { adjustStock(productId: $p, delta: $d, reason: RESTOCK) { "
+        "product { stock } errors { code field } } }"
+    )
+
+    async def product_with(stock: int):
+        product = await shop.product(stock=0)
+        async with db.sessions() as session, session.begin():
+            await session.execute(update(Product).where(Product.id == product.id).values(stock=stock))
+            session.add(StockMovement(product_id=product.id, delta=stock, reason="ADJUSTMENT"))
+        return str(product.id)
+
+    # Near the cap, and past it already (set by hand), where a restock would overflow the column.
+    for start, delta in ((MAX_STOCK - 5, 6), (2**31 - 1000, 1_000_000)):
+        product_id = await product_with(start)
+        refused = await gql(adjust, {"p": product_id, "d": delta}, token=staff)
+        assert refused["data"]["adjustStock"]["errors"] == [{"code": "VALIDATION", "field": "delta"}]
+        assert await shop.stock(product_id) == (start, start)
+    taken = await gql(adjust, {"p": await product_with(MAX_STOCK - 5), "d": 5}, token=staff)
+    assert taken["data"]["adjustStock"] == {"product": {"stock": MAX_STOCK}, "errors": []}
 
 
 async def test_update_product_refuses_a_price_not_above_zero_or_above_the_maximum(gql, users, shop, db):

@@ -4,9 +4,11 @@ import asyncio
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.domain import limits
+from app.domain.accounts.models import User
+from app.domain.loyalty.ledger import MAX_POINTS
 from app.domain.sales.models import Refund, Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
 from tests.commerce.shop import ADD, CHECKOUT, REFUND
@@ -117,6 +119,26 @@ async def test_refund_never_takes_points_below_zero(gql, users, shop):
     refund = await _refund(gql, users.token(staff), sale["id"], "r")
     assert refund["errors"] == [] and refund["refund"]["pointsReversed"] == 49
     assert await shop.points(user.id) == (0, 0)
+
+
+async def test_a_refund_that_would_take_points_past_the_largest_balance_is_refused(gql, users, shop, db):
+    product = await shop.product(stock=10, price="0.50")
+    user, sale = await _sale(gql, users, shop, [(product, 1)], redeem=40, earn_first=True)
+    assert (sale["pointsRedeemed"], sale["pointsEarned"]) == (40, 0)
+    near = MAX_POINTS - 10  # set by hand: restoring the 40 points would pass the INTEGER column
+    async with db.sessions() as session, session.begin():
+        await session.execute(update(User).where(User.id == user.id).values(loyalty_points=near))
+    staff = await users.create("STAFF")
+    refund = await _refund(gql, users.token(staff), sale["id"], "r")
+    assert refund["errors"] == [
+        {
+            "code": "VALIDATION",
+            "field": None,
+            "message": f"This refund would take the customer's points past {MAX_POINTS}",
+        }
+    ]
+    assert (await shop.points(user.id))[0] == near
+    assert await shop.stock(product.id) == (9, 9)
 
 
 async def test_a_sale_is_refunded_only_once_every_line_is_even_a_free_one(gql, users, shop):

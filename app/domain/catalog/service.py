@@ -20,6 +20,9 @@ from app.domain.uow import UnitOfWork
 from app.domain.writes import Changes, add_row
 
 MAX_STOCK_DELTA = 1_000_000
+# Units a product may hold after an adjustment: well inside the INTEGER column, with room for the
+# units refunds put back.
+MAX_STOCK = 1_000_000_000
 
 
 def normalise_sku(sku: str) -> str:
@@ -156,6 +159,8 @@ async def adjust_stock(
     product = await lock_found(uow, Product, product_id, "Product", "productId", key_share=True)  # stock only
     if product.stock + delta < 0:
         raise DomainError("INSUFFICIENT_STOCK", f"Only {product.stock} of {product.name} in stock", "delta")
+    if product.stock + delta > MAX_STOCK:
+        raise validation(f"A product holds at most {MAX_STOCK} units; {product.stock} in stock now", "delta")
     product.stock += delta
     uow.session.add(StockMovement(product_id=product.id, delta=delta, reason=reason, note=note))
     await uow.session.flush()

@@ -203,6 +203,8 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         restore = _points(sale.points_redeemed, fraction) - sale.points_restored
         reverse = _points(sale.points_earned, fraction) - sale.points_reversed
         reverse = max(0, min(reverse, customer.loyalty_points + restore))  # never below a zero balance
+        if customer.loyalty_points + restore - reverse > ledger.MAX_POINTS:
+            raise validation(f"This refund would take the customer's points past {ledger.MAX_POINTS}")
         refund.points_restored, refund.points_reversed = restore, reverse
         sale.points_restored += restore
         sale.points_reversed += reverse
