@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import update
+
 from app.domain import money
+from app.domain.catalog.models import Service
 from tests.pos.conftest import MERGE, UPDATE
 
 CHECKOUT = (
@@ -96,3 +99,20 @@ async def test_a_merge_past_the_largest_recordable_total_is_refused(pos):
     assert (await pos.ok(MERGE, {"t": target["id"], "s": [small["id"]]}))["order"]["total"][
         "amount"
     ] == "5000000040.00"
+
+
+async def test_a_merge_is_judged_at_the_prices_its_lines_keep(pos, db):
+    """The target's line of an item keeps its price for the units a source brings: 998 units that
+    came to 9.98 on the source come to 998,000,000.00 on the target."""
+    grooming = await pos.service("Full groom", "40.00")
+    portrait = await pos.service("Pet portrait", str(money.MAX_PRICE))
+    target = await pos.order_coming_to(grooming, "9500000000.00")
+    await pos.add(target["id"], portrait, 1)
+    async with db.sessions() as session, session.begin():  # the price drops before the next add
+        await session.execute(update(Service).where(Service.id == portrait.id).values(price=money.CENT))
+    source = await pos.order()
+    await pos.add(source["id"], portrait, 998)
+    refused = await pos.call(MERGE, {"t": target["id"], "s": [source["id"]]})
+    assert (refused["order"], codes(refused)) == (None, [("VALIDATION", "sourceOrderIds")])
+    assert [(await pos.row(o["id"])).status for o in (target, source)] == ["DRAFT", "DRAFT"]
+    assert [(line.quantity, line.unit_price) for line in await pos.lines(source["id"])] == [(998, money.CENT)]

@@ -35,7 +35,9 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
     B-into-A cannot deadlock: the second finds its target MERGED), all DRAFT. Then one
     statement: STANDARD lines merge into the target's line of the same item (the
     target's line keeps its price), CUSTOM lines move, sources become MERGED, and every
-    order's version is bumped."""
+    order's version is bumped. The merged total is judged after that statement, at the prices
+    the lines kept (a source's units of the target's item take the target line's price), and the
+    unit fails whole when it is past what a sale can record."""
     locked = await lock_orders(uow, [target_id, *source_ids])
     errors: list[DomainError] = []
     for field, order_id in [
@@ -49,10 +51,6 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
             errors.append(not_editable(order, field))
     if errors:
         raise DomainError.many(errors)
-    line_totals = func.sum(items.c.unit_price * items.c.quantity - items.c.discount)
-    merged_total = select(func.coalesce(line_totals, 0)).where(items.c.order_id.in_([target_id, *source_ids]))
-    if (await uow.session.execute(merged_total)).scalar_one() > money.MAX_AMOUNT:
-        raise validation(f"The merged order would come to more than {money.MAX_AMOUNT}", "sourceOrderIds")
 
     from_sources = items.c.order_id.in_(source_ids)
     first = (items.c.created_at, items.c.id)
@@ -88,6 +86,10 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
     )
     stmt = stmt.add_cte(merged.cte("merged"), dropped.cte("dropped"), moved.cte("moved"))
     applied(locked, (await uow.session.execute(stmt)).all())
+    line_totals = func.sum(items.c.unit_price * items.c.quantity - items.c.discount)
+    merged_total = select(func.coalesce(line_totals, 0)).where(items.c.order_id == target_id)
+    if (await uow.session.execute(merged_total)).scalar_one() > money.MAX_AMOUNT:
+        raise validation(f"The merged order would come to more than {money.MAX_AMOUNT}", "sourceOrderIds")
     for order in sorted(locked.values(), key=lambda o: o.id):
         await announce(uow, order)
     return locked[target_id]
