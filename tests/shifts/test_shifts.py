@@ -4,10 +4,12 @@ drawer should hold is summed from its sales, refunds and movements, and frozen a
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from app.domain import money
 from app.domain.pos.models import SaleOrder
 from app.domain.sales.models import Sale
 from tests.commerce.shop import Shop
@@ -263,3 +265,24 @@ async def test_close_counts_a_bad_count_and_an_unknown_shift_cleanly(db, pos):
     unknown = await close_shift(pos, str(uuid.uuid4()), "1.00")
     assert [(e["code"], e["field"]) for e in unknown["errors"]] == [("NOT_FOUND", "shiftId")]
     assert (await read_shift(pos, shift["id"]))["status"] == "OPEN"
+
+
+async def test_movements_keep_the_drawer_between_empty_and_the_largest_amount_so_it_always_closes(db, pos):
+    shift = await open_shift(pos, "front", "100.00")
+
+    async def move(amount: str) -> dict:
+        return await pos.call(MOVE, {"i": {"shiftId": shift["id"], "amount": amount, "reason": "bank"}})
+
+    for amount in ("-100.01", "-10000.00"):
+        refused = await move(amount)
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "amount")]
+        assert "(100.00)" in refused["errors"][0]["message"]
+    assert (await move("-100.00"))["errors"] == []
+    assert (await move(str(money.MAX_AMOUNT)))["errors"] == []
+    assert [(e["code"], e["field"]) for e in (await move("0.01"))["errors"]] == [("VALIDATION", "amount")]
+    assert amounts(await read_shift(pos, shift["id"]), "cashMovements", "expectedCash") == (
+        str(money.MAX_AMOUNT - Decimal("100.00")),
+        str(money.MAX_AMOUNT),
+    )
+    closed = await close_shift(pos, shift["id"], "0.00")
+    assert closed["errors"] == [] and closed["shift"]["overShort"]["amount"] == str(-money.MAX_AMOUNT)

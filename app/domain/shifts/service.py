@@ -102,8 +102,16 @@ def prepare_movement(*, shift_id: str, amount: Decimal, reason: str) -> Movement
 
 
 async def record_movement(uow: UnitOfWork, movement: Movement, *, by: uuid.UUID) -> CashShift:
-    """Under the shift's FOR UPDATE lock, so a close never misses one."""
+    """Under the shift's FOR UPDATE lock, so a close never misses one. A pay-out takes at most the
+    cash the drawer should hold, and a pay-in keeps it within the largest amount, so the close can
+    always record what was expected and how far the count is over or short."""
     shift = await _lock_open(uow, movement.shift_id)
+    expected = (await totals_of_shift(uow.session, shift)).expected(shift.opening_float)
+    if movement.amount < 0 and expected + movement.amount < 0:
+        held = max(expected, money.ZERO)
+        raise validation(f"A pay-out takes at most the cash the drawer should hold ({held})", "amount")
+    if expected + movement.amount > money.MAX_AMOUNT:
+        raise validation(f"The drawer would hold more than {money.MAX_AMOUNT}", "amount")
     uow.session.add(
         CashMovement(shift_id=shift.id, amount=movement.amount, reason=movement.reason, created_by=by)
     )

@@ -1,6 +1,7 @@
 """What a shift's drawer holds, summed from the rows that name the shift (sales with their tenders,
-refunds, movements), never kept on the shift row. Read by closeShift under the shift's FOR UPDATE
-lock (nothing can join the shift then) and by the read side for many shifts at once."""
+refunds, movements), never kept on the shift row. Read by closeShift and recordCashMovement under
+the shift's FOR UPDATE lock (nothing can join the shift then) and by the read side for many shifts
+at once."""
 
 from __future__ import annotations
 
