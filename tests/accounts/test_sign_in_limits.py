@@ -191,38 +191,43 @@ async def test_a_blocked_caller_costs_no_argon2(gql, users, monkeypatch, small_l
     assert verified == [WRONG]
 
 
-async def test_failures_counted_while_argon2_ran_stop_a_right_password_of_the_same_burst(
+async def test_a_burst_of_guesses_gets_no_more_password_checks_than_the_limit(
     gql, db, users, monkeypatch, small_limits
 ):
-    """All guesses of a burst pass the check before any failure is counted; the right one is still
-    refused when the others reached the limit while it was being verified."""
+    """Each attempt takes its place in the counts before its password is checked: with three
+    guesses in argon2 at once (the limit), a fourth, even the right password, is refused unchecked,
+    as a wrong one is, so the answers tell nothing of it."""
     await users.create(email="ana@example.com")
-    arrived, everyone, release = 0, asyncio.Event(), asyncio.Event()
+    checked, release = [], asyncio.Event()
     real_verify = credentials.verify_password
 
-    async def verify_once_everyone_arrived(password_hash, password):
-        nonlocal arrived
-        arrived += 1
-        if arrived == 4:
-            everyone.set()  # all four passed the check before any failure was counted
-        await everyone.wait()
-        if password == RIGHT:
-            await release.wait()  # the right guess finishes last
+    async def held_verify(password_hash, password):
+        checked.append(password)
+        await release.wait()
         return await real_verify(password_hash, password)
 
-    monkeypatch.setattr(credentials, "verify_password", verify_once_everyone_arrived)
+    monkeypatch.setattr(credentials, "verify_password", held_verify)
     burst = [asyncio.create_task(login(gql, "ana@example.com", WRONG)) for _ in range(3)]
-    right = asyncio.create_task(login(gql, "ana@example.com", RIGHT))
-    assert await asyncio.gather(*burst) == [INVALID] * 3
+    while len(checked) < 3:  # all three hold a place, none is counted as failed yet
+        await asyncio.sleep(0.01)
+    late = [asyncio.create_task(login(gql, "ana@example.com", password)) for password in (RIGHT, WRONG)]
+    # Until both are answered, or one is checked after all (which fails the test below).
+    while not all(task.done() for task in late) and len(checked) == 3:
+        await asyncio.sleep(0.01)
     release.set()
-    assert rate_limited(await right) == "15 minutes"
+    assert await asyncio.gather(*burst) == [INVALID] * 3
+    assert [rate_limited(await task) for task in late] == ["15 minutes"] * 2
+    assert checked == [WRONG] * 3
+    assert await counters(db) == {("account", "ana@example.com"): 3, ("address", "127.0.0.1"): 3}
 
 
-async def test_a_successful_login_costs_one_extra_read_and_writes_nothing(gql, db, users):
+async def test_a_successful_login_takes_a_place_and_gives_it_back(gql, db, users):
     await users.create(email="ana@example.com")
     with record_sql(db.engine) as sql:
         assert (await login(gql, "ana@example.com", RIGHT))["token"]
-    assert sql.count() == 2 and sql.writes() == []  # the user with the counters, then the re-check
+    # The user with the counters; the place taken, then given back (the counters left empty).
+    assert len(sql.writes()) == 2
+    assert await counters(db) == {}
 
 
 async def test_success_clears_the_account_counter_but_not_the_address_counter(

@@ -63,7 +63,9 @@ class PasswordResetToken(Base):
 
 class SignInFailure(Base):
     """Failed sign-ins of one account (normalised email) or one client address in the current
-    window. A row whose window has passed counts as none: the next failure starts it afresh."""
+    window, with the attempts whose password is being checked right now (app/domain/accounts/
+    sign_in_limits.py). A row whose window has passed counts as none: the next attempt starts it
+    afresh."""
 
     __tablename__ = "sign_in_failures"
     __table_args__ = (

@@ -1,14 +1,17 @@
 """Signing in, and checking a signed-in user's current password, under the sign-in limits.
 
-The order is the protection: the counters are read before argon2 (a blocked caller costs none),
-a failure is counted in its own short unit of work, and a correct password reads the counters
-once more (failures counted while argon2 ran may have reached a limit) before it is accepted.
+The order is the protection: the counters are read first (a blocked caller costs no argon2 and
+no write); then the attempt takes its place in them, in its own short unit of work, before its
+password is checked, so no more guesses than the limit are checked in a window however many
+arrive at once; a wrong password leaves its place counted as the failure, a right one gives it
+back (and forgives the account's failures).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from app.db.engine import Database
 from app.domain.accounts import credentials
@@ -18,6 +21,8 @@ from app.domain.accounts.models import User
 from app.domain.accounts.sign_in_limits import SignInKeys, SignInLimits
 from app.domain.errors import DomainError
 from app.domain.uow import UnitOfWork, run_unit
+
+T = TypeVar("T")
 
 
 def limits_of(db: Database) -> SignInLimits:
@@ -29,23 +34,8 @@ def limits_of(db: Database) -> SignInLimits:
     )
 
 
-async def _unit(db: Database, work: Callable[[UnitOfWork], Awaitable[None]]) -> None:
-    await run_unit(db.sessions, work, lock_timeout_ms=db.settings.lock_timeout_ms, operation="signIn")
-
-
-async def _accept(db: Database, keys: SignInKeys, limits: SignInLimits, field: str | None = None) -> None:
-    """After a correct password: refused if the limit was reached meanwhile; otherwise the
-    account's failures are forgiven (a write only when there are some; never the address's)."""
-    async with db.sessions() as session:
-        wait, account_failed = await counters.counter_state(session, keys=keys, limits=limits)
-    if wait is not None:
-        raise counters.rate_limited(wait, field)
-    if account_failed:
-        await _unit(db, lambda uow: counters.clear_account(uow, keys=keys, limits=limits))
-
-
-async def _count_failure(db: Database, keys: SignInKeys, limits: SignInLimits) -> None:
-    await _unit(db, lambda uow: counters.record_failure(uow, keys=keys, limits=limits))
+async def _unit(db: Database, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    return await run_unit(db.sessions, work, lock_timeout_ms=db.settings.lock_timeout_ms, operation="signIn")
 
 
 async def check_login(user: User | None, password: str) -> User:
@@ -65,12 +55,13 @@ async def sign_in(db: Database, *, email: str, password: str, address: str | Non
         user, wait = await counters.find_login_user(session, keys=keys, limits=limits)
     if wait is not None:
         raise counters.rate_limited(wait)
+    taken = await _unit(db, lambda uow: counters.reserve(uow, keys=keys, limits=limits))
     try:
         user = await check_login(user, password)  # the connection is back in the pool
     except DomainError:
-        await _count_failure(db, keys, limits)
+        counters.note_failure(taken, limits)
         raise
-    await _accept(db, keys, limits)
+    await _unit(db, lambda uow: counters.release(uow, keys=keys, limits=limits))
     return user
 
 
@@ -83,12 +74,14 @@ async def verify_current_password(
     if not password:
         raise accounts.missing_current_password()
     limits, keys = limits_of(db), SignInKeys.of(email=user.email, address=address)
+    field = "currentPassword"
     async with db.sessions() as session:
-        wait, _ = await counters.counter_state(session, keys=keys, limits=limits)
+        wait = await counters.wait_of(session, keys=keys, limits=limits)
     if wait is not None:
-        raise counters.rate_limited(wait, "currentPassword")
+        raise counters.rate_limited(wait, field)
+    taken = await _unit(db, lambda uow: counters.reserve(uow, keys=keys, limits=limits, field=field))
     if not await credentials.verify_password(user.password_hash, password):
-        await _count_failure(db, keys, limits)
+        counters.note_failure(taken, limits)
         raise accounts.wrong_current_password()
-    await _accept(db, keys, limits, "currentPassword")
+    await _unit(db, lambda uow: counters.release(uow, keys=keys, limits=limits))
     return user.password_hash

@@ -6,10 +6,11 @@ failures inside it every sign-in of that account or from that address is RATE_LI
 right password included, until the window passes. A row whose window has passed counts as
 none, and the next failure starts it afresh in the same statement that counts it.
 
-Sign-in reads the counters before the password check (riding along in the statement that finds
-the user, so a blocked caller costs no argon2) and once more after a correct password, which
-sees failures counted while argon2 ran: a burst of parallel guesses cannot slip past the limit.
-Only failures write.
+Every attempt takes a place in the counts before its password is checked (`reserve`), so
+parallel guesses take the places up to the limit one by one and no more than the limit are ever
+checked in a window; a wrong password keeps its place (it is the failure), a right one gives it
+back (`release`). Before that, sign-in reads the counters (riding along in the statement that
+finds the user), so a blocked caller costs no argon2 and writes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, case, delete, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +55,9 @@ class SignInLimits:
     per_account: int
     per_address: int
     window: timedelta
+
+    def of(self, kind: str) -> int:
+        return self.per_account if kind == ACCOUNT else self.per_address
 
 
 @dataclass(frozen=True)
@@ -86,11 +103,7 @@ def _live(limits: SignInLimits) -> ColumnElement[bool]:
 def _blocking(keys: SignInKeys, limits: SignInLimits) -> ColumnElement[bool]:
     """Counters of these keys that have reached their limit inside their window."""
     clauses = [
-        and_(
-            SignInFailure.kind == kind,
-            SignInFailure.key == key,
-            SignInFailure.failures >= (limits.per_account if kind == ACCOUNT else limits.per_address),
-        )
+        and_(SignInFailure.kind == kind, SignInFailure.key == key, SignInFailure.failures >= limits.of(kind))
         for kind, key in keys.rows()
     ]
     return and_(or_(*clauses) if clauses else false(), _live(limits))
@@ -126,28 +139,22 @@ async def find_login_user(
     return row[0], None if row[1] is None else float(row[1])
 
 
-async def counter_state(
-    session: AsyncSession, *, keys: SignInKeys, limits: SignInLimits
-) -> tuple[float | None, bool]:
-    """(Seconds to wait if a counter of these keys is at its limit, whether the account has
-    failures in its window). One read."""
-    account_failures = (
-        select(SignInFailure.failures)
-        .where(SignInFailure.kind == ACCOUNT, SignInFailure.key == keys.account, _live(limits))
-        .scalar_subquery()
-        if keys.account
-        else literal(None)
-    )
-    wait, failures = (await session.execute(select(_wait_seconds(keys, limits), account_failures))).one()
-    return None if wait is None else float(wait), bool(failures)
+async def wait_of(session: AsyncSession, *, keys: SignInKeys, limits: SignInLimits) -> float | None:
+    """Seconds to wait when a counter of these keys is at its limit; None otherwise. One read."""
+    wait = await session.scalar(select(_wait_seconds(keys, limits)))
+    return None if wait is None else float(wait)
 
 
-async def record_failure(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimits) -> None:
-    """Count one failed attempt against each key, in one statement. A counter whose window has
-    passed starts again at 1. Its own unit of work, so the rows stay locked for one statement."""
+async def reserve(
+    uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimits, field: str | None = None
+) -> dict[str, int]:
+    """Count this attempt against each key before its password is checked, in one statement (a
+    counter whose window has passed starts again at 1), and answer the counts. The counters take
+    the attempts in flight, so parallel guesses take the places up to the limit one by one: an
+    attempt past a limit is RATE_LIMITED and its unit rolls back, so it is not counted."""
     rows = keys.rows()
     if not rows:
-        return
+        return {}
     uow.note_lock(TABLE)
     stale = SignInFailure.window_started_at <= func.now() - limits.window
     new = insert(SignInFailure).values([{"kind": kind, "key": key, "failures": 1} for kind, key in rows])
@@ -157,23 +164,40 @@ async def record_failure(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLim
             "failures": case((stale, 1), else_=SignInFailure.failures + 1),
             "window_started_at": case((stale, func.now()), else_=SignInFailure.window_started_at),
         },
-    ).returning(SignInFailure.kind, SignInFailure.failures)
-    for kind, failures in (await uow.session.execute(stmt)).all():
-        if failures == (limits.per_account if kind == ACCOUNT else limits.per_address):
+    ).returning(
+        SignInFailure.kind,
+        SignInFailure.failures,
+        func.extract("epoch", SignInFailure.window_started_at + limits.window - func.now()),
+    )
+    counts, over = {}, []
+    for kind, failures, wait in (await uow.session.execute(stmt)).all():
+        counts[kind] = failures
+        if failures > limits.of(kind):
+            over.append(float(wait))
+    if over:
+        raise rate_limited(max(over), field)
+    return counts
+
+
+def note_failure(counts: dict[str, int], limits: SignInLimits) -> None:
+    """A wrong password keeps its place in the counts: log a counter it took to its limit."""
+    for kind, failures in counts.items():
+        if failures == limits.of(kind):
             log.warning("sign-in limit reached for an %s; refused until its window passes", kind)
 
 
-async def clear_account(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimits) -> None:
-    """A correct password forgives the account's failures, unless they reached the limit
-    meanwhile. The address counter is never cleared: an attacker could reset it with an
-    account of their own."""
-    if keys.account is None:
+async def release(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimits) -> None:
+    """A right password gives its place back, and forgives the account's failures unless the
+    others have reached the limit without it (the address's never: an attacker could clear that
+    with an account of their own). One statement: counters left at none are deleted."""
+    rows = keys.rows()
+    if not rows:
         return
     uow.note_lock(TABLE)
-    await uow.session.execute(
-        delete(SignInFailure).where(
-            SignInFailure.kind == ACCOUNT,
-            SignInFailure.key == keys.account,
-            ~_blocking(SignInKeys(account=keys.account, address=None), limits),
-        )
-    )
+    table = SignInFailure.__table__
+    mine = tuple_(table.c.kind, table.c.key).in_(rows)
+    forgiven = (table.c.kind == ACCOUNT) & (table.c.failures - 1 < limits.per_account)
+    drop = (table.c.failures <= 1) | forgiven
+    gone = delete(table).where(mine, drop).cte("gone")
+    stmt = update(table).where(mine, ~drop).values(failures=table.c.failures - 1).add_cte(gone)
+    await uow.session.execute(stmt)
