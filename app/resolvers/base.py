@@ -17,7 +17,7 @@ from strawberry.types import Info
 
 from app.db.engine import Database
 from app.db.routing import primary_only
-from app.domain.accounts.models import User
+from app.domain.accounts.models import STAFF_ROLES, User
 from app.domain.errors import Code, DomainError
 from app.domain.fields import parse_id
 from app.domain.locks import LOCK_ORDER
@@ -125,7 +125,7 @@ class CustomerOnly(Allowed):
 
 
 class StaffOnly(Allowed):
-    roles = ("STAFF", "ADMIN")
+    roles = STAFF_ROLES
 
 
 class AdminOnly(Allowed):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from app.domain.accounts.models import is_staff
 from app.domain.catalog import service as catalog
 from app.domain.catalog import views
 from app.domain.errors import NAMES_A_ROW, Code
@@ -45,11 +46,6 @@ async def _fields(info: Info, input: Any) -> dict[str, Any]:
     return fields
 
 
-def _is_staff(info: Info) -> bool:
-    user = ctx(info).user
-    return user is not None and user.role in ("STAFF", "ADMIN")
-
-
 async def products(
     info: Info,
     search: Annotated[
@@ -66,7 +62,7 @@ async def products(
     after: After = None,
 ) -> ProductConnection:
     """The catalogue's products, by name; active ones only unless staff ask for all."""
-    if include_inactive and not _is_staff(info):
+    if include_inactive and not is_staff(ctx(info).user):
         raise forbidden()
     page = await read(
         info,
@@ -82,7 +78,7 @@ async def products(
 
 def _visible(info: Info, product) -> bool:
     """A retired product is shown to staff only."""
-    return product.active or _is_staff(info)
+    return product.active or is_staff(ctx(info).user)
 
 
 product = lookup(
@@ -104,7 +100,7 @@ async def product_by_sku(
 
 async def services(info: Info) -> list[Service]:
     """The services sold at the counter; staff also see retired ones."""
-    rows = await read(info, views.services, include_inactive=_is_staff(info))
+    rows = await read(info, views.services, include_inactive=is_staff(ctx(info).user))
     return [Service.from_model(s) for s in rows]
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from app.domain.accounts.models import is_staff
 from app.domain.errors import UNIQUE, Code
 from app.domain.taxes import service, views
 from app.resolvers.base import AdminOnly, ctx, forbidden, mutation, parse_id, query, run_mutation
@@ -22,8 +23,7 @@ async def tax_rates(
     ] = False,
 ) -> list[TaxRate]:
     """The sales tax rates, by name; active ones only unless staff ask for all."""
-    user = ctx(info).user
-    if include_inactive and (user is None or user.role not in ("STAFF", "ADMIN")):
+    if include_inactive and not is_staff(ctx(info).user):
         raise forbidden()
     rows = await read(info, views.tax_rates, include_inactive=bool(include_inactive))
     return [TaxRate.from_model(r) for r in rows]

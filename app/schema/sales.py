@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 import strawberry
 
 from app.domain.accounts import views as accounts_views
+from app.domain.accounts.models import is_staff
 from app.domain.sales import views
 from app.domain.shifts import views as shift_views
 from app.schema.accounts import User
@@ -161,6 +162,8 @@ async def _sale_tenders(root: Sale, info: strawberry.Info) -> list[Tender]:
 async def _shift(info: strawberry.Info, shift_id: uuid.UUID | None) -> CashShift | None:
     from app.schema.shifts import CashShift  # here: app.schema.shifts imports this module
 
+    if not is_staff(info.context.user):  # a drawer's takings and its staff are the staff's to see
+        return None
     return await load_shown(info, shift_views.shifts_by_id, shift_id, CashShift.from_model)
 
 
@@ -227,7 +230,8 @@ class Sale(FromModel):
         description="How it was paid; several for a split payment. paymentMethod is the first one's.",
     )
     shift: Annotated[CashShift, strawberry.lazy("app.schema.shifts")] | None = strawberry.field(
-        resolver=_sale_shift, description="The cash drawer shift it was rung up in, if any."
+        resolver=_sale_shift,
+        description="The cash drawer shift it was rung up in, if any; staff only (null for a customer).",
     )
     receipt: Receipt = strawberry.field(resolver=_sale_receipt, description="Printable receipt.")
     sale_id: strawberry.Private[uuid.UUID]
@@ -334,7 +338,8 @@ class Refund(FromModel):
     created_at: datetime = strawberry.field(description="When it was refunded.")
     method: PaymentMethod = strawberry.field(description="How the money went back.")
     shift: Annotated[CashShift, strawberry.lazy("app.schema.shifts")] | None = strawberry.field(
-        resolver=_refund_shift, description="The shift whose drawer it came out of, if any."
+        resolver=_refund_shift,
+        description="The shift whose drawer it came out of, if any; staff only (null for a customer).",
     )
     refund_id: strawberry.Private[uuid.UUID]
     sale_id: strawberry.Private[uuid.UUID]

@@ -286,3 +286,26 @@ async def test_movements_keep_the_drawer_between_empty_and_the_largest_amount_so
     )
     closed = await close_shift(pos, shift["id"], "0.00")
     assert closed["errors"] == [] and closed["shift"]["overShort"]["amount"] == str(-money.MAX_AMOUNT)
+
+
+async def test_a_customer_sees_their_sale_and_refund_but_not_the_drawer_shift_behind_them(db, pos, users):
+    trim = await pos.service("Nail trim", "7.50")
+    customer, token = await users.signed_in("CUSTOMER")
+    await open_shift(pos, "front", "100.00")
+    order = await pos.order(customer_id=str(customer.id))
+    await pos.add(order["id"], trim, 1)
+    how = {"paymentMethod": "CASH", "amountTendered": "10.00", "register": "front"}
+    sale = (await pos.ok(PAY, payment(order["id"], **how)))["sale"]
+    refund = {"saleId": sale["id"], "reason": "changed mind", "idempotencyKey": "r", "register": "front"}
+    assert (await pos.call(REFUND, {"i": refund}))["errors"] == []
+    document = (
+        "query($id: ID!) { sale(id: $id) { number shift { register openedBy { email } } "
+        "refunds { shift { register expectedCash { amount } } } } }"
+    )
+    mine = (await pos.gql(document, {"id": sale["id"]}, token=token))["data"]["sale"]
+    assert (mine["shift"], [r["shift"] for r in mine["refunds"]]) == (None, [None])
+    listed = await pos.gql("{ mySales { edges { node { shift { id } } } } }", token=token)
+    assert listed["data"]["mySales"]["edges"] == [{"node": {"shift": None}}]
+    staff = (await pos.gql(document, {"id": sale["id"]}, token=pos.token))["data"]["sale"]
+    assert staff["shift"]["register"] == "front"
+    assert [r["shift"]["register"] for r in staff["refunds"]] == ["front"]

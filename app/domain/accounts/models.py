@@ -13,7 +13,12 @@ from app.domain.constraints import nonneg, one_of, positive
 from app.domain.errors import Code, ConstraintErrors
 
 ROLES = ("CUSTOMER", "STAFF", "ADMIN")
+STAFF_ROLES = ("STAFF", "ADMIN")  # who works the counter: POS orders, catalogue, refunds, shifts
 CUSTOMERS = "role = 'CUSTOMER'"
+
+
+def is_staff(user: User | None) -> bool:
+    return user is not None and user.role in STAFF_ROLES
 
 
 class User(Base):
