@@ -222,7 +222,7 @@ async def test_two_resets_and_a_code_written_between_them_never_deadlock(gql, db
                 )
             )
         two = asyncio.create_task(gql(RESET, {"t": "second code", "p": "password two"}))
-        await wait_for_lock_waiters(db, 2, statement=".", racers=[one, two])
+        await wait_for_lock_waiters(db, 2, table="users", racers=[one, two])
     await holder
     assert (await one)["data"]["resetPassword"] == OK
     assert (await two)["data"]["resetPassword"] == REFUSED  # spent with the first
