@@ -79,6 +79,17 @@ def lock_guard() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def no_write_before_a_lock(lock_guard: None) -> Iterator[None]:
+    """Fails the test that saw a unit write before it locked, even where that unit's error was
+    caught along the way."""
+    from tests import lock_guard as guard
+
+    guard.taken_violations()
+    yield
+    assert guard.taken_violations() == [], "a unit of work wrote before taking any row lock"
+
+
+@pytest.fixture(autouse=True)
 async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Tests that touch the database leave it empty for the next one."""
     db: Database | None = request.getfixturevalue("db") if "database_url" in request.fixturenames else None

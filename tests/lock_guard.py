@@ -34,6 +34,14 @@ def _guard(conn, cursor, statement, parameters, context, executemany) -> None:
         raise WriteBeforeLock(f"a unit of work wrote before taking any row lock:\n{statement}")
 
 
+def taken_violations() -> list[str]:
+    """The writes before a lock seen since the last call. Each also raised WriteBeforeLock in its
+    unit, but a unit run by a background task (the outbox sender) may have swallowed that."""
+    seen = list(violations)
+    violations.clear()
+    return seen
+
+
 def install() -> None:
     event.listen(Engine, "before_cursor_execute", _guard)
 

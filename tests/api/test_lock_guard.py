@@ -5,7 +5,7 @@ import pytest
 from app.domain.accounts.models import User
 from app.domain.locks import lock_row
 from app.domain.uow import run_unit
-from tests.lock_guard import WriteBeforeLock
+from tests.lock_guard import WriteBeforeLock, taken_violations
 
 
 async def test_a_unit_that_writes_before_locking_fails_the_test(db, users):
@@ -18,6 +18,7 @@ async def test_a_unit_that_writes_before_locking_fails_the_test(db, users):
 
     with pytest.raises(WriteBeforeLock):
         await run_unit(db.sessions, rename_without_lock, lock_timeout_ms=3000)
+    assert len(taken_violations()) == 1  # seen, and taken here so the suite's check passes
 
 
 async def test_a_unit_that_locks_first_or_declares_itself_lock_free_passes(db, users):
