@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, get_operation_ast
 from strawberry.extensions import (
@@ -140,6 +141,32 @@ def _codes(errors: list[GraphQLError]) -> list[str]:
     )
 
 
+# A document longer than this is parsed and validated each time, not kept: the caches count
+# documents, and 512 of up to 1 MiB each (the body limit; comments cost no tokens) would pin half a
+# gigabyte per worker. The clients' documents are a few kilobytes.
+MAX_CACHED_DOCUMENT = 64 * 1024
+
+
+def _cacheable(context: Any) -> bool:
+    return len(context.query or "") <= MAX_CACHED_DOCUMENT
+
+
+class DocumentParseCache(ParserCache):
+    def on_parse(self) -> Iterator[None]:
+        if _cacheable(self.execution_context):
+            yield from super().on_parse()
+        else:
+            yield
+
+
+class DocumentValidationCache(ValidationCache):
+    def on_validate(self) -> Iterator[None]:
+        if _cacheable(self.execution_context):
+            yield from super().on_validate()
+        else:
+            yield
+
+
 # Built once: the validation cache keys on the rule classes, and each limiter instance makes a new
 # rule class (strawberry issue 4635), so per-request limiters would make every request miss the cache.
 LIMIT_RULES = [
@@ -155,8 +182,8 @@ def schema_extensions(settings: Settings) -> list[Factory]:
     """Factories, so each request gets fresh extension state (the caches live at module level)."""
     extensions: list[Factory] = [
         OperationMetrics,
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: DocumentParseCache(maxsize=512),
+        lambda: DocumentValidationCache(maxsize=512),
     ]
     extensions.append(InputGuard)  # unsafe strings refused; request errors get code VALIDATION
     if settings.production:

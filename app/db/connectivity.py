@@ -16,8 +16,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # SQLSTATE class 08 (connection exception) and the server going away: admin_shutdown,
-# crash_shutdown, cannot_connect_now (starting up or shutting down).
-SERVER_GOING_AWAY = {"57P01", "57P02", "57P03"}
+# crash_shutdown, cannot_connect_now (starting up or shutting down); and too_many_connections, a
+# server with no connection to spare (as in a reconnect storm after a restart).
+SERVER_GOING_AWAY = {"57P01", "57P02", "57P03", "53300"}
 # A server that does not answer at all (a host down, a dropped route): give up connecting after this
 # many seconds rather than asyncpg's 60, so the request is answered UNAVAILABLE soon.
 CONNECT_TIMEOUT_SECONDS = 5

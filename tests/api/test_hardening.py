@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.api.extensions import MAX_TOKENS
+from app.api.extensions import MAX_CACHED_DOCUMENT, MAX_TOKENS
 from app.db.engine import Database
 from app.main import create_app
 from app.settings import Settings
@@ -126,6 +126,24 @@ async def test_the_same_document_sent_twice_is_validated_once(database_url, db, 
         for _ in range(2):
             assert (await client.post("/graphql", json={"query": query})).json() == {"data": {"me": None}}
     assert len(validations) == 1
+
+
+async def test_a_document_longer_than_the_cache_keeps_runs_but_is_not_kept(database_url, db, monkeypatch):
+    """The caches count documents: a long one (a comment costs no tokens) is parsed and validated
+    each time instead, so a few hundred of them cannot pin a gigabyte."""
+    validations = []
+    real_validate = strawberry_schema.validate
+
+    def counting_validate(*args, **kwargs):
+        validations.append(args[1])
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    query = f"query Long{uuid.uuid4().hex} {{ me {{ id }} }}\n#" + "x" * MAX_CACHED_DOCUMENT
+    async with http_client(create_app(make_settings(database_url, env="production"), db)) as client:
+        for _ in range(2):
+            assert (await client.post("/graphql", json={"query": query})).json() == {"data": {"me": None}}
+    assert len(validations) == 2
 
 
 async def test_too_many_aliases_are_refused_in_production(production):

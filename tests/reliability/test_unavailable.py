@@ -5,6 +5,7 @@ pooled connection the server closed never fails a request."""
 import socket
 import time
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -134,6 +135,7 @@ async def test_readyz_is_503_while_the_database_is_down(nowhere):
 def test_what_counts_as_the_database_being_unreachable():
     assert is_unavailable(FileNotFoundError(2, "No such file or directory"))
     assert is_unavailable(ConnectionRefusedError(111, "Connection refused"))
+    assert is_unavailable(asyncpg.TooManyConnectionsError("sorry, too many clients already"))
     assert not is_unavailable(ValueError("not a connection problem"))
     assert not is_unavailable(OSError("no errno: not from a socket"))
 
