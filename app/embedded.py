@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 log = logging.getLogger("petpos.embedded")
@@ -42,4 +43,19 @@ class EmbeddedPostgres:
         current = PostmasterInfo.read_from_pgdata(self.pgdata)
         if current is not None and current.is_running():
             self.server._postmaster_info = current  # the wheel stops the postmaster it knows
+        # The wheel stops it only when this process is the last in its list of users, where a
+        # process killed outright (SIGKILL, out of memory) would otherwise stay for good.
+        with self.server._lock:
+            users = self.server.global_process_id_list
+            users.put([pid for pid in users.get() if _alive(pid)])
         self.server.cleanup()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True

@@ -143,6 +143,19 @@ def test_serve_without_database_url_comes_up_seeds_demo_data_and_restarts_on_the
     assert not postgres_running(data_dir)
 
 
+def test_stop_stops_postgres_though_a_process_that_used_it_was_killed_outright(tmp_path):
+    from app.embedded import EmbeddedPostgres
+
+    pg = EmbeddedPostgres(tmp_path / "pgdata", delete_on_stop=False)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs, left in the wheel's list of users
+    users = pg.server.global_process_id_list
+    users.put([gone.pid, *users.get()])
+    assert postgres_running(tmp_path)
+    pg.stop()
+    assert not postgres_running(tmp_path)
+
+
 def test_serve_with_an_unmigrated_database_url_refuses_to_start(tmp_path):
     from app.embedded import EmbeddedPostgres
 
