@@ -192,3 +192,50 @@ async def test_a_read_replica_lagging_behind_the_announcement_is_read_again_on_t
         await stream.aclose()
     finally:
         await connection.close()
+
+
+async def test_a_read_that_cannot_reach_the_database_is_tried_again_not_the_stream_ended(db, pos, feed):
+    from contextlib import asynccontextmanager
+
+    from app.db.connectivity import DatabaseUnavailable
+
+    order = await pos.order()
+    failures = 2
+
+    @asynccontextmanager
+    async def flaky():
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise DatabaseUnavailable()
+        async with db.read() as session:
+            yield session
+
+    stream = live.snapshots(feed, flaky, uuid.UUID(order["id"]))
+    first, _ = await asyncio.wait_for(anext(stream), 10)
+    assert (first.version, failures) == (1, 0)
+    await stream.aclose()
+
+
+async def test_the_first_read_is_on_the_primary_where_a_replica_may_lag(db, pos, feed):
+    from contextlib import asynccontextmanager
+
+    order = await pos.order()
+    burger = await pos.product()
+    replica_reads = 0
+
+    @asynccontextmanager
+    async def replica():  # would show whatever it holds; the first read must not come here
+        nonlocal replica_reads
+        replica_reads += 1
+        async with db.read() as session:
+            yield session
+
+    await add(db, order["id"], burger, 2)
+    stream = live.snapshots(feed, replica, uuid.UUID(order["id"]), read_primary=db.sessions)
+    assert (await anext(stream))[0].version == 2
+    assert replica_reads == 0
+    await add(db, order["id"], burger, 1)
+    assert (await asyncio.wait_for(anext(stream), 10))[0].version == 3
+    assert replica_reads == 1  # an announced change: the replica, checked against its version
+    await stream.aclose()

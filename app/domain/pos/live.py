@@ -19,6 +19,7 @@ from contextlib import AbstractAsyncContextManager
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.connectivity import is_unavailable
 from app.domain.errors import not_found
 from app.domain.pos import views
 from app.domain.pos.models import SaleOrder, SaleOrderItem
@@ -211,12 +212,15 @@ async def snapshots(
     change (checked out, merged or cancelled).
 
     `read` may be a replica, which can lag behind the announcement it heard from the
-    primary: a read older than the version announced is repeated on `read_primary`."""
+    primary: a read older than the version announced is repeated on `read_primary`. The first
+    read, and one after the LISTEN connection was lost, have no version to check a replica
+    against: they read `read_primary`."""
     box = feed.subscribe(order_id)  # before the first read, so no change falls in between
     try:
         shown, announced = 0, 0
         while True:
-            snapshot = await _read(read, order_id)
+            unknown = announced in (0, RESYNC)
+            snapshot = await _read(read_primary if unknown and read_primary else read, order_id)
             if snapshot is not None and snapshot[0].version < announced and read_primary is not None:
                 snapshot = await _read(read_primary, order_id)
             if snapshot is None:
@@ -235,5 +239,15 @@ async def snapshots(
 
 
 async def _read(read: Reader, order_id: uuid.UUID) -> tuple[SaleOrder, list[SaleOrderItem]] | None:
-    async with read() as session:
-        return await views.order_with_items(session, order_id)
+    """While the database cannot be reached the read is tried again, every two seconds at most,
+    rather than end the stream, which a client takes for the order's end."""
+    delay = 0.1
+    while True:
+        try:
+            async with read() as session:
+                return await views.order_with_items(session, order_id)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
