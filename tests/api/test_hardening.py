@@ -111,16 +111,22 @@ async def test_documents_over_the_token_limit_are_refused_in_production(producti
     assert f"more than {MAX_TOKENS} tokens" in refused["errors"][0]["message"]
 
 
-@pytest.mark.parametrize("env", ["production", "development"])
-async def test_the_same_document_sent_twice_is_validated_once(database_url, db, env, monkeypatch):
-    validations = []
+@pytest.fixture
+def validations(monkeypatch) -> list:
+    """The documents strawberry validates (not answered from the validation cache), in order."""
+    seen = []
     real_validate = strawberry_schema.validate
 
     def counting_validate(*args, **kwargs):
-        validations.append(args[1])
+        seen.append(args[1])
         return real_validate(*args, **kwargs)
 
     monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    return seen
+
+
+@pytest.mark.parametrize("env", ["production", "development"])
+async def test_the_same_document_sent_twice_is_validated_once(database_url, db, env, validations):
     query = f"query Once{uuid.uuid4().hex} {{ me {{ id }} }}"  # new to the process-wide caches
     async with http_client(create_app(make_settings(database_url, env=env), db)) as client:
         for _ in range(2):
@@ -128,17 +134,9 @@ async def test_the_same_document_sent_twice_is_validated_once(database_url, db, 
     assert len(validations) == 1
 
 
-async def test_a_document_longer_than_the_cache_keeps_runs_but_is_not_kept(database_url, db, monkeypatch):
+async def test_a_document_longer_than_the_cache_keeps_runs_but_is_not_kept(database_url, db, validations):
     """The caches count documents: a long one (a comment costs no tokens) is parsed and validated
     each time instead, so a few hundred of them cannot pin a gigabyte."""
-    validations = []
-    real_validate = strawberry_schema.validate
-
-    def counting_validate(*args, **kwargs):
-        validations.append(args[1])
-        return real_validate(*args, **kwargs)
-
-    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
     query = f"query Long{uuid.uuid4().hex} {{ me {{ id }} }}\n#" + "x" * MAX_CACHED_DOCUMENT
     async with http_client(create_app(make_settings(database_url, env="production"), db)) as client:
         for _ in range(2):
