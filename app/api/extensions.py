@@ -27,6 +27,7 @@ from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
 from app.api.input_guard import InputGuard
 from app.api.unavailable import unavailable_error
 from app.domain.errors import DomainError
+from app.schema import loaders
 from app.settings import Settings
 
 log = logging.getLogger("petpos.graphql")
@@ -65,6 +66,14 @@ class MaskInternalErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL", "requestId": request_id}
         return masked
+
+
+class OperationLoaders(SchemaExtension):
+    """Fresh DataLoaders for every operation, even among the many of one WebSocket."""
+
+    def on_operation(self):
+        loaders.start_operation()
+        yield
 
 
 class OperationMetrics(SchemaExtension):
@@ -181,6 +190,7 @@ Factory = type[SchemaExtension] | Callable[[], SchemaExtension]
 def schema_extensions(settings: Settings) -> list[Factory]:
     """Factories, so each request gets fresh extension state (the caches live at module level)."""
     extensions: list[Factory] = [
+        OperationLoaders,
         OperationMetrics,
         lambda: DocumentParseCache(maxsize=512),
         lambda: DocumentValidationCache(maxsize=512),

@@ -7,7 +7,7 @@ import functools
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
 
 import strawberry
@@ -37,7 +37,7 @@ def forbidden() -> GraphQLError:
 
 @dataclass
 class Context:
-    """Per-request context: the database, the caller, and per-request DataLoaders."""
+    """Per-request context (over a WebSocket, per socket): the database and the caller."""
 
     db: Database
     request_id: str
@@ -45,7 +45,6 @@ class Context:
     user: User | None = None
     # Why a bearer token was refused, if one was sent and refused.
     token_problem: str | None = None
-    loaders: dict[str, Any] = field(default_factory=dict)
     connection_params: dict[str, Any] | None = None
     request: Any = None
     response: Any = None
@@ -54,12 +53,6 @@ class Context:
         """From now on this request reads the primary: a mutation, the look-ups before it and its
         payload see its own writes, however far a replica lags."""
         self.db = primary_only(self.db)
-
-    def loader(self, name: str, factory: Callable[[], T]) -> T:
-        """One DataLoader per name per request."""
-        if name not in self.loaders:
-            self.loaders[name] = factory()
-        return self.loaders[name]
 
 
 def ctx(info: Info) -> Context:

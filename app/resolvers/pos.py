@@ -22,6 +22,7 @@ from app.resolvers.base import StaffOnly, caller, ctx, doc, mutation, query, run
 from app.resolvers.inputs import plain, values
 from app.resolvers.reads import Only, lookup, paged, read
 from app.resolvers.sales import SALE_RECORDING
+from app.schema import loaders
 from app.schema.pos import (
     AddSaleOrderItemInput,
     CheckoutSaleOrderInput,
@@ -232,8 +233,7 @@ async def sale_order_updated(
     order = parse_id(order_id, "orderId", "Sale order")
     db = ctx(info).db
     async for found, lines in live.snapshots(_feed(info), db.read, order, read_primary=db.sessions):
-        # The context lives as long as the WebSocket: each event reads afresh.
-        ctx(info).loaders.clear()
+        loaders.forget()  # each event reads afresh
         yield SaleOrder.from_model(found, lines)
 
 

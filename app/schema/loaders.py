@@ -1,10 +1,16 @@
-"""Per-request DataLoaders over the read side, so a list costs a constant number
+"""Per-operation DataLoaders over the read side, so a list costs a constant number
 of statements however long it grows. Each batch reads in its own short session:
-graphql-core resolves fields concurrently and a session must not be shared."""
+graphql-core resolves fields concurrently and a session must not be shared.
+
+The loaders belong to the operation, not to the context: over a WebSocket every operation
+shares the socket's one context for hours, each in its own task. Kept in a context variable
+that `start_operation` sets when an operation starts (app/api/extensions.py), a query sent
+later never answers rows that an earlier one, or a subscription beside it, cached."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +20,18 @@ T = TypeVar("T")
 
 # A view reads many keys at once and answers {key: value}; missing keys get the default.
 View = Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]]
+
+# The running operation's loaders by view; tasks that graphql-core starts for its fields share them.
+_loaders: ContextVar[dict[str, DataLoader]] = ContextVar("petpos_dataloaders")
+
+
+def start_operation() -> None:
+    _loaders.set({})
+
+
+def forget() -> None:
+    """Drop what the running operation has loaded: a subscription reads each event afresh."""
+    _loaders.get().clear()
 
 
 def load(info: Any, view: View, key: Hashable, default: Any = None) -> Awaitable[Any]:
@@ -27,7 +45,10 @@ def load(info: Any, view: View, key: Hashable, default: Any = None) -> Awaitable
 
         return DataLoader(load_fn=batch)
 
-    return context.loader(f"{view.__module__}.{view.__qualname__}", make).load(key)
+    loaders, name = _loaders.get(), f"{view.__module__}.{view.__qualname__}"
+    if name not in loaders:
+        loaders[name] = make()
+    return loaders[name].load(key)
 
 
 async def load_shown(info: Any, view: View, key: Hashable | None, show: Callable[[Any], T]) -> T | None:

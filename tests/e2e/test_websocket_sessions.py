@@ -68,9 +68,10 @@ async def close_code(socket: ClientConnection) -> int:
     raise AssertionError(f"the server answered instead of closing: {message}")
 
 
-async def run(socket: ClientConnection, query: str, id: str = "1") -> dict:
+async def run(socket: ClientConnection, query: str, id: str = "1", variables: dict | None = None) -> dict:
     """One query or mutation over the socket: its result, then `complete`."""
-    await send(socket, {"id": id, "type": "subscribe", "payload": {"query": query}})
+    payload = {"query": query, "variables": variables or {}}
+    await send(socket, {"id": id, "type": "subscribe", "payload": payload})
     result = await receive(socket)
     assert result["type"] == "next", result
     assert await receive(socket) == {"id": id, "type": "complete"}
@@ -191,6 +192,26 @@ async def test_a_valid_session_runs_queries_mutations_and_subscriptions_on_one_s
     renamed = await run(socket, RENAME, id="2")
     assert renamed["data"]["updateProfile"] == {"user": {"name": "Changed Over The Socket"}, "errors": []}
     assert await name_of(db, user) == "Changed Over The Socket"
+    await socket.close()
+
+
+async def test_each_operation_on_a_socket_reads_afresh_what_an_earlier_one_loaded(server, users, db, gql):
+    """Operations share the socket for hours; rows one of them loaded are not answered to a later one."""
+    till = Pos(db, gql, users.token(await users.create("STAFF")))
+    chew, order = await till.product("Burger chew"), await till.order()
+    await till.add(order["id"], chew)
+    socket = await signed_in_socket(server, till.token)
+    lines = "query($id: ID!) { saleOrder(id: $id) { items { product { name } } } }"
+    first = await run(socket, lines, variables={"id": order["id"]})
+    assert first["data"]["saleOrder"]["items"] == [{"product": {"name": "Burger chew"}}]
+
+    await till.ok(
+        'mutation($id: ID!) { updateProduct(id: $id, input: {name: "Renamed chew"}) { errors { code } } }',
+        {"id": str(chew.id)},
+    )
+
+    again = await run(socket, lines, id="2", variables={"id": order["id"]})
+    assert again["data"]["saleOrder"]["items"] == [{"product": {"name": "Renamed chew"}}]
     await socket.close()
 
 
