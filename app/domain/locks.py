@@ -4,8 +4,8 @@ Transactions that lock rows in the same global order cannot deadlock on each
 other. The order (docs/architecture.md, "The global lock order"):
 
     sale_orders / carts -> sales -> cash_shifts -> products / services / tax_rates -> coupons
-    -> pets -> adoption_requests -> users -> password_reset_tokens -> sign_in_failures
-    -> outbox_messages
+    -> pets -> adoption_requests -> users -> sale_numbers -> password_reset_tokens
+    -> sign_in_failures -> outbox_messages
 
 sign_in_failures is written only by its own one-statement units (an upsert or a delete), and
 outbox_messages claimed only by the mail sender's, never together with another table; they stand
@@ -45,10 +45,13 @@ LOCK_ORDER: dict[str, int] = {
     "pets": 5,
     "adoption_requests": 6,
     "users": 7,
-    "password_reset_tokens": 8,  # after their user: a new code is written under the user's lock
-    "sign_in_failures": 9,
+    # The sale number counter, drawn by the sale's INSERT-or-UPDATE after every other lock of the
+    # unit, so sales queue on it only for their last statements (app/domain/sales/numbers.py).
+    "sale_numbers": 8,
+    "password_reset_tokens": 9,  # after their user: a new code is written under the user's lock
+    "sign_in_failures": 10,
     # Claimed alone by the mail sender (FOR UPDATE SKIP LOCKED), never with another table's rows.
-    "outbox_messages": 10,
+    "outbox_messages": 11,
 }
 
 # Tables no unit of work ever row-locks: their rows are written only under the lock of the row

@@ -24,7 +24,8 @@ MODES = ("STANDARD", "CUSTOM")
 # PostgreSQL switches the prepared statement to a generic plan (after 5 executions).
 STANDARD_LINE = text("mode = 'STANDARD'")
 
-ORDER_NUMBER_DEFAULT = text("'O-' || lpad(nextval('sale_order_number_seq')::text, 6, '0')")
+# O-000001: six digits at least, more past O-999999 (lpad would cut them to six, and repeat numbers).
+ORDER_NUMBER_DEFAULT = text("'O-' || translate(format('%6s', nextval('sale_order_number_seq')), ' ', '0')")
 
 
 class SaleOrder(Base):

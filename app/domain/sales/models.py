@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
@@ -16,9 +27,6 @@ from app.domain.errors import Code, ConstraintErrors
 from app.domain.fields import MAX_QUANTITY
 from app.domain.taxes.models import Rate
 
-# Drawn by the INSERT of the sale, after every check has passed, so numbers have no
-# gaps in normal operation (a sequence value is lost only if that transaction then fails).
-SALE_NUMBER_DEFAULT = text("'S-' || lpad(nextval('sale_number_seq')::text, 6, '0')")
 CHANNELS = ("ONLINE", "POS")
 SALE_STATUSES = ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED")
 # How a sale is paid (its tenders, app/domain/sales/tenders.py) and a refund paid back.
@@ -66,10 +74,10 @@ class Sale(Base):
         Index("ix_sales_created_at", "created_at", "id"),
     )
 
-    __mapper_args__ = {"eager_defaults": True}  # number and created_at come back with the INSERT
+    __mapper_args__ = {"eager_defaults": True}  # created_at comes back with the INSERT
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    number: Mapped[str] = mapped_column(String(16), unique=True, server_default=SALE_NUMBER_DEFAULT)
+    number: Mapped[str] = mapped_column(String(16), unique=True)  # S-000001: app/domain/sales/numbers.py
     channel: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(24), default="COMPLETED")
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -180,6 +188,19 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     result_id: Mapped[uuid.UUID]
     created_at: Mapped[datetime] = created_at()
+
+
+class SaleNumber(Base):
+    """The one counter sale numbers are drawn from (app/domain/sales/numbers.py)."""
+
+    __tablename__ = "sale_numbers"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint("last > 0", name="last_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    last: Mapped[int] = mapped_column(BigInteger)
 
 
 # Constraint violations that are expected outcomes, as payload errors.

@@ -3,8 +3,9 @@
 The caller has locked its coordinating row (the cart or the sale order) and
 checked its idempotency key. Here, in the global lock order: the products in one
 id-ordered statement, then the coupon, then the customer; stock, coupon and
-points are decided only after those locks; then the sale, its lines, stock
-movements, ledger rows and the coupon use are written in the same transaction.
+points are decided only after those locks; then the sale's number is drawn
+(numbers.py) and the sale, its lines, stock movements, ledger rows and the
+coupon use are written in the same transaction.
 The staff discount (POS) comes off first, then the coupon, then points; tax is
 reckoned on what is left of each line, at the rates in force when the sale is
 recorded (read, not locked: a rate changed meanwhile applies to the sales after it).
@@ -30,7 +31,7 @@ from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError, validation
 from app.domain.locks import by_id, lock_row, lock_rows
 from app.domain.loyalty import ledger
-from app.domain.sales import tax, tenders
+from app.domain.sales import numbers, tax, tenders
 from app.domain.sales.models import Sale, SaleLine
 from app.domain.sales.tenders import Payment
 from app.domain.taxes import views as tax_views
@@ -188,6 +189,7 @@ async def record_sale(
         line.update(net_total=net, tax=line_tax, tax_rate=rate)
     sale = Sale(
         id=uuid.uuid4(),
+        number=await numbers.draw(uow),  # last: the counter stays locked until commit
         channel=channel,
         status="COMPLETED",
         customer_id=customer_id,
@@ -212,7 +214,7 @@ async def record_sale(
         created_by=by,
     )
     uow.session.add(sale)
-    await uow.session.flush()  # INSERT … RETURNING the sale number, drawn only now that every check passed
+    await uow.session.flush()
 
     # One statement per table however many lines: each statement inside the locked window costs
     # throughput on hot products. The lines are read back through the read side after commit.

@@ -1,0 +1,98 @@
+"""Sale numbers have no gaps: a unit that rolls back after drawing its number gives it back,
+and a sale waits for the one that drew before it to end (app/domain/sales/numbers.py). Order
+and sale numbers keep every digit past 999,999."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from app.domain.pos import checkout as pos_checkout
+from app.domain.uow import run_unit
+from app.migrations import alembic_config
+from tests.races import unit_held, wait_for_lock_waiters
+from tests.shifts.drawer import order_of, payment
+
+PAY = """mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) {
+  errors { code field message } sale { number } } }"""
+
+
+class Abandoned(Exception):
+    """A failure after the sale is written: the unit rolls back."""
+
+
+async def card_checkout(db, order_id: str, staff_id):
+    async with db.read() as session:
+        request = await pos_checkout.prepare_checkout(
+            session,
+            order_id=order_id,
+            key=f"key-{order_id}",
+            method="CARD",
+            amount_tendered=None,
+            register=None,
+            customer_id=None,
+            coupon_code=None,
+            redeem_points=0,
+        )
+    return lambda uow: pos_checkout.checkout_order(uow, request=request, by=staff_id)
+
+
+async def number_of_next_sale(pos, chew) -> str:
+    payload = await pos.ok(PAY, payment(await order_of(pos, chew), paymentMethod="CARD"))
+    return payload["sale"]["number"]
+
+
+async def test_a_sale_rolled_back_after_drawing_its_number_gives_it_back(db, pos, users):
+    chew = await pos.product("Chew", "2.00")
+    staff = await users.create("STAFF")
+    assert await number_of_next_sale(pos, chew) == "S-000001"
+    checkout = await card_checkout(db, await order_of(pos, chew), staff.id)
+
+    async def checkout_then_fail(uow):
+        sale, _ = await checkout(uow)
+        assert sale.number == "S-000002"
+        raise Abandoned
+
+    with pytest.raises(Abandoned):
+        await run_unit(db.sessions, checkout_then_fail, lock_timeout_ms=5000)
+
+    assert await number_of_next_sale(pos, chew) == "S-000002"
+
+
+async def test_a_sale_waits_for_the_one_that_drew_before_it_and_takes_its_number_if_it_fails(db, pos, users):
+    chew, toy = await pos.product("Chew", "2.00"), await pos.product("Toy", "3.00")
+    staff = await users.create("STAFF")
+    checkout = await card_checkout(db, await order_of(pos, chew), staff.id)
+    later = await order_of(pos, toy)  # another product: the two sales share no row but the counter
+    async with unit_held(db, checkout) as held:
+        paying = asyncio.create_task(pos.ok(PAY, payment(later, paymentMethod="CARD")))
+        await wait_for_lock_waiters(db, 1, statement=r"\mINSERT INTO sale_numbers\M", racers=[paying])
+        held.cancel()  # the connection is lost before the first sale commits
+    with pytest.raises(asyncio.CancelledError):
+        await held
+    assert (await paying)["sale"]["number"] == "S-000001"
+
+
+async def test_numbers_go_on_past_six_digits(db, pos):
+    chew = await pos.product("Chew", "2.00")
+    async with db.engine.begin() as connection:
+        await connection.execute(text("INSERT INTO sale_numbers (id, last) VALUES (1, 999999)"))
+        await connection.execute(text("SELECT setval('sale_order_number_seq', 999999)"))
+    assert (await pos.order())["number"] == "O-1000000"
+    assert await number_of_next_sale(pos, chew) == "S-1000000"
+    assert await number_of_next_sale(pos, chew) == "S-1000001"
+
+
+async def test_after_the_migration_numbers_go_on_from_the_highest_a_sale_holds(database_url, db, pos):
+    chew = await pos.product("Chew", "2.00")
+    assert [await number_of_next_sale(pos, chew) for _ in range(2)] == ["S-000001", "S-000002"]
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0011_user_change_notify")
+    async with db.engine.begin() as connection:  # the sequence lost values to failed units
+        await connection.execute(text("SELECT setval('sale_number_seq', 10)"))
+    await asyncio.to_thread(command.upgrade, config, "head")
+
+    assert await number_of_next_sale(pos, chew) == "S-000003"
