@@ -85,8 +85,12 @@ async def unit_held(
 
     async def work_then_hold(uow: UnitOfWork) -> Any:
         outcome = await work(uow)
-        done.set()
-        await release.wait()
+
+        async def hold() -> None:  # after the steps `work` left for the end of its unit too
+            done.set()
+            await release.wait()
+
+        uow.last(hold)
         return outcome
 
     task, holding = start_unit(db, work_then_hold), asyncio.create_task(done.wait())

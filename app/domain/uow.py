@@ -39,6 +39,12 @@ class UnitOfWork:
         self._lock_rank = -1
         self._locked: set[str] = set()
         self.lock_free_because: str | None = None
+        self._last_steps: list[Callable[[], Awaitable[None]]] = []
+
+    def last(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run `step` once the work is done, just before COMMIT: for a lock that every unit of its
+        kind queues on, taken last so that it is held only for its statement and the COMMIT."""
+        self._last_steps.append(step)
 
     def lock_free(self, because: str) -> None:
         """Declare that this unit writes without locking a coordinating row, and why: it only
@@ -109,6 +115,8 @@ async def run_unit(
                     connection.info[UNIT_KEY] = uow
                     try:
                         result = await work(uow)
+                        for step in uow._last_steps:
+                            await step()
                     finally:
                         if not connection.invalidated:  # a lost connection has no info left
                             connection.info.pop(UNIT_KEY, None)

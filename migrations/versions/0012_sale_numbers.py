@@ -1,6 +1,7 @@
 """Sale numbers without gaps, drawn from one counter row (app/domain/sales/numbers.py) instead of
-a sequence, whose values are lost by every transaction that rolls back; and order numbers that
-keep all their digits past O-999999 (lpad cut them to six)
+a sequence, whose values are lost by every transaction that rolls back: a sale is numbered by its
+unit's last statement, and a deferred trigger refuses to commit one without a number. Order
+numbers keep all their digits past O-999999 (lpad cut them to six)
 
 Revision ID: 0012_sale_numbers
 Revises: 0011_user_change_notify
@@ -35,16 +36,34 @@ def upgrade() -> None:
         "INSERT INTO sale_numbers (id, last) "
         "SELECT 1, max(substring(number FROM 3)::bigint) FROM sales HAVING count(*) > 0"
     )
-    op.alter_column('sales', 'number', server_default=None)
+    op.alter_column('sales', 'number', server_default=None, nullable=True)
     op.execute("DROP SEQUENCE sale_number_seq")
+    op.execute(
+        """
+        CREATE FUNCTION sale_numbered() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT FROM sales WHERE id = NEW.id AND number IS NULL) THEN
+                RAISE EXCEPTION 'sale % has no number', NEW.id
+                    USING ERRCODE = 'not_null_violation', CONSTRAINT = 'sales_numbered';
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE CONSTRAINT TRIGGER sales_numbered AFTER INSERT OR UPDATE OF number ON sales "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sale_numbered()"
+    )
     op.alter_column('sale_orders', 'number', server_default=sa.text(ORDER_NUMBER))
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER sales_numbered ON sales")
+    op.execute("DROP FUNCTION sale_numbered()")
     op.alter_column('sale_orders', 'number', server_default=sa.text(OLD_ORDER_NUMBER))
     op.execute("CREATE SEQUENCE sale_number_seq OWNED BY sales.number")
     op.execute(
         "SELECT setval('sale_number_seq', last) FROM sale_numbers"
     )
-    op.alter_column('sales', 'number', server_default=sa.text(OLD_SALE_NUMBER))
+    op.alter_column('sales', 'number', server_default=sa.text(OLD_SALE_NUMBER), nullable=False)
     op.drop_table('sale_numbers')

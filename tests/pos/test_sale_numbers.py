@@ -9,6 +9,7 @@ import asyncio
 import pytest
 from alembic import command
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.pos import checkout as pos_checkout
 from app.domain.uow import run_unit
@@ -53,8 +54,12 @@ async def test_a_sale_rolled_back_after_drawing_its_number_gives_it_back(db, pos
 
     async def checkout_then_fail(uow):
         sale, _ = await checkout(uow)
-        assert sale.number == "S-000002"
-        raise Abandoned
+
+        async def fail() -> None:  # after the unit's last step, the number's draw
+            assert sale.number == "S-000002"
+            raise Abandoned
+
+        uow.last(fail)
 
     with pytest.raises(Abandoned):
         await run_unit(db.sessions, checkout_then_fail, lock_timeout_ms=5000)
@@ -74,6 +79,15 @@ async def test_a_sale_waits_for_the_one_that_drew_before_it_and_takes_its_number
     with pytest.raises(asyncio.CancelledError):
         await held
     assert (await paying)["sale"]["number"] == "S-000001"
+
+
+async def test_a_sale_without_a_number_is_refused_at_commit(db, pos):
+    await number_of_next_sale(pos, await pos.product("Chew", "2.00"))
+    with pytest.raises(IntegrityError, match="has no number"):
+        async with db.engine.begin() as connection:
+            await connection.execute(text("UPDATE sales SET number = NULL"))
+    async with db.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT number FROM sales"))).scalar_one() == "S-000001"
 
 
 async def test_numbers_go_on_past_six_digits(db, pos):

@@ -173,28 +173,28 @@ async def move_stock(
     deltas: dict[uuid.UUID, int],
     *,
     reason: str,
-    note: str | None,
-) -> None:
+    note: str | None = None,
+) -> list[uuid.UUID]:
     """Change the stock of products the caller has locked, with their movements: one UPDATE and
     one INSERT however many products (a statement per product would be server work per line
-    inside the locked window). The CHECK (stock >= 0) backs the caller's stock check."""
+    inside the locked window). The CHECK (stock >= 0) backs the caller's stock check. Returns
+    the movements' ids."""
     if not deltas:
-        return
+        return []
+    ids = {product_id: uuid.uuid4() for product_id in deltas}
+    rows = [
+        {"id": ids[product_id], "product_id": product_id, "delta": delta, "reason": reason, "note": note}
+        for product_id, delta in deltas.items()
+    ]
     moved = values(column("id", Uuid), column("delta", Integer), name="moved").data(list(deltas.items()))
     await uow.session.execute(
         update(Product).where(Product.id == moved.c.id).values(stock=Product.stock + moved.c.delta),
         execution_options={"synchronize_session": False},
     )
-    await uow.session.execute(
-        insert(StockMovement).values(
-            [
-                {"product_id": product_id, "delta": delta, "reason": reason, "note": note}
-                for product_id, delta in deltas.items()
-            ]
-        )
-    )
+    await uow.session.execute(insert(StockMovement).values(rows))
     for product_id, delta in deltas.items():  # the loaded rows as written, without reading them again
         set_committed_value(products[product_id], "stock", products[product_id].stock + delta)
+    return list(ids.values())
 
 
 @dataclass(frozen=True)

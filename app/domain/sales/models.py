@@ -77,7 +77,9 @@ class Sale(Base):
     __mapper_args__ = {"eager_defaults": True}  # created_at comes back with the INSERT
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    number: Mapped[str] = mapped_column(String(16), unique=True)  # S-000001: app/domain/sales/numbers.py
+    # S-000001. NULL only inside the unit that records the sale: its last step numbers it
+    # (app/domain/sales/numbers.py), and a deferred trigger refuses to commit it unnumbered.
+    number: Mapped[str] = mapped_column(String(16), unique=True, nullable=True)
     channel: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(24), default="COMPLETED")
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -1,34 +1,56 @@
 """Sale numbers: S-000001, S-000002, … with no gaps, per database.
 
 A sequence loses the value of every transaction that draws one and then rolls back (a refused
-idempotency key, a lost connection, a crash). So the number comes from one counter row, updated in
-the unit that records the sale, and that row stays locked until the unit ends: a unit that rolls
-back gives its number back. Sales queue on the row only from the draw to their commit, because it
-is drawn last, once every other lock is held and every check has passed (recording.py).
+idempotency key, a lost connection, a crash). So the number comes from one counter row that
+stays locked until the unit ends: a unit that rolls back gives its number back.
+
+Every sale queues on that row, so it is held as briefly as can be: the sale and its stock
+movements are written without the number, and the unit's last step (UnitOfWork.last) draws it
+and writes it on them in one statement, right before COMMIT. A deferred trigger refuses to
+commit a sale that has no number (migration 0012).
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import metrics
-from app.domain.sales.models import SaleNumber
+from app.domain.sales.models import Sale, SaleNumber
 from app.domain.uow import UnitOfWork
 
-# The row is written on the first sale (and again after the tables are emptied).
-_DRAW = (
-    insert(SaleNumber)
-    .values(id=1, last=1)
-    .on_conflict_do_update(index_elements=[SaleNumber.id], set_={"last": SaleNumber.last + 1})
-    .returning(SaleNumber.last)
-)
+# S-000001: six digits at least, more past S-999999. The counter row is written by the first sale.
+_NUMBER = text(
+    """
+    WITH drawn AS (
+        INSERT INTO sale_numbers (id, last) VALUES (1, 1)
+        ON CONFLICT (id) DO UPDATE SET last = sale_numbers.last + 1
+        RETURNING last
+    ), numbered AS (
+        UPDATE sales SET number = 'S-' || translate(format('%6s', drawn.last), ' ', '0')
+        FROM drawn WHERE sales.id = :sale
+        RETURNING sales.number
+    ), noted AS (
+        UPDATE stock_movements SET note = numbered.number
+        FROM numbered WHERE stock_movements.id = ANY(:movements)
+    )
+    SELECT number FROM numbered
+    """
+).bindparams(bindparam("sale", type_=Uuid), bindparam("movements", type_=ARRAY(Uuid)))
 
 
-async def draw(uow: UnitOfWork) -> str:
-    uow.note_lock(SaleNumber.__tablename__)
-    started = time.perf_counter()
-    last = (await uow.session.execute(_DRAW)).scalar_one()
-    metrics.LOCK_WAIT.labels(table=SaleNumber.__tablename__).observe(time.perf_counter() - started)
-    return f"S-{last:06d}"  # more digits past S-999999, never fewer
+def number_last(uow: UnitOfWork, sale: Sale, movements: list[uuid.UUID]) -> None:
+    """Give `sale` and its stock `movements` (their note) the next number, last in the unit."""
+
+    async def draw() -> None:
+        uow.note_lock(SaleNumber.__tablename__)
+        started = time.perf_counter()
+        number = (await uow.session.execute(_NUMBER, {"sale": sale.id, "movements": movements})).scalar_one()
+        metrics.LOCK_WAIT.labels(table=SaleNumber.__tablename__).observe(time.perf_counter() - started)
+        set_committed_value(sale, "number", number)
+
+    uow.last(draw)

@@ -3,9 +3,9 @@
 The caller has locked its coordinating row (the cart or the sale order) and
 checked its idempotency key. Here, in the global lock order: the products in one
 id-ordered statement, then the coupon, then the customer; stock, coupon and
-points are decided only after those locks; then the sale's number is drawn
-(numbers.py) and the sale, its lines, stock movements, ledger rows and the
-coupon use are written in the same transaction.
+points are decided only after those locks; then the sale, its lines, stock
+movements, ledger rows and the coupon use are written in the same transaction,
+and the sale's number is drawn last, right before COMMIT (numbers.py).
 The staff discount (POS) comes off first, then the coupon, then points; tax is
 reckoned on what is left of each line, at the rates in force when the sale is
 recorded (read, not locked: a rate changed meanwhile applies to the sales after it).
@@ -189,7 +189,6 @@ async def record_sale(
         line.update(net_total=net, tax=line_tax, tax_rate=rate)
     sale = Sale(
         id=uuid.uuid4(),
-        number=await numbers.draw(uow),  # last: the counter stays locked until commit
         channel=channel,
         status="COMPLETED",
         customer_id=customer_id,
@@ -220,13 +219,10 @@ async def record_sale(
     # throughput on hot products. The lines are read back through the read side after commit.
     await uow.session.execute(insert(SaleLine).values([{**line, "sale_id": sale.id} for line in lines]))
     await tenders.record(uow, sale.id, paid)
-    await move_stock(
-        uow,
-        products,
-        {product_id: -quantity for product_id, quantity in wanted.items()},
-        reason="SALE",
-        note=sale.number,
+    movements = await move_stock(
+        uow, products, {product_id: -quantity for product_id, quantity in wanted.items()}, reason="SALE"
     )
+    numbers.number_last(uow, sale, movements)  # the sale's number, and its movements' note
     if coupon is not None:
         coupon.times_used += 1
     if customer is not None:

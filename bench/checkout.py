@@ -1,0 +1,302 @@
+"""POS checkouts per second, with the ceiling of the one row every sale queues on.
+
+Starts a throwaway embedded PostgreSQL, migrates it, seeds a staff user, 64 products and
+ORDERS DRAFT orders of one line each (a product picked round-robin, so checkouts rarely meet on
+a product), starts `petpos serve --workers 2` in production mode and drives it with wrk: every
+request pays a different order by card (`checkoutSaleOrder`, its own idempotency key). In the
+same run, asyncpg straight on PostgreSQL measures what one shared row allows: 32 connections
+each drawing from the sale number counter (`app/domain/sales/numbers.py`) and committing.
+
+It then checks the sales are exact: as many sales as the clients saw succeed, numbered
+S-000001 up to their count with no gap and no repeat.
+
+Setup (Debian): `apt-get install -y wrk`. Then, from the repository:
+
+    .venv/bin/python bench/checkout.py [--seconds 5] [--connections 32] [--workers 2]
+
+Against older code: a worktree of it, with this file copied in and PYTHONPATH set to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.db.engine import Database  # noqa: E402
+from app.domain.accounts import credentials  # noqa: E402
+from app.domain.accounts import service as accounts  # noqa: E402
+from app.domain.catalog import service as catalog  # noqa: E402
+from app.domain.pos.live import listen_url  # noqa: E402
+from app.domain.uow import run_unit  # noqa: E402
+from app.embedded import EmbeddedPostgres  # noqa: E402
+from app.migrations import upgrade  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from bench.hot_order import free_port, wait_ready  # noqa: E402
+
+SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
+PRODUCTS = 64
+ORDERS = 12000
+PAY = (
+    "mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) "
+    "{ sale { id number total { amount } } errors { code } } }"
+)
+
+# wrk's Lua: thread t of T sends bodies t, t + T, t + 2T, … so no order is paid twice.
+LUA = """
+local bodies = {%(bodies)s}
+ok = 0
+threads = {}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+function setup(thread)
+  thread:set("first", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  n = first
+  step = %(threads)d
+end
+function request()
+  local body = bodies[n + 1] or bodies[#bodies]
+  n = n + step
+  return wrk.format(nil, "/graphql", nil, body)
+end
+function response(status, headers, body)
+  if status == 200 and string.find(body, '"errors":[]', 1, true) then
+    ok = ok + 1
+  end
+end
+function done(summary, latency, requests)
+  local total_ok = 0
+  for _, thread in ipairs(threads) do total_ok = total_ok + thread:get("ok") end
+  io.write(string.format('RESULT {"requests": %%d, "ok": %%d, "seconds": %%f, "p50": %%f, "p99": %%f, '
+    .. '"max": %%f}\\n', summary.requests, total_ok, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(99) / 1e3, latency.max / 1e3))
+end
+"""
+THREADS = 2
+
+
+async def seed(settings: Settings, url: str) -> tuple[str, list[str]]:
+    """(staff token, the DRAFT orders' ids)."""
+    db = Database(settings, url)
+
+    async def unit(work):
+        return await run_unit(db.sessions, work, lock_timeout_ms=5000)
+
+    try:
+        new = await accounts.prepare_new_user(
+            email="bench@petpos.example",
+            phone="+1 202 555 0199",
+            name="Bench",
+            password="bench-password",
+            role="STAFF",
+            phone_region="US",
+        )
+        staff = await unit(lambda uow: accounts.create_user(uow, new))
+        for i in range(PRODUCTS):
+            item = catalog.prepare_product(
+                sku=f"BENCH-{i}",
+                name=f"Chew {i}",
+                description=None,
+                category="TOY",
+                price=Decimal("4.99"),
+                stock=1_000_000,
+            )
+            await unit(lambda uow, item=item: catalog.create_product(uow, item))
+    finally:
+        await db.dispose()
+    connection = await asyncpg.connect(listen_url(url))
+    try:
+        async with connection.transaction():
+            orders = await connection.fetch(
+                "INSERT INTO sale_orders (id, label, created_by) "
+                "SELECT gen_random_uuid(), 'B' || g, $1 FROM generate_series(1, $2) g RETURNING id",
+                staff.id,
+                ORDERS,
+            )
+            await connection.execute(
+                """
+                INSERT INTO sale_order_items
+                    (id, order_id, item_type, item_id, mode, name, unit_price, quantity)
+                SELECT gen_random_uuid(), o.id, 'PRODUCT', p.id, 'STANDARD', p.name, p.price, 1
+                FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM sale_orders) o
+                JOIN (SELECT id, name, price, row_number() OVER (ORDER BY id) - 1 AS n FROM products) p
+                  ON p.n = o.n % $1
+                """,
+                PRODUCTS,
+            )
+    finally:
+        await connection.close()
+    token = credentials.issue_token(
+        user_id=staff.id, token_version=staff.token_version, key=SECRET, ttl_minutes=60
+    )
+    return token, [str(o["id"]) for o in orders]
+
+
+def pay_body(order_id: str) -> str:
+    variables = {"i": {"orderId": order_id, "idempotencyKey": order_id, "paymentMethod": "CARD"}}
+    return json.dumps({"query": PAY, "variables": variables})
+
+
+def wrk(port: int, bodies: list[str], token: str, connections: int, seconds: float) -> dict:
+    script = LUA % {
+        "bodies": ",\n".join(f"[==[{body}]==]" for body in bodies),
+        "token": token,
+        "threads": THREADS,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        out = subprocess.run(
+            ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+             "-s", f.name, f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=False,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(f.name)
+    found = re.search(r"^RESULT (.*)$", out, re.M)
+    if not found:
+        raise SystemExit("wrk said:\n" + out)
+    result = json.loads(found.group(1))
+    result["rate"] = result["ok"] / result["seconds"]
+    return result
+
+
+async def counter_ceiling(url: str, connections: int, seconds: float) -> dict:
+    """Draw from the sale number counter and commit, on `connections` connections at once (in a
+    table of its own, so the sales' numbers stay as they are)."""
+    setup = await asyncpg.connect(url)
+    await setup.execute("CREATE TABLE bench_numbers (id smallint PRIMARY KEY, last bigint NOT NULL)")
+    await setup.close()
+    pool = [await asyncpg.connect(url) for _ in range(connections)]
+    draw = (
+        "INSERT INTO bench_numbers (id, last) VALUES (1, 1) "
+        "ON CONFLICT (id) DO UPDATE SET last = bench_numbers.last + 1 RETURNING last"
+    )
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def client(connection: asyncpg.Connection) -> None:
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            async with connection.transaction():
+                await connection.fetchval(draw)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in pool))
+    elapsed = time.perf_counter() - started
+    for connection in pool:
+        await connection.close()
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "rate": n / elapsed,
+        "requests": n,
+        "ok": n,
+        "p50": latencies[n // 2],
+        "p99": latencies[int(n * 0.99)],
+        "max": latencies[-1],
+    }
+
+
+async def sales_made(url: str) -> list[str]:
+    connection = await asyncpg.connect(url)
+    try:
+        return [r["number"] for r in await connection.fetch("SELECT number FROM sales ORDER BY number")]
+    finally:
+        await connection.close()
+
+
+def row(name: str, r: dict) -> str:
+    return (
+        f"{name:<44} {r['rate']:>8.0f}/s {r['p50']:>8.1f} ms {r['p99']:>8.1f} ms {r['max']:>8.1f} ms "
+        f"{r['requests'] - r['ok']:>6}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+    c, seconds = args.connections, args.seconds
+
+    with tempfile.TemporaryDirectory(prefix="petpos-bench-") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "pgdata", delete_on_stop=True)
+        serve = None
+        try:
+            url = server.url
+            upgrade(url)
+            settings = Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp) / "data")
+            token, orders = asyncio.run(seed(settings, url))
+            port = free_port()
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "PETPOS_ENV": "production",
+                "PETPOS_SECRET_KEY": SECRET,
+                "PETPOS_DATA_DIR": str(Path(tmp) / "data"),
+            }
+            serve = subprocess.Popen(
+                [str(Path(sys.executable).parent / "petpos"), "serve", "--port", str(port),
+                 "--workers", str(args.workers)],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            wait_ready(serve, port)
+            print(
+                f"petpos serve --workers {args.workers} (production); wrk -t{THREADS} -c{c} -d{seconds:g}s; "
+                f"{os.cpu_count()} CPUs\n"
+            )
+            warm, measured = orders[:400], orders[400:]
+            wrk(port, [pay_body(o) for o in warm], token, c, 1)  # pools, caches, prepared statements
+            ceiling = asyncio.run(counter_ceiling(listen_url(url), c, seconds))
+            before = len(asyncio.run(sales_made(url)))
+            run = wrk(port, [pay_body(o) for o in measured], token, c, seconds)
+            time.sleep(0.5)  # requests in flight at wrk's stop finish
+            numbers = asyncio.run(sales_made(url))
+        finally:
+            if serve is not None:
+                serve.terminate()
+                serve.wait(timeout=60)
+            server.stop()
+
+    print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6}")
+    print(row(f"raw asyncpg, draw a number + commit ({c})", ceiling))
+    print(row(f"checkoutSaleOrder, card, 64 products ({c})", run))
+    if run["requests"] >= len(measured):
+        print(f"\nthe run sent {run['requests']} requests for {len(measured)} orders: raise ORDERS")
+        return 1
+    made = len(numbers) - before
+    gap_free = numbers == [f"S-{n:06d}" for n in range(1, len(numbers) + 1)]
+    print(f"\ncheckout / counter ceiling {run['rate'] / ceiling['rate']:.2f}")
+    print(
+        f"sales: this run made {made}, clients saw {run['ok']} succeed; numbers S-000001 to "
+        f"S-{len(numbers):06d} {'with no gap or repeat' if gap_free else 'NOT gap-free'}"
+    )
+    # Requests in flight at wrk's stop may still make their sale.
+    return 0 if gap_free and run["ok"] == run["requests"] and 0 <= made - run["ok"] <= c else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
