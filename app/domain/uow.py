@@ -65,10 +65,6 @@ class UnitOfWork:
         self._lock_rank = rank
         self._locked.add(table)
 
-    async def notify(self, channel: str, payload: str) -> None:
-        """NOTIFY inside the transaction: delivered only if it commits."""
-        await self.session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
-
 
 def sqlstate(error: BaseException) -> str | None:
     orig = getattr(error, "orig", None)

@@ -15,6 +15,8 @@ from sqlalchemy import text
 from app.domain.pos import items, live, orders
 from app.domain.pos.live import RESYNC, Mailbox, OrderFeed
 from app.domain.uow import run_unit
+from tests.pos.conftest import MERGE, SPLIT
+from tests.sql_recorder import record_sql
 
 
 def line(order_id, product, quantity: int = 1) -> items.NewLine:
@@ -239,3 +241,32 @@ async def test_the_first_read_is_on_the_primary_where_a_replica_may_lag(db, pos,
     assert (await asyncio.wait_for(anext(stream), 10))[0].version == 3
     assert replica_reads == 1  # an announced change: the replica, checked against its version
     await stream.aclose()
+
+
+async def test_a_merge_and_a_split_announce_every_order_they_change_with_no_statement_per_order(
+    db, pos, heard
+):
+    burger = await pos.product()
+    counts = []
+    for sources in (1, 4):
+        target = await pos.order("T")
+        merged = [await pos.order(f"S{i}") for i in range(sources)]
+        for order in merged:
+            await pos.add(order["id"], burger, 1)
+        heard.payloads.clear()
+        with record_sql(db.engine) as sql:
+            await pos.ok(MERGE, {"t": target["id"], "s": [o["id"] for o in merged]})
+        counts.append(sql.count())
+        announced = await heard.until(1 + sources)
+        assert sorted((p["id"], p["version"]) for p in announced) == sorted(
+            [(target["id"], 2)] + [(o["id"], 3) for o in merged]
+        )
+    assert counts[0] == counts[1]
+
+    heard.payloads.clear()
+    line_id = (await pos.read(target["id"]))["items"][0]["id"]
+    result = await pos.ok(SPLIT, {"o": target["id"], "items": [{"itemId": line_id, "quantity": 1}]})
+    source, created = result["source"], result["created"]
+    assert sorted((p["id"], p["version"]) for p in await heard.until(2)) == sorted(
+        [(source["id"], source["version"]), (created["id"], created["version"])]
+    )

@@ -32,10 +32,6 @@ CHANNEL = "sale_order_updated"
 RESYNC = -1
 
 
-def payload(order_id: uuid.UUID, version: int) -> str:
-    return json.dumps({"id": str(order_id), "version": version})
-
-
 def parse(raw: str) -> tuple[uuid.UUID, int] | None:
     try:
         data = json.loads(raw)

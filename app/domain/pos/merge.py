@@ -13,7 +13,7 @@ from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import parse_id
 from app.domain.pos import rules
 from app.domain.pos.models import STANDARD_LINE, SaleOrder, SaleOrderItem
-from app.domain.pos.orders import announce, applied, bump, lock_orders, not_editable
+from app.domain.pos.orders import announcement, applied, bump, lock_orders, not_editable
 from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
@@ -85,11 +85,10 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
         merged_into_id=case((is_target, None), else_=literal(target_id, UUID(as_uuid=True))),
     )
     stmt = stmt.add_cte(merged.cte("merged"), dropped.cte("dropped"), moved.cte("moved"))
-    applied(locked, (await uow.session.execute(stmt)).all())
+    # Each order's NOTIFY comes back with its bump: no statement per order while they are locked.
+    applied(locked, (await uow.session.execute(stmt.returning(announcement()))).all())
     line_totals = func.sum(items.c.unit_price * items.c.quantity - items.c.discount)
     merged_total = select(func.coalesce(line_totals, 0)).where(items.c.order_id == target_id)
     if (await uow.session.execute(merged_total)).scalar_one() > money.MAX_AMOUNT:
         raise validation(f"The merged order would come to more than {money.MAX_AMOUNT}", "sourceOrderIds")
-    for order in sorted(locked.values(), key=lambda o: o.id):
-        await announce(uow, order)
     return locked[target_id]

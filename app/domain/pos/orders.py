@@ -105,16 +105,12 @@ async def write(
     return order
 
 
-def announcement() -> ColumnElement[Any]:
-    """NOTIFY of the new version, as a column of the bump's RETURNING (the order row as updated).
-    Sent inside the transaction: subscribers hear of the change only if it commits."""
-    payload = func.json_build_object("id", orders.c.id, "version", orders.c.version)
+def announcement(rows: Any = orders) -> ColumnElement[Any]:
+    """NOTIFY of the new version, as a column of the bump's RETURNING (the order row as updated;
+    or of `rows`, order rows a statement has written). Sent inside the transaction: subscribers
+    hear of the change only if it commits. No round trip of its own while the order is locked."""
+    payload = func.json_build_object("id", rows.c.id, "version", rows.c.version)
     return func.pg_notify(live.CHANNEL, cast(payload, Text)).label("announced")
-
-
-async def announce(uow: UnitOfWork, order: SaleOrder) -> None:
-    """NOTIFY inside the transaction, as a statement of its own (for changes of several orders)."""
-    await uow.notify(live.CHANNEL, live.payload(order.id, order.version))
 
 
 @dataclass(frozen=True)

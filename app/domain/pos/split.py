@@ -14,7 +14,7 @@ from app.domain import fields, limits, money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import Checks, parse_id
 from app.domain.pos.models import SaleOrder, SaleOrderItem
-from app.domain.pos.orders import announce, applied, bump, lock_order
+from app.domain.pos.orders import announcement, applied, bump, lock_order
 from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
@@ -123,11 +123,13 @@ async def split_order(
             .cte("kept")
         )
         stmt = stmt.add_cte(insert(items).values(copies).cte("copied"))
-    # The new order's row comes back with the bump of the source.
-    stmt = stmt.returning(*[select(c).scalar_subquery().label(f"new_{c.name}") for c in created.c])
+    # The new order's row comes back with the bump of the source, and both orders' NOTIFYs.
+    stmt = stmt.returning(
+        *[select(c).scalar_subquery().label(f"new_{c.name}") for c in created.c],
+        announcement(),
+        select(announcement(created)).scalar_subquery().label("new_announced"),
+    )
     row = (await uow.session.execute(stmt)).one()
     applied({order.id: order}, [row])
     new = SaleOrder(**{c.name: getattr(row, f"new_{c.name}") for c in created.c})
-    await announce(uow, order)
-    await announce(uow, new)
     return order, new
