@@ -282,7 +282,10 @@ class PosMutation:
     )
 
 
-@strawberry.type(name="Subscription", description="Live updates, over WebSocket or server-sent events.")
+@strawberry.type(
+    name="Subscription",
+    description="Live updates, over a WebSocket (graphql-transport-ws); one sent over HTTP is refused.",
+)
 class PosSubscription:
     sale_order_updated = strawberry.subscription(
         resolver=sale_order_updated, description=doc(sale_order_updated), permission_classes=[StaffOnly]
