@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -38,18 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.db.engine import Database  # noqa: E402
-from app.domain.accounts import credentials  # noqa: E402
-from app.domain.accounts import service as accounts  # noqa: E402
-from app.domain.catalog import service as catalog  # noqa: E402
 from app.domain.pos.live import listen_url  # noqa: E402
-from app.domain.uow import run_unit  # noqa: E402
 from app.embedded import EmbeddedPostgres  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench.hot_order import free_port, wait_ready  # noqa: E402
+from bench.hot_order import PRODUCTS, SECRET, free_port, serve, staff_and_products, token_of  # noqa: E402
 
-SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
-PRODUCTS = 64
 ORDERS = 12000
 PAY = (
     "mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) "
@@ -96,30 +89,8 @@ THREADS = 2
 async def seed(settings: Settings, url: str) -> tuple[str, list[str]]:
     """(staff token, the DRAFT orders' ids)."""
     db = Database(settings, url)
-
-    async def unit(work):
-        return await run_unit(db.sessions, work, lock_timeout_ms=5000)
-
     try:
-        new = await accounts.prepare_new_user(
-            email="bench@petpos.example",
-            phone="+1 202 555 0199",
-            name="Bench",
-            password="bench-password",
-            role="STAFF",
-            phone_region="US",
-        )
-        staff = await unit(lambda uow: accounts.create_user(uow, new))
-        for i in range(PRODUCTS):
-            item = catalog.prepare_product(
-                sku=f"BENCH-{i}",
-                name=f"Chew {i}",
-                description=None,
-                category="TOY",
-                price=Decimal("4.99"),
-                stock=1_000_000,
-            )
-            await unit(lambda uow, item=item: catalog.create_product(uow, item))
+        staff, _ = await staff_and_products(db, stock=1_000_000)
     finally:
         await db.dispose()
     connection = await asyncpg.connect(listen_url(url))
@@ -144,10 +115,7 @@ async def seed(settings: Settings, url: str) -> tuple[str, list[str]]:
             )
     finally:
         await connection.close()
-    token = credentials.issue_token(
-        user_id=staff.id, token_version=staff.token_version, key=SECRET, ttl_minutes=60
-    )
-    return token, [str(o["id"]) for o in orders]
+    return token_of(staff), [str(o["id"]) for o in orders]
 
 
 def pay_body(order_id: str) -> str:
@@ -244,26 +212,14 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="petpos-bench-") as tmp:
         server = EmbeddedPostgres(Path(tmp) / "pgdata", delete_on_stop=True)
-        serve = None
+        server_process = None
         try:
             url = server.url
             upgrade(url)
             settings = Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp) / "data")
             token, orders = asyncio.run(seed(settings, url))
             port = free_port()
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "PETPOS_ENV": "production",
-                "PETPOS_SECRET_KEY": SECRET,
-                "PETPOS_DATA_DIR": str(Path(tmp) / "data"),
-            }
-            serve = subprocess.Popen(
-                [str(Path(sys.executable).parent / "petpos"), "serve", "--port", str(port),
-                 "--workers", str(args.workers)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            wait_ready(serve, port)
+            server_process = serve(url, Path(tmp) / "data", port, args.workers)
             print(
                 f"petpos serve --workers {args.workers} (production); wrk -t{THREADS} -c{c} -d{seconds:g}s; "
                 f"{os.cpu_count()} CPUs\n"
@@ -276,9 +232,9 @@ def main() -> int:
             time.sleep(0.5)  # requests in flight at wrk's stop finish
             numbers = asyncio.run(sales_made(url))
         finally:
-            if serve is not None:
-                serve.terminate()
-                serve.wait(timeout=60)
+            if server_process is not None:
+                server_process.terminate()
+                server_process.wait(timeout=60)
             server.stop()
 
     print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6}")

@@ -43,6 +43,7 @@ import uuid
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -115,42 +116,72 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def seed(settings: Settings, url: str) -> tuple[str, uuid.UUID, list[uuid.UUID], list[uuid.UUID]]:
-    """(staff token, hot order, spread orders, products)."""
-    db = Database(settings, url)
+async def staff_and_products(db: Database, stock: int) -> tuple[Any, list[uuid.UUID]]:
+    """A staff user and PRODUCTS products (`stock` units each), for the benchmarks to sell."""
 
     async def unit(work):
         return await run_unit(db.sessions, work, lock_timeout_ms=5000)
 
-    try:
-        new = await accounts.prepare_new_user(
-            email="bench@petpos.example",
-            phone="+1 202 555 0199",
-            name="Bench",
-            password="bench-password",
-            role="STAFF",
-            phone_region="US",
+    new = await accounts.prepare_new_user(
+        email="bench@petpos.example",
+        phone="+1 202 555 0199",
+        name="Bench",
+        password="bench-password",
+        role="STAFF",
+        phone_region="US",
+    )
+    staff = await unit(lambda uow: accounts.create_user(uow, new))
+    products = []
+    for i in range(PRODUCTS):
+        item = catalog.prepare_product(
+            sku=f"BENCH-{i}",
+            name=f"Chew {i}",
+            description=None,
+            category="TOY",
+            price=Decimal("4.99"),
+            stock=stock,
         )
-        staff = await unit(lambda uow: accounts.create_user(uow, new))
-        products = []
-        for i in range(PRODUCTS):
-            item = catalog.prepare_product(
-                sku=f"BENCH-{i}",
-                name=f"Chew {i}",
-                description=None,
-                category="TOY",
-                price=Decimal("4.99"),
-                stock=0,
-            )
-            products.append((await unit(lambda uow, item=item: catalog.create_product(uow, item))).id)
+        products.append((await unit(lambda uow, item=item: catalog.create_product(uow, item))).id)
+    return staff, products
+
+
+def token_of(staff: Any) -> str:
+    return credentials.issue_token(
+        user_id=staff.id, token_version=staff.token_version, key=SECRET, ttl_minutes=60
+    )
+
+
+def serve(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen:
+    """`petpos serve` in production mode on `url`, ready."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PETPOS_ENV": "production",
+        "PETPOS_SECRET_KEY": SECRET,
+        "PETPOS_DATA_DIR": str(data_dir),
+    }
+    command = [str(Path(sys.executable).parent / "petpos"), "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_ready(process, port)
+    return process
+
+
+async def seed(settings: Settings, url: str) -> tuple[str, uuid.UUID, list[uuid.UUID], list[uuid.UUID]]:
+    """(staff token, hot order, spread orders, products)."""
+    db = Database(settings, url)
+    try:
+        staff, products = await staff_and_products(db, stock=0)
         opened = [
-            await unit(lambda uow, i=i: orders.create_order(uow, orders.NewOrder(f"T{i}", None), by=staff.id))
+            await run_unit(
+                db.sessions,
+                lambda uow, i=i: orders.create_order(uow, orders.NewOrder(f"T{i}", None), by=staff.id),
+                lock_timeout_ms=5000,
+            )
             for i in range(PRODUCTS + 1)
         ]
-        token = credentials.issue_token(
-            user_id=staff.id, token_version=staff.token_version, key=SECRET, ttl_minutes=60
-        )
-        return token, opened[0].id, [o.id for o in opened[1:]], products
+        return token_of(staff), opened[0].id, [o.id for o in opened[1:]], products
     finally:
         await db.dispose()
 
@@ -360,34 +391,14 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="petpos-bench-") as tmp:
         server = EmbeddedPostgres(Path(tmp) / "pgdata", delete_on_stop=True)
-        serve = None
+        server_process = None
         try:
             url = server.url
             upgrade(url)
             settings = Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp) / "data")
             token, hot, spread_orders, products = asyncio.run(seed(settings, url))
             port = free_port()
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "PETPOS_ENV": "production",
-                "PETPOS_SECRET_KEY": SECRET,
-                "PETPOS_DATA_DIR": str(Path(tmp) / "data"),
-            }
-            serve = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "petpos"),
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(args.workers),
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            wait_ready(serve, port)
+            server_process = serve(url, Path(tmp) / "data", port, args.workers)
             hot_script = lua_script([add_body(hot, p) for p in products], token)
             spread_script = lua_script(
                 [add_body(spread_orders[i], products[(i * 5) % PRODUCTS]) for i in range(PRODUCTS)], token
@@ -398,8 +409,8 @@ def main() -> int:
                 f"petpos serve --workers {args.workers} (production); wrk -t2 -c{c} -d{seconds:g}s; "
                 f"{os.cpu_count()} CPUs\n"
             )
-            wrk(port, hot_script, c, 2, serve.pid)  # warm-up: pools, caches, prepared statements
-            wrk(port, typename, c, 1, serve.pid)
+            wrk(port, hot_script, c, 2, server_process.pid)  # warm-up: pools, caches, prepared statements
+            wrk(port, typename, c, 1, server_process.pid)
             direct = listen_url(url)
             raw = asyncio.run(raw_ceiling(direct, [spread_orders[-1]], c, seconds))
             raw_spread = asyncio.run(raw_ceiling(direct, spread_orders, c, seconds))
@@ -409,19 +420,19 @@ def main() -> int:
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
             spy = (lambda name: args.profile / f"{name}.txt") if args.profile else (lambda name: None)
-            hot_run = wrk(port, hot_script, c, seconds, serve.pid, spy("hot"))
+            hot_run = wrk(port, hot_script, c, seconds, server_process.pid, spy("hot"))
             time.sleep(0.5)  # requests in flight at wrk's stop finish
             after = asyncio.run(order_state(url, [hot]))
             spread_before = asyncio.run(order_state(url, spread_orders))
-            spread_run = wrk(port, spread_script, c, seconds, serve.pid, spy("spread"))
+            spread_run = wrk(port, spread_script, c, seconds, server_process.pid, spy("spread"))
             time.sleep(0.5)
             spread_after = asyncio.run(order_state(url, spread_orders))
-            typename_run = wrk(port, typename, c, seconds, serve.pid, spy("typename"))
-            me_run = wrk(port, me, c, seconds, serve.pid, spy("me"))
+            typename_run = wrk(port, typename, c, seconds, server_process.pid, spy("typename"))
+            me_run = wrk(port, me, c, seconds, server_process.pid, spy("me"))
         finally:
-            if serve is not None:
-                serve.terminate()
-                serve.wait(timeout=60)
+            if server_process is not None:
+                server_process.terminate()
+                server_process.wait(timeout=60)
             server.stop()
 
     print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6} {'per worker':>7}")
