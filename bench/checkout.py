@@ -38,10 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from app.db.engine import Database  # noqa: E402
 from app.domain.pos.live import listen_url  # noqa: E402
-from app.embedded import EmbeddedPostgres  # noqa: E402
-from app.migrations import upgrade  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench.hot_order import PRODUCTS, SECRET, free_port, serve, staff_and_products, token_of  # noqa: E402
+from bench.hot_order import PRODUCTS, serving, staff_and_products, throwaway_database, token_of  # noqa: E402
 
 ORDERS = 12000
 PAY = (
@@ -210,16 +208,9 @@ def main() -> int:
         raise SystemExit("wrk not found: apt-get install -y wrk")
     c, seconds = args.connections, args.seconds
 
-    with tempfile.TemporaryDirectory(prefix="petpos-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp) / "pgdata", delete_on_stop=True)
-        server_process = None
-        try:
-            url = server.url
-            upgrade(url)
-            settings = Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp) / "data")
-            token, orders = asyncio.run(seed(settings, url))
-            port = free_port()
-            server_process = serve(url, Path(tmp) / "data", port, args.workers)
+    with throwaway_database() as (url, settings):
+        token, orders = asyncio.run(seed(settings, url))
+        with serving(url, settings, args.workers) as (port, _):
             print(
                 f"petpos serve --workers {args.workers} (production); wrk -t{THREADS} -c{c} -d{seconds:g}s; "
                 f"{os.cpu_count()} CPUs\n"
@@ -231,11 +222,6 @@ def main() -> int:
             run = wrk(port, [pay_body(o) for o in measured], token, c, seconds)
             time.sleep(0.5)  # requests in flight at wrk's stop finish
             numbers = asyncio.run(sales_made(url))
-        finally:
-            if server_process is not None:
-                server_process.terminate()
-                server_process.wait(timeout=60)
-            server.stop()
 
     print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6}")
     print(row(f"raw asyncpg, draw a number + commit ({c})", ceiling))

@@ -41,6 +41,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -151,21 +153,42 @@ def token_of(staff: Any) -> str:
     )
 
 
-def serve(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen:
-    """`petpos serve` in production mode on `url`, ready."""
+@contextmanager
+def throwaway_database() -> Iterator[tuple[str, Settings]]:
+    """A throwaway embedded PostgreSQL, migrated: its url, and settings with a data folder."""
+    with tempfile.TemporaryDirectory(prefix="petpos-bench-") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "pgdata", delete_on_stop=True)
+        try:
+            upgrade(server.url)
+            yield (
+                server.url,
+                Settings(database_url=server.url, secret_key=SECRET, data_dir=Path(tmp) / "data"),
+            )
+        finally:
+            server.stop()
+
+
+@contextmanager
+def serving(url: str, settings: Settings, workers: int) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`petpos serve` in production mode on `url`, ready: its port and process, stopped after."""
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "PETPOS_ENV": "production",
         "PETPOS_SECRET_KEY": SECRET,
-        "PETPOS_DATA_DIR": str(data_dir),
+        "PETPOS_DATA_DIR": str(settings.data_dir),
     }
     command = [str(Path(sys.executable).parent / "petpos"), "serve", "--port", str(port)]
     process = subprocess.Popen(
         [*command, "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    wait_ready(process, port)
-    return process
+    try:
+        wait_ready(process, port)
+        yield port, process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
 
 
 async def seed(settings: Settings, url: str) -> tuple[str, uuid.UUID, list[uuid.UUID], list[uuid.UUID]]:
@@ -389,16 +412,9 @@ def main() -> int:
         raise SystemExit("wrk not found: apt-get install -y wrk")
     c, seconds = args.connections, args.seconds
 
-    with tempfile.TemporaryDirectory(prefix="petpos-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp) / "pgdata", delete_on_stop=True)
-        server_process = None
-        try:
-            url = server.url
-            upgrade(url)
-            settings = Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp) / "data")
-            token, hot, spread_orders, products = asyncio.run(seed(settings, url))
-            port = free_port()
-            server_process = serve(url, Path(tmp) / "data", port, args.workers)
+    with throwaway_database() as (url, settings):
+        token, hot, spread_orders, products = asyncio.run(seed(settings, url))
+        with serving(url, settings, args.workers) as (port, server_process):
             hot_script = lua_script([add_body(hot, p) for p in products], token)
             spread_script = lua_script(
                 [add_body(spread_orders[i], products[(i * 5) % PRODUCTS]) for i in range(PRODUCTS)], token
@@ -429,11 +445,6 @@ def main() -> int:
             spread_after = asyncio.run(order_state(url, spread_orders))
             typename_run = wrk(port, typename, c, seconds, server_process.pid, spy("typename"))
             me_run = wrk(port, me, c, seconds, server_process.pid, spy("me"))
-        finally:
-            if server_process is not None:
-                server_process.terminate()
-                server_process.wait(timeout=60)
-            server.stop()
 
     print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6} {'per worker':>7}")
     print(row(f"raw asyncpg, lock + update + commit ({c})", raw))

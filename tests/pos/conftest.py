@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.domain import money
 from app.domain.catalog import service as catalog
+from app.domain.pos import checkout as pos_checkout
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.uow import run_unit
 
@@ -159,3 +160,19 @@ async def pos(db, gql, users) -> Pos:
 
 def assert_order_locked_before_any_write(sql) -> None:
     sql.assert_locks_before_write("sale_orders")
+
+
+async def card_checkout_request(db, order_id: str):
+    """A POS checkout of `order_id` by card, prepared for a domain-level unit of work."""
+    async with db.read() as session:
+        return await pos_checkout.prepare_checkout(
+            session,
+            order_id=order_id,
+            key=uuid.uuid4().hex,
+            method="CARD",
+            amount_tendered=None,
+            register=None,
+            customer_id=None,
+            coupon_code=None,
+            redeem_points=0,
+        )

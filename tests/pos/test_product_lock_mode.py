@@ -5,7 +5,6 @@ check takes FOR KEY SHARE on the product) goes on, while another stock change st
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 from sqlalchemy import text
@@ -16,23 +15,9 @@ from app.domain.pos import checkout as pos_checkout
 from app.domain.sales import refunds
 from app.domain.uow import run_unit
 from tests.commerce.shop import ADD, Shop
+from tests.pos.conftest import card_checkout_request
 from tests.races import unit_held
 from tests.shifts.drawer import order_of
-
-
-async def _checkout_request(db, order_id: str):
-    async with db.read() as session:
-        return await pos_checkout.prepare_checkout(
-            session,
-            order_id=order_id,
-            key=uuid.uuid4().hex,
-            method="CARD",
-            amount_tendered=None,
-            register=None,
-            customer_id=None,
-            coupon_code=None,
-            redeem_points=0,
-        )
 
 
 @pytest.mark.parametrize(("holder", "stock"), [("sale", 9), ("refund", 10), ("stock adjustment", 15)])
@@ -43,10 +28,10 @@ async def test_a_stock_change_in_flight_does_not_hold_up_a_cart_taking_the_produ
     staff, _ = await users.signed_in("STAFF")
     _, customer = await users.signed_in("CUSTOMER")
     if holder == "sale":
-        request = await _checkout_request(db, await order_of(pos, kibble))
+        request = await card_checkout_request(db, await order_of(pos, kibble))
         work = lambda uow: pos_checkout.checkout_order(uow, request=request, by=staff.id)  # noqa: E731
     elif holder == "refund":
-        sold = await _checkout_request(db, await order_of(pos, kibble))
+        sold = await card_checkout_request(db, await order_of(pos, kibble))
         sale, _ = await run_unit(
             db.sessions,
             lambda uow: pos_checkout.checkout_order(uow, request=sold, by=staff.id),

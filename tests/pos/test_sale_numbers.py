@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.pos import checkout as pos_checkout
 from app.domain.uow import run_unit
 from app.migrations import alembic_config
+from tests.pos.conftest import card_checkout_request
 from tests.races import unit_held, wait_for_lock_waiters
 from tests.shifts.drawer import order_of, payment
 
@@ -26,18 +27,7 @@ class Abandoned(Exception):
 
 
 async def card_checkout(db, order_id: str, staff_id):
-    async with db.read() as session:
-        request = await pos_checkout.prepare_checkout(
-            session,
-            order_id=order_id,
-            key=f"key-{order_id}",
-            method="CARD",
-            amount_tendered=None,
-            register=None,
-            customer_id=None,
-            coupon_code=None,
-            redeem_points=0,
-        )
+    request = await card_checkout_request(db, order_id)
     return lambda uow: pos_checkout.checkout_order(uow, request=request, by=staff_id)
 
 
