@@ -312,7 +312,36 @@ def main(argv: list[str] | None = None) -> int:
     restore.set_defaults(func=cmd_restore)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as error:
+        problem = _database_problem(error)
+        if problem is None:
+            raise
+        print(f"petpos {args.command}: {problem}", file=sys.stderr)
+        return 2
+
+
+# SQLSTATEs that mean the settings name a database that will not have us.
+REFUSED = {"28000": "refused the user", "28P01": "refused the password", "3D000": "does not exist"}
+
+
+def _database_problem(error: BaseException) -> str | None:
+    """What stopped a command from using DATABASE_URL, or None for any other failure. The URL is
+    shown without its password and the driver's message not at all (it may quote either)."""
+    from sqlalchemy.engine import make_url
+
+    from app.db.connectivity import causes, is_unavailable
+
+    url = get_settings().database_url
+    where = f" at {make_url(url).render_as_string(hide_password=True)}" if url else ""
+    states = [getattr(cause, "sqlstate", None) for cause in causes(error)]
+    refused = next((REFUSED[s] for s in states if s in REFUSED), None)
+    if refused is not None:
+        return f"the database{where} {refused}"
+    if is_unavailable(error):
+        return f"cannot reach the database{where}"
+    return None
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ checkout opens a fresh connection, so no request fails on a connection that died
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -48,6 +49,11 @@ def _is_connection_error(error: BaseException) -> bool:
 
 def is_unavailable(error: BaseException) -> bool:
     """Whether `error`, or anything in its chain, says the database is unreachable."""
+    return any(_is_connection_error(current) for current in causes(error))
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """`error` and everything in its chain: causes, contexts and a driver error's original."""
     seen: set[int] = set()
     stack: list[BaseException | None] = [error]
     while stack:
@@ -55,11 +61,9 @@ def is_unavailable(error: BaseException) -> bool:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if _is_connection_error(current):
-            return True
+        yield current
         orig = getattr(current, "orig", None)
         stack += [current.__cause__, current.__context__, orig if isinstance(orig, BaseException) else None]
-    return False
 
 
 def watch_connections(engine: AsyncEngine) -> None:

@@ -1,9 +1,13 @@
 """The `petpos` command against a real database."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_SECRET
 
@@ -108,3 +112,34 @@ def test_export_schema_prints_the_sdl():
     result = subprocess.run([str(PETPOS), "export-schema"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "type Mutation" in result.stdout and "saleOrderUpdated" in result.stdout
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate", "seed --demo", "create-user"])
+def test_a_database_that_cannot_be_reached_is_named_without_its_password(command):
+    url = f"postgresql+asyncpg://petpos:hunter2-secret@127.0.0.1:{_closed_port()}/petpos"
+    args = command.split()
+    if args[0] == "create-user":
+        args += ["--email", "a@example.com", "--phone", "+1 202 555 0170", "--name", "A"]
+        args += ["--password", "a strong password"]
+    result = petpos(url, *args)
+    assert result.returncode == 2
+    assert f"petpos {args[0]}: cannot reach the database at postgresql+asyncpg://petpos:***@127.0.0.1" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr + result.stdout
+
+
+def test_a_database_that_does_not_exist_is_named(database_url):
+    missing = make_url(database_url).set(database="petpos_no_such_database")
+    result = petpos(missing.render_as_string(hide_password=False), "migrate")
+    assert result.returncode == 2
+    problem = result.stderr.splitlines()[-1]
+    assert problem.startswith("petpos migrate: the database at postgresql")
+    assert "/petpos_no_such_database" in problem and problem.endswith(" does not exist")
+    assert "Traceback" not in result.stderr
