@@ -106,6 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_level="info",
             access_log=False,  # petpos logs each request itself (app/main.py RequestLog), one line
             timeout_graceful_shutdown=20,
+            ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the HTTP body limit
         )
     finally:
         if supervisor is not None:

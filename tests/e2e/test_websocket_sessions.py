@@ -215,6 +215,15 @@ async def test_each_operation_on_a_socket_reads_afresh_what_an_earlier_one_loade
     await socket.close()
 
 
+async def test_a_message_over_the_body_limit_closes_the_socket_1009(server, users):
+    _, token = await users.signed_in()
+    socket = await signed_in_socket(server, token)
+    await send(socket, {"id": "1", "type": "subscribe", "payload": {"query": "#" * 1024 * 1024 + "\n" + ME}})
+    assert await close_code(socket) == 1009  # RFC 6455: message too big
+    socket = await signed_in_socket(server, token)  # the server itself carries on
+    assert (await run(socket, "#" * 1000 * 1024 + "\n" + ME))["data"]["me"]["id"]
+
+
 async def test_the_legacy_graphql_ws_protocol_is_not_offered(server):
     socket = await connect(server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-ws"])
     assert socket.subprotocol is None
