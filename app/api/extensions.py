@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, get_operation_ast
+from graphql.validation import ASTValidationContext, ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -24,7 +25,7 @@ from strawberry.extensions import (
 
 from app import metrics
 from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
-from app.api.input_guard import InputGuard
+from app.api.input_guard import InputGuard, is_refused_literal
 from app.api.unavailable import unavailable_error
 from app.domain.errors import DomainError
 from app.schema import loaders
@@ -41,7 +42,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     """Errors we raised on purpose (auth, validation of the document) pass through;
     an exception from inside a resolver is an internal failure."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, GraphQLError) and not is_refused_literal(error)
 
 
 class MaskInternalErrors(MaskErrors):
@@ -178,8 +179,22 @@ class DocumentValidationCache(ValidationCache):
 
 # Built once: the validation cache keys on the rule classes, and each limiter instance makes a new
 # rule class (strawberry issue 4635), so per-request limiters would make every request miss the cache.
+def _known_fragments_only(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """strawberry's depth rule looks every spread up by name and raises KeyError on one the
+    document does not define; graphql-core's KnownFragmentNamesRule refuses that document."""
+
+    class Rule(rule):  # type: ignore[valid-type, misc]
+        def __init__(self, context: ASTValidationContext) -> None:
+            try:
+                super().__init__(context)
+            except KeyError:
+                ASTValidationRule.__init__(self, context)
+
+    return Rule
+
+
 LIMIT_RULES = [
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *map(_known_fragments_only, QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules),
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 ]
 

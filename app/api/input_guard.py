@@ -90,17 +90,36 @@ def unsafe_variables(document, operation_name: str | None, variables: dict | Non
     return errors
 
 
+# graphql-core's words for a literal whose scalar raised while reading it (an Int literal past
+# Python's 4,300-digit conversion limit): the exception's own message sits in the middle.
+REFUSED_LITERAL = re.compile(
+    r"(Expected value of type '[^']*'), but encountered error .*?; (found: .*)", re.S
+)
+
+
+def is_refused_literal(error: GraphQLError) -> bool:
+    return error.path is None and REFUSED_LITERAL.fullmatch(error.message) is not None
+
+
 def is_request_error(error: GraphQLError) -> bool:
     """The request itself was refused (syntax, validation, variables): no field path, and not an
     exception escaping our code (those are masked as INTERNAL)."""
     original = error.original_error
-    return error.path is None and (original is None or isinstance(original, GraphQLError))
+    if original is None or isinstance(original, GraphQLError):
+        return error.path is None
+    return is_refused_literal(error)
 
 
 def tag_request_errors(errors: list[GraphQLError] | None) -> None:
-    """Request errors without a code of their own get code VALIDATION."""
+    """Request errors without a code of their own get code VALIDATION (a refused literal's message
+    loses the exception's words: they speak of Python)."""
     for error in errors or ():
-        if is_request_error(error) and not (error.extensions or {}).get("code"):
+        if not is_request_error(error):
+            continue
+        if refused := REFUSED_LITERAL.fullmatch(error.message):
+            error.message = f"{refused[1]}, {refused[2]}"
+            error.original_error = None
+        if not (error.extensions or {}).get("code"):
             error.extensions = {**(error.extensions or {}), "code": "VALIDATION"}
 
 

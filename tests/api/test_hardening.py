@@ -104,6 +104,39 @@ async def test_depth_ten_is_allowed_and_eleven_refused_in_production(production,
     assert "exceeds maximum operation depth of 10" in refused["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("env", ["development", "production"])
+async def test_a_spread_of_an_undefined_fragment_is_a_validation_error(database_url, db, env, caplog):
+    app = create_app(make_settings(database_url, env=env), db)
+    async with http_client(app) as client:
+        body = (await client.post("/graphql", json={"query": "{ products { ...Nope } }"})).json()
+    assert body.get("data") is None
+    assert body["errors"] == [
+        {
+            "message": "Unknown fragment 'Nope'.",
+            "locations": [{"line": 1, "column": 17}],
+            "extensions": {"code": "VALIDATION"},
+        }
+    ]
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+async def test_an_int_literal_too_long_to_convert_is_a_validation_error(database_url, db, env, caplog):
+    app = create_app(make_settings(database_url, env=env), db)
+    digits = "9" * 5000  # past Python's 4,300-digit limit on converting text to int
+    async with http_client(app) as client:
+        body = (
+            await client.post(
+                "/graphql", json={"query": f"{{ pets(first: {digits}) {{ edges {{ cursor }} }} }}"}
+            )
+        ).json()
+    assert body.get("data") is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "VALIDATION"}
+    assert error["message"].startswith("Expected value of type 'Int', found: 99999")
+    assert "Exceeds" not in error["message"] and "sys." not in error["message"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # the client's mistake: not logged
+
+
 async def test_documents_over_the_token_limit_are_refused_in_production(production):
     long = "{ " + "__typename " * MAX_TOKENS + "}"  # MAX_TOKENS + 2 tokens, under the alias and depth limits
     refused = (await production.post("/graphql", json={"query": long})).json()
