@@ -51,6 +51,7 @@ class Database:
             create_async_engine(
                 async_url(read_url),
                 pool_size=settings.pool_size,
+                max_overflow=settings.pool_size,
                 hide_parameters=True,
                 connect_args=connect_args(settings),
             )
