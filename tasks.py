@@ -36,6 +36,10 @@ def ensure_installed() -> None:
         return
     if not (BIN / "python").exists():
         print("Creating .venv ...", flush=True)
+        try:
+            import ensurepip  # noqa: F401  (venv needs it for pip; Debian and Ubuntu package it apart)
+        except ImportError:
+            sys.exit("This Python cannot create a virtual environment with pip: install python3-venv.")
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("Installing petpos and its dependencies into .venv ...", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]

@@ -4,8 +4,11 @@ skipped, saying why."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +21,16 @@ def program(name: str, install: str) -> str:
             pytest.fail(message + ": .ci/run installs it", pytrace=False)
         pytest.skip(message)
     return path
+
+
+def npm_packages(folder: Path) -> str:
+    """node, with `folder`'s pinned npm packages installed (npm ci from its lockfile, again
+    whenever the lockfile changes)."""
+    node = program("node", "apt-get install nodejs npm")
+    npm = program("npm", "apt-get install npm")
+    stamp = folder / "node_modules" / ".petpos-lock-sha256"
+    wanted = hashlib.sha256((folder / "package-lock.json").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, timeout=600)
+        stamp.write_text(wanted)
+    return node

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.required import program
+from tests.e2e.required import npm_packages
 from tests.e2e.test_serve import free_port, start, stop, wait_ready
 
 AUDIT = Path(__file__).resolve().parents[1] / "http_audit"
@@ -15,14 +15,8 @@ AUDIT = Path(__file__).resolve().parents[1] / "http_audit"
 
 @pytest.fixture(scope="session")
 def node() -> str:
-    """node, with the pinned graphql-http installed into tests/http_audit (npm ci, from its lockfile)."""
-    node = program("node", "apt-get install nodejs npm")
-    npm = program("npm", "apt-get install npm")
-    wanted = json.loads((AUDIT / "package.json").read_text())["dependencies"]["graphql-http"]
-    installed = AUDIT / "node_modules" / "graphql-http" / "package.json"
-    if not installed.exists() or json.loads(installed.read_text())["version"] != wanted:
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=AUDIT, check=True, timeout=600)
-    return node
+    """node, with the pinned graphql-http installed into tests/http_audit."""
+    return npm_packages(AUDIT)
 
 
 async def test_graphql_http_audit_reports_no_error_and_no_warning(node, tmp_path, database_url, db):

@@ -5,7 +5,6 @@ docs/clients.md's two commands, run by the suite."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -14,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.documented import ROOT, all_steps
-from tests.e2e.required import program
+from tests.e2e.required import npm_packages, program
 
 CODEGEN = Path(__file__).resolve().parents[1] / "codegen"
 BIN = CODEGEN / "node_modules" / ".bin"
-STAMP = CODEGEN / "node_modules" / ".petpos-lock-sha256"
 # What the documented config maps the custom scalars to (docs/clients.md).
 CONFIG = {
     "plugins": ["typescript", "typescript-operations"],
@@ -45,18 +43,13 @@ export function total(answer: CheckoutMutation): string | undefined {
 def node() -> str:
     """node, with tests/codegen's packages installed (npm ci from the lockfile, again when it changes)."""
     node = program("node", "apt-get install nodejs npm")
-    npm = program("npm", "apt-get install npm")
     version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
     if int(version.strip().lstrip("v").split(".")[0]) < 20:  # graphql-codegen's dependencies need it
         message = f"graphql-codegen needs node 20 or newer, not {version.strip()}"
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    wanted = hashlib.sha256((CODEGEN / "package-lock.json").read_bytes()).hexdigest()
-    if not STAMP.exists() or STAMP.read_text() != wanted:
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=CODEGEN, check=True, timeout=600)
-        STAMP.write_text(wanted)
-    return node
+    return npm_packages(CODEGEN)
 
 
 def run(node: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
