@@ -17,11 +17,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 # HS256 keys shorter than the hash output (32 bytes) can be brute-forced offline from one token.
 MIN_SECRET_KEY_BYTES = 32
+# Upper bounds of the time and count settings: past them dates and database integers overflow.
+MINUTES_A_WEEK = 7 * 24 * 60
+MINUTES_A_YEAR = 366 * 24 * 60
+MAX_COUNT = 1_000_000
 
 
 # PETPOS_SMTP_URL, parsed (app/mail.py sends through it).
@@ -100,15 +106,15 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     data_dir: Path = Path(".petpos")
     lock_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
-    token_ttl_minutes: int = Field(default=60 * 24, ge=1)
-    password_reset_ttl_minutes: int = Field(default=30, ge=1)
+    token_ttl_minutes: int = Field(default=60 * 24, ge=1, le=MINUTES_A_YEAR)
+    password_reset_ttl_minutes: int = Field(default=30, ge=1, le=MINUTES_A_WEEK)
     # Reset emails per account per window; more requests answer ok and send nothing.
-    password_reset_max_emails: int = Field(default=3, ge=1)
-    password_reset_window_minutes: int = Field(default=60, ge=1)
+    password_reset_max_emails: int = Field(default=3, ge=1, le=MAX_COUNT)
+    password_reset_window_minutes: int = Field(default=60, ge=1, le=MINUTES_A_WEEK)
     # Failed sign-ins per account and per client address per window; past them login is RATE_LIMITED.
-    login_max_failures_per_account: int = Field(default=10, ge=1)
-    login_max_failures_per_address: int = Field(default=50, ge=1)
-    login_window_minutes: int = Field(default=15, ge=1)
+    login_max_failures_per_account: int = Field(default=10, ge=1, le=MAX_COUNT)
+    login_max_failures_per_address: int = Field(default=50, ge=1, le=MAX_COUNT)
+    login_window_minutes: int = Field(default=15, ge=1, le=MINUTES_A_WEEK)
     currency: str = "USD"
     # Printed at the top of every receipt.
     store_name: str = Field(default="petpos pet store", min_length=1, max_length=200)
@@ -118,13 +124,13 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:5173", "http://localhost:3000"]
     )
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Outbox delivery (app/mail.py). Without an SMTP URL: printed in development, kept in production.
     smtp_url: str | None = None
     mail_from: str = "petpos <no-reply@localhost>"
     outbox_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # PENDING adoption requests one customer may hold at once.
-    max_open_adoption_requests: int = Field(default=3, ge=1)
+    max_open_adoption_requests: int = Field(default=3, ge=1, le=MAX_COUNT)
     # Sales tax: false, prices exclude it and it comes on top; true, prices include it.
     prices_include_tax: bool = False
     # The share of a POS order's lines STAFF may take off by hand (setSaleOrderDiscount); ADMIN any.
@@ -140,6 +146,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("database_url", "database_read_url", "database_listen_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value or not value.strip():
+            return None
+        try:
+            port = make_url(async_url(value.strip())).port
+            if port is not None and not 0 < port < 65536:
+                raise ValueError(port)
+        except (ValueError, ArgumentError):
+            variable = info.field_name.upper() if info.field_name else "The database URL"
+            raise ValueError(
+                f"{variable} must be a postgresql:// URL, like postgresql://user:password@host:5432/petpos"
+            ) from None
+        return value.strip()
 
     @field_validator("smtp_url")
     @classmethod

@@ -38,3 +38,22 @@ def test_a_transaction_pooler_without_a_direct_listen_url_is_refused_at_start(mo
     monkeypatch.setenv("DATABASE_TRANSACTION_POOLER", "true")
     with pytest.raises(ValidationError, match="DATABASE_LISTEN_URL is required"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PETPOS_TOKEN_TTL_MINUTES", "9999999999"),
+        ("PETPOS_PASSWORD_RESET_TTL_MINUTES", "9999999999"),
+        ("PETPOS_LOGIN_WINDOW_MINUTES", "9999999999"),
+        ("PETPOS_PASSWORD_RESET_WINDOW_MINUTES", "9999999999"),
+        ("PETPOS_LOGIN_MAX_FAILURES_PER_ACCOUNT", str(2**64)),
+        ("PETPOS_MAX_BODY_BYTES", "0"),
+        ("DATABASE_READ_URL", "postgresql://replica:port/petpos"),
+    ],
+)
+def test_a_setting_out_of_its_range_is_refused_at_start(monkeypatch, variable, value):
+    """Past these, token expiry dates or the database's integers would overflow at the first request."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError):
+        Settings()

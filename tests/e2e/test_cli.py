@@ -143,3 +143,20 @@ def test_a_database_that_does_not_exist_is_named(database_url):
     assert problem.startswith("petpos migrate: the database at postgresql")
     assert "/petpos_no_such_database" in problem and problem.endswith(" does not exist")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://petpos:hunter2-secret@db:port/petpos",
+        "postgresql://petpos:hunter2-secret@db:99999999/petpos",
+        "mysql://petpos:hunter2-secret@db/petpos",
+    ],
+)
+def test_a_malformed_database_url_is_refused_at_start_without_repeating_it(url):
+    result = petpos(url, "migrate")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Invalid settings: DATABASE_URL must be a postgresql:// URL, like postgresql://user:password@host:5432/petpos"
+    )
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
