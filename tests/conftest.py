@@ -80,13 +80,13 @@ def lock_guard() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def no_write_before_a_lock(lock_guard: None) -> Iterator[None]:
-    """Fails the test that saw a unit write before it locked, even where that unit's error was
-    caught along the way."""
+    """Fails the test that saw a unit write before it locked, or lock a table its mutation does not
+    declare, even where that unit's error was caught along the way."""
     from tests import lock_guard as guard
 
     guard.taken_violations()
     yield
-    assert guard.taken_violations() == [], "a unit of work wrote before taking any row lock"
+    assert guard.taken_violations() == [], "a unit of work wrote before a lock or took an undeclared one"
 
 
 @pytest.fixture(autouse=True)

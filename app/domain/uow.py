@@ -34,8 +34,9 @@ UNIT_KEY = "petpos.unit_of_work"
 class UnitOfWork:
     """What a service function gets: the session of one transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, operation: str = "mutation") -> None:
         self.session = session
+        self.operation = operation  # the GraphQL field (or task) the unit runs for
         self._lock_rank = -1
         self._locked: set[str] = set()
         self.lock_free_because: str | None = None
@@ -106,7 +107,7 @@ async def run_unit(
                         await session.execute(
                             text("SELECT set_config('lock_timeout', :v, true)"), {"v": f"{lock_timeout_ms}ms"}
                         )
-                    uow = UnitOfWork(session)
+                    uow = UnitOfWork(session, operation)
                     # Where the tests' lock guard (a before_cursor_execute hook) finds the unit.
                     connection.info[UNIT_KEY] = uow
                     try:

@@ -268,7 +268,7 @@ class PosMutation:
     checkout_sale_order = mutation(
         checkout_sale_order,
         allow=StaffOnly,
-        locks=("sale_orders", "cash_shifts", "products", "coupons", "users"),
+        locks=("sale_orders", "cash_shifts", "products", "coupons", "users", "sale_numbers"),
         errors=(
             Code.VALIDATION,
             Code.NOT_FOUND,

@@ -202,7 +202,7 @@ class SalesMutation:
     checkout = mutation(
         checkout,
         allow=CustomerOnly,
-        locks=("carts", "products", "coupons", "users"),
+        locks=("carts", "products", "coupons", "users", "sale_numbers"),
         errors=(Code.VALIDATION, Code.NOT_FOUND, *SALE_RECORDING, Code.IDEMPOTENCY_KEY_REUSED, Code.BUSY),
     )
     refund_sale = mutation(

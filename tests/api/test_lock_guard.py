@@ -1,11 +1,12 @@
-"""The suite-wide lock guard (tests/lock_guard.py) catches a unit that writes before it locks."""
+"""The suite-wide lock guard (tests/lock_guard.py) catches a unit that writes before it locks, and a
+mutation's unit that locks a table its declaration does not name."""
 
 import pytest
 
 from app.domain.accounts.models import User
 from app.domain.locks import lock_row
 from app.domain.uow import run_unit
-from tests.lock_guard import WriteBeforeLock, taken_violations
+from tests.lock_guard import UndeclaredLock, WriteBeforeLock, taken_violations
 
 
 async def test_a_unit_that_writes_before_locking_fails_the_test(db, users):
@@ -36,3 +37,16 @@ async def test_a_unit_that_locks_first_or_declares_itself_lock_free_passes(db, u
 
     await run_unit(db.sessions, rename_under_lock, lock_timeout_ms=3000)
     await run_unit(db.sessions, create_only, lock_timeout_ms=3000)
+
+
+async def test_a_mutation_that_locks_a_table_it_does_not_declare_fails_the_test(db, users):
+    user = await users.create()
+
+    async def lock_the_user(uow):
+        await lock_row(uow, User, user.id)
+
+    # updateProfile declares users; createPet declares no lock at all.
+    await run_unit(db.sessions, lock_the_user, lock_timeout_ms=3000, operation="updateProfile")
+    with pytest.raises(UndeclaredLock, match="createPet locks users"):
+        await run_unit(db.sessions, lock_the_user, lock_timeout_ms=3000, operation="createPet")
+    assert taken_violations() == ["createPet locked users"]
