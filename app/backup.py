@@ -130,11 +130,16 @@ def backup_database(url: str, file: str) -> set[str]:
     """pg_dump --format=custom into `file` (written beside it first, so a failed backup never
     leaves half a file in place of a good one). Returns the schema revisions it holds."""
     target = Path(file)
+    if not target.name or target.name == ".." or target.is_dir():
+        raise BackupError(f"{file} is a directory: name the backup file")
     partial = target.with_name(target.name + ".partial")
     env = libpq_environment(url)
     try:
         _run([client("pg_dump"), "--format=custom", "--no-password", f"--file={partial}"], env)
-        partial.replace(target)
+        try:
+            partial.replace(target)
+        except OSError as error:
+            raise BackupError(f"cannot write {file}: {error.strerror}") from None
     finally:
         partial.unlink(missing_ok=True)
     return backup_revisions(target)

@@ -171,9 +171,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
         return 2
 
     def seed(settings: Settings, url: str) -> int:
+        from app.domain.errors import DomainError
         from app.seed import print_demo_logins, seed_demo
 
-        asyncio.run(seed_demo(settings, url))
+        try:
+            asyncio.run(seed_demo(settings, url))
+        except DomainError as error:  # the shop already has a row the demo data would add
+            print(f"petpos seed: the demo data does not fit this database: {error.message}", file=sys.stderr)
+            return 1
         print_demo_logins()
         return 0
 
@@ -181,9 +186,19 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
+    from app.api.input_guard import unsafe_reason
+
     password = args.password
     if password is None:
         password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    # Bytes the terminal's encoding cannot decode arrive as lone surrogates, which PostgreSQL refuses.
+    for option, value in (("--email", args.email), ("--phone", args.phone), ("--name", args.name)):
+        if reason := unsafe_reason(value):
+            print(f"{option}: {reason}", file=sys.stderr)
+            return 1
+    if reason := unsafe_reason(password):
+        print(f"password: {reason}", file=sys.stderr)
+        return 1
 
     def create(settings: Settings, url: str) -> int:
         from app.seed import create_user
@@ -258,8 +273,24 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+def _ranged(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every run
     parser = argparse.ArgumentParser(
         prog="petpos", description="GraphQL API server for a pet store and its point of sale."
     )
@@ -267,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
 
     serve = sub.add_parser("serve", help="run the server (embedded PostgreSQL without DATABASE_URL)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--port", type=_ranged(0, 65535), default=8000)
+    serve.add_argument("--workers", type=_ranged(1, 64), default=1)
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(

@@ -185,6 +185,19 @@ async def test_the_password_goes_to_the_child_environment_never_its_command_line
     assert calls[0][1]["PGPASSWORD"] == "s3cret/pass"
 
 
+@pytest.mark.parametrize("where", ["directory", "dot"])
+async def test_a_backup_into_a_directory_is_refused_and_writes_nothing(database_url, tmp_path, where):
+    target = tmp_path if where == "directory" else Path(".")
+    before = sorted(tmp_path.iterdir())
+    result = petpos("backup", str(target), database_url=database_url)
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"petpos backup: {target} is a directory: name the backup file"
+    )
+    assert sorted(tmp_path.iterdir()) == before
+
+
 def test_a_missing_client_program_is_a_clear_error():
     with pytest.raises(backup.BackupError, match="pg_nowhere not found: install the PostgreSQL client"):
         backup.client("pg_nowhere")

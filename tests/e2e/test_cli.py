@@ -4,11 +4,14 @@ import os
 import socket
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
+from app.domain.taxes import service as taxes
+from app.domain.uow import run_unit
 from tests.conftest import TEST_SECRET
 
 PETPOS = Path(sys.executable).parent / "petpos"
@@ -160,3 +163,46 @@ def test_a_malformed_database_url_is_refused_at_start_without_repeating_it(url):
         "Invalid settings: DATABASE_URL must be a postgresql:// URL, like postgresql://user:password@host:5432/petpos"
     )
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
+
+
+def test_create_user_refuses_bytes_its_encoding_cannot_read(database_url):
+    # A Latin-1 é on a UTF-8 command line reaches Python as a lone surrogate.
+    result = petpos(
+        database_url,
+        "create-user",
+        "--email",
+        "cafe@example.com",
+        "--phone",
+        "+1 202 555 0170",
+        "--name",
+        "Caf\udce9",
+        "--password",
+        "a strong password",
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip().splitlines()[-1] == "--name: a string may not contain a lone surrogate (U+DCE9)"
+    )
+
+
+@pytest.mark.parametrize(("option", "value"), [("--port", "70000"), ("--port", "-1"), ("--workers", "0")])
+def test_serve_refuses_a_port_or_worker_count_out_of_range(option, value):
+    result = petpos("postgresql://unused@127.0.0.1/petpos", "serve", option, value)
+    assert result.returncode == 2
+    assert f"argument {option}: {value} is not from" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_demo_seed_over_a_shop_holding_a_demo_name_says_so(database_url, db):
+    async def sales_tax(uow):
+        return await taxes.create_tax_rate(uow, taxes.prepare_tax_rate(name="Sales tax", rate=Decimal("5")))
+
+    await run_unit(db.sessions, sales_tax, lock_timeout_ms=3000)
+    result = petpos(database_url, "seed", "--demo")
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("petpos seed: the demo data does not fit this database: ")
+    )
+    assert "Traceback" not in result.stderr
