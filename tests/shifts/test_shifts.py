@@ -175,6 +175,15 @@ async def test_cash_without_an_open_shift_is_refused_and_changes_nothing(db, pos
         ),
         ({}, ("VALIDATION", "paymentMethod")),
         ({"paymentMethod": "CARD", "register": "r" * 51}, ("VALIDATION", "register")),
+        (  # each amount fits, their sum (the sale's amount tendered) does not
+            {
+                "tenders": [
+                    {"method": "CASH", "amount": "9999999999.99"},
+                    {"method": "CASH", "amount": "1.00"},
+                ]
+            },
+            ("VALIDATION", "tenders"),
+        ),
     ],
 )
 async def test_tenders_that_do_not_pay_the_amount_due_exactly_are_refused(db, pos, how, error):

@@ -142,6 +142,8 @@ def prepare(
                     tender_method, money.amount(amount, f"tenders.{i}.amount", allow_zero=True), reference
                 )
             )
+        if sum((t.amount for t in parsed), money.ZERO) > money.MAX_AMOUNT:  # the sale's amount_tendered
+            raise validation(f"The tenders may add up to at most {money.MAX_AMOUNT}", "tenders")
         payment = Payment(split=tuple(parsed))
     if payment.takes_cash and where is None:
         raise validation("Cash goes into a drawer: name the register", "register")
