@@ -11,6 +11,9 @@ from app.domain.errors import validation
 MAX_LINES = 100
 # Orders merged into one target by one mergeSaleOrders (sourceOrderIds).
 MAX_MERGED_ORDERS = 100
+# Lines one sale may hold. Its lines go into the database in one statement, 14 values a line,
+# which must stay under PostgreSQL's 32,767 parameters; no till receipt comes near it.
+MAX_SALE_LINES = 1000
 
 
 def at_most(values: Sized, cap: int, field: str, what: str) -> None:

@@ -8,9 +8,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
-from app.domain.pos.models import SaleOrder
+from app.domain.limits import MAX_SALE_LINES
+from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.sales.models import Sale
 from tests.commerce.shop import Shop
 from tests.pos.conftest import CREATE, SPLIT, assert_order_locked_before_any_write
@@ -290,3 +291,29 @@ async def test_an_order_left_with_a_staff_customer_cannot_be_paid_until_a_custom
     assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "customerId")]
     paid = await pos.ok(PAY, pay_input(order["id"], method="CARD", customerId=str(customer.id)))
     assert paid["sale"]["customer"] == {"id": str(customer.id)}
+
+
+@pytest.mark.parametrize(("lines", "paid"), [(MAX_SALE_LINES, True), (2400, False)])
+async def test_an_order_of_more_lines_than_a_sale_holds_is_refused_whole(db, pos, lines, paid):
+    """Past 2,340 lines the sale's lines would not fit one statement (PostgreSQL's 32,767 parameters):
+    the cap refuses them as VALIDATION before anything is written."""
+    trim = await pos.service("Nail trim", "1.00")
+    order = await pos.order()
+    async with db.sessions.begin() as session:  # CUSTOM lines, as that many adds would leave them
+        await session.execute(
+            insert(SaleOrderItem),
+            [
+                dict(order_id=uuid.UUID(order["id"]), item_type="SERVICE", item_id=trim.id, mode="CUSTOM")
+                | dict(name="Nail trim", unit_price=Decimal("1.00"), quantity=1, note=f"line {i}")
+                for i in range(lines)
+            ],
+        )
+    result = await pos.call(PAY, pay_input(order["id"], method="CARD"))
+    if paid:
+        assert result["errors"] == [] and result["sale"]["total"]["amount"] == f"{MAX_SALE_LINES}.00"
+        return
+    assert [(e["code"], e["message"]) for e in result["errors"]] == [
+        ("VALIDATION", f"A sale holds at most {MAX_SALE_LINES} lines: split the order or the cart")
+    ]
+    assert result["sale"] is None and await sales_count(db) == 0
+    assert (await pos.row(order["id"])).status == "DRAFT"

@@ -29,6 +29,7 @@ from app.domain.catalog.service import move_stock
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for
 from app.domain.errors import DomainError, validation
+from app.domain.limits import MAX_SALE_LINES
 from app.domain.locks import by_id, lock_row, lock_rows
 from app.domain.loyalty import ledger
 from app.domain.sales import numbers, tax, tenders
@@ -82,6 +83,8 @@ async def record_sale(
 ) -> Sale:
     if not items:
         raise DomainError("NOTHING_TO_CHECK_OUT", "There is nothing to check out")
+    if len(items) > MAX_SALE_LINES:
+        raise validation(f"A sale holds at most {MAX_SALE_LINES} lines: split the order or the cart")
     if redeem_points < 0:
         raise validation("Points to redeem cannot be negative", fields.points)
     if redeem_points and customer_id is None:
