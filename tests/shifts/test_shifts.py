@@ -297,6 +297,45 @@ async def test_movements_keep_the_drawer_between_empty_and_the_largest_amount_so
     assert closed["errors"] == [] and closed["shift"]["overShort"]["amount"] == str(-money.MAX_AMOUNT)
 
 
+async def test_a_drawer_that_cash_sales_took_past_the_largest_amount_closes_after_a_pay_out(db, pos):
+    """Sales do not keep to the drawer's bounds as movements do; the close says what to do."""
+    trim = await pos.service("Nail trim", "1.00")
+    shift = await open_shift(pos, "front", str(money.MAX_AMOUNT))
+    sold = await pos.call(
+        PAY, payment(await order_of(pos, trim), paymentMethod="CASH", amountTendered="1.00", register="front")
+    )
+    assert sold["errors"] == []
+    refused = await close_shift(pos, shift["id"], "0.00")
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "shiftId")]
+    assert "record a cash movement first" in refused["errors"][0]["message"]
+    assert (await read_shift(pos, shift["id"]))["status"] == "OPEN"
+    paid_out = await pos.call(MOVE, {"i": {"shiftId": shift["id"], "amount": "-1.00", "reason": "bank"}})
+    assert paid_out["errors"] == []
+    closed = await close_shift(pos, shift["id"], str(money.MAX_AMOUNT))
+    assert closed["errors"] == [] and closed["shift"]["overShort"]["amount"] == "0.00"
+
+
+async def test_a_count_further_off_than_the_largest_amount_is_refused_on_the_count(db, pos):
+    """A cash refund of a card sale can leave the drawer owing; a count far above it is refused."""
+    trim = await pos.service("Big groom", "1000000.00")
+    shift = await open_shift(pos, "front", "0.00")
+    order = await pos.order()
+    await pos.add(order["id"], trim, 999)  # 999,000,000.00
+    sale = (await pos.ok(PAY, payment(order["id"], paymentMethod="CARD")))["sale"]
+    refund = {
+        "saleId": sale["id"],
+        "reason": "wrong",
+        "idempotencyKey": "r",
+        "method": "CASH",
+        "register": "front",
+    }
+    assert (await pos.call(REFUND, {"i": refund}))["errors"] == []
+    refused = await close_shift(pos, shift["id"], str(money.MAX_AMOUNT))
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "countedCash")]
+    closed = await close_shift(pos, shift["id"], "0.00")
+    assert closed["errors"] == [] and closed["shift"]["overShort"]["amount"] == "999000000.00"
+
+
 async def test_a_customer_sees_their_sale_and_refund_but_not_the_drawer_shift_behind_them(db, pos, users):
     trim = await pos.service("Nail trim", "7.50")
     customer, token = await users.signed_in("CUSTOMER")

@@ -71,6 +71,16 @@ async def close_shift(uow: UnitOfWork, shift_id: uuid.UUID, counted: Decimal, *,
     FOR UPDATE lock waits for the sales holding the shift FOR SHARE, so none is missed."""
     shift = await _lock_open(uow, shift_id)
     expected = (await totals_of_shift(uow.session, shift)).expected(shift.opening_float)
+    if abs(expected) > money.MAX_AMOUNT:  # cash sales and refunds do not keep to the drawer's bounds
+        raise validation(
+            f"The drawer should hold {expected}, past what a shift records ({money.MAX_AMOUNT}): "
+            "record a cash movement first",
+            "shiftId",
+        )
+    if abs(counted - expected) > money.MAX_AMOUNT:
+        raise validation(
+            f"The count is more than {money.MAX_AMOUNT} off what the drawer should hold", "countedCash"
+        )
     shift.status = "CLOSED"
     shift.counted_cash = counted
     shift.expected_cash = expected
