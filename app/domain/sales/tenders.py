@@ -142,7 +142,8 @@ def prepare(
                     tender_method, money.amount(amount, f"tenders.{i}.amount", allow_zero=True), reference
                 )
             )
-        if sum((t.amount for t in parsed), money.ZERO) > money.MAX_AMOUNT:  # the sale's amount_tendered
+        # Their sum is the sale's amount_tendered.
+        if sum((t.amount for t in parsed if t.amount is not None), money.ZERO) > money.MAX_AMOUNT:
             raise validation(f"The tenders may add up to at most {money.MAX_AMOUNT}", "tenders")
         payment = Payment(split=tuple(parsed))
     if payment.takes_cash and where is None:
