@@ -16,6 +16,7 @@ from strawberry.types import Info
 from app.resolvers.base import ctx, maybe_id
 from app.resolvers.inputs import plain
 from app.schema.common import After, First
+from app.schema.loaders import load
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -32,12 +33,14 @@ async def read(info: Info, view: Callable[..., Awaitable[T]], *args: Any, **kwar
 
 
 async def by_id(info: Info, id: str, view: ByIdView[M]) -> M | None:
-    """The row `id` names, read through a by-id view; None when there is none, or when the id is
+    """The row `id` names, read through the operation's DataLoader of a by-id view (aliased
+    lookups in one document share one read); None when there is none, or when the id is
     malformed (it names nothing)."""
     row_id = maybe_id(id)
     if row_id is None:
         return None
-    return (await read(info, view, [row_id])).get(row_id)
+    found: M | None = await load(info, view, row_id)
+    return found
 
 
 def lookup(

@@ -9,7 +9,7 @@ later never answers rows that an earlier one, or a subscription beside it, cache
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ from strawberry.dataloader import DataLoader
 T = TypeVar("T")
 
 # A view reads many keys at once and answers {key: value}; missing keys get the default.
-View = Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]]
+View = Callable[[AsyncSession, list[Any]], Awaitable[Mapping[Any, Any]]]
 
 # The running operation's loaders by view; tasks that graphql-core starts for its fields share them.
 _loaders: ContextVar[dict[str, DataLoader]] = ContextVar("petpos_dataloaders")

@@ -121,6 +121,24 @@ async def test_receipts_of_a_page_of_sales_cost_the_same_statements_as_one(db, p
     assert await statements(1) == await statements(2)
 
 
+async def test_sales_looked_up_under_aliases_share_one_read_per_table(db, pos, sold):
+    """Each alias of `sale(id:)` (and `receipt`) goes through the operation's DataLoaders."""
+    _, first, second = sold
+
+    async def statements(*ids: str) -> int:
+        fields = " ".join(
+            f'a{i}: sale(id: "{sale_id}") {{ number lines {{ name }} receipt {{ text }} }} '
+            f'r{i}: receipt(saleId: "{sale_id}") {{ text }}'
+            for i, sale_id in enumerate(ids)
+        )
+        with record_sql(db.engine) as sql:
+            result = await pos.gql(f"{{ {fields} }}", token=pos.token)
+        assert "errors" not in result and all(result["data"].values()), result
+        return sql.count()
+
+    assert await statements(first["id"], second["id"], first["id"]) == await statements(first["id"])
+
+
 async def test_the_store_name_comes_from_the_setting(database_url, pos, sold):
     _, first, _ = sold
     settings = make_settings(database_url, store_name="Happy Paws & Co")
