@@ -90,8 +90,8 @@ async def once(
     The order of the steps is the correctness: lock the coordinating row, then look the key up
     (a double submit queued on the lock finds the first one's key), then replay the first result
     or run and remember it in the same transaction."""
+    key, fingerprint = request.key, request.fingerprint()  # hashed before the lock, not inside it
     coordinator = await lock()
-    key, fingerprint = request.key, request.fingerprint()
     earlier = await earlier_result(uow, user_id=by, operation=operation, key=key, fingerprint=fingerprint)
     if earlier is not None:
         found = await uow.session.get(result, earlier)
