@@ -57,6 +57,12 @@ class PetposGraphQL(UnavailableAs503, GraphQLRequestBody, GraphQL[Context, None]
         user, problem = await authenticate(self.db, token)
         if problem is not None:
             raise RefusedToken()  # answered 401 by GraphQLRequestBody.run, before any operation runs
+        if isinstance(request, Request):
+            # A query over GET may be cached on the way: never what a token was shown, and an
+            # anonymous answer only for another anonymous request.
+            response.headers["Vary"] = "Authorization"
+            if token is not None:
+                response.headers["Cache-Control"] = "no-store"
         return Context(
             db=self.db,
             request_id=request_id,

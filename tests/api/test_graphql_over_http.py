@@ -154,3 +154,16 @@ async def test_browsers_on_allowed_origins_may_read_the_request_id(client):
     assert response.headers["x-request-id"]
     got = await client.get("/graphql", params={"query": "{ __typename }"}, headers=origin)
     assert "x-request-id" in got.headers["access-control-expose-headers"].lower()
+
+
+async def test_a_signed_in_answer_is_never_stored_by_a_cache(client, users):
+    _, token = await users.signed_in()
+    mine = await client.get(
+        "/graphql", params={"query": "{ me { id } }"}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert mine.status_code == 200 and mine.json()["data"]["me"]
+    assert mine.headers["cache-control"] == "no-store"
+    anonymous = await client.get("/graphql", params={"query": "{ __typename }"})
+    assert "cache-control" not in anonymous.headers
+    for response in (mine, anonymous):
+        assert "Authorization" in response.headers["vary"]
