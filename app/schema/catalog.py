@@ -22,6 +22,9 @@ async def _tax_rate(root: Product | Service, info: strawberry.Info) -> TaxRate |
     return await load_shown(info, tax_views.rates_by_id, root.tax_rate_id, TaxRate.from_model)
 
 
+TAXED_AT = "The rate it is taxed at. Null: not taxed; nor is it while its rate is retired (active: false)."
+
+
 @described_enum("The shelf a product sits on.")
 class ProductCategory(DescribedEnum):
     FOOD = "FOOD", "Food and treats."
@@ -42,7 +45,7 @@ class Product(FromModel):
     price: Money = strawberry.field(description="Unit price.")
     stock: int = strawberry.field(description="Units in stock now; never below 0.")
     active: bool = strawberry.field(description="False: retired, no longer for sale (only staff see it).")
-    tax_rate: TaxRate | None = strawberry.field(resolver=_tax_rate, description="Null: not taxed.")
+    tax_rate: TaxRate | None = strawberry.field(resolver=_tax_rate, description=TAXED_AT)
     tax_rate_id: strawberry.Private[uuid.UUID | None] = None
 
 
@@ -57,7 +60,7 @@ class Service(FromModel):
     price: Money = strawberry.field(description="Price of one.")
     duration_minutes: int = strawberry.field(description="How long it takes, 1-1440 minutes.")
     active: bool = strawberry.field(description="False: retired, no longer offered (only staff see it).")
-    tax_rate: TaxRate | None = strawberry.field(resolver=_tax_rate, description="Null: not taxed.")
+    tax_rate: TaxRate | None = strawberry.field(resolver=_tax_rate, description=TAXED_AT)
     tax_rate_id: strawberry.Private[uuid.UUID | None] = None
 
 
