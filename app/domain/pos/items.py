@@ -252,14 +252,28 @@ async def add_to_orders(uow: UnitOfWork, batches: list[list[CheckedLine]]) -> li
     return [[next(answers) for _ in lines] if lines[0].order_id in drafts else None for lines in priced]
 
 
+class BatchRefused(Exception):
+    """The adds of a batch, one statement, wrote nothing: one of them was refused. Never a
+    client's answer: the coalescer runs each add again alone, and that add names its error."""
+
+
 async def _add_all(uow: UnitOfWork, lines: Sequence[NewLine | CheckedLine]) -> list[ChangedOrder]:
     """Adds on their orders, already locked, in one statement. If it writes nothing (an item
-    unknown, a total past the limit), each add in turn meets its own error and the unit fails whole;
-    the coalescer then runs each batch, and each add, again alone."""
+    unknown, a total past the limit), a lone add reads why (one more statement, on this path only);
+    a batch fails whole at once, holding its locks no longer, and each add runs again alone."""
     rows = (await run_built(uow.session, ADD_LINES, **_batch_params(lines))).all()
     if rows:
         return [_changed(row) for row in rows]
-    return [await _add(uow, line) for line in lines]
+    if len(lines) > 1:
+        raise BatchRefused()
+    line = lines[0]
+    model = SELLABLE[line.item_type]
+    found = await uow.session.execute(
+        select(model.id).where(model.id == line.item_id, model.active.is_(True))
+    )
+    if found.first() is None:
+        raise not_found("Product" if line.item_type == "PRODUCT" else "Service", "itemId")
+    raise total_too_large()
 
 
 def _name(line: NewLine | CheckedLine) -> str | None:
@@ -524,7 +538,8 @@ class Locked(Protocol):
 async def add_line(uow: UnitOfWork, order: Locked, line: NewLine) -> ChangedOrder:
     """The add on an order already locked: one statement (upsert, bump, NOTIFY), nothing after."""
     assert line.order_id == order.id
-    return await _add(uow, line)
+    [changed] = await _add_all(uow, [line])
+    return changed
 
 
 def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal | None) -> dict[str, Any]:
@@ -539,20 +554,6 @@ def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal |
         new_discount=line.discount,
         new_note=line.note,
     )
-
-
-async def _add(uow: UnitOfWork, line: NewLine | CheckedLine) -> ChangedOrder:
-    """One add on its order, already locked."""
-    row = (await run_built(uow.session, ADD_LINES, **_batch_params([line]))).one_or_none()
-    if row is None:  # which of the statement's conditions failed: one more read, on this path only
-        model = SELLABLE[line.item_type]
-        found = await uow.session.execute(
-            select(model.id).where(model.id == line.item_id, model.active.is_(True))
-        )
-        if found.first() is None:
-            raise not_found("Product" if line.item_type == "PRODUCT" else "Service", "itemId")
-        raise total_too_large()
-    return _changed(row)
 
 
 def _changed(row: Row[Any]) -> ChangedOrder:
