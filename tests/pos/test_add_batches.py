@@ -6,6 +6,7 @@ them."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -89,6 +90,31 @@ async def test_an_add_s_own_error_in_a_batch_leaves_the_others(db, pos):
     assert sorted(r["order"]["version"] for r in results if r["order"]) == [2, 3, 4]
     assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(5, "STANDARD")]
     await assert_invariants(db)
+
+
+async def test_a_batch_of_discounted_custom_adds_reads_its_prices_in_one_statement_per_item_type(db, pos):
+    burger = await pos.product("Burger chew", "5.00")
+    trim = await pos.service("Nail trim", "12.50")
+
+    async def statements(count: int) -> int:
+        order = await pos.order()
+        with record_sql(db.engine) as sql:
+            async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+                first = asyncio.create_task(pos.add(order["id"], burger, 1))
+                await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[first])
+                batch = [
+                    asyncio.create_task(pos.add(order["id"], item, 1, mode="CUSTOM", discount="0.50"))
+                    for item in [burger, trim] * count
+                ]
+                await queued(order["id"], 2 * count)
+            answers = [await first, *await asyncio.gather(*batch)]
+        assert all(a["errors"] == [] for a in answers), answers
+        assert len(await pos.lines(order["id"])) == 1 + 2 * count
+        return len([q for q in sql if re.search(r"SELECT (\w+\.id, )?\w+\.name, \w+\.price\b", q)])
+
+    # One read of products and one of services for the batch (the undiscounted first add reads
+    # nothing before its lock), however many adds.
+    assert await statements(1) == await statements(4) == 2
 
 
 async def test_a_batch_in_one_statement_answers_each_add_as_the_adds_one_by_one_would(db, pos):

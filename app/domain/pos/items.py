@@ -6,6 +6,7 @@ with a discount reads its item before the lock, to check the discount against th
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -126,14 +127,27 @@ def check_line(
     return CheckedLine(item_type=item_type, mode=mode, **every(**checks))
 
 
-async def price_line(session: AsyncSession, line: CheckedLine) -> NewLine:
-    """Read the item's name and price (active items only; one Core statement, no ORM object)."""
-    model = SELLABLE[line.item_type]
-    item = (
-        await session.execute(
-            select(model.name, model.price).where(model.id == line.item_id, model.active.is_(True))
+async def priced(session: AsyncSession, lines: Sequence[CheckedLine]) -> list[NewLine | CheckedLine]:
+    """The lines, those with a discount priced: their items' names and prices read (active items
+    only) in one Core statement per item type however many, and the discount checked against the
+    line's price. The others go as they are: the add statement reads their item itself."""
+    wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
+    for line in lines:
+        if line.discount:
+            wanted[line.item_type].add(line.item_id)
+    items: dict[tuple[str, uuid.UUID], Any] = {}  # (type, id): (id, name, price)
+    for item_type, ids in wanted.items():
+        model = SELLABLE[item_type]
+        found = await session.execute(
+            select(model.id, model.name, model.price).where(model.id.in_(ids), model.active.is_(True))
         )
-    ).one_or_none()
+        items.update({(item_type, row.id): row for row in found})
+    return [
+        _priced(line, items.get((line.item_type, line.item_id))) if line.discount else line for line in lines
+    ]
+
+
+def _priced(line: CheckedLine, item: Any) -> NewLine:
     if item is None:
         raise not_found("Product" if line.item_type == "PRODUCT" else "Service", "itemId")
     price = line.unit_price or item.price
@@ -229,9 +243,9 @@ async def add_checked(uow: UnitOfWork, lines: Sequence[CheckedLine]) -> list[Cha
     in one statement, each answering as if it ran alone (its own version and amounts). A line with
     a discount has it checked against the price first, so it reads its item before the lock."""
     assert len({line.order_id for line in lines}) == 1
-    priced = [await price_line(uow.session, line) if line.discount else line for line in lines]
+    ready = await priced(uow.session, lines)
     await lock_draft_order(uow, lines[0].order_id)
-    return await _add_all(uow, priced)
+    return await _add_all(uow, ready)
 
 
 async def add_to_orders(uow: UnitOfWork, batches: list[list[CheckedLine]]) -> list[list[ChangedOrder] | None]:
@@ -239,17 +253,17 @@ async def add_to_orders(uow: UnitOfWork, batches: list[list[CheckedLine]]) -> li
     other transaction holds are locked in one statement (SKIP LOCKED) and take their adds in one
     statement. None for a batch whose order was held elsewhere, is not DRAFT or is not there: it
     runs on its own (add_checked), where it waits for the lock or meets its error."""
-    priced = [
-        [await price_line(uow.session, line) if line.discount else line for line in lines]
-        for lines in batches
-    ]
+    ready = iter(await priced(uow.session, [line for lines in batches for line in lines]))
+    batches_ready = [[next(ready) for _ in lines] for lines in batches]
     held = await lock_free_values(
-        uow, orders, [lines[0].order_id for lines in priced], orders.c.id, orders.c.status
+        uow, orders, [lines[0].order_id for lines in batches_ready], orders.c.id, orders.c.status
     )
     drafts = {order.id for order in held if order.status == "DRAFT"}
-    taken = [line for lines in priced if lines[0].order_id in drafts for line in lines]
+    taken = [line for lines in batches_ready if lines[0].order_id in drafts for line in lines]
     answers = iter(await _add_all(uow, taken) if taken else [])
-    return [[next(answers) for _ in lines] if lines[0].order_id in drafts else None for lines in priced]
+    return [
+        [next(answers) for _ in lines] if lines[0].order_id in drafts else None for lines in batches_ready
+    ]
 
 
 class BatchRefused(Exception):
