@@ -1,7 +1,8 @@
 """GraphQL over the WebSocket (graphql-transport-ws), authorised like HTTP at every step.
 
 The token comes once, in connection_init, but a socket lives for hours: a password reset
-(token version bumped) or the token's expiry must end it as it ends an HTTP session. So the
+(token version bumped) or the token's expiry must end it as it ends an HTTP session, and a
+change of the user's role must end the subscriptions granted under the old one. So the
 token is checked again — signature, expiry, and the user's token version read on the
 primary — when each operation starts and before each result or subscription event is sent.
 A token that no longer passes closes the socket with 4403, before anything runs or is sent. While
@@ -61,10 +62,12 @@ class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
                 raise
             await self._close(TRY_AGAIN_LATER, "Database unavailable", "the database is unavailable")
             return False
-        if user is not None:
+        if user is not None and (self.context.user is None or user.role == self.context.user.role):
             self.context.user = user
             return True
-        await self._close(FORBIDDEN, "Forbidden", problem)
+        # A role changed (in the database: no operation changes one) ends the socket too: the
+        # permissions its subscriptions were granted at their start may no longer hold.
+        await self._close(FORBIDDEN, "Forbidden", problem or "role changed")
         return False
 
     async def _close(self, code: int, reason: str, why: str | None) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -183,6 +183,23 @@ async def test_an_open_subscription_stops_with_4403_when_its_next_event_finds_th
     event = await receive(colleague)  # the colleague's session is untouched
     assert event["payload"]["data"]["saleOrderUpdated"]["version"] == 2
     await colleague.close()
+
+
+async def test_an_open_subscription_stops_with_4403_when_its_user_is_no_longer_staff(server, users, gql, db):
+    demoted, token = await users.signed_in("STAFF")
+    till = Pos(db, gql, users.token(await users.create("STAFF")))
+    burger, order = await till.product(), await till.order()
+    socket = await signed_in_socket(server, token)
+    subscribe = {"query": SUBSCRIBE, "variables": {"o": order["id"]}}
+    await send(socket, {"id": "1", "type": "subscribe", "payload": subscribe})
+    assert (await receive(socket))["payload"]["data"]["saleOrderUpdated"]["version"] == 1
+
+    async with db.sessions.begin() as session:  # no operation changes a role: an admin's SQL does
+        await session.execute(update(User).where(User.id == demoted.id).values(role="CUSTOMER"))
+    await till.ok(
+        ADD, {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(burger.id), "quantity": 1}}
+    )
+    assert await close_code(socket) == 4403  # instead of the version 2 event
 
 
 async def test_a_valid_session_runs_queries_mutations_and_subscriptions_on_one_socket(server, users, db):
