@@ -1,7 +1,8 @@
 """Races on the cash drawer, forced with real connections (tests/races.py): cash sales hold the
 shift FOR SHARE, so they do not queue on each other, while a close (FOR UPDATE) waits for those in
-flight and a sale behind a close that has the drawer finds it CLOSED; two tablets opening one
-register leave one shift OPEN."""
+flight, and the sales that come after it queue behind it (the drawer's turn,
+app/domain/shifts/turns.py) and find it CLOSED; two tablets opening one register leave one shift
+OPEN."""
 
 from __future__ import annotations
 
@@ -16,15 +17,17 @@ from app.domain.shifts.totals import totals_of
 from tests.races import row_lock_held, unit_held, wait_for_lock_waiters
 from tests.shifts.drawer import OPEN, PAY, REFUND, close_shift, open_shift, order_of, payment, read_shift
 
-# A checkout or a close blocked on the product or the shift row.
-BLOCKED = r"\mFROM (products|cash_shifts)\M.*\mFOR (NO KEY )?(SHARE|UPDATE)\M"
+# A close or a movement waiting for its turn at the drawer, and a sale or refund waiting for its
+# shared turn (in the statement that finds the register's OPEN shift).
+WHOLE_TURN = r"\mpg_advisory_xact_lock\("
+SHARED_TURN = r"\mpg_advisory_xact_lock_shared\("
 
 
 def cash(order_id: str) -> dict:
     return payment(order_id, paymentMethod="CASH", amountTendered="20.00", register="front")
 
 
-async def test_ten_cash_sales_and_a_close_at_once_the_close_counts_every_sale_in_flight(db, pos):
+async def test_a_close_counts_the_sales_in_flight_and_the_sales_behind_it_find_it_closed(db, pos):
     kibble = await pos.product("Kibble", "12.00", stock=100)
     shift = await open_shift(pos, "front", "100.00")
     orders = [await order_of(pos, kibble) for _ in range(10)]
@@ -32,25 +35,30 @@ async def test_ten_cash_sales_and_a_close_at_once_the_close_counts_every_sale_in
         # Five sales take the drawer FOR SHARE, then queue on the product.
         early = [asyncio.create_task(pos.call(PAY, cash(o))) for o in orders[:5]]
         await wait_for_lock_waiters(db, 5, table="products", racers=early)
-        # The close queues on the drawer behind them ...
+        # The close waits for its turn at the drawer behind them ...
         closing = asyncio.create_task(close_shift(pos, shift["id"], "150.00"))
-        await wait_for_lock_waiters(db, 1, table="cash_shifts", racers=[closing])
-        # ... and five more sales arrive while it waits. A FOR SHARE request joins the drawer's
-        # share holders rather than queue behind the close (PostgreSQL lets it), so they too are
-        # in flight, and queue on the product.
+        await wait_for_lock_waiters(db, 1, statement=WHOLE_TURN, racers=[closing])
+        # ... and five more sales arrive while it waits: they queue behind the close instead of
+        # joining the sales in flight (as a FOR SHARE row lock alone would let them, leaving the
+        # close to wait as long as sales keep overlapping).
         late = [asyncio.create_task(pos.call(PAY, cash(o))) for o in orders[5:]]
-        await wait_for_lock_waiters(db, 11, statement=BLOCKED, racers=[*early, closing, *late])
-    sales = await asyncio.gather(*early, *late)
+        await wait_for_lock_waiters(db, 5, statement=SHARED_TURN, racers=[*early, closing, *late])
+    sales = await asyncio.gather(*early)
     closed = await closing
+    behind = await asyncio.gather(*late)
 
     assert closed["errors"] == [], closed
-    assert [s["errors"] for s in sales] == [[]] * 10  # every sale in flight was waited for
+    assert [s["errors"] for s in sales] == [[]] * 5  # every sale in flight was waited for
     assert all(s["sale"]["shift"]["id"] == shift["id"] for s in sales)
+    assert [[(e["code"], e["field"]) for e in s["errors"]] for s in behind] == [
+        [("SHIFT_NOT_OPEN", "register")]
+    ] * 5
+    assert [(await pos.row(o)).status for o in orders[5:]] == ["DRAFT"] * 5
     # What the shift holds, summed afresh now that everything has committed, is what was frozen.
     async with db.read() as session:
         totals = (await totals_of(session, [uuid.UUID(shift["id"])]))[uuid.UUID(shift["id"])]
     expected = totals.expected(Decimal("100.00"))
-    assert totals.sales_count == 10 and totals.cash_sales == 12 * 10
+    assert totals.sales_count == 5 and totals.cash_sales == 12 * 5
     frozen = closed["shift"]
     assert Decimal(frozen["expectedCash"]["amount"]) == expected
     assert Decimal(frozen["overShort"]["amount"]) == Decimal("150.00") - expected
@@ -63,13 +71,13 @@ async def test_a_sale_behind_a_close_that_has_the_drawer_finds_it_closed_and_cha
     staff, _ = await users.signed_in("STAFF")
     order = await order_of(pos, kibble)
     closing = service.close_shift
-    # The close has the drawer FOR UPDATE and has written CLOSED, not yet committed: the sale still
-    # reads the shift as OPEN, then waits for its lock.
+    # The close has the drawer's turn, the shift FOR UPDATE and has written CLOSED, not yet
+    # committed: the sale still reads the shift as OPEN, then waits for its turn.
     async with unit_held(
         db, lambda uow: closing(uow, uuid.UUID(shift["id"]), Decimal("100.00"), by=staff.id)
     ):
         sale = asyncio.create_task(pos.call(PAY, cash(order)))
-        await wait_for_lock_waiters(db, 1, statement=r"\mFROM cash_shifts\M.*\mFOR SHARE\M", racers=[sale])
+        await wait_for_lock_waiters(db, 1, statement=SHARED_TURN, racers=[sale])
     refused = await sale
     assert [(e["code"], e["field"]) for e in refused["errors"]] == [("SHIFT_NOT_OPEN", "register")]
     assert (await pos.row(order)).status == "DRAFT"
@@ -101,7 +109,7 @@ async def test_a_movement_waits_for_the_sales_holding_the_drawer(db, pos):
                 {"i": {"shiftId": shift["id"], "amount": "5.00", "reason": "float top-up"}},
             )
         )
-        await wait_for_lock_waiters(db, 1, table="cash_shifts", racers=[moving])
+        await wait_for_lock_waiters(db, 1, statement=WHOLE_TURN, racers=[moving])
         assert not moving.done()
     assert (await moving)["errors"] == []
     sold = await pos.call(PAY, cash(await order_of(pos, kibble)))
@@ -140,7 +148,7 @@ async def test_a_cash_refund_in_flight_when_the_drawer_closes_is_counted_in_it(d
         refunding = asyncio.create_task(pos.call(REFUND, {"i": refund}))
         await wait_for_lock_waiters(db, 1, table="products", racers=[refunding])
         closing = asyncio.create_task(close_shift(pos, shift["id"], "0.00"))
-        await wait_for_lock_waiters(db, 1, table="cash_shifts", racers=[closing, refunding])
+        await wait_for_lock_waiters(db, 1, statement=WHOLE_TURN, racers=[closing, refunding])
         assert not refunding.done()
     assert (await refunding)["errors"] == []
     closed = (await closing)["shift"]

@@ -20,6 +20,7 @@ from app.domain.constraints import nonneg, one_of
 from app.domain.errors import DomainError, validation
 from app.domain.locks import lock_row
 from app.domain.sales.models import METHODS
+from app.domain.shifts import turns
 from app.domain.shifts.models import CashShift
 
 if TYPE_CHECKING:  # app.domain.models imports this module for its table, and the unit of work imports that
@@ -184,11 +185,10 @@ async def record(uow: UnitOfWork, sale_id: uuid.UUID, settled: Settled) -> None:
 
 async def share_open_shift(uow: UnitOfWork, register_name: str) -> uuid.UUID:
     """The register's OPEN shift, held FOR SHARE until the unit commits: other sales may hold it
-    too, but closeShift (FOR UPDATE) waits for them, and a sale queued behind a close sees it
-    CLOSED. Takes two statements (find it, lock it); SHIFT_NOT_OPEN when there is no OPEN shift there."""
-    found = await uow.session.scalar(
-        select(CashShift.id).where(CashShift.register == register_name, CashShift.status == "OPEN")
-    )
+    too, but closeShift (FOR UPDATE) waits for them, and a sale queued behind a close (its turn,
+    app/domain/shifts/turns.py) sees it CLOSED. Takes two statements (find it and take a shared
+    turn, lock it); SHIFT_NOT_OPEN when there is no OPEN shift there."""
+    found = await turns.open_shift_with_shared_turn(uow, register_name)
     # Locked, then looked at again: a close that committed meanwhile shows here as CLOSED.
     shift = await lock_row(uow, CashShift, found, share=True) if found is not None else None
     if shift is None or shift.status != "OPEN":

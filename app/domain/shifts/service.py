@@ -2,7 +2,8 @@
 
 Cash checkouts and refunds hold the shift row FOR SHARE (app/domain/sales/tenders.py), so many
 tablets sell into one drawer at once; closeShift and recordCashMovement take it FOR UPDATE, so they
-wait for every sale in flight and hold off new ones until they commit (those then find it CLOSED).
+wait for every sale in flight, and hold off the sales that come after them until they commit (those
+then find it CLOSED): each first takes the drawer's turn, which queues fairly (turns.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.domain.errors import DomainError, validation
 from app.domain.fields import parse_id
 from app.domain.locks import lock_found
 from app.domain.sales.tenders import register
+from app.domain.shifts import turns
 from app.domain.shifts.models import CashMovement, CashShift
 from app.domain.shifts.totals import totals_of_shift
 from app.domain.uow import UnitOfWork
@@ -53,6 +55,7 @@ async def open_shift(uow: UnitOfWork, new: NewShift, *, by: uuid.UUID) -> CashSh
 
 
 async def _lock_open(uow: UnitOfWork, shift_id: uuid.UUID) -> CashShift:
+    await turns.take_whole_turn(uow, shift_id)  # queued fairly: the sales behind it wait
     shift = await lock_found(uow, CashShift, shift_id, "Shift", "shiftId")
     if shift.status != "OPEN":
         raise DomainError("SHIFT_NOT_OPEN", "This shift is closed", "shiftId")
