@@ -15,10 +15,12 @@ from sqlalchemy import select, update
 from app.db.engine import Database
 from app.domain.accounts import credentials
 from app.domain.accounts.models import SignInFailure
-from app.domain.accounts.sign_in_limits import address_key
+from app.domain.accounts.sign_in_limits import SignInKeys, SignInLimits, Taken, address_key, release, reserve
 from app.domain.models import Base
+from app.domain.uow import run_unit
 from app.main import create_app
 from tests.conftest import GraphQLClient
+from tests.races import start_unit, unit_held, wait_for_lock_waiters
 from tests.sql_recorder import record_sql
 
 LOGIN = (
@@ -280,3 +282,36 @@ def test_an_ipv6_client_counts_as_its_slash_64():
     assert address_key("2001:db8:1:3::1") == "2001:db8:1:3::/64"
     assert address_key("::ffff:203.0.113.7") == "203.0.113.7" == address_key("203.0.113.7")
     assert address_key(None) is None and address_key("") is None
+
+
+LIMITS = SignInLimits(per_account=10, per_address=50, window=timedelta(minutes=15))
+ANA = SignInKeys(account="ana@example.com", address="10.0.0.1")
+BEA = SignInKeys(account="bea@example.com", address="10.0.0.1")
+
+
+async def reserved(db, keys: SignInKeys) -> Taken:
+    return await run_unit(
+        db.sessions, lambda uow: reserve(uow, keys=keys, limits=LIMITS), lock_timeout_ms=3000
+    )
+
+
+async def test_two_right_passwords_from_one_address_at_once_give_back_both_places(db):
+    ana, bea = await reserved(db, ANA), await reserved(db, BEA)
+    assert (await counters(db))[("address", "10.0.0.1")] == 2
+    # Ana's release has taken the address down to 1, not committed; Bea's release, reading 2 at its
+    # start, must not decide on that: it waits for the counter, then gives back the last place.
+    async with unit_held(db, lambda uow: release(uow, taken=ana, keys=ANA, limits=LIMITS)):
+        giving_back = start_unit(db, lambda uow: release(uow, taken=bea, keys=BEA, limits=LIMITS))
+        await wait_for_lock_waiters(db, 1, statement=r"\msign_in_failures\M", racers=[giving_back])
+    await giving_back
+    assert await counters(db) == {}
+
+
+async def test_a_place_is_given_back_only_in_the_window_it_was_taken_in(db):
+    ana = await reserved(db, ANA)
+    await window_started_earlier(db, minutes=16)  # Ana's password check outlasted the window ...
+    await reserved(db, BEA)  # ... and Bea's attempt, in flight, started the address's next one
+    await run_unit(
+        db.sessions, lambda uow: release(uow, taken=ana, keys=ANA, limits=LIMITS), lock_timeout_ms=3000
+    )
+    assert (await counters(db))[("address", "10.0.0.1")] == 1  # Bea's place, still counted

@@ -61,7 +61,7 @@ async def sign_in(db: Database, *, email: str, password: str, address: str | Non
     except DomainError:
         counters.note_failure(taken, limits)
         raise
-    await _unit(db, lambda uow: counters.release(uow, keys=keys, limits=limits))
+    await _unit(db, lambda uow: counters.release(uow, taken=taken, keys=keys, limits=limits))
     return user
 
 
@@ -83,5 +83,5 @@ async def verify_current_password(
     if not await credentials.verify_password(user.password_hash, password):
         counters.note_failure(taken, limits)
         raise accounts.wrong_current_password()
-    await _unit(db, lambda uow: counters.release(uow, keys=keys, limits=limits))
+    await _unit(db, lambda uow: counters.release(uow, taken=taken, keys=keys, limits=limits))
     return user.password_hash

@@ -19,7 +19,7 @@ import ipaddress
 import logging
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -145,16 +145,25 @@ async def wait_of(session: AsyncSession, *, keys: SignInKeys, limits: SignInLimi
     return None if wait is None else float(wait)
 
 
+@dataclass(frozen=True)
+class Taken:
+    """An attempt's places in the counters: each counter's count with it, and the window it was
+    counted in (a release gives back only a place taken in the counter's current window)."""
+
+    counts: dict[str, int]
+    windows: dict[str, datetime]
+
+
 async def reserve(
     uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimits, field: str | None = None
-) -> dict[str, int]:
+) -> Taken:
     """Count this attempt against each key before its password is checked, in one statement (a
     counter whose window has passed starts again at 1), and answer the counts. The counters take
     the attempts in flight, so parallel guesses take the places up to the limit one by one: an
     attempt past a limit is RATE_LIMITED and its unit rolls back, so it is not counted."""
     rows = keys.rows()
     if not rows:
-        return {}
+        return Taken({}, {})
     uow.note_lock(TABLE)
     stale = SignInFailure.window_started_at <= func.now() - limits.window
     new = insert(SignInFailure).values([{"kind": kind, "key": key, "failures": 1} for kind, key in rows])
@@ -167,35 +176,44 @@ async def reserve(
     ).returning(
         SignInFailure.kind,
         SignInFailure.failures,
+        SignInFailure.window_started_at,
         func.extract("epoch", SignInFailure.window_started_at + limits.window - func.now()),
     )
-    counts, over = {}, []
-    for kind, failures, wait in (await uow.session.execute(stmt)).all():
-        counts[kind] = failures
+    taken, over = Taken({}, {}), []
+    for kind, failures, window, wait in (await uow.session.execute(stmt)).all():
+        taken.counts[kind], taken.windows[kind] = failures, window
         if failures > limits.of(kind):
             over.append(float(wait))
     if over:
         raise rate_limited(max(over), field)
-    return counts
+    return taken
 
 
-def note_failure(counts: dict[str, int], limits: SignInLimits) -> None:
+def note_failure(taken: Taken, limits: SignInLimits) -> None:
     """A wrong password keeps its place in the counts: log a counter it took to its limit."""
-    for kind, failures in counts.items():
+    for kind, failures in taken.counts.items():
         if failures == limits.of(kind):
             log.warning("sign-in limit reached for an %s; refused until its window passes", kind)
 
 
-async def release(uow: UnitOfWork, *, keys: SignInKeys, limits: SignInLimits) -> None:
+async def release(uow: UnitOfWork, *, taken: Taken, keys: SignInKeys, limits: SignInLimits) -> None:
     """A right password gives its place back, and forgives the account's failures unless the
     others have reached the limit without it (the address's never: an attacker could clear that
-    with an account of their own). One statement: counters left at none are deleted."""
-    rows = keys.rows()
+    with an account of their own). Its counters are locked first, in one statement in the order
+    reserve locks them, so a concurrent release or reserve is waited for and then seen (a change
+    met only as the write re-checks its rows could skip it); then one statement gives the places
+    back, in the windows they were taken in only, and deletes counters left at none."""
+    rows = [(kind, key) for kind, key in keys.rows() if kind in taken.windows]
     if not rows:
         return
     uow.note_lock(TABLE)
     table = SignInFailure.__table__
     mine = tuple_(table.c.kind, table.c.key).in_(rows)
+    await uow.session.execute(
+        select(table.c.kind).where(mine).order_by(table.c.kind, table.c.key).with_for_update()
+    )
+    windows = [(kind, key, taken.windows[kind]) for kind, key in rows]
+    mine = tuple_(table.c.kind, table.c.key, table.c.window_started_at).in_(windows)
     forgiven = (table.c.kind == ACCOUNT) & (table.c.failures - 1 < limits.per_account)
     drop = (table.c.failures <= 1) | forgiven
     gone = delete(table).where(mine, drop).cte("gone")
