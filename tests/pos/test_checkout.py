@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, insert, select, update
 
+from app.domain.coupons.models import Coupon
 from app.domain.limits import MAX_SALE_LINES
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.sales.models import Sale
@@ -317,3 +319,23 @@ async def test_an_order_of_more_lines_than_a_sale_holds_is_refused_whole(db, pos
     ]
     assert result["sale"] is None and await sales_count(db) == 0
     assert (await pos.row(order["id"])).status == "DRAFT"
+
+
+async def test_a_coupon_that_ends_while_the_checkout_waits_for_it_is_refused(db, pos):
+    """The coupon's validity is judged when its lock is had, not when the checkout began."""
+    chew = await pos.product("Chew", "30.00", stock=5)
+    ends = datetime.now(UTC) + timedelta(seconds=1)
+    coupon = await Shop(db).coupon("SOON", ends_at=ends)
+    order = await pos.order()
+    await pos.add(order["id"], chew, 1)
+    async with row_lock_held(db, Coupon, coupon.id):  # another checkout using it, say
+        paying = asyncio.create_task(pos.call(PAY, pay_input(order["id"], method="CARD", couponCode="SOON")))
+        await wait_for_lock_waiters(db, 1, table="coupons", racers=[paying])
+        while True:  # until the database's clock has passed the coupon's end
+            async with db.read() as session:
+                if await session.scalar(select(Coupon.ends_at <= func.now()).where(Coupon.id == coupon.id)):
+                    break
+            await asyncio.sleep(0.05)
+    refused = await paying
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("COUPON_EXPIRED", "couponCode")]
+    assert refused["sale"] is None and (await pos.row(order["id"])).status == "DRAFT"

@@ -146,7 +146,6 @@ async def record_sale(
     if subtotal > money.MAX_AMOUNT:  # would overflow NUMERIC(12,2): refused before anything is written
         raise validation(f"A sale comes to at most {money.MAX_AMOUNT}")
 
-    now = datetime.now(UTC)
     manual_discount = min(manual_discount, subtotal)  # the staff discount comes first
     coupon = None
     coupon_discount = money.ZERO
@@ -154,6 +153,8 @@ async def record_sale(
         coupon = await lock_row(uow, Coupon, coupon_id)
         if coupon is None:
             raise DomainError("COUPON_INVALID", "No such coupon", fields.coupon)
+        # The clock read once the lock is ours: the wait for it may have outlasted the coupon.
+        now = datetime.now(UTC)
         coupon_discount = discount_for(coupon, subtotal - manual_discount, now=now, field=fields.coupon)
 
     points_discount = money.cents(Decimal(redeem_points) / ledger.POINT_VALUE)
