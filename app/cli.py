@@ -365,7 +365,10 @@ def _database_problem(error: BaseException) -> str | None:
 
     from app.db.connectivity import causes, is_unavailable
 
-    url = get_settings().database_url
+    try:
+        url = get_settings().database_url
+    except ValueError:  # settings the command did not need, and that do not hold
+        url = None
     where = f" at {make_url(url).render_as_string(hide_password=True)}" if url else ""
     states = [getattr(cause, "sqlstate", None) for cause in causes(error)]
     refused = next((REFUSED[s] for s in states if s in REFUSED), None)

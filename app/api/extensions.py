@@ -177,8 +177,6 @@ class DocumentValidationCache(ValidationCache):
             yield
 
 
-# Built once: the validation cache keys on the rule classes, and each limiter instance makes a new
-# rule class (strawberry issue 4635), so per-request limiters would make every request miss the cache.
 def _known_fragments_only(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
     """strawberry's depth rule looks every spread up by name and raises KeyError on one the
     document does not define; graphql-core's KnownFragmentNamesRule refuses that document."""
@@ -193,6 +191,8 @@ def _known_fragments_only(rule: type[ASTValidationRule]) -> type[ASTValidationRu
     return Rule
 
 
+# Built once: the validation cache keys on the rule classes, and each limiter instance makes a new
+# rule class (strawberry issue 4635), so per-request limiters would make every request miss the cache.
 LIMIT_RULES = [
     *map(_known_fragments_only, QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules),
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
