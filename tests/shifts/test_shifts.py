@@ -25,7 +25,9 @@ from tests.shifts.drawer import (
     payment,
     read_shift,
 )
+from tests.sql_recorder import record_sql
 
+CASH_20 = {"paymentMethod": "CASH", "amountTendered": "20.00", "register": "front"}
 SHIFTS = """query($r: String, $s: ShiftStatus, $first: Int, $after: String) {
   shifts(register: $r, status: $s, first: $first, after: $after) {
     edges { node { id register status } cursor } pageInfo { hasNextPage endCursor } } }"""
@@ -334,6 +336,25 @@ async def test_a_count_further_off_than_the_largest_amount_is_refused_on_the_cou
     assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "countedCash")]
     closed = await close_shift(pos, shift["id"], "0.00")
     assert closed["errors"] == [] and closed["shift"]["overShort"]["amount"] == "999000000.00"
+
+
+async def test_a_close_sums_the_drawer_in_one_statement_under_its_lock(db, pos):
+    """Sales queue behind a close (the drawer's turn): it holds them up for as few round trips as it can."""
+    kibble = await pos.product("Kibble", "12.00", stock=5)
+    shift = await open_shift(pos, "front", "10.00")
+    sale = (await pos.ok(PAY, payment(await order_of(pos, kibble), **CASH_20)))["sale"]
+    refund = {"saleId": sale["id"], "reason": "torn", "idempotencyKey": "r", "register": "front"}
+    await pos.ok(REFUND, {"i": refund})
+    await pos.ok(MOVE, {"i": {"shiftId": shift["id"], "amount": "5.00", "reason": "float"}})
+    with record_sql(db.engine) as sql:
+        closed = await close_shift(pos, shift["id"], "15.00")
+    assert closed["errors"] == [] and closed["shift"]["overShort"]["amount"] == "0.00"
+    sums = [q for q in sql if "cash_movements" in q]
+    assert sums and all("sale_tenders" in q and "refunds" in q and "FROM sales" in q for q in sums)
+    # Under the drawer's turn: the shift FOR UPDATE, the sums, then the close's one write (7 statements
+    # there before the sums were one).
+    turn = next(i for i, q in enumerate(sql) if "pg_advisory_xact_lock(" in q)
+    assert sql.writes()[0] - turn == 3 and sql.locks("cash_shifts") == [turn + 1]
 
 
 async def test_a_customer_sees_their_sale_and_refund_but_not_the_drawer_shift_behind_them(db, pos, users):
