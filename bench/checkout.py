@@ -19,15 +19,10 @@ Against older code: a worktree of it, with this file copied in and PYTHONPATH se
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,7 +34,21 @@ sys.path.insert(0, str(ROOT))
 from app.db.engine import Database  # noqa: E402
 from app.domain.pos.live import listen_url  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench.hot_order import PRODUCTS, serving, staff_and_products, throwaway_database, token_of  # noqa: E402
+from bench.hot_order import (  # noqa: E402
+    HEADER,
+    LUA_DONE,
+    PRODUCTS,
+    THREADS,
+    bench_arguments,
+    drive,
+    require_wrk,
+    row,
+    serving,
+    staff_and_products,
+    throwaway_database,
+    token_of,
+    wrk,
+)
 
 ORDERS = 12000
 PAY = (
@@ -48,7 +57,8 @@ PAY = (
 )
 
 # wrk's Lua: thread t of T sends bodies t, t + T, t + 2T, … so no order is paid twice.
-LUA = """
+LUA = (
+    """
 local bodies = {%(bodies)s}
 ok = 0
 threads = {}
@@ -73,15 +83,9 @@ function response(status, headers, body)
     ok = ok + 1
   end
 end
-function done(summary, latency, requests)
-  local total_ok = 0
-  for _, thread in ipairs(threads) do total_ok = total_ok + thread:get("ok") end
-  io.write(string.format('RESULT {"requests": %%d, "ok": %%d, "seconds": %%f, "p50": %%f, "p99": %%f, '
-    .. '"max": %%f}\\n', summary.requests, total_ok, summary.duration / 1e6,
-    latency:percentile(50) / 1e3, latency:percentile(99) / 1e3, latency.max / 1e3))
-end
 """
-THREADS = 2
+    + LUA_DONE
+)
 
 
 async def seed(settings: Settings, url: str) -> tuple[str, list[str]]:
@@ -121,28 +125,12 @@ def pay_body(order_id: str) -> str:
     return json.dumps({"query": PAY, "variables": variables})
 
 
-def wrk(port: int, bodies: list[str], token: str, connections: int, seconds: float) -> dict:
-    script = LUA % {
+def script(bodies: list[str], token: str) -> str:
+    return LUA % {
         "bodies": ",\n".join(f"[==[{body}]==]" for body in bodies),
         "token": token,
         "threads": THREADS,
     }
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(script)
-    try:
-        out = subprocess.run(
-            ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-             "-s", f.name, f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, check=False,
-        ).stdout  # fmt: skip
-    finally:
-        os.unlink(f.name)
-    found = re.search(r"^RESULT (.*)$", out, re.M)
-    if not found:
-        raise SystemExit("wrk said:\n" + out)
-    result = json.loads(found.group(1))
-    result["rate"] = result["ok"] / result["seconds"]
-    return result
 
 
 async def counter_ceiling(url: str, connections: int, seconds: float) -> dict:
@@ -159,28 +147,14 @@ async def counter_ceiling(url: str, connections: int, seconds: float) -> dict:
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
 
-    async def client(connection: asyncpg.Connection) -> None:
+    async def client(connection: asyncpg.Connection, _: int) -> None:
         while time.perf_counter() < stop:
             started = time.perf_counter()
             async with connection.transaction():
                 await connection.fetchval(draw)
-            latencies.append((time.perf_counter() - started) * 1000)
+            latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(client(c) for c in pool))
-    elapsed = time.perf_counter() - started
-    for connection in pool:
-        await connection.close()
-    latencies.sort()
-    n = len(latencies)
-    return {
-        "rate": n / elapsed,
-        "requests": n,
-        "ok": n,
-        "p50": latencies[n // 2],
-        "p99": latencies[int(n * 0.99)],
-        "max": latencies[-1],
-    }
+    return await drive(pool, client, latencies)
 
 
 async def sales_made(url: str) -> list[str]:
@@ -191,39 +165,29 @@ async def sales_made(url: str) -> list[str]:
         await connection.close()
 
 
-def row(name: str, r: dict) -> str:
-    return (
-        f"{name:<44} {r['rate']:>8.0f}/s {r['p50']:>8.1f} ms {r['p99']:>8.1f} ms {r['max']:>8.1f} ms "
-        f"{r['requests'] - r['ok']:>6}"
-    )
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk not found: apt-get install -y wrk")
+    args = bench_arguments(__doc__, seconds=5).parse_args()
+    require_wrk()
     c, seconds = args.connections, args.seconds
 
     with throwaway_database() as (url, settings):
         token, orders = asyncio.run(seed(settings, url))
-        with serving(url, settings, args.workers) as (port, _):
+        with serving(url, settings, args.workers) as (port, server):
             print(
                 f"petpos serve --workers {args.workers} (production); wrk -t{THREADS} -c{c} -d{seconds:g}s; "
                 f"{os.cpu_count()} CPUs\n"
             )
             warm, measured = orders[:400], orders[400:]
-            wrk(port, [pay_body(o) for o in warm], token, c, 1)  # pools, caches, prepared statements
+            wrk(
+                port, script([pay_body(o) for o in warm], token), c, 1, server.pid
+            )  # pools, caches, statements
             ceiling = asyncio.run(counter_ceiling(listen_url(url), c, seconds))
             before = len(asyncio.run(sales_made(url)))
-            run = wrk(port, [pay_body(o) for o in measured], token, c, seconds)
+            run = wrk(port, script([pay_body(o) for o in measured], token), c, seconds, server.pid)
             time.sleep(0.5)  # requests in flight at wrk's stop finish
             numbers = asyncio.run(sales_made(url))
 
-    print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6}")
+    print(HEADER)
     print(row(f"raw asyncpg, draw a number + commit ({c})", ceiling))
     print(row(f"checkoutSaleOrder, card, 64 products ({c})", run))
     if run["requests"] >= len(measured):

@@ -74,8 +74,23 @@ ADD = (
     "{ order { id version total { amount } } errors { code } } }"
 )
 
+THREADS = 2  # wrk threads
+# wrk's Lua, last: the result line, summed over the threads (each counts its successes in `ok`
+# and registers itself in `threads`).
+LUA_DONE = """
+function done(summary, latency, requests)
+  local total_ok = 0
+  for _, thread in ipairs(threads) do total_ok = total_ok + thread:get("ok") end
+  io.write(string.format('RESULT {"requests": %%d, "ok": %%d, "seconds": %%f, "p50": %%f, "p99": %%f, '
+    .. '"max": %%f, "non2xx": %%d, "socket_errors": %%d}\\n',
+    summary.requests, total_ok, summary.duration / 1e6, latency:percentile(50) / 1e3,
+    latency:percentile(99) / 1e3, latency.max / 1e3, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
 # wrk's Lua: rotate over prepared bodies; count answers whose payload has no error.
-LUA = """
+LUA = (
+    """
 local bodies = {%(bodies)s}
 n = 0
 ok = 0
@@ -100,16 +115,9 @@ function response(status, headers, body)
     ok = ok + 1
   end
 end
-function done(summary, latency, requests)
-  local total_ok = 0
-  for _, thread in ipairs(threads) do total_ok = total_ok + thread:get("ok") end
-  io.write(string.format('RESULT {"requests": %%d, "ok": %%d, "seconds": %%f, "p50": %%f, "p99": %%f, '
-    .. '"max": %%f, "non2xx": %%d, "socket_errors": %%d}\\n',
-    summary.requests, total_ok, summary.duration / 1e6, latency:percentile(50) / 1e3,
-    latency:percentile(99) / 1e3, latency.max / 1e3, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
 """
+    + LUA_DONE
+)
 
 
 def free_port() -> int:
@@ -244,7 +252,7 @@ def wrk(
         process = subprocess.Popen(
             [
                 "wrk",
-                "-t2",
+                f"-t{THREADS}",
                 f"-c{connections}",
                 f"-d{max(1, round(seconds))}s",
                 "--timeout",
@@ -307,12 +315,14 @@ async def raw_ceiling(
             latencies.append(time.perf_counter() - started)
 
     try:
-        return await _drive(pool, lambda c, i: client(c, rows[i % len(rows)]), latencies)
+        return await drive(pool, lambda c, i: client(c, rows[i % len(rows)]), latencies)
     finally:
         await listener.close()
 
 
-async def _drive(pool: list[asyncpg.Connection], client, latencies: list[float]) -> dict:
+async def drive(pool: list[asyncpg.Connection], client, latencies: list[float]) -> dict:
+    """Run `client(connection, i)` on every connection at once; the rate and latencies (seconds
+    each in `latencies`) as a row of the table."""
     started = time.perf_counter()
     await asyncio.gather(*[client(c, i) for i, c in enumerate(pool)])
     elapsed = time.perf_counter() - started
@@ -360,7 +370,7 @@ async def add_ceiling(
                 await add.fetchrow(*(values[name] for name in names))
             latencies.append(time.perf_counter() - started)
 
-    return await _drive(pool, client, latencies)
+    return await drive(pool, client, latencies)
 
 
 async def order_state(url: str, order_ids: list[uuid.UUID]) -> tuple[int, int]:
@@ -391,6 +401,9 @@ def wait_ready(process: subprocess.Popen, port: int) -> None:
     raise SystemExit("petpos serve did not become ready")
 
 
+HEADER = f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6} {'per worker':>7}"
+
+
 def row(name: str, r: dict) -> str:
     spread = "/".join(map(str, r["spread"])) or "-"
     return (
@@ -399,17 +412,27 @@ def row(name: str, r: dict) -> str:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10)
+def bench_arguments(doc: str, seconds: float) -> argparse.ArgumentParser:
+    """The options every benchmark here takes: how long, how many connections, how many workers."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=seconds)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def require_wrk() -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+
+
+def main() -> int:
+    parser = bench_arguments(__doc__, seconds=10)
     parser.add_argument(
         "--profile", type=Path, help="a directory: py-spy records one worker per run (collapsed stacks)"
     )
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk not found: apt-get install -y wrk")
+    require_wrk()
     c, seconds = args.connections, args.seconds
 
     with throwaway_database() as (url, settings):
@@ -422,7 +445,7 @@ def main() -> int:
             typename = lua_script([json.dumps({"query": "{ __typename }"})], None)
             me = lua_script([json.dumps({"query": "{ me { id } }"})], token)
             print(
-                f"petpos serve --workers {args.workers} (production); wrk -t2 -c{c} -d{seconds:g}s; "
+                f"petpos serve --workers {args.workers} (production); wrk -t{THREADS} -c{c} -d{seconds:g}s; "
                 f"{os.cpu_count()} CPUs\n"
             )
             wrk(port, hot_script, c, 2, server_process.pid)  # warm-up: pools, caches, prepared statements
@@ -446,7 +469,7 @@ def main() -> int:
             typename_run = wrk(port, typename, c, seconds, server_process.pid, spy("typename"))
             me_run = wrk(port, me, c, seconds, server_process.pid, spy("me"))
 
-    print(f"{'':<44} {'rate':>10} {'p50':>11} {'p99':>11} {'max':>11} {'failed':>6} {'per worker':>7}")
+    print(HEADER)
     print(row(f"raw asyncpg, lock + update + commit ({c})", raw))
     print(row(f"raw asyncpg, the same on 64 orders ({c})", raw_spread))
     print(row(f"raw asyncpg, the same with NOTIFY, 64 orders ({c})", raw_spread_notify))
