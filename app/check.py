@@ -116,7 +116,7 @@ SALE_LEDGER = Invariant(
         CASE WHEN coalesce(-sum(l.delta) FILTER (WHERE l.reason = 'REVERSE'), 0) <> s.points_reversed
              THEN format('%s points reversed, REVERSE entries add up to %s', s.points_reversed,
                          coalesce(-sum(l.delta) FILTER (WHERE l.reason = 'REVERSE'), 0)) END,
-        CASE WHEN bool_or(l.user_id IS DISTINCT FROM s.customer_id)
+        CASE WHEN bool_or(l.id IS NOT NULL AND l.user_id IS DISTINCT FROM s.customer_id)
              THEN 'ledger entries on another account than the sale''s customer' END,
         CASE WHEN bool_or((l.refund_id IS NULL) <> (l.reason IN ('EARN', 'REDEEM')))
              THEN 'EARN and REDEEM entries come with the sale, RESTORE and REVERSE with a refund' END,
@@ -180,10 +180,11 @@ ADOPTION_DECISIONS = Invariant(
     _violations(
         """
     SELECT r.pet_id AS pet, r.id AS request, concat_ws('; ',
-        CASE WHEN r.status = 'CANCELLED' AND r.decided_by <> r.applicant_id
+        CASE WHEN r.status = 'CANCELLED' AND r.decided_by IS DISTINCT FROM r.applicant_id
              THEN 'cancelled by someone else than its applicant' END,
-        CASE WHEN r.status IN ('APPROVED', 'REJECTED') AND u.role NOT IN ('STAFF', 'ADMIN')
-             THEN format('%s by a %s account', lower(r.status), u.role) END) AS problem
+        CASE WHEN r.status IN ('APPROVED', 'REJECTED') AND coalesce(u.role NOT IN ('STAFF', 'ADMIN'), true)
+             THEN format('%s by %s', lower(r.status),
+                         coalesce('a ' || u.role || ' account', 'no one')) END) AS problem
     FROM adoption_requests r
     LEFT JOIN users u ON u.id = r.decided_by
     WHERE r.status <> 'PENDING'""",
@@ -424,12 +425,12 @@ REFUNDED_LINES = Invariant(
                          coalesce(r.quantity, 0)) END,
         CASE WHEN l.refunded_quantity NOT BETWEEN 0 AND l.quantity
              THEN format('%s of %s units refunded', l.refunded_quantity, l.quantity) END,
-        CASE WHEN coalesce(r.amount, 0) <> round(l.net_total * l.refunded_quantity / l.quantity, 2)
+        CASE WHEN coalesce(r.amount, 0) <> round(l.net_total * l.refunded_quantity / nullif(l.quantity, 0), 2)
                   + CASE WHEN s.prices_include_tax THEN 0
-                         ELSE round(l.tax * l.refunded_quantity / l.quantity, 2) END
+                         ELSE round(l.tax * l.refunded_quantity / nullif(l.quantity, 0), 2) END
              THEN format('%s returned for %s of %s units of a net total of %s and tax of %s',
                          coalesce(r.amount, 0), l.refunded_quantity, l.quantity, l.net_total, l.tax) END,
-        CASE WHEN coalesce(r.tax, 0) <> round(l.tax * l.refunded_quantity / l.quantity, 2)
+        CASE WHEN coalesce(r.tax, 0) <> round(l.tax * l.refunded_quantity / nullif(l.quantity, 0), 2)
              THEN format('%s tax returned for %s of %s units of a line tax of %s', coalesce(r.tax, 0),
                          l.refunded_quantity, l.quantity, l.tax) END) AS problem
     FROM sale_lines l

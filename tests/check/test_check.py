@@ -331,6 +331,21 @@ async def _refunded_more_than_sold(c, w):
     )
 
 
+async def _refunded_line_of_no_units(c, w):
+    # Its shares divide by the units sold: the check names the line instead of failing on 0.
+    return await _sql(
+        c, "UPDATE sale_lines SET quantity = 0 WHERE id = :l RETURNING id", l=w.lines["online1"]["kibble"]
+    )
+
+
+async def _decided_by_no_one(c, w):
+    return await _sql(
+        c,
+        "UPDATE adoption_requests SET decided_by = NULL WHERE id = :r RETURNING id",
+        r=w["request_rejected"],
+    )
+
+
 async def _refund_amount_off(c, w):
     # The sale's refunded amount follows, so only the refund no longer adds up.
     await _sql(c, "UPDATE sales SET refunded_amount = refunded_amount + 0.01 WHERE id = :s", s=w["online1"])
@@ -414,6 +429,12 @@ CORRUPTIONS = [
     Corruption("adopted pet without approval", "pet-status", _adopted_pet_without_approval),
     Corruption("cancelled by staff", "adoption-decisions", _cancelled_by_staff),
     Corruption(
+        "decided by no one",
+        "adoption-decisions",
+        _decided_by_no_one,
+        ("ck_adoption_requests_decided_by_iff_closed",),
+    ),
+    Corruption(
         "order and sale of different customers", "checked-out-orders", _checked_out_order_of_another_customer
     ),
     Corruption(
@@ -452,6 +473,16 @@ CORRUPTIONS = [
         ("ck_sale_lines_refund_within_quantity",),
     ),
     Corruption("refund tax off its line", "refunded-lines", _refund_tax_off_its_line),
+    Corruption(
+        "refunded line of no units",
+        "refunded-lines",
+        _refunded_line_of_no_units,
+        (
+            "ck_sale_lines_quantity_in_range",
+            "ck_sale_lines_refund_within_quantity",
+            "ck_sale_lines_total_adds_up",
+        ),
+    ),
     Corruption("refund amount off its lines", "refunds", _refund_amount_off),
     Corruption("refund tax off its lines", "refunds", _refund_tax_off_its_lines),
     Corruption("order line of no product", "line-items", _order_line_of_nothing),
@@ -593,6 +624,23 @@ async def test_random_sales_and_refunds_made_through_the_api_keep_every_invarian
     await assert_invariants(db)
     async with db.engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM refunds")) > 5
+
+
+async def test_a_customer_sale_that_earns_no_points_checks_clean(db, gql, users):
+    """Under 1.00 paid and no points redeemed: the sale has no ledger entries at all, which is
+    right (a change of 0 points writes none), not entries on another account."""
+    from tests.check import world as api
+
+    _, staff = await users.signed_in("STAFF")
+    _, token = await users.signed_in()
+    new = {"sku": "c", "name": "c", "category": "TOY", "price": "0.50", "stock": 5}
+    product = (await api._ok(gql, api.PRODUCT, {"i": new}, staff))["product"]["id"]
+    await api._ok(gql, api.ADD_TO_CART, {"p": product, "q": 1}, token)
+    await api._ok(gql, api.CHECKOUT, {"i": {"idempotencyKey": "cheap"}}, token)
+    async with db.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM sales WHERE customer_id IS NOT NULL")) == 1
+        assert await connection.scalar(text("SELECT count(*) FROM loyalty_ledger")) == 0
+    await assert_invariants(db)
 
 
 def test_every_invariant_is_documented_with_its_name():
