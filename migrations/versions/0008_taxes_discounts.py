@@ -76,6 +76,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The older schema has no place for a sale's tax or staff discount: refuse rather than lose them.
+    op.execute(
+        """
+        DO $$ BEGIN
+            IF EXISTS (SELECT FROM sales WHERE tax <> 0 OR manual_discount <> 0) THEN
+                RAISE EXCEPTION 'sales carry tax or a staff discount, which revision 0007 cannot hold';
+            END IF;
+        END $$
+        """
+    )
     op.drop_constraint(op.f("ck_sale_orders_manual_discount_in_range"), "sale_orders", type_="check")
     for column in ("discount_reason", "discount_limit_percent", "discount_percent", "manual_discount"):
         op.drop_column("sale_orders", column)

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from alembic import command
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.domain.pos import checkout as pos_checkout
 from app.domain.uow import run_unit
@@ -100,3 +100,42 @@ async def test_after_the_migration_numbers_go_on_from_the_highest_a_sale_holds(d
     await asyncio.to_thread(command.upgrade, config, "head")
 
     assert await number_of_next_sale(pos, chew) == "S-000003"
+
+
+async def test_a_sale_committed_by_the_older_code_while_the_migration_runs_keeps_its_number(
+    database_url, db, pos
+):
+    """A server still on the sequence sells while 0012 reads the highest number: the migration
+    waits for that sale, so the counter goes on after it instead of handing its number out again."""
+    chew = await pos.product("Chew", "2.00")
+    assert [await number_of_next_sale(pos, chew) for _ in range(2)] == ["S-000001", "S-000002"]
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0011_user_change_notify")
+    async with db.engine.connect() as older:  # the older code's sale, numbered by the sequence
+        await older.execute(text("CREATE TEMP TABLE copied AS SELECT * FROM sales LIMIT 1"))
+        await older.execute(
+            text(
+                "UPDATE copied SET id = gen_random_uuid(), "
+                "number = 'S-' || lpad(nextval('sale_number_seq')::text, 6, '0')"
+            )
+        )
+        await older.execute(text("INSERT INTO sales SELECT * FROM copied"))
+        migrating = asyncio.create_task(asyncio.to_thread(command.upgrade, config, "head"))
+        await wait_for_lock_waiters(db, 1, statement=r"\m(LOCK|ALTER) TABLE sales\M", racers=[migrating])
+        await older.commit()
+    await migrating
+
+    assert await number_of_next_sale(pos, chew) == "S-000004"
+
+
+async def test_going_back_before_taxes_is_refused_once_a_sale_carries_tax(database_url, db, pos):
+    """0008's downgrade would drop a sale's tax: it refuses, and the database stays as it was."""
+    from tests.taxes.helpers import tax_rate, taxed_product
+
+    taxed = await taxed_product(db, "BONE", "10.00", await tax_rate(db, "8"))
+    assert await number_of_next_sale(pos, taxed) == "S-000001"
+    config = alembic_config(database_url)
+    with pytest.raises(DBAPIError, match="revision 0007 cannot hold"):
+        await asyncio.to_thread(command.downgrade, config, "0007_outbox_delivery")
+
+    assert await number_of_next_sale(pos, taxed) == "S-000002"
