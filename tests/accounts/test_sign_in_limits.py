@@ -8,15 +8,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import select, update
 
 from app.db.engine import Database
 from app.domain.accounts import credentials
 from app.domain.accounts.models import SignInFailure
 from app.domain.accounts.sign_in_limits import SignInKeys, SignInLimits, Taken, address_key, release, reserve
-from app.domain.models import Base
 from app.domain.uow import run_unit
 from app.main import create_app
 from tests.conftest import GraphQLClient
@@ -257,24 +254,6 @@ async def test_registrations_are_not_limited(gql, users, small_limits):
     )
     registered = (await gql(register))["data"]["register"]
     assert registered["errors"] == [] and registered["token"]
-
-
-async def test_migration_creates_exactly_the_accounts_models(db):
-    def differences(connection):
-        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
-
-    async with db.engine.connect() as connection:
-        diffs = await connection.run_sync(differences)
-
-    def table_of(diff) -> str:
-        kind, *args = diff[0] if isinstance(diff, list) else diff  # modify_* come grouped in lists
-        if kind.startswith("modify_") or kind in ("add_column", "remove_column"):
-            return args[1]
-        thing = args[0]
-        return thing.name if kind.endswith("_table") else thing.table.name
-
-    accounts = {"users", "password_reset_tokens", "outbox_messages", "sign_in_failures"}
-    assert [d for d in diffs if table_of(d) in accounts] == []
 
 
 def test_an_ipv6_client_counts_as_its_slash_64():

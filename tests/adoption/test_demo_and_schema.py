@@ -1,18 +1,12 @@
-"""The demo seed (every pet status, consistent requests, idempotent) and the
-migration matching the models."""
+"""The demo seed: every pet status, consistent requests, idempotent."""
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from app.domain.adoption import demo
 from app.domain.adoption.models import AdoptionRequest, Pet
-from app.domain.models import Base
 from app.domain.uow import run_unit
-
-ADOPTION_TABLES = {"pets", "adoption_requests"}
 
 
 async def _seed(db) -> None:
@@ -47,20 +41,3 @@ async def test_demo_seed_without_demo_users_leaves_every_pet_available(db):
     await _seed(db)
     pets, requests = await _rows(db)
     assert len(pets) == 9 and {p.status for p in pets} == {"AVAILABLE"} and requests == []
-
-
-async def test_migration_creates_exactly_the_adoption_models(db):
-    def differences(connection):
-        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
-
-    async with db.engine.connect() as connection:
-        diffs = await connection.run_sync(differences)
-
-    def table_of(diff) -> str:
-        kind, *args = diff[0] if isinstance(diff, list) else diff  # modify_* come grouped in lists
-        if kind.startswith("modify_") or kind in ("add_column", "remove_column"):
-            return args[1]  # (schema, table, column, ...)
-        thing = args[0]  # a Table, or an Index/constraint of one
-        return thing.name if kind.endswith("_table") else thing.table.name
-
-    assert [d for d in diffs if table_of(d) in ADOPTION_TABLES] == []
