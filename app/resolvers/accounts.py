@@ -148,7 +148,7 @@ async def update_profile(info: Info, input: Changes[UpdateProfileInput]) -> User
 async def logout(
     info: Info,
     everywhere: Annotated[
-        bool | None, strawberry.argument(description="True also ends every other token of the user.")
+        bool | None, strawberry.argument(description="True ends every token of the user, this one included.")
     ] = False,
 ) -> OkPayload:
     user = caller(info)

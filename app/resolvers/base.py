@@ -138,9 +138,10 @@ def failed(payload: type[T], error: DomainError) -> T:
 
 
 def doc(resolver: Callable[..., Any]) -> str | None:
-    """A resolver's docstring, dedented: the description of the field it resolves (strawberry
+    """A resolver's docstring as one line: the description of the field it resolves (strawberry
     does not read docstrings)."""
-    return inspect.getdoc(resolver)
+    text = inspect.getdoc(resolver)
+    return " ".join(text.split()) if text else None
 
 
 def query(resolver: Callable[..., Any], *, allow: type[Allowed] | None = None) -> Any:

@@ -107,7 +107,9 @@ async def update_sale_order_items(
 async def remove_sale_order_item(
     info: Info,
     order_id: DraftOrder,
-    item_id: Annotated[strawberry.ID, strawberry.argument(description="The line to remove.")],
+    item_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The line's id (SaleOrderItem.id), not its itemId.")
+    ],
 ) -> SaleOrderPayload:
     """Take one line off a DRAFT order."""
     order, line = parse_id(order_id, "orderId", "Sale order"), parse_id(item_id, "itemId", "Order line")
@@ -201,11 +203,14 @@ async def set_sale_order_discount(
     ] = None,
     percent: Annotated[
         Decimal | None,
-        strawberry.argument(description="A percent of the lines' total, at most 3 decimals; 0 removes it."),
+        strawberry.argument(
+            description="A percent of the lines' total after line discounts, at most 3 decimals; "
+            "0 removes it."
+        ),
     ] = None,
 ) -> SaleOrderPayload:
-    """Give amount or percent of the subtotal; STAFF up to PETPOS_STAFF_MAX_DISCOUNT_PERCENT, ADMIN up to
-    the subtotal. 0 removes it."""
+    """Give an amount or a percent of the lines' total after line discounts; STAFF up to
+    PETPOS_STAFF_MAX_DISCOUNT_PERCENT of it, ADMIN up to all of it. 0 removes it."""
     discount = discounts.prepare_discount(order_id=order_id, amount=amount, percent=percent, reason=reason)
     user = caller(info)
     return await _order_payload(
@@ -229,7 +234,10 @@ def _feed(info: Info) -> OrderFeed:
 async def sale_order_updated(
     info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description="The order to follow.")]
 ) -> AsyncGenerator[SaleOrder, None]:
-    """Every committed change to the order, from any server process (STAFF, ADMIN)."""
+    """The order as it stands: first as it is now, then after each committed change, from any server
+    process; the stream ends once the order is no longer DRAFT. A slow client gets the latest state,
+    not every version in between (compare `version`). Tax and total follow the item's current rate:
+    a rate changed meanwhile shows from the next event on. (STAFF, ADMIN)"""
     order = parse_id(order_id, "orderId", "Sale order")
     db = ctx(info).db
     async for found, lines in live.snapshots(_feed(info), db.read, order, read_primary=db.sessions):

@@ -27,14 +27,15 @@ CODE_DESCRIPTIONS = {
     Code.COUPON_USAGE_LIMIT_REACHED: "The coupon has been used as many times as its usageLimit allows.",
     Code.COUPON_MINIMUM_NOT_MET: "The subtotal is below the coupon's minSubtotal.",
     Code.INSUFFICIENT_POINTS: "The customer has fewer loyalty points than asked to redeem.",
-    Code.PAYMENT_INSUFFICIENT: "The cash tendered does not cover the total.",
+    Code.PAYMENT_INSUFFICIENT: "The cash tendered, or the tenders together, do not cover the total.",
     Code.ORDER_NOT_EDITABLE: "The sale order is no longer DRAFT.",
     Code.PET_NOT_AVAILABLE: "The pet is not AVAILABLE (a request is pending, or it was adopted).",
     Code.ADOPTION_NOT_PENDING: "The adoption request has been decided or cancelled already.",
     Code.REFUND_EXCEEDS_SALE: "More than was sold and not yet refunded.",
     Code.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used before for a different request.",
     Code.BUSY: "Others are changing the same records; nothing changed, retry shortly.",
-    Code.RATE_LIMITED: "Too many attempts (sign-in, password reset); retry after the time the message gives.",
+    Code.RATE_LIMITED: "Too many failed sign-ins (login, or updateProfile's currentPassword); retry "
+    "after the time the message gives.",
     Code.DISCOUNT_NOT_ALLOWED: "The manual discount is above what the caller's role may give.",
     Code.SHIFT_NOT_OPEN: "A cash tender or cash refund needs an OPEN shift on the register named.",
     Code.SHIFT_ALREADY_OPEN: "The register already has an OPEN shift.",
@@ -76,7 +77,11 @@ class UserError:
     code: ErrorCode = strawberry.field(description="What went wrong, for programs.")
     message: str = strawberry.field(description="What went wrong, in English, for people.")
     field: str | None = strawberry.field(
-        description="Dotted path of the input field at fault, when one is.", default=None
+        description="Dotted path of the argument or input field at fault, when one is: `sku` (an "
+        "input object's own fields go without `input.`), `items.2.quantity` (list positions count "
+        "from 0). Checkout names the line it could not sell: `cart.items.N` (myCart) or "
+        "`order.items.N` (the SaleOrder).",
+        default=None,
     )
 
 

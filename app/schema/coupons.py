@@ -23,7 +23,9 @@ class Coupon(FromModel):
     id: strawberry.ID = strawberry.field(description="The coupon's id.")
     code: str = strawberry.field(description="What the customer types, upper case; unique.")
     kind: CouponKind = strawberry.field(description="Percentage or fixed amount.")
-    value: Decimal = strawberry.field(description="Percent (0-100) for PERCENT, an amount for FIXED.")
+    value: Decimal = strawberry.field(
+        description="Above 0: a percent, at most 100, for PERCENT; an amount for FIXED."
+    )
     times_used: int = strawberry.field(
         description="Sales that used it so far (refunds do not give uses back)."
     )
@@ -42,7 +44,9 @@ class Coupon(FromModel):
 class CouponInput:
     code: str = strawberry.field(description="1-64 characters without spaces; stored upper case; unique.")
     kind: CouponKind = strawberry.field(description="Percentage or fixed amount.")
-    value: Decimal = strawberry.field(description="Percent (0-100) for PERCENT, an amount for FIXED.")
+    value: Decimal = strawberry.field(
+        description="Above 0: a percent, at most 100, for PERCENT; an amount for FIXED."
+    )
     min_subtotal: Decimal | None = strawberry.field(
         description="The least subtotal it applies to; omit for any.", default=None
     )

@@ -253,7 +253,7 @@ class AddSaleOrderItemInput:
 
 @strawberry.input(description="A change to one line of a DRAFT order; omitted fields stay as they are.")
 class SaleOrderItemUpdate:
-    item_id: strawberry.ID = strawberry.field(description="The line to change.")
+    item_id: strawberry.ID = strawberry.field(description="The line's id (SaleOrderItem.id), not its itemId.")
     quantity: int | None = strawberry.field(default=None, description="0 removes the line.")
     discount: Decimal | None = strawberry.field(
         description="CUSTOM only: line-level discount amount.", default=None
@@ -263,7 +263,7 @@ class SaleOrderItemUpdate:
 
 @strawberry.input(description="Units of one line to move to the new order.")
 class SplitLineInput:
-    item_id: strawberry.ID = strawberry.field(description="The line.")
+    item_id: strawberry.ID = strawberry.field(description="The line's id (SaleOrderItem.id), not its itemId.")
     quantity: int = strawberry.field(description="Units to move, 1 up to the line's quantity.")
 
 
@@ -295,7 +295,8 @@ class CheckoutSaleOrderInput:
     )
     register: str | None = strawberry.field(
         default=None,
-        description="The register whose OPEN shift the sale is rung up in; required when any tender is CASH.",
+        description="The register whose OPEN shift the sale is rung up in; required when any tender is CASH. "
+        "Named for a card payment too, its shift must be OPEN (SHIFT_NOT_OPEN otherwise).",
     )
 
 

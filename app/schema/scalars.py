@@ -1,5 +1,5 @@
-"""Scalars whose parsing differs from strawberry's defaults (the SDL stays the same): DateTime
-needs an offset, Decimal a string."""
+"""Scalars whose parsing differs from strawberry's defaults: DateTime needs an offset, Decimal a
+string. Their descriptions say so, for clients reading the schema."""
 
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ parse_datetime_literal = literal_parser(cast(Callable[[object], datetime], parse
 # strawberry's own DateTime (name, description, serialize), with @specifiedBy and the parsers above.
 DateTime = replace(
     DateTimeDefinition,
+    description='A moment in ISO 8601 with its UTC offset, such as "2026-05-01T09:30:00+02:00" '
+    "(one without an offset is refused); answered in UTC.",
     specified_by_url=DATETIME_SPEC,
     parse_value=parse_datetime_value,
     parse_literal=parse_datetime_literal,
@@ -99,6 +101,8 @@ def parse_decimal_literal(node: ValueNode, variables: dict[str, Any] | None = No
 # Likewise strawberry's own Decimal.
 DecimalScalar = replace(
     DecimalDefinition,
+    description='A decimal number, sent and answered as a string such as "12.50"; a JSON number, NaN '
+    "and Infinity are refused.",
     specified_by_url=DECIMAL_SPEC,
     parse_value=parse_decimal_value,
     parse_literal=parse_decimal_literal,
