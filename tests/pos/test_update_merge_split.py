@@ -153,7 +153,7 @@ async def test_a_merge_that_would_pass_999_on_a_line_changes_nothing(pos):
     burger = await pos.product()
     await pos.add(a["id"], burger, 600)
     await pos.add(b["id"], burger, 600)
-    assert codes(await pos.call(MERGE, {"t": a["id"], "s": [b["id"]]})) == [("VALIDATION", "quantity")]
+    assert codes(await pos.call(MERGE, {"t": a["id"], "s": [b["id"]]})) == [("VALIDATION", "sourceOrderIds")]
     assert (await pos.row(b["id"])).status == "DRAFT"
     assert (
         [l.quantity for l in await pos.lines(a["id"])]

@@ -7,14 +7,15 @@ from collections.abc import Sequence
 
 from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import UUID, aggregate_order_by, insert
+from sqlalchemy.exc import IntegrityError
 
 from app.domain import limits, money
 from app.domain.errors import DomainError, not_found, validation
-from app.domain.fields import parse_id
+from app.domain.fields import MAX_QUANTITY, parse_id
 from app.domain.pos import rules
 from app.domain.pos.models import STANDARD_LINE, SaleOrder, SaleOrderItem
 from app.domain.pos.orders import announcement, applied, bump, lock_orders, not_editable
-from app.domain.uow import UnitOfWork
+from app.domain.uow import UnitOfWork, constraint_name
 
 items = SaleOrderItem.__table__
 
@@ -86,7 +87,14 @@ async def merge_orders(uow: UnitOfWork, *, target_id: uuid.UUID, source_ids: lis
     )
     stmt = stmt.add_cte(merged.cte("merged"), dropped.cte("dropped"), moved.cte("moved"))
     # Each order's NOTIFY comes back with its bump: no statement per order while they are locked.
-    applied(locked, (await uow.session.execute(stmt.returning(announcement()))).all())
+    try:
+        applied(locked, (await uow.session.execute(stmt.returning(announcement()))).all())
+    except IntegrityError as error:  # the line's own check, which would name an argument merge has not
+        if constraint_name(error) != "ck_sale_order_items_quantity_in_range":
+            raise
+        raise validation(
+            f"A merged line would hold more than {MAX_QUANTITY} units", "sourceOrderIds"
+        ) from error
     line_totals = func.sum(items.c.unit_price * items.c.quantity - items.c.discount)
     merged_total = select(func.coalesce(line_totals, 0)).where(items.c.order_id == target_id)
     if (await uow.session.execute(merged_total)).scalar_one() > money.MAX_AMOUNT:
