@@ -33,6 +33,16 @@ def _name(name: str) -> str:
     return fields.name(name, max_length=200)
 
 
+MAX_DESCRIPTION = 5000
+
+
+def _description(description: str | None) -> str:
+    text = (description or "").strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise validation(f"A description has at most {MAX_DESCRIPTION} characters", "description")
+    return text
+
+
 def _category(category: str) -> str:
     if category not in CATEGORIES:
         raise validation("Unknown category", "category")
@@ -65,7 +75,7 @@ def prepare_product(
         **every(
             sku=lambda: normalise_sku(sku),
             name=lambda: _name(name),
-            description=lambda: (description or "").strip()[:5000],
+            description=lambda: _description(description),
             category=lambda: _category(category),
             price=lambda: money.price(price),
             stock=lambda: _initial_stock(stock),
@@ -125,8 +135,12 @@ def prepare_product_changes(
 ) -> ProductChanges:
     """Only what is given changes; every bad field is reported at once."""
     return ProductChanges(
-        **every_given(name=(_name, name), category=(_category, category), price=(money.price, price)),
-        description=description.strip()[:5000] if description is not None else None,
+        **every_given(
+            name=(_name, name),
+            description=(_description, description),
+            category=(_category, category),
+            price=(money.price, price),
+        ),
         active=active,
         tax_rate_id=tax_rate_id,
         clear_tax_rate=clear_tax_rate,
