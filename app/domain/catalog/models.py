@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
-from app.domain.constraints import nonneg, nonzero, positive
+from app.domain.constraints import nonneg, nonzero, one_of, positive
 from app.domain.errors import Code, ConstraintErrors
 
 CATEGORIES = ("FOOD", "TOY", "ACCESSORY", "HEALTH", "HABITAT", "OTHER")
@@ -21,7 +21,22 @@ ITEM_TYPES = ("PRODUCT", "SERVICE")
 
 class Product(Base):
     __tablename__ = "products"
-    __table_args__ = (nonneg("stock"), positive("price"), Index("ix_products_name", "name", "id"))
+    __table_args__ = (
+        nonneg("stock"),
+        positive("price"),
+        one_of("category", CATEGORIES),
+        Index("ix_products_name", "name", "id"),
+        # The catalogue's search (app/domain/catalog/views.py): trigram indexes answer ILIKE '%...%'.
+        *[
+            Index(
+                f"ix_products_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+            for column in ("name", "sku")
+        ],
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     sku: Mapped[str] = mapped_column(String(64), unique=True)
@@ -56,6 +71,7 @@ class StockMovement(Base):
     __tablename__ = "stock_movements"
     __table_args__ = (
         nonzero("delta"),
+        one_of("reason", MOVEMENT_REASONS),
         Index("ix_stock_movements_product_id_created_at", "product_id", "created_at"),
     )
 
