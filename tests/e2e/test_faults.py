@@ -149,21 +149,28 @@ def shop(scratch):
         pg.stop()
 
 
-def assert_unavailable(response: httpx.Response, elapsed: float) -> None:
+# The client timeout of every request while PostgreSQL is down: a request that hangs fails as a
+# client-side timeout instead of hanging the test. A guard, not a measure (no test asserts how long an
+# answer took), and below the server's pool timeout (SQLAlchemy's 30 s), so an answer that had to
+# wait for a pooled connection fails here. That it comes at once, not after any timeout, is proven
+# in-process with every petpos timeout set to an hour (tests/reliability/test_unavailable.py).
+OUTAGE_CLIENT_TIMEOUT = 10
+
+
+def assert_unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "1"
     assert error_codes(response) == ["UNAVAILABLE"], response.text
-    assert elapsed < 1.5, elapsed
 
 
-async def timed(call):
-    started = time.monotonic()
-    response = await call
-    return response, time.monotonic() - started
-
-
-async def test_postgres_down_answers_503_unavailable_at_once_and_all_is_well_within_2s_of_it_returning(shop):
-    async with Api(shop.server.url) as api:
+async def test_postgres_down_answers_503_unavailable_and_every_request_succeeds_once_it_is_back(shop):
+    """While PostgreSQL is down, every request (a query, a bearer token's check, a mutation) on
+    both workers is answered 503 UNAVAILABLE with Retry-After, and /readyz 503. From the first
+    request after `pg_ctl start` returns, every one succeeds on both workers: no stale pooled
+    connection fails one. How soon all is well again is not asserted here: bench/soak.py measures
+    it ("PostgreSQL restart: healthy again after … s", docs/reliability.md, Soak) and fails on any
+    request sent from 2 s after PostgreSQL was back on that does not succeed."""
+    async with Api(shop.server.url) as api, Api(shop.server.url, timeout=OUTAGE_CLIENT_TIMEOUT) as outage:
         token = await api.login(CUSTOMER)
         shop.server.wait_ready()  # both workers up
         pg_ctl(shop.pg.pgdata, "-m", "fast", "stop")
@@ -174,18 +181,15 @@ async def test_postgres_down_answers_503_unavailable_at_once_and_all_is_well_wit
                 (ADD, {"p": shop.product, "q": 1}, token),  # a mutation
             ]:
                 for _ in range(4):  # both workers
-                    assert_unavailable(*await timed(api.post(query, variables, caller)))
-            readyz, elapsed = await timed(api.client.get("/readyz"))
-            assert readyz.status_code == 503 and elapsed < 1.5
+                    assert_unavailable(await outage.post(query, variables, caller))
+            assert (await outage.client.get("/readyz")).status_code == 503
         finally:
             shop.pg.start()
-        back = time.monotonic()
         # Every request from the first one on succeeds, on both workers: no stale pooled connection.
         responses = await asyncio.gather(
             *[api.post(ADD, {"p": shop.product, "q": 1}, token) for _ in range(10)],
             *[api.post(PRODUCTS) for _ in range(10)],
         )
-        assert time.monotonic() - back < 2.0
         for response in responses:
             assert response.status_code == 200 and error_codes(response) == [], response.text
         sale = (await api.data(CHECKOUT, {"k": str(uuid.uuid4())}, token))["checkout"]
@@ -503,6 +507,12 @@ async def _read(traffic: Traffic) -> None:
 
 
 def test_serve_restarts_its_embedded_postgres_and_stops_whatever_runs_on_its_data_at_shutdown(scratch):
+    """After a crash the supervisor starts PostgreSQL again, and after someone's `pg_ctl restart`
+    serve keeps using that one: each time requests are answered 503 UNAVAILABLE until the first
+    succeeds, and every one after it succeeds. The deadlines only keep a server that never recovers
+    from hanging the test; how soon it recovers is not asserted here: bench/soak.py measures the
+    `pg_ctl restart` case (docs/reliability.md, Soak), and the supervisor logs each restart it makes
+    ("restarted the embedded PostgreSQL after … s")."""
     data_dir = scratch / "embedded"
     pgdata = (data_dir / "pgdata").resolve()
     # Production: no demo data to seed, so it starts sooner.
@@ -513,16 +523,12 @@ def test_serve_restarts_its_embedded_postgres_and_stops_whatever_runs_on_its_dat
         assert first is not None
         # A crash: the postmaster goes away without a shutdown checkpoint.
         pg_ctl(pgdata, "-m", "immediate", "stop")
-        crashed = time.monotonic()
-        _until_answered(server, timeout=30)
-        assert time.monotonic() - crashed < 15
+        _until_answered(server)
         second = postmaster_pid(pgdata)
         assert second not in (None, first)
         # Restarted by someone else: serve keeps using it, and stops that one at shutdown.
         pg_ctl(pgdata, "-m", "fast", "restart")
-        restarted = time.monotonic()
-        _until_answered(server, timeout=10)
-        assert time.monotonic() - restarted < 2.0
+        _until_answered(server)
         third = postmaster_pid(pgdata)
         assert third not in (None, first, second)
         result = petpos_check(server.env)  # on the running server's database; leaves it running
@@ -534,14 +540,21 @@ def test_serve_restarts_its_embedded_postgres_and_stops_whatever_runs_on_its_dat
     assert not postgres_running(data_dir), "serve left the restarted PostgreSQL running"
 
 
-def _until_answered(server: Serve, timeout: float) -> None:
-    """Poll with a query until one is answered 200; every answer before it was 503 UNAVAILABLE."""
-    deadline = time.monotonic() + timeout
+def _until_answered(server: Serve, deadline_seconds: float = 120) -> None:
+    """Poll with a query until one is answered 200: every answer before it was 503 UNAVAILABLE, and
+    every one of the next ten (each on a new connection, which either worker may take) is 200 too.
+    The deadline only guards against a server that never recovers; it is no measure of how soon."""
+    deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
-        response = httpx.post(f"{server.url}/graphql", json={"query": PRODUCTS}, timeout=5)
+        response = httpx.post(
+            f"{server.url}/graphql", json={"query": PRODUCTS}, timeout=OUTAGE_CLIENT_TIMEOUT
+        )
         if response.status_code == 200:
             assert error_codes(response) == [], response.text
+            for _ in range(10):
+                response = httpx.post(f"{server.url}/graphql", json={"query": PRODUCTS}, timeout=30)
+                assert response.status_code == 200 and error_codes(response) == [], response.text
             return
-        assert response.status_code == 503 and error_codes(response) == ["UNAVAILABLE"], response.text
+        assert_unavailable(response)
         time.sleep(0.05)
-    raise AssertionError("not answered in time:\n" + server.output())
+    raise AssertionError("never answered 200 again:\n" + server.output())
