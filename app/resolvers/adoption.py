@@ -57,7 +57,7 @@ pet = lookup(Pet, views.pets_by_id, "The pet's id.", doc="A pet by id, or null."
 
 
 async def my_adoption_requests(info: Info) -> list[AdoptionRequest]:
-    """The caller's own adoption requests, whatever their status."""
+    """The caller's own adoption requests, whatever their status: the 100 newest, newest first."""
     user = caller(info)
     rows = await read(info, views.requests_of, user.id)
     me = User.from_model(user)

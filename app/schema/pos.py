@@ -302,7 +302,12 @@ class CheckoutSaleOrderInput:
 
 @strawberry.type(description="The outcome of a change to a sale order.")
 class SaleOrderPayload(Payload):
-    order: SaleOrder | None = strawberry.field(description="The order as it now is.", default=None)
+    order: SaleOrder | None = strawberry.field(
+        description="The order after this change, with this change's version. Its lines are read once "
+        "the change has committed, so with other tablets at work they may already show a later change "
+        "too; saleOrderUpdated brings that version.",
+        default=None,
+    )
 
 
 @strawberry.type(description="The outcome of a split.")
