@@ -51,10 +51,12 @@ async def test_a_stock_change_in_flight_does_not_hold_up_a_cart_taking_the_produ
         assert not held.done()
         # Another writer of the product still waits.
         await other.execute(text("SET lock_timeout = '50ms'"))
-        with pytest.raises(DBAPIError):
+        with pytest.raises(DBAPIError) as raised:
             await other.execute(
                 text("SELECT 1 FROM products WHERE id = :id FOR NO KEY UPDATE"), {"id": kibble.id}
             )
+        # lock_not_available: the lock_timeout ran out on the held row, not some other error.
+        assert getattr(raised.value.orig, "sqlstate", None) == "55P03", raised.value
         await other.rollback()
     await held
     assert await Shop(db).stock(kibble.id) == (stock, stock)

@@ -1,24 +1,29 @@
 """Races on one order, with real connections that commit. Interleavings are forced by
 holding a unit open (events) and waiting until the other transaction is blocked on
-the lock (pg_locks), never by sleeping."""
+the lock (pg_stat_activity), never by sleeping. One process sends the adds to an order through
+its coalescer, one unit at a time, so adds race at the database as units of several processes do
+(items.add_checked, each on its own connection)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app import metrics
 from app.domain.errors import DomainError
 from app.domain.pos import items, merge, orders
-from app.domain.pos.models import SaleOrderItem
-from app.domain.uow import run_unit
+from app.domain.pos.models import SaleOrder, SaleOrderItem
+from app.domain.uow import UnitOfWork, run_unit
 from tests.invariants import assert_invariants
 from tests.pos.conftest import MERGE
-from tests.races import unit_held, wait_for_lock_waiters
+from tests.races import row_lock_held, start_unit, unit_held, wait_for_lock_waiters
 
 
 def line(order_id: str, product, quantity: int) -> items.NewLine:
@@ -33,6 +38,55 @@ def line(order_id: str, product, quantity: int) -> items.NewLine:
         discount=product.price * 0,
         note=None,
     )
+
+
+def checked(
+    order_id: str,
+    item,
+    quantity: int,
+    mode: str = "STANDARD",
+    unit_price: str | None = None,
+    discount: str = "0",
+    note: str | None = None,
+) -> items.CheckedLine:
+    """An add as the API hands it to the order's unit (items.add_checked), its item not read yet."""
+    return items.CheckedLine(
+        order_id=uuid.UUID(order_id),
+        item_type="SERVICE" if type(item).__name__ == "Service" else "PRODUCT",
+        item_id=item.id,
+        mode=mode,
+        quantity=quantity,
+        unit_price=None if unit_price is None else Decimal(unit_price),
+        discount=Decimal(discount),
+        note=note,
+    )
+
+
+def adding(lines: list[items.CheckedLine]) -> Callable[[UnitOfWork], Awaitable[list[items.ChangedOrder]]]:
+    """The unit a process runs for its batch of adds to one order whose lock is held elsewhere."""
+    return lambda uow: items.add_checked(uow, lines)
+
+
+def assert_each_add_answers_as_if_alone(
+    answered: list[tuple[items.CheckedLine, items.ChangedOrder]], prices: dict[uuid.UUID, Decimal]
+) -> None:
+    """The adds to an order that had no lines: each has a version of its own, one after the order's
+    creation (1), and answers with the order as it left it, the lines of every add before it and its
+    own (a STANDARD add of an item grows that item's line, a CUSTOM add is a line of its own)."""
+    answered = sorted(answered, key=lambda pair: pair[1].version)
+    assert [answer.version for _, answer in answered] == list(range(2, 2 + len(answered)))
+    gross = net = Decimal(0)
+    standard: set[uuid.UUID] = set()
+    lines = 0
+    for line, answer in answered:
+        price = line.unit_price or prices[line.item_id]
+        gross += price * line.quantity
+        net += price * line.quantity - line.discount
+        if line.mode == "CUSTOM" or line.item_id not in standard:
+            lines += 1
+        if line.mode == "STANDARD":
+            standard.add(line.item_id)
+        assert (answer.subtotal, sum(answer.line_totals), len(answer.line_totals)) == (gross, net, lines)
 
 
 def retries() -> float:
@@ -70,7 +124,35 @@ async def test_two_tablets_adding_the_same_item_at_once_make_one_line_of_3(db, p
     await assert_invariants(db)
 
 
-async def test_forty_concurrent_standard_adds_make_one_line_with_the_exact_sum(pos):
+async def test_forty_standard_adds_from_eight_processes_queued_on_the_order_make_one_line_of_the_sum(db, pos):
+    """Eight processes each send a batch of five adds of one item to the same order at once (in one
+    process the coalescer lets no more than one unit per order reach the database; across processes
+    only the order lock orders them). All eight queue on the order row; once it is let go, each in
+    turn finds the line the ones before it left and grows it."""
+    order = await pos.order()
+    burger = await pos.product("Burger chew")
+    batches = [[checked(order["id"], burger, 1 + (5 * b + i) % 5) for i in range(5)] for b in range(8)]
+    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+        units = [start_unit(db, adding(batch)) for batch in batches]
+        await wait_for_lock_waiters(db, len(units), table="sale_orders", racers=units)
+        assert not any(unit.done() for unit in units)
+    answers = await asyncio.gather(*units)
+    # Every add saw its own bump (forty versions after the creation's 1) and the lines before it.
+    assert_each_add_answers_as_if_alone(
+        [pair for batch, answer in zip(batches, answers) for pair in zip(batch, answer, strict=True)],
+        {burger.id: burger.price},
+    )
+    total = sum(line.quantity for batch in batches for line in batch)
+    assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(total, "STANDARD")]
+    assert (await pos.row(order["id"])).version == 1 + 40
+    await assert_invariants(db)
+
+
+async def test_forty_adds_at_once_in_one_process_are_coalesced_and_each_answers_its_own_version(pos):
+    """In one process the API sends the adds to one order through a coalescer (items.add): one unit
+    per order at a time, taking the adds that queued behind it together. So this proves what the
+    batches answer (each add its own version, the exact sum), not the order lock: the eight-process
+    race above does."""
     order = await pos.order()
     burger = await pos.product("Burger chew")
     quantities = [1 + i % 5 for i in range(40)]
@@ -83,7 +165,46 @@ async def test_forty_concurrent_standard_adds_make_one_line_with_the_exact_sum(p
     assert (await pos.row(order["id"])).version == 1 + 40
 
 
-async def test_custom_adds_never_merge_and_each_keeps_its_price_discount_and_note(pos):
+async def test_custom_adds_queued_on_the_order_never_merge_and_each_keeps_its_price_discount_and_note(
+    db, pos
+):
+    """Five processes add to one order at once, each its own unit queued on the order row: three
+    CUSTOM lines of one item (each its own line, price, discount and note) and two STANDARD adds of
+    it (one line of their sum)."""
+    order = await pos.order()
+    burger = await pos.product("Burger chew", "5.00")
+    adds = [
+        checked(order["id"], burger, 2, mode="CUSTOM", unit_price="4.00", discount="1.00", note="no onions"),
+        checked(order["id"], burger, 2, mode="CUSTOM", discount="0.50", note="extra crispy"),
+        checked(order["id"], burger, 2, mode="CUSTOM"),
+        checked(order["id"], burger, 1),
+        checked(order["id"], burger, 1),
+    ]
+    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+        units = [start_unit(db, adding([add])) for add in adds]
+        await wait_for_lock_waiters(db, len(units), table="sale_orders", racers=units)
+        assert not any(unit.done() for unit in units)
+    answers = await asyncio.gather(*units)
+    assert_each_add_answers_as_if_alone(
+        [(add, answer) for add, [answer] in zip(adds, answers, strict=True)], {burger.id: burger.price}
+    )
+    lines = await pos.lines(order["id"])
+    assert sorted((l.mode, str(l.unit_price), l.quantity, str(l.discount), l.note or "") for l in lines) == [
+        ("CUSTOM", "4.00", 2, "1.00", "no onions"),
+        ("CUSTOM", "5.00", 2, "0.00", ""),
+        ("CUSTOM", "5.00", 2, "0.50", "extra crispy"),
+        ("STANDARD", "5.00", 2, "0.00", ""),
+    ]
+    final = await pos.read(order["id"])
+    assert final["subtotal"]["amount"] == "38.00" and final["total"]["amount"] == "36.50"
+    assert final["version"] == 6
+    await assert_invariants(db)
+
+
+async def test_custom_adds_at_once_in_one_process_are_coalesced_and_never_merge(pos):
+    """The same adds through the API in one process: the coalescer takes them in batches (one unit
+    per order at a time), so this proves the batch statement keeps each CUSTOM line apart with its
+    own price, discount and note, not the order lock (the race above does)."""
     order = await pos.order()
     burger = await pos.product("Burger chew", "5.00")
     customs = [
@@ -97,6 +218,7 @@ async def test_custom_adds_never_merge_and_each_keeps_its_price_discount_and_not
         pos.add(order["id"], burger, 1),
     )
     assert all(r["errors"] == [] for r in results)
+    assert sorted(r["order"]["version"] for r in results) == list(range(2, 7))
     lines = await pos.lines(order["id"])
     assert sorted((l.mode, str(l.unit_price), l.quantity, str(l.discount), l.note or "") for l in lines) == [
         ("CUSTOM", "4.00", 2, "1.00", "no onions"),
@@ -195,26 +317,70 @@ async def test_an_add_waiting_behind_a_merge_of_its_order_is_not_editable_and_ch
     assert [l.quantity for l in await pos.lines(target["id"])] == [2] and await pos.lines(source["id"]) == []
 
 
-async def test_adds_racing_a_merge_either_land_before_it_or_are_refused_and_none_is_lost(db, pos):
+async def test_adds_ahead_of_a_merge_are_carried_into_the_target_those_behind_it_are_refused(db, pos):
+    """A merge of the source queues behind a batch of adds in flight on it, and more adds from other
+    processes queue behind the merge in flight. The batch lands and the merge, reading the lines
+    once it has the lock, carries it into the target; the adds behind it find the source MERGED
+    once they have the lock, are refused and write nothing. No add is lost.
+
+    Each side is held open (the batch, then the merge) while the next queues behind it: of several
+    waiters queued on a row that is then updated, PostgreSQL does not promise which goes first."""
     source, target = await pos.order("source"), await pos.order("target")
+    source_id = uuid.UUID(source["id"])
     burger, trim = await pos.product("Burger chew"), await pos.service("Nail trim")
     await pos.add(source["id"], burger, 1)
     await pos.add(target["id"], burger, 1)
-    quantities = [1 + i % 3 for i in range(20)] + [1] * 5
-    adds = [pos.add(source["id"], burger, q) for q in quantities[:20]]
-    adds += [pos.add(source["id"], trim, 1, mode="CUSTOM") for _ in range(5)]
-    results = await asyncio.gather(
-        *adds[:12], pos.call(MERGE, {"t": target["id"], "s": [source["id"]]}), *adds[12:]
-    )
-    merged, added = results[12], results[:12] + results[13:]
-    assert merged["errors"] == []
-    landed = [q for q, r in zip(quantities, added) if r["errors"] == []]
-    refused = [r for r in added if r["errors"]]
-    assert all([e["code"] for e in r["errors"]] == ["ORDER_NOT_EDITABLE"] for r in refused)
+    early = [
+        checked(source["id"], burger, 2),
+        checked(source["id"], trim, 1, mode="CUSTOM", note="early"),
+        checked(source["id"], burger, 3),
+    ]
+    late = [
+        checked(source["id"], burger, 4),
+        checked(source["id"], trim, 1, mode="CUSTOM", note="late"),
+        checked(source["id"], trim, 2),
+    ]
+    merged, let_go = asyncio.Event(), asyncio.Event()
+
+    async def merge_then_hold(uow: UnitOfWork):
+        done = await merge.merge_orders(uow, target_id=uuid.UUID(target["id"]), source_ids=[source_id])
+
+        async def hold() -> None:
+            merged.set()
+            await let_go.wait()
+
+        uow.last(hold)
+        return done
+
+    try:
+        async with unit_held(db, adding(early)) as landing:
+            merging = start_unit(db, merge_then_hold)
+            await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[merging])
+            assert not merging.done()
+        # The batch committed; the merge has its lock now: it merges and is held open.
+        holding = asyncio.create_task(merged.wait())
+        await asyncio.wait([merging, holding], return_when=asyncio.FIRST_COMPLETED)
+        holding.cancel()
+        assert merged.is_set(), merging.result()  # else the merge failed: its error is raised here
+        refused = [start_unit(db, adding([add])) for add in late]
+        await wait_for_lock_waiters(db, len(refused), table="sale_orders", racers=refused)
+        assert not any(unit.done() for unit in refused)
+    finally:
+        let_go.set()
+    assert [answer.version for answer in await landing] == [3, 4, 5]  # the source: created, one add
+    await merging
+    for unit in refused:
+        with pytest.raises(DomainError) as caught:
+            await unit
+        assert (caught.value.code, caught.value.field) == ("ORDER_NOT_EDITABLE", "orderId")
     # Whatever landed on the source before the merge is in the target now; nothing else is anywhere.
-    assert sum(l.quantity for l in await pos.lines(target["id"])) == 1 + 1 + sum(landed)
+    assert sorted((l.name, l.quantity, l.mode, l.note) for l in await pos.lines(target["id"])) == [
+        ("Burger chew", 1 + 1 + 2 + 3, "STANDARD", None),
+        ("Nail trim", 1, "CUSTOM", "early"),
+    ]
     assert await pos.lines(source["id"]) == []
-    assert (await pos.row(source["id"])).status == "MERGED"
+    row = await pos.row(source["id"])
+    assert (row.status, row.merged_into_id, row.version) == ("MERGED", uuid.UUID(target["id"]), 6)
     await assert_invariants(db)
 
 
@@ -239,7 +405,6 @@ async def test_the_unique_standard_line_index_is_the_backstop_when_the_lock_is_b
         )
         await uow.session.flush()
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(IntegrityError) as caught:
         await run_unit(db.sessions, insert_duplicate, lock_timeout_ms=3000)
     assert "uq_sale_order_items_standard_line" in str(caught.value)
-    assert not isinstance(caught.value, DomainError)

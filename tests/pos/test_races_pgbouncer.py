@@ -12,13 +12,14 @@ import pytest
 
 from app.db.engine import Database
 from app.domain.pos import items, orders
+from app.domain.pos.models import SaleOrder
 from app.main import create_app
 from tests.conftest import GraphQLClient, make_settings
 from tests.invariants import assert_invariants
 from tests.pgbouncer import pgbouncer
 from tests.pos.conftest import Pos
-from tests.pos.test_races import line
-from tests.races import unit_held, wait_for_lock_waiters
+from tests.pos.test_races import adding, assert_each_add_answers_as_if_alone, checked, line
+from tests.races import row_lock_held, start_unit, unit_held, wait_for_lock_waiters
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,34 @@ async def test_an_add_waits_for_the_order_lock_held_through_pgbouncer_then_adds_
     await assert_invariants(pos.db)
 
 
-async def test_forty_concurrent_adds_through_pgbouncer_each_bump_the_version_once(bounced):
+async def test_batches_of_adds_queued_through_pgbouncer_each_bump_the_version_once(db, bounced):
+    """Two processes' batches of twenty adds each queue on the order row behind a transaction that
+    holds it, all three through PgBouncer: its three server connections are theirs (the waiters are
+    counted on a direct connection, `db`). Each batch gets the lock in turn, on whichever server
+    connection, and sees the lines and the version the ones before it left."""
+    pos = bounced
+    order = await pos.order()
+    burger = await pos.product("Burger chew")
+    batches = [[checked(order["id"], burger, 1 + (20 * b + i) % 5) for i in range(20)] for b in range(2)]
+    async with row_lock_held(pos.db, SaleOrder, uuid.UUID(order["id"])):
+        units = [start_unit(pos.db, adding(batch)) for batch in batches]
+        await wait_for_lock_waiters(db, len(units), table="sale_orders", racers=units)
+        assert not any(unit.done() for unit in units)
+    answers = await asyncio.gather(*units)
+    assert_each_add_answers_as_if_alone(
+        [pair for batch, answer in zip(batches, answers) for pair in zip(batch, answer, strict=True)],
+        {burger.id: burger.price},
+    )
+    total = sum(line.quantity for batch in batches for line in batch)
+    assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(total, "STANDARD")]
+    assert (await pos.row(order["id"])).version == 1 + 40
+    await assert_invariants(pos.db)
+
+
+async def test_forty_adds_at_once_through_pgbouncer_are_coalesced_and_each_answers_its_own_version(bounced):
+    """Through the API in one process the adds to one order go through its coalescer, one unit at a
+    time: this proves the batched add statement runs through transaction pooling and answers each
+    add its own version, not the order lock (the race above does)."""
     pos = bounced
     order = await pos.order()
     burger = await pos.product("Burger chew")
