@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from app.db.engine import Database
 from app.domain.accounts import credentials
@@ -41,6 +44,19 @@ def database_url() -> Iterator[str]:
             yield server.url
         finally:
             server.stop()
+
+
+@asynccontextmanager
+async def scratch_database(db: Database, database_url: str) -> AsyncIterator[str]:
+    """A fresh, empty database on the test server (dropped afterwards); yields its URL."""
+    name = f"scratch_{uuid.uuid4().hex}"
+    async with db.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            await autocommit.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

@@ -8,14 +8,12 @@ import httpx
 import pytest
 import strawberry.schema.schema as strawberry_schema
 from pydantic import ValidationError
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from app.api.extensions import MAX_CACHED_DOCUMENT, MAX_TOKENS
 from app.db.engine import Database
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, scratch_database
 
 
 @asynccontextmanager
@@ -24,19 +22,6 @@ async def http_client(app):
         transport=httpx.ASGITransport(app=app), base_url="http://petpos.test"
     ) as client:
         yield client
-
-
-@asynccontextmanager
-async def scratch_database(db: Database, database_url: str):
-    """A fresh, empty database on the test server (dropped afterwards); yields its URL."""
-    name = f"scratch_{uuid.uuid4().hex}"
-    async with db.engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            await autocommit.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
