@@ -1,6 +1,6 @@
 """Hostile requests that carry secrets, for the tests that scan the server's log for them.
 
-Every secret derives from one random marker, except the phones (digits only), which are listed."""
+Every secret derives from one random marker; the phones (digits only) are drawn from it too."""
 
 from __future__ import annotations
 
@@ -21,10 +21,13 @@ ALLOW_NAMES = "ALTER TABLE users DROP CONSTRAINT IF EXISTS leak_probe"
 @dataclass
 class Secrets:
     marker: str = field(default_factory=lambda: f"zq{uuid.uuid4().hex[:12]}")
-    phones: list[str] = field(
-        default_factory=lambda: [f"+1 202 555 {n}" for n in random.sample(range(2000, 9999), 4)]
-    )
     tokens: list[str] = field(default_factory=list)
+    # Four distinct numbers drawn from the marker: the same marker gives the same phones, so a run
+    # that found a leak is replayed with Secrets(marker=...).
+    phones: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.phones = [f"+1 202 555 {n}" for n in random.Random(self.marker).sample(range(2000, 9999), 4)]
 
     def email(self, n: int) -> str:
         return f"{self.marker}.{n}@example.com"

@@ -4,6 +4,8 @@ change committed by any other process before a request began is seen by that req
 connection catches up first)."""
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import text
@@ -17,12 +19,13 @@ from tests.conftest import make_settings
 from tests.sql_recorder import record_sql
 
 
-@pytest.fixture
-async def listening(db):
-    """The process's LISTEN connection, as the app's lifespan starts it."""
+@asynccontextmanager
+async def listener(db: Database, hear: Callable[[str], None]) -> AsyncIterator[tuple[OrderFeed, KnownUsers]]:
+    """The process's LISTEN connection, as the app's lifespan starts it; `hear` gets the users
+    channel's payloads."""
     known = known_users(db)
     feed = OrderFeed(db.engine.url.render_as_string(hide_password=False))
-    feed.also_listen(USERS_CHANNEL, known.changed, known.listening)
+    feed.also_listen(USERS_CHANNEL, hear, known.listening)
     known.caught_up = feed.caught_up
     await feed.start()
     try:
@@ -30,6 +33,46 @@ async def listening(db):
     finally:
         await feed.stop()
         known.listening(False)
+
+
+@pytest.fixture
+async def listening(db):
+    """The process's LISTEN connection, each notification handed over as it comes."""
+    known = known_users(db)
+    async with listener(db, known.changed) as heard:
+        yield heard
+
+
+class HeldBack:
+    """The users channel's notifications as late as PostgreSQL lets them come: a listener is sure
+    to have every notification committed before a statement it sends by the time that statement is
+    answered, and of no sooner. So each is held back here until the process catches up (the
+    round trip on the LISTEN connection) and handed over only once that is answered. A process
+    that used what it kept without catching up would never hear of a change in time."""
+
+    def __init__(self, known: KnownUsers) -> None:
+        self.known, self.held = known, list[str]()
+        self.barrier: Callable[[], Awaitable[bool]] | None = None  # the feed's own caught_up
+
+    def hear(self, raw: str) -> None:
+        self.held.append(raw)
+
+    async def caught_up(self) -> bool:
+        assert self.barrier is not None
+        heard = await self.barrier()
+        held, self.held = self.held, []
+        for raw in held:
+            self.known.changed(raw)
+        return heard
+
+
+@pytest.fixture
+async def late_notifications(db):
+    """The process's LISTEN connection, each notification held back as long as it may be."""
+    held = HeldBack(known_users(db))
+    async with listener(db, held.hear) as (feed, known):
+        held.barrier, known.caught_up = feed.caught_up, held.caught_up
+        yield feed, known
 
 
 @pytest.fixture
@@ -62,7 +105,7 @@ async def test_a_known_user_is_authenticated_without_a_database_read(db, users, 
 
 
 async def test_a_sign_out_everywhere_in_another_process_refuses_the_token_here_at_once(
-    db, users, listening, other_process
+    db, users, late_notifications, other_process
 ):
     user, token = await users.signed_in()
     assert (await authenticate(db, token))[1] is None  # now kept here
@@ -76,15 +119,18 @@ async def test_a_sign_out_everywhere_in_another_process_refuses_the_token_here_a
 
 
 async def test_a_change_committed_before_a_request_is_seen_by_it_however_late_its_notification(
-    db, users, listening
+    db, users, late_notifications
 ):
-    """Revoke and, the moment the COMMIT returns, authenticate: the notification is still on its
-    way (PostgreSQL signals the listener after the commit), so a process that used what it kept
-    without catching up would let the revoked token through in some of these rounds."""
+    """Revoke and, the moment the COMMIT returns, authenticate: the notification is held back until
+    the request catches up, so a process that used what it kept without catching up would let the
+    revoked token through, every round."""
     user, token = await users.signed_in()
+    assert (await authenticate(db, token))[1] is None  # read, and kept here
     async with db.engine.connect() as connection:
-        for version in range(user.token_version + 1, user.token_version + 31):
-            assert (await authenticate(db, token))[1] is None  # kept here
+        for version in range(user.token_version + 1, user.token_version + 4):
+            with record_sql(db.engine) as sql:
+                assert (await authenticate(db, token))[1] is None
+            assert sql.count() == 0  # the kept user, not read again
             await connection.execute(
                 text("UPDATE users SET token_version = :v WHERE id = :id"), {"v": version, "id": user.id}
             )

@@ -4,7 +4,9 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from app.domain.accounts import service as accounts
 from app.domain.accounts.models import User
+from tests.races import unit_held, wait_for_lock_waiters
 
 REGISTER = """
 mutation($input: RegisterInput!) {
@@ -55,20 +57,38 @@ async def test_duplicate_email_is_conflict_on_email(gql, db):
 
 async def test_ten_racing_registrations_with_one_phone_make_exactly_one_account(gql, db):
     notations = ["+1 202 555 0199", "(202) 555-0199", "202-555-0199", "+12025550199", "1 202 555 0199"]
-    results = await asyncio.gather(
-        *[
-            gql(REGISTER, register_input(email=f"racer{i}@example.com", phone=notations[i % len(notations)]))
-            for i in range(10)
-        ]
+    first = await accounts.prepare_new_user(
+        email="racer0@example.com",
+        phone=notations[0],
+        name="Ana",
+        password="long enough pw",
+        role="CUSTOMER",
+        phone_region="US",
     )
-    payloads = [r["data"]["register"] for r in results]
+    # The first account's INSERT held uncommitted: the other nine INSERTs wait on its entry in the
+    # phone's unique index, and learn only once it commits that the number is taken.
+    async with unit_held(db, lambda uow: accounts.create_user(uow, first)) as winner:
+        racing = [
+            asyncio.create_task(
+                gql(
+                    REGISTER,
+                    register_input(email=f"racer{i}@example.com", phone=notations[i % len(notations)]),
+                )
+            )
+            for i in range(1, 10)
+        ]
+        await wait_for_lock_waiters(db, 9, statement=r"\mINSERT INTO users\M", racers=racing)
+    made = await winner
+    results = await asyncio.gather(*racing)
     assert all("errors" not in r for r in results)  # no top-level (INTERNAL) errors
-    winners = [p for p in payloads if not p["errors"]]
-    losers = [p for p in payloads if p["errors"]]
-    assert len(winners) == 1
-    assert len(losers) == 9
-    assert all([(e["code"], e["field"]) for e in p["errors"]] == [("CONFLICT", "phone")] for p in losers)
-    assert await count_users(db) == 1
+    conflict = {"code": "CONFLICT", "field": "phone", "message": "This phone number is already registered"}
+    assert [r["data"]["register"] for r in results] == [
+        {"token": None, "user": None, "errors": [conflict]}
+    ] * 9
+    async with db.read() as session:
+        assert [(u.id, u.email, u.phone) for u in await session.scalars(select(User))] == [
+            (made.id, "racer0@example.com", "+12025550199")
+        ]
 
 
 async def test_bad_input_gets_a_validation_error_per_field_and_writes_nothing(gql, db):

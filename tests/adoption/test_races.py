@@ -127,24 +127,37 @@ async def test_approve_racing_cancel_exactly_one_wins_and_the_pet_follows_the_re
     await assert_invariants(db)
 
 
-async def test_approve_and_cancel_over_graphql_leave_request_and_pet_consistent(db, gql, users, pets):
-    for _ in range(5):
-        pet = await pets.create()
-        applicant, applicant_token = await users.signed_in()
-        _, staff_token = await users.signed_in("STAFF")
-        made = (await gql(REQUEST, {"pet": str(pet.id)}, token=applicant_token))["data"]["requestAdoption"]
-        request_id = made["request"]["id"]
-        approve, cancel = await asyncio.gather(
-            gql(APPROVE, {"id": request_id}, token=staff_token),
-            gql(CANCEL, {"id": request_id}, token=applicant_token),
-        )
-        errors = (
-            approve["data"]["approveAdoptionRequest"]["errors"]
-            + cancel["data"]["cancelAdoptionRequest"]["errors"]
-        )
-        assert [e["code"] for e in errors] == ["ADOPTION_NOT_PENDING"]
-        [row] = await pets.requests(pet.id)
-        assert {"APPROVED": "ADOPTED", "CANCELLED": "AVAILABLE"}[row.status] == await pets.status(pet.id)
+@pytest.mark.parametrize("first", ["approve", "cancel"])
+async def test_approve_and_cancel_over_graphql_leave_request_and_pet_consistent(db, gql, users, pets, first):
+    pet = await pets.create()
+    applicant, applicant_token = await users.signed_in()
+    staff, staff_token = await users.signed_in("STAFF")
+    made = (await gql(REQUEST, {"pet": str(pet.id)}, token=applicant_token))["data"]["requestAdoption"]
+    request_id = made["request"]["id"]
+    calls = {
+        "approve": lambda: gql(APPROVE, {"id": request_id}, token=staff_token),
+        "cancel": lambda: gql(CANCEL, {"id": request_id}, token=applicant_token),
+    }
+    second = "cancel" if first == "approve" else "approve"
+    # The pet row held: `first` queues on it, then `second` behind it; a row's waiters get it in
+    # the order they queued, so `first` decides the request and `second` finds it decided.
+    async with unit_held(db, lambda uow: adoption.lock_pet(uow, pet.id)):
+        racing = {first: asyncio.create_task(calls[first]())}
+        await wait_for_lock_waiters(db, 1, table="pets", racers=racing.values())
+        racing[second] = asyncio.create_task(calls[second]())
+        await wait_for_lock_waiters(db, 2, table="pets", racers=racing.values())
+    approve = (await racing["approve"])["data"]["approveAdoptionRequest"]
+    cancel = (await racing["cancel"])["data"]["cancelAdoptionRequest"]
+    status, pet_status, by = {
+        "approve": ("APPROVED", "ADOPTED", staff.id),
+        "cancel": ("CANCELLED", "AVAILABLE", applicant.id),
+    }[first]
+    won, lost = (approve, cancel) if first == "approve" else (cancel, approve)
+    assert won["errors"] == []
+    assert (won["request"]["status"], won["request"]["pet"]["status"]) == (status, pet_status)
+    assert lost == {"request": None, "errors": [{"code": "ADOPTION_NOT_PENDING", "field": "id"}]}
+    [row] = await pets.requests(pet.id)
+    assert (row.status, await pets.status(pet.id), row.decided_by) == (status, pet_status, by)
     await assert_invariants(db)
 
 

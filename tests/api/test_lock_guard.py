@@ -2,6 +2,7 @@
 mutation's unit that locks a table its declaration does not name."""
 
 import pytest
+from sqlalchemy import select
 
 from app.domain.accounts.models import User
 from app.domain.locks import lock_row
@@ -37,6 +38,10 @@ async def test_a_unit_that_locks_first_or_declares_itself_lock_free_passes(db, u
 
     await run_unit(db.sessions, rename_under_lock, lock_timeout_ms=3000)
     await run_unit(db.sessions, create_only, lock_timeout_ms=3000)
+    async with db.read() as session:  # both written and committed, neither stopped by the guard
+        names = (await session.execute(select(User.email, User.name).order_by(User.email))).all()
+    assert [tuple(row) for row in names] == [("new@example.com", "New"), (user.email, "Locked")]
+    assert taken_violations() == []
 
 
 async def test_a_mutation_that_locks_a_table_it_does_not_declare_fails_the_test(db, users):

@@ -11,7 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.catalog.models import Product, StockMovement
 from app.domain.catalog.service import MAX_STOCK
 from app.domain.coupons.models import Coupon
+from app.domain.sales.cart import ensure_cart
+from app.domain.sales.models import Cart
 from tests.commerce.shop import ADD, CHECKOUT
+from tests.races import row_lock_held, wait_for_lock_waiters
 
 CREATE = """mutation($i: ProductInput!) { createProduct(input: $i) {
   product { id sku stock price { amount } } errors { code field } } }"""
@@ -19,15 +22,23 @@ COUPON = """mutation($i: CouponInput!) { createCoupon(input: $i) {
   coupon { code kind value usageLimit } errors { code field } } }"""
 
 
-async def test_concurrent_adds_of_one_product_merge_into_one_line(gql, users, shop):
+async def test_concurrent_adds_of_one_product_merge_into_one_line(gql, users, shop, db):
     product = await shop.product(stock=100)
-    _, token = await users.signed_in()
-    results = await asyncio.gather(
-        *[gql(ADD, {"p": str(product.id), "q": q}, token=token) for q in (2, 1, 3, 4)]
-    )
+    user, token = await users.signed_in()
+    cart_id = await shop.unit(lambda uow: ensure_cart(uow, customer_id=user.id))
+    # The cart row held: the four adds queue on it, then merge one after another.
+    async with row_lock_held(db, Cart, cart_id):
+        adds = [
+            asyncio.create_task(gql(ADD, {"p": str(product.id), "q": q}, token=token)) for q in (2, 1, 3, 4)
+        ]
+        await wait_for_lock_waiters(db, 4, table="carts", racers=adds)
+    results = await asyncio.gather(*adds)
     assert all(r["data"]["addToCart"]["errors"] == [] for r in results)
-    cart = await gql("{ myCart { items { product { id } quantity } } }", token=token)
-    assert cart["data"]["myCart"]["items"] == [{"product": {"id": str(product.id)}, "quantity": 10}]
+    cart = await gql("{ myCart { id items { product { id } quantity } } }", token=token)
+    assert cart["data"]["myCart"] == {
+        "id": str(cart_id),
+        "items": [{"product": {"id": str(product.id)}, "quantity": 10}],
+    }
 
 
 async def test_cart_lines_stay_within_999(gql, users, shop):

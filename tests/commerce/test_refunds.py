@@ -56,17 +56,34 @@ async def test_double_submitted_refund_refunds_once_and_restocks_once(gql, users
     assert await shop.stock(product.id) == (10, 10)
 
 
-async def test_two_refunds_with_different_keys_cannot_exceed_the_sale(gql, users, shop):
+async def test_two_refunds_with_different_keys_cannot_exceed_the_sale(gql, users, shop, db):
     product = await shop.product(stock=10)
     _, sale = await _sale(gql, users, shop, [(product, 2)])
     _, staff = await users.signed_in("STAFF")
     line = sale["lines"][0]["id"]
-    results = await asyncio.gather(
-        *[_refund(gql, staff, sale["id"], f"k{i}", [{"saleLineId": line, "quantity": 2}]) for i in range(3)]
-    )
+    # The sale row held: the three refunds queue on it, and each counts what is left only once it
+    # is theirs.
+    async with row_lock_held(db, Sale, uuid.UUID(sale["id"])):
+        refunds = [
+            asyncio.create_task(
+                _refund(gql, staff, sale["id"], f"k{i}", [{"saleLineId": line, "quantity": 2}])
+            )
+            for i in range(3)
+        ]
+        await wait_for_lock_waiters(db, 3, table="sales", racers=refunds)
+    results = await asyncio.gather(*refunds)
     assert sum(1 for r in results if r["refund"]) == 1
-    assert [r["errors"][0]["code"] for r in results if not r["refund"]] == ["REFUND_EXCEEDS_SALE"] * 2
+    # Refused by the check under the lock, naming the line: not by the CHECK behind it.
+    too_much = {
+        "code": "REFUND_EXCEEDS_SALE",
+        "field": "lines.0.quantity",
+        "message": f"Only 0 of {product.name} left to refund",
+    }
+    assert [r["errors"] for r in results if not r["refund"]] == [[too_much]] * 2
     assert await shop.stock(product.id) == (10, 10)
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Refund)) == 1
+        assert (await s.get(Sale, uuid.UUID(sale["id"]))).status == "REFUNDED"
 
 
 async def test_partial_then_full_refund_returns_exactly_the_total(gql, users, shop):
