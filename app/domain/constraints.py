@@ -1,11 +1,12 @@
 """CHECK constraints of the shapes many tables share, each named for what it checks (the metadata's
-naming convention makes the database name ck_<table>_<name>, which the constraint -> error maps use)."""
+naming convention makes the database name ck_<table>_<name>, which the constraint -> error maps use),
+and the trigram indexes of the searches."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, Index, text
 
 from app.domain.fields import MAX_QUANTITY
 
@@ -30,3 +31,18 @@ def nonzero(column: str) -> CheckConstraint:
 def quantity_in_range() -> CheckConstraint:
     """The units on one line of a cart, a sale order or a sale."""
     return CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_in_range")
+
+
+def trigram_indexes(prefix: str, columns: Iterable[str], where: str | None = None) -> list[Index]:
+    """GIN trigram indexes (pg_trgm), `prefix`_<column>_trgm: they answer LIKE and ILIKE '%...%'
+    on each column, which a b-tree cannot."""
+    return [
+        Index(
+            f"{prefix}_{column}_trgm",
+            column,
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+            postgresql_where=text(where) if where else None,
+        )
+        for column in columns
+    ]

@@ -38,6 +38,14 @@ def name(value: str, *, max_length: int, field: str = "name") -> str:
     return value
 
 
+def text(value: str | None, *, max_length: int, field: str, what: str) -> str:
+    """Free text from the client (a description, a note), trimmed: empty when none was given."""
+    value = (value or "").strip()
+    if len(value) > max_length:
+        raise validation(f"{what} has at most {max_length} characters", field)
+    return value
+
+
 def quantity(value: int, field: str = "quantity", *, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if not low <= value <= MAX_QUANTITY:

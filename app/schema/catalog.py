@@ -68,7 +68,7 @@ class Service(FromModel):
 class ProductInput:
     sku: str = strawberry.field(description="1-64 characters without spaces; stored upper case; unique.")
     name: str = strawberry.field(description="1-200 characters.")
-    description: str | None = strawberry.field(description="Free text, at most 5000 characters.", default="")
+    description: str | None = strawberry.field(description="Free text, up to 5000 characters.", default="")
     category: ProductCategory = strawberry.field(description="The shelf it sits on.")
     price: Decimal = strawberry.field(description='Unit price, at most 2 decimals: "12.50".')
     stock: int | None = strawberry.field(description="Opening stock, 0-1000000.", default=0)
@@ -80,9 +80,7 @@ class ProductInput:
 @strawberry.input(description="Changes to a product; omitted fields stay as they are.")
 class ProductUpdateInput:
     name: str | None = strawberry.field(description="1-200 characters.", default=None)
-    description: str | None = strawberry.field(
-        description="Free text, at most 5000 characters; empty clears it.", default=None
-    )
+    description: str | None = strawberry.field(description="Free text, up to 5000 characters.", default=None)
     category: ProductCategory | None = strawberry.field(description="The shelf it sits on.", default=None)
     price: Decimal | None = strawberry.field(
         description="New unit price; sales already made keep theirs.", default=None

@@ -23,9 +23,7 @@ class Coupon(FromModel):
     id: strawberry.ID = strawberry.field(description="The coupon's id.")
     code: str = strawberry.field(description="What the customer types, upper case; unique.")
     kind: CouponKind = strawberry.field(description="Percentage or fixed amount.")
-    value: Decimal = strawberry.field(
-        description="Above 0: a percent, at most 100, for PERCENT; an amount for FIXED."
-    )
+    value: Decimal = strawberry.field(description="Over 0: a percent (at most 100) or an amount, by kind.")
     times_used: int = strawberry.field(
         description="Sales that used it so far (refunds do not give uses back)."
     )
@@ -44,9 +42,7 @@ class Coupon(FromModel):
 class CouponInput:
     code: str = strawberry.field(description="1-64 characters without spaces; stored upper case; unique.")
     kind: CouponKind = strawberry.field(description="Percentage or fixed amount.")
-    value: Decimal = strawberry.field(
-        description="Above 0: a percent, at most 100, for PERCENT; an amount for FIXED."
-    )
+    value: Decimal = strawberry.field(description="Over 0: a percent (at most 100) or an amount, by kind.")
     min_subtotal: Decimal | None = strawberry.field(
         description="The least subtotal it applies to; omit for any.", default=None
     )

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, t
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
-from app.domain.constraints import nonneg, one_of, positive
+from app.domain.constraints import nonneg, one_of, positive, trigram_indexes
 from app.domain.errors import Code, ConstraintErrors
 
 ROLES = ("CUSTOMER", "STAFF", "ADMIN")
@@ -26,18 +26,8 @@ class User(Base):
     __table_args__ = (
         nonneg("loyalty_points"),
         one_of("role", ROLES),
-        # Customer lookup at the counter (app/domain/accounts/search.py): trigram indexes answer
-        # LIKE '%...%' on each searched column.
-        *[
-            Index(
-                f"ix_users_customer_{column}_trgm",
-                column,
-                postgresql_using="gin",
-                postgresql_ops={column: "gin_trgm_ops"},
-                postgresql_where=text(CUSTOMERS),
-            )
-            for column in ("email", "phone", "name")
-        ],
+        # Customer lookup at the counter (app/domain/accounts/search.py).
+        *trigram_indexes("ix_users_customer", ("email", "phone", "name"), where=CUSTOMERS),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

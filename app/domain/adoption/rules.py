@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from app.domain import money
+from app.domain import fields, money
 from app.domain.adoption.models import SPECIES
 from app.domain.errors import validation
 from app.domain.fields import every
@@ -60,10 +60,7 @@ def check_age_months(value: int) -> int:
 
 
 def normalise_description(value: str | None) -> str:
-    text = (value or "").strip()
-    if len(text) > DESCRIPTION_MAX:
-        raise validation(f"Description is at most {DESCRIPTION_MAX} characters", "description")
-    return text
+    return fields.text(value, max_length=DESCRIPTION_MAX, field="description", what="A description")
 
 
 def normalise_photo_url(value: str | None) -> str | None:
@@ -86,19 +83,12 @@ def check_adoption_fee(value: Decimal) -> Decimal:
     return money.amount(value, "adoptionFee", allow_zero=True)
 
 
-def _optional_text(value: str | None, *, limit: int, field: str, what: str) -> str | None:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise validation(f"{what} is at most {limit} characters", field)
-    return text or None
-
-
 def normalise_message(value: str | None) -> str | None:
-    return _optional_text(value, limit=MESSAGE_MAX, field="message", what="Message")
+    return fields.text(value, max_length=MESSAGE_MAX, field="message", what="A message") or None
 
 
 def normalise_note(value: str | None) -> str | None:
-    return _optional_text(value, limit=NOTE_MAX, field="note", what="Note")
+    return fields.text(value, max_length=NOTE_MAX, field="note", what="A note") or None
 
 
 def new_pet(

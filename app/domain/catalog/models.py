@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
-from app.domain.constraints import nonneg, nonzero, one_of, positive
+from app.domain.constraints import nonneg, nonzero, one_of, positive, trigram_indexes
 from app.domain.errors import Code, ConstraintErrors
 
 CATEGORIES = ("FOOD", "TOY", "ACCESSORY", "HEALTH", "HABITAT", "OTHER")
@@ -26,16 +26,7 @@ class Product(Base):
         positive("price"),
         one_of("category", CATEGORIES),
         Index("ix_products_name", "name", "id"),
-        # The catalogue's search (app/domain/catalog/views.py): trigram indexes answer ILIKE '%...%'.
-        *[
-            Index(
-                f"ix_products_{column}_trgm",
-                column,
-                postgresql_using="gin",
-                postgresql_ops={column: "gin_trgm_ops"},
-            )
-            for column in ("name", "sku")
-        ],
+        *trigram_indexes("ix_products", ("name", "sku")),  # the catalogue's search (views.products_page)
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -34,13 +34,11 @@ def _name(name: str) -> str:
 
 
 MAX_DESCRIPTION = 5000
+MAX_NOTE = 500
 
 
 def _description(description: str | None) -> str:
-    text = (description or "").strip()
-    if len(text) > MAX_DESCRIPTION:
-        raise validation(f"A description has at most {MAX_DESCRIPTION} characters", "description")
-    return text
+    return fields.text(description, max_length=MAX_DESCRIPTION, field="description", what="A description")
 
 
 def _category(category: str) -> str:
@@ -160,10 +158,7 @@ def check_adjustment(*, delta: int, reason: str, note: str | None) -> str | None
         raise validation(f"delta must be non-zero and at most {MAX_STOCK_DELTA} either way", "delta")
     if reason == "RESTOCK" and delta < 0:
         raise validation("A restock adds stock", "delta")
-    note = (note or "").strip() or None
-    if note and len(note) > 500:
-        raise validation("Note must be at most 500 characters", "note")
-    return note
+    return fields.text(note, max_length=MAX_NOTE, field="note", what="A note") or None
 
 
 async def adjust_stock(

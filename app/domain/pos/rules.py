@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from app.domain import money
+from app.domain import fields, money
 from app.domain.errors import validation
 from app.domain.fields import parse_id
 
@@ -15,17 +15,11 @@ MAX_NOTE = 500
 
 
 def label(value: str | None) -> str | None:
-    value = (value or "").strip()
-    if len(value) > MAX_LABEL:
-        raise validation(f"A label has at most {MAX_LABEL} characters", "label")
-    return value or None
+    return fields.text(value, max_length=MAX_LABEL, field="label", what="A label") or None
 
 
 def note(value: str | None, field: str = "note") -> str | None:
-    value = (value or "").strip()
-    if len(value) > MAX_NOTE:
-        raise validation(f"A note has at most {MAX_NOTE} characters", field)
-    return value or None
+    return fields.text(value, max_length=MAX_NOTE, field=field, what="A note") or None
 
 
 def discount(value: Decimal, field: str = "discount") -> Decimal:
