@@ -11,11 +11,12 @@ import strawberry
 
 from app.domain.accounts import views as accounts_views
 from app.domain.accounts.models import is_staff
+from app.domain.errors import DomainError
 from app.domain.sales import views
 from app.domain.shifts import views as shift_views
 from app.schema.accounts import User
 from app.schema.catalog import Product
-from app.schema.common import ERRORS, IDEMPOTENCY_KEY, Money, Payload, UserError
+from app.schema.common import ERRORS, IDEMPOTENCY_KEY, ErrorCode, Money, Payload, UserError
 from app.schema.coupons import Coupon
 from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
@@ -40,6 +41,10 @@ class CartItem:
     line_total: Money = strawberry.field(description="Price now times quantity.")
 
 
+def _problem(error: DomainError | None) -> UserError | None:
+    return UserError(code=ErrorCode(error.code), message=error.message) if error else None
+
+
 @strawberry.type(description="A customer's cart: what they will buy online at checkout.")
 class Cart:
     id: strawberry.ID = strawberry.field(description="The cart's id.")
@@ -55,6 +60,11 @@ class Cart:
     tax: Money = strawberry.field(description="Tax as it would apply now (after the discount).")
     updated_at: datetime = strawberry.field(description="When the cart last changed.")
     coupon: Coupon | None = strawberry.field(description="The coupon applied, if any.", default=None)
+    coupon_problem: UserError | None = strawberry.field(
+        description="Why the coupon takes nothing off now (COUPON_EXPIRED, COUPON_MINIMUM_NOT_MET, "
+        "COUPON_USAGE_LIMIT_REACHED, COUPON_INVALID): checkout would refuse it. Null while it applies.",
+        default=None,
+    )
 
     @classmethod
     def from_view(cls, view) -> Cart:
@@ -74,6 +84,7 @@ class Cart:
             tax=Money.of(view.tax),
             updated_at=view.cart.updated_at,
             coupon=Coupon.from_model(view.coupon) if view.coupon else None,
+            coupon_problem=_problem(view.coupon_problem),
         )
 
 

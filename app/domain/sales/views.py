@@ -31,6 +31,7 @@ class CartView:
     discount: Decimal  # as the coupon would apply now; 0 when it no longer does
     tax: Decimal = money.ZERO  # as it would apply now, after the discount
     total: Decimal = money.ZERO  # what checkout would charge now, before points
+    coupon_problem: DomainError | None = None  # why the coupon gives no discount now
 
 
 async def cart_view(
@@ -51,19 +52,19 @@ async def cart_view(
     items = [(item, product) for item, product, _ in rows]
     subtotal = sum((product.price * item.quantity for item, product in items), money.ZERO)
     coupon = await session.get(Coupon, cart.coupon_id) if cart.coupon_id else None
-    discount = money.ZERO
+    discount, problem = money.ZERO, None
     if coupon is not None:
         try:
             discount = discount_for(coupon, subtotal, now=datetime.now(UTC))
-        except DomainError:
-            pass
+        except DomainError as error:
+            problem = error
     taxed = tax.taxed(
         [product.price * item.quantity for item, product in items],
         [rate for _, _, rate in rows],
         discount,
         included=prices_include_tax,
     )
-    return CartView(cart, items, coupon, subtotal, discount, taxed.tax, taxed.total)
+    return CartView(cart, items, coupon, subtotal, discount, taxed.tax, taxed.total, problem)
 
 
 async def sales_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sale]:

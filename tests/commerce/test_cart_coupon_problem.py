@@ -1,0 +1,49 @@
+"""A cart whose coupon stops applying (its subtotal falls below the minimum, it ends, it is
+deactivated) says why in couponProblem, with the code checkout would refuse it with."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from app.domain.coupons.models import Coupon
+from tests.commerce.shop import ADD, CHECKOUT
+
+CART = "{ myCart { discount { amount } coupon { code } couponProblem { code message field } } }"
+APPLY = 'mutation { applyCoupon(code: "TEN") { errors { code } } }'
+SET = "mutation($p: ID!, $q: Int!) { updateCartItem(productId: $p, quantity: $q) { errors { code } } }"
+
+
+async def test_the_cart_says_why_its_coupon_takes_nothing_off_and_checkout_refuses_it_so(
+    gql, users, shop, db
+):
+    product = await shop.product(price="10.00", stock=10)
+    coupon = await shop.coupon("TEN", min_subtotal=20)
+    _, token = await users.signed_in()
+    await gql(ADD, {"p": str(product.id), "q": 2}, token=token)
+    assert (await gql(APPLY, token=token))["data"]["applyCoupon"]["errors"] == []
+    cart = (await gql(CART, token=token))["data"]["myCart"]
+    assert cart == {"discount": {"amount": "2.00"}, "coupon": {"code": "TEN"}, "couponProblem": None}
+
+    await gql(SET, {"p": str(product.id), "q": 1}, token=token)  # 10.00: below the coupon's 20.00
+    cart = (await gql(CART, token=token))["data"]["myCart"]
+    assert cart == {
+        "discount": {"amount": "0.00"},
+        "coupon": {"code": "TEN"},
+        "couponProblem": {
+            "code": "COUPON_MINIMUM_NOT_MET",
+            "message": "This coupon needs a subtotal of at least 20.00",
+            "field": None,
+        },
+    }
+    refused = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
+    assert [e["code"] for e in refused["errors"]] == ["COUPON_MINIMUM_NOT_MET"]
+
+    await gql(SET, {"p": str(product.id), "q": 2}, token=token)
+    async with db.engine.begin() as connection:  # the coupon ends
+        await connection.execute(
+            update(Coupon)
+            .where(Coupon.id == coupon.id)
+            .values(ends_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    problem = (await gql(CART, token=token))["data"]["myCart"]["couponProblem"]
+    assert problem["code"] == "COUPON_EXPIRED"
