@@ -67,7 +67,7 @@ class AdoptionRequest(Base):
         # Staff queue (optionally by status) and each applicant's own list.
         Index("ix_adoption_requests_created_at_id", "created_at", "id"),
         Index("ix_adoption_requests_status_created_at_id", "status", "created_at", "id"),
-        Index("ix_adoption_requests_applicant_id_created_at", "applicant_id", "created_at"),
+        Index("ix_adoption_requests_applicant_id_created_at", "applicant_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

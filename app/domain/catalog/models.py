@@ -63,7 +63,7 @@ class StockMovement(Base):
     __table_args__ = (
         nonzero("delta"),
         one_of("reason", MOVEMENT_REASONS),
-        Index("ix_stock_movements_product_id_created_at", "product_id", "created_at"),
+        Index("ix_stock_movements_product_id_created_at", "product_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
