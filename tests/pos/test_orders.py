@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import event, text
+
 from tests.pos.conftest import ADD, CANCEL, CLEAR, CREATE, REMOVE, UPDATE
 
 
@@ -87,6 +89,31 @@ async def test_inactive_or_unknown_items_cannot_be_sold(pos, db):
         ADD, {"i": {"orderId": order["id"], "itemType": "PRODUCT", "itemId": str(trim.id), "quantity": 1}}
     )
     assert [(e["code"], e["field"]) for e in wrong_type["errors"]] == [("NOT_FOUND", "itemId")]
+    assert (await pos.row(order["id"])).version == 1
+
+
+async def test_an_item_retired_when_its_add_ran_is_not_found_even_if_it_is_back_before_the_answer(pos, db):
+    """The add statement refuses a retired item and writes nothing; the unit then reads why. If the
+    item is brought back in between (here within the unit, as another's commit would show to its
+    next statement), the answer is still NOT_FOUND on itemId, not an order total too large."""
+    order = await pos.order()
+    toy = await pos.product()
+    async with db.engine.begin() as connection:
+        await connection.execute(text("UPDATE products SET active = false WHERE id = :id"), {"id": toy.id})
+    brought_back = []
+
+    def bring_back(connection, cursor, statement, parameters, context, executemany):
+        if "INSERT INTO sale_order_items" in statement and not brought_back:
+            brought_back.append(statement)
+            connection.connection.cursor().execute(f"UPDATE products SET active = true WHERE id = '{toy.id}'")
+
+    event.listen(db.engine.sync_engine, "after_cursor_execute", bring_back)
+    try:
+        refused = await pos.add(order["id"], toy, 1)
+    finally:
+        event.remove(db.engine.sync_engine, "after_cursor_execute", bring_back)
+    assert brought_back
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("NOT_FOUND", "itemId")]
     assert (await pos.row(order["id"])).version == 1
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal,
     literal_column,
     select,
     union_all,
@@ -282,10 +283,14 @@ async def _add_all(uow: UnitOfWork, lines: Sequence[NewLine | CheckedLine]) -> l
         raise BatchRefused()
     line = lines[0]
     model = SELLABLE[line.item_type]
+    # The order is locked, so its lines are as the statement saw them: if the add fits them, the
+    # item was what the statement refused (even if it has been brought back since).
+    price = line.unit_price if line.unit_price is not None else model.price
+    fits = order_total(literal(line.order_id, UUID(as_uuid=True))) + price * line.quantity - line.discount
     found = await uow.session.execute(
-        select(model.id).where(model.id == line.item_id, model.active.is_(True))
+        select(fits <= money.MAX_AMOUNT).where(model.id == line.item_id, model.active.is_(True))
     )
-    if found.first() is None:
+    if found.scalar_one_or_none() is not False:
         raise not_found("Product" if line.item_type == "PRODUCT" else "Service", "itemId")
     raise total_too_large()
 
