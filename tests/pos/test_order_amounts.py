@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from app.domain import money
-from app.domain.catalog.models import Service
+from app.domain.catalog.models import Product, Service
 from tests.pos.conftest import MERGE, UPDATE
 
 CHECKOUT = (
@@ -54,12 +54,15 @@ async def test_an_add_past_the_largest_recordable_total_is_refused_and_the_large
     assert paid["errors"] == [] and paid["sale"]["total"]["amount"] == str(money.MAX_AMOUNT)
 
 
-async def test_a_standard_add_grows_its_line_at_the_price_the_line_keeps(pos):
+async def test_a_standard_add_grows_its_line_at_the_price_the_line_keeps(pos, db):
     grooming = await pos.service("Full groom", "40.00")
     chew = await pos.product("Burger chew", "5.00")
-    order = await pos.order_coming_to(grooming, str(money.MAX_AMOUNT - Decimal("10.00")))
-    assert (await pos.add(order["id"], chew, 2))["errors"] == []  # 10.00 more: exactly the largest total
+    order = await pos.order_coming_to(grooming, str(money.MAX_AMOUNT - Decimal("11.00")))
+    assert (await pos.add(order["id"], chew, 2))["errors"] == []  # 10.00 more: 1.00 short of the largest
+    async with db.engine.begin() as connection:  # the chew's line keeps 5.00 whatever the price now
+        await connection.execute(update(Product).where(Product.id == chew.id).values(price=Decimal("0.50")))
     assert codes(await pos.add(order["id"], chew, 1)) == [("VALIDATION", "quantity")]
+    assert (await pos.add(order["id"], chew, 1, mode="CUSTOM"))["errors"] == []  # a line of its own: 0.50
 
 
 async def test_an_update_past_the_largest_recordable_total_is_refused(pos):

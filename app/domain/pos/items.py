@@ -284,9 +284,19 @@ async def _add_all(uow: UnitOfWork, lines: Sequence[NewLine | CheckedLine]) -> l
     line = lines[0]
     model = SELLABLE[line.item_type]
     # The order is locked, so its lines are as the statement saw them: if the add fits them, the
-    # item was what the statement refused (even if it has been brought back since).
-    price = line.unit_price if line.unit_price is not None else model.price
-    fits = order_total(literal(line.order_id, UUID(as_uuid=True))) + price * line.quantity - line.discount
+    # item was what the statement refused (even if it has been brought back since). Priced as the
+    # statement prices it: a STANDARD add grows its item's line at that line's price.
+    order_id = literal(line.order_id, UUID(as_uuid=True))
+    grown = select(items.c.unit_price).where(
+        items.c.order_id == order_id,
+        items.c.item_type == line.item_type,
+        items.c.item_id == line.item_id,
+        items.c.mode == "STANDARD",
+    )
+    price = func.coalesce(
+        grown.scalar_subquery() if line.mode == "STANDARD" else None, line.unit_price, model.price
+    )
+    fits = order_total(order_id) + price * line.quantity - line.discount
     found = await uow.session.execute(
         select(fits <= money.MAX_AMOUNT).where(model.id == line.item_id, model.active.is_(True))
     )
