@@ -181,7 +181,8 @@ ADOPTION_DECISIONS = Invariant(
         """
     SELECT r.pet_id AS pet, r.id AS request, concat_ws('; ',
         CASE WHEN r.status = 'CANCELLED' AND r.decided_by IS DISTINCT FROM r.applicant_id
-             THEN 'cancelled by someone else than its applicant' END,
+             THEN CASE WHEN r.decided_by IS NULL THEN 'cancelled by no one'
+                       ELSE 'cancelled by someone else than its applicant' END END,
         CASE WHEN r.status IN ('APPROVED', 'REJECTED') AND coalesce(u.role NOT IN ('STAFF', 'ADMIN'), true)
              THEN format('%s by %s', lower(r.status),
                          coalesce('a ' || u.role || ' account', 'no one')) END) AS problem

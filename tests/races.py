@@ -6,9 +6,10 @@
 - `wait_for_lock_waiters(db, n, table=…)` returns once n transactions are queued on a row lock of
   that table (or blocked in a statement matching `statement=`). Naming what they wait on is
   required, so a wait on some other lock never passes for the one under test. Given the racing
-  tasks (`racers=`), it also returns as soon as one of them finishes: a racer that did not queue
-  (its lock was removed) then fails the test on its outcome. One that queues on some other lock
-  instead fails it here, at the timeout.
+  tasks (`racers=`), a racer that finishes before the n have queued fails the test here, with its
+  own error if it raised one: it never waited for the lock under test (the lock was removed, or
+  taken too late), so an outcome that would come out right anyway cannot hide it. One that queues
+  on some other lock instead fails the test at the timeout.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ async def wait_for_lock_waiters(
     racers: Iterable[asyncio.Future] = (),
 ) -> None:
     """Return once at least `count` transactions wait on a row lock of `table` (or in a statement
-    matching `statement`), or once any of `racers` has finished; fail after `timeout`."""
+    matching `statement`); fail if one of `racers` finishes first, or after `timeout`."""
     if (table is None) == (statement is None):
         raise TypeError("name the table (or the statement) the waiters are blocked on")
     pattern = row_lock_of(table) if table is not None else statement
@@ -66,6 +67,13 @@ async def wait_for_lock_waiters(
     # A racer stuck on some other lock (say, a unique index the lock should have spared it) never
     # queues where named: the wait times out and the test fails, as it should.
     await asyncio.wait_for(poll(), timeout)
+    early = [racer for racer in racers if racer.done()]
+    if early and await lock_waiters(db, pattern) < count:  # type: ignore[arg-type]
+        early[0].result()  # its own error, if it failed
+        raise AssertionError(
+            f"{len(early)} racer(s) finished before {count} queued on {table or statement}: "
+            "they never waited for the lock under test"
+        )
 
 
 def start_unit(db: Database, work: Callable[[UnitOfWork], Awaitable[Any]]) -> asyncio.Task:

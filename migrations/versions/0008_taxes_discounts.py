@@ -76,12 +76,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The older schema has no place for a sale's tax or staff discount: refuse rather than lose them.
+    # The older schema has no place for tax or a staff discount: refuse rather than lose them.
     op.execute(
         """
         DO $$ BEGIN
-            IF EXISTS (SELECT FROM sales WHERE tax <> 0 OR manual_discount <> 0) THEN
-                RAISE EXCEPTION 'sales carry tax or a staff discount, which revision 0007 cannot hold';
+            IF EXISTS (SELECT FROM sales WHERE tax <> 0 OR manual_discount <> 0)
+               OR EXISTS (SELECT FROM sale_orders WHERE manual_discount <> 0 OR discount_percent IS NOT NULL)
+            THEN
+                RAISE EXCEPTION 'sales or orders carry tax or a staff discount, which 0007 cannot hold';
             END IF;
         END $$
         """

@@ -25,7 +25,7 @@ OLD_SALE_NUMBER = "'S-' || lpad(nextval('sale_number_seq')::text, 6, '0')"
 def upgrade() -> None:
     # No sale may draw from the sequence between reading the highest number and dropping the
     # sequence (a server still running the older code), or the counter would repeat its number.
-    op.execute("LOCK TABLE sales IN EXCLUSIVE MODE")
+    op.execute("LOCK TABLE sales IN ACCESS EXCLUSIVE MODE")  # as the ALTER below would, from the start
     op.create_table(
         'sale_numbers',
         sa.Column('id', sa.SmallInteger(), nullable=False),

@@ -26,7 +26,6 @@ REASONS = "reason IN ('SALE', 'REFUND', 'RESTOCK', 'ADJUSTMENT', 'INITIAL')"
 
 
 def upgrade() -> None:
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for column in COLUMNS:
         op.create_index(f'ix_products_{column}_trgm', 'products', [column], unique=False,
                         postgresql_using='gin', postgresql_ops={column: 'gin_trgm_ops'})

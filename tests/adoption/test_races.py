@@ -139,8 +139,9 @@ async def test_approve_and_cancel_over_graphql_leave_request_and_pet_consistent(
         "cancel": lambda: gql(CANCEL, {"id": request_id}, token=applicant_token),
     }
     second = "cancel" if first == "approve" else "approve"
-    # The pet row held: `first` queues on it, then `second` behind it; a row's waiters get it in
-    # the order they queued, so `first` decides the request and `second` finds it decided.
+    # The pet row held: `first` queues on it, then `second` behind it. The first waiter holds the
+    # row's tuple lock that the later ones queue on, so once the row is let go (not changed: the
+    # holder only locked it) `first` decides the request and `second` finds it decided.
     async with unit_held(db, lambda uow: adoption.lock_pet(uow, pet.id)):
         racing = {first: asyncio.create_task(calls[first]())}
         await wait_for_lock_waiters(db, 1, table="pets", racers=racing.values())

@@ -131,7 +131,7 @@ async def test_forty_standard_adds_from_eight_processes_queued_on_the_order_make
     turn finds the line the ones before it left and grows it."""
     order = await pos.order()
     burger = await pos.product("Burger chew")
-    batches = [[checked(order["id"], burger, 1 + (5 * b + i) % 5) for i in range(5)] for b in range(8)]
+    batches = [[checked(order["id"], burger, 1 + (b + i) % 5) for i in range(5)] for b in range(8)]
     async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
         units = [start_unit(db, adding(batch)) for batch in batches]
         await wait_for_lock_waiters(db, len(units), table="sale_orders", racers=units)

@@ -73,7 +73,7 @@ async def test_batches_of_adds_queued_through_pgbouncer_each_bump_the_version_on
     pos = bounced
     order = await pos.order()
     burger = await pos.product("Burger chew")
-    batches = [[checked(order["id"], burger, 1 + (20 * b + i) % 5) for i in range(20)] for b in range(2)]
+    batches = [[checked(order["id"], burger, 1 + (b + i) % 5) for i in range(20)] for b in range(2)]
     async with row_lock_held(pos.db, SaleOrder, uuid.UUID(order["id"])):
         units = [start_unit(pos.db, adding(batch)) for batch in batches]
         await wait_for_lock_waiters(db, len(units), table="sale_orders", racers=units)

@@ -112,7 +112,7 @@ async def test_a_sale_committed_by_the_older_code_while_the_migration_runs_keeps
     config = alembic_config(database_url)
     await asyncio.to_thread(command.downgrade, config, "0011_user_change_notify")
     async with db.engine.connect() as older:  # the older code's sale, numbered by the sequence
-        await older.execute(text("CREATE TEMP TABLE copied AS SELECT * FROM sales LIMIT 1"))
+        await older.execute(text("CREATE TEMP TABLE copied ON COMMIT DROP AS SELECT * FROM sales LIMIT 1"))
         await older.execute(
             text(
                 "UPDATE copied SET id = gen_random_uuid(), "
@@ -135,7 +135,7 @@ async def test_going_back_before_taxes_is_refused_once_a_sale_carries_tax(databa
     taxed = await taxed_product(db, "BONE", "10.00", await tax_rate(db, "8"))
     assert await number_of_next_sale(pos, taxed) == "S-000001"
     config = alembic_config(database_url)
-    with pytest.raises(DBAPIError, match="revision 0007 cannot hold"):
+    with pytest.raises(DBAPIError, match="0007 cannot hold"):
         await asyncio.to_thread(command.downgrade, config, "0007_outbox_delivery")
 
     assert await number_of_next_sale(pos, taxed) == "S-000002"

@@ -23,6 +23,8 @@ MAX_STOCK_DELTA = 1_000_000
 # Units a product may hold after an adjustment: well inside the INTEGER column, with room for the
 # units refunds put back.
 MAX_STOCK = 1_000_000_000
+MAX_DESCRIPTION = 5000
+MAX_NOTE = 500  # of a stock adjustment
 
 
 def normalise_sku(sku: str) -> str:
@@ -31,10 +33,6 @@ def normalise_sku(sku: str) -> str:
 
 def _name(name: str) -> str:
     return fields.name(name, max_length=200)
-
-
-MAX_DESCRIPTION = 5000
-MAX_NOTE = 500
 
 
 def _description(description: str | None) -> str:
