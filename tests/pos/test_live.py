@@ -15,22 +15,9 @@ from sqlalchemy import text
 from app.domain.pos import items, live, orders
 from app.domain.pos.live import RESYNC, Mailbox, OrderFeed
 from app.domain.uow import run_unit
+from tests.pos.adds import line
 from tests.pos.conftest import MERGE, SPLIT
 from tests.sql_recorder import record_sql
-
-
-def line(order_id, product, quantity: int = 1) -> items.NewLine:
-    return items.NewLine(
-        order_id=uuid.UUID(str(order_id)),
-        item_type="PRODUCT",
-        item_id=product.id,
-        mode="STANDARD",
-        name=product.name,
-        unit_price=product.price,
-        quantity=quantity,
-        discount=product.price * 0,
-        note=None,
-    )
 
 
 async def add(db, order_id, product, quantity: int = 1):

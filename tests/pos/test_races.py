@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -19,74 +17,19 @@ from sqlalchemy.exc import IntegrityError
 from app import metrics
 from app.domain.errors import DomainError
 from app.domain.pos import items, merge, orders
-from app.domain.pos.models import SaleOrder, SaleOrderItem
+from app.domain.pos.models import SaleOrderItem
 from app.domain.uow import UnitOfWork, run_unit
 from tests.invariants import assert_invariants
+from tests.pos.adds import (
+    adding,
+    assert_each_add_answers_as_if_alone,
+    assert_one_line_of_the_sum,
+    checked,
+    line,
+    queued_on_the_order,
+)
 from tests.pos.conftest import MERGE
-from tests.races import row_lock_held, start_unit, unit_held, wait_for_lock_waiters
-
-
-def line(order_id: str, product, quantity: int) -> items.NewLine:
-    return items.NewLine(
-        order_id=uuid.UUID(order_id),
-        item_type="PRODUCT",
-        item_id=product.id,
-        mode="STANDARD",
-        name=product.name,
-        unit_price=product.price,
-        quantity=quantity,
-        discount=product.price * 0,
-        note=None,
-    )
-
-
-def checked(
-    order_id: str,
-    item,
-    quantity: int,
-    mode: str = "STANDARD",
-    unit_price: str | None = None,
-    discount: str = "0",
-    note: str | None = None,
-) -> items.CheckedLine:
-    """An add as the API hands it to the order's unit (items.add_checked), its item not read yet."""
-    return items.CheckedLine(
-        order_id=uuid.UUID(order_id),
-        item_type="SERVICE" if type(item).__name__ == "Service" else "PRODUCT",
-        item_id=item.id,
-        mode=mode,
-        quantity=quantity,
-        unit_price=None if unit_price is None else Decimal(unit_price),
-        discount=Decimal(discount),
-        note=note,
-    )
-
-
-def adding(lines: list[items.CheckedLine]) -> Callable[[UnitOfWork], Awaitable[list[items.ChangedOrder]]]:
-    """The unit a process runs for its batch of adds to one order whose lock is held elsewhere."""
-    return lambda uow: items.add_checked(uow, lines)
-
-
-def assert_each_add_answers_as_if_alone(
-    answered: list[tuple[items.CheckedLine, items.ChangedOrder]], prices: dict[uuid.UUID, Decimal]
-) -> None:
-    """The adds to an order that had no lines: each has a version of its own, one after the order's
-    creation (1), and answers with the order as it left it, the lines of every add before it and its
-    own (a STANDARD add of an item grows that item's line, a CUSTOM add is a line of its own)."""
-    answered = sorted(answered, key=lambda pair: pair[1].version)
-    assert [answer.version for _, answer in answered] == list(range(2, 2 + len(answered)))
-    gross = net = Decimal(0)
-    standard: set[uuid.UUID] = set()
-    lines = 0
-    for line, answer in answered:
-        price = line.unit_price or prices[line.item_id]
-        gross += price * line.quantity
-        net += price * line.quantity - line.discount
-        if line.mode == "CUSTOM" or line.item_id not in standard:
-            lines += 1
-        if line.mode == "STANDARD":
-            standard.add(line.item_id)
-        assert (answer.subtotal, sum(answer.line_totals), len(answer.line_totals)) == (gross, net, lines)
+from tests.races import start_unit, unit_held, wait_for_lock_waiters
 
 
 def retries() -> float:
@@ -132,19 +75,9 @@ async def test_forty_standard_adds_from_eight_processes_queued_on_the_order_make
     order = await pos.order()
     burger = await pos.product("Burger chew")
     batches = [[checked(order["id"], burger, 1 + (b + i) % 5) for i in range(5)] for b in range(8)]
-    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
-        units = [start_unit(db, adding(batch)) for batch in batches]
-        await wait_for_lock_waiters(db, len(units), table="sale_orders", racers=units)
-        assert not any(unit.done() for unit in units)
-    answers = await asyncio.gather(*units)
+    answers = await queued_on_the_order(db, order["id"], batches)
     # Every add saw its own bump (forty versions after the creation's 1) and the lines before it.
-    assert_each_add_answers_as_if_alone(
-        [pair for batch, answer in zip(batches, answers) for pair in zip(batch, answer, strict=True)],
-        {burger.id: burger.price},
-    )
-    total = sum(line.quantity for batch in batches for line in batch)
-    assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(total, "STANDARD")]
-    assert (await pos.row(order["id"])).version == 1 + 40
+    await assert_one_line_of_the_sum(pos, order["id"], batches, answers, burger)
     await assert_invariants(db)
 
 
@@ -165,6 +98,21 @@ async def test_forty_adds_at_once_in_one_process_are_coalesced_and_each_answers_
     assert (await pos.row(order["id"])).version == 1 + 40
 
 
+async def assert_three_custom_lines_and_one_standard(pos, order_id: str) -> None:
+    """What the five adds of the CUSTOM tests leave: each CUSTOM add a line with its own price,
+    discount and note, the two STANDARD adds one line of their sum."""
+    lines = await pos.lines(order_id)
+    assert sorted((l.mode, str(l.unit_price), l.quantity, str(l.discount), l.note or "") for l in lines) == [
+        ("CUSTOM", "4.00", 2, "1.00", "no onions"),
+        ("CUSTOM", "5.00", 2, "0.00", ""),
+        ("CUSTOM", "5.00", 2, "0.50", "extra crispy"),
+        ("STANDARD", "5.00", 2, "0.00", ""),
+    ]
+    final = await pos.read(order_id)
+    assert final["subtotal"]["amount"] == "38.00" and final["total"]["amount"] == "36.50"
+    assert final["version"] == 6
+
+
 async def test_custom_adds_queued_on_the_order_never_merge_and_each_keeps_its_price_discount_and_note(
     db, pos
 ):
@@ -180,24 +128,11 @@ async def test_custom_adds_queued_on_the_order_never_merge_and_each_keeps_its_pr
         checked(order["id"], burger, 1),
         checked(order["id"], burger, 1),
     ]
-    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
-        units = [start_unit(db, adding([add])) for add in adds]
-        await wait_for_lock_waiters(db, len(units), table="sale_orders", racers=units)
-        assert not any(unit.done() for unit in units)
-    answers = await asyncio.gather(*units)
+    answers = await queued_on_the_order(db, order["id"], [[add] for add in adds])
     assert_each_add_answers_as_if_alone(
         [(add, answer) for add, [answer] in zip(adds, answers, strict=True)], {burger.id: burger.price}
     )
-    lines = await pos.lines(order["id"])
-    assert sorted((l.mode, str(l.unit_price), l.quantity, str(l.discount), l.note or "") for l in lines) == [
-        ("CUSTOM", "4.00", 2, "1.00", "no onions"),
-        ("CUSTOM", "5.00", 2, "0.00", ""),
-        ("CUSTOM", "5.00", 2, "0.50", "extra crispy"),
-        ("STANDARD", "5.00", 2, "0.00", ""),
-    ]
-    final = await pos.read(order["id"])
-    assert final["subtotal"]["amount"] == "38.00" and final["total"]["amount"] == "36.50"
-    assert final["version"] == 6
+    await assert_three_custom_lines_and_one_standard(pos, order["id"])
     await assert_invariants(db)
 
 
@@ -219,16 +154,7 @@ async def test_custom_adds_at_once_in_one_process_are_coalesced_and_never_merge(
     )
     assert all(r["errors"] == [] for r in results)
     assert sorted(r["order"]["version"] for r in results) == list(range(2, 7))
-    lines = await pos.lines(order["id"])
-    assert sorted((l.mode, str(l.unit_price), l.quantity, str(l.discount), l.note or "") for l in lines) == [
-        ("CUSTOM", "4.00", 2, "1.00", "no onions"),
-        ("CUSTOM", "5.00", 2, "0.00", ""),
-        ("CUSTOM", "5.00", 2, "0.50", "extra crispy"),
-        ("STANDARD", "5.00", 2, "0.00", ""),
-    ]
-    final = await pos.read(order["id"])
-    assert final["subtotal"]["amount"] == "38.00" and final["total"]["amount"] == "36.50"
-    assert final["version"] == 6
+    await assert_three_custom_lines_and_one_standard(pos, order["id"])
 
 
 async def test_crossed_merges_one_wins_the_other_is_not_editable_and_nothing_deadlocks(db, pos):

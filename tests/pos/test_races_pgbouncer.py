@@ -12,14 +12,13 @@ import pytest
 
 from app.db.engine import Database
 from app.domain.pos import items, orders
-from app.domain.pos.models import SaleOrder
 from app.main import create_app
 from tests.conftest import GraphQLClient, make_settings
 from tests.invariants import assert_invariants
 from tests.pgbouncer import pgbouncer
+from tests.pos.adds import assert_one_line_of_the_sum, checked, line, queued_on_the_order
 from tests.pos.conftest import Pos
-from tests.pos.test_races import adding, assert_each_add_answers_as_if_alone, checked, line
-from tests.races import row_lock_held, start_unit, unit_held, wait_for_lock_waiters
+from tests.races import unit_held, wait_for_lock_waiters
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +73,8 @@ async def test_batches_of_adds_queued_through_pgbouncer_each_bump_the_version_on
     order = await pos.order()
     burger = await pos.product("Burger chew")
     batches = [[checked(order["id"], burger, 1 + (b + i) % 5) for i in range(20)] for b in range(2)]
-    async with row_lock_held(pos.db, SaleOrder, uuid.UUID(order["id"])):
-        units = [start_unit(pos.db, adding(batch)) for batch in batches]
-        await wait_for_lock_waiters(db, len(units), table="sale_orders", racers=units)
-        assert not any(unit.done() for unit in units)
-    answers = await asyncio.gather(*units)
-    assert_each_add_answers_as_if_alone(
-        [pair for batch, answer in zip(batches, answers) for pair in zip(batch, answer, strict=True)],
-        {burger.id: burger.price},
-    )
-    total = sum(line.quantity for batch in batches for line in batch)
-    assert [(l.quantity, l.mode) for l in await pos.lines(order["id"])] == [(total, "STANDARD")]
-    assert (await pos.row(order["id"])).version == 1 + 40
+    answers = await queued_on_the_order(pos.db, order["id"], batches, watched=db)
+    await assert_one_line_of_the_sum(pos, order["id"], batches, answers, burger)
     await assert_invariants(pos.db)
 
 
