@@ -137,11 +137,16 @@ def failed(payload: type[T], error: DomainError) -> T:
     return payload(errors=user_errors(error))  # type: ignore[call-arg]
 
 
+def one_line(text: str) -> str:
+    """A docstring's lines as one line of a description."""
+    return " ".join(text.split())
+
+
 def doc(resolver: Callable[..., Any]) -> str | None:
     """A resolver's docstring as one line: the description of the field it resolves (strawberry
     does not read docstrings)."""
     text = inspect.getdoc(resolver)
-    return " ".join(text.split()) if text else None
+    return one_line(text) if text else None
 
 
 def query(resolver: Callable[..., Any], *, allow: type[Allowed] | None = None) -> Any:
@@ -165,7 +170,7 @@ def describe_mutation(
     """A mutation's description, composed from its declaration so the docs cannot drift from it."""
     return "\n".join(
         [
-            " ".join(summary.split()),  # a docstring's lines make one line
+            one_line(summary),
             f"- Who: {who(allow)}",
             f"- Locks, in order: {', '.join(locks)}" if locks else "- Locks: no rows",
             f"- Errors: {', '.join(code.value for code in errors)}",
