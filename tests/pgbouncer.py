@@ -16,13 +16,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from tests.e2e.required import program
+from tests.ports import free_port
 from tests.replica import SERVER_USER
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

