@@ -19,7 +19,8 @@ def cents(amount: Decimal) -> Decimal:
 
 
 def amount(value: Decimal | None, field: str, *, positive: bool = True, allow_zero: bool = False) -> Decimal:
-    """An amount from input: finite, at most two decimals, inside NUMERIC(12,2), > 0 (or >= 0)."""
+    """An amount from input: finite, at most two decimals, inside NUMERIC(12,2) either way, > 0 (or
+    >= 0; or of either sign when not `positive`)."""
     try:
         value = Decimal(value)  # type: ignore[arg-type]
         exact = value == value.quantize(CENT)
@@ -27,7 +28,7 @@ def amount(value: Decimal | None, field: str, *, positive: bool = True, allow_ze
         raise validation("Not an amount", field) from None
     if not exact:
         raise validation("Amounts have at most two decimals", field)
-    if value > MAX_AMOUNT:
+    if abs(value) > MAX_AMOUNT:
         raise validation("Amount too large", field)
     if positive and (value < 0 or (value == 0 and not allow_zero)):
         raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
