@@ -139,7 +139,8 @@ async def merge_sale_orders(
     ],
 ) -> SaleOrderPayload:
     """Move every line of the source orders into the target: STANDARD lines merge into the target's
-    line of the same item, CUSTOM lines move as they are."""
+    line of the same item, at the price that line keeps (else the earliest source line's), CUSTOM
+    lines move as they are. The target keeps its staff discount; the sources' lapse."""
     target, sources = merge.prepare_merge(target_order_id, source_order_ids)
     return await _order_payload(
         info, lambda uow: merge.merge_orders(uow, target_id=target, source_ids=sources)
