@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Row, Select, Table, any_, bindparam, select
@@ -88,6 +89,17 @@ class LockOrderViolation(AssertionError):
     """A mutation locked a table out of the global order (a bug, not a user error)."""
 
 
+@contextmanager
+def timed(table: str) -> Iterator[None]:
+    """Time a lock statement into the lock-wait histogram, a wait that ends in a lock timeout too
+    (the longest ones)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        metrics.LOCK_WAIT.labels(table=table).observe(time.perf_counter() - started)
+
+
 async def lock_rows(
     uow: Locking, model: type[M], ids: Iterable[uuid.UUID], *, share: bool = False, key_share: bool = False
 ) -> list[M]:
@@ -111,10 +123,8 @@ async def lock_rows(
         .with_for_update(read=share, key_share=key_share)
         .execution_options(populate_existing=True)
     )
-    started = time.perf_counter()
-    rows = list((await uow.session.scalars(stmt)).all())
-    metrics.LOCK_WAIT.labels(table=table).observe(time.perf_counter() - started)
-    return rows
+    with timed(table):
+        return list((await uow.session.scalars(stmt)).all())
 
 
 _VALUE_LOCKS: dict[tuple[Table, tuple[ColumnElement[Any], ...]], Select[Any]] = {}
@@ -131,10 +141,8 @@ async def lock_values(
     if statement is None:
         statement = select(*columns).where(table.c.id == bindparam("id")).with_for_update(key_share=True)
         _VALUE_LOCKS[(table, columns)] = statement
-    started = time.perf_counter()
-    row = (await run_built(uow.session, statement, id=id)).one_or_none()
-    metrics.LOCK_WAIT.labels(table=table.name).observe(time.perf_counter() - started)
-    return row
+    with timed(table.name):
+        return (await run_built(uow.session, statement, id=id)).one_or_none()
 
 
 _FREE_LOCKS: dict[tuple[Table, tuple[ColumnElement[Any], ...]], Select[Any]] = {}

@@ -53,6 +53,10 @@ async def test_a_forced_deadlock_is_retried_and_both_units_succeed(db, users):
     assert retries("40P01") == before + 1  # PostgreSQL broke the deadlock (not the lock timeout)
 
 
+def lock_waits(table: str) -> float:
+    return REGISTRY.get_sample_value("petpos_lock_wait_seconds_count", {"table": table}) or 0
+
+
 async def test_a_lock_held_past_the_timeout_answers_busy(db, users):
     user = await users.create()
     attempts = 0
@@ -64,6 +68,7 @@ async def test_a_lock_held_past_the_timeout_answers_busy(db, users):
         row.name = "changed"
 
     before = retries("55P03")
+    waits = lock_waits("users")
     async with db.engine.connect() as holder:
         await holder.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id})
         with pytest.raises(DomainError) as caught:
@@ -73,6 +78,7 @@ async def test_a_lock_held_past_the_timeout_answers_busy(db, users):
     assert caught.value.code == "BUSY"
     assert attempts == 4  # the first try and three retries
     assert retries("55P03") == before + 4  # each of them ended by the lock timeout
+    assert lock_waits("users") == waits + 4  # and each wait counts in the lock-wait histogram
 
 
 async def test_update_profile_behind_a_held_user_lock_answers_busy_in_its_payload(database_url, db, users):

@@ -12,14 +12,13 @@ commit a sale that has no number (migration 0012).
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import metrics
+from app.domain.locks import timed
 from app.domain.sales.models import Sale, SaleNumber
 from app.domain.uow import UnitOfWork
 
@@ -48,9 +47,10 @@ def number_last(uow: UnitOfWork, sale: Sale, movements: list[uuid.UUID]) -> None
 
     async def draw() -> None:
         uow.note_lock(SaleNumber.__tablename__)
-        started = time.perf_counter()
-        number = (await uow.session.execute(_NUMBER, {"sale": sale.id, "movements": movements})).scalar_one()
-        metrics.LOCK_WAIT.labels(table=SaleNumber.__tablename__).observe(time.perf_counter() - started)
+        with timed(SaleNumber.__tablename__):
+            number = (
+                await uow.session.execute(_NUMBER, {"sale": sale.id, "movements": movements})
+            ).scalar_one()
         set_committed_value(sale, "number", number)
 
     uow.last(draw)
