@@ -5,22 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from app.domain.coupons import service as coupons_service
-from app.domain.coupons.models import Coupon as CouponModel
+from app.domain.coupons import views
 from app.domain.errors import NAMES_A_ROW, UNIQUE
-from app.resolvers.base import AdminOnly, ctx, mutation, parse_id, query, run_mutation
+from app.resolvers.base import AdminOnly, mutation, parse_id, query, run_mutation
 from app.resolvers.inputs import values
+from app.resolvers.reads import read
 from app.schema.coupons import Coupon, CouponInput, CouponPayload
 
 
 async def coupons(info: Info) -> list[Coupon]:
     """Every coupon, active or not, by code (ADMIN)."""
-    async with ctx(info).db.read() as session:
-        rows = await session.scalars(select(CouponModel).order_by(CouponModel.code))
-        return [Coupon.from_model(c) for c in rows]
+    return [Coupon.from_model(c) for c in await read(info, views.coupons)]
 
 
 async def create_coupon(
