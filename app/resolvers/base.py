@@ -22,7 +22,7 @@ from app.domain.errors import Code, DomainError
 from app.domain.fields import parse_id
 from app.domain.locks import LOCK_ORDER
 from app.domain.uow import UnitOfWork, run_unit
-from app.schema.common import ErrorCode, UserError
+from app.schema.common import UserError
 
 T = TypeVar("T")
 
@@ -93,7 +93,7 @@ async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[T]]) -
 
 
 def user_errors(error: DomainError) -> list[UserError]:
-    return [UserError(code=ErrorCode(e.code), message=e.message, field=e.field) for e in error.all()]
+    return [UserError.of(e) for e in error.all()]
 
 
 class Allowed(BasePermission):

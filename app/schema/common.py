@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, overload
 
 import strawberry
 
-from app.domain.errors import Code
+from app.domain.errors import Code, DomainError
 from app.domain.pagination import Page
 
 # What each code means, as the schema documents it.
@@ -83,6 +83,10 @@ class UserError:
         "`order.items.N` (the SaleOrder).",
         default=None,
     )
+
+    @classmethod
+    def of(cls, error: DomainError) -> UserError:
+        return cls(code=ErrorCode(error.code), message=error.message, field=error.field)
 
 
 CENT = Decimal("0.01")

@@ -11,12 +11,11 @@ import strawberry
 
 from app.domain.accounts import views as accounts_views
 from app.domain.accounts.models import is_staff
-from app.domain.errors import DomainError
 from app.domain.sales import views
 from app.domain.shifts import views as shift_views
 from app.schema.accounts import User
 from app.schema.catalog import Product
-from app.schema.common import ERRORS, IDEMPOTENCY_KEY, ErrorCode, Money, Payload, UserError
+from app.schema.common import ERRORS, IDEMPOTENCY_KEY, Money, Payload, UserError
 from app.schema.coupons import Coupon
 from app.schema.described import DescribedEnum, described_enum
 from app.schema.from_model import FromModel
@@ -39,10 +38,6 @@ class CartItem:
     product: Product = strawberry.field(description="The product, as it is now.")
     quantity: int = strawberry.field(description="Units, 1-999.")
     line_total: Money = strawberry.field(description="Price now times quantity.")
-
-
-def _problem(error: DomainError | None) -> UserError | None:
-    return UserError(code=ErrorCode(error.code), message=error.message) if error else None
 
 
 @strawberry.type(description="A customer's cart: what they will buy online at checkout.")
@@ -84,7 +79,7 @@ class Cart:
             tax=Money.of(view.tax),
             updated_at=view.cart.updated_at,
             coupon=Coupon.from_model(view.coupon) if view.coupon else None,
-            coupon_problem=_problem(view.coupon_problem),
+            coupon_problem=UserError.of(view.coupon_problem) if view.coupon_problem else None,
         )
 
 

@@ -54,7 +54,7 @@ def literal_parser(parse_value: Callable[[object], T]) -> Callable[..., T]:
 parse_datetime_literal = literal_parser(cast(Callable[[object], datetime], parse_datetime_value))
 
 
-# strawberry's own DateTime (name, description, serialize), with @specifiedBy and the parsers above.
+# strawberry's own DateTime (name, serialize), with our description, @specifiedBy and the parsers above.
 DateTime = replace(
     DateTimeDefinition,
     description='A moment in ISO 8601 with its UTC offset, such as "2026-05-01T09:30:00+02:00" '

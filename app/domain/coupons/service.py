@@ -93,7 +93,9 @@ async def coupon_id_for_code(session: AsyncSession, code: str, field: str = "cod
     return found
 
 
-def discount_for(coupon: Coupon, subtotal: Decimal, *, now: datetime, field: str = "couponCode") -> Decimal:
+def discount_for(
+    coupon: Coupon, subtotal: Decimal, *, now: datetime, field: str | None = "couponCode"
+) -> Decimal:
     """The discount `coupon` gives on `subtotal` now, or the reason it does not apply."""
     if not coupon.active:
         raise DomainError("COUPON_INVALID", "This coupon is no longer valid", field)
