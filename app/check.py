@@ -708,7 +708,7 @@ async def check_database(settings, url: str, *, limit: int = 0, timings: bool = 
     from app.db.engine import Database
     from app.migrations import database_is_at_head
 
-    db = Database(settings, url)
+    db = Database(settings, url, timeouts=False)  # its statements read whole tables
     try:
         if not await database_is_at_head(db.engine):
             print("The database is not at the latest migration: run `petpos migrate` first.", file=sys.stderr)

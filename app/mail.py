@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import aiosmtplib
 import asyncpg
 
+from app.db.connectivity import CONNECT_TIMEOUT_SECONDS, close_or_drop
 from app.domain.accounts import outbox
 from app.domain.accounts.outbox import Claimed
 from app.domain.uow import UnitOfWork, run_unit
@@ -160,6 +161,7 @@ class OutboxSender:
         self.batch, self.lease = batch, lease
         self.domain = parseaddr(mail_from)[1].rpartition("@")[2] or "petpos.invalid"
         self._listen_url = db.listen_url
+        self._answer_timeout = db.settings.database_timeout_ms / 1000  # for the LISTEN connection
         self._listener: asyncpg.Connection | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -202,7 +204,7 @@ class OutboxSender:
             except TimeoutError:
                 pass  # cancelled mid-send: that message is sent again when its lease runs out
         if self._listener is not None and not self._listener.is_closed():
-            await self._listener.close()
+            await close_or_drop(self._listener, self._answer_timeout)
 
     async def run_once(self) -> int:
         """Deliver what is due now, batch by batch; the number of messages sent."""
@@ -306,10 +308,17 @@ class OutboxSender:
         if self._listener is not None and not self._listener.is_closed():
             return
         try:
-            connection = await asyncpg.connect(self._listen_url, timeout=SEND_TIMEOUT)
-            connection.add_termination_listener(lambda _: self._wake.set())
-            await connection.add_listener(CHANNEL, lambda *_: self._wake.set())
-        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            connection = await asyncpg.connect(
+                self._listen_url, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=self._answer_timeout
+            )
+        except (OSError, asyncpg.PostgresError) as error:
             log.warning("outbox: cannot LISTEN (%s); polling only", type(error).__name__)
             return
+        try:
+            await connection.add_listener(CHANNEL, lambda *_: self._wake.set())
+        except (OSError, asyncpg.PostgresError) as error:  # TimeoutError too: a server gone silent
+            connection.terminate()
+            log.warning("outbox: cannot LISTEN (%s); polling only", type(error).__name__)
+            return
+        connection.add_termination_listener(lambda _: self._wake.set())
         self._listener = connection

@@ -255,7 +255,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         # The process's one LISTEN connection for live order updates.
-        feed = OrderFeed(db.listen_url)
+        feed = OrderFeed(db.listen_url, answer_timeout=settings.database_timeout_ms / 1000)
         known = known_users(db)  # kept while this connection hears every change to users
         feed.also_listen(USERS_CHANNEL, known.changed, known.listening)
         known.caught_up = feed.caught_up

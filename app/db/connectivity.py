@@ -66,18 +66,47 @@ def causes(error: BaseException) -> Iterator[BaseException]:
         stack += [current.__cause__, current.__context__, orig if isinstance(orig, BaseException) else None]
 
 
-def watch_connections(engine: AsyncEngine) -> None:
+async def close_or_drop(connection: asyncpg.Connection, within: float) -> None:
+    """Close a connection of asyncpg's own (a LISTEN connection) politely if the server answers
+    `within` seconds; else drop it, as one gone silent would never answer."""
+    try:
+        await connection.close(timeout=within)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        connection.terminate()
+
+
+def watch_connections(engine: AsyncEngine, *, statement_timeout: float | None = None) -> None:
     """Connecting gives up after CONNECT_TIMEOUT_SECONDS. At checkout, a pooled connection whose
     socket the server closed (a restart, a terminated backend) is dropped and another one made,
     at no cost to a live one: asyncpg already knows the connection is closed. SQLAlchemy's
-    documented pessimistic disconnect handling, without pre-ping's round trip on every checkout."""
+    documented pessimistic disconnect handling, without pre-ping's round trip on every checkout.
+
+    A statement still unanswered after `statement_timeout` seconds (None: no limit) is abandoned
+    with TimeoutError and its connection dropped unused: a server, or a network path, gone silent
+    says nothing at all, and this is how a request learns that the database is unreachable."""
 
     @event.listens_for(engine.sync_engine, "do_connect")
     def _connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
         cparams.setdefault("timeout", CONNECT_TIMEOUT_SECONDS)
+        if statement_timeout is not None:
+            cparams.setdefault("command_timeout", statement_timeout)
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         driver = getattr(dbapi_connection, "driver_connection", None)
         if driver is not None and driver.is_closed():
             raise DisconnectionError("connection closed by the server")
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _timed_out(context: Any) -> None:
+        if not isinstance(context.original_exception, TimeoutError):
+            return
+        # Dropped at once, neither rolled back nor closed politely: either would wait on the silence.
+        # So is every connection pooled before it: they are likely silent too (a dropped route, a
+        # stopped server), and each would cost a request the same wait.
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = True
+        pooled = context.connection.connection if context.connection is not None else None
+        driver = getattr(pooled, "driver_connection", None)
+        if driver is not None:
+            driver.terminate()

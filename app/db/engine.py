@@ -23,7 +23,9 @@ LOCK_TIMEOUT_MS = "petpos.lock_timeout_ms"
 
 
 class Database:
-    def __init__(self, settings: Settings, url: str | None = None) -> None:
+    def __init__(self, settings: Settings, url: str | None = None, *, timeouts: bool = True) -> None:
+        """`timeouts`: a statement unanswered after settings.statement_timeout_seconds fails (the
+        server's engines); off for maintenance commands whose statements read a whole database."""
         url = url or settings.database_url
         if not url:
             raise RuntimeError("DATABASE_URL is not set")
@@ -34,6 +36,11 @@ class Database:
             # pooler would refuse it (and session settings do not survive it): there every unit of
             # work sets its own (app/domain/uow.py).
             primary_args["server_settings"] = {"lock_timeout": f"{settings.lock_timeout_ms}ms"}
+            if timeouts:
+                # A transaction whose client went silent (see watch_connections) would otherwise keep
+                # its row locks until the server's TCP gives up on the client, hours later.
+                idle = round(settings.statement_timeout_seconds * 1000)
+                primary_args["server_settings"]["idle_in_transaction_session_timeout"] = f"{idle}ms"
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=settings.pool_size,
@@ -59,7 +66,10 @@ class Database:
             else self.engine
         )
         for engine in {self.engine, self.read_engine}:
-            watch_connections(engine)  # fail fast; a restart's dead connections never reach a request
+            # Fail fast; a restart's dead connections never reach a request.
+            watch_connections(
+                engine, statement_timeout=settings.statement_timeout_seconds if timeouts else None
+            )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 

@@ -86,7 +86,8 @@ class Serve:
                 ready = httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 ready = False
-            if ready and len(self.worker_pids()) == self.workers:
+            # One worker is the serve process itself; more are its children.
+            if ready and len(self.worker_pids()) == (self.workers if self.workers > 1 else 0):
                 return
             time.sleep(0.1)
         raise AssertionError("petpos serve did not become ready:\n" + self.output())

@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.connectivity import is_unavailable
+from app.db.connectivity import CONNECT_TIMEOUT_SECONDS, close_or_drop, is_unavailable
 from app.domain.errors import not_found
 from app.domain.pos import views
 from app.domain.pos.models import SaleOrder, SaleOrderItem
@@ -30,6 +30,9 @@ CHANNEL = "sale_order_updated"
 # Forces a re-read whatever the version: set after the listener lost its connection
 # (notifications sent meanwhile were missed).
 RESYNC = -1
+# A LISTEN connection quiet this long makes a round trip, to learn that it still answers: one that a
+# firewall or NAT dropped without a word would otherwise go on hearing nothing, for ever.
+HEARTBEAT_SECONDS = 30.0
 
 
 def parse(raw: str) -> tuple[uuid.UUID, int] | None:
@@ -71,8 +74,17 @@ class Mailbox:
 class OrderFeed:
     """The process's one LISTEN connection and its subscribers, by order id."""
 
-    def __init__(self, url: str, *, reconnect_delay: float = 0.5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        answer_timeout: float = 5.0,
+        heartbeat: float = HEARTBEAT_SECONDS,
+        reconnect_delay: float = 0.5,
+    ) -> None:
         self.url = listen_url(url)
+        self.answer_timeout = answer_timeout  # seconds a round trip may take before the connection is dropped
+        self.heartbeat = heartbeat
         self.reconnect_delay = reconnect_delay
         self._subscribers: dict[uuid.UUID, set[Mailbox]] = {}
         self._connection: asyncpg.Connection | None = None
@@ -114,6 +126,11 @@ class OrderFeed:
             connection, heard = self._connection, False
             try:
                 heard = connection is not None and await connection.fetchval("SELECT true") is True
+            except TimeoutError:
+                # Unanswered (the connection's command_timeout): it has gone silent. Dropped, so the
+                # keeper reconnects and every subscriber re-reads.
+                if connection is not None:
+                    connection.terminate()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 pass  # lost: the waiters read the user afresh
             finally:
@@ -138,7 +155,7 @@ class OrderFeed:
             except asyncio.CancelledError:
                 pass
         if self._connection is not None and not self._connection.is_closed():
-            await self._connection.close()
+            await close_or_drop(self._connection, self.answer_timeout)
 
     def subscribe(self, order_id: uuid.UUID) -> Mailbox:
         box = Mailbox(order_id)
@@ -156,11 +173,17 @@ class OrderFeed:
         return sum(len(boxes) for boxes in self._subscribers.values())
 
     async def _connect(self) -> None:
-        connection = await asyncpg.connect(self.url)
+        connection = await asyncpg.connect(
+            self.url, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=self.answer_timeout
+        )
+        try:
+            await connection.add_listener(CHANNEL, self._on_notification)
+            for channel, (on_payload, _) in self._also.items():
+                await connection.add_listener(channel, lambda _c, _p, _ch, raw, hear=on_payload: hear(raw))
+        except BaseException:
+            connection.terminate()
+            raise
         connection.add_termination_listener(self._on_lost)
-        await connection.add_listener(CHANNEL, self._on_notification)
-        for channel, (on_payload, _) in self._also.items():
-            await connection.add_listener(channel, lambda _c, _p, _ch, raw, hear=on_payload: hear(raw))
         self._connection = connection
         for _, on_listening in self._also.values():
             on_listening(True)
@@ -182,7 +205,13 @@ class OrderFeed:
         """Reconnect after losing the connection, then have every subscriber re-read:
         whatever was announced meanwhile was missed."""
         while not self._stopping:
-            await self._lost.wait()
+            try:
+                await asyncio.wait_for(self._lost.wait(), self.heartbeat)
+            except TimeoutError:
+                await self.caught_up()  # a connection that stays silent is dropped
+                if self._connection is None or self._connection.is_closed():
+                    self._lost.set()
+                continue
             self._lost.clear()
             log.warning("LISTEN connection lost; reconnecting")
             while not self._stopping:
