@@ -50,13 +50,17 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
     import uvicorn
 
+    from app.metrics import MULTIPROCESS_DIR
     from app.migrations import upgrade
 
     settings = _settings()
     url, embedded, created = _database_url(settings, allow_embedded=True)
-    supervisor = None
+    supervisor, metrics_dir = None, None
     try:
         if embedded is not None:
             upgrade(url)
@@ -95,6 +99,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
             supervisor = PostgresSupervisor(embedded)  # restarts it if it exits while serving
             supervisor.start()
+        if args.workers > 1:
+            # Where each worker keeps its metrics for a scrape to add up (app/metrics.py): fresh, so
+            # no count of an earlier run is added in.
+            metrics_dir = tempfile.mkdtemp(prefix="petpos-metrics-")
+            os.environ[MULTIPROCESS_DIR] = metrics_dir
         uvicorn.run(
             "app.main:create_app",
             factory=True,
@@ -113,6 +122,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             supervisor.stop()
         if embedded is not None:
             embedded.stop()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

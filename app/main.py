@@ -9,10 +9,9 @@ import logging
 import time
 import uuid
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.pool import QueuePool
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -33,7 +32,7 @@ from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
 from app.graphql_http import GraphQLRequestBody, RefusedToken, UnavailableAs503, routing_error_handlers
 from app.mail import OutboxSender
-from app.metrics import POOL_IN_USE
+from app.metrics import scrape
 from app.migrations import database_is_at_head
 from app.persisted_queries import PersistedQueries
 from app.resolvers.base import Context
@@ -248,9 +247,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse({"status": "ready"})
 
     async def metrics(request: Request) -> Response:
-        # The engine is made with a pool_size, so its pool is a QueuePool (typed as any Pool).
-        POOL_IN_USE.set(cast(QueuePool, db.engine.pool).checkedout())
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(scrape().decode(), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):

@@ -1,6 +1,19 @@
-"""Prometheus metrics served on /metrics."""
+"""Prometheus metrics served on /metrics.
 
-from prometheus_client import Counter, Gauge, Histogram
+`petpos serve --workers N` (N > 1) runs N processes, and a scrape reaches whichever of them takes
+the connection. So serve gives them one fresh directory (PROMETHEUS_MULTIPROC_DIR, set before the
+workers start) where each keeps its values (prometheus_client's multiprocess mode), and a scrape
+adds up every worker's, those of workers that have exited included: counters and histograms stay
+totals. A gauge counts only the workers alive."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 REQUESTS = Counter("petpos_graphql_requests_total", "GraphQL operations", ["operation", "outcome"])
 LATENCY = Histogram("petpos_graphql_latency_seconds", "GraphQL operation latency", ["operation"])
@@ -18,4 +31,34 @@ ORDER_ADD_UNIT = Histogram(
     "Sale orders whose adds went in one unit of work together",
     buckets=(1, 2, 4, 8, 16, 32),
 )
-POOL_IN_USE = Gauge("petpos_db_pool_checked_out", "Database connections in use")
+POOL_IN_USE = Gauge("petpos_db_pool_checked_out", "Database connections in use", multiprocess_mode="livesum")
+
+
+def scrape() -> bytes:
+    """The text of a scrape: every worker's values added up, or this process's own when it is
+    the only one."""
+    directory = os.environ.get(MULTIPROCESS_DIR)
+    if not directory:
+        return generate_latest()
+    forget_exited_workers(Path(directory))
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)
+    return generate_latest(registry)
+
+
+def forget_exited_workers(directory: Path) -> None:
+    """Drop the gauges of workers no longer running: one killed outright never said it stopped."""
+    for live_gauge in directory.glob("gauge_live*_*.db"):
+        pid = int(live_gauge.stem.rpartition("_")[2])
+        if not _running(pid):
+            multiprocess.mark_process_dead(pid, str(directory))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

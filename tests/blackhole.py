@@ -40,9 +40,17 @@ class Blackhole:
     def close(self) -> None:
         """Stop listening and close every connection, silenced or not: the server's backends end."""
         self._closed = True
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (closing it would not, on Linux)
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             for end in self._sockets:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)  # the peer hears the hang-up (a bare close may not)
+                except OSError:
+                    pass
                 end.close()
 
     def _upstream(self) -> socket.socket:
@@ -58,6 +66,9 @@ class Blackhole:
             try:
                 client, _ = self._listener.accept()
             except OSError:
+                return
+            if self._closed:
+                client.close()
                 return
             silenced = threading.Event()
             with self._lock:

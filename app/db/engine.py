@@ -15,11 +15,24 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.db.connectivity import watch_connections
 from app.db.pooler import connect_args
+from app.metrics import POOL_IN_USE
 from app.settings import Settings, async_url, plain_url
 
 # Where a pooled connection records the lock_timeout it was opened with (Connection.info): a unit of
 # work that wants that one sends no SET of its own.
 LOCK_TIMEOUT_MS = "petpos.lock_timeout_ms"
+IN_USE = "petpos.in_use"  # counted in the pool gauge, from checkout to checkin
+
+
+def _checked_out(dbapi_connection: object, record: ConnectionPoolEntry, proxy: object) -> None:
+    record.info[IN_USE] = True
+    POOL_IN_USE.inc()
+
+
+def _checked_in(dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+    # The pool also "checks in" a checkout that failed (no connection could be made): not counted.
+    if record.info.pop(IN_USE, False):
+        POOL_IN_USE.dec()
 
 
 class Database:
@@ -70,6 +83,9 @@ class Database:
             watch_connections(
                 engine, statement_timeout=settings.statement_timeout_seconds if timeouts else None
             )
+        # After watch_connections: a checkout it refuses (a closed connection) is never counted.
+        event.listen(self.engine.sync_engine.pool, "checkout", _checked_out)
+        event.listen(self.engine.sync_engine.pool, "checkin", _checked_in)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 

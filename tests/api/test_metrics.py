@@ -1,0 +1,82 @@
+"""/metrics: the pool gauge follows the connections in use as they are taken and given back; with
+several workers each keeps its metrics in the directory serve gives them and a scrape adds them up
+(app/metrics.py): a worker that has exited still counts in the totals, while its gauges, which say
+what is going on now, are dropped. A real two-worker serve is scraped in tests/e2e/test_faults.py."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app.db.connectivity import is_unavailable
+from app.db.engine import Database
+from app.metrics import MULTIPROCESS_DIR, scrape
+from tests.blackhole import blackhole
+from tests.conftest import make_settings
+
+# A worker's whole life: it answers one request while holding three connections, then is killed.
+WORKER = """
+from app import metrics
+metrics.REQUESTS.labels(operation="query.products", outcome="ok").inc()
+metrics.POOL_IN_USE.inc(3)
+"""
+
+
+def sample(text: str, name: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rpartition(" ")[2])
+    return None
+
+
+def test_a_worker_that_exited_still_counts_in_the_totals_but_not_in_the_gauges(tmp_path: Path, monkeypatch):
+    env = {MULTIPROCESS_DIR: str(tmp_path), "PATH": ""}
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", WORKER], env=env, cwd=root, check=True, timeout=60)
+    monkeypatch.setenv(MULTIPROCESS_DIR, str(tmp_path))
+    scraped = scrape().decode()
+    assert sample(scraped, 'petpos_graphql_requests_total{operation="query.products",outcome="ok"}') == 1
+    assert sample(scraped, "petpos_db_pool_checked_out") in (None, 0)
+
+
+async def test_the_pool_gauge_counts_the_connections_in_use(db, client):
+    async def in_use() -> float | None:
+        return sample((await client.get("/metrics")).text, "petpos_db_pool_checked_out")
+
+    idle = await in_use()
+    first, second = await db.engine.connect(), await db.engine.connect()
+    for connection in (first, second):
+        await connection.execute(text("SELECT 1"))
+    assert await in_use() == idle + 2
+    await first.close()
+    assert await in_use() == idle + 1
+    await second.invalidate()  # dropped, not given back: no longer in use all the same
+    await second.close()
+    assert await in_use() == idle
+
+
+async def test_a_checkout_that_could_not_connect_is_not_counted_in_use(db, client, database_url):
+    """A pooled connection the server closed is replaced at checkout; when the new one cannot be
+    made (the server is gone) the pool gives the checkout back as if it had been used: it is not
+    counted as given back."""
+
+    async def in_use() -> float | None:
+        return sample((await client.get("/metrics")).text, "petpos_db_pool_checked_out")
+
+    idle = await in_use()
+    with blackhole(database_url) as hole:
+        gone = Database(make_settings(hole.url))
+        try:
+            async with gone.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))  # pooled now
+            hole.close()  # the server hangs up, and no longer answers
+            for _ in range(3):
+                with pytest.raises(Exception) as refused:
+                    async with gone.engine.connect() as connection:
+                        await connection.execute(text("SELECT 1"))
+                assert is_unavailable(refused.value)
+        finally:
+            await gone.dispose()
+    assert await in_use() == idle
