@@ -9,11 +9,16 @@ totals. A gauge counts only the workers alive."""
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+if os.environ.get(MULTIPROCESS_DIR):
+    # A worker that has the pid of one that exited starts its gauges from nothing, not from its files.
+    multiprocess.mark_process_dead(os.getpid())
 
 REQUESTS = Counter("petpos_graphql_requests_total", "GraphQL operations", ["operation", "outcome"])
 LATENCY = Histogram("petpos_graphql_latency_seconds", "GraphQL operation latency", ["operation"])
@@ -51,7 +56,8 @@ def forget_exited_workers(directory: Path) -> None:
     for live_gauge in directory.glob("gauge_live*_*.db"):
         pid = int(live_gauge.stem.rpartition("_")[2])
         if not _running(pid):
-            multiprocess.mark_process_dead(pid, str(directory))
+            with suppress(FileNotFoundError):  # another worker's scrape got there first
+                multiprocess.mark_process_dead(pid, str(directory))
 
 
 def _running(pid: int) -> bool:

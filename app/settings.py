@@ -106,9 +106,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     data_dir: Path = Path(".petpos")
     lock_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
-    # How long the server waits for an answer from the database beyond any lock wait (a statement
-    # waits lock_timeout_ms + this at most) before it takes the database for unreachable: a server,
-    # or a network path, that has gone silent answers no error at all (app/db/connectivity.py).
+    # What a statement of the server may take beyond a lock wait: the database cancels one that runs
+    # longer than lock_timeout_ms + this, and the server gives up on one whose answer (or cancel)
+    # has not come this much later still, taking the database for gone silent (app/db/connectivity.py).
     database_timeout_ms: int = Field(default=5000, ge=100, le=600_000)
     token_ttl_minutes: int = Field(default=60 * 24, ge=1, le=MINUTES_A_YEAR)
     password_reset_ttl_minutes: int = Field(default=30, ge=1, le=MINUTES_A_WEEK)
@@ -218,9 +218,16 @@ class Settings(BaseSettings):
         return self.env == "production"
 
     @property
-    def statement_timeout_seconds(self) -> float:
-        """The longest a statement of the server may wait for its answer: a lock wait and then some."""
-        return (self.lock_timeout_ms + self.database_timeout_ms) / 1000
+    def statement_timeout_ms(self) -> int:
+        """The database's statement_timeout (and idle_in_transaction_session_timeout) for the server's
+        connections: a lock wait and then some."""
+        return self.lock_timeout_ms + self.database_timeout_ms
+
+    @property
+    def answer_timeout_seconds(self) -> float:
+        """How long the server waits for any answer to a statement: past the statement timeout, by
+        which the database answers even a statement it had to cancel, by the database timeout."""
+        return (self.statement_timeout_ms + self.database_timeout_ms) / 1000
 
     def signing_key(self) -> str:
         """The JWT key; in development generated once and kept in the data dir."""

@@ -7,6 +7,8 @@ checkout opens a fresh connection, so no request fails on a connection that died
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 # crash_shutdown, cannot_connect_now (starting up or shutting down); and too_many_connections, a
 # server with no connection to spare (as in a reconnect storm after a restart).
 SERVER_GOING_AWAY = {"57P01", "57P02", "57P03", "53300"}
+# A read the database cancelled at its statement_timeout (app/db/engine.py): it did not answer in time.
+QUERY_CANCELED = "57014"
 # A server that does not answer at all (a host down, a dropped route): give up connecting after this
 # many seconds rather than asyncpg's 60, so the request is answered UNAVAILABLE soon.
 CONNECT_TIMEOUT_SECONDS = 5
+OPENED_AT = "petpos.opened_at"  # Connection.info: when the connection was made (time.monotonic())
 
 
 class DatabaseUnavailable(Exception):
@@ -40,7 +45,7 @@ def _is_connection_error(error: BaseException) -> bool:
     if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
         return True  # "connection is closed", "connection was closed in the middle of operation"
     state = getattr(error, "sqlstate", None)
-    if isinstance(state, str) and (state.startswith("08") or state in SERVER_GOING_AWAY):
+    if isinstance(state, str) and (state.startswith("08") or state in SERVER_GOING_AWAY | {QUERY_CANCELED}):
         return True
     # asyncpg lets a failed connect's socket error through unwrapped: a missing Unix socket is
     # FileNotFoundError, a closed port ConnectionRefusedError.
@@ -75,21 +80,29 @@ async def close_or_drop(connection: asyncpg.Connection, within: float) -> None:
         connection.terminate()
 
 
-def watch_connections(engine: AsyncEngine, *, statement_timeout: float | None = None) -> None:
+def watch_connections(engine: AsyncEngine, *, answer_timeout: float | None = None) -> None:
     """Connecting gives up after CONNECT_TIMEOUT_SECONDS. At checkout, a pooled connection whose
     socket the server closed (a restart, a terminated backend) is dropped and another one made,
     at no cost to a live one: asyncpg already knows the connection is closed. SQLAlchemy's
     documented pessimistic disconnect handling, without pre-ping's round trip on every checkout.
 
-    A statement still unanswered after `statement_timeout` seconds (None: no limit) is abandoned
-    with TimeoutError and its connection dropped unused: a server, or a network path, gone silent
-    says nothing at all, and this is how a request learns that the database is unreachable."""
+    A statement with no answer after `answer_timeout` seconds (None: no limit) is abandoned with
+    TimeoutError: the database answers by then even a statement it cancelled at its statement_timeout
+    (app/db/engine.py), so this one has gone silent (a dropped route, a stopped server), which says
+    nothing at all. Its connection is dropped at once, and so is every connection opened before it,
+    as each is reused or closed: they are likely silent too, and a rollback or a polite close
+    would wait on the silence again."""
+    silent_since = -math.inf  # when the last statement went unanswered (time.monotonic())
 
     @event.listens_for(engine.sync_engine, "do_connect")
     def _connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
         cparams.setdefault("timeout", CONNECT_TIMEOUT_SECONDS)
-        if statement_timeout is not None:
-            cparams.setdefault("command_timeout", statement_timeout)
+        if answer_timeout is not None:
+            cparams.setdefault("command_timeout", answer_timeout)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _opened(dbapi_connection: Any, record: Any) -> None:
+        record.info[OPENED_AT] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
@@ -99,14 +112,22 @@ def watch_connections(engine: AsyncEngine, *, statement_timeout: float | None = 
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _timed_out(context: Any) -> None:
+        nonlocal silent_since
         if not isinstance(context.original_exception, TimeoutError):
             return
-        # Dropped at once, neither rolled back nor closed politely: either would wait on the silence.
-        # So is every connection pooled before it: they are likely silent too (a dropped route, a
-        # stopped server), and each would cost a request the same wait.
+        silent_since = time.monotonic()
         context.is_disconnect = True
-        context.invalidate_pool_on_disconnect = True
+        context.invalidate_pool_on_disconnect = True  # the others are replaced as they are reused
         pooled = context.connection.connection if context.connection is not None else None
-        driver = getattr(pooled, "driver_connection", None)
-        if driver is not None:
-            driver.terminate()
+        _drop(getattr(pooled, "driver_connection", None))
+
+    @event.listens_for(engine.sync_engine, "close")
+    def _closing(dbapi_connection: Any, record: Any) -> None:
+        if record.info.get(OPENED_AT, math.inf) <= silent_since:
+            _drop(getattr(dbapi_connection, "driver_connection", None))
+
+
+def _drop(driver: asyncpg.Connection | None) -> None:
+    """Close without a word to the server: what the pool then does to it returns at once."""
+    if driver is not None:
+        driver.terminate()

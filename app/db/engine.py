@@ -30,15 +30,16 @@ def _checked_out(dbapi_connection: object, record: ConnectionPoolEntry, proxy: o
 
 
 def _checked_in(dbapi_connection: object, record: ConnectionPoolEntry) -> None:
-    # The pool also "checks in" a checkout that failed (no connection could be made): not counted.
+    """Also when a connection is detached (one garbage-collected unclosed). The pool "checks in" a
+    checkout that failed too (no connection could be made): that one was never counted."""
     if record.info.pop(IN_USE, False):
         POOL_IN_USE.dec()
 
 
 class Database:
     def __init__(self, settings: Settings, url: str | None = None, *, timeouts: bool = True) -> None:
-        """`timeouts`: a statement unanswered after settings.statement_timeout_seconds fails (the
-        server's engines); off for maintenance commands whose statements read a whole database."""
+        """`timeouts` (the server's engines): statement timeouts on the database's side and on ours
+        (app/db/connectivity.py); off for maintenance commands whose statements read a whole database."""
         url = url or settings.database_url
         if not url:
             raise RuntimeError("DATABASE_URL is not set")
@@ -50,10 +51,12 @@ class Database:
             # work sets its own (app/domain/uow.py).
             primary_args["server_settings"] = {"lock_timeout": f"{settings.lock_timeout_ms}ms"}
             if timeouts:
-                # A transaction whose client went silent (see watch_connections) would otherwise keep
-                # its row locks until the server's TCP gives up on the client, hours later.
-                idle = round(settings.statement_timeout_seconds * 1000)
-                primary_args["server_settings"]["idle_in_transaction_session_timeout"] = f"{idle}ms"
+                # A statement past it is cancelled with its connection kept (one that waited on several
+                # locks in turn answers BUSY). A transaction idle as long is ended: one whose client
+                # went silent would otherwise keep its row locks until the server's TCP gave up, hours later.
+                limit = f"{settings.statement_timeout_ms}ms"
+                primary_args["server_settings"]["statement_timeout"] = limit
+                primary_args["server_settings"]["idle_in_transaction_session_timeout"] = limit
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=settings.pool_size,
@@ -80,12 +83,11 @@ class Database:
         )
         for engine in {self.engine, self.read_engine}:
             # Fail fast; a restart's dead connections never reach a request.
-            watch_connections(
-                engine, statement_timeout=settings.statement_timeout_seconds if timeouts else None
-            )
+            watch_connections(engine, answer_timeout=settings.answer_timeout_seconds if timeouts else None)
         # After watch_connections: a checkout it refuses (a closed connection) is never counted.
         event.listen(self.engine.sync_engine.pool, "checkout", _checked_out)
         event.listen(self.engine.sync_engine.pool, "checkin", _checked_in)
+        event.listen(self.engine.sync_engine.pool, "detach", _checked_in)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
-from app.db.connectivity import DatabaseUnavailable, is_unavailable
+from app.db.connectivity import QUERY_CANCELED, DatabaseUnavailable, is_unavailable
 from app.db.engine import LOCK_TIMEOUT_MS
 from app.domain.errors import DomainError, constraint_error, validation
 from app.domain.locks import LOCK_ORDER, LockOrderViolation
@@ -94,7 +94,8 @@ async def run_unit(
     operation: str = "mutation",
 ) -> T:
     """Run `work` in one transaction; rerun it whole on deadlock, serialization
-    failure or lock timeout (at most `retries` times), then answer BUSY. A lost connection
+    failure or lock timeout (at most `retries` times), then answer BUSY; a statement past the
+    statement timeout answers BUSY at once. A lost connection
     reruns it once if COMMIT was not sent yet, else raises DatabaseUnavailable."""
     attempt, rerun = 0, False
     while True:
@@ -129,6 +130,11 @@ async def run_unit(
                 attempt += 1
                 await asyncio.sleep(random.uniform(0.005, 0.025) * 2**attempt)
                 continue
+            if state == QUERY_CANCELED:
+                # A statement past the statement timeout, having waited on several locks in turn or
+                # on a database slow to answer: not rerun, as it would take as long again.
+                log.warning("a statement ran past the statement timeout in %s", operation)
+                raise DomainError("BUSY", "The system is busy with this record; please retry") from error
             mapped = constraint_error(CONSTRAINT_ERRORS, constraint_name(error))
             if mapped is not None:
                 raise mapped from error

@@ -55,6 +55,12 @@ async def test_the_pool_gauge_counts_the_connections_in_use(db, client):
     await second.invalidate()  # dropped, not given back: no longer in use all the same
     await second.close()
     assert await in_use() == idle
+    third = await db.engine.connect()
+    await third.execute(text("SELECT 1"))
+    await third.run_sync(lambda connection: connection.detach())  # as the pool does to one lost unclosed
+    assert await in_use() == idle
+    await third.close()
+    assert await in_use() == idle
 
 
 async def test_a_checkout_that_could_not_connect_is_not_counted_in_use(db, client, database_url):

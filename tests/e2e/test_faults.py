@@ -20,6 +20,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -114,7 +115,12 @@ def shop(scratch):
     pg = EmbeddedPostgres(scratch / "pgdata", delete_on_stop=True)
     server = None
     try:
-        settings = {"DATABASE_URL": pg.url, "PETPOS_LOCK_TIMEOUT_MS": "60000"}
+        # No outbox polls: a scrape then finds no connection in use but a test's.
+        settings = {
+            "DATABASE_URL": pg.url,
+            "PETPOS_LOCK_TIMEOUT_MS": "60000",
+            "PETPOS_OUTBOX_POLL_SECONDS": "3600",
+        }
         env = env_for(scratch / "data", **settings)
         _run(env, "migrate")
         _run(env, "seed", "--demo")
@@ -385,6 +391,15 @@ async def test_every_scrape_of_metrics_adds_up_both_workers(shop):
         scrapes = [(await api.client.get("/metrics")).text for _ in range(8)]
     assert [sample(scrape, products) for scrape in scrapes] == [before + 40] * 8
     assert [sample(scrape, "petpos_db_pool_checked_out") for scrape in scrapes] == [0] * 8
+    # Both workers counted some of it (or the totals above would hold without adding anything up).
+    workers = shop.server.worker_pids()
+    directory = psutil.Process(min(workers)).environ()["PROMETHEUS_MULTIPROC_DIR"]
+    counted = {
+        int(name.removesuffix(".db").rpartition("_")[2])
+        for name in os.listdir(directory)
+        if name.startswith("counter_")
+    }
+    assert counted >= workers
 
 
 async def _answered_since(traffic: Traffic, moment: float, n: int) -> bool:

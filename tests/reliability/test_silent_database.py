@@ -19,8 +19,10 @@ import pytest
 from sqlalchemy import text
 
 from app.auth import USERS_CHANNEL, authenticate, known_users
+from app.db.connectivity import is_unavailable
 from app.db.engine import Database
 from app.domain.accounts import service as accounts
+from app.domain.errors import DomainError
 from app.domain.pos.live import CHANNEL, RESYNC, OrderFeed
 from app.domain.taxes import service as taxes
 from app.domain.uow import run_unit
@@ -29,7 +31,7 @@ from tests.blackhole import blackhole
 from tests.conftest import make_settings
 from tests.reliability.test_unavailable import HANG_GUARD_SECONDS, answered, assert_unavailable
 
-# Short, so that each test's waits end well within the guard: a statement may wait 1 s.
+# Short, so that each test's waits end well within the guard: a statement is answered within 1.5 s.
 TIMEOUTS = {"lock_timeout_ms": 500, "database_timeout_ms": 500}
 PRODUCTS = {"query": "{ products(first: 1) { edges { cursor } } }"}
 
@@ -47,6 +49,13 @@ async def silent_db(hole):
         yield database
     finally:
         await database.dispose()
+
+
+async def heard_version(box) -> int:
+    """The next version announced, past any resync (a loaded machine may reconnect once more)."""
+    while (version := await box.next()) == RESYNC:
+        pass
+    return version
 
 
 async def backend_pid(session) -> int:
@@ -143,7 +152,7 @@ async def test_a_listen_connection_gone_silent_is_replaced_and_its_subscribers_r
             announcement = json.dumps({"id": str(order_id), "version": 7})
             await connection.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": announcement})
             await connection.commit()
-        assert await asyncio.wait_for(box.next(), HANG_GUARD_SECONDS) == 7
+        assert await asyncio.wait_for(heard_version(box), HANG_GUARD_SECONDS) == 7
     finally:
         await feed.stop()
 
@@ -172,16 +181,55 @@ async def test_a_token_revoked_while_the_listen_connection_is_silent_is_refused(
         known.listening(False)
 
 
-async def test_a_server_whose_database_went_silent_still_shuts_down(hole, silent_db):
-    """Shutting down closes the LISTEN connections and the pool; on connections gone silent a
-    polite close is never answered, so each gives up and drops its connection instead."""
-    app = create_app(silent_db.settings, silent_db)
+async def test_a_server_whose_database_went_silent_shuts_down_without_waiting_on_each_connection(
+    hole, database_url
+):
+    """Five pooled connections go silent; one request finds it out (503 after the answer timeout,
+    3.1 s here). Shutting down then drops the other four at once, where a polite close would wait
+    the answer timeout on each in turn (12.4 s more, past the guard), and drops the LISTEN
+    connections that do not answer a close within the database timeout (1.5 s each)."""
+    silent = Database(make_settings(hole.url, lock_timeout_ms=100, database_timeout_ms=1500))
+    app = create_app(silent.settings, silent)
+    connections = [await silent.engine.connect() for _ in range(5)]
+    for connection in connections:
+        await connection.execute(text("SELECT 1"))
+    for connection in connections:
+        await connection.close()
 
     async def serve_then_shut_down() -> None:
         async with app.router.lifespan_context(app):
+            hole.silence()
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://petpos.test") as http:
-                assert (await http.post("/graphql", json=PRODUCTS)).status_code == 200  # pooled now
-            hole.silence()
+                assert_unavailable(await http.post("/graphql", json=PRODUCTS))
 
-    await asyncio.wait_for(serve_then_shut_down(), HANG_GUARD_SECONDS)
+    try:
+        await asyncio.wait_for(serve_then_shut_down(), 12)
+    finally:
+        await silent.dispose()
+
+
+async def test_a_statement_past_the_statement_timeout_answers_busy_and_keeps_its_connection(database_url, db):
+    """The database cancels a statement at its statement_timeout (lock + database timeout, 0.6 s
+    here): a mutation's unit answers BUSY (a statement that waited on several locks in turn ends so
+    too), and the connection, which answered, stays in use: it is not taken for silent."""
+    timed = Database(make_settings(database_url, lock_timeout_ms=300, database_timeout_ms=300))
+    try:
+
+        async def slow(uow) -> int:
+            backends.append(await backend_pid(uow.session))
+            await uow.session.execute(text("SELECT pg_sleep(1)"))
+            return backends[-1]
+
+        backends: list[int] = []
+        with pytest.raises(DomainError) as busy:
+            await run_unit(timed.sessions, slow, lock_timeout_ms=300)
+        assert busy.value.code == "BUSY" and len(backends) == 1
+        async with timed.sessions() as session:
+            assert await backend_pid(session) == backends[0]
+        with pytest.raises(Exception) as cancelled:  # a read: the API answers it 503 UNAVAILABLE
+            async with timed.read() as session:
+                await session.execute(text("SELECT pg_sleep(1)"))
+        assert is_unavailable(cancelled.value)
+    finally:
+        await timed.dispose()

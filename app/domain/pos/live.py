@@ -185,6 +185,8 @@ class OrderFeed:
             raise
         connection.add_termination_listener(self._on_lost)
         self._connection = connection
+        if connection.is_closed():  # lost before the listener was there to hear it
+            self._on_lost(connection)
         for _, on_listening in self._also.values():
             on_listening(True)
 
