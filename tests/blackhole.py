@@ -1,8 +1,7 @@
 """A TCP proxy in front of the test database that can go silent, as a network path does when a
 firewall or NAT drops a connection's packets without a word: `silence()` stops passing bytes, both
 ways, on every connection open at that moment and leaves them open, so neither side hears an error.
-Connections opened afterwards pass again, as after a new route; `silence(new_too=True)` swallows
-those too (a server that answers nothing at all)."""
+Connections opened afterwards pass again, as after a new route."""
 
 from __future__ import annotations
 
@@ -26,16 +25,14 @@ class Blackhole:
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._open: list[threading.Event] = []  # each connection's "silenced" flag
         self._sockets: list[socket.socket] = []
-        self._new_silenced = False
         self._lock = threading.Lock()
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def silence(self, *, new_too: bool = False) -> None:
+    def silence(self) -> None:
         with self._lock:
             for silenced in self._open:
                 silenced.set()
-            self._new_silenced = new_too
 
     def close(self) -> None:
         """Stop listening and close every connection, silenced or not: the server's backends end."""
@@ -70,13 +67,14 @@ class Blackhole:
             if self._closed:
                 client.close()
                 return
+            try:
+                server = self._upstream()
+            except OSError:  # the database is down: so is the connection through here
+                client.close()
+                continue
             silenced = threading.Event()
             with self._lock:
                 self._open.append(silenced)
-                if self._new_silenced:
-                    silenced.set()
-            server = self._upstream()
-            with self._lock:
                 self._sockets += [client, server]
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, sink, silenced), daemon=True).start()

@@ -30,8 +30,8 @@ CHANNEL = "sale_order_updated"
 # Forces a re-read whatever the version: set after the listener lost its connection
 # (notifications sent meanwhile were missed).
 RESYNC = -1
-# A LISTEN connection quiet this long makes a round trip, to learn that it still answers: one that a
-# firewall or NAT dropped without a word would otherwise go on hearing nothing, for ever.
+# Every this many seconds the LISTEN connection makes a round trip, to learn that it still answers:
+# one that a firewall or NAT dropped without a word would otherwise go on hearing nothing, for ever.
 HEARTBEAT_SECONDS = 30.0
 
 
