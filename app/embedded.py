@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
+
+from app.processes import alive
 
 log = logging.getLogger("petpos.embedded")
 
@@ -47,15 +48,5 @@ class EmbeddedPostgres:
         # process killed outright (SIGKILL, out of memory) would otherwise stay for good.
         with self.server._lock:
             users = self.server.global_process_id_list
-            users.put([pid for pid in users.get() if _alive(pid)])
+            users.put([pid for pid in users.get() if alive(pid)])
         self.server.cleanup()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True

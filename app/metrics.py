@@ -14,6 +14,8 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
+from app.processes import alive
+
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 if os.environ.get(MULTIPROCESS_DIR):
@@ -55,16 +57,6 @@ def forget_exited_workers(directory: Path) -> None:
     """Drop the gauges of workers no longer running: one killed outright never said it stopped."""
     for live_gauge in directory.glob("gauge_live*_*.db"):
         pid = int(live_gauge.stem.rpartition("_")[2])
-        if not _running(pid):
+        if not alive(pid):
             with suppress(FileNotFoundError):  # another worker's scrape got there first
                 multiprocess.mark_process_dead(pid, str(directory))
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
