@@ -3,7 +3,9 @@ to the console in development without it, left pending (with one warning) in pro
 
 Every worker of every host runs a sender; they share the work through the database (claims in
 app/domain/accounts/outbox.py), so each message goes out once. A sender wakes on the NOTIFY that
-an outbox insert sends, and polls every PETPOS_OUTBOX_POLL_SECONDS for retries and anything missed.
+an outbox insert sends, heard on the process's LISTEN connection (app/domain/pos/live.py, which
+replaces one gone silent), and polls every PETPOS_OUTBOX_POLL_SECONDS for retries and anything
+missed.
 
 PETPOS_SMTP_URL (user and password percent-encoded, e.g. user%40example.com):
     smtp://user:password@host[:587]       STARTTLS, required before logging in or sending
@@ -30,9 +32,7 @@ from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING, NamedTuple
 
 import aiosmtplib
-import asyncpg
 
-from app.db.connectivity import CONNECT_TIMEOUT_SECONDS, close_or_drop
 from app.domain.accounts import outbox
 from app.domain.accounts.outbox import Claimed
 from app.domain.uow import UnitOfWork, run_unit
@@ -160,9 +160,6 @@ class OutboxSender:
         self.lock_timeout_ms, self.poll_seconds = lock_timeout_ms, poll_seconds
         self.batch, self.lease = batch, lease
         self.domain = parseaddr(mail_from)[1].rpartition("@")[2] or "petpos.invalid"
-        self._listen_url = db.listen_url
-        self._answer_timeout = db.settings.database_timeout_ms / 1000  # for the LISTEN connection
-        self._listener: asyncpg.Connection | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
@@ -203,8 +200,6 @@ class OutboxSender:
                 await asyncio.wait_for(self._task, STOP_GRACE)
             except TimeoutError:
                 pass  # cancelled mid-send: that message is sent again when its lease runs out
-        if self._listener is not None and not self._listener.is_closed():
-            await close_or_drop(self._listener, self._answer_timeout)
 
     async def run_once(self) -> int:
         """Deliver what is due now, batch by batch; the number of messages sent."""
@@ -288,7 +283,6 @@ class OutboxSender:
 
     async def _run(self) -> None:
         while not self._stopping:
-            await self._listen()
             self._wake.clear()  # before the run: a message written during it wakes the next one
             try:
                 await self.run_once()
@@ -303,22 +297,7 @@ class OutboxSender:
             except TimeoutError:
                 pass
 
-    async def _listen(self) -> None:
-        """(Re)open the LISTEN connection; without it the sender still polls."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        try:
-            connection = await asyncpg.connect(
-                self._listen_url, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=self._answer_timeout
-            )
-        except (OSError, asyncpg.PostgresError) as error:
-            log.warning("outbox: cannot LISTEN (%s); polling only", type(error).__name__)
-            return
-        try:
-            await connection.add_listener(CHANNEL, lambda *_: self._wake.set())
-        except (OSError, asyncpg.PostgresError) as error:  # TimeoutError too: a server gone silent
-            connection.terminate()
-            log.warning("outbox: cannot LISTEN (%s); polling only", type(error).__name__)
-            return
-        connection.add_termination_listener(lambda _: self._wake.set())
-        self._listener = connection
+    def wake(self) -> None:
+        """Run now: an outbox insert was heard (its NOTIFY), or the LISTEN connection is back (one
+        may have been missed meanwhile)."""
+        self._wake.set()

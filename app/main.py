@@ -31,6 +31,7 @@ from app.cli import LOG_FORMAT
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
 from app.graphql_http import GraphQLRequestBody, RefusedToken, UnavailableAs503, routing_error_handlers
+from app.mail import CHANNEL as OUTBOX_CHANNEL
 from app.mail import OutboxSender
 from app.metrics import scrape
 from app.migrations import database_is_at_head
@@ -251,15 +252,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        # The process's one LISTEN connection for live order updates.
+        # Sends the outbox (or prints it in development; warns in production without SMTP).
+        mail = OutboxSender.for_settings(settings, db)
+        # The process's one LISTEN connection: live order updates, changes to users, new mail.
         feed = OrderFeed(db.listen_url, answer_timeout=settings.database_timeout_ms / 1000)
         known = known_users(db)  # kept while this connection hears every change to users
         feed.also_listen(USERS_CHANNEL, known.changed, known.listening)
+        feed.also_listen(OUTBOX_CHANNEL, lambda _payload: mail.wake(), lambda _listening: mail.wake())
         known.caught_up = feed.caught_up
         await feed.start()
         app.state.order_feed = feed
-        # Sends the outbox (or prints it in development; warns in production without SMTP).
-        mail = OutboxSender.for_settings(settings, db)
         await mail.start()
         app.state.outbox_sender = mail
         # What the process built to serve (the schema, the models, compiled statements) lives as long

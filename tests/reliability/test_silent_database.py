@@ -23,12 +23,15 @@ from app.db.connectivity import is_unavailable
 from app.db.engine import Database
 from app.domain.accounts import service as accounts
 from app.domain.errors import DomainError
+from app.domain.pos import live
 from app.domain.pos.live import CHANNEL, RESYNC, OrderFeed
 from app.domain.taxes import service as taxes
 from app.domain.uow import run_unit
 from app.main import create_app
 from tests.blackhole import blackhole
 from tests.conftest import make_settings
+from tests.e2e.test_serve import until
+from tests.mail.test_outbox_sender import outbox_rows
 from tests.reliability.test_unavailable import HANG_GUARD_SECONDS, answered, assert_unavailable
 
 # Short, so that each test's waits end well within the guard: a statement is answered within 1.5 s.
@@ -233,3 +236,41 @@ async def test_a_statement_past_the_statement_timeout_answers_busy_and_keeps_its
         assert is_unavailable(cancelled.value)
     finally:
         await timed.dispose()
+
+
+async def test_new_mail_wakes_the_sender_after_the_listen_connection_went_silent(
+    hole, db, users, settings, monkeypatch
+):
+    """The server's one LISTEN connection also hears new mail. Gone silent, it is replaced (its
+    heartbeat, shortened here), and mail written after that is sent at once, though the sender's
+    poll is an hour away."""
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.2)
+    await users.create(email="reset@example.com")
+    app_settings = make_settings(
+        settings.database_url, database_listen_url=hole.url, outbox_poll_seconds=3600, database_timeout_ms=500
+    )
+    served = Database(app_settings)
+    app = create_app(app_settings, served)
+
+    async def mail_sent(n: int) -> None:
+        await run_unit(
+            db.sessions,
+            lambda uow: accounts.request_password_reset(
+                uow, email="reset@example.com", ttl_minutes=30, max_emails=3, window_minutes=60
+            ),
+            lock_timeout_ms=3000,
+        )
+
+        async def sent() -> bool:
+            rows = await outbox_rows(db)
+            return len(rows) == n and all(row.sent_at is not None for row in rows)
+
+        await until(sent, timeout=HANG_GUARD_SECONDS)
+
+    try:
+        async with app.router.lifespan_context(app):
+            await mail_sent(1)  # heard: the sender is listening
+            hole.silence()
+            await mail_sent(2)
+    finally:
+        await served.dispose()

@@ -79,12 +79,12 @@ class OrderFeed:
         url: str,
         *,
         answer_timeout: float = 5.0,
-        heartbeat: float = HEARTBEAT_SECONDS,
+        heartbeat: float | None = None,
         reconnect_delay: float = 0.5,
     ) -> None:
         self.url = listen_url(url)
         self.answer_timeout = answer_timeout  # seconds a round trip may take before the connection is dropped
-        self.heartbeat = heartbeat
+        self.heartbeat = heartbeat or HEARTBEAT_SECONDS
         self.reconnect_delay = reconnect_delay
         self._subscribers: dict[uuid.UUID, set[Mailbox]] = {}
         self._connection: asyncpg.Connection | None = None
