@@ -31,7 +31,7 @@ from app.main import create_app
 from tests.blackhole import blackhole
 from tests.conftest import make_settings
 from tests.e2e.test_serve import until
-from tests.mail.test_outbox_sender import outbox_rows
+from tests.mail.test_outbox_sender import outbox_rows, write_reset_email
 from tests.reliability.test_unavailable import HANG_GUARD_SECONDS, answered, assert_unavailable
 
 # Short, so that each test's waits end well within the guard: a statement is answered within 1.5 s.
@@ -253,13 +253,7 @@ async def test_new_mail_wakes_the_sender_after_the_listen_connection_went_silent
     app = create_app(app_settings, served)
 
     async def mail_sent(n: int) -> None:
-        await run_unit(
-            db.sessions,
-            lambda uow: accounts.request_password_reset(
-                uow, email="reset@example.com", ttl_minutes=30, max_emails=3, window_minutes=60
-            ),
-            lock_timeout_ms=3000,
-        )
+        await write_reset_email(db, "reset@example.com")
 
         async def sent() -> bool:
             rows = await outbox_rows(db)
