@@ -1,7 +1,8 @@
 """A database that goes silent: a firewall or NAT that drops a connection's packets without a word,
 or a server that stops answering. Nothing tells the client that the connection is gone, so each wait
-on it must end by itself: a statement unanswered past the statement timeout fails and its connection
-is dropped (the API answers 503 UNAVAILABLE, a unit of work reruns once on a fresh connection), the
+on it must end by itself: a statement still unanswered a database timeout past the statement timeout
+(by when the database answers even one it cancelled) fails and its connection is dropped (the API
+answers 503 UNAVAILABLE, a unit of work reruns once on a fresh connection), the
 server ends the silent client's transaction so its row locks come free, and the LISTEN connection
 that live updates and kept users hang on is found out and replaced.
 
@@ -68,7 +69,7 @@ async def backend_pid(session) -> int:
 async def test_a_query_on_a_connection_gone_silent_is_answered_503_unavailable_and_the_next_ones_succeed(
     hole, silent_db
 ):
-    """The first request to meet the silence waits for the statement timeout and is answered 503
+    """The first request to meet the silence waits for the answer timeout and is answered 503
     UNAVAILABLE; its connection is dropped, and with it every connection pooled before it (all
     three here, all silent), so the requests after it open fresh ones and succeed."""
     connections = [await silent_db.engine.connect() for _ in range(3)]
