@@ -25,7 +25,6 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -134,6 +133,7 @@ def backup_database(url: str, file: str) -> set[str]:
         raise BackupError(f"{file} is a directory: name the backup file")
     partial = target.with_name(target.name + ".partial")
     env = libpq_environment(url)
+    asyncio.run(_database_state(url))  # one that cannot be reached raises here, for the command to name
     try:
         _run([client("pg_dump"), "--format=custom", "--no-password", f"--file={partial}"], env)
         try:
@@ -182,10 +182,7 @@ def restore_database(url: str, file: str) -> str:
             f"{file} was made by a newer petpos (schema revision {_describe(revisions)}, "
             "unknown to this one): upgrade petpos, then restore"
         )
-    try:
-        others, current = asyncio.run(_database_state(url))
-    except (OSError, DBAPIError) as error:
-        raise BackupError(f"cannot reach the database ({type(error).__name__})") from None
+    others, current = asyncio.run(_database_state(url))  # unreachable: raises, for the command to name
     if others:
         who = "session is" if others == 1 else "sessions are"
         raise BackupError(

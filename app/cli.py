@@ -237,9 +237,18 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     def check(settings: Settings, url: str) -> int:
+        from sqlalchemy.exc import DBAPIError
+
         from app.check import check_database
 
-        return asyncio.run(check_database(settings, url, limit=args.limit, timings=args.timings))
+        try:
+            return asyncio.run(check_database(settings, url, limit=args.limit, timings=args.timings))
+        except (OSError, DBAPIError) as error:
+            if _database_problem(error) is not None:
+                raise  # said in one line, with the URL, as for every command
+            # The class only: a driver's message can quote the URL or statement parameters.
+            print(f"petpos check: could not read the database ({type(error).__name__})", file=sys.stderr)
+            return 2
 
     return _with_database(check, migrate=False, create=False)
 

@@ -106,9 +106,17 @@ def no_write_before_a_lock(lock_guard: None) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+def db_if_used(request: pytest.FixtureRequest) -> Database | None:
+    """The session's Database for a test that touches the database. Set up here, outside the event
+    loop: from inside it (in clean_tables) the first test to need it, if it asked only for
+    database_url, could not start it."""
+    return request.getfixturevalue("db") if "database_url" in request.fixturenames else None
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(db_if_used: Database | None) -> AsyncIterator[None]:
     """Tests that touch the database leave it empty for the next one."""
-    db: Database | None = request.getfixturevalue("db") if "database_url" in request.fixturenames else None
+    db = db_if_used
     yield
     if db is None:
         return

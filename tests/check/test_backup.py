@@ -164,7 +164,7 @@ async def test_restore_refuses_a_file_that_is_not_a_backup(database_url, tmp_pat
     assert missing.returncode == 1 and "no such file" in missing.stderr
 
 
-async def test_the_password_goes_to_the_child_environment_never_its_command_line(
+def test_the_password_goes_to_the_child_environment_never_its_command_line(
     database_url, monkeypatch, tmp_path
 ):
     # The embedded server trusts local connections, so any password gets in; what matters is where it went.

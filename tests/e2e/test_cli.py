@@ -123,19 +123,29 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.parametrize("command", ["serve", "migrate", "seed --demo", "create-user"])
-def test_a_database_that_cannot_be_reached_is_named_without_its_password(command):
+@pytest.mark.parametrize(
+    "command", ["serve", "migrate", "seed --demo", "create-user", "check", "backup", "restore"]
+)
+def test_a_database_that_cannot_be_reached_is_named_without_its_password(command, database_url, tmp_path):
     url = f"postgresql+asyncpg://petpos:hunter2-secret@127.0.0.1:{_closed_port()}/petpos"
     args = command.split()
+    file = tmp_path / "shop.petpos"
     if args[0] == "create-user":
         args += ["--email", "a@example.com", "--phone", "+1 202 555 0170", "--name", "A"]
         args += ["--password", "a strong password"]
+    if args[0] == "restore":  # a good backup, so that the database is what stops it
+        made = petpos(database_url, "backup", str(file))
+        assert made.returncode == 0, made.stderr
+    if args[0] in ("backup", "restore"):
+        args.append(str(file))
     result = petpos(url, *args)
     assert result.returncode == 2
-    assert f"petpos {args[0]}: cannot reach the database at postgresql+asyncpg://petpos:***@127.0.0.1" in (
-        result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"petpos {args[0]}: cannot reach the database at postgresql+asyncpg://petpos:***@127.0.0.1:"
+        f"{make_url(url).port}/petpos"
     )
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr + result.stdout
+    assert file.exists() == (args[0] == "restore")  # a backup that could not start leaves no file
 
 
 def test_a_database_that_does_not_exist_is_named(database_url):
