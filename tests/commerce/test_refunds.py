@@ -138,6 +138,41 @@ async def test_refund_never_takes_points_below_zero(gql, users, shop):
     assert await shop.points(user.id) == (0, 0)
 
 
+async def test_points_an_earlier_refund_could_not_take_back_stay_forgiven(gql, users, shop):
+    """Each refund takes back its own share of the points earned, never more: points the customer
+    earned since on another sale are not taken for what an earlier refund left (balance spent)."""
+    product = await shop.product(stock=10, price="50.00")
+    user, sale = await _sale(gql, users, shop, [(product, 2)])
+    assert sale["pointsEarned"] == 100
+    staff = await users.create("STAFF")
+
+    async def pos_sale(price: str, redeem: int) -> None:
+        item = await shop.product(stock=10, price=price)
+        await shop.unit(
+            lambda uow: record_sale(
+                uow,
+                channel="POS",
+                items=[SaleItem("PRODUCT", item.id, 1)],
+                customer_id=user.id,
+                coupon_id=None,
+                redeem_points=redeem,
+                payment=Payment("CARD"),
+                by=staff.id,
+            )
+        )
+
+    await pos_sale("1.00", redeem=100)  # every point spent: 1.00 - 1.00, nothing earned
+    assert await shop.points(user.id) == (0, 0)
+    line = [{"saleLineId": sale["lines"][0]["id"], "quantity": 1}]
+    first = await _refund(gql, users.token(staff), sale["id"], "first-unit", line)
+    assert first["errors"] == [] and first["refund"]["pointsReversed"] == 0  # its 50: forgiven
+    await pos_sale("80.00", redeem=0)  # 80 points earned on another sale
+    assert await shop.points(user.id) == (80, 80)
+    second = await _refund(gql, users.token(staff), sale["id"], "second-unit", line)
+    assert second["errors"] == [] and second["refund"]["pointsReversed"] == 50  # its own share
+    assert await shop.points(user.id) == (30, 30)
+
+
 async def test_a_refund_that_would_take_points_past_the_largest_balance_is_refused(gql, users, shop, db):
     product = await shop.product(stock=10, price="0.50")
     user, sale = await _sale(gql, users, shop, [(product, 1)], redeem=40, earn_first=True)

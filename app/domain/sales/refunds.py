@@ -96,6 +96,17 @@ def _points(points: int, fraction: Decimal) -> int:
     return int((points * fraction).to_integral_value(rounding=ROUND_HALF_UP))
 
 
+def _refunded_share(sale_lines: Sequence[SaleLine]) -> Decimal:
+    """The share of the sale's value refunded so far: its lines' totals in proportion to the units
+    refunded (by units where the sale was free), exactly 1 once every unit is."""
+    if all(l.refunded_quantity == l.quantity for l in sale_lines):
+        return Decimal(1)
+    value = sum((l.line_total for l in sale_lines), money.ZERO)
+    if not value:
+        return Decimal(sum(l.refunded_quantity for l in sale_lines)) / sum(l.quantity for l in sale_lines)
+    return sum((l.line_total * l.refunded_quantity / l.quantity for l in sale_lines), money.ZERO) / value
+
+
 async def refund_sale(uow: UnitOfWork, *, request: RefundRequest, by: uuid.UUID) -> tuple[Refund, bool]:
     """Returns the refund and whether it replays an earlier request with the same key."""
 
@@ -160,6 +171,7 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         shift_id=shift_id,
     )
     uow.session.add(refund)
+    before = _refunded_share(sale_lines)
     refund_lines = []
     for line_id, quantity in wanted.items():
         line = lines[line_id]
@@ -183,25 +195,13 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         refund.tax += line_tax
         set_committed_value(line, "refunded_quantity", done)  # written below, in one statement for all lines
 
-    # Done only when every line is: a zero-value line left over keeps the sale PARTIALLY_REFUNDED.
-    fully_refunded = all(l.refunded_quantity == l.quantity for l in sale_lines)
-    # Points follow the share of the sale's value refunded so far (exactly 1 once all is refunded).
-    if fully_refunded:
-        fraction = Decimal(1)
-    else:
-        value = sum((l.line_total for l in sale_lines), money.ZERO)
-        refunded_value = sum(
-            (l.line_total * l.refunded_quantity / l.quantity for l in sale_lines), money.ZERO
-        )
-        fraction = (
-            refunded_value / value
-            if value
-            else Decimal(sum(l.refunded_quantity for l in sale_lines)) / sum(l.quantity for l in sale_lines)
-        )
     await uow.session.flush()  # the refund row first: its lines and ledger rows refer to it
     if customer is not None:
-        restore = _points(sale.points_redeemed, fraction) - sale.points_restored
-        reverse = _points(sale.points_earned, fraction) - sale.points_reversed
+        after = _refunded_share(sale_lines)
+        restore = _points(sale.points_redeemed, after) - sale.points_restored
+        # Its own share of the points earned: what an earlier refund could not take back (the
+        # balance was spent) stays forgiven rather than falling on this one.
+        reverse = _points(sale.points_earned, after) - _points(sale.points_earned, before)
         reverse = max(0, min(reverse, customer.loyalty_points + restore))  # never below a zero balance
         if customer.loyalty_points + restore - reverse > ledger.MAX_POINTS:
             raise validation(f"This refund would take the customer's points past {ledger.MAX_POINTS}")
@@ -217,7 +217,9 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
         )
 
     sale.refunded_amount += refund.amount
-    sale.status = "REFUNDED" if fully_refunded else "PARTIALLY_REFUNDED"
+    # Done only when every line is: a zero-value line left over keeps the sale PARTIALLY_REFUNDED.
+    every_unit = all(l.refunded_quantity == l.quantity for l in sale_lines)
+    sale.status = "REFUNDED" if every_unit else "PARTIALLY_REFUNDED"
     # One statement per table however many lines, as when the sale was recorded.
     await uow.session.execute(insert(RefundLine).values(refund_lines))
     refunded = values(column("id", Uuid), column("quantity", Integer), name="refunded").data(
