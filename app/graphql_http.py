@@ -113,30 +113,55 @@ def _kind(value: Any) -> str:
     return {str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
+class NestedTooDeeply(json.JSONDecodeError):
+    """JSON nested past Python's recursion limit."""
+
+
+class NumberTooLong(json.JSONDecodeError):
+    """JSON with an integer past Python's digit limit."""
+
+
 class GraphQLRequestBody:
-    """Mixed into strawberry's ASGI view (before it): parse_json is where strawberry decodes a body,
-    parse_query_params a GET's parameters, should_render_graphql_ide whether a GET wants the page,
-    parse_http_body where it reads the request's fields (and a persisted query's), execute_single where
-    a mutation over GET is refused, get_sub_response and create_response where the answer's media type
-    and status are set, run where its HTTPExceptions surface."""
+    """Mixed into strawberry's ASGI view (before it): decode_json is how it reads JSON (a body, a
+    WebSocket message), parse_json where it decodes a body, parse_query_params a GET's parameters,
+    should_render_graphql_ide whether a GET wants the page, parse_http_body where it reads the
+    request's fields (and a persisted query's), execute_single where a mutation over GET is refused,
+    get_sub_response and create_response where the answer's media type and status are set, run
+    where its HTTPExceptions surface."""
 
     persisted_queries: PersistedQueries | None = None
 
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON in UTF-8, a byte order mark before it ignored as RFC 8259 allows (json.loads would
+        take UTF-16 and UTF-32 too), for a body and a WebSocket message alike. Text json.loads
+        refuses with another error than JSONDecodeError (nesting past the recursion limit, an
+        integer past Python's digit limit) is refused with one as well, so the WebSocket answers it
+        as any text that is not JSON (4400), not as a crash."""
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise NestedTooDeeply("nested too deeply", text[:0], 0) from None
+        except json.JSONDecodeError:
+            raise
+        except ValueError:
+            raise NumberTooLong("a number with too many digits", text[:0], 0) from None
+
     def parse_json(self, data: str | bytes) -> dict[str, Any]:
         try:
-            parsed = self.decode_json(data)  # type: ignore[attr-defined]
-        except RecursionError:
+            parsed = self.decode_json(data)
+        except NestedTooDeeply:
             raise HTTPException(400, "The request body is JSON nested too deeply") from None
         except UnicodeDecodeError:
             raise HTTPException(400, "The request body is not valid UTF-8") from None
+        except NumberTooLong:
+            raise HTTPException(400, "The request body is not valid JSON") from None
         except json.JSONDecodeError as error:
             raise HTTPException(
                 400,
                 f"The request body is not valid JSON: {error.msg} "
                 f"at line {error.lineno} column {error.colno}",
             ) from None
-        except ValueError:  # e.g. an integer over Python's digit limit
-            raise HTTPException(400, "The request body is not valid JSON") from None
         if not isinstance(parsed, dict):
             raise HTTPException(
                 400, f"The request body must be a JSON object with a `query` string, not {_kind(parsed)}"
@@ -165,8 +190,8 @@ class GraphQLRequestBody:
         for name in ("variables", "extensions"):
             if data.get(name):
                 try:
-                    data[name] = self.decode_json(data[name])  # type: ignore[attr-defined]
-                except (ValueError, RecursionError):  # the type is checked with a POST body's
+                    data[name] = self.decode_json(data[name])
+                except ValueError:  # the type is checked with a POST body's
                     raise HTTPException(400, f"The `{name}` query parameter is not valid JSON") from None
         return data
 

@@ -7,13 +7,20 @@ token is checked again — signature, expiry, and the user's token version read 
 primary — when each operation starts and before each result or subscription event is sent.
 A token that no longer passes closes the socket with 4403, before anything runs or is sent. While
 the database cannot be reached to check it, the socket is closed with 1013 (try again later): the
-client reconnects, as it would to an HTTP 503."""
+client reconnects, as it would to an HTTP 503.
+
+A message that is not one of the protocol's (not an object, an id that is not a string, a subscribe
+payload whose query, variables, operationName or extensions are of the wrong type) closes the
+socket with 4400 and says why, as the protocol asks. A document that cannot run (syntax,
+validation, an unknown operationName) is an `error` message for its operation alone: the socket's
+other subscriptions go on."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
 
@@ -27,16 +34,51 @@ FORBIDDEN = 4403  # graphql-transport-ws: the server refuses the connection
 TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve it now
 
 
+# The fields of a subscribe payload: the JSON types each may be (None: absent or null), in words.
+PAYLOAD_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "query": ((str,), "a string"),
+    "variables": ((dict, type(None)), "an object or null"),
+    "operationName": ((str, type(None)), "a string or null"),
+    "extensions": ((dict, type(None)), "an object or null"),
+}
+
+
+def malformed(message: object) -> str | None:
+    """Why a message is not one of graphql-transport-ws, or None (strawberry checks the rest)."""
+    if not isinstance(message, dict):
+        return "A message must be a JSON object"
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "A message's type must be a string"
+    if kind in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+        return f"A {kind} message's id must be a string"
+    if kind == "subscribe":
+        payload = message.get("payload")
+        if not isinstance(payload, dict):
+            return "A subscribe message's payload must be an object"
+        for name, (types, words) in PAYLOAD_FIELDS.items():
+            if not isinstance(payload.get(name), types):
+                return f"A subscribe payload's {name} must be {words}"
+    return None
+
+
 class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
     refused = False
 
     async def handle_message(self, message: Message) -> None:
+        if problem := malformed(message):
+            await self.handle_invalid_message(problem)
+            return
         try:
             await super().handle_message(message)
         except Exception as error:  # connection_init's token check included
             if not is_unavailable(error):
                 raise
             await self._close(TRY_AGAIN_LATER, "Database unavailable", "the database is unavailable")
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        return None  # strawberry closes the socket on a syntax error; we answer that operation alone
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Before acknowledgement strawberry closes the socket itself (4401).

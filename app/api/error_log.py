@@ -17,7 +17,7 @@ import asyncpg
 from graphql import GraphQLError
 from sqlalchemy.exc import StatementError
 
-from app.api.input_guard import is_refused_literal
+from app.api.input_guard import is_request_error
 from app.db.connectivity import is_unavailable
 from app.domain.errors import DomainError
 
@@ -30,7 +30,7 @@ DATABASE_ERRORS = (StatementError, asyncpg.PostgresError, asyncpg.InterfaceError
 def is_internal(error: GraphQLError) -> bool:
     """An exception from inside a resolver that is not a rule we raised on purpose."""
     original = error.original_error
-    if original is None or isinstance(original, (GraphQLError, DomainError)) or is_refused_literal(error):
+    if original is None or isinstance(original, (GraphQLError, DomainError)) or is_request_error(error):
         return False
     return not is_unavailable(original)  # answered UNAVAILABLE; no traceback for a database restart
 

@@ -25,7 +25,7 @@ from strawberry.extensions import (
 
 from app import metrics
 from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
-from app.api.input_guard import InputGuard, is_refused_literal
+from app.api.input_guard import InputGuard, is_request_error
 from app.api.unavailable import unavailable_error
 from app.domain.errors import DomainError
 from app.schema import loaders
@@ -42,7 +42,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     """Errors we raised on purpose (auth, validation of the document) pass through;
     an exception from inside a resolver is an internal failure."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError) and not is_refused_literal(error)
+    return original is not None and not isinstance(original, GraphQLError) and not is_request_error(error)
 
 
 class MaskInternalErrors(MaskErrors):
@@ -163,10 +163,13 @@ def _cacheable(context: Any) -> bool:
 
 class DocumentParseCache(ParserCache):
     def on_parse(self) -> Iterator[None]:
-        if _cacheable(self.execution_context):
-            yield from super().on_parse()
-        else:
-            yield
+        context = self.execution_context
+        if _cacheable(context):
+            try:
+                context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+            except GraphQLError:
+                pass  # a syntax error: strawberry's own parse, next, reports it as the request's
+        yield
 
 
 class DocumentValidationCache(ValidationCache):

@@ -3,8 +3,10 @@
 PostgreSQL text cannot hold NUL (U+0000) and UTF-8 cannot encode a lone surrogate, so a string
 carrying either would fail deep inside a resolver. They are refused where the request is checked:
 in the document's string literals (a validation rule, cached with the document) and in the
-variables (before graphql-core coerces them). Every error that refuses the request itself
-(syntax, validation, variable coercion, these checks) carries extensions.code VALIDATION.
+variables (before graphql-core coerces them). A document of several operations must name the
+one to run (operationName), as the GraphQL spec has it: strawberry would run the first. Every
+error that refuses the request itself (syntax, validation, variable coercion, the operation to
+run, these checks) carries extensions.code VALIDATION.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, StringValueNode, ValidationRule
-from graphql.language import ArgumentNode, ObjectFieldNode, VariableDefinitionNode
+from graphql.language import ArgumentNode, ObjectFieldNode, OperationDefinitionNode, VariableDefinitionNode
 from graphql.pyutils import Path, print_path_list
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
+
+# What strawberry raises for an operationName the document does not hold, or an operation type
+# the transport does not run: the request's fault, said in its own words.
+OPERATION_CHOICE = (CannotGetOperationTypeError, InvalidOperationTypeError)
 
 UNSAFE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 MAX_REPORTED = 10
@@ -107,7 +114,15 @@ def is_request_error(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return error.path is None
-    return is_refused_literal(error)
+    return isinstance(original, OPERATION_CHOICE) or is_refused_literal(error)
+
+
+def unnamed_choice(document, operation_name: str | None) -> GraphQLError | None:
+    """The error for a document of several operations that does not say which one to run."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None or len(operations) < 2:
+        return None
+    return validation_error("Must provide operation name if query contains multiple operations.")
 
 
 def tag_request_errors(errors: list[GraphQLError] | None) -> None:
@@ -136,6 +151,14 @@ class InputGuard(SchemaExtension):
             tag_request_errors([error])
             raise
         tag_request_errors(getattr(context.result, "errors", None))
+
+    def on_validate(self):
+        context = self.execution_context
+        # strawberry keeps the name given only here; its operation_name falls back to the first's.
+        if error := unnamed_choice(context.graphql_document, context._provided_operation_name):
+            # A new list: the validation cache hands out its own.
+            context.pre_execution_errors = [*(context.pre_execution_errors or ()), error]
+        yield
 
     def on_execute(self):
         context = self.execution_context

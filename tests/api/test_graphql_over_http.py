@@ -56,6 +56,7 @@ CANNOT_RUN = {
         "query": "query($s: String!) { productBySku(sku: $s) { id } }",
         "variables": {"s": "a\x00"},
     },
+    "several operations, none named": {"query": "query A { __typename } query B { __typename }"},
 }
 
 
@@ -70,6 +71,31 @@ async def test_a_document_that_cannot_run_is_400_without_data_under_graphql_resp
     legacy = await client.post("/graphql", json=CANNOT_RUN[name], headers=LEGACY)
     assert legacy.status_code == 200 and legacy.headers["content-type"] == JSON
     assert legacy.json()["data"] is None and legacy.json()["errors"]
+
+
+async def test_a_document_of_several_operations_runs_only_the_one_named(client, db):
+    """Without operationName none runs (the GraphQL spec's GetOperation): not the first, a mutation."""
+    register = (
+        'mutation M { register(input: {email: "first@example.com", phone: "+1 202 555 0198", '
+        'name: "First", password: "correct horse battery"}) { errors { code } } }'
+    )
+    document = register + " query Q { __typename }"
+    for body in ({"query": document}, {"query": document, "operationName": None}):
+        refused = (await client.post("/graphql", json=body)).json()
+        assert refused["data"] is None
+        assert refused["errors"] == [
+            {
+                "message": "Must provide operation name if query contains multiple operations.",
+                "extensions": {"code": "VALIDATION"},
+            }
+        ]
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 0
+    named = await client.post("/graphql", json={"query": document, "operationName": "Q"})
+    assert named.json() == {"data": {"__typename": "Query"}}
+    unknown = await client.post("/graphql", json={"query": document, "operationName": "R"})
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["message"] == 'Unknown operation named "R".'
 
 
 async def test_a_field_error_is_200_with_data_under_graphql_response_json(client):

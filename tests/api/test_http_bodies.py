@@ -22,6 +22,7 @@ BODIES = {
         NOT_AN_OBJECT + "an array (batched requests are not supported)",
     ),
     "invalid UTF-8": (b'{"query": "{ me { id } }\xff\xfe"}', JSON, "The request body is not valid UTF-8"),
+    "UTF-16": ('{"query": "{ me { id } }"}'.encode("utf-16"), JSON, "The request body is not valid UTF-8"),
     "nested 100000 deep": (b"[" * 100_000, JSON, "The request body is JSON nested too deeply"),
     "objects nested deep": (
         b'{"query": "{ me { id } }", "variables": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
@@ -91,3 +92,10 @@ async def test_other_transport_errors_have_the_same_json_shape(client):
         "Mutations are not allowed over GET: send them with POST",
     )
     assert_json_error(await client.get("/nowhere"), 404, "Not Found")
+
+
+async def test_a_byte_order_mark_before_utf8_json_is_ignored(client):
+    """RFC 8259 lets a parser ignore it; UTF-16, BOM and all, is refused above."""
+    body = '{"query": "{ __typename }"}'.encode("utf-8-sig")
+    response = await client.post("/graphql", content=body, headers={"content-type": JSON})
+    assert response.json() == {"data": {"__typename": "Query"}}

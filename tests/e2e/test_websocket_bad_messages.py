@@ -1,0 +1,128 @@
+"""Bad input over the WebSocket, against a real `petpos serve`: a message that is not a
+graphql-transport-ws message closes the socket with 4400 and a reason; a document that cannot run
+(syntax, validation, variables, several operations and no operationName) is an `error` message
+for that operation alone, its code VALIDATION, and the socket carries on. None of it is an error
+of the server's, so its log says nothing of it: no traceback, and never the document (which may
+hold a password)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.test_websocket_sessions import ME, receive, run, send, signed_in_socket
+from tests.pos.test_subscription_two_servers import Server
+
+SECRET = "Sup3rSecret-in-a-document"
+
+
+@pytest.fixture
+async def server(settings, db, tmp_path):
+    started = Server(settings.database_url, tmp_path / "ws-data")
+    try:
+        await started.ready()
+        yield started
+    finally:
+        if started.process.poll() is None:
+            started.stop()
+
+
+async def closed_with(socket) -> tuple[int | None, str]:
+    try:
+        message = await receive(socket)
+    except ConnectionClosed as closed:
+        return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
+    raise AssertionError(f"the server answered instead of closing: {message}")
+
+
+def deep(levels: int) -> str:
+    return '{"a":' * levels + "1" + "}" * levels
+
+
+SUBSCRIBE_ME = {"query": ME}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "[]",
+        "null",
+        '"subscribe"',
+        "5",
+        json.dumps({"id": "1", "type": "subscribe", "payload": None}),
+        json.dumps({"id": "1", "type": "subscribe", "payload": []}),
+        json.dumps({"id": "1", "type": "subscribe"}),
+        json.dumps({"type": "subscribe", "payload": SUBSCRIBE_ME}),
+        json.dumps({"id": 1, "type": "subscribe", "payload": SUBSCRIBE_ME}),
+        json.dumps({"id": "1", "type": "subscribe", "payload": {"query": 5}}),
+        json.dumps({"id": "1", "type": "subscribe", "payload": {"variables": {}}}),
+        json.dumps({"id": "1", "type": "subscribe", "payload": {**SUBSCRIBE_ME, "variables": "x"}}),
+        json.dumps({"id": "1", "type": "subscribe", "payload": {**SUBSCRIBE_ME, "variables": [1]}}),
+        json.dumps({"id": "1", "type": "subscribe", "payload": {**SUBSCRIBE_ME, "operationName": 5}}),
+        json.dumps({"id": "1", "type": "subscribe", "payload": {**SUBSCRIBE_ME, "extensions": "x"}}),
+        json.dumps({"id": "1", "type": 5}),
+        json.dumps({"type": "complete", "id": ["1"]}),
+        '{"id": "1", "type": "subscribe", "payload": ' + deep(5000) + "}",
+    ],
+)
+async def test_a_message_that_is_not_one_of_the_protocol_closes_the_socket_4400(server, users, message):
+    _, token = await users.signed_in()
+    socket = await signed_in_socket(server, token)
+    await socket.send(message)
+    code, reason = await closed_with(socket)
+    assert code == 4400 and reason, message[:200]
+    socket = await signed_in_socket(server, token)  # the server carries on
+    assert (await run(socket, ME))["data"]["me"]["id"]
+    await socket.close()
+
+
+async def operation_error(socket, payload: dict, id: str) -> list[dict]:
+    await send(socket, {"id": id, "type": "subscribe", "payload": payload})
+    answer = await receive(socket)
+    assert answer["type"] == "error" and answer["id"] == id, answer
+    return answer["payload"]
+
+
+async def test_a_document_that_cannot_run_is_an_error_for_its_operation_and_the_socket_carries_on(
+    server, users
+):
+    user, token = await users.signed_in()
+    socket = await signed_in_socket(server, token)
+    login = f'mutation {{ login(email: "a@example.com", password: "{SECRET}") {{ token }} }} }}'
+    refused = [
+        {"query": login},  # a syntax error, quoting a password
+        {"query": "subscription {"},
+        {"query": "{ me { noSuchField } }"},
+        {"query": "query($n: Int!) { products(first: $n) { id } }", "variables": {"n": "many"}},
+        {"query": "query A { me { id } } mutation B { logout { ok } }"},  # which one?
+        {"query": "query A { me { id } }", "operationName": "C"},
+    ]
+    for i, payload in enumerate(refused):
+        errors = await operation_error(socket, payload, id=f"bad-{i}")
+        assert errors and all(e["extensions"]["code"] == "VALIDATION" for e in errors), (payload, errors)
+        assert SECRET not in json.dumps(errors)
+    # The same socket still runs operations, and the refused logout did not run.
+    assert (await run(socket, ME, id="good"))["data"]["me"]["id"] == str(user.id)
+    await socket.close()
+    output = server.stop()
+    assert SECRET not in output
+    assert "Traceback" not in output and "ERROR" not in output, output
+
+
+async def test_several_operations_run_the_one_named(server, users):
+    user, token = await users.signed_in()
+    socket = await signed_in_socket(server, token)
+    await send(
+        socket,
+        {
+            "id": "named",
+            "type": "subscribe",
+            "payload": {"query": "mutation B { logout { ok } } query A { me { id } }", "operationName": "A"},
+        },
+    )
+    answer = await receive(socket)
+    assert answer["payload"] == {"data": {"me": {"id": str(user.id)}}}
+    assert await receive(socket) == {"id": "named", "type": "complete"}
+    await socket.close()
