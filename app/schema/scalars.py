@@ -3,6 +3,7 @@ string. Their descriptions say so, for clients reading the schema."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -65,9 +66,16 @@ DateTime = replace(
 )
 
 
+# The spec's finite numeric string, ASCII digits only: Python's Decimal also reads "1_000",
+# other scripts' digits ("١٢٣") and white space around the number.
+DECIMAL_STRING = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def parse_decimal(value: str) -> Decimal:
     """A finite number. NaN and Infinity are no amount, and a signalling NaN ("sNaN") would raise
     in the first comparison that meets it, deep inside a resolver."""
+    if DECIMAL_STRING.fullmatch(value) is None:
+        raise ValueError("not a decimal number")
     number = Decimal(value)
     if not number.is_finite():
         raise ValueError("not finite")

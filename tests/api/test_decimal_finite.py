@@ -1,11 +1,13 @@
-"""Decimal inputs: a value that is not a finite number (NaN, a signalling NaN, Infinity, text) is a
-top-level VALIDATION error, as a variable and as a literal, before any resolver runs."""
+"""Decimal inputs: a value that is not a finite number (NaN, a signalling NaN, Infinity, text, or
+what Python's Decimal alone reads: underscores, other scripts' digits, white space) is a top-level
+VALIDATION error, as a variable and as a literal, before any resolver runs."""
 
 import pytest
 
 from tests.sql_recorder import record_sql
 
 NOT_FINITE = ["sNaN", "-sNaN", "NaN", "Infinity", "-Infinity", "inf"]
+NOT_DECIMAL_STRINGS = ["1_000", "\u0661\u0662\u0663", " 12.50", "12.50\t", "１２", "1.2.3", "+", ".", "1e"]
 
 # Found by tests/api/test_fuzz.py: a signalling NaN on a STANDARD line's discount reached the
 # `discount != 0` check and raised InvalidOperation there (INTERNAL).
@@ -25,7 +27,7 @@ def assert_validation(body: dict) -> None:
     assert "Decimal" in body["errors"][0]["message"], body
 
 
-@pytest.mark.parametrize("number", NOT_FINITE)
+@pytest.mark.parametrize("number", NOT_FINITE + NOT_DECIMAL_STRINGS)
 async def test_a_number_that_is_not_finite_is_validation_as_a_literal_and_as_a_variable(
     gql, users, db, number
 ):
