@@ -116,22 +116,27 @@ async def test_partial_then_full_refund_returns_exactly_the_total(gql, users, sh
     assert again["errors"][0]["code"] == "REFUND_EXCEEDS_SALE"
 
 
-async def test_refund_never_takes_points_below_zero(gql, users, shop):
-    product = await shop.product(stock=10, price="50.00")
-    user, sale = await _sale(gql, users, shop, [(product, 1)])
-    staff = await users.create("STAFF")
+async def _counter_sale(shop, product, *, customer, staff, redeem: int = 0) -> None:
+    """One unit of `product` sold at the counter to `customer`, paid by card after `redeem` points."""
     await shop.unit(
         lambda uow: record_sale(
             uow,
             channel="POS",
             items=[SaleItem("PRODUCT", product.id, 1)],
-            customer_id=user.id,
+            customer_id=customer.id,
             coupon_id=None,
-            redeem_points=50,
+            redeem_points=redeem,
             payment=Payment("CARD"),
             by=staff.id,
         )
     )
+
+
+async def test_refund_never_takes_points_below_zero(gql, users, shop):
+    product = await shop.product(stock=10, price="50.00")
+    user, sale = await _sale(gql, users, shop, [(product, 1)])
+    staff = await users.create("STAFF")
+    await _counter_sale(shop, product, customer=user, staff=staff, redeem=50)
     assert await shop.points(user.id) == (49, 49)
     refund = await _refund(gql, users.token(staff), sale["id"], "r")
     assert refund["errors"] == [] and refund["refund"]["pointsReversed"] == 49
@@ -146,27 +151,16 @@ async def test_points_an_earlier_refund_could_not_take_back_stay_forgiven(gql, u
     assert sale["pointsEarned"] == 100
     staff = await users.create("STAFF")
 
-    async def pos_sale(price: str, redeem: int) -> None:
-        item = await shop.product(stock=10, price=price)
-        await shop.unit(
-            lambda uow: record_sale(
-                uow,
-                channel="POS",
-                items=[SaleItem("PRODUCT", item.id, 1)],
-                customer_id=user.id,
-                coupon_id=None,
-                redeem_points=redeem,
-                payment=Payment("CARD"),
-                by=staff.id,
-            )
-        )
-
-    await pos_sale("1.00", redeem=100)  # every point spent: 1.00 - 1.00, nothing earned
+    await _counter_sale(
+        shop, await shop.product(stock=10, price="1.00"), customer=user, staff=staff, redeem=100
+    )  # every point spent: 1.00 - 1.00, nothing earned
     assert await shop.points(user.id) == (0, 0)
     line = [{"saleLineId": sale["lines"][0]["id"], "quantity": 1}]
     first = await _refund(gql, users.token(staff), sale["id"], "first-unit", line)
     assert first["errors"] == [] and first["refund"]["pointsReversed"] == 0  # its 50: forgiven
-    await pos_sale("80.00", redeem=0)  # 80 points earned on another sale
+    await _counter_sale(
+        shop, await shop.product(stock=10, price="80.00"), customer=user, staff=staff
+    )  # 80 points earned on another sale
     assert await shop.points(user.id) == (80, 80)
     second = await _refund(gql, users.token(staff), sale["id"], "second-unit", line)
     assert second["errors"] == [] and second["refund"]["pointsReversed"] == 50  # its own share
