@@ -3,6 +3,7 @@ unexpected errors masked as INTERNAL (app/api/error_log.py logs them with the re
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -92,20 +93,25 @@ class OperationMetrics(SchemaExtension):
         self.validated = not self.execution_context.pre_execution_errors
 
     def on_operation(self):
-        started, raised = time.perf_counter(), True
+        started, outcome = time.perf_counter(), "error"
         try:
             yield
-            raised = False
+            outcome = "ok"
+        except (asyncio.CancelledError, GeneratorExit):
+            # The client went away or ended its subscription: no fault of the operation's.
+            outcome = "cancelled"
+            raise
         finally:
             # A document that fails to parse (ParserCache) or names no operation raises through here.
-            self._record(time.perf_counter() - started, raised)
+            self._record(time.perf_counter() - started, outcome)
 
-    def _record(self, elapsed: float, raised: bool) -> None:
+    def _record(self, elapsed: float, outcome: str) -> None:
         context = self.execution_context
         operation = _operation(context) if self.validated else None
         name = _root_field(context.graphql_document, operation) if operation else INVALID
         errors = getattr(context.result, "errors", None) or []
-        outcome = "error" if raised or errors else "ok"
+        if outcome == "ok" and errors:
+            outcome = "error"
         metrics.REQUESTS.labels(operation=name, outcome=outcome).inc()
         metrics.LATENCY.labels(operation=name).observe(elapsed)
         log.info(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 from websockets.asyncio.client import ClientConnection, connect
@@ -271,3 +272,39 @@ async def test_the_legacy_graphql_ws_protocol_is_not_offered(server):
     socket = await connect(server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-ws"])
     assert socket.subprotocol is None
     assert await close_code(socket) == 4406  # subprotocol not acceptable
+
+
+async def operation_counts(server: Server, operation: str) -> dict[str, float]:
+    """This server's petpos_graphql_requests_total of one operation, by outcome."""
+    async with httpx.AsyncClient() as client:
+        scraped = (await client.get(f"{server.url}/metrics")).text
+    prefix = f'petpos_graphql_requests_total{{operation="{operation}",outcome="'
+    return {
+        line[len(prefix) :].partition('"')[0]: float(line.rpartition(" ")[2])
+        for line in scraped.splitlines()
+        if line.startswith(prefix)
+    }
+
+
+async def test_a_subscription_the_client_ends_counts_as_cancelled_not_as_an_error(server, users, db, gql):
+    """Tablets leave subscriptions all day: by `complete`, or by closing the socket."""
+    till = Pos(db, gql, users.token(await users.create("STAFF")))
+    order = await till.order()
+    before = await operation_counts(server, "subscription.saleOrderUpdated")
+    for ending in ("complete", "close"):
+        socket = await signed_in_socket(server, till.token)
+        subscribe = {"query": SUBSCRIBE, "variables": {"o": order["id"]}}
+        await send(socket, {"id": "1", "type": "subscribe", "payload": subscribe})
+        assert (await receive(socket))["payload"]["data"]["saleOrderUpdated"]["version"] == 1
+        if ending == "complete":
+            await send(socket, {"id": "1", "type": "complete"})
+            assert (await run(socket, ME, id="2"))["data"]["me"]  # the socket goes on
+        await socket.close()
+
+    for _ in range(300):  # the server ends each subscription once it reads the client's message
+        after = await operation_counts(server, "subscription.saleOrderUpdated")
+        if after.get("cancelled", 0) - before.get("cancelled", 0) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert after.get("cancelled", 0) - before.get("cancelled", 0) == 2, after
+    assert after.get("error", 0) == before.get("error", 0)
