@@ -19,6 +19,7 @@ from cross_web import HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
@@ -169,6 +170,10 @@ class GraphQLRequestBody:
         return parsed
 
     async def parse_http_body(self, request):
+        # strawberry reads any content type that merely contains "application/json" (jsonx too).
+        media_type = parse_content_type(request.content_type or "")[0]
+        if request.method != "GET" and media_type != JSON:
+            raise HTTPException(400, "Unsupported content type: the request body must be application/json")
         data = await super().parse_http_body(request)  # type: ignore[misc]
         # strawberry checks query, variables and extensions; operationName would reach graphql-core.
         if not isinstance(getattr(data, "operation_name", None), (str, type(None))):

@@ -6,6 +6,7 @@ import pytest
 JSON = "application/json"
 QUERY_TYPE = "The GraphQL operation's `query` must be a string or null, if provided."
 VARIABLES_TYPE = "The GraphQL operation's `variables` must be an object or null, if provided."
+CONTENT_TYPE = "Unsupported content type: the request body must be application/json"
 NAME_TYPE = "The GraphQL operation's `operationName` must be a string or null, if provided."
 NOT_AN_OBJECT = "The request body must be a JSON object with a `query` string, not "
 
@@ -54,8 +55,11 @@ BODIES = {
         JSON,
         "The GraphQL operation's `extensions` must be an object or null, if provided.",
     ),
-    "garbage as text/plain": (b"\xff garbage {", "text/plain", "Unsupported content type"),
-    "no content type": (b'{"query": "{ me { id } }"}', None, "Unsupported content type"),
+    "garbage as text/plain": (b"\xff garbage {", "text/plain", CONTENT_TYPE),
+    "no content type": (b'{"query": "{ me { id } }"}', None, CONTENT_TYPE),
+    "a type that only contains application/json": (b'{"query": "{ me { id } }"}', JSON + "x", CONTENT_TYPE),
+    "JSON Patch": (b'{"query": "{ me { id } }"}', "application/json-patch+json", CONTENT_TYPE),
+    "a text type": (b'{"query": "{ me { id } }"}', "text/application/json", CONTENT_TYPE),
 }
 
 
@@ -98,4 +102,11 @@ async def test_a_byte_order_mark_before_utf8_json_is_ignored(client):
     """RFC 8259 lets a parser ignore it; UTF-16, BOM and all, is refused above."""
     body = '{"query": "{ __typename }"}'.encode("utf-8-sig")
     response = await client.post("/graphql", content=body, headers={"content-type": JSON})
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", JSON + ";charset=UTF-8"])
+async def test_application_json_with_a_charset_is_read(client, content_type):
+    body = b'{"query": "{ __typename }"}'
+    response = await client.post("/graphql", content=body, headers={"content-type": content_type})
     assert response.json() == {"data": {"__typename": "Query"}}
