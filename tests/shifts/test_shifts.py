@@ -176,6 +176,11 @@ async def test_cash_without_an_open_shift_is_refused_and_changes_nothing(db, pos
             ("VALIDATION", "tenders"),
         ),
         ({}, ("VALIDATION", "paymentMethod")),
+        ({"paymentMethod": "CARD", "amountTendered": "20.00"}, ("VALIDATION", "amountTendered")),
+        (
+            {"tenders": [{"method": "CASH", "amount": "20.00"}], "amountTendered": "20.00"},
+            ("VALIDATION", "amountTendered"),
+        ),
         ({"paymentMethod": "CARD", "register": "r" * 51}, ("VALIDATION", "register")),
         (  # each amount fits, their sum (the sale's amount tendered) does not
             {

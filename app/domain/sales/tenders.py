@@ -117,6 +117,9 @@ def prepare(
     where = register(register_name)
     if (method is None) == (tenders is None):
         raise validation("Give either paymentMethod or tenders", "tenders" if tenders else "paymentMethod")
+    if amount_tendered is not None and method != "CASH":
+        # Silently dropped, it would hide a tablet that meant cash but sent another method.
+        raise validation("amountTendered goes with paymentMethod CASH only", "amountTendered")
     if method is not None:
         if method not in allowed:
             raise validation("At the counter, pay by CASH or CARD", "paymentMethod")
@@ -124,7 +127,7 @@ def prepare(
             if amount_tendered is None:
                 raise validation("Cash payments need amountTendered", "amountTendered")
             amount_tendered = money.amount(amount_tendered, "amountTendered", allow_zero=True)
-        payment = Payment(method, amount_tendered if method == "CASH" else None)
+        payment = Payment(method, amount_tendered)
     else:
         assert tenders is not None
         if not 1 <= len(tenders) <= MAX_TENDERS:
