@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -23,11 +24,30 @@ def parse_id(value: object, field: str = "id", what: str = "record") -> uuid.UUI
         raise DomainError("NOT_FOUND", f"{what} not found", field) from None
 
 
+# Characters that show nothing: controls, format characters (zero-width, bidi marks), separators.
+INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
+
+
+def _invisible(c: str) -> bool:
+    return unicodedata.category(c) in INVISIBLE
+
+
 def code(value: str, field: str, message: str) -> str:
-    """A code people type or scan (a SKU, a coupon code): upper-case, 1-64 characters, no spaces."""
+    """A code people type or scan (a SKU, a coupon code): upper-case, 1-64 characters, no spaces and
+    nothing invisible (a zero-width space would make a second code that looks like the first)."""
     value = (value or "").strip().upper()
-    if not 1 <= len(value) <= 64 or any(c.isspace() for c in value):
+    if not 1 <= len(value) <= 64 or any(c.isspace() or _invisible(c) for c in value):
         raise validation(message, field)
+    return value
+
+
+def shown(value: str, field: str, what: str = "A name") -> str:
+    """A name shown on a screen or a receipt: no control characters (a bell, an escape) and at least
+    one character that is not invisible."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise validation(f"{what} cannot contain control characters", field)
+    if value and all(_invisible(c) for c in value):
+        raise validation(f"{what} needs a visible character", field)
     return value
 
 
@@ -35,7 +55,7 @@ def name(value: str, *, max_length: int, field: str = "name") -> str:
     value = (value or "").strip()
     if not 1 <= len(value) <= max_length:
         raise validation(f"Name must be 1-{max_length} characters", field)
-    return value
+    return shown(value, field)
 
 
 def text(value: str | None, *, max_length: int, field: str, what: str) -> str:

@@ -6,6 +6,7 @@ import re
 
 import phonenumbers
 
+from app.domain import fields
 from app.domain.errors import validation
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -41,4 +42,4 @@ def normalise_name(name: str, field: str = "name") -> str:
     value = " ".join(name.split())
     if not value or len(value) > NAME_MAX:
         raise validation(f"Enter a name of 1 to {NAME_MAX} characters", field)
-    return value
+    return fields.shown(value, field)

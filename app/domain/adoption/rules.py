@@ -37,7 +37,7 @@ def normalise_name(value: str) -> str:
         raise validation("Name is required", "name")
     if len(name) > NAME_MAX:
         raise validation(f"Name is at most {NAME_MAX} characters", "name")
-    return name
+    return fields.shown(name, "name")
 
 
 def check_species(value: str) -> str:
@@ -50,7 +50,7 @@ def normalise_breed(value: str | None) -> str | None:
     cleaned = " ".join(value.split()) if value is not None else ""
     if len(cleaned) > BREED_MAX:
         raise validation(f"Breed is at most {BREED_MAX} characters", "breed")
-    return cleaned or None
+    return fields.shown(cleaned, "breed", "A breed") or None
 
 
 def check_age_months(value: int) -> int:

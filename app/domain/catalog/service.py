@@ -28,7 +28,7 @@ MAX_NOTE = 500  # of a stock adjustment
 
 
 def normalise_sku(sku: str) -> str:
-    return fields.code(sku, "sku", "SKU must be 1-64 characters without spaces")
+    return fields.code(sku, "sku", "SKU must be 1-64 characters without spaces or invisible characters")
 
 
 def _name(name: str) -> str:

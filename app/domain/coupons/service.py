@@ -20,7 +20,9 @@ from app.domain.writes import add_row
 
 
 def normalise_code(code: str) -> str:
-    return fields.code(code, "code", "A coupon code is 1-64 characters without spaces")
+    return fields.code(
+        code, "code", "A coupon code is 1-64 characters without spaces or invisible characters"
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,117 @@
+"""Names and codes people read on a screen, a receipt or a label: a code (a SKU, a coupon code) holds
+nothing invisible, so no second code can look like the first; a name holds no control character and
+at least one visible one. Either way VALIDATION on the field, and nothing is written."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.domain.accounts.models import User
+from app.domain.adoption.models import Pet
+from app.domain.catalog.models import Product, Service
+from app.domain.coupons.models import Coupon
+from app.domain.taxes.models import TaxRate
+
+ZERO_WIDTH, BIDI, BELL, ESCAPE = "\u200b", "\u202e", "\x07", "\x1b[2J"
+
+# name: (role, model, document with $v where the text goes, the field the error names)
+OPERATIONS = {
+    "register name": (
+        None,
+        User,
+        'mutation($v: String!) { register(input: {email: "new@example.com", phone: "+12025550123", '
+        'name: $v, password: "correct horse battery"}) { errors { code field } } }',
+        "name",
+    ),
+    "product sku": (
+        "STAFF",
+        Product,
+        'mutation($v: String!) { createProduct(input: {sku: $v, name: "Chew", category: TOY, price: "1.00"}) '
+        "{ errors { code field } } }",
+        "sku",
+    ),
+    "product name": (
+        "STAFF",
+        Product,
+        'mutation($v: String!) { createProduct(input: {sku: "CHEW", name: $v, category: TOY, price: "1.00"}) '
+        "{ errors { code field } } }",
+        "name",
+    ),
+    "service name": (
+        "STAFF",
+        Service,
+        'mutation($v: String!) { createService(input: {name: $v, price: "1.00", durationMinutes: 5}) '
+        "{ errors { code field } } }",
+        "name",
+    ),
+    "coupon code": (
+        "ADMIN",
+        Coupon,
+        'mutation($v: String!) { createCoupon(input: {code: $v, kind: PERCENT, value: "10"}) '
+        "{ errors { code field } } }",
+        "code",
+    ),
+    "tax rate name": (
+        "ADMIN",
+        TaxRate,
+        'mutation($v: String!) { createTaxRate(input: {name: $v, rate: "5"}) { errors { code field } } }',
+        "name",
+    ),
+    "pet name": (
+        "STAFF",
+        Pet,
+        'mutation($v: String!) { createPet(input: {name: $v, species: DOG, ageMonths: 3, adoptionFee: "1"}) '
+        "{ errors { code field } } }",
+        "name",
+    ),
+    "pet breed": (
+        "STAFF",
+        Pet,
+        'mutation($v: String!) { createPet(input: {name: "Pip", breed: $v, species: DOG, ageMonths: 3, '
+        'adoptionFee: "1"}) { errors { code field } } }',
+        "breed",
+    ),
+}
+
+CODES = ("product sku", "coupon code")
+# A code refuses anything invisible anywhere; a name only a control character or nothing visible.
+BAD = {
+    "only a zero-width space": ZERO_WIDTH,
+    "only a bidi override": BIDI,
+    "a bell": f"Rex{BELL}",
+    "an escape sequence": f"{ESCAPE}Rex",
+}
+BAD_CODES = {**BAD, "a zero-width space inside": f"WELCOME{ZERO_WIDTH}10", "a bidi mark": f"{BIDI}SALE"}
+
+
+async def count(db, model) -> int:
+    async with db.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize(
+    "operation,value",
+    [(op, BAD[kind]) for op in OPERATIONS if op not in CODES for kind in BAD]
+    + [(op, BAD_CODES[kind]) for op in CODES for kind in BAD_CODES],
+)
+async def test_invisible_or_control_characters_are_validation_and_write_nothing(
+    db, gql, users, operation, value
+):
+    role, model, document, field = OPERATIONS[operation]
+    token = (await users.signed_in(role))[1] if role else None
+    before = await count(db, model)
+    body = await gql(document, {"v": value}, token=token)
+    (payload,) = body["data"].values()
+    assert payload["errors"] == [{"code": "VALIDATION", "field": field}], body
+    assert await count(db, model) == before
+
+
+@pytest.mark.parametrize("operation", [op for op in OPERATIONS if op not in CODES])
+async def test_a_name_with_an_emoji_joiner_or_an_accent_is_fine(db, gql, users, operation):
+    """Format characters inside a visible name are part of it (a family emoji, a soft hyphen)."""
+    role, model, document, _ = OPERATIONS[operation]
+    token = (await users.signed_in(role))[1] if role else None
+    body = await gql(document, {"v": "Zoë 👨\u200d👩\u200d👧 Grä\u00adfin"}, token=token)
+    (payload,) = body["data"].values()
+    assert payload["errors"] == [], body
