@@ -301,13 +301,13 @@ async def test_every_request_level_error_carries_code_validation(client):
 async def test_the_literal_check_is_cached_with_the_document(database_url, db, monkeypatch):
     import strawberry.schema.schema as strawberry_schema
 
-    from app.api.input_guard import SafeStringLiterals
+    from app.api.input_guard import SafeLiterals
 
     validations = []
     real_validate = strawberry_schema.validate
 
     def counting_validate(schema, document, rules, *args, **kwargs):
-        validations.append(SafeStringLiterals in rules)
+        validations.append(SafeLiterals in rules)
         return real_validate(schema, document, rules, *args, **kwargs)
 
     monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
