@@ -9,7 +9,9 @@ totals. A gauge counts only the workers alive."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from contextlib import suppress
+from contextvars import ContextVar
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
@@ -23,6 +25,9 @@ if os.environ.get(MULTIPROCESS_DIR):
     multiprocess.mark_process_dead(os.getpid())
 
 REQUESTS = Counter("petpos_graphql_requests_total", "GraphQL operations", ["operation", "outcome"])
+ERRORS = Counter(
+    "petpos_graphql_errors_total", "Error codes answered, top-level and in payloads", ["operation", "code"]
+)
 LATENCY = Histogram("petpos_graphql_latency_seconds", "GraphQL operation latency", ["operation"])
 LOCK_RETRIES = Counter(
     "petpos_lock_retries_total", "Units of work rerun after a lock conflict", ["operation", "sqlstate"]
@@ -60,3 +65,14 @@ def forget_exited_workers(directory: Path) -> None:
         if not alive(pid):
             with suppress(FileNotFoundError):  # another worker's scrape got there first
                 multiprocess.mark_process_dead(pid, str(directory))
+
+
+# The codes of the payload errors of the operation running: the operation's metrics extension sets
+# a list, the mutation wrapper adds to it (a payload error is an answer, not an exception).
+PAYLOAD_CODES: ContextVar[list[str] | None] = ContextVar("payload_codes", default=None)
+
+
+def payload_errors(codes: Iterable[str]) -> None:
+    found = PAYLOAD_CODES.get()
+    if found is not None:
+        found.extend(codes)

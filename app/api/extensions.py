@@ -94,6 +94,8 @@ class OperationMetrics(SchemaExtension):
 
     def on_operation(self):
         started, outcome = time.perf_counter(), "error"
+        payload_codes: list[str] = []
+        reset = metrics.PAYLOAD_CODES.set(payload_codes)
         try:
             yield
             outcome = "ok"
@@ -102,17 +104,21 @@ class OperationMetrics(SchemaExtension):
             outcome = "cancelled"
             raise
         finally:
+            metrics.PAYLOAD_CODES.reset(reset)
             # A document that fails to parse (ParserCache) or names no operation raises through here.
-            self._record(time.perf_counter() - started, outcome)
+            self._record(time.perf_counter() - started, outcome, payload_codes)
 
-    def _record(self, elapsed: float, outcome: str) -> None:
+    def _record(self, elapsed: float, outcome: str, payload_codes: list[str]) -> None:
         context = self.execution_context
         operation = _operation(context) if self.validated else None
         name = _root_field(context.graphql_document, operation) if operation else INVALID
         errors = getattr(context.result, "errors", None) or []
-        if outcome == "ok" and errors:
+        codes = sorted({*_codes(errors), *payload_codes})
+        if outcome == "ok" and (errors or payload_codes):
             outcome = "error"
         metrics.REQUESTS.labels(operation=name, outcome=outcome).inc()
+        for code in codes:
+            metrics.ERRORS.labels(operation=name, code=code).inc()
         metrics.LATENCY.labels(operation=name).observe(elapsed)
         log.info(
             json.dumps(
@@ -121,7 +127,7 @@ class OperationMetrics(SchemaExtension):
                     "operation": name,
                     "operation_name": operation.name.value if operation and operation.name else None,
                     "outcome": outcome,
-                    "codes": _codes(errors),
+                    "codes": codes,
                     "ms": round(elapsed * 1000, 2),
                 }
             )
@@ -151,10 +157,8 @@ def _root_field(document, operation) -> str:
     return INVALID  # a validated operation selects at least one field
 
 
-def _codes(errors: list[GraphQLError]) -> list[str]:
-    return sorted(
-        {error.extensions["code"] for error in errors if error.extensions and "code" in error.extensions}
-    )
+def _codes(errors: list[GraphQLError]) -> set[str]:
+    return {error.extensions["code"] for error in errors if error.extensions and "code" in error.extensions}
 
 
 # A document longer than this is parsed and validated each time, not kept: the caches count

@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from app import metrics
 from app.db.engine import Database
 from app.db.routing import primary_only
 from app.domain.accounts.models import STAFF_ROLES, User
@@ -22,7 +23,7 @@ from app.domain.errors import Code, DomainError
 from app.domain.fields import parse_id
 from app.domain.locks import LOCK_ORDER
 from app.domain.uow import UnitOfWork, run_unit
-from app.schema.common import UserError
+from app.schema.common import ErrorCode, UserError
 
 T = TypeVar("T")
 
@@ -205,6 +206,7 @@ def mutation(
         try:
             return await resolver(*args, **kwargs)
         except DomainError as error:
+            metrics.payload_errors(ErrorCode(e.code).value for e in error.all())
             return failed(payload, error)
 
     return strawberry.mutation(

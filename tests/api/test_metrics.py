@@ -3,6 +3,8 @@ several workers each keeps its metrics in the directory serve gives them and a s
 (app/metrics.py): a worker that has exited still counts in the totals, while its gauges, which say
 what is going on now, are dropped. A real two-worker serve is scraped in tests/e2e/test_faults.py."""
 
+import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +88,27 @@ async def test_a_checkout_that_could_not_connect_is_not_counted_in_use(db, clien
         finally:
             await gone.dispose()
     assert await in_use() == idle
+
+
+async def test_payload_errors_are_counted_by_code_and_logged_with_the_operation(client, gql, users, caplog):
+    """A failed sign-in or a refused mutation answers 200 with its errors in the payload: it still
+    counts as an error, under its code, and its log line names the code."""
+    await users.create(email="known@example.com")
+    caplog.set_level(logging.INFO, logger="petpos.graphql")
+    before = (await client.get("/metrics")).text
+    login = 'mutation { login(email: "known@example.com", password: "wrong password") { token } }'
+    assert (await gql(login))["data"]["login"]["token"] is None
+    after = (await client.get("/metrics")).text
+
+    def delta(name: str) -> float:
+        return (sample(after, name) or 0) - (sample(before, name) or 0)
+
+    assert delta('petpos_graphql_errors_total{code="INVALID_CREDENTIALS",operation="mutation.login"}') == 1
+    assert delta('petpos_graphql_requests_total{operation="mutation.login",outcome="error"}') == 1
+    assert delta('petpos_graphql_requests_total{operation="mutation.login",outcome="ok"}') == 0
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "petpos.graphql"]
+    assert (line["operation"], line["outcome"], line["codes"]) == (
+        "mutation.login",
+        "error",
+        ["INVALID_CREDENTIALS"],
+    )
