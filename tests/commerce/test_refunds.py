@@ -251,11 +251,11 @@ async def test_refund_input_is_checked(gql, users, shop):
     assert as_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_a_refund_naming_eight_thousand_lines_is_refused_on_the_list(gql, users, shop):
+async def test_a_refund_naming_a_thousand_lines_is_refused_on_the_list(gql, users, shop):
     product = await shop.product(stock=10)
     _, sale = await _sale(gql, users, shop, [(product, 2)])
     _, staff = await users.signed_in("STAFF")
-    lines = [{"saleLineId": sale["lines"][0]["id"], "quantity": 1}] * 8_000
+    lines = [{"saleLineId": sale["lines"][0]["id"], "quantity": 1}] * 1_000
     payload = await _refund(gql, staff, sale["id"], "long", lines)
     assert (payload["refund"], [(e["code"], e["field"]) for e in payload["errors"]]) == (
         None,
