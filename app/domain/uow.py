@@ -53,6 +53,11 @@ class UnitOfWork:
         locks before it writes (the tests' lock guard holds them to that)."""
         self.lock_free_because = because
 
+    def created(self) -> None:
+        """The rows a lock-free start of this unit made are there: from here on it locks before it
+        writes, as any other unit."""
+        self.lock_free_because = None
+
     @property
     def has_locked(self) -> bool:
         return bool(self._locked)

@@ -169,6 +169,26 @@ async def test_coupon_rules_are_checked_when_applied(gql, users, shop):
     assert removed["data"]["removeCoupon"]["cart"] == {"coupon": None, "total": {"amount": "10.00"}}
 
 
+async def test_a_refused_first_change_leaves_no_cart_and_an_accepted_one_makes_it(gql, users, shop):
+    """A customer's cart is made by their first change to it, in the same unit: refused, nothing
+    changes, not even an empty cart."""
+    product = await shop.product(price="10.00")
+    await shop.coupon("BIG", min_subtotal=50)
+    _, token = await users.signed_in()
+    my_cart = "{ myCart { id items { quantity } } }"
+    for document, variables in (
+        ('mutation { applyCoupon(code: "BIG") { errors { code } } }', {}),
+        ('mutation { applyCoupon(code: "NOPE") { errors { code } } }', {}),
+        (ADD, {"p": str(product.id), "q": 1000}),
+    ):
+        (payload,) = (await gql(document, variables, token=token))["data"].values()
+        assert payload["errors"], document
+        assert (await gql(my_cart, token=token))["data"]["myCart"] is None, document
+
+    await gql(ADD, {"p": str(product.id), "q": 2}, token=token)
+    assert (await gql(my_cart, token=token))["data"]["myCart"]["items"] == [{"quantity": 2}]
+
+
 async def test_create_product_normalises_sku_and_writes_the_initial_movement(gql, users, shop):
     _, staff = await users.signed_in("STAFF")
     made = (

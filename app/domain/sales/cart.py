@@ -48,11 +48,19 @@ async def prepare_product(
 async def change_cart_of(
     run: Runner, *, customer_id: uuid.UUID, change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]
 ) -> None:
-    """Run `change(uow, cart_id)` on the customer's cart, made on first use in its own short
-    unit before any lock is taken. `run` runs one unit of work."""
+    """Run `change(uow, cart_id)` on the customer's cart, made on first use in the same unit as
+    the change, so a change refused (an expired coupon) leaves no cart behind. `run` runs one unit
+    of work."""
     if not await run(lambda uow: change_cart(uow, customer_id=customer_id, change=change)):
-        await run(lambda uow: ensure_cart(uow, customer_id=customer_id))
-        await run(lambda uow: change_cart(uow, customer_id=customer_id, change=change))
+        await run(lambda uow: _make_and_change(uow, customer_id=customer_id, change=change))
+
+
+async def _make_and_change(
+    uow: UnitOfWork, *, customer_id: uuid.UUID, change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]
+) -> None:
+    cart_id = await ensure_cart(uow, customer_id=customer_id)
+    uow.created()  # the change locks the cart before it writes, as every change does
+    await change(uow, cart_id)
 
 
 async def cart_id_for(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:
@@ -79,8 +87,8 @@ async def change_cart(
 
 
 async def ensure_cart(uow: UnitOfWork, *, customer_id: uuid.UUID) -> uuid.UUID:
-    """Create the customer's cart once (its own short unit, before any lock is taken);
-    two first adds at once both end up with the same cart."""
+    """Create the customer's cart once (first in its unit, before any lock is taken); two first
+    adds at once both end up with the same cart: the second waits on the unique customer_id."""
     uow.lock_free("a new cart; the unique customer_id decides a race")
     await uow.session.execute(
         insert(Cart)
