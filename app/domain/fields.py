@@ -28,7 +28,7 @@ def parse_id(value: object, field: str = "id", what: str = "record") -> uuid.UUI
 INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
 
 
-def _invisible(c: str) -> bool:
+def invisible(c: str) -> bool:
     return unicodedata.category(c) in INVISIBLE
 
 
@@ -36,7 +36,7 @@ def code(value: str, field: str, message: str) -> str:
     """A code people type or scan (a SKU, a coupon code): upper-case, 1-64 characters, no spaces and
     nothing invisible (a zero-width space would make a second code that looks like the first)."""
     value = (value or "").strip().upper()
-    if not 1 <= len(value) <= 64 or any(c.isspace() or _invisible(c) for c in value):
+    if not 1 <= len(value) <= 64 or any(c.isspace() or invisible(c) for c in value):
         raise validation(message, field)
     return value
 
@@ -46,7 +46,7 @@ def shown(value: str, field: str, what: str = "A name") -> str:
     one character that is not invisible."""
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise validation(f"{what} cannot contain control characters", field)
-    if value and all(_invisible(c) for c in value):
+    if value and all(invisible(c) for c in value):
         raise validation(f"{what} needs a visible character", field)
     return value
 

@@ -147,3 +147,33 @@ async def test_each_failed_login_runs_one_verification_with_no_connection_held(g
         assert len(hasher.connections_in_use) == before + 1, email
     assert answers == [{"token": None, "errors": [{"code": "INVALID_CREDENTIALS"}]}] * 3
     assert hasher.connections_in_use == [0, 0, 0]  # the read session went back to the pool first
+
+
+LOOKALIKES = {
+    "full-width letters": "ａｎａ@example.com",
+    "an accent typed as its own mark": "jose\u0301@example.com",
+}
+
+
+async def test_one_address_typed_another_way_is_the_same_account(gql, db):
+    """NFKC: full-width letters and a combining accent are the usual characters; a CONFLICT on
+    sign-up, and the same account at sign-in."""
+    for email in ("ana@example.com", "josé@example.com"):
+        registered = await gql(REGISTER, register_input(email=email, phone=f"+1 202 555 01{len(email)}"))
+        assert registered["data"]["register"]["errors"] == [], registered
+    for name, email in LOOKALIKES.items():
+        again = (await gql(REGISTER, register_input(email=email, phone="+1 202 555 0177")))["data"][
+            "register"
+        ]
+        assert [(e["code"], e["field"]) for e in again["errors"]] == [("CONFLICT", "email")], name
+        login = 'mutation($e: String!) { login(email: $e, password: "long enough pw") { user { email } } }'
+        signed_in = (await gql(login, {"e": email}))["data"]["login"]["user"]
+        assert signed_in["email"] in ("ana@example.com", "josé@example.com"), name
+    assert await count_users(db) == 2
+
+
+async def test_an_address_with_something_invisible_or_an_empty_label_is_refused(gql, db):
+    for email in ("\u200bana@example.com", "ana@exam\u200dple.com", "ana@example.com.", "ana@example..com"):
+        refused = (await gql(REGISTER, register_input(email=email)))["data"]["register"]
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "email")], email
+    assert await count_users(db) == 0

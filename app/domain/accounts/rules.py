@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 
 from app.domain import fields
 from app.domain.errors import validation
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A domain of two or more labels, none empty (so no trailing dot).
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 NAME_MAX = 200
 
 
 def normalise_email(email: str, field: str = "email") -> str:
-    value = email.strip().lower()
-    if len(value) > 254 or not EMAIL_RE.match(value):
+    """One address is one account however it was typed: NFKC (full-width letters, an accent typed
+    as its own mark, become the usual characters), trimmed, lower case; nothing invisible (a
+    zero-width space would make a second account that looks like the first)."""
+    value = unicodedata.normalize("NFKC", email).strip().lower()
+    if len(value) > 254 or not EMAIL_RE.match(value) or any(fields.invisible(c) for c in value):
         raise validation("Enter a valid email address", field)
     return value
 

@@ -1,0 +1,40 @@
+"""Migration 0014 writes stored emails in the form sign-in now reads them in (NFKC, lower case), so
+an account made with a decomposed accent or full-width letters still signs in afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import command
+from sqlalchemy import select, update
+
+from app.domain.accounts.models import User
+from app.migrations import alembic_config
+
+
+async def test_stored_emails_take_the_one_form_unless_another_account_has_it(database_url, db, users, gql):
+    decomposed = await users.create(email="renamed1@example.com")
+    full_width = await users.create(email="renamed2@example.com")
+    taken = await users.create(email="zoé@example.com")
+    clash = await users.create(email="renamed3@example.com")
+    stored = {
+        decomposed: "jose\u0301@example.com",
+        full_width: "ｂｅａ@example.com",
+        clash: "zoe\u0301@example.com",
+    }
+    async with db.sessions.begin() as session:  # as an earlier petpos stored them
+        for user, email in stored.items():
+            await session.execute(update(User).where(User.id == user.id).values(email=email))
+
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0013_catalog_search")
+    await asyncio.to_thread(command.upgrade, config, "head")
+
+    async with db.read() as session:
+        emails = dict((await session.execute(select(User.id, User.email))).all())
+    assert emails[decomposed.id] == "josé@example.com"
+    assert emails[full_width.id] == "bea@example.com"
+    assert emails[taken.id] == "zoé@example.com"
+    assert emails[clash.id] == "zoe\u0301@example.com"  # left as it was: its new form is taken
+    login = 'mutation { login(email: "JOSÉ@example.com", password: "correct horse battery") { user { id } } }'
+    assert (await gql(login))["data"]["login"]["user"]["id"] == str(decomposed.id)
