@@ -57,12 +57,6 @@ class PetposGraphQL(UnavailableAs503, GraphQLRequestBody, GraphQL[Context, None]
         user, problem = await authenticate(self.db, token)
         if problem is not None:
             raise RefusedToken()  # answered 401 by GraphQLRequestBody.run, before any operation runs
-        if isinstance(request, Request):
-            # A query over GET may be cached on the way: never what a token was shown, and an
-            # anonymous answer only for another anonymous request.
-            response.headers["Vary"] = "Authorization"
-            if token is not None:
-                response.headers["Cache-Control"] = "no-store"
         return Context(
             db=self.db,
             request_id=request_id,
@@ -198,6 +192,33 @@ class RequestLog:
                 )
 
 
+class CachePolicy:
+    """A query over GET may be cached on the way: never what a token was shown, and an anonymous
+    answer only for another anonymous request. Set on every answer, errors included (a refused token,
+    a 405), however far it got."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        signed = any(name == b"authorization" for name, _ in scope["headers"])
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(n, v) for n, v in message.get("headers", []) if n.lower() != b"vary"]
+                varies = [v for n, v in message.get("headers", []) if n.lower() == b"vary"]
+                headers.append((b"vary", b", ".join([*varies, b"Authorization"])))
+                if signed:
+                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
+
+
 class AccessLogWithoutQuery(logging.Filter):
     """uvicorn's access log line names the path without its query string: a GET's variables (or a
     refused mutation's arguments) may hold what logs never show, such as an email or a password."""
@@ -287,6 +308,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ],
         middleware=[
             Middleware(RequestLog),
+            Middleware(CachePolicy),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.allowed_origins,

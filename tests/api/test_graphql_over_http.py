@@ -193,3 +193,28 @@ async def test_a_signed_in_answer_is_never_stored_by_a_cache(client, users):
     assert "cache-control" not in anonymous.headers
     for response in (mine, anonymous):
         assert "Authorization" in response.headers["vary"]
+
+
+async def test_error_answers_carry_the_cache_policy_too(client, users):
+    """A refused token, a body that is not JSON, a wrong method: no cache keeps them either."""
+    _, token = await users.signed_in()
+    signed, origin = {"authorization": f"Bearer {token}"}, {"origin": "http://pos.example"}
+    mutation = {"query": "mutation { logout { ok } }"}
+    answers = {
+        "a refused token": await client.post(
+            "/graphql", json={"query": "{ me { id } }"}, headers={"authorization": "Bearer nonsense"}
+        ),
+        "not JSON": await client.post(
+            "/graphql", content=b"{", headers={**signed, "content-type": "application/json"}
+        ),
+        "PUT": await client.put("/graphql", content=b"{}", headers=signed),
+        "a mutation over GET": await client.get("/graphql", params=mutation, headers={**signed, **origin}),
+        "nowhere": await client.get("/nowhere", headers=signed),
+    }
+    for name, response in answers.items():
+        assert response.status_code >= 400, name
+        assert "Authorization" in response.headers["vary"], name
+        assert response.headers["cache-control"] == "no-store", name
+    assert "Origin" in answers["a mutation over GET"].headers["vary"]  # CORS's own stays
+    anonymous = await client.put("/graphql", content=b"{}")
+    assert "Authorization" in anonymous.headers["vary"] and "cache-control" not in anonymous.headers
