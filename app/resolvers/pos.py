@@ -85,8 +85,8 @@ async def add_sale_order_item(
         note=input.note,
     )
     order = await order_lines.add(line, lambda work: run_mutation(info, work))
-    # Its version and amounts come from the add's own statement; its lines only if asked for.
-    return SaleOrderPayload(order=SaleOrder.from_model(order), errors=[])
+    # Its version, amounts and lines all come from the add's own statement: one state of the order.
+    return SaleOrderPayload(order=SaleOrder.from_model(order, lines=order.lines), errors=[])
 
 
 async def update_sale_order_items(

@@ -304,8 +304,8 @@ class CheckoutSaleOrderInput:
 class SaleOrderPayload(Payload):
     order: SaleOrder | None = strawberry.field(
         description="The order after this change, with this change's version. Its lines are read once "
-        "the change has committed, so with other tablets at work they may already show a later change "
-        "too; saleOrderUpdated brings that version.",
+        "the change has committed (an add's come with the add), so with other tablets at work they may "
+        "already show a later change too; saleOrderUpdated brings that version.",
         default=None,
     )
 

@@ -49,13 +49,17 @@ async def test_adds_queued_behind_one_in_flight_share_its_successor_s_lock_and_c
             assert not first.done()
         results = [await first, *await asyncio.gather(*rest)]
     assert all(r["errors"] == [] for r in results)
-    # Each add saw its own bump, and its payload's amounts are the order's as its own add left it.
+    # Each add saw its own bump, and its payload's amounts and lines are the order's as its own add
+    # left it: one state, though later adds had committed before its answer was written.
     versions = [r["order"]["version"] for r in results]
     assert sorted(versions) == list(range(2, 8))
     for result in results:
         units = result["order"]["version"] - 1
         assert Decimal(result["order"]["subtotal"]["amount"]) == Decimal("5.00") * units
         assert Decimal(result["order"]["total"]["amount"]) == Decimal("5.00") * units
+        assert [(i["name"], i["quantity"], i["lineTotal"]["amount"]) for i in result["order"]["items"]] == [
+            ("Burger chew", units, str(Decimal("5.00") * units))
+        ]
     # The holder's lock; the first add's try for it, left out (the holder has it), then its own unit
     # waiting for it; then the five queued behind it, locked once and written in one statement.
     assert len(sql.locks("sale_orders")) == 1 + 1 + 1 + 1

@@ -51,6 +51,12 @@ class Heard:
             await asyncio.wait_for(self.arrived.wait(), 10)
         return self.payloads
 
+    async def until_seen(self, versions: set[tuple[str, int]]) -> None:
+        """Until every (order id, version) has been announced: a NOTIFY arrives after its COMMIT."""
+        while not versions <= {(p["id"], p["version"]) for p in self.payloads}:
+            self.arrived.clear()
+            await asyncio.wait_for(self.arrived.wait(), 10)
+
 
 @pytest.fixture
 async def heard(settings):
@@ -240,6 +246,7 @@ async def test_a_merge_and_a_split_announce_every_order_they_change_with_no_stat
         merged = [await pos.order(f"S{i}") for i in range(sources)]
         for order in merged:
             await pos.add(order["id"], burger, 1)
+        await heard.until_seen({(order["id"], 2) for order in merged})  # the adds', not the merge's
         heard.payloads.clear()
         with record_sql(db.engine) as sql:
             await pos.ok(MERGE, {"t": target["id"], "s": [o["id"] for o in merged]})

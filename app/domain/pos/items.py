@@ -189,6 +189,23 @@ class ChangedOrder:
     # The order's lines, oldest first: what each comes to and the rate its item is charged at now.
     line_totals: list[Decimal]
     rates: list[Decimal | None]
+    # And the lines themselves as this add left them, so the answer shows one state of the order.
+    lines: list[LineState]
+
+
+@dataclass(frozen=True)
+class LineState:
+    """A line of an order as an add left it (the fields a SaleOrderItem answers)."""
+
+    id: uuid.UUID
+    item_type: str
+    item_id: uuid.UUID
+    mode: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    discount: Decimal
+    note: str | None
 
 
 def _is_final(error: Exception) -> bool:
@@ -349,6 +366,9 @@ def _charged_rate(line: FromClause) -> ColumnElement[Any]:
     return case((line.c.item_type == "PRODUCT", rate_of(Product)), else_=rate_of(Service))
 
 
+# What a line shows besides its amounts, carried through the add statement to its answer.
+SHOWN = ("item_type", "item_id", "mode", "name", "note")
+
 # The columns of a batch of adds, one array each, in the order the adds arrived.
 BATCH_COLUMNS: dict[str, TypeEngine[Any]] = {
     "order_id": UUID(as_uuid=True),
@@ -475,8 +495,7 @@ def _add_lines_statement() -> Select[Any]:
     lines = union_all(
         select(
             *(before.c[c] for c in ("order_id", "id", "created_at", "unit_price", "quantity", "discount")),
-            before.c.item_type,
-            before.c.item_id,
+            *(before.c[c] for c in SHOWN),
             line_key(before).label("key"),
             literal_column("0").label("first"),
         ).where(before.c.order_id.in_(select(per_order.c.order_id))),
@@ -487,8 +506,7 @@ def _add_lines_statement() -> Select[Any]:
             keyed.c.unit_price,
             literal_column("0"),
             keyed.c.discount,
-            keyed.c.item_type,
-            keyed.c.item_id,
+            *(keyed.c[c] for c in SHOWN),
             keyed.c.key,
             keyed.c.first,
         ).where(first, keyed.c.grows.is_(False)),
@@ -498,7 +516,10 @@ def _add_lines_statement() -> Select[Any]:
     # Each line of an add's order as that add left it: there once its first add is in, grown by
     # the adds up to it.
     step, upto = keyed.alias("step"), keyed.alias("upto")
-    shown = (step.c.n, step.c.order_id, step.c.rank, rated.c.created_at, rated.c.id, rated.c.unit_price)
+    shown = (
+        *(step.c.n, step.c.order_id, step.c.rank, rated.c.created_at, rated.c.id, rated.c.unit_price),
+        *(rated.c[c] for c in SHOWN),
+    )
     states = (
         select(
             *shown,
@@ -525,6 +546,10 @@ def _add_lines_statement() -> Select[Any]:
                 aggregate_order_by(states.c.unit_price * states.c.quantity - states.c.discount, *listed)
             ).label("line_totals"),
             func.array_agg(aggregate_order_by(states.c.rate, *listed)).label("rates"),
+            *(
+                func.array_agg(aggregate_order_by(states.c[c], *listed)).label(f"line_{c}s")
+                for c in ("id", *SHOWN, "unit_price", "quantity", "discount")
+            ),
         )
         .group_by(states.c.n, states.c.order_id, states.c.rank)
         .cte("amounts")
@@ -546,6 +571,7 @@ def _add_lines_statement() -> Select[Any]:
             amounts.c.subtotal,
             amounts.c.line_totals,
             amounts.c.rates,
+            *(amounts.c[f"line_{c}s"] for c in LineState.__dataclass_fields__),
             func.pg_notify(live.CHANNEL, cast(payload, Text)).label("announced"),
         )
         .select_from(bumped.join(amounts, amounts.c.order_id == bumped.c.id))
@@ -586,7 +612,10 @@ def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal |
 
 
 def _changed(row: Row[Any]) -> ChangedOrder:
-    return ChangedOrder(**{name: getattr(row, name) for name in ChangedOrder.__dataclass_fields__})
+    columns = [getattr(row, f"line_{name}s") for name in LineState.__dataclass_fields__]
+    lines = [LineState(*values) for values in zip(*columns, strict=True)]
+    given = (name for name in ChangedOrder.__dataclass_fields__ if name != "lines")
+    return ChangedOrder(**{name: getattr(row, name) for name in given}, lines=lines)
 
 
 @dataclass(frozen=True)
