@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
+import phonenumbers
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -180,6 +181,23 @@ class Settings(BaseSettings):
     def _check_trusted_documents(cls, value: Path | None) -> Path | None:
         if value is not None:
             load_trusted_documents(value)  # a clear error at start-up, not at the first request
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _check_currency(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not (len(value) == 3 and value.isascii() and value.isalpha()):
+            raise ValueError("PETPOS_CURRENCY must be an ISO 4217 code of three letters, like USD or EUR")
+        return value
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _check_phone_region(cls, value: str) -> str:
+        # Unknown, it would make every phone number written without its country code invalid.
+        value = value.strip().upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("PETPOS_DEFAULT_PHONE_REGION must be a region code, like US or GB")
         return value
 
     @field_validator("mail_from")

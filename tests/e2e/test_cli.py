@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from app.domain.taxes import service as taxes
 from app.domain.uow import run_unit
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, make_settings
 
 PETPOS = Path(sys.executable).parent / "petpos"
 
@@ -216,3 +216,32 @@ async def test_demo_seed_over_a_shop_holding_a_demo_name_says_so(database_url, d
         .startswith("petpos seed: the demo data does not fit this database: ")
     )
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "setting, value, problem",
+    [
+        (
+            "PETPOS_DEFAULT_PHONE_REGION",
+            "XX",
+            "PETPOS_DEFAULT_PHONE_REGION must be a region code, like US or GB",
+        ),
+        (
+            "PETPOS_CURRENCY",
+            "dollars",
+            "PETPOS_CURRENCY must be an ISO 4217 code of three letters, like USD or EUR",
+        ),
+    ],
+)
+def test_a_phone_region_or_currency_that_cannot_be_is_refused_at_start(database_url, setting, value, problem):
+    """Unchecked, the server started and then refused every local phone number, or showed the text
+    as every amount's currency."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PETPOS_SECRET_KEY": TEST_SECRET, setting: value}
+    result = subprocess.run([str(PETPOS), "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"Invalid settings: {problem}"
+
+
+def test_a_phone_region_and_currency_in_lower_case_are_read(database_url):
+    settings = make_settings(database_url, default_phone_region=" gb ", currency="eur")
+    assert (settings.default_phone_region, settings.currency) == ("GB", "EUR")
