@@ -147,7 +147,7 @@ async def test_a_product_name_key_may_hold_any_text(gql):
     assert body == {"data": {"products": {"edges": []}}}
 
 
-@pytest.mark.parametrize("letter", ["\U0001f436", "\u00e9", "\x01", '"'])
+@pytest.mark.parametrize("letter", ["\U0001f436", "\u00e9", "\\", '"'])
 async def test_the_longest_product_name_makes_a_cursor_that_pages(gql, db, letter):
     for name in (letter * 200, "Z" * 200):
         new = catalog.prepare_product(
