@@ -294,8 +294,8 @@ class RefundInput:
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
     method: PaymentMethod | None = strawberry.field(
         default=None,
-        description="How the money goes back; default: the sale's first tender method. "
-        "CASH needs an OPEN shift on `register`.",
+        description="How the money goes back; default: how the sale was paid, when it was paid one "
+        "way (a sale paid several ways needs it). CASH needs an OPEN shift on `register`.",
     )
     register: str | None = strawberry.field(
         default=None, description="The register whose OPEN shift pays the refund; required for CASH."

@@ -85,6 +85,25 @@ async def test_a_refund_goes_back_the_way_it_was_paid_unless_told_and_cash_needs
     assert [(e["code"], e["field"]) for e in closed["errors"]] == [("REFUND_EXCEEDS_SALE", "lines")]
 
 
+async def test_a_sale_paid_by_card_and_cash_is_refunded_only_when_told_how(db, pos):
+    """By its first tender alone (card), the cash part would never leave the drawer that took it."""
+    kibble = await pos.product("Kibble", "12.00", stock=20)
+    shift = await open_shift(pos, "front", "0")
+    split = [{"method": "CARD", "amount": "5.00"}, {"method": "CASH", "amount": "10.00"}]
+    sale = (await pos.ok(PAY, payment(await order_of(pos, kibble), tenders=split, register="front")))["sale"]
+
+    untold = await pos.call(REFUND, refund_input(sale["id"]))
+    assert [(e["code"], e["field"]) for e in untold["errors"]] == [("VALIDATION", "method")]
+    assert "CARD and CASH" in untold["errors"][0]["message"]
+    async with db.read() as session:
+        assert (await session.scalars(select(Refund))).all() == []
+
+    in_cash = await pos.ok(REFUND, refund_input(sale["id"], method="CASH", register="front"))
+    assert (in_cash["refund"]["method"], in_cash["refund"]["shift"]) == ("CASH", {"id": shift["id"]})
+    now = await read_shift(pos, shift["id"])
+    assert (now["cashSales"]["amount"], now["cashRefunds"]["amount"]) == ("7.00", "12.00")
+
+
 async def test_a_cash_refund_after_the_close_is_refused_and_changes_nothing(db, pos):
     kibble = await pos.product("Kibble", "12.00", stock=20)
     shift = await open_shift(pos, "front", "0")

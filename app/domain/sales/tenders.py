@@ -202,16 +202,22 @@ async def share_open_shift(uow: UnitOfWork, register_name: str) -> uuid.UUID:
 async def refund_payment(
     uow: UnitOfWork, sale_id: uuid.UUID, method: str | None, register_name: str | None
 ) -> tuple[str, uuid.UUID | None]:
-    """How a refund gives the money back (default: the sale's first tender method) and the shift
-    it is recorded in, held FOR SHARE: cash goes out of a drawer, so it needs the register."""
+    """How a refund gives the money back (default: how the sale was paid, when it was paid one way)
+    and the shift it is recorded in, held FOR SHARE: cash goes out of a drawer, so it needs the
+    register."""
     if method is None:
-        method = await uow.session.scalar(
-            select(SaleTender.method)
-            .where(SaleTender.sale_id == sale_id)
-            .order_by(SaleTender.position)
-            .limit(1)
-        )
-        method = method or "CARD"
+        paid_by = (
+            await uow.session.scalars(
+                select(SaleTender.method).where(SaleTender.sale_id == sale_id).distinct()
+            )
+        ).all()
+        if len(paid_by) > 1:
+            # By the first tender alone, the cash part of a card-and-cash sale would never leave a drawer.
+            raise validation(
+                f"This sale was paid by {' and '.join(sorted(paid_by))}: say how the refund goes back",
+                "method",
+            )
+        method = paid_by[0] if paid_by else "CARD"
     if method == "CASH" and register_name is None:
         raise validation("A cash refund comes out of a drawer: name the register", "register")
     shift_id = await share_open_shift(uow, register_name) if register_name is not None else None
