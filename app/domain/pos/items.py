@@ -61,8 +61,9 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class NewLine:
-    order_id: uuid.UUID
+class LineFields:
+    """What a line of a sale order holds, besides where it is."""
+
     item_type: str
     item_id: uuid.UUID
     mode: str
@@ -71,6 +72,13 @@ class NewLine:
     quantity: int
     discount: Decimal
     note: str | None
+
+
+@dataclass(frozen=True)
+class NewLine(LineFields):
+    """An add, priced: the line it makes or grows on its order."""
+
+    order_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -194,18 +202,10 @@ class ChangedOrder:
 
 
 @dataclass(frozen=True)
-class LineState:
+class LineState(LineFields):
     """A line of an order as an add left it (the fields a SaleOrderItem answers)."""
 
     id: uuid.UUID
-    item_type: str
-    item_id: uuid.UUID
-    mode: str
-    name: str
-    unit_price: Decimal
-    quantity: int
-    discount: Decimal
-    note: str | None
 
 
 def _is_final(error: Exception) -> bool:
@@ -612,8 +612,9 @@ def _params(line: NewLine | CheckedLine, name: str | None, unit_price: Decimal |
 
 
 def _changed(row: Row[Any]) -> ChangedOrder:
-    columns = [getattr(row, f"line_{name}s") for name in LineState.__dataclass_fields__]
-    lines = [LineState(*values) for values in zip(*columns, strict=True)]
+    names = list(LineState.__dataclass_fields__)
+    columns = [getattr(row, f"line_{name}s") for name in names]
+    lines = [LineState(**dict(zip(names, values, strict=True))) for values in zip(*columns, strict=True)]
     given = (name for name in ChangedOrder.__dataclass_fields__ if name != "lines")
     return ChangedOrder(**{name: getattr(row, name) for name in given}, lines=lines)
 
