@@ -212,7 +212,7 @@ async def build_world(gql, users) -> World:
         {"method": "CASH", "amount": "20.00"},
     ]
     await check_out("order6", "pos6", tenders=split, couponCode="five", register="front")
-    await refund("refund_pos6", "pos6", None)
+    await refund("refund_pos6", "pos6", None, method="CARD")
     await staff_does(MOVE_CASH, {"i": {"shiftId": world["shift_front"], "amount": "-5.00", "reason": "milk"}})
     await staff_does(CLOSE_SHIFT, {"i": {"shiftId": world["shift_front"], "countedCash": "123.45"}})
     opened = await staff_does(OPEN_SHIFT, {"i": {"register": "front", "openingFloat": "80.00"}})
