@@ -1,11 +1,13 @@
 """Emails in one form: NFKC and lower case, as sign-up and sign-in now write them, so an account
 made with an accent typed as its own mark (or full-width letters) still signs in. An address whose
-new form another account already has is left as it was.
+new form another account already has (the older account keeps it), or that would not fit or not
+be an address, is left as it was: docs/accounts.md says how to find and mend those.
 
 Revision ID: 0014_email_nfkc
 Revises: 0013_catalog_search
 Create Date: 2026-11-28
 """
+import re
 import unicodedata
 from typing import Sequence, Union
 
@@ -18,18 +20,26 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
+# The address rule of this revision, frozen here: a domain of two or more labels, none empty.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
+
+
 def upgrade() -> None:
     bind = op.get_bind()
-    # ASCII addresses are in that form already.
-    rows = bind.execute(sa.text("SELECT id, email FROM users WHERE email ~ '[^ -~]'")).all()
+    # ASCII addresses are in that form already. Oldest first: on a clash the older account keeps it.
+    rows = bind.execute(
+        sa.text("SELECT id, email FROM users WHERE email ~ '[^ -~]' ORDER BY created_at, id")
+    ).all()
     for row in rows:
         email = unicodedata.normalize('NFKC', row.email).strip().lower()
-        if email != row.email:
-            bind.execute(
-                sa.text("UPDATE users SET email = :email WHERE id = :id "
-                        "AND NOT EXISTS (SELECT 1 FROM users WHERE email = :email)"),
-                {"email": email, "id": row.id},
-            )
+        # A form that would not fit the column or is no address (NFKC can lengthen one) stays as it was.
+        if email == row.email or len(email) > 254 or not EMAIL_RE.match(email):
+            continue
+        bind.execute(
+            sa.text("UPDATE users SET email = :email WHERE id = :id "
+                    "AND NOT EXISTS (SELECT 1 FROM users WHERE email = :email)"),
+            {"email": email, "id": row.id},
+        )
 
 
 def downgrade() -> None:

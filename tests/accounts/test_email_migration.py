@@ -4,9 +4,10 @@ an account made with a decomposed accent or full-width letters still signs in af
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from app.domain.accounts.models import User
 from app.migrations import alembic_config
@@ -38,3 +39,47 @@ async def test_stored_emails_take_the_one_form_unless_another_account_has_it(dat
     assert emails[clash.id] == "zoe\u0301@example.com"  # left as it was: its new form is taken
     login = 'mutation { login(email: "JOSÉ@example.com", password: "correct horse battery") { user { id } } }'
     assert (await gql(login))["data"]["login"]["user"]["id"] == str(decomposed.id)
+
+
+async def test_an_address_that_would_not_fit_or_be_one_stays_and_the_documented_query_finds_it(
+    database_url, db, users
+):
+    # U+FDFA is one character that NFKC writes as eighteen: 14 of them fit 254 now, not after.
+    too_long, not_one, older, newer = [await users.create(email=f"left{n}@example.com") for n in range(4)]
+    stored = {
+        too_long: "\ufdfa" * 14 + "@example.com",
+        not_one: "amy@example\uff0e",  # a full-width dot: after NFKC the domain ends in a dot
+        older: "ｌｅｏ@example.com",
+        newer: "ＬＥＯ@EXAMPLE.COM",
+    }
+    async with db.sessions.begin() as session:
+        for user, email in stored.items():
+            await session.execute(update(User).where(User.id == user.id).values(email=email))
+        # The older one was made earlier (and is written last, so it is last on the table's pages
+        # too): only created_at decides who keeps the address.
+        await session.execute(
+            update(User).where(User.id == older.id).values(created_at=User.created_at - timedelta(days=1))
+        )
+
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0013_catalog_search")
+    await asyncio.to_thread(command.upgrade, config, "head")
+
+    async with db.read() as session:
+        emails = dict((await session.execute(select(User.id, User.email))).all())
+        # The query docs/accounts.md gives for finding the accounts left to mend.
+        left = set(
+            (
+                await session.execute(
+                    text(
+                        "SELECT id, email, created_at FROM users"
+                        " WHERE email IS DISTINCT FROM lower(normalize(email, NFKC))"
+                    )
+                )
+            ).scalars()
+        )
+    assert emails[too_long.id] == stored[too_long]
+    assert emails[not_one.id] == stored[not_one]
+    assert emails[older.id] == "leo@example.com"
+    assert emails[newer.id] == stored[newer]
+    assert left == {too_long.id, not_one.id, newer.id}
