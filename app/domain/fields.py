@@ -24,12 +24,27 @@ def parse_id(value: object, field: str = "id", what: str = "record") -> uuid.UUI
         raise DomainError("NOT_FOUND", f"{what} not found", field) from None
 
 
-# Characters that show nothing: controls, format characters (zero-width, bidi marks), separators.
+# Characters that show nothing: controls, format characters (zero-width, bidi marks), separators,
 INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
+# and the rest of Unicode's Default_Ignorable_Code_Point, which sit in letter and mark categories
+# (Hangul fillers, variation selectors, the grapheme joiner), plus the blank Braille pattern.
+IGNORABLE = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0xE0000, 0xE0FFF),
+)
 
 
 def invisible(c: str) -> bool:
-    return unicodedata.category(c) in INVISIBLE
+    point = ord(c)
+    return unicodedata.category(c) in INVISIBLE or any(low <= point <= high for low, high in IGNORABLE)
 
 
 def code(value: str, field: str, message: str) -> str:

@@ -81,8 +81,19 @@ BAD = {
     "only a bidi override": BIDI,
     "a bell": f"Rex{BELL}",
     "an escape sequence": f"{ESCAPE}Rex",
+    # Letters and symbols by category that show nothing.
+    "only a Hangul filler": "\u3164",
+    "only half-width fillers": "\uffa0\u115f",
+    "only a blank Braille pattern": "\u2800",
 }
-BAD_CODES = {**BAD, "a zero-width space inside": f"WELCOME{ZERO_WIDTH}10", "a bidi mark": f"{BIDI}SALE"}
+BAD_CODES = {
+    **BAD,
+    "a zero-width space inside": f"WELCOME{ZERO_WIDTH}10",
+    "a bidi mark": f"{BIDI}SALE",
+    "a variation selector": "SALE\ufe0f",
+    "a grapheme joiner": "SA\u034fLE",
+    "a Khmer inherent vowel": "\u17b4SALE",
+}
 
 
 async def count(db, model) -> int:
@@ -112,6 +123,6 @@ async def test_a_name_with_an_emoji_joiner_or_an_accent_is_fine(db, gql, users, 
     """Format characters inside a visible name are part of it (a family emoji, a soft hyphen)."""
     role, model, document, _ = OPERATIONS[operation]
     token = (await users.signed_in(role))[1] if role else None
-    body = await gql(document, {"v": "Zoë 👨\u200d👩\u200d👧 Grä\u00adfin"}, token=token)
+    body = await gql(document, {"v": "Zoë 👨\u200d👩\u200d👧 Grä\u00adfin ❤\ufe0f"}, token=token)
     (payload,) = body["data"].values()
     assert payload["errors"] == [], body
