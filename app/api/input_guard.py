@@ -3,9 +3,9 @@
 PostgreSQL text cannot hold NUL (U+0000) and UTF-8 cannot encode a lone surrogate, so a string
 carrying either would fail deep inside a resolver. They are refused where the request is checked:
 in the document's string literals (a validation rule, cached with the document) and in the
-variables (before graphql-core coerces them). So is a list of more than MAX_LIST_ITEMS items,
-literal or variable: coercing it item by item would hold the worker for a second before even the
-permission check. A document of several operations must name the
+variables (before graphql-core coerces them). So are lists holding more than MAX_LIST_ITEMS items
+in all, as literals or in the variables: coercing them item by item would hold the worker for
+seconds before even the permission check. A document of several operations must name the
 one to run (operationName), as the GraphQL spec has it: strawberry would run the first. Every
 error that refuses the request itself (syntax, validation, variable coercion, the operation to
 run, these checks) carries extensions.code VALIDATION.
@@ -17,7 +17,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, ListValueNode, StringValueNode, ValidationRule
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    ListValueNode,
+    StringValueNode,
+    ValidationContext,
+    ValidationRule,
+)
 from graphql.language import ArgumentNode, ObjectFieldNode, OperationDefinitionNode, VariableDefinitionNode
 from graphql.pyutils import Path, print_path_list
 from graphql.utilities import get_operation_ast
@@ -31,10 +38,12 @@ OPERATION_CHOICE = (CannotGetOperationTypeError, InvalidOperationTypeError)
 
 UNSAFE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 MAX_REPORTED = 10
-# Ten times the longest list any operation takes (100 lines): refused before graphql-core coerces
-# it, which costs about 50 µs an item, before any permission check, even for anonymous callers.
+# Ten times the longest list any operation takes (100 lines), for all the lists of a request
+# together (the literals' items, apart, the variables' items): refused before graphql-core coerces
+# them, which costs about 50 µs an item, before any permission check, even for anonymous callers.
+# Per list, a request of many aliased fields could still carry tens of thousands.
 MAX_LIST_ITEMS = 1000
-LIST_TOO_LONG = f"a list holds at most {MAX_LIST_ITEMS} items"
+LIST_TOO_LONG = f"the lists of a request hold at most {MAX_LIST_ITEMS} items in all"
 
 
 def unsafe_reason(text: str) -> str | None:
@@ -56,9 +65,16 @@ class SafeLiterals(ValidationRule):
     """String and list literals anywhere in the document: arguments, input objects, lists, default
     values."""
 
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.items_left = MAX_LIST_ITEMS
+
     def enter_list_value(self, node: ListValueNode, *_args) -> None:
-        if len(node.values) > MAX_LIST_ITEMS:
-            self.report_error(validation_error(f"A list literal is too long: {LIST_TOO_LONG}", node))
+        if self.items_left < 0:
+            return  # reported once
+        self.items_left -= len(node.values)
+        if self.items_left < 0:
+            self.report_error(validation_error(f"List literals hold too many items: {LIST_TOO_LONG}", node))
 
     def enter_string_value(self, node: StringValueNode, _key, parent, _path, ancestors) -> None:
         reason = unsafe_reason(node.value)
@@ -75,8 +91,9 @@ class SafeLiterals(ValidationRule):
         self.report_error(validation_error(f"{where}: {reason}", node))
 
 
-def _refused_values(value: Any) -> Iterator[tuple[list[str | int], str]]:
-    """(path, reason) of every unsafe string and overlong list in a JSON value; iterative, so any
+def _refused_values(value: Any, items_left: list[int]) -> Iterator[tuple[list[str | int], str]]:
+    """(path, reason) of every unsafe string in a JSON value, and of the list that takes the items
+    of lists past the request's budget (items_left, shared by every variable); iterative, so any
     depth is safe."""
     stack: list[tuple[Path | None, Any]] = [(None, value)]
     while stack:
@@ -87,27 +104,30 @@ def _refused_values(value: Any) -> Iterator[tuple[list[str | int], str]]:
         elif isinstance(value, dict):
             stack.extend((Path(path, key, None), item) for key, item in reversed(value.items()))
         elif isinstance(value, list):
-            if len(value) > MAX_LIST_ITEMS:
+            items_left[0] -= len(value)
+            if items_left[0] < 0:
                 yield (path.as_list() if path else []), LIST_TOO_LONG
-                continue
+                return
             stack.extend((Path(path, i, None), value[i]) for i in reversed(range(len(value))))
 
 
 def refused_variables(document, operation_name: str | None, variables: dict | None) -> list[GraphQLError]:
-    """Errors for the unsafe strings and overlong lists in the variables the operation declares."""
+    """Errors for the unsafe strings in the variables the operation declares, and for their lists
+    when together they hold more than MAX_LIST_ITEMS items."""
     operation = get_operation_ast(document, operation_name) if variables else None
     errors: list[GraphQLError] = []
     if operation is None or not variables:
         return errors
+    items_left = [MAX_LIST_ITEMS]
     for definition in operation.variable_definitions or ():
         name = definition.variable.name.value
-        for path, reason in _refused_values(variables.get(name)):
+        for path, reason in _refused_values(variables.get(name), items_left):
             errors.append(
                 validation_error(
                     f"Variable '${name}' has invalid value{print_path_list(path)}: {reason}", definition
                 )
             )
-            if len(errors) == MAX_REPORTED:
+            if len(errors) == MAX_REPORTED or reason == LIST_TOO_LONG:
                 return errors
     return errors
 
