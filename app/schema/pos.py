@@ -277,7 +277,8 @@ class CheckoutSaleOrderInput:
         "or tenders.",
     )
     amount_tendered: Decimal | None = strawberry.field(
-        default=None, description="Required for CASH; change is computed from it."
+        default=None,
+        description="Required with paymentMethod CASH, refused otherwise; change is computed from it.",
     )
     customer_id: strawberry.ID | None = strawberry.field(
         description="The CUSTOMER who earns the points; default: the order's customer.", default=None

@@ -10,6 +10,7 @@ order, filtering, whenever it guessed the matches common, and a guess wrong by a
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -29,7 +30,7 @@ PHONE_CHARS = re.compile(r"^[0-9+().\s/-]+$")
 class CustomerSearch:
     text: str  # lower case, runs of white space as one space
     words: tuple[str, ...]
-    email: str | None  # when the search is a whole email address
+    email: str | None  # when the search is a whole email address, in NFKC
     phone: str | None  # E.164, when the search is a whole valid number
     digits: str | None  # the digits of what looks like part of a number
 
@@ -42,8 +43,9 @@ def prepare_customer_search(search: str, *, phone_region: str) -> CustomerSearch
     if not any(len(word) >= SEARCH_MIN for word in words):
         raise validation(f"Give at least {SEARCH_MIN} characters in a row to search for", "search")
     email = phone = digits = None
-    if EMAIL_RE.match(text):
-        email = text
+    # Stored addresses are in NFKC (rules.normalise_email): a whole one is looked for in that form.
+    if EMAIL_RE.match(whole := unicodedata.normalize("NFKC", text)):
+        email = whole
     elif PHONE_CHARS.match(text):
         try:
             phone = normalise_phone(text, phone_region, "search")

@@ -37,7 +37,7 @@ class RefundRequest:
     lines: tuple[tuple[uuid.UUID, int], ...] | None
     reason: str
     key: str
-    method: str | None = None  # None: the sale's first tender method
+    method: str | None = None  # None: how the sale was paid, when it was paid one way
     register: str | None = None  # whose OPEN shift the refund is paid from; required for cash
 
     def fingerprint(self) -> str:
