@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.check import INVARIANTS, snapshot  # noqa: E402
+from app.check import INVARIANTS, parameters, snapshot  # noqa: E402
 from app.domain.models import Base  # noqa: E402
 from app.embedded import EmbeddedPostgres  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
@@ -233,7 +233,9 @@ def fill_statements(customers: int, products: int, sales: int, pets: int, side_o
            FROM (SELECT coupon_id, count(*) AS uses FROM sales WHERE coupon_id IS NOT NULL
                  GROUP BY coupon_id) u
            WHERE coupons.id = u.coupon_id""",
-        f"SELECT setval('sale_number_seq', {sales})",
+        # The counter sale numbers are drawn from (app/domain/sales/numbers.py) goes on after them.
+        f"""INSERT INTO sale_numbers (id, last) VALUES (1, {max(sales, 1)})
+            ON CONFLICT (id) DO UPDATE SET last = excluded.last""",
     ]
 
 
@@ -275,7 +277,8 @@ async def explain(url: str) -> list[tuple[str, str, list[str]]]:
     try:
         async with snapshot(engine) as connection:  # the transaction `petpos check` runs in
             for invariant in INVARIANTS:
-                plan = (await connection.execute(text("EXPLAIN (FORMAT JSON) " + invariant.sql))).scalar()
+                explained = text("EXPLAIN (FORMAT JSON) " + invariant.sql)
+                plan = (await connection.execute(explained, parameters())).scalar()
                 plan = plan if isinstance(plan, list) else json.loads(plan)
                 shape, worries = [], []
                 for node, parent in plan_nodes(plan[0]["Plan"]):

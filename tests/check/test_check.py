@@ -408,6 +408,19 @@ async def _idempotency_key_lost_its_sale(c, w):
     )
 
 
+async def _email_not_in_the_one_form(c, w):
+    # Full-width letters, as an earlier petpos stored them.
+    return await _sql(c, "UPDATE users SET email = 'ＡＮＮ' || email WHERE id = :u RETURNING id", u=w["ann"])
+
+
+async def _email_ends_in_a_dot(c, w):
+    return await _sql(c, "UPDATE users SET email = email || '.' WHERE id = :u RETURNING id", u=w["ben"])
+
+
+async def _email_with_a_zero_width_space(c, w):
+    return await _sql(c, "UPDATE users SET email = E'\\u200b' || email WHERE id = :u RETURNING id", u=w["cy"])
+
+
 CORRUPTIONS = [
     Corruption("stock off by one", "stock", _stock_off_by_one),
     Corruption("stock below zero", "stock", _stock_below_zero, ("ck_products_stock_nonneg",)),
@@ -488,6 +501,9 @@ CORRUPTIONS = [
     Corruption("order line of no product", "line-items", _order_line_of_nothing),
     Corruption("idempotency key without its sale", "idempotency-keys", _idempotency_key_lost_its_sale),
     *(Corruption(*corruption) for corruption in SHIFT_CORRUPTIONS),
+    Corruption("email not in NFKC", "sign-in-emails", _email_not_in_the_one_form),
+    Corruption("email ending in a dot", "sign-in-emails", _email_ends_in_a_dot),
+    Corruption("email with a zero-width space", "sign-in-emails", _email_with_a_zero_width_space),
 ]
 
 
