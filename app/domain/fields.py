@@ -33,6 +33,7 @@ IGNORABLE = (
     (0x115F, 0x1160),
     (0x17B4, 0x17B5),
     (0x180B, 0x180F),
+    (0x2065, 0x2065),
     (0x2800, 0x2800),
     (0x3164, 0x3164),
     (0xFE00, 0xFE0F),
@@ -47,10 +48,16 @@ def invisible(c: str) -> bool:
     return unicodedata.category(c) in INVISIBLE or any(low <= point <= high for low, high in IGNORABLE)
 
 
+def code_key(value: str) -> str:
+    """The form a code is stored and looked up in: trimmed, upper case. A lookup asks no more, so a
+    code stored before the rules below were added can still be found."""
+    return (value or "").strip().upper()
+
+
 def code(value: str, field: str, message: str) -> str:
     """A code people type or scan (a SKU, a coupon code): upper-case, 1-64 characters, no spaces and
     nothing invisible (a zero-width space would make a second code that looks like the first)."""
-    value = (value or "").strip().upper()
+    value = code_key(value)
     if not 1 <= len(value) <= 64 or any(c.isspace() or invisible(c) for c in value):
         raise validation(message, field)
     return value

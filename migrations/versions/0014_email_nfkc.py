@@ -1,6 +1,6 @@
 """Emails in one form: NFKC and lower case, as sign-up and sign-in now write them, so an account
 made with an accent typed as its own mark (or full-width letters) still signs in. An address whose
-new form another account already has (the older account keeps it), or that would not fit or not
+new form another account already has (or an older one gets first), or that would not fit or not
 be an address, is left as it was: docs/accounts.md says how to find and mend those.
 
 Revision ID: 0014_email_nfkc
@@ -31,7 +31,8 @@ def upgrade() -> None:
         sa.text("SELECT id, email FROM users WHERE email ~ '[^ -~]' ORDER BY created_at, id")
     ).all()
     for row in rows:
-        email = unicodedata.normalize('NFKC', row.email).strip().lower()
+        # NFKC again after lower case: that can leave a letter and its mark apart (J + U+030C).
+        email = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', row.email).strip().lower())
         # A form that would not fit the column or is no address (NFKC can lengthen one) stays as it was.
         if email == row.email or len(email) > 254 or not EMAIL_RE.match(email):
             continue

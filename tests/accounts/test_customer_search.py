@@ -37,6 +37,7 @@ async def people(users) -> None:
 async def test_email_matches_in_any_letter_case_and_in_part(gql, staff_token, people):
     assert await found(gql, staff_token, "JANE.DOE@EXAMPLE.COM") == ["Jane Doe"]
     assert await found(gql, staff_token, "ｊａｎｅ.doe@example.com") == ["Jane Doe"]  # full-width, as stored
+    assert await found(gql, staff_token, "\U0001d409ane.doe@example.com") == ["Jane Doe"]  # a bold capital
     assert await found(gql, staff_token, "jsmith@") == ["John Smith"]
     assert await found(gql, staff_token, "example.org") == ["Ana María Núñez"]
 

@@ -93,6 +93,7 @@ BAD_CODES = {
     "a variation selector": "SALE\ufe0f",
     "a grapheme joiner": "SA\u034fLE",
     "a Khmer inherent vowel": "\u17b4SALE",
+    "an unassigned format character": "SALE\u2065",
 }
 
 

@@ -436,3 +436,24 @@ async def test_another_customer_learns_nothing_about_a_sale(gql, users, shop):
     assert (await gql(query, {"id": sale["id"]}, token=owner))["data"]["sale"] == {"number": sale["number"]}
     assert (await gql(query, {"id": sale["id"]}, token=staff))["data"]["sale"] == {"number": sale["number"]}
     assert (await gql("{ mySales { edges { cursor } } }", token=other))["data"]["mySales"]["edges"] == []
+
+
+async def test_a_code_stored_before_the_invisible_rule_is_still_found(gql, users, shop, db):
+    """Codes are refused with invisible characters when made; a lookup only trims and upper-cases,
+    so a coupon or SKU stored earlier with one (an emoji's variation selector) still works."""
+    product = await shop.product(sku="LOVE-BOWL")
+    coupon = await shop.coupon("LOVE")
+    async with db.sessions.begin() as session:  # as an earlier petpos stored them
+        await session.execute(update(Product).where(Product.id == product.id).values(sku="LOVE\u2764\ufe0f"))
+        await session.execute(update(Coupon).where(Coupon.id == coupon.id).values(code="LOVE\u2764\ufe0f"))
+    found = await gql("query($s: String!) { productBySku(sku: $s) { id } }", {"s": "love\u2764\ufe0f"})
+    assert found["data"]["productBySku"] == {"id": str(product.id)}, found
+
+    _, token = await users.signed_in()
+    await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
+    applied = await gql(
+        "mutation($c: String!) { applyCoupon(code: $c) { cart { coupon { code } } errors { code } } }",
+        {"c": " love\u2764\ufe0f "},
+        token=token,
+    )
+    assert applied["data"]["applyCoupon"] == {"cart": {"coupon": {"code": "LOVE\u2764\ufe0f"}}, "errors": []}

@@ -16,12 +16,23 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 256
 NAME_MAX = 200
 
 
+def email_form(email: str) -> str:
+    """The one form of an address: NFKC (full-width letters, an accent typed as its own mark,
+    become the usual characters), trimmed, lower case, and NFKC again (lower-casing can leave a
+    letter and its mark apart that NFKC puts together: J + U+030C)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).strip().lower())
+
+
 def normalise_email(email: str, field: str = "email") -> str:
-    """One address is one account however it was typed: NFKC (full-width letters, an accent typed
-    as its own mark, become the usual characters), trimmed, lower case; nothing invisible (a
-    zero-width space would make a second account that looks like the first)."""
-    value = unicodedata.normalize("NFKC", email).strip().lower()
-    if len(value) > 254 or not EMAIL_RE.match(value) or any(fields.invisible(c) for c in value):
+    """One address is one account however it was typed (email_form); nothing invisible (a
+    zero-width space would make a second account that looks like the first) and no character
+    this server's Unicode does not know (its NFKC form might change with a later Unicode)."""
+    value = email_form(email)
+    if (
+        len(value) > 254
+        or not EMAIL_RE.match(value)
+        or any(fields.invisible(c) or unicodedata.category(c) == "Cn" for c in value)
+    ):
         raise validation("Enter a valid email address", field)
     return value
 

@@ -10,14 +10,13 @@ order, filtering, whenever it guessed the matches common, and a guess wrong by a
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts.models import User
-from app.domain.accounts.rules import EMAIL_RE, normalise_phone
+from app.domain.accounts.rules import EMAIL_RE, email_form, normalise_phone
 from app.domain.errors import DomainError, validation
 from app.domain.pagination import Page, fetch_page
 
@@ -30,7 +29,7 @@ PHONE_CHARS = re.compile(r"^[0-9+().\s/-]+$")
 class CustomerSearch:
     text: str  # lower case, runs of white space as one space
     words: tuple[str, ...]
-    email: str | None  # when the search is a whole email address, in NFKC
+    email: str | None  # when the search is a whole email address, in rules.email_form
     phone: str | None  # E.164, when the search is a whole valid number
     digits: str | None  # the digits of what looks like part of a number
 
@@ -43,8 +42,8 @@ def prepare_customer_search(search: str, *, phone_region: str) -> CustomerSearch
     if not any(len(word) >= SEARCH_MIN for word in words):
         raise validation(f"Give at least {SEARCH_MIN} characters in a row to search for", "search")
     email = phone = digits = None
-    # Stored addresses are in NFKC (rules.normalise_email): a whole one is looked for in that form.
-    if EMAIL_RE.match(whole := unicodedata.normalize("NFKC", text)):
+    # A whole address is looked for in the form addresses are stored in.
+    if EMAIL_RE.match(whole := email_form(text)):
         email = whole
     elif PHONE_CHARS.match(text):
         try:

@@ -7,9 +7,9 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import fields
 from app.domain.catalog.models import Product, Service, StockMovement
-from app.domain.catalog.service import normalise_sku
-from app.domain.errors import DomainError, validation
+from app.domain.errors import validation
 from app.domain.pagination import Page, encode_cursor, fetch_page
 
 
@@ -44,12 +44,8 @@ async def services_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uu
 
 
 async def product_by_sku(session: AsyncSession, sku: str) -> Product | None:
-    """The product a scanned or typed SKU names; None for one no product could have."""
-    try:
-        sku = normalise_sku(sku)
-    except DomainError:
-        return None
-    return (await session.scalars(select(Product).where(Product.sku == sku))).first()
+    """The product a scanned or typed SKU names, in any letter case."""
+    return (await session.scalars(select(Product).where(Product.sku == fields.code_key(sku)))).first()
 
 
 async def services(session: AsyncSession, *, include_inactive: bool) -> list[Service]:

@@ -85,11 +85,7 @@ async def deactivate_coupon(uow: UnitOfWork, *, coupon_id: uuid.UUID) -> Coupon:
 
 async def coupon_id_for_code(session: AsyncSession, code: str, field: str = "code") -> uuid.UUID:
     """Reference read before the lock: an unknown code is COUPON_INVALID."""
-    try:
-        code = normalise_code(code)
-    except DomainError:
-        raise DomainError("COUPON_INVALID", "No such coupon", field) from None
-    found = (await session.scalars(select(Coupon.id).where(Coupon.code == code))).first()
+    found = (await session.scalars(select(Coupon.id).where(Coupon.code == fields.code_key(code)))).first()
     if found is None:
         raise DomainError("COUPON_INVALID", "No such coupon", field)
     return found
