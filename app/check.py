@@ -610,7 +610,7 @@ ONE_OPEN_SHIFT = Invariant(
 
 SIGN_IN_EMAILS = Invariant(
     "sign-in-emails",
-    "an account's email is in the one form sign-in reads: NFKC, trimmed, lower case, an address "
+    "an account's email is one a new account could have: NFKC, trimmed, lower case, an address "
     "(a name, @, a domain of two or more labels, none empty) with nothing invisible in it",
     _violations(
         r"""

@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy import select, update
 
 from app import check
-from app.domain.accounts.models import User
+from app.domain.accounts.models import OutboxMessage, User
 from app.migrations import alembic_config
 
 
@@ -79,3 +79,34 @@ async def test_an_address_that_would_not_fit_or_be_one_stays_and_petpos_check_na
     assert emails[newer.id] == stored[newer]
     assert emails[dotted.id] == stored[dotted]
     assert left == {too_long.id, not_one.id, newer.id, dotted.id}
+
+
+async def test_an_address_the_rules_now_refuse_still_signs_in_and_resets_its_password(db, users, gql):
+    """Sign-in and a password reset look an account up by the one form of what is typed, not by
+    the rules for new addresses: an account stored before those rules keeps working."""
+    login = 'mutation($e: String!) { login(email: $e, password: "correct horse battery") { user { id } } }'
+    reset = "mutation($e: String!) { requestPasswordReset(email: $e) { ok } }"
+    stored = {
+        "dot@example.com.": "DOT@example.com.",  # a trailing dot, accepted by earlier versions
+        "zero\u200bwidth@example.com": "Zero\u200bWidth@example.com",  # an invisible character
+        "new\u0378@example.com": "NEW\u0378@example.com",  # a code point Unicode has not assigned
+    }
+    made = {email: await users.create(email=f"legacy{n}@example.com") for n, email in enumerate(stored)}
+    async with db.sessions.begin() as session:
+        for email, user in made.items():
+            await session.execute(update(User).where(User.id == user.id).values(email=email))
+
+    for email, typed in stored.items():
+        assert (await gql(login, {"e": typed}))["data"]["login"]["user"] == {"id": str(made[email].id)}
+        assert (await gql(reset, {"e": typed}))["data"]["requestPasswordReset"] == {"ok": True}
+    async with db.read() as session:
+        recipients = (await session.scalars(select(OutboxMessage.recipient))).all()
+    assert sorted(recipients) == sorted(stored)
+    register = (
+        'mutation($e: String!) { register(input: {email: $e, phone: "+12025550199", name: "New", '
+        'password: "long enough"}) { errors { code field } } }'
+    )
+    for typed in stored.values():  # a new account still cannot take such an address
+        assert (await gql(register, {"e": typed}))["data"]["register"]["errors"] == [
+            {"code": "VALIDATION", "field": "email"}
+        ]

@@ -14,6 +14,7 @@ from app.domain.errors import validation
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 NAME_MAX = 200
+EMAIL_MAX = 254
 
 
 def email_form(email: str) -> str:
@@ -23,13 +24,22 @@ def email_form(email: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).strip().lower())
 
 
+def lookup_email(email: str) -> str | None:
+    """What sign-in and a password reset look an account up by: the one form of what was typed,
+    without the rules for new addresses, so an account an earlier version stored with an address
+    those rules now refuse (a trailing dot, an invisible character) still signs in. None when it
+    is too long to be any account's."""
+    value = email_form(email)
+    return value if len(value) <= EMAIL_MAX else None
+
+
 def normalise_email(email: str, field: str = "email") -> str:
     """One address is one account however it was typed (email_form); nothing invisible (a
     zero-width space would make a second account that looks like the first) and no character
     this server's Unicode does not know (its NFKC form might change with a later Unicode)."""
     value = email_form(email)
     if (
-        len(value) > 254
+        len(value) > EMAIL_MAX
         or not EMAIL_RE.match(value)
         or any(fields.invisible(c) or unicodedata.category(c) == "Cn" for c in value)
     ):

@@ -112,11 +112,10 @@ async def request_password_reset(
     a new code and write the email to the outbox, in one transaction. Codes already sent stay
     valid, so a flood of requests cannot lock the owner out; the count is taken under the user
     row lock, so two requests at the limit cannot both send."""
-    try:
-        email = rules.normalise_email(email)
-    except DomainError:
+    key = rules.lookup_email(email)
+    if key is None:
         return
-    user_id = (await uow.session.scalars(select(User.id).where(User.email == email))).first()
+    user_id = (await uow.session.scalars(select(User.id).where(User.email == key))).first()
     user = await lock_row(uow, User, user_id) if user_id else None
     if user is None:
         return

@@ -62,19 +62,15 @@ class SignInLimits:
 
 @dataclass(frozen=True)
 class SignInKeys:
-    """What one attempt is counted against: None where there is nothing to count (a malformed
-    email is no account; a caller without a peer address, such as a Unix socket, has none)."""
+    """What one attempt is counted against: None where there is nothing to count (an email too
+    long to be any account's; a caller without a peer address, such as a Unix socket, has none)."""
 
     account: str | None
     address: str | None
 
     @classmethod
     def of(cls, *, email: str, address: str | None) -> SignInKeys:
-        try:
-            account: str | None = rules.normalise_email(email)
-        except DomainError:
-            account = None
-        return cls(account=account, address=address_key(address))
+        return cls(account=rules.lookup_email(email), address=address_key(address))
 
     def rows(self) -> list[tuple[str, str]]:
         return [(kind, key) for kind, key in ((ACCOUNT, self.account), (ADDRESS, self.address)) if key]
@@ -127,7 +123,7 @@ def rate_limited(wait_seconds: float, field: str | None = None) -> DomainError:
 async def find_login_user(
     session: AsyncSession, *, keys: SignInKeys, limits: SignInLimits
 ) -> tuple[User | None, float | None]:
-    """The account the email signs in to (None if unknown or malformed) and, when a counter of
+    """The account the email signs in to (None if unknown) and, when a counter of
     these keys is at its limit, the seconds to wait. One statement: the counters ride along."""
     one = select(literal(1).label("one")).subquery()
     match = User.email == keys.account if keys.account else false()
