@@ -11,20 +11,18 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, get_operation_ast
-from graphql.validation import ASTValidationContext, ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
 
 from app import metrics
+from app.api.document_limits import document_limits
 from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
 from app.api.input_guard import InputGuard, is_request_error
 from app.api.unavailable import unavailable_error
@@ -190,26 +188,8 @@ class DocumentValidationCache(ValidationCache):
             yield
 
 
-def _known_fragments_only(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
-    """strawberry's depth rule looks every spread up by name and raises KeyError on one the
-    document does not define; graphql-core's KnownFragmentNamesRule refuses that document."""
-
-    class Rule(rule):  # type: ignore[valid-type, misc]
-        def __init__(self, context: ASTValidationContext) -> None:
-            try:
-                super().__init__(context)
-            except KeyError:
-                ASTValidationRule.__init__(self, context)
-
-    return Rule
-
-
-# Built once: the validation cache keys on the rule classes, and each limiter instance makes a new
-# rule class (strawberry issue 4635), so per-request limiters would make every request miss the cache.
-LIMIT_RULES = [
-    *map(_known_fragments_only, QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules),
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-]
+# Built once: the validation cache keys on the rule classes.
+LIMIT_RULES = [document_limits(MAX_DEPTH, MAX_ALIASES)]
 
 
 Factory = type[SchemaExtension] | Callable[[], SchemaExtension]

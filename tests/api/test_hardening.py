@@ -89,6 +89,44 @@ async def test_depth_ten_is_allowed_and_eleven_refused_in_production(production,
     assert "exceeds maximum operation depth of 10" in refused["errors"][0]["message"]
 
 
+def nested_through_fragments(depth: int) -> str:
+    """`nested(depth)` with each level of mergedInto in a fragment of its own."""
+    levels = depth - 3
+    fragments = " ".join(
+        f"fragment L{i} on SaleOrder {{ mergedInto {{ ...L{i + 1} }} }}" for i in range(levels)
+    )
+    return (
+        "{ saleOrders { edges { node { ...L0 } } } } "
+        + fragments
+        + f" fragment L{levels} on SaleOrder {{ id }}"
+    )
+
+
+async def test_depth_counts_through_fragments_in_production(production, users):
+    _, token = await users.signed_in("STAFF")
+    headers = {"Authorization": f"Bearer {token}"}
+    query = nested_through_fragments(10)
+    allowed = (await production.post("/graphql", json={"query": query}, headers=headers)).json()
+    assert allowed == {"data": {"saleOrders": {"edges": []}}}
+    query = nested_through_fragments(11)
+    refused = (await production.post("/graphql", json={"query": query}, headers=headers)).json()
+    assert refused.get("data") is None
+    assert refused["errors"][0]["message"] == "'anonymous' exceeds maximum operation depth of 10"
+
+
+async def test_fragments_that_each_spread_the_next_twice_are_measured_once_each(production):
+    """A kilobyte of fragments written out would be 2**40 aliases: counted, not walked (walked
+    once per spread, this request would hold the event loop for days)."""
+    n = 40
+    doubling = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(n))
+    query = f"query Q {{ ...F0 }} {doubling} fragment F{n} on Query {{ a: __typename }}"
+    body = (await production.post("/graphql", json={"query": query})).json()
+    assert body == {
+        "data": None,
+        "errors": [{"message": f"{2**n} aliases found. Allowed: 30", "extensions": {"code": "VALIDATION"}}],
+    }
+
+
 @pytest.mark.parametrize("env", ["development", "production"])
 async def test_a_spread_of_an_undefined_fragment_is_a_validation_error(database_url, db, env, caplog):
     app = create_app(make_settings(database_url, env=env), db)
