@@ -44,7 +44,8 @@ class NotTrusted(HTTPException):
 
 
 def sha256(document: str) -> str:
-    return hashlib.sha256(document.encode()).hexdigest()
+    # surrogatepass: a lone surrogate cannot be hashed as UTF-8; the parser refuses it after.
+    return hashlib.sha256(document.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class PersistedQueries:

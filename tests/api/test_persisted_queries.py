@@ -79,6 +79,30 @@ async def test_a_hash_that_does_not_match_the_query_is_400_and_stores_nothing(cl
     assert unknown.json() == NOT_FOUND
 
 
+async def test_a_lone_surrogate_in_a_persisted_query_is_refused_like_any_other_query(
+    client, settings, db, tmp_path
+):
+    """A lone surrogate has no UTF-8 to hash: the query is still answered, never a 500."""
+    odd = "{ __typename } #\ud800"
+
+    def body(**fields):  # escaped as \ud800: httpx's own JSON would not encode it
+        return {"content": json.dumps(fields), "headers": {"content-type": "application/json"}}
+
+    zeros = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    mismatch = await client.post("/graphql", **body(query=odd, extensions=zeros))
+    assert mismatch.status_code == 400
+    assert mismatch.json()["errors"][0]["message"] == "The persistedQuery sha256Hash does not match the query"
+    plain = (await client.post("/graphql", **body(query=odd))).json()
+    assert plain["errors"][0]["extensions"]["code"] == "VALIDATION"
+    trusted = tmp_path / "trusted.json"
+    trusted.write_text(json.dumps({sha(QUERY): QUERY}))
+    app = create_app(make_settings(settings.database_url, trusted_documents=trusted), db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as only:
+        refused = await only.post("/graphql", **body(query=odd))
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+
+
 @pytest.mark.parametrize(
     "extension",
     [
