@@ -32,7 +32,8 @@ def amount(value: Decimal | None, field: str, *, positive: bool = True, allow_ze
         raise validation("Amount too large", field)
     if positive and (value < 0 or (value == 0 and not allow_zero)):
         raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
-    return value.quantize(CENT)
+    value = value.quantize(CENT)
+    return value.copy_abs() if value == 0 else value  # "-0" is 0.00: an answer shows no "-0.00"
 
 
 def price(value: Decimal | None, field: str = "price") -> Decimal:

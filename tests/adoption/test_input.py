@@ -30,6 +30,13 @@ GOOD = {"name": "Pip", "species": "DOG", "ageMonths": 3, "adoptionFee": "99.50"}
         ({"ageMonths": 601}, "ageMonths"),
         ({"photoUrl": "ftp://example.com/pip.jpg"}, "photoUrl"),
         ({"photoUrl": "javascript:alert(1)"}, "photoUrl"),
+        ({"photoUrl": "http://img.example/a\tb.jpg"}, "photoUrl"),  # urlsplit drops the tab
+        ({"photoUrl": "http://img.example/\nx.jpg"}, "photoUrl"),
+        ({"photoUrl": "http://img.example/\x1b[31m.jpg"}, "photoUrl"),
+        ({"photoUrl": "https://img.example/a\u00a0b.jpg"}, "photoUrl"),
+        ({"photoUrl": "https://img.example/a\u200bb.jpg"}, "photoUrl"),
+        ({"photoUrl": "http://img.example:99999/a.jpg"}, "photoUrl"),
+        ({"photoUrl": "http://img.example:abc/a.jpg"}, "photoUrl"),
         ({"breed": "b" * 101}, "breed"),
         ({"description": "d" * 2001}, "description"),
     ],
@@ -78,8 +85,9 @@ async def test_create_pet_trims_and_normalises(gql, users):
 
 async def test_a_free_pet_is_fine(gql, users):
     _, token = await users.signed_in("ADMIN")
-    payload = (await gql(CREATE, {"i": {**GOOD, "adoptionFee": "0"}}, token=token))["data"]["createPet"]
-    assert payload["errors"] == [] and payload["pet"]["adoptionFee"]["amount"] == "0.00"
+    for free in ("0", "-0", "-0.00"):  # no "-0.00" in the answer: it is what is stored, 0.00
+        payload = (await gql(CREATE, {"i": {**GOOD, "adoptionFee": free}}, token=token))["data"]["createPet"]
+        assert payload["errors"] == [] and payload["pet"]["adoptionFee"]["amount"] == "0.00"
 
 
 async def test_overlong_message_or_note_is_validation_and_changes_nothing(db, gql, users, pets):

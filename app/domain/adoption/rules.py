@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -71,9 +72,12 @@ def normalise_photo_url(value: str | None) -> str | None:
         raise validation(f"Photo URL is at most {PHOTO_URL_MAX} characters", "photoUrl")
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018  # a port out of range or not a number raises ValueError
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+    # urlsplit drops a tab or a line break it meets; the address stored would still hold it.
+    odd = any(c.isspace() or unicodedata.category(c) == "Cc" or fields.invisible(c) for c in url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or odd:
         raise validation("Photo URL must be an http(s) address", "photoUrl")
     return url
 
