@@ -55,27 +55,37 @@ class _Figures:
     def __init__(self, definitions: tuple[DefinitionNode, ...]) -> None:
         self.fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
         self.done: dict[str, tuple[int, int]] = {}
-        self.started: set[str] = set()
 
     def of(self, definition: ExecutableDefinitionNode) -> tuple[int, int]:
-        """(depth, aliases) with every spread written out. A spread of an unknown fragment or
-        back into a cycle counts nothing: graphql-core's own rules refuse those documents."""
+        """(depth, aliases) with every spread written out."""
         walk = _walk(definition)
+        for name, _ in walk.spreads:
+            self._resolve(name)
+        return self._combine(walk)
+
+    def _combine(self, walk: _Walk) -> tuple[int, int]:
         depth, aliases = walk.depth, walk.aliases
         for name, at in walk.spreads:
-            inner_depth, inner_aliases = self._fragment(name)
+            inner_depth, inner_aliases = self.done.get(name, (0, 0))
             depth, aliases = max(depth, at + inner_depth), aliases + inner_aliases
         return depth, aliases
 
-    def _fragment(self, name: str) -> tuple[int, int]:
-        if name in self.done:
-            return self.done[name]
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.started:
-            return 0, 0
-        self.started.add(name)
-        self.done[name] = self.of(fragment)
-        return self.done[name]
+    def _resolve(self, name: str) -> None:
+        """A fragment's figures, after those of the fragments it spreads, without recursion (a
+        chain of fragments can be longer than Python's stack is deep). A spread of an unknown
+        fragment, or back into a cycle, counts nothing: graphql-core's own rules refuse those."""
+        walks: dict[str, _Walk] = {}
+        stack = [name]
+        while stack:
+            current = stack[-1]
+            if current in self.done or current not in self.fragments:
+                stack.pop()
+            elif current not in walks:
+                walks[current] = _walk(self.fragments[current])
+                stack.extend(spread for spread, _ in walks[current].spreads if spread not in walks)
+            else:
+                self.done[current] = self._combine(walks[current])
+                stack.pop()
 
 
 def document_limits(max_depth: int, max_aliases: int) -> type[ASTValidationRule]:
