@@ -209,7 +209,8 @@ class CachePolicy:
             if message["type"] == "http.response.start":
                 headers = [(n, v) for n, v in message.get("headers", []) if n.lower() != b"vary"]
                 varies = [v for n, v in message.get("headers", []) if n.lower() == b"vary"]
-                headers.append((b"vary", b", ".join([*varies, b"Authorization"])))
+                # The media type (and, under graphql-response+json, the status) follow Accept.
+                headers.append((b"vary", b", ".join([*varies, b"Accept", b"Authorization"])))
                 if signed:
                     headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))

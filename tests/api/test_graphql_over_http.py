@@ -193,6 +193,15 @@ async def test_a_signed_in_answer_is_never_stored_by_a_cache(client, users):
     assert "cache-control" not in anonymous.headers
     for response in (mine, anonymous):
         assert "Authorization" in response.headers["vary"]
+    # One URL, two answers by Accept: a cache must keep them apart.
+    typo = {"query": "{ pets(first: 1) { edges { node { nam } } } }"}
+    strict = await client.get(
+        "/graphql", params=typo, headers={"accept": "application/graphql-response+json"}
+    )
+    lenient = await client.get("/graphql", params=typo)
+    assert (strict.status_code, lenient.status_code) == (400, 200)
+    assert {"Accept", "Authorization"} <= {v.strip() for v in strict.headers["vary"].split(",")}
+    assert strict.headers["vary"] == lenient.headers["vary"]
 
 
 async def test_error_answers_carry_the_cache_policy_too(client, users):
