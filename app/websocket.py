@@ -12,8 +12,8 @@ client reconnects, as it would to an HTTP 503.
 A message that is not one of the protocol's (not an object, an id that is not a string, a subscribe
 payload whose query, variables, operationName or extensions are of the wrong type) closes the
 socket with 4400 and says why, as the protocol asks. A document that cannot run (syntax,
-validation, an unknown operationName) is an `error` message for its operation alone: the socket's
-other subscriptions go on."""
+validation, refused variables, an unknown operationName) is an `error` message for its operation
+alone: the socket's other subscriptions go on."""
 
 from __future__ import annotations
 

@@ -17,20 +17,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import (
-    ExecutionResult,
-    GraphQLError,
-    ListValueNode,
-    StringValueNode,
-    ValidationContext,
-    ValidationRule,
-)
+from graphql import GraphQLError, ListValueNode, StringValueNode, ValidationContext, ValidationRule
 from graphql.language import ArgumentNode, ObjectFieldNode, OperationDefinitionNode, VariableDefinitionNode
 from graphql.pyutils import Path, print_path_list
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.graphql import OperationType
 
 # What strawberry raises for an operationName the document does not hold, or an operation type
 # the transport does not run: the request's fault, said in its own words.
@@ -189,19 +181,17 @@ class InputGuard(SchemaExtension):
 
     def on_validate(self):
         context = self.execution_context
+        # Refused here, with the document's own errors (the validation cache, before this hook, has
+        # validated it): strawberry acts on errors set before validation ends, and over the
+        # WebSocket they are the operation's `error` message, not a `next` result. A document too
+        # long to cache is validated after this hook, and not at all once errors are set here.
+        errors = refused_variables(context.graphql_document, context.operation_name, context.variables)
         # strawberry keeps the name given only here; its operation_name falls back to the first's.
         if error := unnamed_choice(context.graphql_document, context._provided_operation_name):
+            errors.append(error)
+        if errors:
             # A new list: the validation cache hands out its own.
-            context.pre_execution_errors = [*(context.pre_execution_errors or ()), error]
-        yield
-
-    def on_execute(self):
-        context = self.execution_context
-        if errors := refused_variables(context.graphql_document, context.operation_name, context.variables):
-            if context.operation_type is OperationType.SUBSCRIPTION:
-                # subscribe() ignores a result set here; strawberry reports what on_execute raises.
-                raise errors[0]
-            context.result = ExecutionResult(data=None, errors=errors)
+            context.pre_execution_errors = [*(context.pre_execution_errors or ()), *errors]
         yield
 
     def on_stream_result(self, result):

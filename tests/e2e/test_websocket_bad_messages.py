@@ -98,6 +98,15 @@ async def test_a_document_that_cannot_run_is_an_error_for_its_operation_and_the_
         {"query": "query($n: Int!) { products(first: $n) { id } }", "variables": {"n": "many"}},
         {"query": "query A { me { id } } mutation B { logout { ok } }"},  # which one?
         {"query": "query A { me { id } }", "operationName": "C"},
+        # refused before graphql-core reads the variables: still the operation's `error`
+        {
+            "query": "subscription($o: ID!) { saleOrderUpdated(orderId: $o) { id } }",
+            "variables": {"o": "a\x00"},
+        },
+        {
+            "query": "query($s: String) { products(search: $s) { edges { cursor } } }",
+            "variables": {"s": "\x00"},
+        },
     ]
     for i, payload in enumerate(refused):
         errors = await operation_error(socket, payload, id=f"bad-{i}")
