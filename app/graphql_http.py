@@ -4,10 +4,11 @@ answers it, and transport errors as JSON.
 A body that is not one GraphQL request object (a JSON object with a string `query`, and
 `variables`, `operationName`, `extensions` of the right types) is answered 400 with
 {"errors": [{"message": ...}]}, as is every other transport error (405, 404 ...). GET runs queries
-only: a mutation over GET is 405. A client that accepts application/graphql-response+json gets it,
-and under it a document that cannot run (parse, validation or variable errors) is 400 with no
-`data` entry; under application/json (the default) it stays 200 with `data: null`. Automatic persisted
-queries (app/persisted_queries.py) fill in the query of a request that sends only its hash."""
+only: a mutation over GET is 405; HEAD is GET without the body. A client that accepts
+application/graphql-response+json gets it, and under it a document that cannot run (parse,
+validation or variable errors) is 400 with no `data` entry; under application/json (the default)
+it stays 200 with `data: null`. Automatic persisted queries (app/persisted_queries.py) fill in
+the query of a request that sends only its hash."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from cross_web import HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
@@ -77,12 +79,41 @@ async def routing_error(request: Request, error: Exception) -> Response:
     )
 
 
+class HeadAsGet:
+    """HEAD /graphql is answered as GET would be, without the body (RFC 9110: HEAD is GET without
+    content; the route's Allow lists it). strawberry itself takes only GET and POST."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 class MutationOverGet(HTTPException):
     """The spec's answer to a mutation sent with GET (which must never change anything): 405."""
 
     def __init__(self) -> None:
         super().__init__(405, "Mutations are not allowed over GET: send them with POST")
         self.headers = {"Allow": "POST"}
+
+
+class UnknownOperation(HTTPException):
+    """An operationName the document does not hold: 400, code VALIDATION like every other error
+    that refuses the request itself (the WebSocket's `error` message carries the same)."""
+
+    code = "VALIDATION"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(400, reason)
 
 
 class RefusedToken(HTTPException):
@@ -204,9 +235,11 @@ class GraphQLRequestBody:
         try:
             return await super().execute_single(*args, **kwargs)  # type: ignore[misc]
         except HTTPException as error:
-            cause = error.__cause__  # strawberry's: an operation type the method does not allow
+            cause = error.__cause__  # strawberry's: no such operation, or a type the method does not allow
             if isinstance(cause, InvalidOperationTypeError) and cause.operation_type == MUTATION:
                 raise MutationOverGet() from None
+            if isinstance(cause, CannotGetOperationTypeError):
+                raise UnknownOperation(error.reason) from None
             raise
 
     async def get_sub_response(self, request):

@@ -30,7 +30,13 @@ from app.auth import USERS_CHANNEL, authenticate, bearer, known_users
 from app.cli import LOG_FORMAT
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
-from app.graphql_http import GraphQLRequestBody, RefusedToken, UnavailableAs503, routing_error_handlers
+from app.graphql_http import (
+    GraphQLRequestBody,
+    HeadAsGet,
+    RefusedToken,
+    UnavailableAs503,
+    routing_error_handlers,
+)
 from app.mail import CHANNEL as OUTBOX_CHANNEL
 from app.mail import OutboxSender
 from app.metrics import scrape
@@ -300,7 +306,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", HeadAsGet(graphql), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

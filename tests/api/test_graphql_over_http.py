@@ -95,7 +95,16 @@ async def test_a_document_of_several_operations_runs_only_the_one_named(client, 
     assert named.json() == {"data": {"__typename": "Query"}}
     unknown = await client.post("/graphql", json={"query": document, "operationName": "R"})
     assert unknown.status_code == 400
-    assert unknown.json()["errors"][0]["message"] == 'Unknown operation named "R".'
+    assert unknown.json() == {
+        "errors": [{"message": 'Unknown operation named "R".', "extensions": {"code": "VALIDATION"}}]
+    }
+    # the same under the new media type, and as GET
+    for response in (
+        await client.post("/graphql", json={"query": document, "operationName": "R"}, headers=NEW),
+        await client.get("/graphql", params={"query": "query A { __typename }", "operationName": "R"}),
+    ):
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"] == {"code": "VALIDATION"}
 
 
 async def test_a_field_error_is_200_with_data_under_graphql_response_json(client):
@@ -130,6 +139,21 @@ async def test_queries_run_over_get(client):
     )
     assert named.json() == {"data": {"__type": {"name": "Product"}}}
     assert named.headers["x-request-id"]
+
+
+async def test_head_is_answered_as_get_without_the_body(client, db):
+    """The route's Allow lists HEAD: it is GET without content, so a mutation is refused as over GET."""
+    query = {"query": "{ __typename }"}
+    got = await client.get("/graphql", params=query, headers=NEW)
+    head = await client.head("/graphql", params=query, headers=NEW)
+    assert head.status_code == 200 and head.content == b""
+    for name in ("content-type", "content-length", "cache-control", "vary"):
+        assert head.headers.get(name) == got.headers.get(name), name
+    mutation = {"query": 'mutation { requestPasswordReset(email: "head@example.com") { ok } }'}
+    refused = await client.head("/graphql", params=mutation)
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST" and refused.content == b""
+    put = await client.put("/graphql", content=b"{}")
+    assert put.status_code == 405 and "HEAD" in put.headers["allow"]
 
 
 @pytest.mark.parametrize(

@@ -63,10 +63,11 @@ BODIES = {
 }
 
 
-def assert_json_error(response, status: int, message: str) -> None:
+def assert_json_error(response, status: int, message: str, code: str | None = None) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"errors": [{"message": message}]}
+    error = {"message": message, **({"extensions": {"code": code}} if code else {})}
+    assert response.json() == {"errors": [error]}
     assert response.headers["x-request-id"]
 
 
@@ -83,7 +84,7 @@ async def test_a_body_that_is_not_a_graphql_request_is_400_json(client, name):
 async def test_an_unknown_operation_name_with_a_lone_surrogate_is_400_json(client):
     body = b'{"query": "query A { me { id } }", "operationName": "\\ud800"}'
     response = await client.post("/graphql", content=body, headers={"content-type": JSON})
-    assert_json_error(response, 400, 'Unknown operation named "\ud800".')
+    assert_json_error(response, 400, 'Unknown operation named "\ud800".', "VALIDATION")
 
 
 async def test_other_transport_errors_have_the_same_json_shape(client):
