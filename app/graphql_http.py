@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cross_web import HTTPException
+from cross_web.request import StarletteRequestAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -153,15 +154,26 @@ class NumberTooLong(json.JSONDecodeError):
     """JSON with an integer past Python's digit limit."""
 
 
+class MediaTypeInAnyCase(StarletteRequestAdapter):
+    """A media type is case-insensitive (RFC 9110, 8.3.1): Application/JSON is application/json,
+    for our check and strawberry's alike."""
+
+    @property
+    def content_type(self) -> str | None:
+        value = super().content_type
+        return value.lower() if value is not None else None
+
+
 class GraphQLRequestBody:
-    """Mixed into strawberry's ASGI view (before it): decode_json is how it reads JSON (a body, a
-    WebSocket message), parse_json where it decodes a body, parse_query_params a GET's parameters,
-    should_render_graphql_ide whether a GET wants the page, parse_http_body where it reads the
-    request's fields (and a persisted query's), execute_single where a mutation over GET is refused,
-    get_sub_response and create_response where the answer's media type and status are set, run
-    where its HTTPExceptions surface."""
+    """Mixed into strawberry's ASGI view (before it): request_adapter_class how it reads a request's
+    content type, decode_json how it reads JSON (a body, a WebSocket message), parse_json where it
+    decodes a body, parse_query_params a GET's parameters, should_render_graphql_ide whether a GET
+    wants the page, parse_http_body where it reads the request's fields (and a persisted query's),
+    execute_single where a mutation over GET is refused, get_sub_response and create_response where
+    the answer's media type and status are set, run where its HTTPExceptions surface."""
 
     persisted_queries: PersistedQueries | None = None
+    request_adapter_class = MediaTypeInAnyCase
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON in UTF-8, a byte order mark before it ignored as RFC 8259 allows (json.loads would

@@ -81,6 +81,13 @@ async def test_a_body_that_is_not_a_graphql_request_is_400_json(client, name):
     assert fine.json() == {"data": {"__typename": "Query"}}
 
 
+@pytest.mark.parametrize("content_type", ["Application/JSON", "APPLICATION/json; Charset=UTF-8"])
+async def test_the_media_type_is_read_in_any_letter_case(client, content_type):
+    body = b'{"query": "{ __typename }"}'
+    response = await client.post("/graphql", content=body, headers={"content-type": content_type})
+    assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
+
+
 async def test_an_unknown_operation_name_with_a_lone_surrogate_is_400_json(client):
     body = b'{"query": "query A { me { id } }", "operationName": "\\ud800"}'
     response = await client.post("/graphql", content=body, headers={"content-type": JSON})
