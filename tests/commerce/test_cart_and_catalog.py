@@ -74,6 +74,30 @@ async def test_bad_cart_input_is_refused_and_nothing_written(gql, users, shop, d
     assert (await gql("{ myCart { id } }", token=token))["data"]["myCart"] is None
 
 
+async def test_a_product_retired_after_it_was_added_is_refused_at_checkout_on_its_line(gql, users, shop, db):
+    kept, retired = await shop.product(stock=5), await shop.product(stock=5)
+    _, token = await users.signed_in()
+    _, staff = await users.signed_in("STAFF")
+    for product in (kept, retired):
+        await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
+    await gql(
+        "mutation($p: ID!) { updateProduct(id: $p, input: {active: false}) { errors { code } } }",
+        {"p": str(retired.id)},
+        token=staff,
+    )
+    refused = (await gql(CHECKOUT, {"k": "retired-1"}, token=token))["data"]["checkout"]
+    # The cart's lines name their product (CartItem.product), not an itemId.
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("NOT_FOUND", "cart.items.1.product")]
+    assert refused["sale"] is None
+    cart = (await gql("{ myCart { items { product { id active } } } }", token=token))["data"]["myCart"]
+    assert [i["product"] for i in cart["items"]] == [
+        {"id": str(kept.id), "active": True},
+        {"id": str(retired.id), "active": False},
+    ]
+    async with db.sessions() as session:
+        assert [p.stock for p in await session.scalars(select(Product).order_by(Product.sku))] == [5, 5]
+
+
 async def test_a_cart_made_a_moment_ago_is_found_on_the_primary_while_the_replica_lags(
     gql, users, shop, db, monkeypatch
 ):

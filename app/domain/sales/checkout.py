@@ -75,7 +75,7 @@ async def _check_out(
         uow,
         channel="ONLINE",
         items=[
-            SaleItem("PRODUCT", line.product_id, line.quantity, field=f"cart.items.{i}")
+            SaleItem("PRODUCT", line.product_id, line.quantity, field=f"cart.items.{i}", id_field="product")
             for i, line in enumerate(lines)
         ],
         customer_id=customer_id,

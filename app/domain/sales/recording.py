@@ -55,6 +55,7 @@ class SaleItem:
     discount: Decimal = money.ZERO
     name: str | None = None
     field: str = "items"  # where an error about this item points
+    id_field: str = "itemId"  # its field naming the item: an unknown or retired one points there
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ async def record_sale(
     for item in items:
         found = catalogue.get(item.item_id)
         if found is None or not found.active:
-            errors.append(DomainError("NOT_FOUND", "This item is not for sale", f"{item.field}.itemId"))
+            errors.append(
+                DomainError("NOT_FOUND", "This item is not for sale", f"{item.field}.{item.id_field}")
+            )
         elif item.item_type == "PRODUCT":
             wanted[item.item_id] += item.quantity
             first_field.setdefault(item.item_id, item.field)
