@@ -18,6 +18,7 @@ from tests.races import row_lock_held, wait_for_lock_waiters
 
 CREATE = """mutation($i: ProductInput!) { createProduct(input: $i) {
   product { id sku stock price { amount } } errors { code field } } }"""
+RETIRE = "mutation($p: ID!) { updateProduct(id: $p, input: {active: false}) { errors { code } } }"
 COUPON = """mutation($i: CouponInput!) { createCoupon(input: $i) {
   coupon { code kind value usageLimit } errors { code field } } }"""
 
@@ -55,11 +56,7 @@ async def test_bad_cart_input_is_refused_and_nothing_written(gql, users, shop, d
     product = await shop.product()
     inactive = await shop.product()
     _, staff = await users.signed_in("STAFF")
-    await gql(
-        "mutation($p: ID!) { updateProduct(id: $p, input: {active: false}) { errors { code } } }",
-        {"p": str(inactive.id)},
-        token=staff,
-    )
+    await gql(RETIRE, {"p": str(inactive.id)}, token=staff)
     _, token = await users.signed_in()
     for product_id, quantity, expected in (
         (product.id, 0, ("VALIDATION", "quantity")),
@@ -80,11 +77,7 @@ async def test_a_product_retired_after_it_was_added_is_refused_at_checkout_on_it
     _, staff = await users.signed_in("STAFF")
     for product in (kept, retired):
         await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
-    await gql(
-        "mutation($p: ID!) { updateProduct(id: $p, input: {active: false}) { errors { code } } }",
-        {"p": str(retired.id)},
-        token=staff,
-    )
+    await gql(RETIRE, {"p": str(retired.id)}, token=staff)
     refused = (await gql(CHECKOUT, {"k": "retired-1"}, token=token))["data"]["checkout"]
     # The cart's lines name their product (CartItem.product), not an itemId.
     assert [(e["code"], e["field"]) for e in refused["errors"]] == [("NOT_FOUND", "cart.items.1.product")]
