@@ -7,13 +7,13 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from app.domain.accounts.models import is_staff
+from app.domain.accounts.models import STAFF_ROLES, is_staff
 from app.domain.catalog import service as catalog
 from app.domain.catalog import views
 from app.domain.errors import NAMES_A_ROW, Code
 from app.domain.pagination import page_size
 from app.domain.taxes import service as tax_service
-from app.resolvers.base import StaffOnly, ctx, forbidden, maybe_id, mutation, parse_id, query, run_mutation
+from app.resolvers.base import StaffOnly, ctx, maybe_id, mutation, parse_id, query, require_role, run_mutation
 from app.resolvers.inputs import Changes, plain, values
 from app.resolvers.reads import lookup, read
 from app.schema.catalog import (
@@ -62,8 +62,8 @@ async def products(
     after: After = None,
 ) -> ProductConnection:
     """The catalogue's products, by name; active ones only unless staff ask for all."""
-    if include_inactive and not is_staff(ctx(info).user):
-        raise forbidden()
+    if include_inactive:
+        require_role(info, *STAFF_ROLES)
     page = await read(
         info,
         views.products_page,

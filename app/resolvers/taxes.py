@@ -8,10 +8,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from app.domain.accounts.models import is_staff
+from app.domain.accounts.models import STAFF_ROLES
 from app.domain.errors import UNIQUE, Code
 from app.domain.taxes import service, views
-from app.resolvers.base import AdminOnly, ctx, forbidden, mutation, parse_id, query, run_mutation
+from app.resolvers.base import AdminOnly, mutation, parse_id, query, require_role, run_mutation
 from app.resolvers.reads import read
 from app.schema.taxes import TaxRate, TaxRateInput, TaxRatePayload
 
@@ -23,8 +23,8 @@ async def tax_rates(
     ] = False,
 ) -> list[TaxRate]:
     """The sales tax rates, by name; active ones only unless staff ask for all."""
-    if include_inactive and not is_staff(ctx(info).user):
-        raise forbidden()
+    if include_inactive:
+        require_role(info, *STAFF_ROLES)
     rows = await read(info, views.tax_rates, include_inactive=bool(include_inactive))
     return [TaxRate.from_model(r) for r in rows]
 

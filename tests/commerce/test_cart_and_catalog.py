@@ -425,6 +425,7 @@ async def test_who_may_do_what_in_the_shop(gql, users, shop):
             "FORBIDDEN",
         ),
         ("{ products(includeInactive: true) { edges { cursor } } }", customer, "FORBIDDEN"),
+        ("{ products(includeInactive: true) { edges { cursor } } }", None, "UNAUTHENTICATED"),
     ]
     for query, token, code in checks:
         result = await gql(query, token=token)

@@ -97,6 +97,8 @@ async def test_retired_rates_are_listed_for_staff_only(gql, users, db):
     ]
     refused = await gql(RATES, {"all": True}, token=customer)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    signed_out = await gql(RATES, {"all": True})
+    assert signed_out["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_products_and_services_take_a_rate_change_it_and_clear_it(gql, users, db):
