@@ -165,18 +165,21 @@ async def test_card_payment_with_customer_coupon_and_points_follows_the_shop_rul
     assert await shop.stock(bed.id) == (3, 3)
 
 
-async def test_short_stock_at_checkout_names_each_product_and_changes_nothing(db, pos):
+async def test_short_stock_at_checkout_names_each_line_and_changes_nothing(db, pos):
     shop = Shop(db)
     kibble = await pos.product("Kibble", "12.00", stock=3)
     chew = await pos.product("Chew", "2.00", stock=1)
     order = await pos.order()
-    await pos.add(order["id"], kibble, 4)
+    await pos.add(order["id"], kibble, 2)
     await pos.add(order["id"], chew, 2)
+    await pos.add(order["id"], kibble, 2, mode="CUSTOM", unitPrice="10.00")  # 4 kibble in two lines
     result = await pos.call(PAY, pay_input(order["id"], method="CARD"))
     assert [(e["code"], e["field"]) for e in result["errors"]] == [
         ("INSUFFICIENT_STOCK", "order.items.0"),
         ("INSUFFICIENT_STOCK", "order.items.1"),
+        ("INSUFFICIENT_STOCK", "order.items.2"),
     ]
+    assert result["errors"][0]["message"] == "Only 3 of Kibble left, 4 wanted"
     assert (await shop.stock(kibble.id), await shop.stock(chew.id)) == ((3, 3), (1, 1))
     assert await sales_count(db) == 0
     assert (await pos.row(order["id"])).status == "DRAFT"

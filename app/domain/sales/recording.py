@@ -105,7 +105,6 @@ async def record_sale(
 
     errors: list[DomainError] = []
     wanted: dict[uuid.UUID, int] = defaultdict(int)
-    first_field: dict[uuid.UUID, str] = {}
     for item in items:
         found = catalogue.get(item.item_id)
         if found is None or not found.active:
@@ -114,17 +113,13 @@ async def record_sale(
             )
         elif item.item_type == "PRODUCT":
             wanted[item.item_id] += item.quantity
-            first_field.setdefault(item.item_id, item.field)
-    for product_id, quantity in wanted.items():
-        product = products[product_id]
-        if product.stock < quantity:
-            errors.append(
-                DomainError(
-                    "INSUFFICIENT_STOCK",
-                    f"Only {product.stock} of {product.name} left, {quantity} wanted",
-                    first_field[product_id],
-                )
-            )
+    # Every line of a short product is named, in line order: the client may fix any of them.
+    short = {product_id for product_id, quantity in wanted.items() if products[product_id].stock < quantity}
+    for item in items:
+        if item.item_type == "PRODUCT" and item.item_id in short:
+            product = products[item.item_id]
+            message = f"Only {product.stock} of {product.name} left, {wanted[item.item_id]} wanted"
+            errors.append(DomainError("INSUFFICIENT_STOCK", message, item.field))
     if errors:
         raise DomainError.many(errors)
 
