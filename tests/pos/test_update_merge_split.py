@@ -92,7 +92,12 @@ async def test_reducing_a_custom_line_below_its_discount_is_refused_under_the_lo
     trim = await pos.service("Nail trim", "12.50")
     line = (await pos.add(order["id"], trim, 2, mode="CUSTOM", discount="20.00"))["order"]["items"][0]
     payload = await pos.call(UPDATE, {"o": order["id"], "items": [{"itemId": line["id"], "quantity": 1}]})
-    assert codes(payload) == [("VALIDATION", "items.0.discount")]
+    # Only the quantity was sent, so the quantity is the field to fix.
+    assert codes(payload) == [("VALIDATION", "items.0.quantity")]
+    assert (
+        payload["errors"][0]["message"]
+        == "The line's discount of 20.00 exceeds its price times this quantity"
+    )
     assert [(l.quantity, l.discount) for l in await pos.lines(order["id"])] == [(2, Decimal("20.00"))]
     assert (await pos.row(order["id"])).version == 2
 

@@ -687,11 +687,13 @@ async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[Li
             continue
         discount = line.discount if u.discount is None else u.discount
         if discount > line.unit_price * quantity:
-            errors.append(
-                validation(
-                    "The discount cannot exceed the line's price times quantity", f"items.{i}.discount"
-                )
+            # Blame what the caller sent: a smaller quantity alone can push the kept discount over.
+            field, message = (
+                ("discount", "The discount cannot exceed the line's price times quantity")
+                if u.discount is not None
+                else ("quantity", f"The line's discount of {discount} exceeds its price times this quantity")
             )
+            errors.append(validation(message, f"items.{i}.{field}"))
             continue
         note = line.note if u.note is None else (u.note or None)
         changed.append((line.id, quantity, discount, note))
