@@ -106,6 +106,16 @@ async def test_bad_input_gets_a_validation_error_per_field_and_writes_nothing(gq
     assert await count_users(db) == 0
 
 
+async def test_a_phone_with_an_extension_is_refused_not_cut(gql, db):
+    for phone in ("+1 202 555 0142 ext. 12", "(202) 555-0142 x12", "+12025550142;ext=12"):
+        result = (await gql(REGISTER, register_input(phone=phone)))["data"]["register"]
+        assert result["user"] is None, phone
+        assert result["errors"] == [
+            {"code": "VALIDATION", "field": "phone", "message": "Enter the number without an extension"}
+        ]
+    assert await count_users(db) == 0
+
+
 async def test_login_failures_look_the_same_for_unknown_email_and_wrong_password(gql):
     await gql(REGISTER, register_input())
     login = (

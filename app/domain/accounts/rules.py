@@ -55,6 +55,9 @@ def normalise_phone(phone: str, region: str, field: str = "phone") -> str:
         raise validation("Enter a valid phone number", field) from None
     if not phonenumbers.is_valid_number(parsed):
         raise validation("Enter a valid phone number", field)
+    if parsed.extension:
+        # E.164 has no extension: storing the number without it would say it was kept.
+        raise validation("Enter the number without an extension", field)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
