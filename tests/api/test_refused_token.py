@@ -24,6 +24,16 @@ async def test_no_token_is_anonymous(gql):
     assert await gql(ME) == {"data": {"me": None}}
 
 
+async def test_another_authorization_scheme_carries_no_token(client, users):
+    # A proxy's Basic credentials in front of a staging server are not ours to judge.
+    user, token = await users.signed_in()
+    for header in ("Basic YWxhZGRpbjpvcGVuc2VzYW1l", f"Token {token}"):
+        response = await client.post("/graphql", json={"query": ME}, headers={"Authorization": header})
+        assert (response.status_code, response.json()) == (200, {"data": {"me": None}}), header
+    bearer = await client.post("/graphql", json={"query": ME}, headers={"Authorization": f"bEaReR {token}"})
+    assert bearer.json() == {"data": {"me": {"id": str(user.id)}}}
+
+
 @pytest.mark.parametrize("query", [ME, PUBLIC, LOGIN, "{ __typename }"])
 @pytest.mark.parametrize("kind", ["garbage", "expired", "foreign key"])
 async def test_a_bad_token_is_401_unauthenticated_on_every_operation(gql, users, kind, query):
