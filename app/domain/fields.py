@@ -16,8 +16,9 @@ T = TypeVar("T")
 MAX_QUANTITY = 999
 
 
-def parse_id(value: object, field: str = "id", what: str = "record") -> uuid.UUID:
-    """An id from the client; a malformed one names nothing, so it is NOT_FOUND like a missing one."""
+def parse_id(value: object, field: str, what: str) -> uuid.UUID:
+    """An id from the client; a malformed one names nothing, so it is NOT_FOUND like a missing one,
+    with the same message and field."""
     try:
         return uuid.UUID(str(value))
     except ValueError:
@@ -63,6 +64,14 @@ def code(value: str, field: str, message: str) -> str:
     return value
 
 
+def label(value: str, field: str, what: str) -> str:
+    """A name that tells one thing from another (a register): spaces between words, but nothing
+    else invisible, so no second name can look like the first."""
+    if any(invisible(c) and c != " " for c in value):
+        raise validation(f"{what} cannot contain invisible or control characters", field)
+    return value
+
+
 def shown(value: str, field: str, what: str = "A name") -> str:
     """A name shown on a screen or a receipt: no control characters (a bell, an escape) and at least
     one character that is not invisible."""
@@ -80,12 +89,26 @@ def name(value: str, *, max_length: int, field: str = "name") -> str:
     return shown(value, field)
 
 
+# Free text keeps its lines and tabs; any other control character (a bell, an escape sequence)
+# would act on the terminal or printer that shows it.
+LAYOUT = frozenset("\n\r\t")
+
+
 def text(value: str | None, *, max_length: int, field: str, what: str) -> str:
     """Free text from the client (a description, a note), trimmed: empty when none was given."""
     value = (value or "").strip()
     if len(value) > max_length:
         raise validation(f"{what} has at most {max_length} characters", field)
+    if any(unicodedata.category(c) == "Cc" and c not in LAYOUT for c in value):
+        raise validation(f"{what} cannot contain control characters other than line breaks and tabs", field)
     return value
+
+
+def reason(value: str | None, *, max_length: int, field: str = "reason") -> str:
+    """Why money or stock moved by hand: free text that must be given."""
+    if not 1 <= len((value or "").strip()) <= max_length:
+        raise validation(f"Give a reason of 1-{max_length} characters", field)
+    return text(value, max_length=max_length, field=field, what="A reason")
 
 
 def quantity(value: int, field: str = "quantity", *, allow_zero: bool = False) -> int:

@@ -109,7 +109,7 @@ async def request_adoption(
 async def cancel_adoption_request(info: Info, id: PendingRequest) -> AdoptionRequestPayload:
     """Withdraw one's own PENDING request: the pet is AVAILABLE again."""
     user = caller(info)
-    request_id = parse_id(id)
+    request_id = parse_id(id, "id", "Adoption request")
     outcome = await run_mutation(
         info, lambda uow: adoption.cancel_adoption_request(uow, request_id=request_id, applicant_id=user.id)
     )
@@ -118,7 +118,7 @@ async def cancel_adoption_request(info: Info, id: PendingRequest) -> AdoptionReq
 
 async def _decide(info: Info, id: strawberry.ID, note: str | None, decide) -> AdoptionRequestPayload:
     staff = caller(info)
-    request_id = parse_id(id)
+    request_id = parse_id(id, "id", "Adoption request")
     text = rules.normalise_note(note)
     outcome = await run_mutation(
         info, lambda uow: decide(uow, request_id=request_id, staff_id=staff.id, note=text)

@@ -77,7 +77,7 @@ def require_role(info: Info, *roles: str) -> User:
 def maybe_id(value: str) -> uuid.UUID | None:
     """The id a query names, or None for a malformed one: it names nothing, so the answer is null."""
     try:
-        return parse_id(value)
+        return parse_id(value, "id", "Record")
     except DomainError:
         return None
 

@@ -139,7 +139,7 @@ async def update_product(
     input: Changes[ProductUpdateInput],
 ) -> ProductPayload:
     """Change a product's name, description, category, price or active flag (not its stock)."""
-    product_id = parse_id(id)
+    product_id = parse_id(id, "id", "Product")
     changes = catalog.prepare_product_changes(**await _fields(info, input))
     updated = await run_mutation(
         info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes)
@@ -159,7 +159,7 @@ async def adjust_stock(
     note: Annotated[str | None, strawberry.argument(description="Why, at most 500 characters.")] = None,
 ) -> ProductPayload:
     """Add or take away stock by hand; recorded as a stock movement. Stock never goes below 0."""
-    pid = parse_id(product_id, "productId")
+    pid = parse_id(product_id, "productId", "Product")
     note = catalog.check_adjustment(delta=delta, reason=reason.value, note=note)
     updated = await run_mutation(
         info,

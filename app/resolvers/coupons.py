@@ -34,7 +34,7 @@ async def deactivate_coupon(
     info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The coupon to end.")]
 ) -> CouponPayload:
     """End a coupon: later checkouts refuse it; sales that used it keep their discount."""
-    coupon_id = parse_id(id)
+    coupon_id = parse_id(id, "id", "Coupon")
     coupon = await run_mutation(info, lambda uow: coupons_service.deactivate_coupon(uow, coupon_id=coupon_id))
     return CouponPayload(coupon=Coupon.from_model(coupon), errors=[])
 

@@ -11,6 +11,7 @@ from app.domain.accounts.models import User
 from app.domain.adoption.models import Pet
 from app.domain.catalog.models import Product, Service
 from app.domain.coupons.models import Coupon
+from app.domain.shifts.models import CashShift
 from app.domain.taxes.models import TaxRate
 
 ZERO_WIDTH, BIDI, BELL, ESCAPE = "\u200b", "\u202e", "\x07", "\x1b[2J"
@@ -72,10 +73,19 @@ OPERATIONS = {
         'adoptionFee: "1"}) { errors { code field } } }',
         "breed",
     ),
+    "shift register": (
+        "STAFF",
+        CashShift,
+        'mutation($v: String!) { openShift(input: {register: $v, openingFloat: "0"}) '
+        "{ errors { code field } } }",
+        "register",
+    ),
 }
 
-CODES = ("product sku", "coupon code")
-# A code refuses anything invisible anywhere; a name only a control character or nothing visible.
+# Codes, and the register a shift opens on (two drawers must not look alike).
+CODES = ("product sku", "coupon code", "shift register")
+# A code refuses anything invisible anywhere (a register name allows spaces between words); a name
+# only a control character or nothing visible.
 BAD = {
     "only a zero-width space": ZERO_WIDTH,
     "only a bidi override": BIDI,
@@ -127,3 +137,41 @@ async def test_a_name_with_an_emoji_joiner_or_an_accent_is_fine(db, gql, users, 
     body = await gql(document, {"v": "Zoë 👨\u200d👩\u200d👧 Grä\u00adfin ❤\ufe0f"}, token=token)
     (payload,) = body["data"].values()
     assert payload["errors"] == [], body
+
+
+async def test_a_register_name_may_hold_spaces_between_words(gql, users):
+    _, token = await users.signed_in("STAFF")
+    body = await gql(
+        'mutation { openShift(input: {register: " Front 2 ", openingFloat: "0"}) '
+        "{ shift { register } errors { code } } }",
+        token=token,
+    )
+    assert body["data"]["openShift"] == {"shift": {"register": "Front 2"}, "errors": []}, body
+
+
+# operation: (role, the payload's object, document with $v where the text goes)
+FREE_TEXT = {
+    "product description": (
+        "STAFF",
+        "product",
+        'mutation($v: String!) { createProduct(input: {sku: "CHEW", name: "Chew", category: TOY, '
+        'price: "1.00", description: $v}) { product { description } errors { code field } } }',
+    ),
+    "pet description": (
+        "STAFF",
+        "pet",
+        'mutation($v: String!) { createPet(input: {name: "Pip", species: DOG, ageMonths: 3, '
+        'adoptionFee: "1", description: $v}) { pet { description } errors { code field } } }',
+    ),
+}
+
+
+@pytest.mark.parametrize("operation", FREE_TEXT)
+async def test_free_text_keeps_its_lines_and_tabs_but_no_other_control_character(gql, users, operation):
+    role, made, document = FREE_TEXT[operation]
+    _, token = await users.signed_in(role)
+    for bad in (f"Soft{BELL}", f"Soft {ESCAPE}", "Soft\x7f toy"):
+        (refused,) = (await gql(document, {"v": bad}, token=token))["data"].values()
+        assert refused["errors"] == [{"code": "VALIDATION", "field": "description"}], bad
+    (taken,) = (await gql(document, {"v": "Soft toy.\r\n\tWashable."}, token=token))["data"].values()
+    assert taken == {"errors": [], made: {"description": "Soft toy.\r\n\tWashable."}}, taken

@@ -334,6 +334,7 @@ async def test_coupon_values_out_of_range_are_refused(gql, users, db):
         ({"kind": "PERCENT", "value": "0"}, "value"),
         ({"kind": "FIXED", "value": "-5"}, "value"),
         ({"usageLimit": 0}, "usageLimit"),
+        ({"usageLimit": 10_000_001}, "usageLimit"),
         ({"startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"}, "endsAt"),
     ):
         payload = await gql(
@@ -342,6 +343,12 @@ async def test_coupon_values_out_of_range_are_refused(gql, users, db):
         assert [(e["code"], e["field"]) for e in payload["data"]["createCoupon"]["errors"]] == [
             ("VALIDATION", field)
         ], change
+    too_many = await gql(
+        "mutation($i: CouponInput!) { createCoupon(input: $i) { errors { message } } }",
+        {"i": {"code": "C1", "kind": "FIXED", "value": "5", "usageLimit": 10_000_001}},
+        token=admin,
+    )
+    assert too_many["data"]["createCoupon"]["errors"] == [{"message": "A usage limit is 1 to 10,000,000"}]
     async with db.read() as s:
         assert await s.scalar(select(func.count()).select_from(Coupon)) == 0
     ok = await gql(

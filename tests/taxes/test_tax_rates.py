@@ -43,6 +43,12 @@ async def test_an_admin_creates_and_changes_a_rate(gql, users):
     }
 
 
+async def test_a_rate_of_minus_zero_is_zero(gql, users):
+    _, admin = await users.signed_in("ADMIN")
+    made = (await gql(CREATE, {"i": {"name": "Exempt", "rate": "-0"}}, token=admin))["data"]
+    assert made["createTaxRate"]["taxRate"]["rate"] == "0.000", made
+
+
 @pytest.mark.parametrize(
     ("rate", "name", "field"),
     [

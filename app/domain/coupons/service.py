@@ -36,6 +36,9 @@ class NewCoupon:
     ends_at: datetime | None
 
 
+MAX_USAGE_LIMIT = 10_000_000
+
+
 def prepare_coupon(
     *,
     code: str,
@@ -55,8 +58,8 @@ def prepare_coupon(
         check.fail(validation("A percentage is at most 100", "value"))
     if min_subtotal is not None:
         min_subtotal = check(lambda: money.amount(min_subtotal, "minSubtotal", allow_zero=True))
-    if usage_limit is not None and not 1 <= usage_limit <= 10_000_000:
-        check.fail(validation("A usage limit is at least 1", "usageLimit"))
+    if usage_limit is not None and not 1 <= usage_limit <= MAX_USAGE_LIMIT:
+        check.fail(validation(f"A usage limit is 1 to {MAX_USAGE_LIMIT:,}", "usageLimit"))
     starts_at, ends_at = _aware(starts_at), _aware(ends_at)
     if starts_at and ends_at and starts_at >= ends_at:
         check.fail(validation("endsAt must come after startsAt", "endsAt"))

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from app.domain import money
+from app.domain import fields, money
 from app.domain.errors import DomainError, validation
 from app.domain.fields import every, parse_id
 from app.domain.pos import totals
@@ -42,10 +42,7 @@ class OrderDiscount:
 
 
 def _reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= 200:
-        raise validation("Give a reason of 1-200 characters", "reason")
-    return reason
+    return fields.reason(reason, max_length=200)
 
 
 def prepare_discount(

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Integer, Uuid, column, insert, select, update, values
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.domain import limits, money
+from app.domain import fields, limits, money
 from app.domain.accounts.models import User
 from app.domain.catalog.models import Product
 from app.domain.catalog.service import move_stock
@@ -66,9 +66,7 @@ def prepare_refund(
     sale = parse_id(sale_id, "saleId", "Sale")
     if lines is not None:
         limits.at_most(lines, limits.MAX_LINES, "lines", "lines")
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= 500:
-        raise validation("Give a reason of 1-500 characters", "reason")
+    reason = fields.reason(reason, max_length=500)
     parsed: list[tuple[uuid.UUID, int]] | None = None
     if lines is not None:
         if not lines:

@@ -34,7 +34,7 @@ def rate(value: Decimal | None, field: str = "rate") -> Decimal:
         raise validation("A percent has at most three decimals", field)
     if not 0 <= value <= MAX_RATE:
         raise validation("A percent is between 0 and 100", field)
-    return value.quantize(RATE_PLACES)
+    return value.quantize(RATE_PLACES).copy_abs()  # "-0" is 0.000: an answer shows no "-0.000"
 
 
 def line_tax(net: Decimal, rate: Decimal | None, *, included: bool) -> Decimal:

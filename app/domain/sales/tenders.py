@@ -15,7 +15,7 @@ from sqlalchemy import ForeignKey, Index, String, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, uuid_pk
-from app.domain import money
+from app.domain import fields, money
 from app.domain.constraints import nonneg, one_of
 from app.domain.errors import DomainError, validation
 from app.domain.locks import lock_row
@@ -136,16 +136,10 @@ def prepare(
         for i, (tender_method, amount, reference) in enumerate(tenders):
             if tender_method not in allowed:
                 raise validation("At the counter, pay by CASH or CARD", f"tenders.{i}.method")
-            reference = (reference or "").strip() or None
-            if reference is not None and len(reference) > MAX_REFERENCE:
-                raise validation(
-                    f"A reference has at most {MAX_REFERENCE} characters", f"tenders.{i}.reference"
-                )
-            parsed.append(
-                TenderIn(
-                    tender_method, money.amount(amount, f"tenders.{i}.amount", allow_zero=True), reference
-                )
-            )
+            paid = money.amount(amount, f"tenders.{i}.amount", allow_zero=True)
+            field = f"tenders.{i}.reference"
+            reference = fields.text(reference, max_length=MAX_REFERENCE, field=field, what="A reference")
+            parsed.append(TenderIn(tender_method, paid, reference or None))
         # Their sum is the sale's amount_tendered.
         if sum((t.amount for t in parsed if t.amount is not None), money.ZERO) > money.MAX_AMOUNT:
             raise validation(f"The tenders may add up to at most {money.MAX_AMOUNT}", "tenders")

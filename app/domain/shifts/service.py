@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.domain import money
+from app.domain import fields, money
 from app.domain.errors import DomainError, validation
 from app.domain.fields import parse_id
 from app.domain.locks import lock_found
@@ -39,6 +39,7 @@ def prepare_open(*, register_name: str, opening_float: Decimal) -> NewShift:
     where = register(register_name, "register")
     if where is None:
         raise validation("Name the register", "register")
+    where = fields.label(where, "register", "A register name")
     return NewShift(where, money.amount(opening_float, "openingFloat", allow_zero=True))
 
 
@@ -106,22 +107,20 @@ def prepare_movement(*, shift_id: str, amount: Decimal, reason: str) -> Movement
     value = money.amount(amount, "amount", positive=False)
     if value == 0:
         raise validation("A movement moves some cash: positive pays in, negative pays out", "amount")
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= MAX_REASON:
-        raise validation(f"Give a reason of 1-{MAX_REASON} characters", "reason")
-    return Movement(parsed, value, reason)
+    return Movement(parsed, value, fields.reason(reason, max_length=MAX_REASON))
 
 
 async def record_movement(uow: UnitOfWork, movement: Movement, *, by: uuid.UUID) -> CashShift:
     """Under the shift's FOR UPDATE lock, so a close never misses one. A pay-out takes at most the
     cash the drawer should hold, and a pay-in keeps it within the largest amount, so the close can
-    always record what was expected and how far the count is over or short."""
+    always record what was expected and how far the count is over or short. A pay-out from a drawer
+    that cash sales took past that amount is allowed: it brings the drawer back toward it."""
     shift = await _lock_open(uow, movement.shift_id)
     expected = (await totals_of_shift(uow.session, shift)).expected(shift.opening_float)
     if movement.amount < 0 and expected + movement.amount < 0:
         held = max(expected, money.ZERO)
         raise validation(f"A pay-out takes at most the cash the drawer should hold ({held})", "amount")
-    if expected + movement.amount > money.MAX_AMOUNT:
+    if movement.amount > 0 and expected + movement.amount > money.MAX_AMOUNT:
         raise validation(f"The drawer would hold more than {money.MAX_AMOUNT}", "amount")
     uow.session.add(
         CashMovement(shift_id=shift.id, amount=movement.amount, reason=movement.reason, created_by=by)
