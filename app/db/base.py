@@ -33,4 +33,7 @@ def uuid_pk() -> Mapped[uuid.UUID]:
 
 
 def created_at() -> Mapped[datetime]:
-    return mapped_column(server_default=func.now(), nullable=False)
+    """When the row was written: clock_timestamp(), not now(), which is when its transaction began.
+    Pages list rows by it, and a row written after waiting on a lock would otherwise be stamped
+    before rows that committed while it waited, and land on a page a reader had already passed."""
+    return mapped_column(server_default=func.clock_timestamp(), nullable=False)

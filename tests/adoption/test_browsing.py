@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from app.domain.accounts.models import User
 from app.domain.adoption import service as adoption
 from app.domain.uow import run_unit
+from tests.races import row_lock_held, start_unit, wait_for_lock_waiters
 
 PAGE = (
     "query($s: Species, $st: PetStatus, $f: Int, $a: String) { pets(species: $s, status: $st, first: "
@@ -87,3 +89,27 @@ async def test_staff_page_through_requests_oldest_first_and_filter_by_status(db,
         gql, REQUESTS_PAGE, "adoptionRequests", {"s": "PENDING", "f": 100}, token=staff_token
     )
     assert [r["message"] for r in pending[0]] == ["m0", "m2", "m4"]
+
+
+async def test_a_request_that_waited_on_a_lock_is_not_passed_by_staff_paging_the_queue(db, gql, users, pets):
+    """A request is placed in the queue when it is written, not when its transaction began: one
+    that waited on its applicant's lock while another was made and read lands after the page read."""
+    _, staff_token = await users.signed_in("STAFF")
+    first_pet, second_pet = await pets.create(name="Ash"), await pets.create(name="Birch")
+    waiter, other = await users.create(), await users.create()
+
+    def request(pet, applicant, message):
+        return lambda uow: adoption.request_adoption(
+            uow, pet_id=pet.id, applicant_id=applicant.id, message=message, max_open=3
+        )
+
+    async with row_lock_held(db, User, waiter.id):
+        waiting = start_unit(db, request(first_pet, waiter, "waited"))
+        await wait_for_lock_waiters(db, 1, table="users", racers=[waiting])
+        await run_unit(db.sessions, request(second_pet, other, "made meanwhile"), lock_timeout_ms=3000)
+        page = (await gql(REQUESTS_PAGE, {"f": 1}, token=staff_token))["data"]["adoptionRequests"]
+        assert [edge["node"]["message"] for edge in page["edges"]] == ["made meanwhile"]
+    await waiting
+    after = {"f": 100, "a": page["pageInfo"]["endCursor"]}
+    rest = (await gql(REQUESTS_PAGE, after, token=staff_token))["data"]["adoptionRequests"]
+    assert [edge["node"]["message"] for edge in rest["edges"]] == ["waited"]
