@@ -50,7 +50,10 @@ async def products(
     info: Info,
     search: Annotated[
         str | None,
-        strawberry.argument(description="Text found anywhere in the name or SKU, any letter case."),
+        strawberry.argument(
+            description="Words, each found somewhere in the name or SKU, any letter case; at most 100 "
+            "characters."
+        ),
     ] = None,
     category: Annotated[
         ProductCategory | None, strawberry.argument(description="Only this category.")

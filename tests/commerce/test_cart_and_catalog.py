@@ -400,6 +400,24 @@ async def test_products_search_filter_and_paginate(gql, users, shop):
     assert toys["data"]["products"]["edges"] == []
 
 
+async def test_products_search_finds_each_word_in_any_order_and_spacing(gql, shop):
+    for name, sku in (("Wet cat food", "CAT-WET-12"), ("Cat tree", "TREE-1"), ("Dry dog food", "DOG-DRY")):
+        await shop.product(name=name, sku=sku)
+    query = "query($s: String) { products(search: $s) { edges { node { name } } } }"
+
+    async def found(search: str):
+        return [e["node"]["name"] for e in (await gql(query, {"s": search}))["data"]["products"]["edges"]]
+
+    assert await found("cat  food") == ["Wet cat food"]
+    assert await found(" FOOD\tcat ") == ["Wet cat food"]
+    assert await found("cat-wet food") == ["Wet cat food"]  # a SKU word and a name word
+    assert await found("100%") == []  # wildcards taken literally
+    assert await found("   ") == ["Cat tree", "Dry dog food", "Wet cat food"]
+    too_long = await gql(query, {"s": "a" * 101})
+    assert too_long["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "search"}
+    assert (await gql(query, {"s": "cat " + " " * 500 + "a" * 95}))["data"]["products"]["edges"] == []
+
+
 async def test_who_may_do_what_in_the_shop(gql, users, shop):
     product = await shop.product()
     _, customer = await users.signed_in()

@@ -19,9 +19,10 @@ from app.domain.accounts.models import User
 from app.domain.accounts.rules import EMAIL_RE, email_form, normalise_phone
 from app.domain.errors import DomainError, validation
 from app.domain.pagination import Page, fetch_page
+from app.domain.search import SEARCH_MAX, contains
 
 # A trigram index needs three characters in a row to narrow anything down.
-SEARCH_MIN, SEARCH_MAX = 3, 100
+SEARCH_MIN = 3
 PHONE_CHARS = re.compile(r"^[0-9+().\s/-]+$")
 
 
@@ -52,11 +53,6 @@ def prepare_customer_search(search: str, *, phone_region: str) -> CustomerSearch
             only_digits = re.sub(r"\D", "", text)
             digits = only_digits if len(only_digits) >= SEARCH_MIN else None
     return CustomerSearch(text=text, words=words, email=email, phone=phone, digits=digits)
-
-
-def contains(value: str) -> str:
-    """A LIKE pattern matching `value` anywhere, its wildcards taken literally."""
-    return "%" + re.sub(r"([\\%_])", r"\\\1", value) + "%"
 
 
 def matches(search: CustomerSearch) -> ColumnElement[bool]:

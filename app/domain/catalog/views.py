@@ -11,6 +11,7 @@ from app.domain import fields
 from app.domain.catalog.models import Product, Service, StockMovement
 from app.domain.errors import validation
 from app.domain.pagination import Page, encode_cursor, fetch_page
+from app.domain.search import contains, words
 
 
 async def products_page(
@@ -27,9 +28,8 @@ async def products_page(
         stmt = stmt.where(Product.active.is_(True))
     if category:
         stmt = stmt.where(Product.category == category)
-    if search and search.strip():
-        pattern = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Product.name.ilike(pattern), Product.sku.ilike(pattern)))
+    for word in words(search):  # each word somewhere in the name or the SKU
+        stmt = stmt.where(or_(Product.name.ilike(contains(word)), Product.sku.ilike(contains(word))))
     return await fetch_page(session, stmt, keys=[Product.name, Product.id], first=first, after=after)
 
 

@@ -1,0 +1,24 @@
+"""Search text from the client: its words, and LIKE patterns that take them literally."""
+
+from __future__ import annotations
+
+import re
+
+from app.domain.errors import validation
+
+# Longer than any name or SKU a search could be looking for; each word is one more LIKE.
+SEARCH_MAX = 100
+
+
+def words(search: str | None, field: str = "search") -> tuple[str, ...]:
+    """The words of a search, white space of any kind and length between them; at most SEARCH_MAX
+    characters once runs of white space count as one."""
+    found = tuple((search or "").split())
+    if len(" ".join(found)) > SEARCH_MAX:
+        raise validation(f"A search is at most {SEARCH_MAX} characters", field)
+    return found
+
+
+def contains(value: str) -> str:
+    """A LIKE pattern matching `value` anywhere, its wildcards taken literally."""
+    return "%" + re.sub(r"([\\%_])", r"\\\1", value) + "%"
