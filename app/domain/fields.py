@@ -50,9 +50,12 @@ def invisible(c: str) -> bool:
 
 
 def code_key(value: str) -> str:
-    """The form a code is stored and looked up in: trimmed, upper case. A lookup asks no more, so a
-    code stored before the rules below were added can still be found."""
-    return (value or "").strip().upper()
+    """The form a code is stored and looked up in: NFKC, trimmed, upper case, so an accent typed as
+    its own mark or full-width letters from a phone's keyboard are the same code (NFKC again after
+    upper case, which can leave a letter and its mark apart). A lookup asks no more, so a code
+    stored before the rules below were added can still be found (migration 0016 wrote the older
+    ones in this form)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value or "").strip().upper())
 
 
 def code(value: str, field: str, message: str) -> str:

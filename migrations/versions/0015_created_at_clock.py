@@ -1,6 +1,7 @@
-"""A row's created_at (a shift's opened_at) is when it was written (clock_timestamp()), not when its transaction began
-(now()): a row written after a lock wait no longer sorts before rows that committed while it
-waited, so a reader paging by created_at does not pass it. Rows written before keep their stamps.
+"""A row's created_at (a shift's opened_at) is when it was written (clock_timestamp()), not when
+its transaction began (now()): a row written after a lock wait no longer sorts before rows that
+committed while it waited, so a reader paging by created_at does not pass it. Rows written before
+keep their stamps.
 
 Revision ID: 0015_created_at_clock
 Revises: 0014_email_nfkc
