@@ -63,6 +63,9 @@ async def test_a_refund_goes_back_the_way_it_was_paid_unless_told_and_cash_needs
     assert [(e["code"], e["field"]) for e in nowhere["errors"]] == [("SHIFT_NOT_OPEN", "register")]
     told_cash = await pos.call(REFUND, refund_input(card_sale["id"], method="CASH"))
     assert [(e["code"], e["field"]) for e in told_cash["errors"]] == [("VALIDATION", "register")]
+    # A counter sale has no online payment to give the money back to.
+    online = await pos.call(REFUND, refund_input(card_sale["id"], method="ONLINE"))
+    assert [(e["code"], e["field"]) for e in online["errors"]] == [("VALIDATION", "method")]
     async with db.read() as session:
         assert (await session.scalars(select(Refund))).all() == []
 

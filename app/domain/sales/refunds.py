@@ -149,7 +149,7 @@ async def _refund(uow: UnitOfWork, sale: Sale, *, request: RefundRequest, by: uu
                 )
 
     # The shift FOR SHARE, after the sale and before the products in the lock order.
-    method, shift_id = await tenders.refund_payment(uow, sale.id, request.method, request.register)
+    method, shift_id = await tenders.refund_payment(uow, sale, request.method, request.register)
     restocked = [lines[i].item_id for i in wanted if lines[i].item_type == "PRODUCT"]
     products = by_id(await lock_rows(uow, Product, restocked, key_share=True))  # stock only: no key
     customer = None

@@ -19,7 +19,7 @@ from app.domain import fields, money
 from app.domain.constraints import nonneg, one_of
 from app.domain.errors import DomainError, validation
 from app.domain.locks import lock_row
-from app.domain.sales.models import METHODS
+from app.domain.sales.models import METHODS, Sale
 from app.domain.shifts import turns
 from app.domain.shifts.models import CashShift
 
@@ -194,15 +194,17 @@ async def share_open_shift(uow: UnitOfWork, register_name: str) -> uuid.UUID:
 
 
 async def refund_payment(
-    uow: UnitOfWork, sale_id: uuid.UUID, method: str | None, register_name: str | None
+    uow: UnitOfWork, sale: Sale, method: str | None, register_name: str | None
 ) -> tuple[str, uuid.UUID | None]:
     """How a refund gives the money back (default: how the sale was paid, when it was paid one way)
     and the shift it is recorded in, held FOR SHARE: cash goes out of a drawer, so it needs the
-    register."""
+    register. ONLINE gives back an online payment, which only an online sale has."""
+    if method == "ONLINE" and sale.channel != "ONLINE":
+        raise validation("This sale was paid at the counter: refund it by CASH or CARD", "method")
     if method is None:
         paid_by = (
             await uow.session.scalars(
-                select(SaleTender.method).where(SaleTender.sale_id == sale_id).distinct()
+                select(SaleTender.method).where(SaleTender.sale_id == sale.id).distinct()
             )
         ).all()
         if len(paid_by) > 1:
