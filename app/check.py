@@ -625,6 +625,23 @@ SIGN_IN_EMAILS = Invariant(
     ),
 )
 
+LOOKUP_CODES = Invariant(
+    "lookup-codes",
+    "a SKU or coupon code is one a new code could be, so a lookup finds it: NFKC, trimmed, upper "
+    "case, with no space and nothing invisible in it",
+    _violations(
+        r"""
+    SELECT product, coupon, concat_ws('; ',
+        CASE WHEN code IS DISTINCT FROM upper(btrim(normalize(code, NFKC)))
+             THEN 'its code is not in NFKC, trimmed, in upper case' END,
+        CASE WHEN code ~ '\s' OR code ~ :invisible
+             THEN 'its code holds a space or an invisible character' END) AS problem
+    FROM (SELECT id AS product, NULL::uuid AS coupon, sku AS code FROM products
+          UNION ALL SELECT NULL, id, code FROM coupons) codes""",
+        "product, coupon",
+    ),
+)
+
 
 @functools.cache
 def parameters() -> dict[str, str]:
@@ -666,6 +683,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     SHIFT_CASH,
     ONE_OPEN_SHIFT,
     SIGN_IN_EMAILS,
+    LOOKUP_CODES,
 )
 
 

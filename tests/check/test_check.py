@@ -421,6 +421,16 @@ async def _email_with_a_zero_width_space(c, w):
     return await _sql(c, "UPDATE users SET email = E'\\u200b' || email WHERE id = :u RETURNING id", u=w["cy"])
 
 
+async def _sku_not_in_the_one_form(c, w):
+    # An accent as its own mark, as an earlier petpos stored it.
+    statement = "UPDATE products SET sku = sku || E'E\\u0301' WHERE id = :p RETURNING id"
+    return await _sql(c, statement, p=w["chew"])
+
+
+async def _coupon_code_with_a_zero_width_space(c, w):
+    return await _sql(c, "UPDATE coupons SET code = code || E'\\u200b' WHERE code = 'FIVE' RETURNING id")
+
+
 CORRUPTIONS = [
     Corruption("stock off by one", "stock", _stock_off_by_one),
     Corruption("stock below zero", "stock", _stock_below_zero, ("ck_products_stock_nonneg",)),
@@ -504,6 +514,8 @@ CORRUPTIONS = [
     Corruption("email not in NFKC", "sign-in-emails", _email_not_in_the_one_form),
     Corruption("email ending in a dot", "sign-in-emails", _email_ends_in_a_dot),
     Corruption("email with a zero-width space", "sign-in-emails", _email_with_a_zero_width_space),
+    Corruption("SKU not in NFKC", "lookup-codes", _sku_not_in_the_one_form),
+    Corruption("coupon code with a zero-width space", "lookup-codes", _coupon_code_with_a_zero_width_space),
 ]
 
 

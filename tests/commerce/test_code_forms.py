@@ -10,6 +10,7 @@ import asyncio
 from alembic import command
 from sqlalchemy import select, update
 
+from app import check
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
 from app.migrations import alembic_config
@@ -68,3 +69,6 @@ async def test_the_migration_writes_stored_codes_in_the_one_form_unless_taken(da
     assert skus[composed.id] == "ZOÉ"
     assert skus[clash.id] == "ZOE\u0301"  # left as it was: its new form is taken
     assert code == "SPRING"
+    # `petpos check` names the code left to mend.
+    (outcome,) = await check.run_checks(db.engine, (check.LOOKUP_CODES,))
+    assert [(row["product"], row["coupon"]) for row in outcome.violations] == [(clash.id, None)]
