@@ -274,3 +274,26 @@ async def test_expired_and_unknown_tokens(gql, db, users):
     assert unknown == {"ok": False, "errors": [{"code": "INVALID_TOKEN", "field": "token"}]}
     short = (await gql(RESET, {"t": token, "p": "short"}))["data"]["resetPassword"]
     assert short == {"ok": False, "errors": [{"code": "VALIDATION", "field": "newPassword"}]}
+
+
+async def test_a_new_email_revokes_the_codes_sent_to_the_old_one(gql, db, users):
+    """Whoever still reads the old mailbox must not take the account once the owner moved away."""
+    update_profile = (
+        "mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { user { email } errors { code } } }"
+    )
+    _, token = await users.signed_in(email="old@example.com")
+    kept = await request_token(gql, db, "old@example.com")
+    renamed = await gql(update_profile, {"i": {"name": "Still Me"}}, token=token)
+    assert renamed["data"]["updateProfile"]["errors"] == [] and await live_codes(db) == {kept}
+
+    move = {"email": "new@example.com", "currentPassword": "correct horse battery"}
+    moved = await gql(update_profile, {"i": move}, token=token)
+    assert moved["data"]["updateProfile"] == {"user": {"email": "new@example.com"}, "errors": []}
+    assert await live_codes(db) == set()
+    taken = (await gql(RESET, {"t": kept, "p": "someone else's password"}))["data"]["resetPassword"]
+    assert taken == REFUSED
+    signed_in = await gql(LOGIN, {"e": "new@example.com", "p": "correct horse battery"})
+    assert signed_in["data"]["login"]["errors"] == []
+    # The new address gets codes that work.
+    fresh = await request_token(gql, db, "new@example.com")
+    assert (await gql(RESET, {"t": fresh, "p": "brand new password"}))["data"]["resetPassword"] == OK

@@ -89,10 +89,24 @@ async def update_profile(
 ) -> User:
     """The user row stays locked for the whole update. `verified_password_hash`: the hash the
     current password was checked against before the unit; an email or phone change needs it
-    to be the hash the row still holds (a password changed in between voids the check)."""
+    to be the hash the row still holds (a password changed in between voids the check). A new
+    email revokes the reset codes not yet used, under the user lock a reset takes first."""
     user = await lock_found(uow, User, user_id, "User")
     if changes.need_password(user) and verified_password_hash != user.password_hash:
         raise missing_current_password() if verified_password_hash is None else wrong_current_password()
+    if changes.email is not None and changes.email != user.email:
+        # Codes sent to the old address stop working: whoever still reads that mailbox (the
+        # reason to move away from it, often) must not be able to take the account.
+        await uow.session.execute(
+            update(PasswordResetToken)
+            .where(
+                PasswordResetToken.user_id == user.id,
+                PasswordResetToken.used_at.is_(None),
+                PasswordResetToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=func.now())
+            .execution_options(synchronize_session=False)
+        )
     changes.apply(user)
     await uow.session.flush()
     return user
