@@ -167,6 +167,10 @@ async def test_cash_without_an_open_shift_is_refused_and_changes_nothing(db, pos
         ({"tenders": [{"method": "ONLINE", "amount": "12.00"}]}, ("VALIDATION", "tenders.0.method")),
         ({"tenders": [{"method": "CARD", "amount": "-1.00"}]}, ("VALIDATION", "tenders.0.amount")),
         ({"tenders": [{"method": "CARD", "amount": "1.001"}]}, ("VALIDATION", "tenders.0.amount")),
+        (  # beside another tender, 0.00 pays nothing yet would name the sale's method
+            {"tenders": [{"method": "CASH", "amount": "0"}, {"method": "CARD", "amount": "12.00"}]},
+            ("VALIDATION", "tenders.0.amount"),
+        ),
         (
             {"tenders": [{"method": "CARD", "amount": "12.00", "reference": "x" * 101}]},
             ("VALIDATION", "tenders.0.reference"),

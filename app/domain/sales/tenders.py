@@ -136,7 +136,9 @@ def prepare(
         for i, (tender_method, amount, reference) in enumerate(tenders):
             if tender_method not in allowed:
                 raise validation("At the counter, pay by CASH or CARD", f"tenders.{i}.method")
-            paid = money.amount(amount, f"tenders.{i}.amount", allow_zero=True)
+            # 0.00 pays a free sale; beside other tenders it pays nothing, yet would name the
+            # sale's method and print on the receipt.
+            paid = money.amount(amount, f"tenders.{i}.amount", allow_zero=len(tenders) == 1)
             field = f"tenders.{i}.reference"
             reference = fields.text(reference, max_length=MAX_REFERENCE, field=field, what="A reference")
             parsed.append(TenderIn(tender_method, paid, reference or None))
