@@ -113,7 +113,7 @@ async def reset_password(
     new_password: Annotated[str, strawberry.argument(description="The password to set from now on.")],
 ) -> OkPayload:
     """Single use: a second submit of the same token gets TOKEN_ALREADY_USED. Signs out every other
-    session of the user."""
+    session of the user and forgives the account's failed sign-ins."""
     async with ctx(info).db.sessions() as session:  # a bad code costs no argon2
         password_hash = await accounts.prepare_new_password(session, token=token, new_password=new_password)
     await run_mutation(
@@ -187,7 +187,7 @@ class AccountsMutation:
     request_password_reset = mutation(request_password_reset, locks=("users",), errors=(Code.BUSY,))
     reset_password = mutation(
         reset_password,
-        locks=("users", "password_reset_tokens"),
+        locks=("users", "password_reset_tokens", "sign_in_failures"),
         errors=(Code.VALIDATION, Code.INVALID_TOKEN, Code.TOKEN_EXPIRED, Code.TOKEN_ALREADY_USED, Code.BUSY),
     )
     logout = mutation(
@@ -203,7 +203,7 @@ class AccountsMutation:
     update_profile = mutation(
         update_profile,
         allow=SignedIn,
-        locks=("users", "sign_in_failures"),
+        locks=("users", "password_reset_tokens", "sign_in_failures"),
         errors=(Code.VALIDATION, Code.NOT_FOUND, Code.CONFLICT, Code.RATE_LIMITED, Code.BUSY),
     )
     create_staff_user = mutation(create_staff_user, allow=AdminOnly, errors=UNIQUE)

@@ -294,3 +294,22 @@ async def test_a_place_is_given_back_only_in_the_window_it_was_taken_in(db):
         db.sessions, lambda uow: release(uow, taken=ana, keys=ANA, limits=LIMITS), lock_timeout_ms=3000
     )
     assert (await counters(db))[("address", "10.0.0.1")] == 1  # Bea's place, still counted
+
+
+async def test_a_password_reset_forgives_the_accounts_failures_but_not_the_guessers_address(
+    app, gql, db, users, small_limits
+):
+    """Anyone can lock an account with a few guesses; its owner, proving the mailbox with a reset
+    code, can sign in at once afterwards."""
+    from tests.accounts.test_password_reset import RESET, request_token
+
+    await users.create(email="rae@example.com")
+    async with client_at(app, "203.0.113.9") as guesser, client_at(app, "198.51.100.7") as owner:
+        for _ in range(3):
+            assert await login(guesser, "rae@example.com", WRONG) == INVALID
+        assert rate_limited(await login(owner, "rae@example.com", RIGHT)) == "15 minutes"
+        code = await request_token(owner, db, "rae@example.com")
+        reset = await owner(RESET, {"t": code, "p": "a brand new password"})
+        assert reset["data"]["resetPassword"] == {"ok": True, "errors": []}
+        assert (await login(owner, "rae@example.com", "a brand new password"))["token"]
+        assert await counters(db) == {("address", "203.0.113.9"): 3}

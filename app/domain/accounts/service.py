@@ -11,7 +11,7 @@ from functools import partial
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.accounts import credentials, rules
+from app.domain.accounts import credentials, rules, sign_in_limits
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
 from app.domain.errors import DomainError, validation
 from app.domain.fields import every_given
@@ -97,6 +97,7 @@ async def update_profile(
     if changes.email is not None and changes.email != user.email:
         # Codes sent to the old address stop working: whoever still reads that mailbox (the
         # reason to move away from it, often) must not be able to take the account.
+        uow.note_lock(PasswordResetToken.__tablename__)
         await uow.session.execute(
             update(PasswordResetToken)
             .where(
@@ -189,7 +190,8 @@ async def prepare_new_password(session: AsyncSession, *, token: str, new_passwor
 
 async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str) -> User:
     """Any valid code of a user works; using it spends all of that user's codes (this one used,
-    the others revoked) and every older bearer token stops working.
+    the others revoked), every older bearer token stops working and the account's failed
+    sign-ins are forgiven.
 
     Locks the code's user first, as a request for a new code does, so no code of theirs is written
     while this unit runs; then this code and the user's other live codes, in one statement. Two
@@ -228,6 +230,7 @@ async def reset_password(uow: UnitOfWork, *, token: str, new_password_hash: str)
     user.password_hash = new_password_hash
     user.token_version += 1
     await uow.session.flush()
+    await sign_in_limits.forgive_account(uow, email=user.email)
     return user
 
 

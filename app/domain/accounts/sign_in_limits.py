@@ -215,3 +215,14 @@ async def release(uow: UnitOfWork, *, taken: Taken, keys: SignInKeys, limits: Si
     gone = delete(table).where(mine, drop).cte("gone")
     stmt = update(table).where(mine, ~drop).values(failures=table.c.failures - 1).add_cte(gone)
     await uow.session.execute(stmt)
+
+
+async def forgive_account(uow: UnitOfWork, *, email: str) -> None:
+    """A password reset proves the mailbox: the account's failures are forgiven, so its owner can
+    sign in at once (the address's are not: they count whoever guessed)."""
+    key = rules.lookup_email(email)
+    if key is None:
+        return
+    uow.note_lock(TABLE)
+    account = and_(SignInFailure.kind == ACCOUNT, SignInFailure.key == key)
+    await uow.session.execute(delete(SignInFailure).where(account))
