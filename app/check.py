@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain import fields
+from app.domain.accounts import rules
 
 
 @dataclass(frozen=True)
@@ -611,14 +612,15 @@ ONE_OPEN_SHIFT = Invariant(
 SIGN_IN_EMAILS = Invariant(
     "sign-in-emails",
     "an account's email is one a new account could have: NFKC, trimmed, lower case, an address "
-    "(a name, @, a domain of two or more labels, none empty) with nothing invisible in it",
+    "(a name, @, a domain of two or more labels, none empty, no quote or bracket) with nothing "
+    "invisible in it",
     _violations(
         r"""
     SELECT id AS "user", concat_ws('; ',
         CASE WHEN email IS DISTINCT FROM lower(btrim(normalize(email, NFKC)))
              THEN 'its email is not in NFKC, trimmed, in lower case' END,
-        CASE WHEN email !~ '^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$'
-             THEN 'its email is no address (an empty label, a trailing dot)' END,
+        CASE WHEN email !~ :address
+             THEN 'its email is no address (an empty part, a trailing dot, a quote or bracket)' END,
         CASE WHEN email ~ :invisible THEN 'its email holds an invisible character' END) AS problem
     FROM users""",
         '"user"',
@@ -656,7 +658,10 @@ def parameters() -> dict[str, str]:
         else:
             ranges.append([point, point])
     escape = "\\U{:08x}".format
-    return {"invisible": "[" + "".join(escape(a) + "-" + escape(b) for a, b in ranges) + "]"}
+    return {
+        "invisible": "[" + "".join(escape(a) + "-" + escape(b) for a, b in ranges) + "]",
+        "address": rules.EMAIL_RE.pattern,  # PostgreSQL's regular expressions read it alike
+    }
 
 
 INVARIANTS: tuple[Invariant, ...] = (

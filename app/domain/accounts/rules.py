@@ -10,8 +10,12 @@ import phonenumbers
 from app.domain import fields
 from app.domain.errors import validation
 
-# A domain of two or more labels, none empty (so no trailing dot).
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
+# A name and a domain, each of parts joined by single dots (two or more for the domain), none
+# empty; no space, and none of the characters that make an address quoted, commented or an IP
+# literal (".ann@", "a..b@", "c(x)@", "d@[127.0.0.1]"), which a mailbox rarely has and many
+# mail systems refuse. app/check.py holds stored addresses to the same pattern.
+EMAIL_PART = r'[^@\s.()<>\[\]\\,;:"]+'
+EMAIL_RE = re.compile(rf"^{EMAIL_PART}(?:\.{EMAIL_PART})*@{EMAIL_PART}(?:\.{EMAIL_PART})+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 NAME_MAX = 200
 EMAIL_MAX = 254
