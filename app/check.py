@@ -599,12 +599,12 @@ SHIFT_CASH = Invariant(
 
 ONE_OPEN_SHIFT = Invariant(
     "one-open-shift",
-    "a register has at most one OPEN shift",
+    "a register has at most one OPEN shift, its name read in any letter case",
     _violations(
         """
     SELECT (array_agg(id ORDER BY opened_at, id))[2] AS shift,
            format('one of %s OPEN shifts of its register', count(*)) AS problem
-    FROM cash_shifts WHERE status = 'OPEN' GROUP BY register HAVING count(*) > 1""",
+    FROM cash_shifts WHERE status = 'OPEN' GROUP BY lower(register) HAVING count(*) > 1""",
         "shift",
     ),
 )

@@ -1,10 +1,11 @@
 """Migration 0009 gives the sales made before it their one tender (and their refunds the sale's
-method), so `petpos check` holds right after it."""
+method), so `petpos check` holds right after it; 0017 makes one register of every spelling."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
@@ -47,3 +48,29 @@ async def test_sales_and_refunds_from_before_get_their_tender_and_method(databas
     ]
     assert methods == [("CASH", None)]  # cash refunded before drawer shifts existed
     await assert_invariants(db)
+
+
+async def test_migration_0017_stops_while_one_register_has_two_open_shifts_in_two_spellings(
+    database_url, db, pos
+):
+    """Made one register of "front" and "FRONT": two OPEN drawers an earlier petpos let them have
+    are for staff to close, not for the migration to pick from."""
+    front = await open_shift(pos, "front")
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0016_code_nfkc")
+    try:
+        async with db.engine.begin() as connection:  # as the old index allowed
+            await connection.execute(
+                text(
+                    "INSERT INTO cash_shifts (id, register, status, opening_float, opened_by) "
+                    "SELECT gen_random_uuid(), 'FRONT', 'OPEN', 0, opened_by FROM cash_shifts"
+                )
+            )
+        with pytest.raises(RuntimeError, match="FRONT, front"):
+            await asyncio.to_thread(command.upgrade, config, "head")
+        async with db.engine.begin() as connection:
+            await connection.execute(text("DELETE FROM cash_shifts WHERE register = 'FRONT'"))
+    finally:
+        await asyncio.to_thread(command.upgrade, config, "head")
+    current = await pos.gql('query { currentShift(register: "FRONT") { id } }', {}, token=pos.token)
+    assert current["data"]["currentShift"] == {"id": front["id"]}

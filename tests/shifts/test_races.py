@@ -121,10 +121,11 @@ async def test_tablets_opening_one_register_at_once_leave_one_shift_open(db, pos
     staff, _ = await users.signed_in("STAFF")
     first = service.prepare_open(register_name="front", opening_float=Decimal("10.00"))
     async with unit_held(db, lambda uow: service.open_shift(uow, first, by=staff.id)) as holder:
-        # Not committed yet: the others find no OPEN shift and queue on the unique index.
+        # Not committed yet: the others find no OPEN shift and queue on the unique index, whatever
+        # the letter case of the name they give.
         others = [
-            asyncio.create_task(pos.call(OPEN, {"i": {"register": "front", "openingFloat": "20.00"}}))
-            for _ in range(3)
+            asyncio.create_task(pos.call(OPEN, {"i": {"register": name, "openingFloat": "20.00"}}))
+            for name in ("front", "Front", "FRONT")
         ]
         await wait_for_lock_waiters(db, 3, statement=r"\mINSERT INTO cash_shifts\M", racers=others)
     winner = await holder

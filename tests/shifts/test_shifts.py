@@ -228,20 +228,25 @@ async def test_cash_over_the_rest_is_change_and_card_exactly_the_rest_pays(db, p
 
 async def test_one_open_shift_per_register_and_the_queries_find_them(db, pos, gql, users):
     first = await open_shift(pos, "front", "50.00")
-    again = await pos.call(OPEN, {"i": {"register": " front ", "openingFloat": "10.00"}})
-    assert [(e["code"], e["field"]) for e in again["errors"]] == [("SHIFT_ALREADY_OPEN", "register")]
+    for spelling in (" front ", "FRONT"):  # one register however its name is written
+        again = await pos.call(OPEN, {"i": {"register": spelling, "openingFloat": "10.00"}})
+        assert [(e["code"], e["field"]) for e in again["errors"]] == [("SHIFT_ALREADY_OPEN", "register")]
     back = await open_shift(pos, "back", "0")
     await close_shift(pos, first["id"], "50.00")
     second = await open_shift(pos, "front", "60.00")
-    current = (await pos.gql(CURRENT, {"r": "front"}, token=pos.token))["data"]["currentShift"]
+    current = (await pos.gql(CURRENT, {"r": "Front"}, token=pos.token))["data"]["currentShift"]
     assert current["id"] == second["id"]
+    kibble = await pos.product("Kibble", "12.00", stock=5)
+    cash = {**CASH_20, "register": "FRONT"}
+    sold = (await pos.ok(PAY, payment(await order_of(pos, kibble), **cash)))["sale"]
+    assert sold["shift"] == {"id": second["id"], "register": "front"}
 
     async def listed(**variables) -> list[str]:
         result = await pos.gql(SHIFTS, variables, token=pos.token)
         return [edge["node"]["id"] for edge in result["data"]["shifts"]["edges"]]
 
     assert await listed() == [second["id"], back["id"], first["id"]]
-    assert await listed(r="front") == [second["id"], first["id"]]
+    assert await listed(r="front") == [second["id"], first["id"]] == await listed(r="FRONT")
     assert await listed(s="CLOSED") == [first["id"]]
     page = (await pos.gql(SHIFTS, {"first": 2}, token=pos.token))["data"]["shifts"]
     assert page["pageInfo"]["hasNextPage"] is True

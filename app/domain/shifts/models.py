@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
@@ -19,6 +19,8 @@ SHIFT_STATUSES = ("OPEN", "CLOSED")
 # The predicate of the one-OPEN-shift-per-register index: a literal, as PostgreSQL needs it.
 OPEN = text("status = 'OPEN'")
 ONE_OPEN_PER_REGISTER = "uq_cash_shifts_open_register"
+# A register is found by its name in any letter case, by PostgreSQL's lower() on both sides.
+REGISTER_KEY = text("lower(register)")
 
 
 class CashShift(Base):
@@ -36,10 +38,11 @@ class CashShift(Base):
         ),
         nonneg("counted_cash"),
         CheckConstraint("over_short = counted_cash - expected_cash", name="over_short_adds_up"),
-        # The backstop behind openShift: two tablets opening one register at once.
-        Index(ONE_OPEN_PER_REGISTER, "register", unique=True, postgresql_where=OPEN),
+        # The backstop behind openShift: two tablets opening one register at once, however
+        # each wrote its name ("front", "Front": one drawer).
+        Index(ONE_OPEN_PER_REGISTER, REGISTER_KEY, unique=True, postgresql_where=OPEN),
         Index("ix_cash_shifts_opened_at", "opened_at", "id"),
-        Index("ix_cash_shifts_register_opened_at", "register", "opened_at", "id"),
+        Index("ix_cash_shifts_register_opened_at", REGISTER_KEY, "opened_at", "id"),
     )
 
     __mapper_args__ = {"eager_defaults": True}  # opened_at comes back with the INSERT
@@ -76,3 +79,8 @@ CONSTRAINT_ERRORS: ConstraintErrors = {
     # Another tablet opened the register's shift between our look and our insert.
     ONE_OPEN_PER_REGISTER: (Code.SHIFT_ALREADY_OPEN, "This register already has an open shift", "register")
 }
+
+
+def is_register(name: str) -> ColumnElement[bool]:
+    """The shifts of the register `name`, written in any letter case (REGISTER_KEY's indexes)."""
+    return func.lower(CashShift.register) == func.lower(name)

@@ -21,7 +21,7 @@ from app.domain.fields import parse_id
 from app.domain.locks import lock_found
 from app.domain.sales.tenders import register
 from app.domain.shifts import turns
-from app.domain.shifts.models import CashMovement, CashShift
+from app.domain.shifts.models import CashMovement, CashShift, is_register
 from app.domain.shifts.totals import totals_of_shift
 from app.domain.uow import UnitOfWork
 from app.domain.writes import add_row
@@ -48,7 +48,7 @@ async def open_shift(uow: UnitOfWork, new: NewShift, *, by: uuid.UUID) -> CashSh
     the partial unique index lets one insert win, the other waits on it and fails."""
     uow.lock_free("creates a new shift; the one-OPEN-shift-per-register index decides races")
     taken = await uow.session.scalar(
-        select(CashShift.id).where(CashShift.register == new.register, CashShift.status == "OPEN")
+        select(CashShift.id).where(is_register(new.register), CashShift.status == "OPEN")
     )
     if taken is not None:
         raise DomainError("SHIFT_ALREADY_OPEN", "This register already has an open shift", "register")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Text, cast, func, select
 
-from app.domain.shifts.models import CashShift
+from app.domain.shifts.models import CashShift, is_register
 
 if TYPE_CHECKING:  # sales' models import this module, and the unit of work imports them
     from app.domain.uow import UnitOfWork
@@ -27,7 +27,7 @@ async def open_shift_with_shared_turn(uow: UnitOfWork, register_name: str) -> uu
     """The register's OPEN shift's id, its shared turn taken in the same statement."""
     turn = func.pg_advisory_xact_lock_shared(DRAWERS, func.hashtext(cast(CashShift.id, Text)))
     found = await uow.session.execute(
-        select(CashShift.id, turn).where(CashShift.register == register_name, CashShift.status == "OPEN")
+        select(CashShift.id, turn).where(is_register(register_name), CashShift.status == "OPEN")
     )
     row = found.first()
     return None if row is None else row.id

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.batches import by_parent
 from app.domain.pagination import Page, fetch_page, where_given
 from app.domain.sales.tenders import SaleTender
-from app.domain.shifts.models import CashShift
+from app.domain.shifts.models import CashShift, is_register
 from app.domain.shifts.totals import Totals, totals_of
 
 
@@ -29,7 +29,7 @@ async def tenders_by_sale(
 
 
 async def current_shift(session: AsyncSession, register: str) -> CashShift | None:
-    stmt = select(CashShift).where(CashShift.register == register.strip(), CashShift.status == "OPEN")
+    stmt = select(CashShift).where(is_register(register.strip()), CashShift.status == "OPEN")
     return (await session.scalars(stmt)).first()
 
 
@@ -37,8 +37,9 @@ async def shifts_page(
     session: AsyncSession, *, register: str | None, status: str | None, first: int | None, after: str | None
 ) -> Page[CashShift]:
     """Newest first."""
-    register = None if register is None else register.strip()
-    stmt = where_given(select(CashShift), (CashShift.register, register), (CashShift.status, status))
+    stmt = where_given(select(CashShift), (CashShift.status, status))
+    if register is not None:
+        stmt = stmt.where(is_register(register.strip()))
     return await fetch_page(
         session, stmt, keys=[CashShift.opened_at, CashShift.id], first=first, after=after, descending=True
     )
