@@ -140,13 +140,16 @@ async def test_a_name_with_an_emoji_joiner_or_an_accent_is_fine(db, gql, users, 
 
 
 async def test_a_register_name_may_hold_spaces_between_words(gql, users):
+    """Kept as one space each, so "Front  2" is the register "Front 2", in any letter case."""
     _, token = await users.signed_in("STAFF")
     body = await gql(
-        'mutation { openShift(input: {register: " Front 2 ", openingFloat: "0"}) '
+        'mutation { openShift(input: {register: " Front   2 ", openingFloat: "0"}) '
         "{ shift { register } errors { code } } }",
         token=token,
     )
     assert body["data"]["openShift"] == {"shift": {"register": "Front 2"}, "errors": []}, body
+    found = await gql('{ currentShift(register: "front  2") { register } }', token=token)
+    assert found["data"]["currentShift"] == {"register": "Front 2"}
 
 
 # operation: (role, the payload's object, document with $v where the text goes)

@@ -97,7 +97,8 @@ class Settled:
 
 
 def register(value: str | None, field: str = "register") -> str | None:
-    value = (value or "").strip()
+    """A register's name as given, runs of white space as one space ("Front  2" is "Front 2")."""
+    value = " ".join((value or "").split())
     if len(value) > MAX_REGISTER:
         raise validation(f"A register name has at most {MAX_REGISTER} characters", field)
     return value or None

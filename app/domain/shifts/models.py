@@ -82,5 +82,6 @@ CONSTRAINT_ERRORS: ConstraintErrors = {
 
 
 def is_register(name: str) -> ColumnElement[bool]:
-    """The shifts of the register `name`, written in any letter case (REGISTER_KEY's indexes)."""
-    return func.lower(CashShift.register) == func.lower(name)
+    """The shifts of the register `name`, written in any letter case and spacing (REGISTER_KEY's
+    indexes; names are stored with runs of white space as one space)."""
+    return func.lower(CashShift.register) == func.lower(" ".join(name.split()))

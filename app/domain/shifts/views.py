@@ -29,7 +29,7 @@ async def tenders_by_sale(
 
 
 async def current_shift(session: AsyncSession, register: str) -> CashShift | None:
-    stmt = select(CashShift).where(is_register(register.strip()), CashShift.status == "OPEN")
+    stmt = select(CashShift).where(is_register(register), CashShift.status == "OPEN")
     return (await session.scalars(stmt)).first()
 
 
@@ -39,7 +39,7 @@ async def shifts_page(
     """Newest first."""
     stmt = where_given(select(CashShift), (CashShift.status, status))
     if register is not None:
-        stmt = stmt.where(is_register(register.strip()))
+        stmt = stmt.where(is_register(register))
     return await fetch_page(
         session, stmt, keys=[CashShift.opened_at, CashShift.id], first=first, after=after, descending=True
     )
