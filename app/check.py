@@ -629,8 +629,8 @@ SIGN_IN_EMAILS = Invariant(
 
 LOOKUP_CODES = Invariant(
     "lookup-codes",
-    "a SKU or coupon code is one a new code could be, so a lookup finds it: NFKC, trimmed, upper "
-    "case, with no space and nothing invisible in it",
+    "an active product's SKU or coupon's code is one a new code could be, so a lookup finds it: "
+    "NFKC, trimmed, upper case, with no space and nothing invisible in it",
     _violations(
         r"""
     SELECT product, coupon, concat_ws('; ',
@@ -638,8 +638,8 @@ LOOKUP_CODES = Invariant(
              THEN 'its code is not in NFKC, trimmed, in upper case' END,
         CASE WHEN code ~ '\s' OR code ~ :invisible
              THEN 'its code holds a space or an invisible character' END) AS problem
-    FROM (SELECT id AS product, NULL::uuid AS coupon, sku AS code FROM products
-          UNION ALL SELECT NULL, id, code FROM coupons) codes""",
+    FROM (SELECT id AS product, NULL::uuid AS coupon, sku AS code FROM products WHERE active
+          UNION ALL SELECT NULL, id, code FROM coupons WHERE active) codes""",
         "product, coupon",
     ),
 )
