@@ -367,6 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as error:
+        from alembic.util import CommandError
+
+        if isinstance(error, CommandError):  # a migration that cannot run says why, in one line
+            print(f"petpos {args.command}: {error}", file=sys.stderr)
+            return 1
         problem = _database_problem(error)
         if problem is None:
             raise

@@ -10,6 +10,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 
 revision: str = '0017_register_any_case'
 down_revision: Union[str, None] = '0016_code_nfkc'
@@ -25,8 +26,8 @@ def upgrade() -> None:
         "GROUP BY lower(register) HAVING count(*) > 1"
     )).scalars().all()
     if twice:
-        raise RuntimeError(
-            "These registers have an OPEN shift under each spelling: " + "; ".join(twice)
+        raise CommandError(
+            "these registers have an OPEN shift under each spelling: " + "; ".join(twice)
             + ". Close all but one of each (closeShift), then migrate again."
         )
     op.drop_index('uq_cash_shifts_open_register', table_name='cash_shifts')
