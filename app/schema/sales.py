@@ -153,10 +153,7 @@ class Tender(FromModel):
 @strawberry.input(description="One payment towards a POS sale.")
 class TenderInput:
     method: PaymentMethod = strawberry.field(description="CASH or CARD.")
-    amount: Decimal = strawberry.field(
-        description="How much, above 0 (0.00 only as the one tender of a free sale); cash over the amount "
-        "due is change."
-    )
+    amount: Decimal = strawberry.field(description="Above 0 (0.00 alone: a free sale); cash over is change.")
     reference: str | None = strawberry.field(
         description="Card terminal reference or last digits, up to 100 characters.", default=None
     )
