@@ -81,7 +81,12 @@ CONSTRAINT_ERRORS: ConstraintErrors = {
 }
 
 
+def spaced(name: str) -> str:
+    """A register's name as stored and looked up: trimmed, runs of white space as one space."""
+    return " ".join(name.split())
+
+
 def is_register(name: str) -> ColumnElement[bool]:
     """The shifts of the register `name`, written in any letter case and spacing (REGISTER_KEY's
-    indexes; names are stored with runs of white space as one space)."""
-    return func.lower(CashShift.register) == func.lower(" ".join(name.split()))
+    indexes)."""
+    return func.lower(CashShift.register) == func.lower(spaced(name))
