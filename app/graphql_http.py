@@ -154,6 +154,14 @@ class NumberTooLong(json.JSONDecodeError):
     """JSON with an integer past Python's digit limit."""
 
 
+class NotJsonNumber(json.JSONDecodeError):
+    """NaN, Infinity or -Infinity: Python's json reads them, RFC 8259 has no such numbers."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise NotJsonNumber(f"{name} is not a JSON number", "", 0)
+
+
 class MediaTypeInAnyCase(StarletteRequestAdapter):
     """A media type is case-insensitive (RFC 9110, 8.3.1): Application/JSON is application/json,
     for our check and strawberry's alike."""
@@ -180,10 +188,10 @@ class GraphQLRequestBody:
         take UTF-16 and UTF-32 too), for a body and a WebSocket message alike. Text json.loads
         refuses with another error than JSONDecodeError (nesting past the recursion limit, an
         integer past Python's digit limit) is refused with one as well, so the WebSocket answers it
-        as any text that is not JSON (4400), not as a crash."""
+        as any text that is not JSON (4400), not as a crash. NaN and Infinity are not JSON either."""
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_refuse_constant)
         except RecursionError:
             raise NestedTooDeeply("nested too deeply", text[:0], 0) from None
         except json.JSONDecodeError:
@@ -200,6 +208,8 @@ class GraphQLRequestBody:
             raise HTTPException(400, "The request body is not valid UTF-8") from None
         except NumberTooLong:
             raise HTTPException(400, "The request body is not valid JSON") from None
+        except NotJsonNumber as error:
+            raise HTTPException(400, f"The request body is not valid JSON: {error.msg}") from None
         except json.JSONDecodeError as error:
             raise HTTPException(
                 400,

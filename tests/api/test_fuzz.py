@@ -184,7 +184,7 @@ async def test_no_operation_answers_5xx_or_internal(seeded, db, client, caller, 
     document, variables = as_variables(case.body) if in_variables else (case.body, {})
     token = await caller()
     headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
-    # Python's json writes 1e999 as Infinity, as a careless client would.
+    # Python's json writes 1e999 as Infinity, as a careless client would (answered 400: not JSON).
     body = json.dumps({"query": document, "variables": variables})
     response = await client.post("/graphql", content=body, headers=headers)
     sent = f"{document}\nvariables: {variables!r}\nanswer: {response.status_code} {response.text}"

@@ -161,6 +161,7 @@ async def test_head_is_answered_as_get_without_the_body(client, db):
     [
         ({"variables": "{"}, "The `variables` query parameter is not valid JSON"),
         ({"extensions": "nope"}, "The `extensions` query parameter is not valid JSON"),
+        ({"variables": '{"n": Infinity}'}, "The `variables` query parameter is not valid JSON"),
         ({"variables": "[1]"}, "The GraphQL operation's `variables` must be an object or null, if provided."),
         ({"variables": '"x"'}, "The GraphQL operation's `variables` must be an object or null, if provided."),
     ],

@@ -41,6 +41,15 @@ BODIES = {
         JSON,
         "The request body is not valid JSON",
     ),
+    # Python's json reads these; JSON (RFC 8259) has no such numbers.
+    **{
+        f"{name} as a value": (
+            b'{"query": "{ me { id } }", "variables": {"n": ' + name.encode() + b"}}",
+            JSON,
+            f"The request body is not valid JSON: {name} is not a JSON number",
+        )
+        for name in ("NaN", "Infinity", "-Infinity")
+    },
     "query a number": (b'{"query": 1}', JSON, QUERY_TYPE),
     "query an object": (b'{"query": {}}', JSON, QUERY_TYPE),
     "query null": (b'{"query": null}', JSON, "No GraphQL query found in the request"),

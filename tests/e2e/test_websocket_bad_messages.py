@@ -65,6 +65,7 @@ SUBSCRIBE_ME = {"query": ME}
         json.dumps({"id": "1", "type": 5}),
         json.dumps({"type": "complete", "id": ["1"]}),
         '{"id": "1", "type": "subscribe", "payload": ' + deep(5000) + "}",
+        '{"id": "1", "type": "subscribe", "payload": {"query": "{ me { id } }", "variables": {"n": NaN}}}',
     ],
 )
 async def test_a_message_that_is_not_one_of_the_protocol_closes_the_socket_4400(server, users, message):
