@@ -24,7 +24,7 @@ class TaxRate(FromModel):
 
 @strawberry.input(description="A new tax rate.")
 class TaxRateInput:
-    name: str = strawberry.field(description="1-100 characters; unique.")
+    name: str = strawberry.field(description="1-100 characters; unique in any letter case.")
     rate: Decimal = strawberry.field(description='Percent, 0 to 100, at most 3 decimals: "8.25".')
 
 

@@ -66,11 +66,21 @@ async def test_bad_rates_are_refused_with_the_field_at_fault(gql, users, rate, n
     assert (await gql(RATES, {"all": True}, token=admin))["data"]["taxRates"] == []
 
 
-async def test_names_are_unique_and_an_unknown_rate_is_not_found(gql, users, db):
+async def test_names_are_unique_in_any_letter_case_and_an_unknown_rate_is_not_found(gql, users, db):
     _, admin = await users.signed_in("ADMIN")
-    await tax_rate(db, "5", "City tax")
-    taken = (await gql(CREATE, {"i": {"name": "City tax", "rate": "6"}}, token=admin))["data"]
-    assert errors(taken["createTaxRate"]) == [("CONFLICT", "name")]
+    city = await tax_rate(db, "5", "City tax")
+    state = await tax_rate(db, "4", "State tax")
+    for name in ("City tax", "CITY TAX", "city tax"):
+        taken = (await gql(CREATE, {"i": {"name": name, "rate": "6"}}, token=admin))["data"]
+        assert errors(taken["createTaxRate"]) == [("CONFLICT", "name")], name
+    renamed = (await gql(UPDATE, {"id": str(state.id), "name": "city TAX"}, token=admin))["data"]
+    assert errors(renamed["updateTaxRate"]) == [("CONFLICT", "name")]
+    recased = (await gql(UPDATE, {"id": str(city.id), "name": "City Tax"}, token=admin))["data"]
+    assert recased["updateTaxRate"]["taxRate"]["name"] == "City Tax"  # its own name, another case
+    assert [r["name"] for r in (await gql(RATES, {"all": True}, token=admin))["data"]["taxRates"]] == [
+        "City Tax",
+        "State tax",
+    ]
     missing = (await gql(UPDATE, {"id": str(uuid.uuid4()), "rate": "1"}, token=admin))["data"]
     assert errors(missing["updateTaxRate"]) == [("NOT_FOUND", "id")]
     bad = (await gql(UPDATE, {"id": str(uuid.uuid4()), "rate": "101"}, token=admin))["data"]

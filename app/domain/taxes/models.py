@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Numeric, String, text
+from sqlalchemy import CheckConstraint, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
@@ -20,10 +20,14 @@ class TaxRate(Base):
     Sold lines keep the rate they were sold at, so changing a rate never changes a recorded sale."""
 
     __tablename__ = "tax_rates"
-    __table_args__ = (CheckConstraint("rate BETWEEN 0 AND 100", name="rate_in_range"),)
+    __table_args__ = (
+        CheckConstraint("rate BETWEEN 0 AND 100", name="rate_in_range"),
+        # One rate per name in any letter case: "City tax" and "city tax" would look alike in a list.
+        Index("uq_tax_rates_name", text("lower(name)"), unique=True),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
     rate: Mapped[Decimal] = mapped_column(Rate)
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     created_at: Mapped[datetime] = created_at()
@@ -31,7 +35,7 @@ class TaxRate(Base):
 
 # Constraint violations that are expected outcomes, as payload errors.
 CONSTRAINT_ERRORS: ConstraintErrors = {
-    "uq_tax_rates_name": (Code.CONFLICT, "A tax rate with this name already exists", "name"),
+    "uq_tax_rates_name": (Code.CONFLICT, "A tax rate has this name already (in some letter case)", "name"),
     # The rate was retired or removed between the check and the write.
     "fk_products_tax_rate_id_tax_rates": (Code.NOT_FOUND, "Tax rate not found", "taxRateId"),
     "fk_services_tax_rate_id_tax_rates": (Code.NOT_FOUND, "Tax rate not found", "taxRateId"),
