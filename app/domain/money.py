@@ -18,18 +18,27 @@ def cents(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def amount(value: Decimal | None, field: str, *, positive: bool = True, allow_zero: bool = False) -> Decimal:
-    """An amount from input: finite, at most two decimals, inside NUMERIC(12,2) either way, > 0 (or
-    >= 0; or of either sign when not `positive`)."""
+def amount(
+    value: Decimal | None,
+    field: str,
+    *,
+    positive: bool = True,
+    allow_zero: bool = False,
+    most: Decimal = MAX_AMOUNT,
+    too_large: str = "Amount too large",
+) -> Decimal:
+    """An amount from input: finite, at most `most` either way (NUMERIC(12,2)'s largest unless
+    told), at most two decimals, > 0 (or >= 0; or of either sign when not `positive`)."""
     try:
         value = Decimal(value)  # type: ignore[arg-type]
-        exact = value == value.quantize(CENT)
     except (InvalidOperation, TypeError):
         raise validation("Not an amount", field) from None
-    if not exact:
+    if not value.is_finite():
+        raise validation("Not an amount", field)
+    if abs(value) > most:  # before quantize, which cannot hold "1e28" in cents
+        raise validation(too_large, field)
+    if value != value.quantize(CENT):
         raise validation("Amounts have at most two decimals", field)
-    if abs(value) > MAX_AMOUNT:
-        raise validation("Amount too large", field)
     if positive and (value < 0 or (value == 0 and not allow_zero)):
         raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
     value = value.quantize(CENT)
@@ -38,10 +47,7 @@ def amount(value: Decimal | None, field: str, *, positive: bool = True, allow_ze
 
 def price(value: Decimal | None, field: str = "price") -> Decimal:
     """A unit price from input: an amount above zero and at most MAX_PRICE."""
-    value = amount(value, field)
-    if value > MAX_PRICE:
-        raise validation(f"A price is at most {MAX_PRICE}", field)
-    return value
+    return amount(value, field, most=MAX_PRICE, too_large=f"A price is at most {MAX_PRICE}")
 
 
 def share(total: Decimal, weights: list[Decimal]) -> list[Decimal]:

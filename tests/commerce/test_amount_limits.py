@@ -2,9 +2,12 @@
 largest amount is refused before anything is written, and an overflow that still
 reaches the database is a VALIDATION error, never INTERNAL."""
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select, text
 
+from app.domain import money
 from app.domain.errors import DomainError
 from app.domain.sales.models import Sale
 from app.domain.uow import run_unit
@@ -64,3 +67,29 @@ async def test_an_amount_overflowing_numeric_in_the_database_is_validation_not_i
             lock_timeout_ms=1000,
         )
     assert refused.value.code == "VALIDATION"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1e28", "Amount too large"),  # past what quantize holds in cents: still the range's message
+        ("-1e28", "Amount too large"),
+        ("1000000000000000000000000", "Amount too large"),
+        ("10000000000.00", "Amount too large"),
+        ("1.001", "Amounts have at most two decimals"),
+        ("1e-999", "Amounts have at most two decimals"),
+        ("NaN", "Not an amount"),
+        ("-Infinity", "Not an amount"),
+    ],
+)
+def test_an_amount_out_of_range_says_so_however_it_is_written(value, message):
+    with pytest.raises(DomainError) as refused:
+        money.amount(Decimal(value), "amount", positive=False)
+    assert (refused.value.message, refused.value.field) == (message, "amount")
+
+
+@pytest.mark.parametrize("value", ["1000000.01", "99999999.99", "10000000000.00", "1e24", "1e28"])
+def test_a_price_past_the_largest_names_it_however_it_is_written(value):
+    with pytest.raises(DomainError) as refused:
+        money.price(Decimal(value))
+    assert refused.value.message == "A price is at most 1000000.00"

@@ -27,6 +27,8 @@ def test_a_rate_is_a_percent_from_0_to_100_with_at_most_three_decimals(value):
         ("8.2501", "three decimals"),
         ("-0.001", "between 0 and 100"),
         ("100.001", "between 0 and 100"),
+        ("1e28", "between 0 and 100"),  # past what quantize holds in thousandths: still the range
+        ("-1e40", "between 0 and 100"),
         ("NaN", "Not a percent"),
         ("Infinity", "Not a percent"),
         ("sNaN", "Not a percent"),

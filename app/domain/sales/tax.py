@@ -25,15 +25,14 @@ def rate(value: Decimal | None, field: str = "rate") -> Decimal:
     """A percent from input (a tax rate, a discount): finite, 0 to 100, at most three decimals."""
     try:
         value = Decimal(value)  # type: ignore[arg-type]
-        if not value.is_finite():
-            raise InvalidOperation
-        exact = value == value.quantize(RATE_PLACES)
     except (InvalidOperation, TypeError):
         raise validation("Not a percent", field) from None
-    if not exact:
-        raise validation("A percent has at most three decimals", field)
-    if not 0 <= value <= MAX_RATE:
+    if not value.is_finite():
+        raise validation("Not a percent", field)
+    if not 0 <= value <= MAX_RATE:  # before quantize, which cannot hold "1e28" in thousandths
         raise validation("A percent is between 0 and 100", field)
+    if value != value.quantize(RATE_PLACES):
+        raise validation("A percent has at most three decimals", field)
     return value.quantize(RATE_PLACES).copy_abs()  # "-0" is 0.000: an answer shows no "-0.000"
 
 
