@@ -85,8 +85,14 @@ def shown(value: str, field: str, what: str = "A name") -> str:
     return value
 
 
+def spaced(value: str) -> str:
+    """Trimmed, and each run of white space (tabs and line breaks too) one space: how a name or a
+    label is kept, so one written with a line break or two spaces is the name seen on screen."""
+    return " ".join(value.split())
+
+
 def name(value: str, *, max_length: int, field: str = "name") -> str:
-    value = (value or "").strip()
+    value = spaced(value or "")
     if not 1 <= len(value) <= max_length:
         raise validation(f"Name must be 1-{max_length} characters", field)
     return shown(value, field)

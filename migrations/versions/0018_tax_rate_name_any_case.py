@@ -1,10 +1,12 @@
-"""A tax rate's name is unique in any letter case: "City tax" and "city tax" are one name. Two rates
-whose names differ only in letter case stop the migration: rename one first (updateTaxRate).
+"""A tax rate's name is unique in any letter case and spacing: "City tax" and "city  TAX" are one
+name. Names are written as they are now kept (trimmed, runs of white space as one space); two rates
+whose names are then one stop the migration: rename one first (updateTaxRate).
 
 Revision ID: 0018_tax_rate_name_any_case
 Revises: 0017_register_any_case
 Create Date: 2026-11-29
 """
+import json
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -18,15 +20,24 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    twice = op.get_bind().execute(sa.text(
-        "SELECT string_agg(name, ', ' ORDER BY name) FROM tax_rates GROUP BY lower(name) HAVING count(*) > 1"
-    )).scalars().all()
-    if twice:
+    bind = op.get_bind()
+    op.drop_constraint('uq_tax_rates_name', 'tax_rates', type_='unique')
+    written = {}  # id: the name as it was
+    for row in bind.execute(sa.text("SELECT id, name FROM tax_rates")).all():
+        name = " ".join(row.name.split())
+        if name != row.name:
+            written[row.id] = row.name
+            bind.execute(sa.text("UPDATE tax_rates SET name = :name WHERE id = :id"), {"name": name, "id": row.id})
+    twice = bind.execute(sa.text(
+        "SELECT array_agg(id ORDER BY name, id) AS ids, array_agg(name ORDER BY name, id) AS names "
+        "FROM tax_rates GROUP BY lower(name) HAVING count(*) > 1"
+    )).all()
+    if twice:  # the whole upgrade is one transaction: nothing above stays
         raise CommandError(
-            "these tax rates have one name in two letter cases: " + "; ".join(twice)
+            "these tax rates have one name in two letter cases or spacings: "
+            + "; ".join(", ".join(json.dumps(written.get(i, n)) for i, n in zip(r.ids, r.names)) for r in twice)
             + ". Rename all but one of each (updateTaxRate), then migrate again."
         )
-    op.drop_constraint('uq_tax_rates_name', 'tax_rates', type_='unique')
     op.create_index('uq_tax_rates_name', 'tax_rates', [sa.text('lower(name)')], unique=True)
 
 

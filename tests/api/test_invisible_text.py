@@ -178,3 +178,17 @@ async def test_free_text_keeps_its_lines_and_tabs_but_no_other_control_character
         assert refused["errors"] == [{"code": "VALIDATION", "field": "description"}], bad
     (taken,) = (await gql(document, {"v": "Soft toy.\r\n\tWashable."}, token=token))["data"].values()
     assert taken == {"errors": [], made: {"description": "Soft toy.\r\n\tWashable."}}, taken
+
+
+@pytest.mark.parametrize("operation", [op for op in OPERATIONS if op not in CODES[:2]])
+async def test_a_name_written_over_lines_or_with_tabs_is_kept_on_one_line(db, gql, users, operation):
+    """Every name alike: a line break, a tab, a line separator or a run of spaces inside is one space
+    (as the name reads on a screen), so no name is refused where another takes the same text."""
+    role, model, document, field = OPERATIONS[operation]
+    token = (await users.signed_in(role))[1] if role else None
+    body = await gql(document, {"v": " Rex\n\tof\u2028the\x85  Hill "}, token=token)
+    (payload,) = body["data"].values()
+    assert payload["errors"] == [], body
+    column = getattr(model, {"shift register": "register", "pet breed": "breed"}.get(operation, "name"))
+    async with db.sessions() as session:
+        assert "Rex of the Hill" in (await session.scalars(select(column))).all()

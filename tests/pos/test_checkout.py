@@ -214,6 +214,10 @@ async def test_double_submitted_checkout_makes_one_sale_and_every_response_carri
     assert await shop.stock(kibble.id) == (8, 8)
     reused = await pos.call(PAY, {"i": {**variables["i"], "amountTendered": "50.00"}})
     assert [e["code"] for e in reused["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+    # The same register written otherwise is the same request: the retry replays.
+    retried = await pos.call(PAY, {"i": {**variables["i"], "register": " FRONT"}})
+    first_sale = results[0]["sale"]["id"]
+    assert (retried["errors"], retried["replayed"], retried["sale"]["id"]) == ([], True, first_sale)
     # A fresh key on the paid order is refused, and the order takes no more items.
     again = await pos.call(PAY, pay_input(order["id"], tendered="30.00"))
     assert [e["code"] for e in again["errors"]] == ["ORDER_NOT_EDITABLE"]

@@ -79,3 +79,41 @@ async def test_migration_0017_stops_while_one_register_has_two_open_shifts_in_tw
         await asyncio.to_thread(command.upgrade, config, "head")
     current = await pos.gql('query { currentShift(register: "FRONT") { id } }', {}, token=pos.token)
     assert current["data"]["currentShift"] == {"id": front["id"]}
+
+
+FULL_WIDTH_FRONT = "\uff26\uff32\uff2f\uff2e\uff34"  # ＦＲＯＮＴ
+
+
+async def test_migration_0019_writes_registers_in_nfkc_and_stops_on_two_open_shifts_of_one(
+    database_url, db, pos
+):
+    front = await open_shift(pos, "front")
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0018_tax_rate_name_any_case")
+    add = text(
+        "INSERT INTO cash_shifts (id, register, status, opening_float, opened_by) "
+        "SELECT gen_random_uuid(), :register, 'OPEN', 0, opened_by FROM cash_shifts WHERE register = 'front'"
+    )
+    try:
+        async with db.engine.begin() as connection:  # as the old forms allowed
+            await connection.execute(add, {"register": FULL_WIDTH_FRONT})
+            await connection.execute(add, {"register": "cafe\u0301  2"})  # é as e and its accent
+        refused = await asyncio.to_thread(petpos, database_url, "migrate")
+        assert (refused.returncode, refused.stderr.strip().splitlines()[-1]) == (
+            1,
+            "petpos migrate: these registers have an OPEN shift under each spelling: "
+            '"\\uff26\\uff32\\uff2f\\uff2e\\uff34", "front". Close all but one of each (closeShift), '
+            "then migrate again.",
+        )
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                text("DELETE FROM cash_shifts WHERE register = :r"), {"r": FULL_WIDTH_FRONT}
+            )
+    finally:
+        await asyncio.to_thread(command.upgrade, config, "head")
+    cafe = await pos.gql('query { currentShift(register: "caf\u00e9 2") { register } }', {}, token=pos.token)
+    assert cafe["data"]["currentShift"] == {"register": "caf\u00e9 2"}
+    current = await pos.gql(
+        f'query {{ currentShift(register: "{FULL_WIDTH_FRONT}") {{ id }} }}', {}, token=pos.token
+    )
+    assert current["data"]["currentShift"] == {"id": front["id"]}

@@ -90,6 +90,9 @@ async def test_a_counter_day_adds_up_in_the_drawer_and_the_close_freezes_it(db, 
         },
     )
     assert (refund["refund"]["method"], refund["refund"]["shift"]["id"]) == ("CASH", shift["id"])
+    retry = {"saleId": cash["sale"]["id"], "reason": "wrong size", "idempotencyKey": "r1"}
+    retry["register"] = "FRONT"
+    assert (await pos.ok(REFUND, {"i": retry}))["refund"]["id"] == refund["refund"]["id"]  # the same request
     paid_out = await pos.ok(MOVE, {"i": {"shiftId": shift["id"], "amount": "-4.25", "reason": "milk"}})
     await pos.ok(MOVE, {"i": {"shiftId": shift["id"], "amount": "50.00", "reason": "change from the bank"}})
     assert amounts(paid_out["shift"], "cashMovements") == ("-4.25",)
@@ -228,7 +231,8 @@ async def test_cash_over_the_rest_is_change_and_card_exactly_the_rest_pays(db, p
 
 async def test_one_open_shift_per_register_and_the_queries_find_them(db, pos, gql, users):
     first = await open_shift(pos, "front", "50.00")
-    for spelling in (" front ", "FRONT"):  # one register however its name is written
+    # One register however its name is written: spacing, letter case, full-width letters.
+    for spelling in (" front ", "FRONT", "\uff46\uff52\uff4f\uff4e\uff54", "\uff26RONT"):
         again = await pos.call(OPEN, {"i": {"register": spelling, "openingFloat": "10.00"}})
         assert [(e["code"], e["field"]) for e in again["errors"]] == [("SHIFT_ALREADY_OPEN", "register")]
     back = await open_shift(pos, "back", "0")

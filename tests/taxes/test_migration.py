@@ -1,5 +1,6 @@
-"""Migration 0018 makes tax-rate names unique in any letter case, and stops on rates an earlier
-petpos let two letter cases hold: which one to rename is for an admin, not for the migration."""
+"""Migration 0018 makes tax-rate names unique in any letter case and spacing, writes older names as
+names are now kept, and stops on rates an earlier petpos let hold one name in two letter cases or
+spacings: which one to rename is for an admin, not for the migration."""
 
 from __future__ import annotations
 
@@ -20,19 +21,24 @@ async def test_migration_0018_stops_while_two_rates_share_a_name_in_two_letter_c
     try:
         async with db.engine.begin() as connection:  # as the old constraint allowed
             await connection.execute(
-                text("INSERT INTO tax_rates (id, name, rate) VALUES (gen_random_uuid(), 'CITY TAX', 6)")
+                text(
+                    "INSERT INTO tax_rates (id, name, rate) VALUES "
+                    "(gen_random_uuid(), 'CITY  TAX', 6), "
+                    "(gen_random_uuid(), ' State' || chr(9) || 'tax ', 4)"
+                )
             )
         refused = await asyncio.to_thread(petpos, database_url, "migrate")
         assert (refused.returncode, refused.stderr.strip().splitlines()[-1]) == (
             1,
-            "petpos migrate: these tax rates have one name in two letter cases: CITY TAX, City tax. "
-            "Rename all but one of each (updateTaxRate), then migrate again.",
+            'petpos migrate: these tax rates have one name in two letter cases or spacings: "CITY  TAX", '
+            '"City tax". Rename all but one of each (updateTaxRate), then migrate again.',
         )
         assert "Traceback" not in refused.stderr
         async with db.engine.begin() as connection:
-            await connection.execute(text("UPDATE tax_rates SET name = 'County tax' WHERE name = 'CITY TAX'"))
+            rename = "UPDATE tax_rates SET name = 'County  tax' WHERE name = 'CITY  TAX'"
+            await connection.execute(text(rename))
     finally:
         await asyncio.to_thread(command.upgrade, config, "head")
     async with db.engine.connect() as connection:
         names = (await connection.execute(text("SELECT name FROM tax_rates ORDER BY name"))).scalars().all()
-    assert names == ["City tax", "County tax"]
+    assert names == ["City tax", "County tax", "State tax"]

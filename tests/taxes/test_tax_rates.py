@@ -70,7 +70,7 @@ async def test_names_are_unique_in_any_letter_case_and_an_unknown_rate_is_not_fo
     _, admin = await users.signed_in("ADMIN")
     city = await tax_rate(db, "5", "City tax")
     state = await tax_rate(db, "4", "State tax")
-    for name in ("City tax", "CITY TAX", "city tax"):
+    for name in ("City tax", "CITY TAX", "city tax", " city \t tax\n"):
         taken = (await gql(CREATE, {"i": {"name": name, "rate": "6"}}, token=admin))["data"]
         assert errors(taken["createTaxRate"]) == [("CONFLICT", "name")], name
     renamed = (await gql(UPDATE, {"id": str(state.id), "name": "city TAX"}, token=admin))["data"]

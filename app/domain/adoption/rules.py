@@ -33,7 +33,7 @@ class NewPet:
 
 
 def normalise_name(value: str) -> str:
-    name = " ".join(value.split())
+    name = fields.spaced(value)
     if not name:
         raise validation("Name is required", "name")
     if len(name) > NAME_MAX:
@@ -48,7 +48,7 @@ def check_species(value: str) -> str:
 
 
 def normalise_breed(value: str | None) -> str | None:
-    cleaned = " ".join(value.split()) if value is not None else ""
+    cleaned = fields.spaced(value) if value is not None else ""
     if len(cleaned) > BREED_MAX:
         raise validation(f"Breed is at most {BREED_MAX} characters", "breed")
     return fields.shown(cleaned, "breed", "A breed") or None

@@ -20,6 +20,7 @@ from app.domain.pos.orders import bump, not_editable, write
 from app.domain.sales import idempotency, tenders
 from app.domain.sales.models import Sale
 from app.domain.sales.recording import Payment, SaleItem, record_sale
+from app.domain.shifts.models import register_key
 from app.domain.uow import UnitOfWork
 
 OPERATION = "checkoutSaleOrder"
@@ -40,7 +41,7 @@ class OrderCheckout:
             {
                 "orderId": self.order_id,
                 "tenders": self.payment.fingerprint(),
-                "register": self.register,
+                "register": register_key(self.register) if self.register else None,
                 "customerId": self.customer_id,
                 "couponId": self.coupon_id,
                 "redeemPoints": self.redeem_points,

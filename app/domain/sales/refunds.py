@@ -25,6 +25,7 @@ from app.domain.locks import by_id, lock_found, lock_row, lock_rows
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency, tax, tenders
 from app.domain.sales.models import METHODS, Refund, RefundLine, Sale, SaleLine
+from app.domain.shifts.models import register_key
 from app.domain.uow import UnitOfWork
 
 OPERATION = "refundSale"
@@ -48,7 +49,7 @@ class RefundRequest:
                 "lines": lines,
                 "reason": self.reason,
                 "method": self.method,
-                "register": self.register,
+                "register": register_key(self.register) if self.register else None,
             }
         )
 

@@ -21,7 +21,7 @@ from app.domain.errors import DomainError, validation
 from app.domain.locks import lock_row
 from app.domain.sales.models import METHODS, Sale
 from app.domain.shifts import turns
-from app.domain.shifts.models import CashShift, spaced
+from app.domain.shifts.models import CashShift, register_name
 
 if TYPE_CHECKING:  # app.domain.models imports this module for its table, and the unit of work imports that
     from app.domain.uow import UnitOfWork
@@ -97,8 +97,8 @@ class Settled:
 
 
 def register(value: str | None, field: str = "register") -> str | None:
-    """A register's name as given, runs of white space as one space ("Front  2" is "Front 2")."""
-    value = spaced(value or "")
+    """A register's name as given, in NFKC and runs of white space as one space ("Front  2" is "Front 2")."""
+    value = register_name(value or "")
     if len(value) > MAX_REGISTER:
         raise validation(f"A register name has at most {MAX_REGISTER} characters", field)
     return value or None

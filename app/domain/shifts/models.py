@@ -4,6 +4,7 @@ writes the shift row and sales into one drawer do not queue on each other."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +13,7 @@ from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, uuid_pk
+from app.domain import fields
 from app.domain.constraints import nonneg, nonzero, one_of
 from app.domain.errors import Code, ConstraintErrors
 
@@ -81,12 +83,18 @@ CONSTRAINT_ERRORS: ConstraintErrors = {
 }
 
 
-def spaced(name: str) -> str:
-    """A register's name as stored and looked up: trimmed, runs of white space as one space."""
-    return " ".join(name.split())
+def register_name(name: str) -> str:
+    """A register's name as stored and looked up: in NFKC (full-width letters, an accent typed as its
+    own mark: the plain letter), trimmed, runs of white space as one space."""
+    return fields.spaced(unicodedata.normalize("NFKC", name))
+
+
+def register_key(name: str) -> str:
+    """What tells one register from another, for comparing requests: its name in one letter case."""
+    return register_name(name).lower()
 
 
 def is_register(name: str) -> ColumnElement[bool]:
     """The shifts of the register `name`, written in any letter case and spacing (REGISTER_KEY's
     indexes)."""
-    return func.lower(CashShift.register) == func.lower(spaced(name))
+    return func.lower(CashShift.register) == func.lower(register_name(name))
