@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +11,8 @@ from strawberry.types import Info
 from app.domain.accounts.models import STAFF_ROLES, is_staff
 from app.domain.catalog import service as catalog
 from app.domain.catalog import views
-from app.domain.errors import NAMES_A_ROW, Code
+from app.domain.errors import NAMES_A_ROW, Code, DomainError
+from app.domain.fields import Checks
 from app.domain.pagination import page_size
 from app.domain.taxes import service as tax_service
 from app.resolvers.base import StaffOnly, ctx, maybe_id, mutation, parse_id, query, require_role, run_mutation
@@ -32,18 +34,30 @@ from app.schema.catalog import (
 )
 from app.schema.common import After, First
 
+T = TypeVar("T")
 
-async def _fields(info: Info, input: Any) -> dict[str, Any]:
-    """A product's or service's input as its prepare step's arguments. The active tax rate it names
-    is checked here, before the unit of work, unless an update clears the rate instead."""
+
+async def _prepared(info: Info, input: Any, prepare: Callable[..., T]) -> T:
+    """A product's or service's input through its prepare step. The active tax rate it names is
+    checked here, before the unit of work, unless an update clears the rate instead; a bad one is
+    reported with every other bad field, not instead of them."""
     fields = values(input)
     if "clear_tax_rate" in fields:
         fields["clear_tax_rate"] = bool(fields["clear_tax_rate"])
     raw = fields.pop("tax_rate_id")
+    bad_rate = None
     if raw is not None and not fields.get("clear_tax_rate"):
-        rate_id = parse_id(raw, "taxRateId", "Tax rate")
-        fields["tax_rate_id"] = await read(info, tax_service.assignable, rate_id)
-    return fields
+        try:
+            rate_id = parse_id(raw, "taxRateId", "Tax rate")
+            fields["tax_rate_id"] = await read(info, tax_service.assignable, rate_id)
+        except DomainError as error:
+            bad_rate = error
+    check = Checks()
+    prepared = check(lambda: prepare(**fields))
+    if bad_rate is not None:  # last, as in the input
+        check.fail(bad_rate)
+    check.done()
+    return prepared
 
 
 async def products(
@@ -131,7 +145,7 @@ async def create_product(
     info: Info, input: Annotated[ProductInput, strawberry.argument(description="The new product.")]
 ) -> ProductPayload:
     """Add a product to the catalogue; its opening stock is recorded as an INITIAL movement."""
-    new = catalog.prepare_product(**await _fields(info, input))
+    new = await _prepared(info, input, catalog.prepare_product)
     created = await run_mutation(info, lambda uow: catalog.create_product(uow, new))
     return ProductPayload(product=Product.from_model(created), errors=[])
 
@@ -143,7 +157,7 @@ async def update_product(
 ) -> ProductPayload:
     """Change a product's name, description, category, price or active flag (not its stock)."""
     product_id = parse_id(id, "id", "Product")
-    changes = catalog.prepare_product_changes(**await _fields(info, input))
+    changes = await _prepared(info, input, catalog.prepare_product_changes)
     updated = await run_mutation(
         info, lambda uow: catalog.update_product(uow, product_id=product_id, changes=changes)
     )
@@ -175,7 +189,7 @@ async def create_service(
     info: Info, input: Annotated[ServiceInput, strawberry.argument(description="The new service.")]
 ) -> ServicePayload:
     """Add a service to the counter's catalogue."""
-    new = catalog.prepare_service(**await _fields(info, input))
+    new = await _prepared(info, input, catalog.prepare_service)
     created = await run_mutation(info, lambda uow: catalog.create_service(uow, new))
     return ServicePayload(service=Service.from_model(created), errors=[])
 
@@ -187,7 +201,7 @@ async def update_service(
 ) -> ServicePayload:
     """Change a service's name, price, duration or active flag."""
     service_id = parse_id(id, "id", "Service")
-    changes = catalog.prepare_service_changes(**await _fields(info, input))
+    changes = await _prepared(info, input, catalog.prepare_service_changes)
     updated = await run_mutation(
         info, lambda uow: catalog.update_service(uow, service_id=service_id, changes=changes)
     )

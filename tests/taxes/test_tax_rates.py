@@ -178,3 +178,41 @@ async def test_a_retired_or_unknown_rate_cannot_be_given_to_an_item(gql, users, 
             token=staff,
         )
         assert errors(made["data"]["createService"]) == [(code, "taxRateId")]
+
+
+async def test_an_unknown_rate_is_reported_with_every_other_bad_field(gql, users, db):
+    _, staff = await users.signed_in("STAFF")
+    product = await taxed_product(db, "KIBBLE", "10.00")
+    unknown = str(uuid.uuid4())
+    made = await gql(
+        CREATE_PRODUCT,
+        {"i": {"sku": "", "name": "", "category": "TOY", "price": "0", "stock": -1, "taxRateId": unknown}},
+        token=staff,
+    )
+    assert errors(made["data"]["createProduct"]) == [
+        ("VALIDATION", "sku"),
+        ("VALIDATION", "name"),
+        ("VALIDATION", "price"),
+        ("VALIDATION", "stock"),
+        ("NOT_FOUND", "taxRateId"),
+    ]
+    changed = await gql(
+        UPDATE_PRODUCT,
+        {"id": str(product.id), "i": {"name": " ", "price": "0", "taxRateId": "x"}},
+        token=staff,
+    )
+    assert errors(changed["data"]["updateProduct"]) == [
+        ("VALIDATION", "name"),
+        ("VALIDATION", "price"),
+        ("NOT_FOUND", "taxRateId"),
+    ]
+    service = await gql(
+        CREATE_SERVICE,
+        {"i": {"name": "", "price": "1.00", "durationMinutes": 0, "taxRateId": unknown}},
+        token=staff,
+    )
+    assert errors(service["data"]["createService"]) == [
+        ("VALIDATION", "name"),
+        ("VALIDATION", "durationMinutes"),
+        ("NOT_FOUND", "taxRateId"),
+    ]
