@@ -297,6 +297,19 @@ async def test_close_counts_a_bad_count_and_an_unknown_shift_cleanly(db, pos):
     assert (await read_shift(pos, shift["id"]))["status"] == "OPEN"
 
 
+async def test_a_pay_out_from_a_drawer_below_nothing_says_where_it_stands(pos):
+    """A card sale refunded in cash leaves the drawer below its float; the refusal says so, not 0.00."""
+    shift = await open_shift(pos, "front", "0.00")
+    kibble = await pos.product("Kibble", "12.00", stock=5)
+    card = (await pos.ok(PAY, payment(await order_of(pos, kibble), paymentMethod="CARD")))["sale"]
+    refund = {"saleId": card["id"], "reason": "torn", "idempotencyKey": "r", "method": "CASH"}
+    await pos.ok(REFUND, {"i": {**refund, "register": "front"}})
+    refused = await pos.call(MOVE, {"i": {"shiftId": shift["id"], "amount": "-1.00", "reason": "bank"}})
+    assert [(e["code"], e["field"], e["message"]) for e in refused["errors"]] == [
+        ("VALIDATION", "amount", "The drawer should hold no cash to pay out (it stands at -12.00)")
+    ]
+
+
 async def test_movements_keep_the_drawer_between_empty_and_the_largest_amount_so_it_always_closes(db, pos):
     shift = await open_shift(pos, "front", "100.00")
 

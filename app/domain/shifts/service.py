@@ -118,8 +118,9 @@ async def record_movement(uow: UnitOfWork, movement: Movement, *, by: uuid.UUID)
     shift = await _lock_open(uow, movement.shift_id)
     expected = (await totals_of_shift(uow.session, shift)).expected(shift.opening_float)
     if movement.amount < 0 and expected + movement.amount < 0:
-        held = max(expected, money.ZERO)
-        raise validation(f"A pay-out takes at most the cash the drawer should hold ({held})", "amount")
+        if expected <= 0:  # cash refunds can leave it below nothing
+            raise validation(f"The drawer should hold no cash to pay out (it stands at {expected})", "amount")
+        raise validation(f"A pay-out takes at most the cash the drawer should hold ({expected})", "amount")
     if movement.amount > 0 and expected + movement.amount > money.MAX_AMOUNT:
         raise validation(f"The drawer would hold more than {money.MAX_AMOUNT}", "amount")
     uow.session.add(
