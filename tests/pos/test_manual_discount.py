@@ -9,7 +9,9 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
+from app.domain.coupons.models import Coupon
 from app.domain.pos import items as order_lines
 from tests.commerce.shop import Shop
 from tests.invariants import assert_invariants
@@ -154,6 +156,44 @@ async def test_the_discount_comes_before_the_coupon(pos, db):
         "72.00",
     ]
     await assert_invariants(db)
+
+
+PAY_WITH_COUPON = """mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) {
+  errors { code field message } sale { id } } }"""
+
+
+async def pay_with(pos, order_id: str, code: str) -> dict:
+    card = {"orderId": order_id, "idempotencyKey": "k", "paymentMethod": "CARD", "couponCode": code}
+    return await pos.call(PAY_WITH_COUPON, {"i": card})
+
+
+async def test_a_coupon_minimum_counts_after_the_discount_and_says_so(pos, db):
+    await Shop(db).coupon("FIVE", kind="FIXED", value="5", min_subtotal=Decimal("50.00"))
+    order = await order_of(pos, "55.00")
+    await give(pos, order["id"], percent="10")
+    paid = await pay_with(pos, order["id"], "FIVE")
+    assert [(e["code"], e["field"], e["message"]) for e in paid["errors"]] == [
+        (
+            "COUPON_MINIMUM_NOT_MET",
+            "couponCode",
+            "This coupon needs a subtotal of at least 50.00 after the staff discount (49.50 here)",
+        )
+    ]
+
+
+async def test_a_coupon_that_takes_nothing_off_is_refused_and_keeps_its_use(pos, db, users):
+    """A sale the staff discount made free would spend a limited coupon's use for nothing."""
+    coupon = await Shop(db).coupon("ONCE", kind="FIXED", value="5", usage_limit=1)
+    order = await order_of(pos, "20.00")
+    _, admin = await users.signed_in("ADMIN")
+    await give(pos, order["id"], percent="100", token=admin)
+    paid = await pay_with(pos, order["id"], "ONCE")
+    assert [(e["code"], e["field"]) for e in paid["errors"]] == [("VALIDATION", "couponCode")]
+    assert "takes nothing off" in paid["errors"][0]["message"]
+    async with db.sessions() as session:
+        assert await session.scalar(select(Coupon.times_used).where(Coupon.id == coupon.id)) == 0
+    free = {"orderId": order["id"], "idempotencyKey": "k2", "paymentMethod": "CARD"}
+    assert (await pos.call(PAY_WITH_COUPON, {"i": free}))["errors"] == []  # without it the sale goes
 
 
 async def test_split_keeps_the_discount_on_the_source_and_merge_keeps_the_targets(pos):

@@ -95,19 +95,27 @@ async def coupon_id_for_code(session: AsyncSession, code: str, field: str = "cod
 
 
 def discount_for(
-    coupon: Coupon, subtotal: Decimal, *, now: datetime, field: str | None = "couponCode"
+    coupon: Coupon,
+    subtotal: Decimal,
+    *,
+    now: datetime,
+    field: str | None = "couponCode",
+    staff_discount: Decimal = money.ZERO,
 ) -> Decimal:
-    """The discount `coupon` gives on `subtotal` now, or the reason it does not apply."""
+    """The discount `coupon` gives now on `subtotal` less the staff discount, taken off first, or
+    the reason it does not apply."""
+    due = subtotal - staff_discount
     if not coupon.active:
         raise DomainError("COUPON_INVALID", "This coupon is no longer valid", field)
     if (coupon.starts_at and now < coupon.starts_at) or (coupon.ends_at and now >= coupon.ends_at):
         raise DomainError("COUPON_EXPIRED", "This coupon is not valid at this time", field)
     if coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
         raise DomainError("COUPON_USAGE_LIMIT_REACHED", "This coupon has been used up", field)
-    if coupon.min_subtotal is not None and subtotal < coupon.min_subtotal:
-        raise DomainError(
-            "COUPON_MINIMUM_NOT_MET", f"This coupon needs a subtotal of at least {coupon.min_subtotal}", field
-        )
+    if coupon.min_subtotal is not None and due < coupon.min_subtotal:
+        needs = f"This coupon needs a subtotal of at least {coupon.min_subtotal}"
+        if staff_discount:
+            needs += f" after the staff discount ({due} here)"
+        raise DomainError("COUPON_MINIMUM_NOT_MET", needs, field)
     if coupon.kind == "PERCENT":
-        return money.cents(subtotal * coupon.value / 100)
-    return min(coupon.value, subtotal)
+        return money.cents(due * coupon.value / 100)
+    return min(coupon.value, due)

@@ -153,7 +153,11 @@ async def record_sale(
             raise DomainError("COUPON_INVALID", "No such coupon", fields.coupon)
         # The clock read once the lock is ours: the wait for it may have outlasted the coupon.
         now = datetime.now(UTC)
-        coupon_discount = discount_for(coupon, subtotal - manual_discount, now=now, field=fields.coupon)
+        coupon_discount = discount_for(
+            coupon, subtotal, now=now, field=fields.coupon, staff_discount=manual_discount
+        )
+        if coupon_discount == 0:  # a use would be spent for nothing (a sale the staff discount made free)
+            raise validation("This coupon takes nothing off this sale: keep it for another", fields.coupon)
 
     points_discount = money.cents(Decimal(redeem_points) / ledger.POINT_VALUE)
     if points_discount > subtotal - manual_discount - coupon_discount:
