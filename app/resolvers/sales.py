@@ -55,7 +55,7 @@ async def _cart(info: Info, sessions, customer_id: uuid.UUID) -> Cart | None:
 
 
 async def my_cart(info: Info) -> Cart | None:
-    """The caller's cart; null until the first item goes in (CUSTOMER)."""
+    """The caller's cart; null until an item or coupon goes in (CUSTOMER)."""
     return await _cart(info, ctx(info).db.read, caller(info).id)
 
 
@@ -96,11 +96,13 @@ sales = paged(
 )
 
 
-async def _cart_change(info: Info, change) -> CartPayload:
+async def _cart_change(info: Info, change, *, makes_cart: bool = True) -> CartPayload:
     """Run `change(uow, cart_id)` on the caller's cart, then show the cart as it now is on the
     primary (a replica may lag)."""
     customer = caller(info)
-    await carts.change_cart_of(lambda work: run_mutation(info, work), customer_id=customer.id, change=change)
+    await carts.change_cart_of(
+        lambda work: run_mutation(info, work), customer_id=customer.id, change=change, makes_cart=makes_cart
+    )
     return CartPayload(cart=await _cart(info, ctx(info).db.sessions, customer.id), errors=[])
 
 
@@ -127,6 +129,7 @@ async def update_cart_item(
     return await _cart_change(
         info,
         lambda uow, cart_id: carts.set_cart_item(uow, cart_id=cart_id, product_id=pid, quantity=quantity),
+        makes_cart=quantity > 0,
     )
 
 
@@ -142,7 +145,9 @@ async def apply_coupon(
 
 async def remove_coupon(info: Info) -> CartPayload:
     """Take the coupon off the caller's cart."""
-    return await _cart_change(info, lambda uow, cart_id: carts.remove_coupon(uow, cart_id=cart_id))
+    return await _cart_change(
+        info, lambda uow, cart_id: carts.remove_coupon(uow, cart_id=cart_id), makes_cart=False
+    )
 
 
 async def checkout(

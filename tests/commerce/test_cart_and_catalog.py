@@ -71,6 +71,27 @@ async def test_bad_cart_input_is_refused_and_nothing_written(gql, users, shop, d
     assert (await gql("{ myCart { id } }", token=token))["data"]["myCart"] is None
 
 
+async def test_taking_out_of_no_cart_makes_none(gql, users, shop):
+    """myCart is null until an item or a coupon goes in: removing a line or a coupon is no reason
+    to make one."""
+    product = await shop.product(stock=5)
+    _, token = await users.signed_in()
+    removed = await gql(
+        "mutation($p: ID!) { updateCartItem(productId: $p, quantity: 0) { cart { id } errors { code } } }",
+        {"p": str(product.id)},
+        token=token,
+    )
+    assert removed["data"]["updateCartItem"] == {"cart": None, "errors": []}
+    uncouponed = await gql("mutation { removeCoupon { cart { id } errors { code } } }", token=token)
+    assert uncouponed["data"]["removeCoupon"] == {"cart": None, "errors": []}
+    assert (await gql("{ myCart { id } }", token=token))["data"]["myCart"] is None
+    await shop.coupon("SAVE10")
+    apply = 'mutation { applyCoupon(code: "save10") { cart { id } errors { code } } }'
+    applied = await gql(apply, token=token)
+    assert applied["data"]["applyCoupon"]["errors"] == []
+    assert (await gql("{ myCart { id } }", token=token))["data"]["myCart"] is not None
+
+
 async def test_a_product_retired_after_it_was_added_is_refused_at_checkout_on_its_line(gql, users, shop, db):
     kept, retired = await shop.product(stock=5), await shop.product(stock=5)
     _, token = await users.signed_in()

@@ -46,12 +46,17 @@ async def prepare_product(
 
 
 async def change_cart_of(
-    run: Runner, *, customer_id: uuid.UUID, change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]
+    run: Runner,
+    *,
+    customer_id: uuid.UUID,
+    change: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]],
+    makes_cart: bool = True,
 ) -> None:
     """Run `change(uow, cart_id)` on the customer's cart, made on first use in the same unit as
-    the change, so a change refused (an expired coupon) leaves no cart behind. `run` runs one unit
-    of work."""
-    if not await run(lambda uow: change_cart(uow, customer_id=customer_id, change=change)):
+    the change, so a change refused (an expired coupon) leaves no cart behind. A change that only
+    takes something out (`makes_cart` False) has nothing to do without a cart and makes none. `run`
+    runs one unit of work."""
+    if not await run(lambda uow: change_cart(uow, customer_id=customer_id, change=change)) and makes_cart:
         await run(lambda uow: _make_and_change(uow, customer_id=customer_id, change=change))
 
 
