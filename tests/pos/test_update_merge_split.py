@@ -79,6 +79,8 @@ async def test_bulk_update_with_one_bad_line_changes_nothing(pos):
             [("NOT_FOUND", "items.1.itemId"), ("VALIDATION", "items.1.quantity")],
         ),
         ([], [("VALIDATION", "items")]),
+        # Nothing to change on a line would make a new version (and a live update) for nothing.
+        ([{"itemId": cheap["id"], "quantity": 0}, {"itemId": custom["id"]}], [("VALIDATION", "items.1")]),
     ]
     for batch, expected in bad_batches:
         payload = await pos.call(UPDATE, {"o": order["id"], "items": batch})

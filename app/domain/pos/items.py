@@ -650,6 +650,8 @@ def prepare_updates(updates: list[tuple[str, int | None, Decimal | None, str | N
             )
             if parts["line_id"] in seen:
                 raise validation("Line listed twice", f"{path}.itemId")
+            if quantity is None and discount is None and note is None:  # else a new version for nothing
+                raise validation("Give the line a quantity, a discount or a note to change", path)
         except DomainError as error:
             errors.extend(error.all())
             continue
