@@ -201,7 +201,12 @@ async def test_an_address_with_something_invisible_an_empty_part_or_a_bracket_is
         "an(a)@example.com",
         '"a na"@example.com',
         "ana@[127.0.0.1]",
+        "ana@-example.com",  # no host name starts or ends with a hyphen
+        "ana@example-.com",
+        "ana@example.-com",
     ):
         refused = (await gql(REGISTER, register_input(email=email)))["data"]["register"]
         assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "email")], email
     assert await count_users(db) == 0
+    taken = (await gql(REGISTER, register_input(email="ana@pet-shop.example.com")))["data"]["register"]
+    assert taken["errors"] == []  # a hyphen inside a domain's part is fine

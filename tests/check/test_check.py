@@ -417,6 +417,11 @@ async def _email_ends_in_a_dot(c, w):
     return await _sql(c, "UPDATE users SET email = email || '.' WHERE id = :u RETURNING id", u=w["ben"])
 
 
+async def _email_domain_starts_with_a_hyphen(c, w):
+    hyphen = "UPDATE users SET email = replace(email, '@', '@-') WHERE id = :u RETURNING id"
+    return await _sql(c, hyphen, u=w["ben"])
+
+
 async def _email_with_a_zero_width_space(c, w):
     return await _sql(c, "UPDATE users SET email = E'\\u200b' || email WHERE id = :u RETURNING id", u=w["cy"])
 
@@ -513,6 +518,7 @@ CORRUPTIONS = [
     *(Corruption(*corruption) for corruption in SHIFT_CORRUPTIONS),
     Corruption("email not in NFKC", "sign-in-emails", _email_not_in_the_one_form),
     Corruption("email ending in a dot", "sign-in-emails", _email_ends_in_a_dot),
+    Corruption("email domain starting with a hyphen", "sign-in-emails", _email_domain_starts_with_a_hyphen),
     Corruption("email with a zero-width space", "sign-in-emails", _email_with_a_zero_width_space),
     Corruption("SKU not in NFKC", "lookup-codes", _sku_not_in_the_one_form),
     Corruption("coupon code with a zero-width space", "lookup-codes", _coupon_code_with_a_zero_width_space),

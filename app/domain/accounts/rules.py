@@ -13,9 +13,13 @@ from app.domain.errors import validation
 # A name and a domain, each of parts joined by single dots (two or more for the domain), none
 # empty; no space, and none of the characters that make an address quoted, commented or an IP
 # literal (".ann@", "a..b@", "c(x)@", "d@[127.0.0.1]"), which a mailbox rarely has and many
-# mail systems refuse. app/check.py holds stored addresses to the same pattern.
-EMAIL_PART = r'[^@\s.()<>\[\]\\,;:"]+'
-EMAIL_RE = re.compile(rf"^{EMAIL_PART}(?:\.{EMAIL_PART})*@{EMAIL_PART}(?:\.{EMAIL_PART})+$")
+# mail systems refuse; a domain's part neither starts nor ends with a hyphen, as no host name
+# does ("e@-mail.com"). app/check.py holds stored addresses to the same pattern.
+EMAIL_CHAR = r'[^@\s.()<>\[\]\\,;:"]'
+EMAIL_PART = rf"{EMAIL_CHAR}+"
+DOMAIN_END = r'[^@\s.()<>\[\]\\,;:"-]'
+DOMAIN_PART = rf"{DOMAIN_END}(?:{EMAIL_CHAR}*{DOMAIN_END})?"
+EMAIL_RE = re.compile(rf"^{EMAIL_PART}(?:\.{EMAIL_PART})*@{DOMAIN_PART}(?:\.{DOMAIN_PART})+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 NAME_MAX = 200
 EMAIL_MAX = 254
