@@ -57,7 +57,8 @@ class Cart:
     coupon: Coupon | None = strawberry.field(description="The coupon applied, if any.", default=None)
     coupon_problem: UserError | None = strawberry.field(
         description="Why the coupon takes nothing off now (COUPON_EXPIRED, COUPON_MINIMUM_NOT_MET, "
-        "COUPON_USAGE_LIMIT_REACHED, COUPON_INVALID): checkout would refuse it. Null while it applies.",
+        "COUPON_USAGE_LIMIT_REACHED, COUPON_INVALID; VALIDATION when it would take 0.00 off): checkout "
+        "would refuse it. Null while it applies.",
         default=None,
     )
 

@@ -47,3 +47,26 @@ async def test_the_cart_says_why_its_coupon_takes_nothing_off_and_checkout_refus
         )
     problem = (await gql(CART, token=token))["data"]["myCart"]["couponProblem"]
     assert problem["code"] == "COUPON_EXPIRED"
+
+
+async def test_a_coupon_that_would_take_nothing_off_says_so_and_checkout_keeps_its_use(gql, users, shop, db):
+    """1% of 0.40 rounds to 0.00: checkout would spend a use for nothing, so it refuses the coupon."""
+    product = await shop.product(price="0.40", stock=10)
+    coupon = await shop.coupon("TEN", value="1", usage_limit=1)
+    _, token = await users.signed_in()
+    await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
+    assert (await gql(APPLY, token=token))["data"]["applyCoupon"]["errors"] == []
+    cart = (await gql(CART, token=token))["data"]["myCart"]
+    assert cart == {
+        "discount": {"amount": "0.00"},
+        "coupon": {"code": "TEN"},
+        "couponProblem": {
+            "code": "VALIDATION",
+            "message": "This coupon takes nothing off this sale: keep it for another",
+            "field": None,
+        },
+    }
+    refused = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
+    assert [e["code"] for e in refused["errors"]] == ["VALIDATION"]
+    async with db.sessions() as session:
+        assert (await session.get(Coupon, coupon.id)).times_used == 0

@@ -94,6 +94,12 @@ async def coupon_id_for_code(session: AsyncSession, code: str, field: str = "cod
     return found
 
 
+def nothing_off(field: str | None) -> DomainError:
+    """A coupon that would take nothing off a sale (one the staff discount made free, a percent of
+    a few cents) is refused, so a use is not spent for nothing."""
+    return validation("This coupon takes nothing off this sale: keep it for another", field)
+
+
 def discount_for(
     coupon: Coupon,
     subtotal: Decimal,

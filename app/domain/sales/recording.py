@@ -27,7 +27,7 @@ from app.domain.accounts.models import User
 from app.domain.catalog.models import Product, Service
 from app.domain.catalog.service import move_stock
 from app.domain.coupons.models import Coupon
-from app.domain.coupons.service import discount_for
+from app.domain.coupons.service import discount_for, nothing_off
 from app.domain.errors import DomainError, validation
 from app.domain.limits import MAX_SALE_LINES
 from app.domain.locks import by_id, lock_row, lock_rows
@@ -156,8 +156,8 @@ async def record_sale(
         coupon_discount = discount_for(
             coupon, subtotal, now=now, field=fields.coupon, staff_discount=manual_discount
         )
-        if coupon_discount == 0:  # a use would be spent for nothing (a sale the staff discount made free)
-            raise validation("This coupon takes nothing off this sale: keep it for another", fields.coupon)
+        if coupon_discount == 0:
+            raise nothing_off(fields.coupon)
 
     points_discount = money.cents(Decimal(redeem_points) / ledger.POINT_VALUE)
     if points_discount > subtotal - manual_discount - coupon_discount:

@@ -14,7 +14,7 @@ from app.domain import money
 from app.domain.batches import by_parent
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
-from app.domain.coupons.service import discount_for
+from app.domain.coupons.service import discount_for, nothing_off
 from app.domain.errors import DomainError
 from app.domain.pagination import Page, fetch_page, where_given
 from app.domain.sales import tax
@@ -58,6 +58,8 @@ async def cart_view(
             discount = discount_for(coupon, subtotal, now=datetime.now(UTC), field=None)  # no input here
         except DomainError as error:
             problem = error
+        if problem is None and discount == 0 and subtotal > 0:
+            problem = nothing_off(None)
     taxed = tax.taxed(
         [product.price * item.quantity for item, product in items],
         [rate for _, _, rate in rows],
