@@ -18,6 +18,17 @@ def cents(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def finite(value: Decimal | None, field: str, message: str) -> Decimal:
+    """A finite number from input (no NaN, no Infinity), or VALIDATION with `message`."""
+    try:
+        value = Decimal(value)  # type: ignore[arg-type]
+    except (InvalidOperation, TypeError):
+        raise validation(message, field) from None
+    if not value.is_finite():
+        raise validation(message, field)
+    return value
+
+
 def amount(
     value: Decimal | None,
     field: str,
@@ -29,12 +40,7 @@ def amount(
 ) -> Decimal:
     """An amount from input: finite, at most `most` either way (NUMERIC(12,2)'s largest unless
     told), at most two decimals, > 0 (or >= 0; or of either sign when not `positive`)."""
-    try:
-        value = Decimal(value)  # type: ignore[arg-type]
-    except (InvalidOperation, TypeError):
-        raise validation("Not an amount", field) from None
-    if not value.is_finite():
-        raise validation("Not an amount", field)
+    value = finite(value, field, "Not an amount")
     if abs(value) > most:  # before quantize, which cannot hold "1e28" in cents
         raise validation(too_large, field)
     if value != value.quantize(CENT):

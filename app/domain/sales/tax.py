@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from app.domain import money
 from app.domain.errors import validation
@@ -23,12 +23,7 @@ HUNDRED = Decimal(100)
 
 def rate(value: Decimal | None, field: str = "rate") -> Decimal:
     """A percent from input (a tax rate, a discount): finite, 0 to 100, at most three decimals."""
-    try:
-        value = Decimal(value)  # type: ignore[arg-type]
-    except (InvalidOperation, TypeError):
-        raise validation("Not a percent", field) from None
-    if not value.is_finite():
-        raise validation("Not a percent", field)
+    value = money.finite(value, field, "Not a percent")
     if not 0 <= value <= MAX_RATE:  # before quantize, which cannot hold "1e28" in thousandths
         raise validation("A percent is between 0 and 100", field)
     if value != value.quantize(RATE_PLACES):
