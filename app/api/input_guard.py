@@ -152,12 +152,30 @@ def unnamed_choice(document, operation_name: str | None) -> GraphQLError | None:
     return validation_error("Must provide operation name if query contains multiple operations.")
 
 
+# graphql-core writes a refused variable's value into its message ("…, found: {'password': …}.",
+# "String cannot represent a non string value: …"): a client's error tracker would keep it.
+ECHOED_VALUES = (
+    (re.compile(r"(?<=[?.]) Found: .*$", re.DOTALL), ""),  # after a sentence ("Did you mean …?")
+    (re.compile(r"[,;] found: .*$", re.DOTALL), "."),
+    (re.compile(r"(cannot represent[^:]*): .*$", re.DOTALL), r"\1."),  # a scalar's own words
+)
+
+
+def without_values(message: str) -> str:
+    """A variable's error as graphql-core words it, less the value sent (it may be a password)."""
+    if message.startswith("Variable '$"):
+        for echoed, replacement in ECHOED_VALUES:
+            message = echoed.sub(replacement, message)
+    return message
+
+
 def tag_request_errors(errors: list[GraphQLError] | None) -> None:
     """Request errors without a code of their own get code VALIDATION (a refused literal's message
-    loses the exception's words: they speak of Python)."""
+    loses the exception's words: they speak of Python); a variable's loses the value sent."""
     for error in errors or ():
         if not is_request_error(error):
             continue
+        error.message = without_values(error.message)
         if refused := REFUSED_LITERAL.fullmatch(error.message):
             error.message = f"{refused[1]}, {refused[2]}"
             error.original_error = None

@@ -128,3 +128,32 @@ async def test_production_answers_no_did_you_mean_suggestions(database_url, db, 
         for _ in range(2):  # the second answer comes from the validation cache
             body = (await production.post("/graphql", json=request)).json()
             assert body["errors"] and "Did you mean" not in str(body["errors"]), body
+
+
+SECRET_PASSWORD = "Sup3r-secret-passw0rd"
+SIGN_UP = {"email": "a@b.co", "phone": "1", "name": "n"}
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"input": {**SIGN_UP, "password": SECRET_PASSWORD, "passwrd": "x"}},
+        {"input": {**SIGN_UP, "pasword": SECRET_PASSWORD}},
+        {"input": {**SIGN_UP, "password": {"value": SECRET_PASSWORD}}},
+        {"input": {**SIGN_UP, "password": [SECRET_PASSWORD]}},
+        {"input": SECRET_PASSWORD},
+    ],
+    ids=["unknown field beside it", "misspelt field", "an object", "a list", "not an object"],
+)
+async def test_a_refused_variable_is_not_written_back_in_the_error(database_url, db, client, variables):
+    """A client's error tracker keeps error messages: one must not hold the password sent."""
+    request = {"query": REGISTER, "variables": variables}
+    development = (await client.post("/graphql", json=request)).json()
+    app = create_app(make_settings(database_url, env="production", secret_key=PRODUCTION_SECRET), db)
+    async with http_client(app) as production:
+        answered = (await production.post("/graphql", json=request)).json()
+    for body in (development, answered):
+        assert body["errors"] and SECRET_PASSWORD not in str(body), body
+        for error in body["errors"]:
+            assert error["extensions"]["code"] == "VALIDATION"
+            assert error["message"].startswith("Variable '$input'"), error
