@@ -11,6 +11,8 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from pydantic import AliasChoices
+
 from app.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -29,8 +31,17 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as error:
-        problems = [str(e["msg"]).removeprefix("Value error, ") for e in error.errors()]
+        problems = [_problem(e["loc"], str(e["msg"]).removeprefix("Value error, ")) for e in error.errors()]
         raise SystemExit("Invalid settings: " + "; ".join(problems)) from None
+
+
+def _problem(where: tuple[int | str, ...], message: str) -> str:
+    """A setting's problem, led by the environment variable it comes from unless it says it."""
+    if not where or (field := Settings.model_fields.get(str(where[0]))) is None:
+        return message
+    alias = field.validation_alias
+    variable = alias.choices[0] if isinstance(alias, AliasChoices) else f"PETPOS_{str(where[0]).upper()}"
+    return message if message.startswith(str(variable)) else f"{variable}: {message}"
 
 
 def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, EmbeddedPostgres | None, bool]:

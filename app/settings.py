@@ -15,7 +15,7 @@ from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import phonenumbers
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
@@ -157,15 +157,23 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not value or not value.strip():
             return None
+        variable = info.field_name.upper() if info.field_name else "The database URL"
         try:
-            port = make_url(async_url(value.strip())).port
-            if port is not None and not 0 < port < 65536:
-                raise ValueError(port)
+            url = make_url(async_url(value.strip()))
+            if url.port is not None and not 0 < url.port < 65536:
+                raise ValueError(url.port)
         except (ValueError, ArgumentError):
-            variable = info.field_name.upper() if info.field_name else "The database URL"
             raise ValueError(
                 f"{variable} must be a postgresql:// URL, like postgresql://user:password@host:5432/petpos"
             ) from None
+        modes = [url.query[name] for name in ("ssl", "sslmode") if name in url.query]
+        if any(mode not in SSL_MODES for mode in modes):
+            raise ValueError(f"{variable}'s sslmode is one of {', '.join(SSL_MODES)}")
+        if unknown := sorted(set(url.query) - URL_PARAMETERS):
+            raise ValueError(
+                f"{variable} takes no parameter {', '.join(unknown)} (it may carry "
+                f"{', '.join(sorted(URL_PARAMETERS))})"
+            )
         return value.strip()
 
     @field_validator("smtp_url")
@@ -223,6 +231,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _pooler_needs_a_database_url(self) -> Settings:
+        if self.database_transaction_pooler and not self.database_url:
+            raise ValueError(
+                "DATABASE_TRANSACTION_POOLER is for a DATABASE_URL that goes through a pooler: the embedded "
+                "PostgreSQL (DATABASE_URL unset) is reached directly"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _listen_beside_a_pooler(self) -> Settings:
         if self.database_transaction_pooler and self.database_url and not self.database_listen_url:
             raise ValueError(
@@ -270,17 +287,32 @@ class Settings(BaseSettings):
         return self.secret_key
 
 
+# The query parameters a database URL may carry: SQLAlchemy hands them to asyncpg.connect as
+# arguments, where any other is a TypeError at the first connection. `sslmode` is libpq's name
+# (hosted databases' URLs carry it) for asyncpg's `ssl`, which takes the same modes.
+URL_PARAMETERS = frozenset({"host", "port", "ssl", "sslmode", "passfile", "target_session_attrs"})
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _renamed(url: str, old: str, new: str) -> str:
+    parts = urlsplit(url)
+    query = [
+        (new if key == old else key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
+
+
 def async_url(url: str) -> str:
-    """Accept a plain postgresql:// URL and point it at the asyncpg driver."""
+    """Accept a plain postgresql:// URL and point it at the asyncpg driver (`sslmode` as `ssl`)."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
+            return _renamed("postgresql+asyncpg://" + url[len(prefix) :], "sslmode", "ssl")
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
 def plain_url(url: str) -> str:
-    """The postgresql:// URL asyncpg itself takes (LISTEN connections)."""
-    return "postgresql://" + async_url(url)[len("postgresql+asyncpg://") :]
+    """The postgresql:// URL asyncpg itself takes (LISTEN connections), which reads libpq's `sslmode`."""
+    return _renamed("postgresql://" + async_url(url)[len("postgresql+asyncpg://") :], "ssl", "sslmode")
 
 
 @lru_cache

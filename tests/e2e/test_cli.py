@@ -7,11 +7,15 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.db.engine import Database
 from app.domain.taxes import service as taxes
 from app.domain.uow import run_unit
+from app.settings import plain_url
 from tests.conftest import TEST_SECRET, make_settings
 
 PETPOS = Path(sys.executable).parent / "petpos"
@@ -245,3 +249,67 @@ def test_a_phone_region_or_currency_that_cannot_be_is_refused_at_start(database_
 def test_a_phone_region_and_currency_in_lower_case_are_read(database_url):
     settings = make_settings(database_url, default_phone_region=" gb ", currency="eur")
     assert (settings.default_phone_region, settings.currency) == ("GB", "EUR")
+
+
+@pytest.mark.parametrize(
+    "setting, value, problem",
+    [
+        ("PETPOS_POOL_SIZE", "0", "PETPOS_POOL_SIZE: Input should be greater than or equal to 1"),
+        ("PETPOS_LOCK_TIMEOUT_MS", "soon", "PETPOS_LOCK_TIMEOUT_MS: Input should be a valid integer"),
+        ("PETPOS_ENV", "Production", "PETPOS_ENV: Input should be 'development' or 'production'"),
+    ],
+)
+def test_a_setting_out_of_range_is_named_in_the_refusal(database_url, setting, value, problem):
+    env = {**os.environ, "DATABASE_URL": database_url, "PETPOS_SECRET_KEY": TEST_SECRET, setting: value}
+    result = subprocess.run([str(PETPOS), "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Invalid settings: {problem}")
+
+
+def with_query(url: str, **parameters: str) -> str:
+    return make_url(url).update_query_dict(parameters).render_as_string(hide_password=False)
+
+
+async def test_a_database_url_with_libpq_sslmode_is_read_as_asyncpg_reads_it(database_url, db):
+    """Hosted databases' URLs carry `sslmode`, which asyncpg.connect does not take by that name."""
+    url = with_query(database_url, sslmode="disable")
+    migrated = petpos(url, "migrate")
+    assert (migrated.returncode, migrated.stderr.count("Traceback")) == (0, 0), migrated.stderr
+    settings = make_settings(url)
+    listener = await asyncpg.connect(plain_url(settings.database_url))  # LISTEN's own connection
+    try:
+        assert await listener.fetchval("SELECT 1") == 1
+    finally:
+        await listener.close()
+    database = Database(settings)
+    try:
+        async with database.engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize(
+    "parameters, problem",
+    [
+        ({"foo": "bar"}, "DATABASE_URL takes no parameter foo"),
+        ({"application_name": "pos"}, "DATABASE_URL takes no parameter application_name"),
+        ({"sslmode": "sometimes"}, "DATABASE_URL's sslmode is one of disable, allow, prefer, require"),
+    ],
+)
+def test_a_database_url_parameter_the_driver_cannot_take_is_refused(database_url, parameters, problem):
+    result = petpos(with_query(database_url, **parameters), "migrate")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Invalid settings: {problem}")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_transaction_pooler_without_a_database_url_is_refused_at_start(tmp_path):
+    """The embedded PostgreSQL goes through no pooler: serve announced itself, then every worker died."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"DATABASE_TRANSACTION_POOLER": "true", "PETPOS_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([str(PETPOS), "serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    refusal = result.stderr.strip().splitlines()[-1]
+    assert refusal.startswith("Invalid settings: DATABASE_TRANSACTION_POOLER is for")
+    assert "Traceback" not in result.stderr and not (tmp_path / "pgdata").exists()
