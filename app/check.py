@@ -768,12 +768,12 @@ async def check_database(settings, url: str, *, limit: int = 0, timings: bool = 
     """The `petpos check` command: 0 all hold, 1 violations, 2 not migrated. A database that
     cannot be read raises (the command says what stopped it)."""
     from app.db.engine import Database
-    from app.migrations import database_is_at_head
+    from app.migrations import NOT_MIGRATED, database_is_at_head
 
     db = Database(settings, url, timeouts=False)  # its statements read whole tables
     try:
         if not await database_is_at_head(db.engine):
-            print("The database is not at the latest migration: run `petpos migrate` first.", file=sys.stderr)
+            print(NOT_MIGRATED, file=sys.stderr)
             return 2
         outcomes = await run_checks(db.engine)
     finally:

@@ -67,7 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.metrics import MULTIPROCESS_DIR
-    from app.migrations import upgrade
+    from app.migrations import NOT_MIGRATED, upgrade
 
     settings = _settings()
     url, embedded, created = _database_url(settings, allow_embedded=True)
@@ -81,7 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 asyncio.run(seed_demo(settings, url))
                 print_demo_logins()
         elif not asyncio.run(_at_head(settings, url)):
-            print("The database is not at the latest migration: run `petpos migrate` first.", file=sys.stderr)
+            print(NOT_MIGRATED, file=sys.stderr)
             return 1
         if settings.production:
             from app.seed import production_check
@@ -149,10 +149,11 @@ async def _at_head(settings: Settings, url: str) -> bool:
         await db.dispose()
 
 
-def _with_database(work, *, migrate: bool = True, create: bool = True) -> int:
+def _with_database(work, *, migrate: bool = True, create: bool = True, at_head: bool = False) -> int:
     """Run a command against DATABASE_URL, or the embedded server (migrated first unless not
-    `migrate`; without `create`, an embedded database that does not exist yet is an error)."""
-    from app.migrations import upgrade
+    `migrate`; without `create`, an embedded database that does not exist yet is an error; with
+    `at_head`, DATABASE_URL's database must be at the latest migration, as the command writes rows)."""
+    from app.migrations import NOT_MIGRATED, upgrade
 
     settings = _settings()
     pgdata = settings.data_dir / "pgdata"
@@ -163,6 +164,9 @@ def _with_database(work, *, migrate: bool = True, create: bool = True) -> int:
     try:
         if embedded is not None and migrate:
             upgrade(url)
+        elif embedded is None and at_head and not asyncio.run(_at_head(settings, url)):
+            print(NOT_MIGRATED, file=sys.stderr)
+            return 2
         return work(settings, url)
     finally:
         if embedded is not None:
@@ -204,15 +208,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print_demo_logins()
         return 0
 
-    return _with_database(seed)
+    return _with_database(seed, at_head=True)
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     from app.api.input_guard import unsafe_reason
 
     password = args.password
-    if password is None:
-        password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if password is None and sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    elif password is None:  # a line from a pipe: \n, or \r\n when a Windows editor wrote the file
+        password = sys.stdin.readline().rstrip("\r\n")
     # Bytes the terminal's encoding cannot decode arrive as lone surrogates, which PostgreSQL refuses.
     for option, value in (("--email", args.email), ("--phone", args.phone), ("--name", args.name)):
         if reason := unsafe_reason(value):
@@ -243,7 +249,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         print(f"Created {user.role} {user.email} ({user.id})")
         return 0
 
-    return _with_database(create)
+    return _with_database(create, at_head=True)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -356,10 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     check.add_argument(
         "--limit",
-        type=int,
+        type=_ranged(0, 1_000_000),
         default=0,
         metavar="N",
-        help="list at most N violations per invariant (default: all)",
+        help="list at most N violations per invariant (default, 0: all)",
     )
     check.add_argument("--timings", action="store_true", help="print how long each check took")
     check.set_defaults(func=cmd_check)

@@ -1,5 +1,6 @@
 """HTTP and GraphQL hardening: body limit, malformed JSON, production limits, masked errors."""
 
+import logging
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -232,6 +233,14 @@ async def test_health_readiness_and_metrics(client):
     text = (await client.get("/metrics")).text
     assert 'petpos_graphql_requests_total{operation="query.me",outcome="ok"}' in text
     assert "petpos_db_pool_checked_out" in text
+
+
+async def test_readyz_is_quiet(client, caplog):
+    """A load balancer asks every few seconds: the answer costs two reads and writes no log line."""
+    caplog.set_level(logging.DEBUG)
+    for _ in range(3):
+        assert (await client.get("/readyz")).json() == {"status": "ready"}
+    assert [r.name for r in caplog.records if not r.name.startswith(("petpos.http", "httpx"))] == []
 
 
 async def test_readyz_is_503_while_the_database_is_not_at_the_latest_migration(database_url, db):

@@ -16,7 +16,7 @@ from app.db.engine import Database
 from app.domain.taxes import service as taxes
 from app.domain.uow import run_unit
 from app.settings import plain_url
-from tests.conftest import TEST_SECRET, make_settings
+from tests.conftest import TEST_SECRET, make_settings, scratch_database
 
 PETPOS = Path(sys.executable).parent / "petpos"
 
@@ -40,7 +40,7 @@ async def test_create_user_reads_the_password_from_stdin_and_the_account_signs_i
         "The Boss",
         "--role",
         "ADMIN",
-        stdin="a strong password\n",
+        stdin="a strong password\r\n",  # a file a Windows editor wrote: the \r is not the password's
     )
     assert result.returncode == 0, result.stderr
     assert "Created ADMIN boss@example.com" in result.stdout
@@ -313,3 +313,41 @@ def test_a_transaction_pooler_without_a_database_url_is_refused_at_start(tmp_pat
     refusal = result.stderr.strip().splitlines()[-1]
     assert refusal.startswith("Invalid settings: DATABASE_TRANSACTION_POOLER is for")
     assert "Traceback" not in result.stderr and not (tmp_path / "pgdata").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        (
+            "create-user",
+            "--email",
+            "a@example.com",
+            "--phone",
+            "+12025550170",
+            "--name",
+            "A",
+            "--password",
+            "x" * 12,
+        ),
+        ("seed", "--demo"),
+    ],
+    ids=["create-user", "seed"],
+)
+async def test_a_command_that_writes_rows_refuses_a_database_not_migrated_in_one_line(
+    database_url, db, command
+):
+    async with scratch_database(db, database_url) as empty_url:
+        result = petpos(empty_url, *command)
+    assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (
+        2,
+        "The database is not at the latest migration: run `petpos migrate` first.",
+    )
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("limit", ["-1", "-3", "1000001", "x"])
+def test_check_refuses_a_limit_that_is_not_a_count(database_url, limit):
+    """A negative limit sliced the list of violations from its end and hid them."""
+    result = petpos(database_url, "check", "--limit", limit)
+    assert result.returncode == 2 and "argument --limit" in result.stderr
+    assert "Traceback" not in result.stderr
