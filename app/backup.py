@@ -128,9 +128,14 @@ def backup_revisions(file: Path) -> set[str]:
 def backup_database(url: str, file: str) -> set[str]:
     """pg_dump --format=custom into `file` (written beside it first, so a failed backup never
     leaves half a file in place of a good one). Returns the schema revisions it holds."""
-    target = Path(file)
-    if not target.name or target.name == ".." or target.is_dir():
+    if not file:
+        raise BackupError("name the backup file")
+    # Through a link to where it points (a backup volume), so the new file replaces the linked one.
+    target = Path(file).resolve()
+    if Path(file).name in ("", ".", "..") or target.is_dir():
         raise BackupError(f"{file} is a directory: name the backup file")
+    if target.exists() and not target.is_file():
+        raise BackupError(f"{file} is not a regular file: name a file to write the backup to")
     partial = target.with_name(target.name + ".partial")
     env = libpq_environment(url)
     asyncio.run(_database_state(url))  # one that cannot be reached raises here, for the command to name

@@ -185,6 +185,32 @@ def test_the_password_goes_to_the_child_environment_never_its_command_line(
     assert calls[0][1]["PGPASSWORD"] == "s3cret/pass"
 
 
+def test_a_backup_through_a_link_is_written_where_the_link_points(database_url, tmp_path):
+    """A link to a backup volume stays a link: the dump replaced it with a local file before."""
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    link = tmp_path / "shop.petpos"
+    link.symlink_to(volume / "shop.petpos")
+    result = petpos("backup", str(link), database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and (volume / "shop.petpos").stat().st_size > 0
+
+
+@pytest.mark.parametrize("what", ["a named pipe", "no name"])
+def test_a_backup_to_what_is_not_a_file_is_refused(database_url, tmp_path, what):
+    """Renamed over it, the dump took the place of a pipe or a device (as root, /dev/null)."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = petpos("backup", str(pipe) if what == "a named pipe" else "", database_url=database_url)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"petpos backup: {pipe} is not a regular file: name a file to write the backup to"
+        if what == "a named pipe"
+        else "petpos backup: name the backup file"
+    )
+    assert pipe.is_fifo()
+
+
 @pytest.mark.parametrize("where", ["directory", "dot"])
 async def test_a_backup_into_a_directory_is_refused_and_writes_nothing(database_url, tmp_path, where):
     target = tmp_path if where == "directory" else Path(".")
