@@ -51,6 +51,24 @@ SCHEMES = {  # scheme: (default port, implicit TLS, STARTTLS)
 }
 
 
+def web_origin(text: str) -> str:
+    """An origin as a browser sends it (scheme://host[:port], lower case, no path): CORS compares
+    the Origin header with each allowed one as written, so "https://pos.example/" would match none."""
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"PETPOS_ALLOWED_ORIGINS holds {text!r}, not an origin like https://pos.example.com")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"PETPOS_ALLOWED_ORIGINS holds {text!r}: an origin has no path, query or user")
+    scheme = parts.scheme.lower()
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = {"http": 80, "https": 443}[scheme]  # a browser leaves it out
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
 def parse_smtp_url(url: str) -> SmtpServer:
     """The server a PETPOS_SMTP_URL names. Errors never repeat the URL (it may hold a password)."""
     parts = urlsplit(url.strip())
@@ -151,6 +169,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        return [origin if origin == "*" else web_origin(origin) for origin in value]
 
     @field_validator("database_url", "database_read_url", "database_listen_url")
     @classmethod

@@ -274,3 +274,25 @@ def test_a_development_secret_written_meanwhile_by_another_worker_is_the_one_use
     monkeypatch.setattr(Path, "exists", lambda self: False)  # it appeared just after our check
     assert settings.signing_key() == "the other worker's key"
     assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+async def test_an_allowed_origin_is_read_as_a_browser_sends_one(database_url, db):
+    """CORS compares the Origin header with each allowed origin as written: with a trailing slash,
+    a capital or a default port, the POS's own origin was refused (while its WebSocket was let in)."""
+    written = ["HTTPS://POS.example.com:443/", "http://localhost:5173/"]
+    settings = make_settings(database_url, allowed_origins=written)
+    assert settings.allowed_origins == ["https://pos.example.com", "http://localhost:5173"]
+    async with http_client(create_app(settings, db)) as client:
+        for origin in settings.allowed_origins:
+            preflight = await client.options(
+                "/graphql", headers={"origin": origin, "access-control-request-method": "POST"}
+            )
+            assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == origin
+
+
+@pytest.mark.parametrize(
+    "origin", ["not a url", "javascript:alert(1)", "https://pos.example.com/app", "ftp://x"]
+)
+def test_an_allowed_origin_that_is_not_one_is_refused_at_start(database_url, origin):
+    with pytest.raises(ValidationError, match="PETPOS_ALLOWED_ORIGINS holds"):
+        make_settings(database_url, allowed_origins=[origin])
