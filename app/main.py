@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import re
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -159,6 +160,9 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+CLIENT_REQUEST_ID = re.compile(rb"[!-~]{1,128}")
+
+
 class RequestLog:
     """A request id on every request (X-Request-ID in and out) and one structured log line."""
 
@@ -168,8 +172,9 @@ class RequestLog:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = incoming or str(uuid.uuid4())
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"")
+        # The client's, kept as sent, when it can be: visible ASCII, not too long; else a new one.
+        request_id = incoming.decode() if CLIENT_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         scope["petpos.request_id"] = request_id
         started, status = time.perf_counter(), 0
 

@@ -252,3 +252,20 @@ async def test_error_answers_carry_the_cache_policy_too(client, users):
     assert "Origin" in answers["a mutation over GET"].headers["vary"]  # CORS's own stays
     anonymous = await client.put("/graphql", content=b"{}")
     assert "Authorization" in anonymous.headers["vary"] and "cache-control" not in anonymous.headers
+
+
+@pytest.mark.parametrize(
+    "sent, kept",
+    [
+        (b"req-42/abc", True),
+        (b"x" * 128, True),
+        (b"x" * 129, False),  # cut to 64 characters before, silently
+        ("ünïcödé".encode(), False),  # answered as mojibake before
+        (b"two words", False),
+    ],
+)
+async def test_the_client_request_id_is_kept_as_sent_or_replaced_whole(client, sent, kept):
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"x-request-id": sent})
+    answered = response.headers.raw
+    (value,) = [v for k, v in answered if k.lower() == b"x-request-id"]
+    assert value == sent if kept else (value != sent and len(value) == 36), value
