@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from email.utils import parseaddr
@@ -151,7 +152,8 @@ class Settings(BaseSettings):
     # Outbox delivery (app/mail.py). Without an SMTP URL: printed in development, kept in production.
     smtp_url: str | None = None
     mail_from: str = "petpos <no-reply@localhost>"
-    outbox_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # At least a second: new email wakes the senders at once; polling is for retries.
+    outbox_poll_seconds: float = Field(default=5.0, ge=1, le=3600)
     # PENDING adoption requests one customer may hold at once.
     max_open_adoption_requests: int = Field(default=3, ge=1, le=MAX_COUNT)
     # Sales tax: false, prices exclude it and it comes on top; true, prices include it.
@@ -212,6 +214,22 @@ class Settings(BaseSettings):
     def _check_trusted_documents(cls, value: Path | None) -> Path | None:
         if value is not None:
             load_trusted_documents(value)  # a clear error at start-up, not at the first request
+        return value
+
+    @field_validator("store_name")
+    @classmethod
+    def _check_store_name(cls, value: str) -> str:
+        value = value.strip()  # the top line of every receipt
+        if not value or any(unicodedata.category(c) == "Cc" for c in value):
+            raise ValueError("PETPOS_STORE_NAME must hold a visible name on one line, no control characters")
+        return value
+
+    @field_validator("secret_key", "trusted_documents", "data_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object, info: ValidationInfo) -> object:
+        """An empty (or blank) variable is an unset one, as for the URLs."""
+        if isinstance(value, str) and not value.strip():
+            return Settings.model_fields[str(info.field_name)].get_default()
         return value
 
     @field_validator("currency")

@@ -296,3 +296,13 @@ async def test_an_allowed_origin_is_read_as_a_browser_sends_one(database_url, db
 def test_an_allowed_origin_that_is_not_one_is_refused_at_start(database_url, origin):
     with pytest.raises(ValidationError, match="PETPOS_ALLOWED_ORIGINS holds"):
         make_settings(database_url, allowed_origins=[origin])
+
+
+def test_an_empty_setting_is_an_unset_one(database_url):
+    """As for the URLs: PETPOS_TRUSTED_DOCUMENTS="" read the current directory as JSON, and
+    PETPOS_DATA_DIR="" put the embedded database in the current directory."""
+    settings = make_settings(database_url, trusted_documents="", data_dir=" ", secret_key="")
+    unset = (settings.trusted_documents, settings.data_dir, settings.secret_key)
+    assert unset == (None, Path(".petpos"), None)
+    with pytest.raises(ValidationError, match="PETPOS_SECRET_KEY is required"):
+        make_settings(database_url, env="production", secret_key=" " * 40)

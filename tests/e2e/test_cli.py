@@ -257,6 +257,9 @@ def test_a_phone_region_and_currency_in_lower_case_are_read(database_url):
         ("PETPOS_POOL_SIZE", "0", "PETPOS_POOL_SIZE: Input should be greater than or equal to 1"),
         ("PETPOS_LOCK_TIMEOUT_MS", "soon", "PETPOS_LOCK_TIMEOUT_MS: Input should be a valid integer"),
         ("PETPOS_ENV", "Production", "PETPOS_ENV: Input should be 'development' or 'production'"),
+        ("PETPOS_STORE_NAME", "   ", "PETPOS_STORE_NAME must hold a visible name on one line"),
+        ("PETPOS_STORE_NAME", "Pets\x1b[2J", "PETPOS_STORE_NAME must hold a visible name on one line"),
+        ("PETPOS_OUTBOX_POLL_SECONDS", "0.0001", "PETPOS_OUTBOX_POLL_SECONDS: Input should be greater than"),
     ],
 )
 def test_a_setting_out_of_range_is_named_in_the_refusal(database_url, setting, value, problem):
