@@ -172,9 +172,10 @@ def _describe(revisions: set[str] | None) -> str:
     return ", ".join(sorted(revisions)) if revisions else "none"
 
 
-def restore_database(url: str, file: str) -> str:
-    """Replace the database's contents with the backup in `file`; what happened, to print."""
-    from app.migrations import head_revisions, known_revisions
+def restorable(file: str) -> set[str]:
+    """The schema revisions of the backup in `file`, or BackupError when this petpos cannot restore
+    it; read without a database, so a bad file is refused before any is started or made."""
+    from app.migrations import known_revisions
 
     path = Path(file)
     if not path.is_file():
@@ -187,6 +188,15 @@ def restore_database(url: str, file: str) -> str:
             f"{file} was made by a newer petpos (schema revision {_describe(revisions)}, "
             "unknown to this one): upgrade petpos, then restore"
         )
+    return revisions
+
+
+def restore_database(url: str, file: str) -> str:
+    """Replace the database's contents with the backup in `file`; what happened, to print."""
+    from app.migrations import head_revisions
+
+    path = Path(file)
+    revisions = restorable(file)
     others, current = asyncio.run(_database_state(url))  # unreachable: raises, for the command to name
     if others:
         who = "session is" if others == 1 else "sessions are"

@@ -287,6 +287,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from app.backup import BackupError, restorable
+
+    try:
+        restorable(args.file)  # before any database is started, or made where there is none
+    except BackupError as error:
+        print(f"petpos restore: {error}", file=sys.stderr)
+        return 1
+
     def restore(settings: Settings, url: str) -> int:
         from app.backup import BackupError, restore_database
 

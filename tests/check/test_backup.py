@@ -164,6 +164,16 @@ async def test_restore_refuses_a_file_that_is_not_a_backup(database_url, tmp_pat
     assert missing.returncode == 1 and "no such file" in missing.stderr
 
 
+def test_a_refused_restore_makes_no_database_where_there_was_none(tmp_path):
+    """The embedded database was made (initdb) before the file was read, and left behind empty."""
+    file = tmp_path / "notes.txt"
+    file.write_text("not a backup")
+    data_dir = tmp_path / "data"
+    refused = petpos("restore", str(file), data_dir=data_dir)
+    assert refused.returncode == 1 and "is not a backup made by `petpos backup`" in refused.stderr
+    assert not (data_dir / "pgdata").exists()
+
+
 def test_the_password_goes_to_the_child_environment_never_its_command_line(
     database_url, monkeypatch, tmp_path
 ):
