@@ -80,6 +80,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.migrations import NOT_MIGRATED, upgrade
 
     settings = _settings()
+    if problem := _cannot_listen(args.host, args.port):
+        print(f"petpos serve: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
+        return 1
     url, embedded, created = _database_url(settings, allow_embedded=True)
     supervisor, metrics_dir = None, None
     try:
@@ -146,6 +149,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen there (a port taken, an address not this machine's), found
+    before the database is started and the address announced; None when it can."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
 
 
 async def _at_head(settings: Settings, url: str) -> bool:

@@ -354,3 +354,17 @@ def test_check_refuses_a_limit_that_is_not_a_count(database_url, limit):
     result = petpos(database_url, "check", "--limit", limit)
     assert result.returncode == 2 and "argument --limit" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_on_a_taken_port_says_so_before_announcing_itself(database_url):
+    """It printed "petpos on http://…", started up, then failed to bind and exited 3."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = petpos(database_url, "serve", "--port", str(port))
+    assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (
+        1,
+        f"petpos serve: cannot listen on 127.0.0.1:{port}: Address already in use",
+    )
+    assert "petpos on" not in result.stdout and "Traceback" not in result.stderr
