@@ -14,6 +14,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -110,6 +111,19 @@ class WebSocketOrigin:
                 # Closing before accepting answers the handshake with HTTP 403.
                 return await send({"type": "websocket.close", "code": 1008})
         await self.app(scope, receive, send)
+
+
+class JsonCORS(CORSMiddleware):
+    """A refused CORS preflight in the JSON error shape of every other transport error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        answer = super().preflight_response(request_headers)
+        if answer.status_code < 400:
+            return answer
+        headers = {k: v for k, v in answer.headers.items() if k not in ("content-type", "content-length")}
+        message = bytes(answer.body).decode()
+        body = {"errors": [{"message": message}]}
+        return JSONResponse(body, status_code=answer.status_code, headers=headers)
 
 
 class BodyLimit:
@@ -322,7 +336,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Middleware(RequestLog),
             Middleware(CachePolicy),
             Middleware(
-                CORSMiddleware,
+                JsonCORS,
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-request-id"],

@@ -306,3 +306,12 @@ def test_an_empty_setting_is_an_unset_one(database_url):
     assert unset == (None, Path(".petpos"), None)
     with pytest.raises(ValidationError, match="PETPOS_SECRET_KEY is required"):
         make_settings(database_url, env="production", secret_key=" " * 40)
+
+
+async def test_a_refused_cors_preflight_has_the_json_error_shape(client):
+    preflight = await client.options(
+        "/graphql", headers={"origin": "https://elsewhere.example", "access-control-request-method": "POST"}
+    )
+    assert (preflight.status_code, preflight.headers["content-type"]) == (400, "application/json")
+    assert preflight.json() == {"errors": [{"message": "Disallowed CORS origin"}]}
+    assert "access-control-allow-origin" not in preflight.headers
