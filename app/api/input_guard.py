@@ -152,12 +152,19 @@ def unnamed_choice(document, operation_name: str | None) -> GraphQLError | None:
     return validation_error("Must provide operation name if query contains multiple operations.")
 
 
-# graphql-core writes a refused variable's value into its message ("…, found: {'password': …}.",
-# "String cannot represent a non string value: …"): a client's error tracker would keep it.
+# graphql-core and strawberry write a refused variable's value into its message ("…, found:
+# {'password': …}.", "String cannot represent a non string value: …", "Value cannot represent a
+# DateTime: "…". <why>", "Value '…' does not exist in 'Species' enum."): a client's error tracker
+# would keep it. Each rule keeps the words around the value.
 ECHOED_VALUES = (
     (re.compile(r"(?<=[?.]) Found: .*$", re.DOTALL), ""),  # after a sentence ("Did you mean …?")
     (re.compile(r"[,;] found: .*$", re.DOTALL), "."),
-    (re.compile(r"(cannot represent[^:]*): .*$", re.DOTALL), r"\1."),  # a scalar's own words
+    (
+        re.compile(r"((?:String|Int|Float|Boolean|ID|Enum '\w+') cannot represent [^:]*): .*$", re.DOTALL),
+        r"\1.",
+    ),
+    (re.compile(r'(Value cannot represent an? \w+): ".*"\.(?= |$)', re.DOTALL), r"\1."),  # strawberry's
+    (re.compile(r"Value '.*' (does not exist in '\w+' enum\.)", re.DOTALL), r"Value \1"),
 )
 
 

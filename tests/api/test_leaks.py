@@ -157,3 +157,39 @@ async def test_a_refused_variable_is_not_written_back_in_the_error(database_url,
         for error in body["errors"]:
             assert error["extensions"]["code"] == "VALIDATION"
             assert error["message"].startswith("Variable '$input'"), error
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "kept"),
+    [
+        (
+            "query($r: ProductCategory) { products(category: $r) { edges { node { id } } } }",
+            {"r": SECRET_PASSWORD},
+            "Value does not exist in 'ProductCategory' enum.",
+        ),
+        (
+            "mutation($i: CouponInput!) { createCoupon(input: $i) { errors { code } } }",
+            {
+                "i": {
+                    "code": "X",
+                    "kind": "FIXED",
+                    "value": "1",
+                    "startsAt": f"2030-01-01T00:00:00{SECRET_PASSWORD}",
+                }
+            },
+            "Value cannot represent a DateTime.",
+        ),
+        (
+            "query($first: Int) { products(first: $first) { edges { node { id } } } }",
+            {"first": SECRET_PASSWORD},
+            "Int cannot represent non-integer value.",
+        ),
+    ],
+    ids=["enum", "DateTime", "Int"],
+)
+async def test_a_refused_scalar_or_enum_variable_keeps_the_reason_not_the_value(
+    client, query, variables, kept
+):
+    body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
+    (error,) = body["errors"]
+    assert SECRET_PASSWORD not in error["message"] and kept in error["message"], error
