@@ -45,7 +45,8 @@ LIBPQ_VARIABLES = {
     "target_session_attrs": "PGTARGETSESSIONATTRS",
     "passfile": "PGPASSFILE",
 }
-SSL_MODES = {"true": "require", "false": "disable"}  # asyncpg's boolean spellings
+# SQLAlchemy's own (app/settings.py URL_PARAMETERS): nothing for libpq.
+DRIVER_ONLY = frozenset({"prepared_statement_cache_size"})
 ALEMBIC_VERSION_DATA = "alembic_version"
 
 
@@ -84,10 +85,11 @@ def libpq_environment(url: str) -> dict[str, str]:
             env[name] = str(value)
     for key, given in parsed.query.items():
         variable = LIBPQ_VARIABLES.get(key)
+        if key in DRIVER_ONLY:
+            continue
         if variable is None:
             raise BackupError(f"the database URL parameter {key!r} cannot be passed on to pg_dump/pg_restore")
-        setting = given[-1] if isinstance(given, tuple) else given
-        env[variable] = SSL_MODES.get(setting.lower(), setting) if key == "ssl" else setting
+        env[variable] = given[-1] if isinstance(given, tuple) else given
     env.setdefault("PGCONNECT_TIMEOUT", "10")
     return env
 
@@ -191,12 +193,12 @@ def restorable(file: str) -> set[str]:
     return revisions
 
 
-def restore_database(url: str, file: str) -> str:
-    """Replace the database's contents with the backup in `file`; what happened, to print."""
+def restore_database(url: str, file: str, revisions: set[str]) -> str:
+    """Replace the database's contents with the backup in `file`, whose `revisions` restorable
+    read; what happened, to print."""
     from app.migrations import head_revisions
 
     path = Path(file)
-    revisions = restorable(file)
     others, current = asyncio.run(_database_state(url))  # unreachable: raises, for the command to name
     if others:
         who = "session is" if others == 1 else "sessions are"

@@ -156,12 +156,11 @@ def _cannot_listen(host: str, port: int) -> str | None:
     before the database is started and the address announced; None when it can."""
     import socket
 
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, kind, proto, _, address = infos[0]
-        with socket.socket(family, kind, proto) as probe:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-            probe.bind(address)
+            probe.bind((host, port))
     except OSError as error:
         return error.strerror or str(error)
     return None
@@ -319,7 +318,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from app.backup import BackupError, restorable
 
     try:
-        restorable(args.file)  # before any database is started, or made where there is none
+        revisions = restorable(args.file)  # before any database is started, or made where there is none
     except BackupError as error:
         print(f"petpos restore: {error}", file=sys.stderr)
         return 1
@@ -328,7 +327,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         from app.backup import BackupError, restore_database
 
         try:
-            print(restore_database(url, args.file))
+            print(restore_database(url, args.file, revisions))
         except BackupError as error:
             print(f"petpos restore: {error}", file=sys.stderr)
             return 1

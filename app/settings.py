@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
 import unicodedata
@@ -16,7 +17,7 @@ from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import phonenumbers
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
@@ -65,7 +66,13 @@ def web_origin(text: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError(f"PETPOS_ALLOWED_ORIGINS holds {text!r}: an origin has no path, query or user")
     scheme = parts.scheme.lower()
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    try:  # a browser sends a host name in its ASCII form (IDNA): "café.example" as "xn--caf-dma.example"
+        name = parts.hostname if parts.hostname.isascii() else parts.hostname.encode("idna").decode()
+    except UnicodeError:
+        name = ""
+    if not re.fullmatch(r"[a-z0-9.-]+|[0-9a-f:.]+", name):  # no "*.example.com", no spaces
+        raise ValueError(f"PETPOS_ALLOWED_ORIGINS holds {text!r}, not an origin like https://pos.example.com")
+    host = f"[{name}]" if ":" in name else name
     default = {"http": 80, "https": 443}[scheme]  # a browser leaves it out
     return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
@@ -331,16 +338,22 @@ class Settings(BaseSettings):
 # The query parameters a database URL may carry: SQLAlchemy hands them to asyncpg.connect as
 # arguments, where any other is a TypeError at the first connection. `sslmode` is libpq's name
 # (hosted databases' URLs carry it) for asyncpg's `ssl`, which takes the same modes.
-URL_PARAMETERS = frozenset({"host", "port", "ssl", "sslmode", "passfile", "target_session_attrs"})
+URL_PARAMETERS = frozenset(
+    {"host", "port", "ssl", "sslmode", "passfile", "target_session_attrs", "prepared_statement_cache_size"}
+)
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 def _renamed(url: str, old: str, new: str) -> str:
-    parts = urlsplit(url)
-    query = [
-        (new if key == old else key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
+    """`url` with its query parameter `old` named `new`, read and written as SQLAlchemy does (a
+    password may hold a "#" or a "?" that a plain URL parser takes for the end of it)."""
+    parsed = make_url(url)
+    if old in parsed.query:
+        value = parsed.query[old]
+        parsed = parsed.difference_update_query([old])
+        if new not in parsed.query:
+            parsed = parsed.update_query_dict({new: value})
+    return parsed.render_as_string(hide_password=False)
 
 
 def async_url(url: str) -> str:
@@ -352,8 +365,14 @@ def async_url(url: str) -> str:
 
 
 def plain_url(url: str) -> str:
-    """The postgresql:// URL asyncpg itself takes (LISTEN connections), which reads libpq's `sslmode`."""
-    return _renamed("postgresql://" + async_url(url)[len("postgresql+asyncpg://") :], "ssl", "sslmode")
+    """The postgresql:// URL asyncpg itself takes (LISTEN connections): libpq's `sslmode`, and not
+    SQLAlchemy's own `prepared_statement_cache_size`, which asyncpg would send as a server setting."""
+    plain = make_url(
+        _renamed("postgresql://" + async_url(url)[len("postgresql+asyncpg://") :], "ssl", "sslmode")
+    )
+    return plain.difference_update_query(["prepared_statement_cache_size"]).render_as_string(
+        hide_password=False
+    )
 
 
 @lru_cache

@@ -41,12 +41,12 @@ def amount(
     """An amount from input: finite, at most `most` either way (NUMERIC(12,2)'s largest unless
     told), at most two decimals, > 0 (or >= 0; or of either sign when not `positive`)."""
     value = finite(value, field, "Not an amount")
+    if positive and (value < 0 or (value == 0 and not allow_zero)):
+        raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
     if abs(value) > most:  # before quantize, which cannot hold "1e28" in cents
         raise validation(too_large, field)
     if value != value.quantize(CENT):
         raise validation("Amounts have at most two decimals", field)
-    if positive and (value < 0 or (value == 0 and not allow_zero)):
-        raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
     value = value.quantize(CENT)
     return value.copy_abs() if value == 0 else value  # "-0" is 0.00: an answer shows no "-0.00"
 

@@ -27,7 +27,8 @@ def upgrade() -> None:
         name = " ".join(row.name.split())
         if name != row.name:
             written[row.id] = row.name
-            bind.execute(sa.text("UPDATE tax_rates SET name = :name WHERE id = :id"), {"name": name, "id": row.id})
+            bind.execute(sa.text("UPDATE tax_rates SET name = :name WHERE id = :id"),
+                         {"name": name, "id": row.id})
     twice = bind.execute(sa.text(
         "SELECT array_agg(id ORDER BY name, id) AS ids, array_agg(name ORDER BY name, id) AS names "
         "FROM tax_rates GROUP BY lower(name) HAVING count(*) > 1"
@@ -35,7 +36,8 @@ def upgrade() -> None:
     if twice:  # the whole upgrade is one transaction: nothing above stays
         raise CommandError(
             "these tax rates have one name in two letter cases or spacings: "
-            + "; ".join(", ".join(json.dumps(written.get(i, n)) for i, n in zip(r.ids, r.names)) for r in twice)
+            + "; ".join(", ".join(f"{json.dumps(written.get(i, n))} ({i})" for i, n in zip(*r))
+                        for r in twice)
             + ". Rename all but one of each (updateTaxRate), then migrate again."
         )
     op.create_index('uq_tax_rates_name', 'tax_rates', [sa.text('lower(name)')], unique=True)

@@ -38,13 +38,15 @@ def upgrade() -> None:
             bind.execute(sa.text("UPDATE cash_shifts SET register = :name WHERE id = :id"),
                          {"name": name, "id": row.id})
     twice = bind.execute(sa.text(
-        "SELECT array_agg(id ORDER BY register, id) AS ids, array_agg(register ORDER BY register, id) AS names "
+        "SELECT array_agg(id ORDER BY register, id) AS ids, "
+        "array_agg(register ORDER BY register, id) AS names "
         "FROM cash_shifts WHERE status = 'OPEN' GROUP BY lower(register) HAVING count(*) > 1"
     )).all()
     if twice:  # the whole upgrade is one transaction: nothing above stays
         raise CommandError(
             "these registers have an OPEN shift under each spelling: "
-            + "; ".join(", ".join(json.dumps(written.get(i, n)) for i, n in zip(r.ids, r.names)) for r in twice)
+            + "; ".join(", ".join(f"{json.dumps(written.get(i, n))} ({i})" for i, n in zip(*r))
+                        for r in twice)
             + ". Close all but one of each (closeShift), then migrate again."
         )
     op.create_index('uq_cash_shifts_open_register', 'cash_shifts', [sa.text('lower(register)')],

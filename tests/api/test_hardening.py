@@ -279,9 +279,13 @@ def test_a_development_secret_written_meanwhile_by_another_worker_is_the_one_use
 async def test_an_allowed_origin_is_read_as_a_browser_sends_one(database_url, db):
     """CORS compares the Origin header with each allowed origin as written: with a trailing slash,
     a capital or a default port, the POS's own origin was refused (while its WebSocket was let in)."""
-    written = ["HTTPS://POS.example.com:443/", "http://localhost:5173/"]
+    written = ["HTTPS://POS.example.com:443/", "http://localhost:5173/", "https://café.example"]
     settings = make_settings(database_url, allowed_origins=written)
-    assert settings.allowed_origins == ["https://pos.example.com", "http://localhost:5173"]
+    assert settings.allowed_origins == [
+        "https://pos.example.com",
+        "http://localhost:5173",
+        "https://xn--caf-dma.example",  # as a browser sends it
+    ]
     async with http_client(create_app(settings, db)) as client:
         for origin in settings.allowed_origins:
             preflight = await client.options(
@@ -291,7 +295,15 @@ async def test_an_allowed_origin_is_read_as_a_browser_sends_one(database_url, db
 
 
 @pytest.mark.parametrize(
-    "origin", ["not a url", "javascript:alert(1)", "https://pos.example.com/app", "ftp://x"]
+    "origin",
+    [
+        "not a url",
+        "javascript:alert(1)",
+        "https://pos.example.com/app",
+        "ftp://x",
+        "https://*.example.com",
+        "https://a b.com",
+    ],
 )
 def test_an_allowed_origin_that_is_not_one_is_refused_at_start(database_url, origin):
     with pytest.raises(ValidationError, match="PETPOS_ALLOWED_ORIGINS holds"):

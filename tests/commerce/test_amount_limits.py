@@ -93,3 +93,10 @@ def test_a_price_past_the_largest_names_it_however_it_is_written(value):
     with pytest.raises(DomainError) as refused:
         money.price(Decimal(value))
     assert refused.value.message == "A price is at most 1000000.00"
+
+
+@pytest.mark.parametrize("value", ["-2000000", "-0.01", "0", "-1e28"])
+def test_a_price_below_zero_says_so_whatever_its_size(value):
+    with pytest.raises(DomainError) as refused:
+        money.price(Decimal(value))
+    assert refused.value.message == "Must be greater than zero"

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from app.db.engine import Database
 from app.domain.taxes import service as taxes
 from app.domain.uow import run_unit
-from app.settings import plain_url
+from app.settings import async_url, plain_url
 from tests.conftest import TEST_SECRET, make_settings, scratch_database
 
 PETPOS = Path(sys.executable).parent / "petpos"
@@ -368,3 +368,23 @@ def test_serve_on_a_taken_port_says_so_before_announcing_itself(database_url):
         f"petpos serve: cannot listen on 127.0.0.1:{port}: Address already in use",
     )
     assert "petpos on" not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_database_url_parameters_are_renamed_for_each_reader_whatever_the_password_holds():
+    """A password with a "#" hid the query from a plain URL parser: sslmode reached asyncpg.connect."""
+    url = "postgresql://u:pa#ss?@db.example/shop?sslmode=require&prepared_statement_cache_size=0"
+    engine_url, listen_url = make_url(async_url(url)), make_url(plain_url(url))
+    assert (engine_url.password, dict(engine_url.query)) == (
+        "pa#ss?",
+        {"ssl": "require", "prepared_statement_cache_size": "0"},
+    )
+    assert (listen_url.password, dict(listen_url.query)) == ("pa#ss?", {"sslmode": "require"})
+
+
+def test_sqlalchemys_own_statement_cache_parameter_is_taken(database_url, tmp_path):
+    """SQLAlchemy's recipe for PgBouncer; pg_dump is not given it."""
+    url = with_query(database_url, prepared_statement_cache_size="0")
+    migrated = petpos(url, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    saved = petpos(url, "backup", str(tmp_path / "shop.petpos"))
+    assert saved.returncode == 0, saved.stderr

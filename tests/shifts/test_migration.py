@@ -98,12 +98,15 @@ async def test_migration_0019_writes_registers_in_nfkc_and_stops_on_two_open_shi
         async with db.engine.begin() as connection:  # as the old forms allowed
             await connection.execute(add, {"register": FULL_WIDTH_FRONT})
             await connection.execute(add, {"register": "cafe\u0301  2"})  # é as e and its accent
+            wide = await connection.scalar(
+                text("SELECT id FROM cash_shifts WHERE register = :r"), {"r": FULL_WIDTH_FRONT}
+            )
         refused = await asyncio.to_thread(petpos, database_url, "migrate")
         assert (refused.returncode, refused.stderr.strip().splitlines()[-1]) == (
             1,
             "petpos migrate: these registers have an OPEN shift under each spelling: "
-            '"\\uff26\\uff32\\uff2f\\uff2e\\uff34", "front". Close all but one of each (closeShift), '
-            "then migrate again.",
+            f'"\\uff26\\uff32\\uff2f\\uff2e\\uff34" ({wide}), "front" ({front["id"]}). '
+            "Close all but one of each (closeShift), then migrate again.",
         )
         async with db.engine.begin() as connection:
             await connection.execute(

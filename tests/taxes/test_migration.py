@@ -27,11 +27,13 @@ async def test_migration_0018_stops_while_two_rates_share_a_name_in_two_letter_c
                     "(gen_random_uuid(), ' State' || chr(9) || 'tax ', 4)"
                 )
             )
+            ids = dict((await connection.execute(text("SELECT name, id FROM tax_rates"))).all())
         refused = await asyncio.to_thread(petpos, database_url, "migrate")
         assert (refused.returncode, refused.stderr.strip().splitlines()[-1]) == (
             1,
-            'petpos migrate: these tax rates have one name in two letter cases or spacings: "CITY  TAX", '
-            '"City tax". Rename all but one of each (updateTaxRate), then migrate again.',
+            "petpos migrate: these tax rates have one name in two letter cases or spacings: "
+            f'"CITY  TAX" ({ids["CITY  TAX"]}), "City tax" ({ids["City tax"]}). '
+            "Rename all but one of each (updateTaxRate), then migrate again.",
         )
         assert "Traceback" not in refused.stderr
         async with db.engine.begin() as connection:
