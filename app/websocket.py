@@ -13,25 +13,44 @@ A message that is not one of the protocol's (not an object, an id that is not a 
 payload whose query, variables, operationName or extensions are of the wrong type) closes the
 socket with 4400 and says why, as the protocol asks. A document that cannot run (syntax,
 validation, refused variables, an unknown operationName) is an `error` message for its operation
-alone: the socket's other subscriptions go on."""
+alone: the socket's other subscriptions go on. A client that goes while results are on their way
+(it closed its socket) is no error of the server's: nothing is logged above INFO."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import starlette.websockets
 from graphql import GraphQLError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
 
 from app.auth import authenticate
-from app.db.connectivity import is_unavailable
+from app.db.connectivity import causes, is_unavailable
 from app.resolvers.base import Context
 
 log = logging.getLogger("petpos.websocket")
 
 FORBIDDEN = 4403  # graphql-transport-ws: the server refuses the connection
 TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve it now
+
+
+GONE = (
+    WebSocketDisconnected,
+    starlette.websockets.WebSocketDisconnect,
+    starlette.websockets.WebSocketDisconnected,
+)
+
+
+def client_gone(error: BaseException) -> bool:
+    """Whether `error` says only that the client closed its socket (strawberry's, starlette's and
+    uvicorn's words for it, starlette's refusal to send after a close among them)."""
+    return any(
+        isinstance(cause, GONE) or type(cause).__name__ == "ClientDisconnected"  # uvicorn's, by protocol
+        for cause in causes(error)
+    )
 
 
 # The fields of a subscribe payload: the JSON types each may be (None: absent or null), in words.
@@ -66,6 +85,8 @@ class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
     refused = False
 
     async def handle_message(self, message: Message) -> None:
+        if message.get("type") == "connection_init" and message.get("payload", {}) is None:
+            message = {"type": "connection_init", "payload": {}}  # the protocol allows null: no token
         if problem := malformed(message):
             await self.handle_invalid_message(problem)
             return
@@ -111,6 +132,12 @@ class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         # permissions its subscriptions were granted at their start may no longer hold.
         await self._close(FORBIDDEN, "Forbidden", problem or "role changed")
         return False
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        if client_gone(error):
+            log.info("WebSocket %s: the client went while results were on their way", self.context.request_id)
+            return
+        await super().handle_task_exception(error)
 
     async def _close(self, code: int, reason: str, why: str | None) -> None:
         if not self.refused:  # another operation may have closed it meanwhile

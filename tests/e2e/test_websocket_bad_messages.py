@@ -7,13 +7,15 @@ hold a password)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.test_websocket_sessions import ME, receive, run, send, signed_in_socket
-from tests.pos.test_subscription_two_servers import Server
+from tests.pos.conftest import Pos
+from tests.pos.test_subscription_two_servers import SUBSCRIBE, Server
 
 SECRET = "Sup3rSecret-in-a-document"
 
@@ -136,3 +138,29 @@ async def test_several_operations_run_the_one_named(server, users):
     assert answer["payload"] == {"data": {"me": {"id": str(user.id)}}}
     assert await receive(socket) == {"id": "named", "type": "complete"}
     await socket.close()
+
+
+async def test_a_client_that_goes_while_events_are_on_their_way_is_no_error_of_the_servers(
+    server, users, gql, db
+):
+    """Closing a socket with results in flight logged an ERROR traceback per operation still sending:
+    any tablet that lost its network would fill the log and set off alerts."""
+    pos = Pos(db, gql, users.token(await users.create("STAFF")))
+    order = await pos.order()
+    kibble = await pos.product("Kibble", "1.00", stock=1000)
+    socket = await signed_in_socket(server, pos.token)
+    for i in range(50):
+        payload = {"query": SUBSCRIBE, "variables": {"o": order["id"]}}
+        await send(socket, {"id": f"s{i}", "type": "subscribe", "payload": payload})
+    adds = [asyncio.create_task(pos.add(order["id"], kibble, 1)) for _ in range(10)]
+    await socket.close()  # without reading what is on its way
+    await asyncio.gather(*adds)
+    other = await signed_in_socket(server, pos.token)  # the server carries on
+    await send(
+        other,
+        {"id": "last", "type": "subscribe", "payload": {"query": SUBSCRIBE, "variables": {"o": order["id"]}}},
+    )
+    assert (await receive(other))["payload"]["data"]["saleOrderUpdated"]["version"] == 11
+    await other.close()
+    output = server.stop()
+    assert "Exception in worker task" not in output and "Traceback" not in output, output
