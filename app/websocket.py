@@ -85,7 +85,11 @@ class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
     refused = False
 
     async def handle_message(self, message: Message) -> None:
-        if message.get("type") == "connection_init" and message.get("payload", {}) is None:
+        if (
+            isinstance(message, dict)
+            and message.get("type") == "connection_init"
+            and message.get("payload", 0) is None
+        ):
             message = {"type": "connection_init", "payload": {}}  # the protocol allows null: no token
         if problem := malformed(message):
             await self.handle_invalid_message(problem)
