@@ -612,7 +612,7 @@ ONE_OPEN_SHIFT = Invariant(
 SIGN_IN_EMAILS = Invariant(
     "sign-in-emails",
     "an account's email is one a new account could have: NFKC, trimmed, lower case, an address "
-    "(a name, @, a domain of two or more labels, none empty, no quote or bracket) with nothing "
+    "(a name, @, a domain of two or more labels, none empty, no quote, bracket or =?) with nothing "
     "invisible in it",
     _violations(
         r"""
@@ -620,7 +620,7 @@ SIGN_IN_EMAILS = Invariant(
         CASE WHEN email IS DISTINCT FROM lower(btrim(normalize(email, NFKC)))
              THEN 'its email is not in NFKC, trimmed, in lower case' END,
         CASE WHEN email !~ :address
-             THEN 'its email is no address (an empty part, a trailing dot, a quote or bracket)' END,
+             THEN 'its email is no address (an empty part, a trailing dot, a quote, a bracket, =?)' END,
         CASE WHEN email ~ :invisible THEN 'its email holds an invisible character' END) AS problem
     FROM users""",
         '"user"',

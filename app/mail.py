@@ -246,6 +246,10 @@ class OutboxSender:
         mail = EmailMessage()
         mail["From"] = self.mail_from
         mail["To"] = message.recipient
+        if [address.addr_spec for address in mail["To"].addresses] != [message.recipient]:
+            # The header read it as other addresses ("=?utf-8?q?ann?=@x.com" decodes to ann@x.com), and
+            # the envelope is taken from it: never send to anyone but the account's own address.
+            raise ValueError("the recipient does not stand in a header as itself")
         mail["Subject"] = message.subject
         mail["Date"] = format_datetime(datetime.now(UTC))
         mail["Message-ID"] = f"<{message.id}@{self.domain}>"  # the same for a resend

@@ -116,7 +116,9 @@ def load_trusted_documents(path: Path) -> dict[str, str]:
 
 class Settings(BaseSettings):
     # Errors never repeat a value: PETPOS_SMTP_URL and PETPOS_SECRET_KEY hold secrets.
-    model_config = SettingsConfigDict(env_prefix="PETPOS_", extra="ignore", hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PETPOS_", extra="ignore", hide_input_in_errors=True, env_ignore_empty=True
+    )
 
     env: Literal["development", "production"] = "development"
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
@@ -148,7 +150,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1, le=MINUTES_A_WEEK)
     currency: str = "USD"
     # Printed at the top of every receipt.
-    store_name: str = Field(default="petpos pet store", min_length=1, max_length=200)
+    store_name: str = "petpos pet store"
     default_phone_region: str = "US"
     pool_size: int = Field(default=10, ge=1, le=200)
     # Origins of the React POS (CORS and WebSocket Origin check); comma-separated in the environment.
@@ -229,6 +231,8 @@ class Settings(BaseSettings):
         value = value.strip()  # the top line of every receipt
         if not value or any(unicodedata.category(c) == "Cc" for c in value):
             raise ValueError("PETPOS_STORE_NAME must hold a visible name on one line, no control characters")
+        if len(value) > 200:
+            raise ValueError("PETPOS_STORE_NAME must be at most 200 characters")
         return value
 
     @field_validator("secret_key", "trusted_documents", "data_dir", mode="before")

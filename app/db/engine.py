@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -36,6 +37,26 @@ def _checked_in(dbapi_connection: object, record: ConnectionPoolEntry) -> None:
         POOL_IN_USE.dec()
 
 
+def _connect_args(settings: Settings, *, timeouts: bool) -> dict[str, Any]:
+    """`timeouts` (the server's engines): statement timeouts on the database's side, of the primary's
+    connections and the replica's alike."""
+    args = connect_args(settings)
+    if settings.database_transaction_pooler:
+        # A transaction pooler would refuse startup parameters (and session settings do not survive
+        # it): there every unit of work sets its own lock_timeout (app/domain/uow.py).
+        return args
+    # A startup parameter of each connection: no round trip per transaction.
+    args["server_settings"] = {"lock_timeout": f"{settings.lock_timeout_ms}ms"}
+    if timeouts:
+        # A statement past it is cancelled with its connection kept (one that waited on several locks
+        # in turn answers BUSY). A transaction idle as long is ended: one whose client went silent
+        # would otherwise keep its row locks until the server's TCP gave up, hours later.
+        limit = f"{settings.statement_timeout_ms}ms"
+        args["server_settings"]["statement_timeout"] = limit
+        args["server_settings"]["idle_in_transaction_session_timeout"] = limit
+    return args
+
+
 class Database:
     def __init__(self, settings: Settings, url: str | None = None, *, timeouts: bool = True) -> None:
         """`timeouts` (the server's engines): statement timeouts on the database's side and on ours
@@ -44,26 +65,13 @@ class Database:
         if not url:
             raise RuntimeError("DATABASE_URL is not set")
         self.settings = settings
-        primary_args = connect_args(settings)
-        if not settings.database_transaction_pooler:
-            # A startup parameter of each connection: no round trip per transaction. A transaction
-            # pooler would refuse it (and session settings do not survive it): there every unit of
-            # work sets its own (app/domain/uow.py).
-            primary_args["server_settings"] = {"lock_timeout": f"{settings.lock_timeout_ms}ms"}
-            if timeouts:
-                # A statement past it is cancelled with its connection kept (one that waited on several
-                # locks in turn answers BUSY). A transaction idle as long is ended: one whose client
-                # went silent would otherwise keep its row locks until the server's TCP gave up, hours later.
-                limit = f"{settings.statement_timeout_ms}ms"
-                primary_args["server_settings"]["statement_timeout"] = limit
-                primary_args["server_settings"]["idle_in_transaction_session_timeout"] = limit
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=settings.pool_size,
             max_overflow=settings.pool_size,
             pool_pre_ping=False,
             hide_parameters=True,
-            connect_args=primary_args,
+            connect_args=_connect_args(settings, timeouts=timeouts),
         )
         if not settings.database_transaction_pooler:
             event.listen(self.engine.sync_engine, "connect", self._note_lock_timeout)
@@ -76,7 +84,7 @@ class Database:
                 pool_size=settings.pool_size,
                 max_overflow=settings.pool_size,
                 hide_parameters=True,
-                connect_args=connect_args(settings),
+                connect_args=_connect_args(settings, timeouts=timeouts),
             )
             if read_url
             else self.engine

@@ -204,6 +204,8 @@ async def test_an_address_with_something_invisible_an_empty_part_or_a_bracket_is
         "ana@-example.com",  # no host name starts or ends with a hyphen
         "ana@example-.com",
         "ana@example.-com",
+        "=?utf-8?q?ana?=@example.com",  # an encoded word: ana@example.com in a mail header
+        "ana@=?utf-8?q?example?=.com",
     ):
         refused = (await gql(REGISTER, register_input(email=email)))["data"]["register"]
         assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "email")], email

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 import strawberry.schema.schema as strawberry_schema
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 
 from app.api.extensions import MAX_CACHED_DOCUMENT, MAX_TOKENS
 from app.db.engine import Database
@@ -318,6 +318,23 @@ def test_an_empty_setting_is_an_unset_one(database_url):
     assert unset == (None, Path(".petpos"), None)
     with pytest.raises(ValidationError, match="PETPOS_SECRET_KEY is required"):
         make_settings(database_url, env="production", secret_key=" " * 40)
+
+
+def test_every_variable_set_empty_in_the_environment_is_unset(monkeypatch):
+    """PETPOS_POOL_SIZE= and the like were refused at start, and PETPOS_ALLOWED_ORIGINS= allowed no
+    origin at all, where the README says an empty variable is an unset one."""
+    names = [
+        str(field.validation_alias.choices[0])
+        if isinstance(field.validation_alias, AliasChoices)
+        else f"PETPOS_{name.upper()}"
+        for name, field in Settings.model_fields.items()
+    ]
+    for variable in names:
+        monkeypatch.delenv(variable, raising=False)
+    defaults = Settings()
+    for variable in names:
+        monkeypatch.setenv(variable, "")
+    assert Settings() == defaults
 
 
 async def test_a_refused_cors_preflight_has_the_json_error_shape(client):

@@ -422,6 +422,11 @@ async def _email_domain_starts_with_a_hyphen(c, w):
     return await _sql(c, hyphen, u=w["ben"])
 
 
+async def _email_with_an_encoded_word(c, w):
+    encoded = "UPDATE users SET email = '=?utf-8?q?' || email WHERE id = :u RETURNING id"
+    return await _sql(c, encoded, u=w["ben"])
+
+
 async def _email_with_a_zero_width_space(c, w):
     return await _sql(c, "UPDATE users SET email = E'\\u200b' || email WHERE id = :u RETURNING id", u=w["cy"])
 
@@ -520,6 +525,7 @@ CORRUPTIONS = [
     Corruption("email ending in a dot", "sign-in-emails", _email_ends_in_a_dot),
     Corruption("email domain starting with a hyphen", "sign-in-emails", _email_domain_starts_with_a_hyphen),
     Corruption("email with a zero-width space", "sign-in-emails", _email_with_a_zero_width_space),
+    Corruption("email with an encoded word", "sign-in-emails", _email_with_an_encoded_word),
     Corruption("SKU not in NFKC", "lookup-codes", _sku_not_in_the_one_form),
     Corruption("coupon code with a zero-width space", "lookup-codes", _coupon_code_with_a_zero_width_space),
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -244,6 +245,13 @@ def test_a_phone_region_or_currency_that_cannot_be_is_refused_at_start(database_
     result = subprocess.run([str(PETPOS), "migrate"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"Invalid settings: {problem}"
+
+
+def test_the_store_name_is_measured_after_trimming(database_url):
+    """A 200-character name with a space after it was refused as longer than 200."""
+    assert make_settings(database_url, store_name=" " + "P" * 200 + " ").store_name == "P" * 200
+    with pytest.raises(ValidationError, match="PETPOS_STORE_NAME must be at most 200 characters"):
+        make_settings(database_url, store_name="P" * 201)
 
 
 def test_a_phone_region_and_currency_in_lower_case_are_read(database_url):

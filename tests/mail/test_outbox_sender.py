@@ -229,6 +229,18 @@ async def test_a_refused_recipient_is_given_up_with_its_code_removed_and_the_res
         assert await sender.run_once() == 0  # given up: never tried again
 
 
+async def test_an_email_whose_header_would_name_another_address_is_given_up_unsent(db):
+    """An address stored before encoded words were refused: a To header decodes
+    "=?utf-8?q?ann?=@x.com" to ann@x.com, another account's mailbox, and the envelope follows it."""
+    codes = await write_messages(db, 2, recipient=lambda i: "=?utf-8?q?b0?=@x.com" if i == 0 else "b1@x.com")
+    with Inbox() as inbox:
+        assert await smtp_sender(db, inbox.url()).run_once() == 1
+        assert [recipients for _, recipients, _ in inbox.received] == [["b1@x.com"]]
+    given_up = (await outbox_rows(db))[0]
+    assert given_up.sent_at is None and given_up.failed_at is not None
+    assert given_up.last_error == "ValueError" and codes[0] not in given_up.body
+
+
 async def test_after_its_last_attempt_an_email_is_given_up_with_its_code_removed(db):
     [code] = await write_messages(db, 1)
     async with db.engine.begin() as connection:

@@ -239,6 +239,33 @@ async def test_a_statement_past_the_statement_timeout_answers_busy_and_keeps_its
         await timed.dispose()
 
 
+async def test_a_replica_read_past_the_statement_timeout_is_cancelled_by_the_database(database_url, db):
+    """Queries on DATABASE_READ_URL have the primary's statement timeouts too: the replica cancels a
+    read at lock + database timeout (0.6 s here), before the server would take its connection for
+    silent (0.9 s) and drop it."""
+    timed = Database(
+        make_settings(
+            database_url, database_read_url=database_url, lock_timeout_ms=300, database_timeout_ms=300
+        )
+    )
+    try:
+        assert timed.read_engine is not timed.engine
+        async with timed.read() as session:
+            limits = await session.execute(
+                text(
+                    "SELECT current_setting('statement_timeout'), "
+                    "current_setting('idle_in_transaction_session_timeout')"
+                )
+            )
+            assert limits.one() == ("600ms", "600ms")
+        with pytest.raises(Exception) as cancelled:
+            async with timed.read() as session:
+                await session.execute(text("SELECT pg_sleep(1)"))
+        assert getattr(cancelled.value.orig, "sqlstate", None) == "57014"  # query_canceled, by the replica
+    finally:
+        await timed.dispose()
+
+
 async def test_new_mail_wakes_the_sender_after_the_listen_connection_went_silent(
     hole, db, users, settings, monkeypatch
 ):

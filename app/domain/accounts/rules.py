@@ -14,12 +14,14 @@ from app.domain.errors import validation
 # empty; no space, and none of the characters that make an address quoted, commented or an IP
 # literal (".ann@", "a..b@", "c(x)@", "d@[127.0.0.1]"), which a mailbox rarely has and many
 # mail systems refuse; a domain's part neither starts nor ends with a hyphen, as no host name
-# does ("e@-mail.com"). app/check.py holds stored addresses to the same pattern.
+# does ("e@-mail.com"); no "=?", which begins an encoded word that a mail header decodes into
+# another address ("=?utf-8?q?ann?=@x.com" is ann@x.com there; RFC 2047 keeps them out of
+# addresses). app/check.py holds stored addresses to the same pattern.
 EMAIL_CHAR = r'[^@\s.()<>\[\]\\,;:"]'
 EMAIL_PART = rf"{EMAIL_CHAR}+"
 DOMAIN_END = r'[^@\s.()<>\[\]\\,;:"-]'
 DOMAIN_PART = rf"{DOMAIN_END}(?:{EMAIL_CHAR}*{DOMAIN_END})?"
-EMAIL_RE = re.compile(rf"^{EMAIL_PART}(?:\.{EMAIL_PART})*@{DOMAIN_PART}(?:\.{DOMAIN_PART})+$")
+EMAIL_RE = re.compile(rf"^(?!.*=\?){EMAIL_PART}(?:\.{EMAIL_PART})*@{DOMAIN_PART}(?:\.{DOMAIN_PART})+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 NAME_MAX = 200
 EMAIL_MAX = 254
