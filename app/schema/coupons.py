@@ -51,7 +51,7 @@ class CouponInput:
     )
     starts_at: datetime | None = strawberry.field(description="Valid from; omit for now.", default=None)
     ends_at: datetime | None = strawberry.field(
-        description="Valid until, after startsAt; omit for no end.", default=None
+        description="Valid until, after startsAt and still to come; omit for no end.", default=None
     )
 
 

@@ -176,7 +176,11 @@ async def test_coupon_rules_are_checked_when_applied(gql, users, shop):
     product = await shop.product(price="10.00")
     now = datetime.now(UTC)
     await shop.coupon("LATER", starts_at=now + timedelta(days=1))
-    await shop.coupon("OVER", ends_at=now - timedelta(seconds=1), starts_at=now - timedelta(days=2))
+    over = await shop.coupon("OVER", ends_at=now + timedelta(days=1), starts_at=now - timedelta(days=2))
+    async with shop.db.engine.begin() as connection:  # its end has passed since
+        await connection.execute(
+            update(Coupon).where(Coupon.id == over.id).values(ends_at=now - timedelta(seconds=1))
+        )
     await shop.coupon("BIG", min_subtotal=50)
     await shop.coupon("FIVE", kind="FIXED", value="5.00")
     off = await shop.coupon("OFF")
@@ -357,6 +361,9 @@ async def test_coupon_values_out_of_range_are_refused(gql, users, db):
         ({"usageLimit": 0}, "usageLimit"),
         ({"usageLimit": 10_000_001}, "usageLimit"),
         ({"startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"}, "endsAt"),
+        # Expired as it is made: every applyCoupon would be COUPON_EXPIRED, and coupons are never changed.
+        ({"endsAt": "2000-01-01T00:00:00Z"}, "endsAt"),
+        ({"startsAt": "2000-01-01T00:00:00Z", "endsAt": "2001-01-01T00:00:00Z"}, "endsAt"),
     ):
         payload = await gql(
             COUPON, {"i": {"code": "C1", "kind": "FIXED", "value": "5", **change}}, token=admin

@@ -63,6 +63,9 @@ def prepare_coupon(
     starts_at, ends_at = _aware(starts_at), _aware(ends_at)
     if starts_at and ends_at and starts_at >= ends_at:
         check.fail(validation("endsAt must come after startsAt", "endsAt"))
+    elif ends_at and ends_at <= datetime.now(UTC):
+        # No coupon could ever be applied, and none can be changed: refused rather than made dead.
+        check.fail(validation("endsAt has passed: give a moment still to come", "endsAt"))
     check.done()
     return NewCoupon(code, kind, value, min_subtotal, usage_limit, starts_at, ends_at)
 
