@@ -87,8 +87,10 @@ def shown(value: str, field: str, what: str = "A name") -> str:
 
 def spaced(value: str) -> str:
     """Trimmed, and each run of white space (tabs and line breaks too) one space: how a name or a
-    label is kept, so one written with a line break or two spaces is the name seen on screen."""
-    return " ".join(value.split())
+    label is kept, so one written with a line break or two spaces is the name seen on screen. In
+    NFC, so an accent typed as its own mark is the one letter it looks like ("e" + U+0301 is "é"),
+    as a search or another name with that letter writes it."""
+    return " ".join(unicodedata.normalize("NFC", value).split())
 
 
 def name(value: str, *, max_length: int, field: str = "name") -> str:

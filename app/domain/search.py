@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app.domain import fields
 from app.domain.errors import validation
 
 # Longer than any name or SKU a search could be looking for; each word is one more LIKE.
@@ -11,9 +12,9 @@ SEARCH_MAX = 100
 
 
 def words(search: str | None, field: str = "search") -> tuple[str, ...]:
-    """The words of a search, white space of any kind and length between them; at most SEARCH_MAX
-    characters once runs of white space count as one."""
-    found = tuple((search or "").split())
+    """The words of a search, white space of any kind and length between them, in NFC as names are
+    kept (fields.spaced); at most SEARCH_MAX characters once runs of white space count as one."""
+    found = tuple(fields.spaced(search or "").split())
     if len(" ".join(found)) > SEARCH_MAX:
         raise validation(f"A search is at most {SEARCH_MAX} characters", field)
     return found

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import fields
 from app.domain.accounts.models import User
 from app.domain.accounts.rules import EMAIL_RE, email_form, normalise_phone
 from app.domain.errors import DomainError, validation
@@ -36,10 +37,10 @@ class CustomerSearch:
 
 
 def prepare_customer_search(search: str, *, phone_region: str) -> CustomerSearch:
-    text = " ".join(search.lower().split())
-    words = tuple(text.split())
-    if len(text) > SEARCH_MAX:
+    if len(text := fields.spaced(search)) > SEARCH_MAX:  # as typed: lower case can lengthen it ("İ")
         raise validation(f"A search is at most {SEARCH_MAX} characters", "search")
+    text = text.lower()
+    words = tuple(text.split())
     if not any(len(word) >= SEARCH_MIN for word in words):
         raise validation(f"Give at least {SEARCH_MIN} characters in a row to search for", "search")
     email = phone = digits = None

@@ -28,8 +28,10 @@ async def products_page(
         stmt = stmt.where(Product.active.is_(True))
     if category:
         stmt = stmt.where(Product.category == category)
-    for word in words(search):  # each word somewhere in the name or the SKU
-        stmt = stmt.where(or_(Product.name.ilike(contains(word)), Product.sku.ilike(contains(word))))
+    for word in words(search):  # each word somewhere in the name, or the SKU in its stored form
+        stmt = stmt.where(
+            or_(Product.name.ilike(contains(word)), Product.sku.like(contains(fields.code_key(word))))
+        )
     return await fetch_page(session, stmt, keys=[Product.name, Product.id], first=first, after=after)
 
 
