@@ -38,15 +38,17 @@ def upgrade() -> None:
     written = {}  # tax rate id: the name as it was
     for table, columns in NAMES.items():
         for column, length in columns.items():
+            changed = []
             for row in bind.execute(sa.text(  # only a name with a character past ASCII can change
                 f"SELECT id, {column} AS name FROM {table} WHERE {column} ~ '[^ -~]'"
             )).all():
                 name = unicodedata.normalize('NFC', row.name)
                 if name != row.name and len(name) <= length:
+                    changed.append({"name": name, "id": row.id})
                     if table == 'tax_rates':
                         written[row.id] = row.name
-                    bind.execute(sa.text(f"UPDATE {table} SET {column} = :name WHERE id = :id"),
-                                 {"name": name, "id": row.id})
+            if changed:  # one batch, not a round trip a name
+                bind.execute(sa.text(f"UPDATE {table} SET {column} = :name WHERE id = :id"), changed)
     twice = bind.execute(sa.text(
         "SELECT array_agg(id ORDER BY name, id) AS ids, array_agg(name ORDER BY name, id) AS names "
         "FROM tax_rates GROUP BY lower(name) HAVING count(*) > 1"
