@@ -37,7 +37,7 @@ class CustomerSearch:
 
 
 def prepare_customer_search(search: str, *, phone_region: str) -> CustomerSearch:
-    if len(text := fields.spaced(search)) > SEARCH_MAX:  # as typed: lower case can lengthen it ("İ")
+    if len(text := fields.spaced(search)) > SEARCH_MAX:  # before lower case, which can lengthen it ("İ")
         raise validation(f"A search is at most {SEARCH_MAX} characters", "search")
     text = text.lower()
     words = tuple(text.split())
