@@ -12,9 +12,10 @@ client reconnects, as it would to an HTTP 503.
 A message that is not one of the protocol's (not an object, an id that is not a string, a subscribe
 payload whose query, variables, operationName or extensions are of the wrong type) closes the
 socket with 4400 and says why, as the protocol asks. A document that cannot run (syntax,
-validation, refused variables, an unknown operationName) is an `error` message for its operation
-alone: the socket's other subscriptions go on. A client that goes while results are on their way
-(it closed its socket) is no error of the server's: nothing is logged above INFO."""
+validation, refused variables, an unknown operationName, no query, one PETPOS_TRUSTED_DOCUMENTS does
+not hold) is an `error` message for its operation alone: the socket's other subscriptions go on.
+A client that goes while results are on their way (it closed its socket) is no error of the
+server's: nothing is logged above INFO."""
 
 from __future__ import annotations
 
@@ -22,13 +23,19 @@ import logging
 from typing import Any
 
 import starlette.websockets
+from cross_web import HTTPException
 from graphql import GraphQLError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message,
+    SubscribeMessage,
+    SubscribeMessagePayload,
+)
 
 from app.auth import authenticate
 from app.db.connectivity import is_unavailable
+from app.persisted_queries import PersistedQueries
 from app.resolvers.base import Context
 
 log = logging.getLogger("petpos.websocket")
@@ -49,6 +56,16 @@ def client_gone(error: BaseException) -> bool:
     uvicorn's words for it, starlette's refusal to send after a close among them). The error itself,
     not its chain: a fault of ours raised while a disconnect was being handled is still logged."""
     return isinstance(error, GONE) or type(error).__name__ == "ClientDisconnected"  # uvicorn's, by protocol
+
+
+# RFC 6455: a close frame's reason is at most 123 bytes of UTF-8.
+CLOSE_REASON_BYTES = 123
+
+
+def close_reason(text: str) -> str:
+    """`text` as a close frame can carry it: UTF-8 (a lone surrogate from the client written "?"),
+    cut to 123 bytes. Reasons quote what the client sent (an unknown type, an operation's id)."""
+    return text.encode("utf-8", "replace")[:CLOSE_REASON_BYTES].decode("utf-8", "ignore")
 
 
 # The fields of a subscribe payload: the JSON types each may be (None: absent or null), in words.
@@ -107,7 +124,39 @@ class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         # Before acknowledgement strawberry closes the socket itself (4401).
         if self.connection_acknowledged and not await self._still_authorised():
             return
+        if self.connection_acknowledged:
+            if message["id"] in self.operations:  # strawberry's reason would quote the id, of any length
+                await self.websocket.close(
+                    code=4409, reason=close_reason(f"Subscriber for {message['id']} already exists")
+                )
+                return
+            refused = self._document(message["payload"])
+            if refused is not None:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refused.formatted]}
+                )
+                return
         await super().handle_subscribe(message)
+
+    def _document(self, payload: SubscribeMessagePayload) -> GraphQLError | None:
+        """Fill in the document to run as HTTP does (a persisted query's hash; with
+        PETPOS_TRUSTED_DOCUMENTS only those documents run), or say why the operation cannot run."""
+        persisted: PersistedQueries | None = getattr(self.view, "persisted_queries", None)
+        try:
+            if persisted is not None:
+                payload["query"] = (
+                    persisted.resolve(payload["query"] or None, payload.get("extensions")) or ""
+                )
+        except HTTPException as error:
+            return GraphQLError(
+                error.reason, extensions={"code": getattr(error, "code", None) or "VALIDATION"}
+            )
+        if not payload["query"]:
+            return GraphQLError("No GraphQL query found in the request", extensions={"code": "VALIDATION"})
+        return None
+
+    async def handle_invalid_message(self, error_message: str) -> None:
+        await super().handle_invalid_message(close_reason(error_message))
 
     async def send_message(self, message: Message) -> None:
         if self.refused:

@@ -13,6 +13,7 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from tests.api.test_persisted_queries import persisted, sha
 from tests.e2e.test_websocket_sessions import ME, receive, run, send, signed_in_socket
 from tests.pos.conftest import Pos
 from tests.pos.test_subscription_two_servers import SUBSCRIBE, Server
@@ -68,6 +69,9 @@ SUBSCRIBE_ME = {"query": ME}
         json.dumps({"type": "complete", "id": ["1"]}),
         '{"id": "1", "type": "subscribe", "payload": ' + deep(5000) + "}",
         '{"id": "1", "type": "subscribe", "payload": {"query": "{ me { id } }", "variables": {"n": NaN}}}',
+        # Reasons that quote the type: cut to a close frame's 123 bytes, a lone surrogate as "?"
+        json.dumps({"type": "x" * 200}),
+        '{"type": "\\ud800"}',
     ],
 )
 async def test_a_message_that_is_not_one_of_the_protocol_closes_the_socket_4400(server, users, message):
@@ -75,7 +79,7 @@ async def test_a_message_that_is_not_one_of_the_protocol_closes_the_socket_4400(
     socket = await signed_in_socket(server, token)
     await socket.send(message)
     code, reason = await closed_with(socket)
-    assert code == 4400 and reason, message[:200]
+    assert code == 4400 and reason and len(reason.encode()) <= 123, message[:200]
     socket = await signed_in_socket(server, token)  # the server carries on
     assert (await run(socket, ME))["data"]["me"]["id"]
     await socket.close()
@@ -110,6 +114,7 @@ async def test_a_document_that_cannot_run_is_an_error_for_its_operation_and_the_
             "query": "query($s: String) { products(search: $s) { edges { cursor } } }",
             "variables": {"s": "\x00"},
         },
+        {"query": ""},  # an INTERNAL error and a traceback in the log, before
     ]
     for i, payload in enumerate(refused):
         errors = await operation_error(socket, payload, id=f"bad-{i}")
@@ -121,6 +126,49 @@ async def test_a_document_that_cannot_run_is_an_error_for_its_operation_and_the_
     output = server.stop()
     assert SECRET not in output
     assert "Traceback" not in output and "ERROR" not in output, output
+
+
+async def test_a_second_operation_under_a_long_id_in_use_closes_4409_with_a_reason_that_fits(
+    server, users, gql, db
+):
+    """The reason quoted the id whole: past 123 bytes the server could not send its close frame,
+    dropped the socket (1006) and logged a traceback."""
+    _, token = await users.signed_in("STAFF")
+    order = await Pos(db, gql, token).order()
+    socket = await signed_in_socket(server, token)
+    watch = {"query": SUBSCRIBE, "variables": {"o": order["id"]}}
+    long_id = "y" * 200
+    await send(socket, {"id": long_id, "type": "subscribe", "payload": watch})
+    assert (await receive(socket))["payload"]["data"]["saleOrderUpdated"]["version"] == 1  # it runs on
+    await send(socket, {"id": long_id, "type": "subscribe", "payload": watch})
+    code, reason = await closed_with(socket)
+    assert code == 4409 and reason.startswith("Subscriber for yyy") and len(reason.encode()) <= 123
+    output = server.stop()
+    assert "Traceback" not in output and "ERROR" not in output, output
+
+
+async def test_with_trusted_documents_only_those_run_over_the_websocket_too(settings, users, tmp_path):
+    """Any signed-in client ran any query or mutation over the socket, where HTTP answered 403."""
+    trusted = tmp_path / "trusted.json"
+    trusted.write_text(json.dumps({sha(ME): ME}))
+    server = Server(settings.database_url, tmp_path / "ws-data", PETPOS_TRUSTED_DOCUMENTS=str(trusted))
+    try:
+        await server.ready()
+        user, token = await users.signed_in()
+        socket = await signed_in_socket(server, token)
+        for i, payload in enumerate(
+            [{"query": "mutation { logout(everywhere: true) { ok } }"}, {"query": "{ me { id email } }"}]
+        ):
+            errors = await operation_error(socket, payload, id=f"untrusted-{i}")
+            assert [e["extensions"]["code"] for e in errors] == ["PERSISTED_QUERY_NOT_IN_LIST"], errors
+        # The refused logout did not run: the token still signs the socket in.
+        assert (await run(socket, ME, id="by-text"))["data"]["me"]["id"] == str(user.id)
+        by_hash = {"query": "", "extensions": persisted(ME)}
+        await send(socket, {"id": "by-hash", "type": "subscribe", "payload": by_hash})
+        assert (await receive(socket))["payload"]["data"]["me"]["id"] == str(user.id)
+        await socket.close()
+    finally:
+        server.stop()
 
 
 async def test_several_operations_run_the_one_named(server, users):
