@@ -37,7 +37,9 @@ from app.graphql_http import (
     HeadAsGet,
     RefusedToken,
     UnavailableAs503,
+    response_media_type,
     routing_error_handlers,
+    transport_error,
 )
 from app.mail import CHANNEL as OUTBOX_CHANNEL
 from app.mail import OutboxSender
@@ -160,17 +162,9 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": f"Request body over {self.max_bytes} bytes",
-                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                    }
-                ]
-            },
-            status_code=413,
-        )
+        accept = Headers(scope=scope).get("accept")  # its media type, as every other answer's
+        message = f"Request body over {self.max_bytes} bytes"
+        response = transport_error(413, message, None, response_media_type(accept), "PAYLOAD_TOO_LARGE")
         await response(scope, receive, send)
 
 

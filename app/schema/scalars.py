@@ -3,6 +3,7 @@ string. Their descriptions say so, for clients reading the schema."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -93,9 +94,12 @@ def parse_decimal_value(value: object) -> Decimal:
     """A string only: a JSON number has already been through a binary float in many clients
     (JavaScript's 0.1 + 0.2), so money would arrive rounded."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise GraphQLError(f"{DECIMAL_AS_STRING}.")
+        raise GraphQLError('Decimal values are sent as strings, such as "3.99".')
     if not isinstance(value, str):
-        raise GraphQLError(f'{DECIMAL_AS_STRING}: send "{value}".')
+        # Only a string that would be taken: 1e999 reaches here as a float's infinity ("inf").
+        shown = str(value)
+        advice = f': send "{shown}"' if DECIMAL_STRING.fullmatch(shown) and math.isfinite(value) else ""
+        raise GraphQLError(f"{DECIMAL_AS_STRING}{advice}.")
     return cast(Decimal, _parse_decimal_string(value))
 
 

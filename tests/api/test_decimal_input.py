@@ -1,6 +1,8 @@
 """Decimal inputs (money) are strings only: a JSON number, or a number literal in the document, has
 often been through a binary float already, so it is a VALIDATION error that says to send a string."""
 
+import json
+
 import pytest
 
 from tests.sql_recorder import record_sql
@@ -38,6 +40,16 @@ async def test_the_message_quotes_the_number_as_the_string_to_send(gql, users):
     _, admin = await users.signed_in("ADMIN")
     body = await gql(BY_VARIABLE, {"v": 3.99}, token=admin)
     assert 'send "3.99"' in body["errors"][0]["message"], body
+
+
+async def test_a_number_past_a_float_gets_no_advice_to_send_what_is_refused_too(client, users):
+    """1e999 arrives as a float's infinity: the message said to send "inf", which is refused."""
+    _, admin = await users.signed_in("ADMIN")
+    body = '{"query": ' + json.dumps(BY_VARIABLE) + ', "variables": {"v": 1e999}}'
+    headers = {"content-type": "application/json", "authorization": f"Bearer {admin}"}
+    answer = (await client.post("/graphql", content=body, headers=headers)).json()
+    assert_send_a_string(answer)
+    assert answer["errors"][0]["message"].endswith("never as numbers."), answer
 
 
 @pytest.mark.parametrize("literal", ["3.99", "10", "-1"])

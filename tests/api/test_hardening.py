@@ -43,6 +43,11 @@ async def test_bodies_over_one_mebibyte_are_refused_with_413(client):
 
     streamed = await client.post("/graphql", content=chunks(), headers={"content-type": "application/json"})
     assert streamed.status_code == 413
+    assert streamed.json()["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
+    # In the media type the client accepts, as every other answer (it was application/json always).
+    graphql_response = "application/graphql-response+json"
+    answered = await client.post("/graphql", json=big, headers={"accept": graphql_response})
+    assert (answered.status_code, answered.headers["content-type"]) == (413, graphql_response)
 
 
 async def test_malformed_json_is_400(client):
