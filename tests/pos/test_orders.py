@@ -26,7 +26,7 @@ async def test_an_order_may_name_an_existing_customer_only(pos, users):
         payload = await pos.call(CREATE, {"i": {"customerId": unknown}})
         assert payload == {
             "order": None,
-            "errors": [{"code": "NOT_FOUND", "field": "customerId", "message": "customer not found"}],
+            "errors": [{"code": "NOT_FOUND", "field": "customerId", "message": "Customer not found"}],
         }
 
 

@@ -64,7 +64,7 @@ async def prepare_checkout(
 ) -> OrderCheckout:
     """Check the input and find the coupon by its code, before the unit of work."""
     order = parse_id(order_id, "orderId", "Sale order")
-    customer = parse_id(customer_id, "customerId", "customer") if customer_id else None
+    customer = parse_id(customer_id, "customerId", "Customer") if customer_id else None
     coupon_id = await coupon_id_for_code(session, coupon_code, field="couponCode") if coupon_code else None
     redeem_points = redeem_points or 0
     payment, register = tenders.prepare(

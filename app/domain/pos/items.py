@@ -110,7 +110,7 @@ def check_line(
     custom = mode == "CUSTOM"
     checks: dict[str, Callable[[], Any]] = dict(
         order_id=lambda: parse_id(order_id, "orderId", "Sale order"),
-        item_id=lambda: parse_id(item_id, "itemId", "item"),
+        item_id=lambda: parse_id(item_id, "itemId", "Service" if item_type == "SERVICE" else "Product"),
         quantity=lambda: fields.quantity(quantity),
     )
     if custom:

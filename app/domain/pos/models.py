@@ -115,5 +115,5 @@ CONSTRAINT_ERRORS: ConstraintErrors = {
         "The discount must be between 0 and the line's price times quantity",
         "discount",
     ),
-    "fk_sale_orders_customer_id_users": (Code.NOT_FOUND, "customer not found", "customerId"),
+    "fk_sale_orders_customer_id_users": (Code.NOT_FOUND, "Customer not found", "customerId"),
 }

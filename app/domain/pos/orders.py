@@ -122,13 +122,13 @@ class NewOrder:
 async def prepare_order(session: AsyncSession, *, label: str | None, customer_id: str | None) -> NewOrder:
     values = every(
         label=lambda: rules.label(label),
-        customer_id=lambda: parse_id(customer_id, "customerId", "customer") if customer_id else None,
+        customer_id=lambda: parse_id(customer_id, "customerId", "Customer") if customer_id else None,
     )
     customer = values["customer_id"]
     if customer is not None:
         found = await session.get(User, customer)
         if found is None:
-            raise not_found("customer", "customerId")
+            raise not_found("Customer", "customerId")
         if found.role != "CUSTOMER":
             raise not_a_customer()
     return NewOrder(values["label"], customer)

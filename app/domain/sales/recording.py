@@ -28,7 +28,7 @@ from app.domain.catalog.models import Product, Service
 from app.domain.catalog.service import move_stock
 from app.domain.coupons.models import Coupon
 from app.domain.coupons.service import discount_for, nothing_off
-from app.domain.errors import DomainError, validation
+from app.domain.errors import DomainError, not_found, validation
 from app.domain.limits import MAX_SALE_LINES
 from app.domain.locks import by_id, lock_row, lock_rows
 from app.domain.loyalty import ledger
@@ -166,7 +166,7 @@ async def record_sale(
     if customer_id is not None:
         customer = await lock_row(uow, User, customer_id)
         if customer is None:
-            raise DomainError("NOT_FOUND", "No such customer", fields.customer)
+            raise not_found("Customer", fields.customer)
         if customer.role != "CUSTOMER":  # staff earn no points on the sales they ring up
             raise not_a_customer(fields.customer)
         if redeem_points > customer.loyalty_points:
