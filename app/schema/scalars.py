@@ -3,7 +3,6 @@ string. Their descriptions say so, for clients reading the schema."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -98,7 +97,7 @@ def parse_decimal_value(value: object) -> Decimal:
     if not isinstance(value, str):
         # Only a string that would be taken: 1e999 reaches here as a float's infinity ("inf").
         shown = str(value)
-        advice = f': send "{shown}"' if DECIMAL_STRING.fullmatch(shown) and math.isfinite(value) else ""
+        advice = f': send "{shown}"' if DECIMAL_STRING.fullmatch(shown) else ""
         raise GraphQLError(f"{DECIMAL_AS_STRING}{advice}.")
     return cast(Decimal, _parse_decimal_string(value))
 

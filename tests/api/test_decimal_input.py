@@ -42,7 +42,7 @@ async def test_the_message_quotes_the_number_as_the_string_to_send(gql, users):
     assert 'send "3.99"' in body["errors"][0]["message"], body
 
 
-async def test_a_number_past_a_float_gets_no_advice_to_send_what_is_refused_too(client, users):
+async def test_a_number_past_a_float_gets_no_advice_to_send_what_is_refused_too(client, gql, users):
     """1e999 arrives as a float's infinity: the message said to send "inf", which is refused."""
     _, admin = await users.signed_in("ADMIN")
     body = '{"query": ' + json.dumps(BY_VARIABLE) + ', "variables": {"v": 1e999}}'
@@ -50,6 +50,9 @@ async def test_a_number_past_a_float_gets_no_advice_to_send_what_is_refused_too(
     answer = (await client.post("/graphql", content=body, headers=headers)).json()
     assert_send_a_string(answer)
     assert answer["errors"][0]["message"].endswith("never as numbers."), answer
+    whole = 10**400  # more than a float holds, but a string of it is taken
+    told = await gql(BY_VARIABLE, {"v": whole}, token=admin)
+    assert f'send "{whole}"' in told["errors"][0]["message"], told
 
 
 @pytest.mark.parametrize("literal", ["3.99", "10", "-1"])

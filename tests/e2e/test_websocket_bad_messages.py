@@ -156,11 +156,19 @@ async def test_with_trusted_documents_only_those_run_over_the_websocket_too(sett
         await server.ready()
         user, token = await users.signed_in()
         socket = await signed_in_socket(server, token)
-        for i, payload in enumerate(
-            [{"query": "mutation { logout(everywhere: true) { ok } }"}, {"query": "{ me { id email } }"}]
+        logout = "mutation { logout(everywhere: true) { ok } }"
+        for i, (payload, code) in enumerate(
+            [
+                ({"query": logout}, "PERSISTED_QUERY_NOT_IN_LIST"),
+                ({"query": "{ me { id email } }"}, "PERSISTED_QUERY_NOT_IN_LIST"),
+                (
+                    {"query": logout, "extensions": persisted(ME)},
+                    "VALIDATION",
+                ),  # a trusted hash, another query
+            ]
         ):
             errors = await operation_error(socket, payload, id=f"untrusted-{i}")
-            assert [e["extensions"]["code"] for e in errors] == ["PERSISTED_QUERY_NOT_IN_LIST"], errors
+            assert [e["extensions"]["code"] for e in errors] == [code], errors
         # The refused logout did not run: the token still signs the socket in.
         assert (await run(socket, ME, id="by-text"))["data"]["me"]["id"] == str(user.id)
         by_hash = {"query": "", "extensions": persisted(ME)}
