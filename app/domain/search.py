@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from app.domain import fields
 from app.domain.errors import validation
@@ -18,6 +19,12 @@ def words(search: str | None, field: str = "search") -> tuple[str, ...]:
     if len(" ".join(found)) > SEARCH_MAX:
         raise validation(f"A search is at most {SEARCH_MAX} characters", field)
     return found
+
+
+def forms(word: str) -> set[str]:
+    """A word as typed (in NFC) and in NFKC, so "ｆｏｏｄ" typed in a phone's full-width mode finds
+    "food" too; names keep their own letters (NFC only), as a name with ＦＵＬＬ-width letters is."""
+    return {word, unicodedata.normalize("NFKC", word)}
 
 
 def contains(value: str) -> str:

@@ -45,8 +45,12 @@ async def test_names_are_kept_in_nfc_and_found_typed_either_way(gql, users):
     taken = (await gql(TAX, {"n": "r\u00e9duit"}, token=admin))["data"]["createTaxRate"]
     assert taken == {"taxRate": None, "errors": [{"code": "CONFLICT", "field": "name"}]}
 
+    # A word typed in a phone's full-width mode finds the name in plain letters: ｂｒｕｓｈ, ｍａｒｓｈ
+    found = (await gql(PRODUCTS, {"s": "cr\u00e8me \uff42\uff52\uff55\uff53\uff48"}))["data"]["products"]
+    assert found["edges"] == [{"node": {"name": CREME, "sku": "TOY-FW"}}]
+
     await users.create(name=ZOE_MARK, email="zoe@example.com")
-    for search in ("zo\u00eb", "zoe\u0308 marsh"):
+    for search in ("zo\u00eb", "zoe\u0308 marsh", "\uff4d\uff41\uff52\uff53\uff48"):
         customers = (await gql(CUSTOMERS, {"s": search}, token=admin))["data"]["customers"]["edges"]
         assert customers == [{"node": {"name": ZOE}}], search
 

@@ -20,7 +20,7 @@ from app.domain.accounts.models import User
 from app.domain.accounts.rules import EMAIL_RE, email_form, normalise_phone
 from app.domain.errors import DomainError, validation
 from app.domain.pagination import Page, fetch_page
-from app.domain.search import SEARCH_MAX, contains
+from app.domain.search import SEARCH_MAX, contains, forms
 
 # A trigram index needs three characters in a row to narrow anything down.
 SEARCH_MIN = 3
@@ -62,7 +62,7 @@ def matches(search: CustomerSearch) -> ColumnElement[bool]:
         return User.email == search.email
     kinds: list[ColumnElement[bool]] = [
         User.email.like(contains(search.text)),  # stored in lower case
-        and_(*[User.name.ilike(contains(word)) for word in search.words]),
+        and_(*[or_(*[User.name.ilike(contains(form)) for form in forms(word)]) for word in search.words]),
     ]
     if search.phone:
         kinds.append(User.phone == search.phone)

@@ -11,7 +11,7 @@ from app.domain import fields
 from app.domain.catalog.models import Product, Service, StockMovement
 from app.domain.errors import validation
 from app.domain.pagination import Page, encode_cursor, fetch_page
-from app.domain.search import contains, words
+from app.domain.search import contains, forms, words
 
 
 async def products_page(
@@ -29,9 +29,8 @@ async def products_page(
     if category:
         stmt = stmt.where(Product.category == category)
     for word in words(search):  # each word somewhere in the name, or the SKU in its stored form
-        stmt = stmt.where(
-            or_(Product.name.ilike(contains(word)), Product.sku.like(contains(fields.code_key(word))))
-        )
+        in_name = [Product.name.ilike(contains(form)) for form in forms(word)]
+        stmt = stmt.where(or_(*in_name, Product.sku.like(contains(fields.code_key(word)))))
     return await fetch_page(session, stmt, keys=[Product.name, Product.id], first=first, after=after)
 
 
