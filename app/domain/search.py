@@ -21,10 +21,11 @@ def words(search: str | None, field: str = "search") -> tuple[str, ...]:
     return found
 
 
-def forms(word: str) -> set[str]:
+def forms(word: str) -> tuple[str, ...]:
     """A word as typed (in NFC) and in NFKC, so "ｆｏｏｄ" typed in a phone's full-width mode finds
-    "food" too; names keep their own letters (NFC only), as a name with ＦＵＬＬ-width letters is."""
-    return {word, unicodedata.normalize("NFKC", word)}
+    "food" too; names keep their own letters (NFC only), as a name with ＦＵＬＬ-width letters is.
+    In that order, once each: the same search is the same SQL in every process."""
+    return tuple(dict.fromkeys((word, unicodedata.normalize("NFKC", word))))
 
 
 def contains(value: str) -> str:
