@@ -114,8 +114,7 @@ async def reset_password(
 ) -> OkPayload:
     """Single use: a second submit of the same token gets TOKEN_ALREADY_USED. Signs out every other
     session of the user and forgives the account's failed sign-ins."""
-    async with ctx(info).db.sessions() as session:  # a bad code costs no argon2
-        password_hash = await accounts.prepare_new_password(session, token=token, new_password=new_password)
+    password_hash = await accounts.prepare_new_password(ctx(info).db, token=token, new_password=new_password)
     await run_mutation(
         info, lambda uow: accounts.reset_password(uow, token=token, new_password_hash=password_hash)
     )

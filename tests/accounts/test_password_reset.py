@@ -230,7 +230,7 @@ async def test_two_resets_and_a_code_written_between_them_never_deadlock(gql, db
     assert await live_codes(db) == set()
 
 
-async def test_a_bad_code_costs_no_argon2(gql, db, users, monkeypatch):
+async def test_a_bad_code_costs_no_argon2_and_a_good_one_holds_no_connection(gql, db, users, monkeypatch):
     await users.create(email="reset@example.com")
     used, expired, good = [await request_token(gql, db, "reset@example.com") for _ in range(3)]
     calls = []
@@ -238,6 +238,7 @@ async def test_a_bad_code_costs_no_argon2(gql, db, users, monkeypatch):
 
     async def counting_hash(password):
         calls.append(password)
+        assert db.engine.pool.checkedout() == 0  # no connection sits idle in a transaction on argon2
         return await real_hash(password)
 
     monkeypatch.setattr(credentials, "hash_password", counting_hash)

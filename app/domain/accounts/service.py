@@ -11,6 +11,7 @@ from functools import partial
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import Database
 from app.domain.accounts import credentials, rules, sign_in_limits
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
 from app.domain.errors import DomainError, validation
@@ -173,18 +174,17 @@ def _check_code(row: PasswordResetToken | None) -> PasswordResetToken:
     return row
 
 
-async def prepare_new_password(session: AsyncSession, *, token: str, new_password: str) -> str:
+async def prepare_new_password(db: Database, *, token: str, new_password: str) -> str:
     """The new password's hash, made only once the code has been found good, so bad codes cost no
-    argon2. A read without locks; reset_password checks the code again under them."""
+    argon2. A read without locks, over before argon2 runs (no connection waits on the hash);
+    reset_password checks the code again under its locks."""
     rules.check_password(new_password, "newPassword")
     token_hash = credentials.reset_token_hash(token)
-    _check_code(
-        (
-            await session.scalars(
-                select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash)
-            )
-        ).first()
-    )
+    async with db.sessions() as session:
+        found = await session.scalars(
+            select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash)
+        )
+        _check_code(found.first())
     return await credentials.hash_password(new_password)
 
 
