@@ -7,11 +7,12 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 
 from app.domain import money
 from app.domain.pos.models import SaleOrder
 from app.domain.sales.models import Sale
+from app.domain.shifts.models import register_key, register_name
 from tests.commerce.shop import Shop
 from tests.shifts.drawer import (
     CURRENT,
@@ -412,3 +413,14 @@ async def test_a_customer_sees_their_sale_and_refund_but_not_the_drawer_shift_be
     staff = (await pos.gql(document, {"id": sale["id"]}, token=pos.token))["data"]["sale"]
     assert staff["shift"]["register"] == "front"
     assert [r["shift"]["register"] for r in staff["refunds"]] == ["front"]
+
+
+async def test_a_register_is_one_register_to_a_retried_request_as_to_the_database(db):
+    """A checkout or refund retried with its register written otherwise replays when the database
+    finds the same drawer, and only then."""
+    names = ["İ0", "I0", "i\u03070", "ΑΣ", "ασ", "Front 2", "FRONT  2", "ǅ", "ǆ", "ẞ", "ß"]
+    async with db.sessions() as session:
+        lowered = [await session.scalar(select(func.lower(literal(register_name(n))))) for n in names]
+    for a, lower_a in zip(names, lowered, strict=True):
+        for b, lower_b in zip(names, lowered, strict=True):
+            assert (register_key(a) == register_key(b)) == (lower_a == lower_b), (a, b)

@@ -90,8 +90,10 @@ def register_name(name: str) -> str:
 
 
 def register_key(name: str) -> str:
-    """What tells one register from another, for comparing requests: its name in one letter case."""
-    return register_name(name).lower()
+    """What tells one register from another, for comparing requests: its name in one letter case,
+    as PostgreSQL's lower() writes it, letter by letter (str.lower() makes "İ" two letters and a
+    final "Σ" "ς", so a register the database finds one way a request compared another)."""
+    return "".join(letter.lower()[0] for letter in register_name(name))
 
 
 def is_register(name: str) -> ColumnElement[bool]:
