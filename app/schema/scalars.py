@@ -25,15 +25,22 @@ T = TypeVar("T")
 def parse_datetime(value: str) -> datetime:
     """An ISO 8601 moment with its offset (Z or ±hh:mm), normalised to UTC: without one it would
     be a guess at the sender's time zone. Moments Python cannot hold once in UTC
-    (9999-12-31T23:59:59-05:00, year 1 with a positive offset, year 0, 24:00 on the last day) are
-    refused here, not by the database driver later."""
+    (9999-12-31T23:59:59-05:00, year 1 with a positive offset, year 0, 24:00 on the last day) and
+    its first and last moments are refused here, not by the database driver later."""
     moment = dateutil.parser.isoparse(value)
     if moment.tzinfo is None:
         raise ValueError("It has no UTC offset: end it with Z or one like +02:00.")
     try:
-        return moment.astimezone(UTC)
+        moment = moment.astimezone(UTC)
     except OverflowError:
         raise ValueError("It falls outside years 1 to 9999 in UTC.") from None
+    if moment in CALENDAR_ENDS:
+        raise ValueError("The calendar's first and last moments stand for infinity: leave it out for none.")
+    return moment
+
+
+# PostgreSQL's driver writes these two as -infinity and infinity, which read back without an offset.
+CALENDAR_ENDS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 
 
 parse_datetime_value = wrap_parser(parse_datetime, "DateTime", exceptions=(ValueError, OverflowError))

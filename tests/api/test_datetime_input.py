@@ -1,8 +1,15 @@
 """DateTime inputs (coupon startsAt/endsAt): moments Python or PostgreSQL cannot hold are a VALIDATION
-error, as a variable and as a literal; the ends of the calendar that do fit are stored as sent, in UTC."""
+error, as a variable and as a literal; the ends of the calendar that do fit are stored as sent, in UTC.
+The calendar's very first and last moments are refused: the database would keep them as infinity."""
+
+import asyncio
 
 import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from app.migrations import alembic_config
 from tests.sql_recorder import record_sql
 
 CREATE_WITH_VARIABLE = (
@@ -21,6 +28,8 @@ UNHOLDABLE = [
     "0000-01-01T00:00:00Z",  # there is no year 0
     "10000-01-01T00:00:00Z",
     "2030-02-30T00:00:00Z",
+    "0001-01-01T00:00:00Z",  # the first and last moments: the database's -infinity and infinity
+    "9999-12-31T23:59:59.999999Z",
 ]
 
 
@@ -79,3 +88,34 @@ async def test_a_moment_with_an_offset_is_stored_in_utc(gql, users, moment):
     _, admin = await users.signed_in("ADMIN")
     created = await gql(CREATE_WITH_VARIABLE % "endsAt", {"at": moment}, token=admin)
     assert created["data"]["createCoupon"]["coupon"]["endsAt"] == "2099-06-01T12:00:00+00:00"
+
+
+async def test_migration_0021_writes_infinite_coupon_windows_as_moments_or_no_limit(
+    database_url, db, gql, users
+):
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0020_names_nfc")
+    try:
+        async with db.engine.begin() as connection:  # as an earlier petpos stored the calendar's ends
+            await connection.execute(
+                text(
+                    "INSERT INTO coupons (id, code, kind, value, starts_at, ends_at) VALUES "
+                    "(gen_random_uuid(), 'ALWAYS', 'FIXED', 1, '-infinity', 'infinity'), "
+                    "(gen_random_uuid(), 'NEVER', 'FIXED', 1, 'infinity', NULL), "
+                    "(gen_random_uuid(), 'OVER', 'FIXED', 1, NULL, '-infinity'), "
+                    "(gen_random_uuid(), 'MAY', 'FIXED', 1, '2030-05-01Z', '2030-06-01Z')"
+                )
+            )
+    finally:
+        await asyncio.to_thread(command.upgrade, config, "head")
+    _, admin = await users.signed_in("ADMIN")
+    listed = await gql("{ coupons { code startsAt endsAt } }", token=admin)
+    assert sorted(listed["data"]["coupons"], key=lambda c: c["code"]) == [
+        {"code": "ALWAYS", "startsAt": None, "endsAt": None},
+        {"code": "MAY", "startsAt": "2030-05-01T00:00:00+00:00", "endsAt": "2030-06-01T00:00:00+00:00"},
+        {"code": "NEVER", "startsAt": "9999-12-31T23:59:59.999998+00:00", "endsAt": None},
+        {"code": "OVER", "startsAt": None, "endsAt": "0001-01-01T00:00:00.000001+00:00"},
+    ]
+    with pytest.raises(IntegrityError, match="ck_coupons_window_finite"):
+        async with db.engine.begin() as connection:
+            await connection.execute(text("UPDATE coupons SET ends_at = 'infinity' WHERE code = 'MAY'"))

@@ -24,6 +24,8 @@ class Coupon(Base):
         CheckConstraint("usage_limit IS NULL OR usage_limit > 0", name="usage_limit_positive"),
         CheckConstraint("usage_limit IS NULL OR times_used <= usage_limit", name="usage_within_limit"),
         CheckConstraint("starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at", name="window_ordered"),
+        # No limit is NULL; ±infinity would read back as a moment without an offset.
+        CheckConstraint("isfinite(starts_at) AND isfinite(ends_at)", name="window_finite"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
