@@ -360,3 +360,19 @@ async def test_a_coupon_that_ends_while_the_checkout_waits_for_it_is_refused(db,
     assert await sales_count(db) == 0 and await shop.stock(chew.id) == (5, 5)
     async with db.read() as session:
         assert await session.scalar(select(Coupon.times_used).where(Coupon.id == coupon.id)) == 0
+
+
+async def test_an_empty_customer_coupon_or_register_is_none(pos):
+    """A form's empty field: no customer on the order or the sale, no coupon, no drawer."""
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    order = await pos.order(customer_id="")
+    assert order["customer"] is None
+    await pos.add(order["id"], kibble, 1)
+    empty = {"customerId": "", "couponCode": "", "register": ""}
+    paid = await pos.call(PAY, pay_input(order["id"], method="CARD", **empty))
+    assert paid["errors"] == [], paid
+    assert (paid["sale"]["customer"], paid["sale"]["couponCode"], paid["sale"]["total"]) == (
+        None,
+        None,
+        {"amount": "12.00"},
+    )
