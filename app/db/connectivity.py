@@ -71,12 +71,17 @@ def causes(error: BaseException) -> Iterator[BaseException]:
         stack += [current.__cause__, current.__context__, orig if isinstance(orig, BaseException) else None]
 
 
+# How an asyncpg connection of our own fails once it is lost (InternalClientError: one the server
+# ended under a statement can fail so, closed).
+LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+
+
 async def close_or_drop(connection: asyncpg.Connection, within: float) -> None:
     """Close a connection of asyncpg's own (a LISTEN connection) politely if the server answers
     `within` seconds; else drop it, as one gone silent would never answer."""
     try:
         await connection.close(timeout=within)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except LOST:
         connection.terminate()
 
 

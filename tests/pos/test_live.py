@@ -160,6 +160,36 @@ async def test_a_lost_listen_connection_is_replaced_and_subscribers_re_read(db, 
     feed.unsubscribe(box)
 
 
+async def test_a_listen_connection_ended_under_a_barrier_is_replaced_at_once(db, pos, feed):
+    """Ended while a barrier's round trip is out, asyncpg can fail it as InternalClientError without
+    calling the termination listener: the barrier reports the loss itself, so the feed reconnects
+    now, not at the next heartbeat (30 s away) while its subscribers hear nothing."""
+    order = await pos.order()
+    box = feed.subscribe(uuid.UUID(order["id"]))
+    stop = asyncio.Event()
+
+    async def barriers() -> None:
+        while not stop.is_set():
+            await feed.caught_up()
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(barriers())
+    try:
+        for _ in range(20):  # the failure comes on about one ending in four
+            async with db.engine.connect() as connection:
+                await connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE query LIKE 'LISTEN%' OR query = 'SELECT true'"
+                    )
+                )
+            assert await asyncio.wait_for(box.next(), 5) == RESYNC
+    finally:
+        stop.set()
+        await running
+        feed.unsubscribe(box)
+
+
 async def test_a_read_replica_lagging_behind_the_announcement_is_read_again_on_the_primary(db, pos, feed):
     from contextlib import asynccontextmanager
 

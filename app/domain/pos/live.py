@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.connectivity import CONNECT_TIMEOUT_SECONDS, close_or_drop, is_unavailable
+from app.db.connectivity import CONNECT_TIMEOUT_SECONDS, LOST, close_or_drop, is_unavailable
 from app.domain.errors import not_found
 from app.domain.pos import views
 from app.domain.pos.models import SaleOrder, SaleOrderItem
@@ -126,20 +126,22 @@ class OrderFeed:
             connection, heard = self._connection, False
             try:
                 heard = connection is not None and await connection.fetchval("SELECT true") is True
-            except TimeoutError:
-                # Unanswered (the connection's command_timeout): it has gone silent. Dropped, so the
-                # keeper reconnects and every subscriber re-reads.
+            except (TimeoutError, *LOST):
+                # Unanswered (the connection's command_timeout: gone silent) or lost: dropped and
+                # reported lost here, so the keeper reconnects at once and every subscriber re-reads
+                # (the waiters read the user afresh). asyncpg does not always report it: a connection
+                # ended under a statement can fail as InternalClientError, closed, its termination
+                # listener never called.
                 if connection is not None:
                     connection.terminate()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                pass  # lost: the waiters read the user afresh
+                    self._on_lost(connection)
             finally:
                 done.set_result(heard)  # also if cancelled: nobody waits for ever
 
     async def start(self) -> None:
         try:
             await self._connect()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except LOST:
             # The database is down as this process starts (a worker replaced during a restart):
             # serve anyway, and listen once it is back.
             log.warning("cannot LISTEN yet; retrying in the background")
@@ -191,6 +193,8 @@ class OrderFeed:
             on_listening(True)
 
     def _on_lost(self, connection: asyncpg.Connection) -> None:
+        if connection is not self._connection:
+            return  # one already replaced (a loss is reported by its listener and by a failed barrier)
         for _, on_listening in self._also.values():
             on_listening(False)
         self._lost.set()
@@ -215,12 +219,13 @@ class OrderFeed:
                     self._lost.set()
                 continue
             self._lost.clear()
+            self._connection = None  # a late report of its loss is not a loss of the next one
             log.warning("LISTEN connection lost; reconnecting")
             while not self._stopping:
                 try:
                     await self._connect()
                     break
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                except LOST:
                     await asyncio.sleep(self.reconnect_delay)
             for boxes in self._subscribers.values():
                 for box in boxes:
