@@ -1,74 +1,153 @@
-"""The depth and alias limits of a production document, as one validation rule.
+"""The depth, alias and size limits of a production document, as one validation rule.
 
 strawberry's QueryDepthLimiter and MaxAliasesLimiter walk a fragment again at every spread of it,
 so a kilobyte of fragments that each spread the next twice takes minutes of the event loop. Here
 each definition is walked once (iteratively) and each fragment's figures are kept, so the work is
 linear in the document; the figures are those of the document with every spread written out,
-the same as strawberry's."""
+the same as strawberry's.
+
+Depth and aliases do not bound how much a document asks for: thirty aliases of a page of 100 sales
+with all their lines, refunds and receipts kept a worker busy for seconds. The size is the number
+of field values the answer can hold: each field counts once for each item of every list around it,
+a paged field's items as its `first` (its largest page when `first` is a variable), any other
+list's as LIST_ITEMS. It is a price list, not a forecast: a document within it is cheap whatever
+the data holds, except for lists longer than LIST_ITEMS, which the data bounds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from graphql import (
-    DefinitionNode,
+    DocumentNode,
     ExecutableDefinitionNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
+    OperationType,
+    SelectionNode,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
 )
-from graphql.validation import ASTValidationContext, ASTValidationRule
+from graphql.validation import ValidationContext, ValidationRule
+
+from app.domain.pagination import MAX_PAGE_SIZE
+
+# The items a list without `first` is counted as (a sale's lines, an order's items, its refunds).
+LIST_ITEMS = 10
 
 
 @dataclass
 class _Walk:
-    """One definition's own figures: its depth and aliases, and each spread with its depth."""
+    """One definition's own figures: its depth, aliases and size, and each spread with its depth
+    and how many times over it is asked for."""
 
     depth: int = 0
     aliases: int = 0
-    spreads: list[tuple[str, int]] = field(default_factory=list)
+    size: int = 0
+    spreads: list[tuple[str, int, int]] = field(default_factory=list)
 
 
-def _walk(definition: ExecutableDefinitionNode) -> _Walk:
+@dataclass(frozen=True)
+class _Figures:
+    depth: int
+    aliases: int
+    size: int
+
+
+def _field(parent: object, name: str) -> GraphQLField | None:
+    if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+        return parent.fields.get(name)
+    return None
+
+
+def _first(node: FieldNode, definition: GraphQLField) -> int:
+    """The page a paged field is asked for: its literal `first`, else its default, else (a variable)
+    the largest page. A literal too long to be an Int is the largest page too: graphql-core's own
+    rules refuse it."""
+    for argument in node.arguments or ():
+        if argument.name.value == "first":
+            value = argument.value
+            if isinstance(value, IntValueNode) and len(value.value) <= 10:
+                return max(int(value.value), 0)
+            if not isinstance(value, NullValueNode):
+                return MAX_PAGE_SIZE
+    default = definition.args["first"].default_value
+    return default if isinstance(default, int) else MAX_PAGE_SIZE
+
+
+def _items(node: FieldNode, definition: GraphQLField | None, page: int | None) -> tuple[int, int | None]:
+    """How many times over a field's selection is asked for, and the page a list inside it holds
+    (a connection's `edges` hold the page its field was asked for)."""
+    if definition is None:
+        return 1, None
+    own_page = _first(node, definition) if "first" in definition.args else None
+    if is_list_type(get_nullable_type(definition.type)):
+        return next(items for items in (own_page, page, LIST_ITEMS) if items is not None), None
+    return 1, own_page
+
+
+def _walk(schema: GraphQLSchema, definition: ExecutableDefinitionNode, parent: object) -> _Walk:
     """Depth counts the fields with a selection around a selection (`{ a { b } }` is 1), leaving
     out introspection (`__schema`, `__type`), as strawberry does."""
     walk = _Walk()
-    stack = [(selection, 0) for selection in definition.selection_set.selections]
+    stack: list[tuple[SelectionNode, int, object, int, int | None]]
+    stack = [(selection, 0, parent, 1, None) for selection in definition.selection_set.selections]
     while stack:
-        node, depth = stack.pop()
+        node, depth, parent, times, page = stack.pop()
         walk.depth = max(walk.depth, depth)
         if isinstance(node, FragmentSpreadNode):
-            walk.spreads.append((node.name.value, depth))
+            walk.spreads.append((node.name.value, depth, times))
             continue
         if isinstance(node, FieldNode):
             walk.aliases += node.alias is not None
+            walk.size += times
             if node.name.value.startswith("__") or node.selection_set is None:
                 continue
-            depth += 1
-        stack.extend((selection, depth) for selection in node.selection_set.selections)  # type: ignore[attr-defined]
+            found = _field(parent, node.name.value)
+            items, page = _items(node, found, page)
+            parent = get_named_type(found.type) if found else None
+            times, depth = times * items, depth + 1
+        elif isinstance(node, InlineFragmentNode) and node.type_condition is not None:
+            parent = schema.get_type(node.type_condition.name.value)
+        stack.extend((selection, depth, parent, times, page) for selection in node.selection_set.selections)  # type: ignore[attr-defined]
     return walk
 
 
-class _Figures:
-    def __init__(self, definitions: tuple[DefinitionNode, ...]) -> None:
+class _Document:
+    def __init__(self, schema: GraphQLSchema, definitions: tuple[object, ...]) -> None:
+        self.schema = schema
         self.fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
-        self.done: dict[str, tuple[int, int]] = {}
+        self.done: dict[str, _Figures] = {}
 
-    def of(self, definition: ExecutableDefinitionNode) -> tuple[int, int]:
-        """(depth, aliases) with every spread written out."""
-        walk = _walk(definition)
-        for name, _ in walk.spreads:
+    def of(self, operation: OperationDefinitionNode) -> _Figures:
+        """The operation's figures with every spread written out."""
+        roots = {
+            OperationType.QUERY: self.schema.query_type,
+            OperationType.MUTATION: self.schema.mutation_type,
+            OperationType.SUBSCRIPTION: self.schema.subscription_type,
+        }
+        walk = _walk(self.schema, operation, roots[operation.operation])
+        for name, _, _ in walk.spreads:
             self._resolve(name)
         return self._combine(walk)
 
-    def _combine(self, walk: _Walk) -> tuple[int, int]:
-        depth, aliases = walk.depth, walk.aliases
-        for name, at in walk.spreads:
-            inner_depth, inner_aliases = self.done.get(name, (0, 0))
-            depth, aliases = max(depth, at + inner_depth), aliases + inner_aliases
-        return depth, aliases
+    def _combine(self, walk: _Walk) -> _Figures:
+        depth, aliases, size = walk.depth, walk.aliases, walk.size
+        for name, at, times in walk.spreads:
+            inner = self.done.get(name, _Figures(0, 0, 0))
+            depth, aliases = max(depth, at + inner.depth), aliases + inner.aliases
+            size += times * inner.size
+        return _Figures(depth, aliases, size)
 
     def _resolve(self, name: str) -> None:
         """A fragment's figures, after those of the fragments it spreads, without recursion (a
@@ -81,30 +160,47 @@ class _Figures:
             if current in self.done or current not in self.fragments:
                 stack.pop()
             elif current not in walks:
-                walks[current] = _walk(self.fragments[current])
-                stack.extend(spread for spread, _ in walks[current].spreads if spread not in walks)
+                fragment = self.fragments[current]
+                parent = self.schema.get_type(fragment.type_condition.name.value)
+                walks[current] = _walk(self.schema, fragment, parent)
+                stack.extend(spread for spread, _, _ in walks[current].spreads if spread not in walks)
             else:
                 self.done[current] = self._combine(walks[current])
                 stack.pop()
 
 
-def document_limits(max_depth: int, max_aliases: int) -> type[ASTValidationRule]:
-    class DocumentLimits(ASTValidationRule):
-        def __init__(self, context: ASTValidationContext) -> None:
+def size_of(schema: GraphQLSchema, document: DocumentNode) -> int:
+    """The field values the document's operations may answer with, as the limit counts them."""
+    figures = _Document(schema, document.definitions)
+    return sum(figures.of(d).size for d in document.definitions if isinstance(d, OperationDefinitionNode))
+
+
+def document_limits(max_depth: int, max_aliases: int, max_size: int) -> type[ValidationRule]:
+    class DocumentLimits(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             definitions = context.document.definitions
-            figures = _Figures(definitions)
-            total_aliases = 0
+            document = _Document(context.schema, definitions)
+            total_aliases = total_size = 0
             for operation in definitions:
                 if not isinstance(operation, OperationDefinitionNode):
                     continue
-                depth, aliases = figures.of(operation)
-                total_aliases += aliases
-                if depth > max_depth:
+                figures = document.of(operation)
+                total_aliases += figures.aliases
+                total_size += figures.size
+                if figures.depth > max_depth:
                     name = operation.name.value if operation.name else "anonymous"
                     message = f"'{name}' exceeds maximum operation depth of {max_depth}"
                     context.report_error(GraphQLError(message, operation))
             if total_aliases > max_aliases:
                 context.report_error(GraphQLError(f"{total_aliases} aliases found. Allowed: {max_aliases}"))
+            if total_size > max_size:
+                context.report_error(
+                    GraphQLError(
+                        f"The document asks for up to {total_size} field values. Allowed: {max_size} "
+                        f"(each list counts its page, {MAX_PAGE_SIZE} for a variable `first`, or "
+                        f"{LIST_ITEMS} items without one): ask for smaller pages or fewer fields"
+                    )
+                )
 
     return DocumentLimits

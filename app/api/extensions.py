@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, get_operation_ast
+from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -35,6 +36,7 @@ log = logging.getLogger("petpos.graphql")
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
+MAX_SIZE = 50_000  # field values an answer may hold, as app/api/document_limits.py counts them
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -189,7 +191,7 @@ class DocumentValidationCache(ValidationCache):
 
 
 # Built once: the validation cache keys on the rule classes.
-LIMIT_RULES = [document_limits(MAX_DEPTH, MAX_ALIASES)]
+LIMIT_RULES: list[type[ASTValidationRule]] = [document_limits(MAX_DEPTH, MAX_ALIASES, MAX_SIZE)]
 
 
 Factory = type[SchemaExtension] | Callable[[], SchemaExtension]
