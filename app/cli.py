@@ -70,6 +70,12 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM as an exit that runs every cleanup (the embedded PostgreSQL is stopped), with the
+    status a process killed by it reports."""
+    raise SystemExit(128 + signum)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
@@ -117,7 +123,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # normal exit so the embedded PostgreSQL below is stopped cleanly.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_cleanly)
-        print(f"petpos on http://{args.host}:{args.port}/graphql", flush=True)
+        host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address, as a URL writes it
+        print(f"petpos on http://{host}:{args.port}/graphql", flush=True)
         if embedded is not None:
             from app.supervisor import PostgresSupervisor
 
@@ -295,7 +302,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"petpos check: could not read the database ({type(error).__name__})", file=sys.stderr)
             return 2
 
-    return _with_database(check, migrate=False, create=False)
+    try:
+        return _with_database(check, migrate=False, create=False)
+    except SystemExit as refused:
+        if not isinstance(refused.code, str):
+            raise
+        print(refused.code, file=sys.stderr)  # settings or a data directory it cannot use
+        return 2  # it could not check: 1 would say the data is wrong
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -351,6 +364,13 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+def _host(text: str) -> str:
+    """An argparse type: an address to listen on. An empty one would listen on every interface."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("name an address (0.0.0.0 listens on every interface)")
+    return text.strip()
+
+
 def _ranged(low: int, high: int):
     """An argparse type: a whole number from `low` to `high`."""
 
@@ -380,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server (embedded PostgreSQL without DATABASE_URL)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", type=_host, default="127.0.0.1")
     serve.add_argument("--port", type=_ranged(0, 65535), default=8000)
     serve.add_argument("--workers", type=_ranged(1, 64), default=1)
     serve.set_defaults(func=cmd_serve)
@@ -427,19 +447,31 @@ def main(argv: list[str] | None = None) -> int:
     restore.set_defaults(func=cmd_restore)
 
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
     except Exception as error:
         from alembic.util import CommandError
+
+        from app.embedded import NotStarted
 
         if isinstance(error, CommandError):  # a migration that cannot run says why, in one line
             print(f"petpos {args.command}: {error}", file=sys.stderr)
             return 1
+        if isinstance(error, NotStarted):  # as a database out of reach
+            print(f"petpos {args.command}: {error}", file=sys.stderr)
+            return 2
         problem = _database_problem(error)
         if problem is None:
             raise
         print(f"petpos {args.command}: {problem}", file=sys.stderr)
         return 2
+    finally:
+        from app.embedded import stop_all
+
+        stop_all()  # a server a command started before a signal cut it short
 
 
 # SQLSTATEs that mean the settings name a database that will not have us.

