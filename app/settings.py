@@ -200,6 +200,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{variable} must be a postgresql:// URL, like postgresql://user:password@host:5432/petpos"
             ) from None
+        if "@" in (url.host or ""):  # the rest of the password would be taken for the host, and shown
+            raise ValueError(f"{variable}: write an @ in the user name or password as %40")
         modes = [url.query[name] for name in ("ssl", "sslmode") if name in url.query]
         if any(mode not in SSL_MODES for mode in modes):
             raise ValueError(f"{variable}'s sslmode is one of {', '.join(SSL_MODES)}")

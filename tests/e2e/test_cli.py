@@ -1,9 +1,11 @@
 """The `petpos` command against a real database."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -178,6 +180,16 @@ def test_a_malformed_database_url_is_refused_at_start_without_repeating_it(url):
         "Invalid settings: DATABASE_URL must be a postgresql:// URL, like postgresql://user:password@host:5432/petpos"
     )
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
+
+
+def test_an_unescaped_at_sign_in_the_password_is_refused_at_start_without_showing_it():
+    """The rest of the password would be taken for the host, and shown as such in every error."""
+    result = petpos("postgresql://petpos:hunter2@secret@127.0.0.1:5432/petpos", "migrate")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Invalid settings: DATABASE_URL: write an @ in the user name or password as %40"
+    )
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr
 
 
 def test_create_user_refuses_bytes_its_encoding_cannot_read(database_url):
@@ -396,3 +408,41 @@ def test_sqlalchemys_own_statement_cache_parameter_is_taken(database_url, tmp_pa
     assert migrated.returncode == 0, migrated.stderr
     saved = petpos(url, "backup", str(tmp_path / "shop.petpos"))
     assert saved.returncode == 0, saved.stderr
+
+
+def embedded(data_dir: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
+    """A command on the embedded PostgreSQL in `data_dir` (no DATABASE_URL)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"PETPOS_DATA_DIR": str(data_dir), "PETPOS_SECRET_KEY": TEST_SECRET, **settings}
+    return subprocess.run([str(PETPOS), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_check_that_cannot_start_for_its_settings_exits_2_not_the_1_of_a_violation(tmp_path):
+    result = embedded(tmp_path, "check", PETPOS_POOL_SIZE="-1")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("Invalid settings: PETPOS_POOL_SIZE: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_embedded_postgres_that_does_not_start_is_one_line_and_exit_2():
+    """pg_ctl cannot start PostgreSQL whose socket is to sit under a path with a space (the wheel's
+    command splits it): a short path, so the socket is in the data directory."""
+    data_dir = Path(tempfile.mkdtemp(prefix="petpos ", dir="/tmp"))
+    try:
+        result = embedded(data_dir, "migrate")
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    pgdata = (data_dir / "pgdata").resolve()
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"petpos migrate: the embedded PostgreSQL on {pgdata} did not start (a path with a space can "
+        f"be why); its log: {pgdata / 'log'}"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_an_empty_host_which_would_listen_on_every_interface(tmp_path):
+    result = embedded(tmp_path, "serve", "--host", " ")
+    assert result.returncode == 2
+    assert "argument --host: name an address (0.0.0.0 listens on every interface)" in result.stderr
+    assert not (tmp_path / "pgdata").exists()
