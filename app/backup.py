@@ -21,6 +21,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import text
@@ -138,9 +139,16 @@ def backup_database(url: str, file: str) -> set[str]:
         raise BackupError(f"{file} is a directory: name the backup file")
     if target.exists() and not target.is_file():
         raise BackupError(f"{file} is not a regular file: name a file to write the backup to")
-    partial = target.with_name(target.name + ".partial")
     env = libpq_environment(url)
     asyncio.run(_database_state(url))  # one that cannot be reached raises here, for the command to name
+    # A file of its own beside the target (two backups to one name at once do not cut each other's),
+    # readable by its owner only: it holds password hashes and reset codes. pg_dump keeps its mode.
+    try:
+        handle, name = tempfile.mkstemp(prefix=target.name + ".", suffix=".partial", dir=target.parent)
+    except OSError as error:
+        raise BackupError(f"cannot write {file}: {error.strerror}") from None
+    os.close(handle)
+    partial = Path(name)
     try:
         _run([client("pg_dump"), "--format=custom", "--no-password", f"--file={partial}"], env)
         try:

@@ -5,6 +5,7 @@ checks clean; restore refuses what it cannot do safely and changes nothing then.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -204,6 +205,21 @@ def test_a_backup_through_a_link_is_written_where_the_link_points(database_url, 
     result = petpos("backup", str(link), database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert link.is_symlink() and (volume / "shop.petpos").stat().st_size > 0
+
+
+def test_backups_to_one_name_at_once_all_land_and_only_their_owner_reads_them(database_url, tmp_path):
+    """A backup holds password hashes and reset codes; two at once wrote one shared partial file."""
+    target = tmp_path / "shop.petpos"
+    env = {**os.environ, "DATABASE_URL": database_url, "PETPOS_SECRET_KEY": TEST_SECRET}
+    runs = [
+        subprocess.Popen([str(PETPOS), "backup", str(target)], env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    results = [(run.wait(timeout=180), run.stderr.read()) for run in runs]
+    assert [code for code, _ in results] == [0, 0, 0, 0], results
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.petpos"]  # no partial file left
+    assert petpos("restore", str(target), data_dir=tmp_path / "restored").returncode == 0
 
 
 @pytest.mark.parametrize("what", ["a named pipe", "no name"])
