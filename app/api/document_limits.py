@@ -46,15 +46,19 @@ from app.domain.pagination import MAX_PAGE_SIZE
 LIST_ITEMS = 10
 
 
+# A fragment walked with the page its spread sits in (a fragment on a connection: its `edges`).
+_Key = tuple[str, int | None]
+
+
 @dataclass
 class _Walk:
-    """One definition's own figures: its depth, aliases and size, and each spread with its depth
-    and how many times over it is asked for."""
+    """One definition's own figures: its depth, aliases and size, and each spread with its depth,
+    how many times over it is asked for and the page a list at its top holds."""
 
     depth: int = 0
     aliases: int = 0
     size: int = 0
-    spreads: list[tuple[str, int, int]] = field(default_factory=list)
+    spreads: list[tuple[_Key, int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -96,17 +100,19 @@ def _items(node: FieldNode, definition: GraphQLField | None, page: int | None) -
     return 1, own_page
 
 
-def _walk(schema: GraphQLSchema, definition: ExecutableDefinitionNode, parent: object) -> _Walk:
+def _walk(
+    schema: GraphQLSchema, definition: ExecutableDefinitionNode, parent: object, page: int | None = None
+) -> _Walk:
     """Depth counts the fields with a selection around a selection (`{ a { b } }` is 1), leaving
     out introspection (`__schema`, `__type`), as strawberry does."""
     walk = _Walk()
     stack: list[tuple[SelectionNode, int, object, int, int | None]]
-    stack = [(selection, 0, parent, 1, None) for selection in definition.selection_set.selections]
+    stack = [(selection, 0, parent, 1, page) for selection in definition.selection_set.selections]
     while stack:
         node, depth, parent, times, page = stack.pop()
         walk.depth = max(walk.depth, depth)
         if isinstance(node, FragmentSpreadNode):
-            walk.spreads.append((node.name.value, depth, times))
+            walk.spreads.append(((node.name.value, page), depth, times))
             continue
         if isinstance(node, FieldNode):
             walk.aliases += node.alias is not None
@@ -119,7 +125,8 @@ def _walk(schema: GraphQLSchema, definition: ExecutableDefinitionNode, parent: o
             times, depth = times * items, depth + 1
         elif isinstance(node, InlineFragmentNode) and node.type_condition is not None:
             parent = schema.get_type(node.type_condition.name.value)
-        stack.extend((selection, depth, parent, times, page) for selection in node.selection_set.selections)  # type: ignore[attr-defined]
+        selections = node.selection_set.selections  # type: ignore[attr-defined]
+        stack.extend((selection, depth, parent, times, page) for selection in selections)
     return walk
 
 
@@ -127,7 +134,7 @@ class _Document:
     def __init__(self, schema: GraphQLSchema, definitions: tuple[object, ...]) -> None:
         self.schema = schema
         self.fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
-        self.done: dict[str, _Figures] = {}
+        self.done: dict[_Key, _Figures] = {}
 
     def of(self, operation: OperationDefinitionNode) -> _Figures:
         """The operation's figures with every spread written out."""
@@ -137,32 +144,33 @@ class _Document:
             OperationType.SUBSCRIPTION: self.schema.subscription_type,
         }
         walk = _walk(self.schema, operation, roots[operation.operation])
-        for name, _, _ in walk.spreads:
-            self._resolve(name)
+        for key, _, _ in walk.spreads:
+            self._resolve(key)
         return self._combine(walk)
 
     def _combine(self, walk: _Walk) -> _Figures:
         depth, aliases, size = walk.depth, walk.aliases, walk.size
-        for name, at, times in walk.spreads:
-            inner = self.done.get(name, _Figures(0, 0, 0))
+        for key, at, times in walk.spreads:
+            inner = self.done.get(key, _Figures(0, 0, 0))
             depth, aliases = max(depth, at + inner.depth), aliases + inner.aliases
             size += times * inner.size
         return _Figures(depth, aliases, size)
 
-    def _resolve(self, name: str) -> None:
+    def _resolve(self, key: _Key) -> None:
         """A fragment's figures, after those of the fragments it spreads, without recursion (a
         chain of fragments can be longer than Python's stack is deep). A spread of an unknown
         fragment, or back into a cycle, counts nothing: graphql-core's own rules refuse those."""
-        walks: dict[str, _Walk] = {}
-        stack = [name]
+        walks: dict[_Key, _Walk] = {}
+        stack = [key]
         while stack:
             current = stack[-1]
-            if current in self.done or current not in self.fragments:
+            name, page = current
+            if current in self.done or name not in self.fragments:
                 stack.pop()
             elif current not in walks:
-                fragment = self.fragments[current]
+                fragment = self.fragments[name]
                 parent = self.schema.get_type(fragment.type_condition.name.value)
-                walks[current] = _walk(self.schema, fragment, parent)
+                walks[current] = _walk(self.schema, fragment, parent, page)
                 stack.extend(spread for spread, _, _ in walks[current].spreads if spread not in walks)
             else:
                 self.done[current] = self._combine(walks[current])

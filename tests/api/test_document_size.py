@@ -44,9 +44,14 @@ def test_fragments_count_as_if_written_out_in_every_list_they_are_spread_in():
         "fragment S on Sale { lines { ...L } refunds { lines { quantity } } } "
         "fragment L on SaleLine { name ... on SaleLine { quantity } }"
     )
-    assert (
-        size(spread) == size(written) == 2 + 3 * (1 + 1 + LIST_ITEMS * 2 + 1 + LIST_ITEMS * (1 + LIST_ITEMS))
+    per_sale = 1 + 1 + LIST_ITEMS * 2 + 1 + LIST_ITEMS * (1 + LIST_ITEMS)
+    assert size(spread) == size(written) == 2 + 3 * per_sale
+    # A fragment on the connection: its edges hold the page its spread sits in, once per page size.
+    on_connection = (
+        "{ a: sales(first: 100) { ...C } b: sales(first: 3) { ...C } } "
+        "fragment C on SaleConnection { edges { node { lines { name } } } }"
     )
+    assert size(on_connection) == (2 + 100 * 2 + 100 * LIST_ITEMS) + (2 + 3 * 2 + 3 * LIST_ITEMS)
 
 
 def document_of_size(target: int) -> str:
