@@ -362,8 +362,9 @@ async def test_a_coupon_that_ends_while_the_checkout_waits_for_it_is_refused(db,
         assert await session.scalar(select(Coupon.times_used).where(Coupon.id == coupon.id)) == 0
 
 
-async def test_an_empty_customer_coupon_or_register_is_none(pos):
-    """A form's empty field: no customer on the order or the sale, no coupon, no drawer."""
+async def test_an_empty_customer_coupon_or_register_is_as_if_left_out(pos, users):
+    """A form's empty field: no customer on the order or the sale, no coupon, no drawer; at checkout
+    the order's own customer stays."""
     kibble = await pos.product("Kibble", "12.00", stock=10)
     order = await pos.order(customer_id="")
     assert order["customer"] is None
@@ -376,3 +377,8 @@ async def test_an_empty_customer_coupon_or_register_is_none(pos):
         None,
         {"amount": "12.00"},
     )
+    customer, _ = await users.signed_in("CUSTOMER")
+    theirs = await pos.order(customer_id=str(customer.id))
+    await pos.add(theirs["id"], kibble, 1)
+    paid = await pos.call(PAY, pay_input(theirs["id"], method="CARD", **empty))
+    assert (paid["errors"], paid["sale"]["customer"]) == ([], {"id": str(customer.id)})
