@@ -44,11 +44,14 @@ async def seed_demo(settings: Settings, url: str) -> None:
             )
             for e, p, n, r, pw in DEMO_USERS
         ]
-        await run_unit(
-            db.sessions, lambda uow: _seed_users(uow, new_users), lock_timeout_ms=settings.lock_timeout_ms
-        )
-        for seed in FEATURE_SEEDS:
-            await run_unit(db.sessions, seed, lock_timeout_ms=settings.lock_timeout_ms)
+
+        async def seed_all(uow: UnitOfWork) -> None:
+            await _seed_users(uow, new_users)
+            for seed in FEATURE_SEEDS:
+                await seed(uow)
+
+        # One unit: all of it or none, so a start cut short leaves no accounts and the next seeds it.
+        await run_unit(db.sessions, seed_all, lock_timeout_ms=settings.lock_timeout_ms)
     finally:
         await db.dispose()
 
