@@ -420,6 +420,8 @@ async def test_a_register_is_one_register_to_a_retried_request_as_to_the_databas
     finds the same drawer, and only then."""
     names = ["İ0", "I0", "i\u03070", "ΑΣ", "ασ", "Front 2", "FRONT  2", "ǅ", "ǆ", "ẞ", "ß"]
     async with db.sessions() as session:
+        if await session.scalar(select(func.lower(literal("ÄΣ")))) != "äσ":
+            pytest.skip("this database's lower() is not a UTF-8 locale's (LC_CTYPE C, or ICU)")
         lowered = [await session.scalar(select(func.lower(literal(register_name(n))))) for n in names]
     for a, lower_a in zip(names, lowered, strict=True):
         for b, lower_b in zip(names, lowered, strict=True):

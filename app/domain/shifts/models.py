@@ -91,8 +91,10 @@ def register_name(name: str) -> str:
 
 def register_key(name: str) -> str:
     """What tells one register from another, for comparing requests: its name in one letter case,
-    as PostgreSQL's lower() writes it, letter by letter (str.lower() makes "İ" two letters and a
-    final "Σ" "ς", so a register the database finds one way a request compared another)."""
+    letter by letter as PostgreSQL's lower() writes it in a database whose LC_CTYPE is a UTF-8 locale
+    (libc) or the builtin C.UTF-8 (str.lower() makes "İ" two letters and a final "Σ" "ς", so a
+    register the database finds one way a request compared another). Under LC_CTYPE C, or ICU,
+    lower() differs: docs/deployment.md says which locale to create the database with."""
     return "".join(letter.lower()[0] for letter in register_name(name))
 
 
