@@ -434,6 +434,7 @@ def test_an_embedded_postgres_that_does_not_start_is_one_line_and_exit_2():
         shutil.rmtree(data_dir, ignore_errors=True)
     pgdata = (data_dir / "pgdata").resolve()
     assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # not the wheel's log dump
     assert result.stderr.strip().splitlines()[-1] == (
         f"petpos migrate: the embedded PostgreSQL on {pgdata} did not start (a path with a space can "
         f"be why); its log: {pgdata / 'log'}"
