@@ -2,9 +2,10 @@
 
 strawberry's QueryDepthLimiter and MaxAliasesLimiter walk a fragment again at every spread of it,
 so a kilobyte of fragments that each spread the next twice takes minutes of the event loop. Here
-each definition is walked once (iteratively) and each fragment's figures are kept, so the work is
-linear in the document; the figures are those of the document with every spread written out,
-the same as strawberry's.
+each definition is walked iteratively, a fragment once for each page it is spread in (a fragment on
+a connection holds that page: at most PAGES_WALKED + 1 of them), and each walk's figures are kept,
+so the work is linear in the document; the figures are those of the document with every spread
+written out, the same as strawberry's.
 
 Depth and aliases do not bound how much a document asks for: thirty aliases of a page of 100 sales
 with all their lines, refunds and receipts kept a worker busy for seconds. The size is the number
@@ -44,6 +45,9 @@ from app.domain.pagination import MAX_PAGE_SIZE
 
 # The items a list without `first` is counted as (a sale's lines, an order's items, its refunds).
 LIST_ITEMS = 10
+# The pages one fragment is walked with, each once; a fragment spread in more is counted at the
+# largest page, so the work stays linear in the document.
+PAGES_WALKED = 4
 
 
 # A fragment walked with the page its spread sits in (a fragment on a connection: its `edges`).
@@ -135,6 +139,20 @@ class _Document:
         self.schema = schema
         self.fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
         self.done: dict[_Key, _Figures] = {}
+        self.pages: dict[str, set[int]] = {}
+
+    def _spreads(self, walk: _Walk) -> _Walk:
+        """The walk with each spread's page as the fragment is walked with: its own, for the first
+        PAGES_WALKED pages of each fragment, then the largest (an overcount, never an undercount),
+        so a document of many `first`s walks no fragment more than PAGES_WALKED + 1 times."""
+        for i, ((name, page), at, times) in enumerate(walk.spreads):
+            if page is not None:
+                seen = self.pages.setdefault(name, set())
+                if page not in seen and len(seen) >= PAGES_WALKED:
+                    page = MAX_PAGE_SIZE
+                seen.add(page)
+            walk.spreads[i] = ((name, page), at, times)
+        return walk
 
     def of(self, operation: OperationDefinitionNode) -> _Figures:
         """The operation's figures with every spread written out."""
@@ -143,7 +161,7 @@ class _Document:
             OperationType.MUTATION: self.schema.mutation_type,
             OperationType.SUBSCRIPTION: self.schema.subscription_type,
         }
-        walk = _walk(self.schema, operation, roots[operation.operation])
+        walk = self._spreads(_walk(self.schema, operation, roots[operation.operation]))
         for key, _, _ in walk.spreads:
             self._resolve(key)
         return self._combine(walk)
@@ -170,7 +188,7 @@ class _Document:
             elif current not in walks:
                 fragment = self.fragments[name]
                 parent = self.schema.get_type(fragment.type_condition.name.value)
-                walks[current] = _walk(self.schema, fragment, parent, page)
+                walks[current] = self._spreads(_walk(self.schema, fragment, parent, page))
                 stack.extend(spread for spread, _, _ in walks[current].spreads if spread not in walks)
             else:
                 self.done[current] = self._combine(walks[current])

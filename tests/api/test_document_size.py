@@ -6,7 +6,7 @@ import httpx
 import pytest
 from graphql import parse
 
-from app.api.document_limits import LIST_ITEMS, size_of
+from app.api.document_limits import LIST_ITEMS, PAGES_WALKED, size_of
 from app.api.extensions import MAX_SIZE
 from app.api.schema import build_schema
 from app.domain.pagination import MAX_PAGE_SIZE
@@ -52,6 +52,12 @@ def test_fragments_count_as_if_written_out_in_every_list_they_are_spread_in():
         "fragment C on SaleConnection { edges { node { lines { name } } } }"
     )
     assert size(on_connection) == (2 + 100 * 2 + 100 * LIST_ITEMS) + (2 + 3 * 2 + 3 * LIST_ITEMS)
+    # Spread in more pages than PAGES_WALKED, the others count at the largest page: never less.
+    pages = range(1, PAGES_WALKED + 3)
+    many = "{ " + " ".join(f"a{p}: sales(first: {p}) {{ ...C }}" for p in pages) + " } "
+    many += "fragment C on SaleConnection { edges { node { id } } }"
+    exact = sum(2 + 2 * p for p in pages)
+    assert exact < size(many) <= exact + 2 * 2 * MAX_PAGE_SIZE
 
 
 def document_of_size(target: int) -> str:
