@@ -48,6 +48,7 @@ async def seed_demo(settings: Settings, url: str) -> None:
         async def seed_all(uow: UnitOfWork) -> None:
             await _seed_users(uow, new_users)
             for seed in FEATURE_SEEDS:
+                uow.created()  # each seed declares its own lock-free creations; the rest lock first
                 await seed(uow)
 
         # One unit: all of it or none, so a start cut short leaves no accounts and the next seeds it.
