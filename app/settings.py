@@ -154,6 +154,7 @@ class Settings(BaseSettings):
     default_phone_region: str = "US"
     pool_size: int = Field(default=10, ge=1, le=200)
     # Origins of the React POS (CORS and WebSocket Origin check); comma-separated in the environment.
+    # Unset: the POS's development servers in development, no other origin in production.
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:5173", "http://localhost:3000"]
     )
@@ -282,6 +283,13 @@ class Settings(BaseSettings):
                 f"(it has {size}); make one with "
                 "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _no_development_origins_in_production(self) -> Settings:
+        # Any page served on a staff member's localhost could otherwise call the live API.
+        if self.production and "allowed_origins" not in self.model_fields_set:
+            self.allowed_origins = []
         return self
 
     @model_validator(mode="after")

@@ -49,6 +49,12 @@ def invisible(c: str) -> bool:
     return unicodedata.category(c) in INVISIBLE or any(low <= point <= high for low, high in IGNORABLE)
 
 
+def bare_mark(value: str) -> bool:
+    """Nothing but invisible characters and marks: an accent with no letter to sit on shows as a
+    dotted circle, or nothing."""
+    return all(invisible(c) or unicodedata.category(c).startswith("M") for c in value)
+
+
 def code_key(value: str) -> str:
     """The form a code is stored and looked up in: NFKC, trimmed, upper case, so an accent typed as
     its own mark or full-width letters from a phone's keyboard are the same code (NFKC again after
@@ -62,7 +68,7 @@ def code(value: str, field: str, message: str) -> str:
     """A code people type or scan (a SKU, a coupon code): upper-case, 1-64 characters, no spaces and
     nothing invisible (a zero-width space would make a second code that looks like the first)."""
     value = code_key(value)
-    if not 1 <= len(value) <= 64 or any(c.isspace() or invisible(c) for c in value):
+    if not 1 <= len(value) <= 64 or any(c.isspace() or invisible(c) for c in value) or bare_mark(value):
         raise validation(message, field)
     return value
 
@@ -72,15 +78,17 @@ def label(value: str, field: str, what: str) -> str:
     else invisible, so no second name can look like the first."""
     if any(invisible(c) and c != " " for c in value):
         raise validation(f"{what} cannot contain invisible or control characters", field)
+    if bare_mark(value):
+        raise validation(f"{what} needs a visible character", field)
     return value
 
 
 def shown(value: str, field: str, what: str = "A name") -> str:
     """A name shown on a screen or a receipt: no control characters (a bell, an escape) and at least
-    one character that is not invisible."""
+    one character that is neither invisible nor a mark."""
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise validation(f"{what} cannot contain control characters", field)
-    if value and all(invisible(c) for c in value):
+    if value and bare_mark(value):
         raise validation(f"{what} needs a visible character", field)
     return value
 

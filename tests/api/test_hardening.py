@@ -281,6 +281,18 @@ def test_a_development_secret_written_meanwhile_by_another_worker_is_the_one_use
     assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
 
 
+async def test_production_lets_in_the_development_origins_only_when_listed(database_url, db, production):
+    """Unset, PETPOS_ALLOWED_ORIGINS named the POS's localhost development servers in production too:
+    any page served on a staff member's machine there could call the live API with CORS."""
+    dev = "http://localhost:5173"
+    asked = {"origin": dev, "access-control-request-method": "POST"}
+    assert (await production.options("/graphql", headers=asked)).status_code == 400
+    listed = make_settings(database_url, env="production", allowed_origins=[dev])
+    async with http_client(create_app(listed, db)) as client:
+        preflight = await client.options("/graphql", headers=asked)
+        assert (preflight.status_code, preflight.headers["access-control-allow-origin"]) == (200, dev)
+
+
 async def test_an_allowed_origin_is_read_as_a_browser_sends_one(database_url, db):
     """CORS compares the Origin header with each allowed origin as written: with a trailing slash,
     a capital or a default port, the POS's own origin was refused (while its WebSocket was let in)."""

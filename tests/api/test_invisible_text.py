@@ -82,10 +82,10 @@ OPERATIONS = {
     ),
 }
 
-# Codes, and the register a shift opens on (two drawers must not look alike).
-CODES = ("product sku", "coupon code", "shift register")
-# A code refuses anything invisible anywhere (a register name allows spaces between words); a name
-# only a control character or nothing visible.
+# Codes, and the unique names that must not look alike: a shift's register, a tax rate's name.
+CODES = ("product sku", "coupon code", "shift register", "tax rate name")
+# A code refuses anything invisible anywhere (a register or tax rate name allows spaces between
+# words); any other name only a control character or nothing visible.
 BAD = {
     "only a zero-width space": ZERO_WIDTH,
     "only a bidi override": BIDI,
@@ -95,6 +95,8 @@ BAD = {
     "only a Hangul filler": "\u3164",
     "only half-width fillers": "\uffa0\u115f",
     "only a blank Braille pattern": "\u2800",
+    # Marks with no letter to sit on.
+    "only combining accents": "\u0301\u0308",
 }
 BAD_CODES = {
     **BAD,

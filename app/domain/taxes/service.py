@@ -18,7 +18,9 @@ from app.domain.writes import Changes, add_row
 
 
 def _name(name: str) -> str:
-    return fields.name(name, max_length=100)
+    # Unique in any letter case, so nothing invisible inside: "VAT" and "VAT" + a zero-width space
+    # would be two rates that look the same on every receipt.
+    return fields.label(fields.name(name, max_length=100), "name", "A tax rate's name")
 
 
 @dataclass(frozen=True)
