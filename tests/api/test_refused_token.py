@@ -4,6 +4,7 @@ token at all is anonymous (README, Errors)."""
 import time
 import uuid
 
+import jwt
 import pytest
 
 from app.domain.accounts import credentials
@@ -54,6 +55,32 @@ async def test_a_bad_token_is_401_unauthenticated_on_every_operation(gql, users,
     [error] = body["errors"]
     assert error["extensions"] == {"code": "UNAUTHENTICATED"}
     assert "sign in again" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": "inf"},
+        {"exp": "nan"},
+        {"exp": 1e300},
+        {"exp": True},
+        {"ver": 1.5},
+        {"ver": True},
+        {"ver": "0"},
+        {"sub": "upper"},
+        {"sub": "braces"},
+    ],
+)
+async def test_a_signed_token_whose_claims_are_not_as_issued_is_refused(gql, users, claims):
+    """With the key, a token whose "exp" was "inf" never expired; a version or id written another way
+    was read as the account's."""
+    user, _ = await users.signed_in()
+    good = {"sub": str(user.id), "ver": user.token_version, "exp": int(time.time()) + 600}
+    sub = {"upper": str(user.id).upper(), "braces": f"{{{user.id}}}"}.get(claims.get("sub"))
+    forged = jwt.encode({**good, **claims, **({"sub": sub} if sub else {})}, TEST_SECRET, algorithm="HS256")
+    assert (await gql.raw(ME, token=forged)).status_code == 401
+    honest = jwt.encode(good, TEST_SECRET, algorithm="HS256")
+    assert (await gql(ME, token=honest))["data"]["me"]["id"] == str(user.id)
 
 
 async def test_a_revoked_token_is_refused_and_a_fresh_one_works(gql, users, db):

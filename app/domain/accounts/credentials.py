@@ -70,9 +70,17 @@ def _signed_claims(token: str, key: str) -> tuple[uuid.UUID, int, float] | None:
             algorithms=[ALGORITHM],
             options={"require": ["sub", "ver", "exp"], "verify_exp": False},
         )
-        return uuid.UUID(claims["sub"]), int(claims["ver"]), float(claims["exp"])
-    except (jwt.PyJWTError, ValueError, TypeError):
+    except jwt.PyJWTError:
         return None
+    sub, version, expiry = claims["sub"], claims["ver"], claims["exp"]
+    # Exactly as issue_token writes them: an "exp" of "inf" or "nan" would never expire.
+    if not (type(sub) is str and type(version) is int and type(expiry) is int):
+        return None
+    try:
+        user_id = uuid.UUID(sub)
+    except ValueError:
+        return None
+    return (user_id, version, float(expiry)) if str(user_id) == sub else None
 
 
 def new_reset_token() -> tuple[str, str]:
