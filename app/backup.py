@@ -188,6 +188,8 @@ def restorable(file: str) -> set[str]:
     from app.migrations import known_revisions
 
     path = Path(file)
+    if path.is_dir():
+        raise BackupError(f"{file} is a directory: name the backup file")
     if not path.is_file():
         raise BackupError(f"{file}: no such file")
     revisions = backup_revisions(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import getpass
 import logging
 import os
@@ -303,8 +304,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             return asyncio.run(check_database(settings, url, limit=args.limit, timings=args.timings))
         except (OSError, DBAPIError) as error:
-            if _database_problem(error) is not None:
-                raise  # said in one line, with the URL, as for every command
+            if _lost_output(error) or _database_problem(error) is not None:
+                raise  # said in one line (with the URL), as for every command
             # The class only: a driver's message can quote the URL or statement parameters.
             print(f"petpos check: could not read the database ({type(error).__name__})", file=sys.stderr)
             return 2
@@ -470,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error, NotStarted):  # as a database out of reach
             print(f"petpos {args.command}: {error}", file=sys.stderr)
             return 2
+        if isinstance(error, OSError) and _lost_output(error):
+            return _output_lost(args.command, error)
         problem = _database_problem(error)
         if problem is None:
             raise
@@ -486,6 +489,28 @@ def main(argv: list[str] | None = None) -> int:
 
 # SQLSTATEs that mean the settings name a database that will not have us.
 REFUSED = {"28000": "refused the user", "28P01": "refused the password", "3D000": "does not exist"}
+
+
+# How a write to stdout fails for good: a full disk, a reader that has gone (`| head`). A database
+# that cannot be reached fails otherwise (refused, no socket, timed out, or wrapped by the driver).
+OUTPUT_ERRNOS = frozenset((errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EPIPE))
+
+
+def _lost_output(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in OUTPUT_ERRNOS
+
+
+def _output_lost(command: str, error: OSError) -> int:
+    """Say why the output stopped (not for a reader gone: that is how `| head` works), and point
+    stdout at /dev/null so the exit's flush does not fail again with a traceback."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    if error.errno == errno.EPIPE:
+        return 128 + signal.SIGPIPE
+    print(f"petpos {command}: cannot write its output: {error.strerror}", file=sys.stderr)
+    return 2  # it could not do its work; for check, 1 would say the data is wrong
 
 
 def _database_problem(error: BaseException) -> str | None:

@@ -163,6 +163,8 @@ async def test_restore_refuses_a_file_that_is_not_a_backup(database_url, tmp_pat
     assert refused.returncode == 1 and "is not a backup made by `petpos backup`" in refused.stderr
     missing = petpos("restore", str(tmp_path / "nowhere.petpos"), database_url=database_url)
     assert missing.returncode == 1 and "no such file" in missing.stderr
+    folder = petpos("restore", str(tmp_path), database_url=database_url)
+    assert folder.returncode == 1 and "is a directory: name the backup file" in folder.stderr
 
 
 def test_a_refused_restore_makes_no_database_where_there_was_none(tmp_path):

@@ -417,6 +417,29 @@ def embedded(data_dir: Path, *args: str, **settings: str) -> subprocess.Complete
     return subprocess.run([str(PETPOS), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
+def test_output_that_cannot_be_written_is_said_so_not_taken_for_the_database(database_url):
+    """A full disk under stdout was "cannot reach the database"."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PETPOS_SECRET_KEY": TEST_SECRET}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [str(PETPOS), "check"], env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "petpos check: cannot write its output: No space left on device\n",
+    )
+    # A reader that has gone (`petpos check | head -0`) ends it quietly, as for any command.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        gone = subprocess.run(
+            [str(PETPOS), "check"], env=env, stdout=write, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    finally:
+        os.close(write)
+    assert (gone.returncode, gone.stderr) == (141, "")
+
+
 def test_check_that_cannot_start_for_its_settings_exits_2_not_the_1_of_a_violation(tmp_path):
     result = embedded(tmp_path, "check", PETPOS_POOL_SIZE="-1")
     assert result.returncode == 2
