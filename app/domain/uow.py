@@ -104,11 +104,12 @@ async def run_unit(
     reruns it once if COMMIT was not sent yet, else raises DatabaseUnavailable."""
     attempt, rerun = 0, False
     while True:
-        committing = False
+        committing, connected = False, False
         try:
             async with sessions() as session:
                 async with session.begin():
                     connection = await session.connection()
+                    connected = True
                     if connection.info.get(LOCK_TIMEOUT_MS) != lock_timeout_ms:  # else set at connect
                         await session.execute(
                             text("SELECT set_config('lock_timeout', :v, true)"), {"v": f"{lock_timeout_ms}ms"}
@@ -147,18 +148,23 @@ async def run_unit(
                 # The backstop behind the input bounds (money.MAX_PRICE, MAX_AMOUNT): an amount
                 # too large for NUMERIC(12,2) is the caller's input, never INTERNAL.
                 raise validation("An amount is too large") from error
-            rerun = _after_lost_connection(error, committing=committing, rerun=rerun)
+            rerun = _after_lost_connection(error, committing=committing, rerun=rerun, connected=connected)
         except (OSError, asyncpg.PostgresError) as error:  # connecting failed: asyncpg's errors, unwrapped
-            rerun = _after_lost_connection(error, committing=committing, rerun=rerun)
+            rerun = _after_lost_connection(error, committing=committing, rerun=rerun, connected=connected)
 
 
-def _after_lost_connection(error: Exception, *, committing: bool, rerun: bool) -> bool:
+def _after_lost_connection(error: Exception, *, committing: bool, rerun: bool, connected: bool) -> bool:
     """Whether to run the unit again: once, when its connection died before COMMIT was sent
     (nothing of it was written). When COMMIT was sent the outcome is unknown, so it is never
     rerun blindly: the caller learns the database is unavailable and an idempotency key or
-    the record's version settles what happened. Any other error is raised as it is."""
+    the record's version settles what happened. No connection to be had (connecting failed or
+    timed out, the pool ran dry) is answered at once: a rerun would wait as long again. Any other
+    error is raised as it is."""
     if not is_unavailable(error):
         raise error
+    if not connected:
+        log.warning("no connection to the database; answering unavailable")
+        raise DatabaseUnavailable() from error
     if committing or rerun:
         log.warning("connection lost%s; answering unavailable", " during COMMIT" if committing else "")
         raise DatabaseUnavailable() from error

@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.db.connectivity import DatabaseUnavailable, is_unavailable
 from app.db.engine import Database
@@ -67,6 +67,28 @@ async def test_a_unit_whose_commit_outcome_is_unknown_is_never_rerun(db):
     with pytest.raises(DatabaseUnavailable):
         await run_unit(db.sessions, work, lock_timeout_ms=3000)
     assert runs == 1
+
+
+async def test_a_unit_that_gets_no_connection_is_not_rerun():
+    """A failed connect was taken for a connection lost before COMMIT and tried once more: a mutation
+    on a database that does not answer waited out the connect timeout twice (10 s, not 5 s)."""
+    database = Database(make_settings(NOWHERE))
+    attempts = 0
+
+    @event.listens_for(database.engine.sync_engine, "do_connect")
+    def count(*_):
+        nonlocal attempts
+        attempts += 1
+
+    async def work(uow):
+        raise AssertionError("no connection, no work")
+
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await run_unit(database.sessions, work, lock_timeout_ms=3000)
+    finally:
+        await database.dispose()
+    assert attempts == 1
 
 
 async def test_a_pooled_connection_the_server_closed_never_fails_the_next_request(db, gql):
