@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.db.connectivity import CONNECT_TIMEOUT_SECONDS
 from app.settings import async_url
 
 # URL query parameters (libpq's names, and asyncpg's `ssl`) and the libpq variable each becomes.
@@ -162,7 +163,10 @@ def backup_database(url: str, file: str) -> set[str]:
 
 async def _database_state(url: str) -> tuple[int, set[str] | None]:
     """(other client sessions on the database, its schema revisions or None without alembic_version)."""
-    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    # Connecting gives up as soon as for every command (asyncpg's own timeout is a minute).
+    engine = create_async_engine(
+        async_url(url), poolclass=NullPool, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS}
+    )
     try:
         async with engine.connect() as connection:
             others = await connection.scalar(

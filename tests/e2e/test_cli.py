@@ -155,6 +155,23 @@ def test_a_database_that_cannot_be_reached_is_named_without_its_password(command
     assert file.exists() == (args[0] == "restore")  # a backup that could not start leaves no file
 
 
+@pytest.mark.parametrize("command", ["migrate", "backup", "restore"])
+def test_a_silent_database_is_out_of_reach_as_soon_as_for_other_commands(command, database_url, tmp_path):
+    """A server that takes the connection and never answers (a stopped postmaster): these three
+    waited out asyncpg's own one-minute connect timeout, where the others give up after 5 s. The
+    subprocess timeout is a guard against that wait, not a measure."""
+    file = tmp_path / "shop.petpos"
+    if command == "restore":
+        assert petpos(database_url, "backup", str(file)).returncode == 0
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, never accepts nor answers
+        url = f"postgresql://petpos@127.0.0.1:{silent.getsockname()[1]}/petpos"
+        env = {**os.environ, "DATABASE_URL": url, "PETPOS_SECRET_KEY": TEST_SECRET}
+        args = [str(PETPOS), command] + ([str(file)] if command != "migrate" else [])
+        result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=40)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"petpos {command}: cannot reach the database")
+
+
 def test_a_database_that_does_not_exist_is_named(database_url):
     missing = make_url(database_url).set(database="petpos_no_such_database")
     result = petpos(missing.render_as_string(hide_password=False), "migrate")
