@@ -50,6 +50,9 @@ LIBPQ_VARIABLES = {
 # SQLAlchemy's own (app/settings.py URL_PARAMETERS): nothing for libpq.
 DRIVER_ONLY = frozenset({"prepared_statement_cache_size"})
 ALEMBIC_VERSION_DATA = "alembic_version"
+# How long pg_dump waits for a table a migration or restore holds (ACCESS EXCLUSIVE) before it
+# gives up, so a backup from cron fails and says so instead of waiting behind it for good.
+LOCK_WAIT = "60s"
 
 
 class BackupError(Exception):
@@ -151,7 +154,16 @@ def backup_database(url: str, file: str) -> set[str]:
     os.close(handle)
     partial = Path(name)
     try:
-        _run([client("pg_dump"), "--format=custom", "--no-password", f"--file={partial}"], env)
+        dump = [client("pg_dump"), "--format=custom", "--no-password", f"--lock-wait-timeout={LOCK_WAIT}"]
+        try:
+            _run([*dump, f"--file={partial}"], env)
+        except BackupError as error:
+            if "Query was: LOCK TABLE" not in str(error):  # pg_dump's own words when the wait ran out
+                raise
+            raise BackupError(
+                f"a table stayed locked by another session for {LOCK_WAIT} (a migration or a restore "
+                "running?): back up once it is done"
+            ) from None
         try:
             partial.replace(target)
         except OSError as error:

@@ -4,6 +4,7 @@ checks clean; restore refuses what it cannot do safely and changes nothing then.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
@@ -250,6 +251,19 @@ async def test_a_backup_into_a_directory_is_refused_and_writes_nothing(database_
         == f"petpos backup: {target} is a directory: name the backup file"
     )
     assert sorted(tmp_path.iterdir()) == before
+
+
+async def test_a_backup_behind_a_table_lock_gives_up(database_url, db, monkeypatch, tmp_path):
+    """With no --lock-wait-timeout, pg_dump waited behind a migration's ACCESS EXCLUSIVE lock for good.
+    It leaves no file."""
+    monkeypatch.setattr(backup, "LOCK_WAIT", "200ms")
+    file = tmp_path / "shop.petpos"
+    async with db.engine.connect() as holder:
+        await holder.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(backup.BackupError, match="a table stayed locked by another session for 200ms"):
+            await asyncio.to_thread(backup.backup_database, database_url, str(file))
+        await holder.rollback()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_missing_client_program_is_a_clear_error():
