@@ -64,6 +64,20 @@ REFUSED = (
 )
 
 
+class NotCarried(ValueError):
+    """The server cannot carry this message's address: outside ASCII, with no SMTPUTF8."""
+
+
+def envelope_address(address: str) -> str:
+    """`address` with its domain in ASCII (IDNA), as every server carries it: only a local part
+    outside ASCII still needs the server's SMTPUTF8."""
+    local, at, domain = address.rpartition("@")
+    try:
+        return f"{local}{at}{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 class SmtpDelivery:
     """One SMTP connection per batch, opened on its first message."""
 
@@ -81,7 +95,10 @@ class SmtpDelivery:
             try:
                 if not client.is_connected:
                     await client.connect()
-                await client.send_message(mail)
+                try:
+                    await client.send_message(mail)
+                except aiosmtplib.SMTPNotSupported:  # said before the envelope: the connection is good
+                    raise NotCarried("an address outside ASCII, and the server has no SMTPUTF8") from None
             except REFUSED:
                 raise  # the server answered and reset the envelope: the connection is still good
             except BaseException:
@@ -131,7 +148,7 @@ def problem_of(error: BaseException) -> Problem:
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return Problem(f"{type(error).__name__} {error.code}", False, not isinstance(error, REFUSED))
     if isinstance(error, ValueError):  # an address that cannot be put in an envelope or a header
-        return Problem("ValueError", True, False)
+        return Problem(type(error).__name__, True, False)
     return Problem(type(error).__name__, False, True)
 
 
@@ -245,8 +262,9 @@ class OutboxSender:
     def email(self, message: Claimed) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.mail_from
-        mail["To"] = message.recipient
-        if [address.addr_spec for address in mail["To"].addresses] != [message.recipient]:
+        recipient = envelope_address(message.recipient)
+        mail["To"] = recipient
+        if [address.addr_spec for address in mail["To"].addresses] != [recipient]:
             # The header read it as other addresses ("=?utf-8?q?ann?=@x.com" decodes to ann@x.com), and
             # the envelope is taken from it: never send to anyone but the account's own address.
             raise ValueError("the recipient does not stand in a header as itself")

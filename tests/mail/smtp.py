@@ -27,7 +27,8 @@ class LocalCA:
 
 class Inbox:
     """Every message the server accepted, parsed, with its envelope. `refuse`: recipients answered
-    550; `login`: (user, password) required, after STARTTLS with `ca`'s certificate."""
+    550; `login`: (user, password) required, after STARTTLS with `ca`'s certificate; `smtputf8`:
+    whether it offers SMTPUTF8 (addresses outside ASCII)."""
 
     def __init__(
         self,
@@ -36,13 +37,16 @@ class Inbox:
         refuse: frozenset[str] = frozenset(),
         ca: LocalCA | None = None,
         login: tuple[str, str] | None = None,
+        smtputf8: bool = True,
     ) -> None:
         self.port = port or free_port()
         self.refuse, self.login = refuse, login
         self.received: list[tuple[str, list[str], EmailMessage]] = []
         tls = {"tls_context": ca.server, "require_starttls": True} if ca else {}
         auth = {"authenticator": self._authenticate, "auth_required": True} if login else {}
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **tls, **auth)
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8, **tls, **auth
+        )
 
     @property
     def messages(self) -> list[EmailMessage]:

@@ -241,6 +241,22 @@ async def test_an_email_whose_header_would_name_another_address_is_given_up_unse
     assert given_up.last_error == "ValueError" and codes[0] not in given_up.body
 
 
+async def test_an_address_outside_ascii_goes_through_a_server_without_smtputf8_when_it_can(db):
+    """A domain is sent in its ASCII form; a local part outside ASCII cannot go through such a server,
+    so it is given up at once, and the batch goes on (it was retried for an hour and a half, each
+    attempt ending the batch as a lost connection)."""
+    to = ["josé@example.com", "ann@exämple.com", "b2@x.com"]
+    codes = await write_messages(db, 3, recipient=lambda i: to[i])
+    with Inbox(smtputf8=False) as inbox:  # as many hosted relays
+        assert await smtp_sender(db, inbox.url()).run_once() == 2
+        ann = "ann@xn--exmple-cua.com"
+        assert [recipients for _, recipients, _ in inbox.received] == [[ann], ["b2@x.com"]]
+        assert inbox.messages[0]["To"] == ann
+    given_up = (await outbox_rows(db))[0]
+    assert given_up.sent_at is None and given_up.failed_at is not None
+    assert given_up.last_error == "NotCarried" and codes[0] not in given_up.body
+
+
 async def test_after_its_last_attempt_an_email_is_given_up_with_its_code_removed(db):
     [code] = await write_messages(db, 1)
     async with db.engine.begin() as connection:
