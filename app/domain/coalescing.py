@@ -9,7 +9,9 @@ key with nothing in flight runs at once: batching adds no wait where there is no
 
 `run` answers a batch with one result per item, in order, or fails as a whole (nothing of it is
 written). Then each item runs again on its own, so every request gets the answer it would have had
-alone; unless the failure is one each of them would meet too (`final`).
+alone; unless the failure is one each of them would meet too (`final`): then it is also the answer
+of the requests queued behind the batch (a lock held elsewhere that a batch waited for through
+every retry is held still), which would otherwise each wait the whole time again, batch by batch.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class Coalescer(Generic[K, I, R]):
                 if rest:
                     self._queued[key] = rest
                 outcomes = await self._outcomes(batch[0].run, [entry.item for entry in batch])
+                if isinstance(outcomes[0], Exception) and self._final(outcomes[0]):
+                    batch += self._queued.pop(key, [])
+                    outcomes = [outcomes[0]] * len(batch)
                 for entry, outcome in zip(batch, outcomes, strict=True):
                     if entry.future.done():  # its request was cancelled
                         continue

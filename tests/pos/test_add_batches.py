@@ -336,6 +336,20 @@ async def test_a_final_failure_is_every_request_s_without_a_rerun():
     assert recorder.batches == [[1], [2, 3]]
 
 
+async def test_a_final_failure_is_also_the_answer_of_the_requests_queued_behind_it():
+    """Adds queued behind a batch that waited out a lock held elsewhere got BUSY batch by batch,
+    each batch waiting the whole retry budget again (70 adds: answers at 20, 40 and 60 s)."""
+    coalescer: Coalescer[str, int, int] = Coalescer(final=lambda error: isinstance(error, TimeoutError))
+    recorder = Recorder(lambda items: TimeoutError())
+    items = list(range(1, MAX_BATCH + 6))
+    tasks = await submit_queued(coalescer, recorder, items)
+    recorder.release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(outcome, TimeoutError) for outcome in outcomes)
+    assert recorder.batches == [[1]]
+    assert coalescer.waiting("order") == 0
+
+
 async def test_a_request_cancelled_while_it_waits_leaves_the_batch_to_the_others():
     coalescer: Coalescer[str, int, int] = Coalescer()
     recorder = Recorder()
