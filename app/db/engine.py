@@ -57,6 +57,13 @@ def _connect_args(settings: Settings, *, timeouts: bool) -> dict[str, Any]:
     return args
 
 
+def pool_timeout(settings: Settings) -> float:
+    """How long a request waits for a free connection of the process, in seconds: as long as a
+    statement may run. When every connection waits on a row held elsewhere (requests piling up on
+    it), the others are answered UNAVAILABLE by then, not after SQLAlchemy's 30 s."""
+    return settings.statement_timeout_ms / 1000
+
+
 class Database:
     def __init__(self, settings: Settings, url: str | None = None, *, timeouts: bool = True) -> None:
         """`timeouts` (the server's engines): statement timeouts on the database's side and on ours
@@ -69,6 +76,7 @@ class Database:
             async_url(url),
             pool_size=settings.pool_size,
             max_overflow=settings.pool_size,
+            pool_timeout=pool_timeout(settings),
             pool_pre_ping=False,
             hide_parameters=True,
             connect_args=_connect_args(settings, timeouts=timeouts),
@@ -83,6 +91,7 @@ class Database:
                 async_url(read_url),
                 pool_size=settings.pool_size,
                 max_overflow=settings.pool_size,
+                pool_timeout=pool_timeout(settings),
                 hide_parameters=True,
                 connect_args=_connect_args(settings, timeouts=timeouts),
             )

@@ -178,6 +178,26 @@ async def test_readyz_is_503_while_the_database_is_down(nowhere):
     assert (await answered(nowhere.get("/readyz"))).status_code == 503
 
 
+async def test_a_request_that_finds_every_connection_taken_is_answered_503_once_a_statement_could_have_run(
+    database_url,
+):
+    """Requests waiting on a row held elsewhere hold every connection of the process: the others
+    waited SQLAlchemy's 30 s for one (past HANG_GUARD_SECONDS); now as long as a statement may run."""
+    settings = make_settings(database_url, pool_size=1, lock_timeout_ms=300, database_timeout_ms=300)
+    database = Database(settings)
+    app = create_app(settings, database)
+    try:
+        # The pool's one connection and its one overflow, checked out (idle, in no transaction).
+        async with database.engine.connect(), database.engine.connect():
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://petpos.test"
+            ) as http:
+                query = {"query": "{ products(first: 1) { edges { cursor } } }"}
+                assert_unavailable(await answered(http.post("/graphql", json=query)))
+    finally:
+        await database.dispose()
+
+
 def test_what_counts_as_the_database_being_unreachable():
     assert is_unavailable(FileNotFoundError(2, "No such file or directory"))
     assert is_unavailable(ConnectionRefusedError(111, "Connection refused"))
