@@ -28,10 +28,11 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import TYPE_CHECKING, NamedTuple
 
 import aiosmtplib
+import idna
 
 from app.domain.accounts import outbox
 from app.domain.accounts.outbox import Claimed
@@ -69,13 +70,19 @@ class NotCarried(ValueError):
 
 
 def envelope_address(address: str) -> str:
-    """`address` with its domain in ASCII (IDNA), as every server carries it: only a local part
-    outside ASCII still needs the server's SMTPUTF8."""
+    """`address` with its domain in ASCII (IDNA 2008, UTS 46), as every server carries it: only a
+    local part outside ASCII still needs the server's SMTPUTF8. A domain whose ASCII form reads back
+    as another (one that mapping changes: an invisible character dropped) is left as it is, so a
+    message never goes to another domain than the account's."""
     local, at, domain = address.rpartition("@")
-    try:
-        return f"{local}{at}{domain.encode('idna').decode('ascii')}"
-    except UnicodeError:
+    if domain.isascii():
         return address
+    try:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+        same = idna.decode(ascii_domain) == domain.lower()
+    except UnicodeError:  # IDNAError among them: no ASCII form
+        return address
+    return f"{local}{at}{ascii_domain}" if same else address
 
 
 class SmtpDelivery:
@@ -261,7 +268,8 @@ class OutboxSender:
 
     def email(self, message: Claimed) -> EmailMessage:
         mail = EmailMessage()
-        mail["From"] = self.mail_from
+        name, sender = parseaddr(self.mail_from)
+        mail["From"] = formataddr((name, envelope_address(sender)))
         recipient = envelope_address(message.recipient)
         mail["To"] = recipient
         if [address.addr_spec for address in mail["To"].addresses] != [recipient]:

@@ -57,11 +57,16 @@ def _connect_args(settings: Settings, *, timeouts: bool) -> dict[str, Any]:
     return args
 
 
+# The least a request waits for a connection, however short the lock timeout is set: a burst of
+# requests queues for connections that come free within milliseconds each.
+MIN_POOL_WAIT_MS = 5000
+
+
 def pool_timeout(settings: Settings) -> float:
     """How long a request waits for a free connection of the process, in seconds: as long as a
-    statement may run. When every connection waits on a row held elsewhere (requests piling up on
-    it), the others are answered UNAVAILABLE by then, not after SQLAlchemy's 30 s."""
-    return settings.statement_timeout_ms / 1000
+    statement may run (5 s at least). When every connection waits on a row held elsewhere (requests
+    piling up on it), the others are answered UNAVAILABLE by then, not after SQLAlchemy's 30 s."""
+    return max(settings.statement_timeout_ms, MIN_POOL_WAIT_MS) / 1000
 
 
 class Database:

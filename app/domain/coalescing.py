@@ -9,9 +9,10 @@ key with nothing in flight runs at once: batching adds no wait where there is no
 
 `run` answers a batch with one result per item, in order, or fails as a whole (nothing of it is
 written). Then each item runs again on its own, so every request gets the answer it would have had
-alone; unless the failure is one each of them would meet too (`final`): then it is also the answer
-of the requests queued behind the batch (a lock held elsewhere that a batch waited for through
-every retry is held still), which would otherwise each wait the whole time again, batch by batch.
+alone; unless the failure is one each of them would meet too (`final`). Where a key is one row
+(`shared_fate`), such a failure of a whole batch is also the answer of the requests queued behind
+it: a lock held elsewhere that the batch waited for through every retry is held still, and they
+would otherwise each wait the whole time again, batch by batch.
 """
 
 from __future__ import annotations
@@ -50,10 +51,15 @@ class Coalescer(Generic[K, I, R]):
     (`size`), as many as add up to MAX_BATCH (one at least)."""
 
     def __init__(
-        self, final: Callable[[Exception], bool] = lambda _: False, size: Callable[[I], int] = _one
+        self,
+        final: Callable[[Exception], bool] = lambda _: False,
+        size: Callable[[I], int] = _one,
+        *,
+        shared_fate: bool = False,
     ) -> None:
         self._final = final
         self._size = size
+        self._shared_fate = shared_fate
         self._queued: dict[K, list[Queued[I, R]]] = {}
         self._draining: dict[K, asyncio.Task[None]] = {}
 
@@ -76,10 +82,10 @@ class Coalescer(Generic[K, I, R]):
                 batch, rest = queued[:taken], queued[taken:]
                 if rest:
                     self._queued[key] = rest
-                outcomes = await self._outcomes(batch[0].run, [entry.item for entry in batch])
-                if isinstance(outcomes[0], Exception) and self._final(outcomes[0]):
+                outcomes, failed = await self._outcomes(batch[0].run, [entry.item for entry in batch])
+                if failed is not None and self._shared_fate:
                     batch += self._queued.pop(key, [])
-                    outcomes = [outcomes[0]] * len(batch)
+                    outcomes = [failed] * len(batch)
                 for entry, outcome in zip(batch, outcomes, strict=True):
                     if entry.future.done():  # its request was cancelled
                         continue
@@ -103,12 +109,15 @@ class Coalescer(Generic[K, I, R]):
                 return max(taken, 1)
         return len(queued)
 
-    async def _outcomes(self, run: Run[I, R], items: list[I]) -> list[R | Exception]:
+    async def _outcomes(self, run: Run[I, R], items: list[I]) -> tuple[list[R | Exception], Exception | None]:
+        """Each item's answer, and the final failure the items met as one batch, if they did."""
         try:
-            return list(await run(items))
+            return list(await run(items)), None
         except Exception as error:
-            if len(items) == 1 or self._final(error):
-                return [error] * len(items)
+            if self._final(error):
+                return [error] * len(items), error
+            if len(items) == 1:
+                return [error], None
         # Nothing of the batch was written: each item on its own gets the answer it would have had.
         alone = await asyncio.gather(*(self._outcomes(run, [item]) for item in items))
-        return [outcome for (outcome,) in alone]
+        return [outcome for (outcome,), _ in alone], None

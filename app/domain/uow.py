@@ -11,6 +11,7 @@ from typing import TypeVar
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
@@ -149,7 +150,8 @@ async def run_unit(
                 # too large for NUMERIC(12,2) is the caller's input, never INTERNAL.
                 raise validation("An amount is too large") from error
             rerun = _after_lost_connection(error, committing=committing, rerun=rerun, connected=connected)
-        except (OSError, asyncpg.PostgresError) as error:  # connecting failed: asyncpg's errors, unwrapped
+        # Connecting failed (asyncpg's errors, unwrapped), or no connection came free in time.
+        except (OSError, asyncpg.PostgresError, PoolTimeout) as error:
             rerun = _after_lost_connection(error, committing=committing, rerun=rerun, connected=connected)
 
 

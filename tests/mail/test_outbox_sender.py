@@ -245,16 +245,26 @@ async def test_an_address_outside_ascii_goes_through_a_server_without_smtputf8_w
     """A domain is sent in its ASCII form; a local part outside ASCII cannot go through such a server,
     so it is given up at once, and the batch goes on (it was retried for an hour and a half, each
     attempt ending the batch as a lost connection)."""
-    to = ["josé@example.com", "ann@exämple.com", "b2@x.com"]
-    codes = await write_messages(db, 3, recipient=lambda i: to[i])
+    to = [
+        "josé@example.com",
+        "ann@exämple.com",
+        "bea@straße.de",  # IDNA 2003 wrote strasse.de: another domain
+        "cy@a\u200bb.com",  # stored before invisible characters were refused: its ASCII form is ab.com
+        "b2@x.com",
+    ]
+    codes = await write_messages(db, len(to), recipient=lambda i: to[i])
     with Inbox(smtputf8=False) as inbox:  # as many hosted relays
-        assert await smtp_sender(db, inbox.url()).run_once() == 2
-        ann = "ann@xn--exmple-cua.com"
-        assert [recipients for _, recipients, _ in inbox.received] == [[ann], ["b2@x.com"]]
-        assert inbox.messages[0]["To"] == ann
-    given_up = (await outbox_rows(db))[0]
-    assert given_up.sent_at is None and given_up.failed_at is not None
-    assert given_up.last_error == "NotCarried" and codes[0] not in given_up.body
+        sender = smtp_sender(db, inbox.url())
+        sender.mail_from = "petpos <no-reply@pét.example>"
+        assert await sender.run_once() == 3
+        sent = ["ann@xn--exmple-cua.com", "bea@xn--strae-oqa.de", "b2@x.com"]
+        assert [recipients for _, recipients, _ in inbox.received] == [[address] for address in sent]
+        assert [mail["To"] for mail in inbox.messages] == sent
+        assert {mail_from for mail_from, _, _ in inbox.received} == {"no-reply@xn--pt-bja.example"}
+    rows = await outbox_rows(db)
+    for given_up, code in ((rows[0], codes[0]), (rows[3], codes[3])):
+        assert given_up.sent_at is None and given_up.failed_at is not None
+        assert given_up.last_error == "NotCarried" and code not in given_up.body
 
 
 async def test_after_its_last_attempt_an_email_is_given_up_with_its_code_removed(db):

@@ -336,10 +336,14 @@ async def test_a_final_failure_is_every_request_s_without_a_rerun():
     assert recorder.batches == [[1], [2, 3]]
 
 
+def timing_out(*, shared_fate: bool) -> Coalescer[str, int, int]:
+    return Coalescer(final=lambda error: isinstance(error, TimeoutError), shared_fate=shared_fate)
+
+
 async def test_a_final_failure_is_also_the_answer_of_the_requests_queued_behind_it():
     """Adds queued behind a batch that waited out a lock held elsewhere got BUSY batch by batch,
     each batch waiting the whole retry budget again (70 adds: answers at 20, 40 and 60 s)."""
-    coalescer: Coalescer[str, int, int] = Coalescer(final=lambda error: isinstance(error, TimeoutError))
+    coalescer = timing_out(shared_fate=True)
     recorder = Recorder(lambda items: TimeoutError())
     items = list(range(1, MAX_BATCH + 6))
     tasks = await submit_queued(coalescer, recorder, items)
@@ -348,6 +352,30 @@ async def test_a_final_failure_is_also_the_answer_of_the_requests_queued_behind_
     assert all(isinstance(outcome, TimeoutError) for outcome in outcomes)
     assert recorder.batches == [[1]]
     assert coalescer.waiting("order") == 0
+
+
+async def test_without_a_shared_fate_the_requests_queued_behind_a_final_failure_still_run():
+    """A key that is no one row (the adds to any order): the batch behind may well succeed."""
+    coalescer = timing_out(shared_fate=False)
+    recorder = Recorder(lambda items: TimeoutError() if items == [1] else None)
+    tasks = await submit_queued(coalescer, recorder, [1, 2, 3])
+    recorder.release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(outcomes[0], TimeoutError) and outcomes[1:] == [20, 30]
+
+
+async def test_a_final_failure_of_one_item_run_alone_is_its_own_answer_only():
+    """A batch that failed for one item's sake runs each alone; one of them meeting a final failure
+    then answered every request with it, the others' committed adds included."""
+    coalescer = timing_out(shared_fate=True)
+    recorder = Recorder(
+        lambda items: ValueError() if len(items) > 1 else TimeoutError() if items == [2] else None
+    )
+    tasks = await submit_queued(coalescer, recorder, [1, 2, 3, 4])
+    recorder.release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert outcomes[0] == 10 and isinstance(outcomes[1], TimeoutError) and outcomes[2:] == [30, 40]
+    assert recorder.batches == [[1], [2, 3, 4], [2], [3], [4]]
 
 
 async def test_a_request_cancelled_while_it_waits_leaves_the_batch_to_the_others():

@@ -184,7 +184,7 @@ async def test_a_request_that_finds_every_connection_taken_is_answered_503_once_
     """Requests waiting on a row held elsewhere hold every connection of the process: the others
     waited SQLAlchemy's 30 s for one (past HANG_GUARD_SECONDS); now as long as a statement may run."""
     settings = make_settings(database_url, pool_size=1, lock_timeout_ms=300, database_timeout_ms=300)
-    database = Database(settings)
+    database = Database(settings)  # a 5 s wait for a connection, the least there is
     app = create_app(settings, database)
     try:
         # The pool's one connection and its one overflow, checked out (idle, in no transaction).
@@ -194,6 +194,16 @@ async def test_a_request_that_finds_every_connection_taken_is_answered_503_once_
             ) as http:
                 query = {"query": "{ products(first: 1) { edges { cursor } } }"}
                 assert_unavailable(await answered(http.post("/graphql", json=query)))
+            # A unit of work says so too (it let SQLAlchemy's TimeoutError through, which the POS
+            # adds' coalescer took for a failure of the batch and ran each add again).
+            with pytest.raises(DatabaseUnavailable):
+                await answered(
+                    run_unit(
+                        database.sessions,
+                        lambda uow: uow.session.scalar(text("SELECT 1")),
+                        lock_timeout_ms=300,
+                    )
+                )
     finally:
         await database.dispose()
 

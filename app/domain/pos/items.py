@@ -216,7 +216,7 @@ def _is_final(error: Exception) -> bool:
 
 
 # Adds to one order that arrive while another add to it runs in this process are taken together.
-_adds: Coalescer[uuid.UUID, CheckedLine, ChangedOrder] = Coalescer(final=_is_final)
+_adds: Coalescer[uuid.UUID, CheckedLine, ChangedOrder] = Coalescer(final=_is_final, shared_fate=True)
 # And those batches, for different orders, that are ready while another runs go in one unit, which
 # holds at most MAX_BATCH adds in all.
 _orders: Coalescer[None, list[CheckedLine], list[ChangedOrder] | None] = Coalescer(final=_is_final, size=len)
