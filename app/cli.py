@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import getpass
 import logging
 import os
 import signal
 import sys
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import AliasChoices
 
@@ -304,8 +303,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             return asyncio.run(check_database(settings, url, limit=args.limit, timings=args.timings))
         except (OSError, DBAPIError) as error:
-            if _lost_output(error) or _database_problem(error) is not None:
-                raise  # said in one line (with the URL), as for every command
+            if _database_problem(error) is not None:
+                raise  # said in one line, with the URL, as for every command
             # The class only: a driver's message can quote the URL or statement parameters.
             print(f"petpos check: could not read the database ({type(error).__name__})", file=sys.stderr)
             return 2
@@ -360,12 +359,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from app.api.schema import export_sdl
 
-    try:
-        sys.stdout.write(export_sdl())
-        sys.stdout.flush()
-    except OSError as error:  # a full disk, a closed pipe: not a database out of reach
-        print(f"petpos export-schema: cannot write the schema: {error.strerror}", file=sys.stderr)
-        return 1
+    sys.stdout.write(export_sdl())
     return 0
 
 
@@ -456,8 +450,14 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)  # a TextIO in all a command asks of it
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        sys.stdout.flush()  # here, where a failure is said, not in a traceback at exit
+        return code
+    except OutputLost as lost:
+        return _output_lost(args.command, lost.error)
     except KeyboardInterrupt:
         return 128 + signal.SIGINT
     except Exception as error:
@@ -471,8 +471,6 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error, NotStarted):  # as a database out of reach
             print(f"petpos {args.command}: {error}", file=sys.stderr)
             return 2
-        if isinstance(error, OSError) and _lost_output(error):
-            return _output_lost(args.command, error)
         problem = _database_problem(error)
         if problem is None:
             raise
@@ -481,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         from app.embedded import stop_all
 
+        sys.stdout = stdout
         try:
             stop_all()  # a server a command started before a signal cut it short
         except KeyboardInterrupt:
@@ -491,13 +490,35 @@ def main(argv: list[str] | None = None) -> int:
 REFUSED = {"28000": "refused the user", "28P01": "refused the password", "3D000": "does not exist"}
 
 
-# How a write to stdout fails for good: a full disk, a reader that has gone (`| head`). A database
-# that cannot be reached fails otherwise (refused, no socket, timed out, or wrapped by the driver).
-OUTPUT_ERRNOS = frozenset((errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EPIPE))
+class OutputLost(Exception):
+    """stdout could not be written (a full disk, a reader that has gone): told apart from a
+    database out of reach, whose failures are OSErrors too."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror)
+        self.error = error
 
 
-def _lost_output(error: BaseException) -> bool:
-    return isinstance(error, OSError) and error.errno in OUTPUT_ERRNOS
+class _Output:
+    """A command's stdout, whose write errors are OutputLost."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise OutputLost(error) from error
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise OutputLost(error) from error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _output_lost(command: str, error: OSError) -> int:
@@ -507,7 +528,7 @@ def _output_lost(command: str, error: OSError) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-    if error.errno == errno.EPIPE:
+    if isinstance(error, BrokenPipeError):
         return 128 + signal.SIGPIPE
     print(f"petpos {command}: cannot write its output: {error.strerror}", file=sys.stderr)
     return 2  # it could not do its work; for check, 1 would say the data is wrong

@@ -294,6 +294,6 @@ def test_local_problems_are_said_as_such_not_as_a_database_out_of_reach(tmp_path
             [str(PETPOS), "export-schema"], env=env, stdout=full, stderr=subprocess.PIPE, text=True
         )
     assert (exported.returncode, exported.stderr.strip()) == (
-        1,
-        "petpos export-schema: cannot write the schema: No space left on device",
+        2,
+        "petpos export-schema: cannot write its output: No space left on device",
     )

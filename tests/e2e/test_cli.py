@@ -435,8 +435,10 @@ def embedded(data_dir: Path, *args: str, **settings: str) -> subprocess.Complete
 
 
 def test_output_that_cannot_be_written_is_said_so_not_taken_for_the_database(database_url):
-    """A full disk under stdout was "cannot reach the database"."""
+    """A full disk under stdout was "cannot reach the database". Block-buffered, as from cron (the
+    write then fails only when the buffer is flushed: at exit, it was a traceback)."""
     env = {**os.environ, "DATABASE_URL": database_url, "PETPOS_SECRET_KEY": TEST_SECRET}
+    env.pop("PYTHONUNBUFFERED", None)
     with open("/dev/full", "w") as full:
         result = subprocess.run(
             [str(PETPOS), "check"], env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120

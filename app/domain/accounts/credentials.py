@@ -23,6 +23,8 @@ _hasher = PasswordHasher()  # argon2id with argon2-cffi's default (RFC 9106 low-
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 ALGORITHM = "HS256"
+# Any expiry issue_token could write is far below this; one above would not even fit a float.
+MAX_EXPIRY = 2**53
 
 
 async def hash_password(password: str) -> str:
@@ -74,7 +76,7 @@ def _signed_claims(token: str, key: str) -> tuple[uuid.UUID, int, float] | None:
         return None
     sub, version, expiry = claims["sub"], claims["ver"], claims["exp"]
     # Exactly as issue_token writes them: an "exp" of "inf" or "nan" would never expire.
-    if not (type(sub) is str and type(version) is int and type(expiry) is int):
+    if not (type(sub) is str and type(version) is int and type(expiry) is int) or expiry > MAX_EXPIRY:
         return None
     try:
         user_id = uuid.UUID(sub)
