@@ -308,7 +308,11 @@ class OutboxSender:
 
     async def _unit(self, work: Callable[[UnitOfWork], Awaitable]):
         return await run_unit(
-            self.db.sessions, work, lock_timeout_ms=self.lock_timeout_ms, operation="outbox"
+            self.db.sessions,
+            work,
+            lock_timeout_ms=self.lock_timeout_ms,
+            operation="outbox",
+            slots=self.db.unit_slots,
         )
 
     async def _run(self) -> None:

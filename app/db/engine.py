@@ -6,6 +6,7 @@ and phones."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from app.db.connectivity import watch_connections
+from app.db.connectivity import DatabaseUnavailable, watch_connections
 from app.db.pooler import connect_args
 from app.metrics import POOL_IN_USE
 from app.settings import Settings, async_url, plain_url
@@ -69,6 +70,33 @@ def pool_timeout(settings: Settings) -> float:
     return max(settings.statement_timeout_ms, MIN_POOL_WAIT_MS) / 1000
 
 
+class UnitSlots:
+    """Units of work in flight at once in a process: as many as its pool keeps connections
+    (PETPOS_POOL_SIZE), so the pool's overflow is left to queries however many units wait on a row
+    held elsewhere. A unit that finds none free for as long as it would wait for a connection is
+    DatabaseUnavailable, as one that finds no connection."""
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self._free = asyncio.Semaphore(size)
+        self._timeout = timeout
+        self.waiting = 0  # units waiting for a slot
+
+    @asynccontextmanager
+    async def taken(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._free.acquire()
+        except TimeoutError:
+            raise DatabaseUnavailable() from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
 class Database:
     def __init__(self, settings: Settings, url: str | None = None, *, timeouts: bool = True) -> None:
         """`timeouts` (the server's engines): statement timeouts on the database's side and on ours
@@ -111,6 +139,7 @@ class Database:
         event.listen(self.engine.sync_engine.pool, "checkin", _checked_in)
         event.listen(self.engine.sync_engine.pool, "detach", _checked_in)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.unit_slots = UnitSlots(settings.pool_size, pool_timeout(settings))
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
     def _note_lock_timeout(self, dbapi_connection: object, record: ConnectionPoolEntry) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from typing import TypeVar
 
 import asyncpg
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.db.connectivity import QUERY_CANCELED, DatabaseUnavailable, is_unavailable
-from app.db.engine import LOCK_TIMEOUT_MS
+from app.db.engine import LOCK_TIMEOUT_MS, UnitSlots
 from app.domain.errors import DomainError, constraint_error, validation
 from app.domain.locks import LOCK_ORDER, LockOrderViolation
 from app.domain.models import CONSTRAINT_ERRORS
@@ -98,16 +99,18 @@ async def run_unit(
     lock_timeout_ms: int,
     retries: int = MAX_RETRIES,
     operation: str = "mutation",
+    slots: UnitSlots | None = None,
 ) -> T:
     """Run `work` in one transaction; rerun it whole on deadlock, serialization
     failure or lock timeout (at most `retries` times), then answer BUSY; a statement past the
     statement timeout answers BUSY at once. A lost connection
-    reruns it once if COMMIT was not sent yet, else raises DatabaseUnavailable."""
+    reruns it once if COMMIT was not sent yet, else raises DatabaseUnavailable. Each attempt holds
+    one of `slots` (the server's: Database.unit_slots) while it runs."""
     attempt, rerun = 0, False
     while True:
         committing, connected = False, False
         try:
-            async with sessions() as session:
+            async with slots.taken() if slots is not None else nullcontext(), sessions() as session:
                 async with session.begin():
                     connection = await session.connection()
                     connected = True

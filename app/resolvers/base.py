@@ -90,6 +90,7 @@ async def run_mutation(info: Info, work: Callable[[UnitOfWork], Awaitable[T]]) -
         work,
         lock_timeout_ms=context.db.settings.lock_timeout_ms,
         operation=info.field_name,
+        slots=context.db.unit_slots,
     )
 
 

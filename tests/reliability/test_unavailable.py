@@ -13,9 +13,13 @@ from sqlalchemy import event, text
 
 from app.db.connectivity import DatabaseUnavailable, is_unavailable
 from app.db.engine import Database
+from app.domain.catalog.models import Product
+from app.domain.locks import lock_row
 from app.domain.uow import run_unit
 from app.main import create_app
 from tests.conftest import make_settings
+from tests.races import row_lock_held, wait_for_lock_waiters
+from tests.taxes.helpers import taxed_product
 
 # A socket directory with no server in it: connecting fails at once, as while PostgreSQL is down.
 NOWHERE = "postgresql://postgres@/postgres?host=/nonexistent-petpos-socket-dir"
@@ -204,6 +208,40 @@ async def test_a_request_that_finds_every_connection_taken_is_answered_503_once_
                         lock_timeout_ms=300,
                     )
                 )
+    finally:
+        await database.dispose()
+
+
+async def test_units_waiting_on_a_row_held_elsewhere_leave_connections_to_queries(database_url, db):
+    """Units of work waiting on a row lock each held a connection: enough of them took every one
+    of the process, and queries beside them waited for the pool, then got 503. Units now take at
+    most PETPOS_POOL_SIZE at once; the overflow stays the queries'."""
+    database = Database(make_settings(database_url, pool_size=1))  # one unit at once, two connections
+    product = await taxed_product(db, "HOT", "1.00")
+
+    async def locked(uow):
+        await lock_row(uow, Product, product.id)
+        return "done"
+
+    def unit() -> asyncio.Task:
+        return asyncio.create_task(
+            run_unit(database.sessions, locked, lock_timeout_ms=5000, slots=database.unit_slots)
+        )
+
+    try:
+        async with row_lock_held(db, Product, product.id):
+            first = unit()
+            await wait_for_lock_waiters(db, 1, table="products", racers=[first])
+            second = unit()
+
+            async def waits_for_a_slot() -> None:  # the second, for the first's slot
+                while database.unit_slots.waiting < 1:
+                    await asyncio.sleep(0.01)
+
+            await answered(waits_for_a_slot())
+            async with database.read() as session:  # the pool's other connection is free
+                assert await answered(session.scalar(text("SELECT 1"))) == 1
+        assert await asyncio.gather(first, second) == ["done", "done"]
     finally:
         await database.dispose()
 

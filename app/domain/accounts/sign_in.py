@@ -35,7 +35,10 @@ def limits_of(db: Database) -> SignInLimits:
 
 
 async def _unit(db: Database, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    return await run_unit(db.sessions, work, lock_timeout_ms=db.settings.lock_timeout_ms, operation="signIn")
+    settings = db.settings
+    return await run_unit(
+        db.sessions, work, lock_timeout_ms=settings.lock_timeout_ms, operation="signIn", slots=db.unit_slots
+    )
 
 
 async def check_login(user: User | None, password: str) -> User:
