@@ -43,7 +43,9 @@ def amount(
     value = finite(value, field, "Not an amount")
     if positive and (value < 0 or (value == 0 and not allow_zero)):
         raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
-    if abs(value) > most:  # before quantize, which cannot hold "1e28" in cents
+    # Before quantize, which cannot hold "1e28" in cents; copy_abs, as abs() rounds to the context
+    # and "1e999999999" overflows it.
+    if value.copy_abs() > most:
         raise validation(too_large, field)
     if value != value.quantize(CENT):
         raise validation("Amounts have at most two decimals", field)

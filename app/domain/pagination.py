@@ -111,7 +111,7 @@ def decimal(value: str, column_type: TypeEngine[Any]) -> Decimal:
     whole, places = (precision - scale, scale) if precision else (1000, 1000)
     # Only NaN and infinities have a letter for an exponent, and they fail the first test.
     exponent = cast(int, parsed.as_tuple().exponent)
-    if not parsed.is_finite() or abs(parsed) >= Decimal(10) ** whole or exponent < -places:
+    if not parsed.is_finite() or parsed.copy_abs() >= Decimal(10) ** whole or exponent < -places:
         raise ValueError("out of range")
     return parsed
 

@@ -61,3 +61,49 @@ async def test_finite_numbers_still_reach_the_field_checks(gql, users):
     assert created["data"]["createProduct"]["product"]["price"]["amount"] == "12.50", created
     too_precise = await gql(document, {"price": "1e-999"}, token=staff)
     assert too_precise["data"]["createProduct"]["errors"] == [{"code": "VALIDATION", "field": "price"}]
+
+
+# Each amount field the input fuzz reached with an exponent past the decimal context's limit: abs()
+# overflowed it (decimal.Overflow, INTERNAL) where "1e999999" was a clean VALIDATION.
+HUGE_AMOUNTS = {
+    "openShift": (
+        "STAFF",
+        'mutation($v: Decimal!) { openShift(input: {register: "front", openingFloat: $v}) '
+        "{ errors { code field } } }",
+        "openingFloat",
+    ),
+    "createProduct": (
+        "STAFF",
+        'mutation($v: Decimal!) { createProduct(input: {sku: "HUGE", name: "Huge", category: FOOD, '
+        "price: $v}) { errors { code field } } }",
+        "price",
+    ),
+    "createCoupon FIXED": (
+        "ADMIN",
+        'mutation($v: Decimal!) { createCoupon(input: {code: "HUGE", kind: FIXED, value: $v}) '
+        "{ errors { code field } } }",
+        "value",
+    ),
+    "createCoupon PERCENT": (
+        "ADMIN",
+        'mutation($v: Decimal!) { createCoupon(input: {code: "HUGE", kind: PERCENT, value: $v}) '
+        "{ errors { code field } } }",
+        "value",
+    ),
+    "createPet": (
+        "STAFF",
+        'mutation($v: Decimal!) { createPet(input: {name: "Rex", species: DOG, ageMonths: 3, '
+        "adoptionFee: $v}) { errors { code field } } }",
+        "adoptionFee",
+    ),
+}
+
+
+@pytest.mark.parametrize("operation", HUGE_AMOUNTS)
+@pytest.mark.parametrize("number", ["1e999999999", "-1e999999999"])
+async def test_an_amount_past_the_decimal_context_is_validation_on_its_field(gql, users, operation, number):
+    role, document, field = HUGE_AMOUNTS[operation]
+    _, token = await users.signed_in(role)
+    body = await gql(document, {"v": number}, token=token)
+    (payload,) = body["data"].values()
+    assert payload["errors"] == [{"code": "VALIDATION", "field": field}], body
