@@ -148,15 +148,27 @@ async def update_product(uow: UnitOfWork, *, product_id: uuid.UUID, changes: Pro
 
 
 def check_adjustment(*, delta: int, reason: str, note: str | None) -> str | None:
-    if reason not in ("RESTOCK", "ADJUSTMENT"):
-        raise validation(
-            "Stock is adjusted with RESTOCK or ADJUSTMENT; sales and refunds move it themselves", "reason"
-        )
-    if delta == 0 or abs(delta) > MAX_STOCK_DELTA:
-        raise validation(f"delta must be non-zero and at most {MAX_STOCK_DELTA} either way", "delta")
-    if reason == "RESTOCK" and delta < 0:
-        raise validation("A restock adds stock", "delta")
-    return fields.text(note, max_length=MAX_NOTE, field="note", what="A note") or None
+    """The note to keep, once every field holds (each one at fault is reported)."""
+
+    def check_reason() -> None:
+        if reason not in ("RESTOCK", "ADJUSTMENT"):
+            raise validation(
+                "Stock is adjusted with RESTOCK or ADJUSTMENT; sales and refunds move it themselves", "reason"
+            )
+
+    def check_delta() -> None:
+        if delta == 0 or abs(delta) > MAX_STOCK_DELTA:
+            raise validation(f"delta must be non-zero and at most {MAX_STOCK_DELTA} either way", "delta")
+        if reason == "RESTOCK" and delta < 0:
+            raise validation("A restock adds stock", "delta")
+
+    checked = every(
+        reason=check_reason,
+        delta=check_delta,
+        note=lambda: fields.text(note, max_length=MAX_NOTE, field="note", what="A note") or None,
+    )
+    kept: str | None = checked["note"]
+    return kept
 
 
 async def adjust_stock(

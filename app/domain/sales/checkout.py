@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.domain.errors import DomainError, validation
+from app.domain.fields import every
 from app.domain.sales import idempotency
 from app.domain.sales.cart import empty_cart, lock_cart_of
 from app.domain.sales.models import Cart, CartItem, Sale
@@ -27,10 +28,13 @@ class CartCheckout:
 
 
 def prepare_checkout(*, key: str, redeem_points: int | None) -> CartCheckout:
-    redeem = redeem_points or 0
-    if redeem < 0:
-        raise validation("Points to redeem cannot be negative", "redeemPoints")
-    return CartCheckout(idempotency.check_key(key), redeem)
+    def redeem() -> int:
+        if (redeem_points or 0) < 0:
+            raise validation("Points to redeem cannot be negative", "redeemPoints")
+        return redeem_points or 0
+
+    checked = every(key=lambda: idempotency.check_key(key), redeem=redeem)
+    return CartCheckout(checked["key"], checked["redeem"])
 
 
 async def checkout(

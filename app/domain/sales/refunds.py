@@ -20,7 +20,7 @@ from app.domain.accounts.models import User
 from app.domain.catalog.models import Product
 from app.domain.catalog.service import move_stock
 from app.domain.errors import DomainError, not_found, validation
-from app.domain.fields import parse_id
+from app.domain.fields import every, parse_id
 from app.domain.locks import by_id, lock_found, lock_row, lock_rows
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency, tax, tenders
@@ -63,28 +63,49 @@ def prepare_refund(
     method: str | None = None,
     register: str | None = None,
 ) -> RefundRequest:
-    """`lines`: (sale line id, quantity) as sent; a line named twice refunds the sum."""
-    sale = parse_id(sale_id, "saleId", "Sale")
-    if lines is not None:
+    """`lines`: (sale line id, quantity) as sent; a line named twice refunds the sum. Every field
+    at fault is reported, each line's too."""
+
+    def refunded() -> tuple[tuple[uuid.UUID, int], ...] | None:
+        if lines is None:
+            return None
         limits.at_most(lines, limits.MAX_LINES, "lines", "lines")
-    reason = fields.reason(reason, max_length=500)
-    parsed: list[tuple[uuid.UUID, int]] | None = None
-    if lines is not None:
         if not lines:
             raise validation("Name at least one line, or omit lines to refund everything", "lines")
+        check = fields.Checks()
         parsed = []
         for i, (line_id, quantity) in enumerate(lines):
-            if quantity < 1:
-                raise validation("Quantity must be at least 1", f"lines.{i}.quantity")
-            parsed.append((parse_id(line_id, f"lines.{i}.saleLineId", "Sale line"), quantity))
-    if method is not None and method not in METHODS:
-        raise validation("Unknown payment method", "method")
-    where = tenders.register(register)
-    if method == "CASH" and where is None:
-        raise validation("A cash refund comes out of a drawer: name the register", "register")
-    return RefundRequest(
-        sale, tuple(parsed) if parsed is not None else None, reason, idempotency.check_key(key), method, where
+            found = check(lambda: parse_id(line_id, f"lines.{i}.saleLineId", "Sale line"))
+            parsed.append((found, check(lambda: _units(quantity, f"lines.{i}.quantity"))))
+        check.done()
+        return tuple(parsed)
+
+    def paid_back_how() -> str | None:
+        if method is not None and method not in METHODS:
+            raise validation("Unknown payment method", "method")
+        return method
+
+    def drawer() -> str | None:
+        where = tenders.register(register)
+        if method == "CASH" and where is None:
+            raise validation("A cash refund comes out of a drawer: name the register", "register")
+        return where
+
+    checked = every(
+        sale_id=lambda: parse_id(sale_id, "saleId", "Sale"),
+        lines=refunded,
+        reason=lambda: fields.reason(reason, max_length=500),
+        key=lambda: idempotency.check_key(key),
+        method=paid_back_how,
+        register=drawer,
     )
+    return RefundRequest(**checked)
+
+
+def _units(quantity: int, field: str) -> int:
+    if quantity < 1:
+        raise validation("Quantity must be at least 1", field)
+    return quantity
 
 
 def _part(amount: Decimal, done: int, of: int) -> Decimal:

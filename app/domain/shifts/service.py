@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.domain import fields, money
 from app.domain.errors import DomainError, validation
-from app.domain.fields import parse_id
+from app.domain.fields import every, parse_id
 from app.domain.locks import lock_found
 from app.domain.sales.tenders import register
 from app.domain.shifts import turns
@@ -36,11 +36,16 @@ class NewShift:
 
 
 def prepare_open(*, register_name: str, opening_float: Decimal) -> NewShift:
-    where = register(register_name, "register")
-    if where is None:
-        raise validation("Name the register", "register")
-    where = fields.label(where, "register", "A register name")
-    return NewShift(where, money.amount(opening_float, "openingFloat", allow_zero=True))
+    def where() -> str:
+        named = register(register_name, "register")
+        if named is None:
+            raise validation("Name the register", "register")
+        return fields.label(named, "register", "A register name")
+
+    checked = every(
+        register=where, opening_float=lambda: money.amount(opening_float, "openingFloat", allow_zero=True)
+    )
+    return NewShift(**checked)
 
 
 async def open_shift(uow: UnitOfWork, new: NewShift, *, by: uuid.UUID) -> CashShift:
@@ -64,10 +69,11 @@ async def _lock_open(uow: UnitOfWork, shift_id: uuid.UUID) -> CashShift:
 
 
 def prepare_close(*, shift_id: str, counted_cash: Decimal) -> tuple[uuid.UUID, Decimal]:
-    return (
-        parse_id(shift_id, "shiftId", "Shift"),
-        money.amount(counted_cash, "countedCash", allow_zero=True),
+    checked = every(
+        shift_id=lambda: parse_id(shift_id, "shiftId", "Shift"),
+        counted=lambda: money.amount(counted_cash, "countedCash", allow_zero=True),
     )
+    return checked["shift_id"], checked["counted"]
 
 
 async def close_shift(uow: UnitOfWork, shift_id: uuid.UUID, counted: Decimal, *, by: uuid.UUID) -> CashShift:
@@ -103,11 +109,18 @@ class Movement:
 
 
 def prepare_movement(*, shift_id: str, amount: Decimal, reason: str) -> Movement:
-    parsed = parse_id(shift_id, "shiftId", "Shift")
-    value = money.amount(amount, "amount", positive=False)
-    if value == 0:
-        raise validation("A movement moves some cash: positive pays in, negative pays out", "amount")
-    return Movement(parsed, value, fields.reason(reason, max_length=MAX_REASON))
+    def moved() -> Decimal:
+        value = money.amount(amount, "amount", positive=False)
+        if value == 0:
+            raise validation("A movement moves some cash: positive pays in, negative pays out", "amount")
+        return value
+
+    checked = every(
+        shift_id=lambda: parse_id(shift_id, "shiftId", "Shift"),
+        amount=moved,
+        reason=lambda: fields.reason(reason, max_length=MAX_REASON),
+    )
+    return Movement(**checked)
 
 
 async def record_movement(uow: UnitOfWork, movement: Movement, *, by: uuid.UUID) -> CashShift:

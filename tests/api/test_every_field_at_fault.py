@@ -1,0 +1,82 @@
+"""Several fields wrong at once are each reported in the one answer (README, Errors: "every invalid
+field"): these mutations named only the first, so a form fixed one field and resubmitted to learn
+of the next. Nothing is written."""
+
+import uuid
+
+import pytest
+
+from tests.sql_recorder import record_sql
+
+SOME_ID = str(uuid.uuid4())
+
+# mutation: (role, document, variables, the errors as (code, field))
+CASES = {
+    "openShift": (
+        "STAFF",
+        "mutation($i: OpenShiftInput!) { openShift(input: $i) { errors { code field } } }",
+        {"i": {"register": " ", "openingFloat": "-1"}},
+        [("VALIDATION", "register"), ("VALIDATION", "openingFloat")],
+    ),
+    "closeShift": (
+        "STAFF",
+        "mutation($i: CloseShiftInput!) { closeShift(input: $i) { errors { code field } } }",
+        {"i": {"shiftId": "not-an-id", "countedCash": "-1"}},
+        [("NOT_FOUND", "shiftId"), ("VALIDATION", "countedCash")],
+    ),
+    "recordCashMovement": (
+        "STAFF",
+        "mutation($i: CashMovementInput!) { recordCashMovement(input: $i) { errors { code field } } }",
+        {"i": {"shiftId": SOME_ID, "amount": "1.001", "reason": "r" * 501}},
+        [("VALIDATION", "amount"), ("VALIDATION", "reason")],
+    ),
+    "adjustStock": (
+        "STAFF",
+        "mutation($p: ID!, $n: String) { adjustStock(productId: $p, delta: 0, reason: ADJUSTMENT, "
+        "note: $n) { errors { code field } } }",
+        {"p": SOME_ID, "n": "x" * 501},
+        [("VALIDATION", "delta"), ("VALIDATION", "note")],
+    ),
+    "checkout": (
+        "CUSTOMER",
+        "mutation($i: CheckoutInput!) { checkout(input: $i) { errors { code field } } }",
+        {"i": {"idempotencyKey": "k" * 201, "redeemPoints": -1}},
+        [("VALIDATION", "idempotencyKey"), ("VALIDATION", "redeemPoints")],
+    ),
+    "refundSale": (
+        "STAFF",
+        "mutation($i: RefundInput!) { refundSale(input: $i) { errors { code field } } }",
+        {
+            "i": {
+                "saleId": "not-an-id",
+                "lines": [
+                    {"saleLineId": SOME_ID, "quantity": 0},
+                    {"saleLineId": "not-an-id", "quantity": -2},
+                ],
+                "reason": "r" * 501,
+                "idempotencyKey": "",
+                "method": "CASH",
+            }
+        },
+        [
+            ("NOT_FOUND", "saleId"),
+            ("VALIDATION", "lines.0.quantity"),
+            ("NOT_FOUND", "lines.1.saleLineId"),
+            ("VALIDATION", "lines.1.quantity"),
+            ("VALIDATION", "reason"),
+            ("VALIDATION", "idempotencyKey"),
+            ("VALIDATION", "register"),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", CASES)
+async def test_every_field_at_fault_is_reported_at_once_and_nothing_is_written(gql, users, db, mutation):
+    role, document, variables, expected = CASES[mutation]
+    _, token = await users.signed_in(role)
+    with record_sql(db.engine) as sql:
+        body = await gql(document, variables, token=token)
+    payload = body["data"][mutation]
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == expected, body
+    assert sql.writes() == [], sql
