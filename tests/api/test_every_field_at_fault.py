@@ -37,6 +37,13 @@ CASES = {
         {"p": SOME_ID, "n": "x" * 501},
         [("VALIDATION", "delta"), ("VALIDATION", "note")],
     ),
+    "setSaleOrderDiscount": (
+        "STAFF",
+        'mutation($o: ID!, $r: String!) { setSaleOrderDiscount(orderId: $o, amount: "-1", reason: $r) '
+        "{ errors { code field } } }",
+        {"o": SOME_ID, "r": "r" * 201},
+        [("VALIDATION", "amount"), ("VALIDATION", "reason")],
+    ),
     "checkout": (
         "CUSTOMER",
         "mutation($i: CheckoutInput!) { checkout(input: $i) { errors { code field } } }",

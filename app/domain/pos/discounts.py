@@ -48,17 +48,24 @@ def _reason(reason: str | None) -> str:
 def prepare_discount(
     *, order_id: str, amount: Decimal | None, percent: Decimal | None, reason: str | None
 ) -> OrderDiscount:
-    order = parse_id(order_id, "orderId", "Sale order")
-    if (amount is None) == (percent is None):
-        raise validation("Give either amount or percent", "amount" if amount is not None else "percent")
-    values = every(
-        amount=lambda: money.amount(amount, "amount", allow_zero=True) if amount is not None else None,
-        percent=lambda: tax.rate(percent, "percent") if percent is not None else None,
-    )
-    discount = OrderDiscount(order, values["amount"], values["percent"], None)
-    if discount.removes:
-        return discount
-    return OrderDiscount(order, discount.amount, discount.percent, _reason(reason))
+    given = amount if amount is not None else percent
+
+    def terms() -> tuple[Decimal | None, Decimal | None]:
+        if (amount is None) == (percent is None):
+            raise validation("Give either amount or percent", "amount" if amount is not None else "percent")
+        values = every(
+            amount=lambda: money.amount(amount, "amount", allow_zero=True) if amount is not None else None,
+            percent=lambda: tax.rate(percent, "percent") if percent is not None else None,
+        )
+        return values["amount"], values["percent"]
+
+    def why() -> str | None:
+        removes = given is not None and given.is_finite() and given == 0  # 0 either way takes no reason
+        return None if removes else _reason(reason)
+
+    checked = every(order=lambda: parse_id(order_id, "orderId", "Sale order"), terms=terms, reason=why)
+    given_amount, given_percent = checked["terms"]
+    return OrderDiscount(checked["order"], given_amount, given_percent, checked["reason"])
 
 
 def limit_for(role: str, staff_max_percent: Decimal) -> Decimal:
