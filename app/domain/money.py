@@ -36,26 +36,29 @@ def amount(
     positive: bool = True,
     allow_zero: bool = False,
     most: Decimal = MAX_AMOUNT,
-    too_large: str = "Amount too large",
+    what: str = "An amount",
 ) -> Decimal:
     """An amount from input: finite, at most `most` either way (NUMERIC(12,2)'s largest unless
-    told), at most two decimals, > 0 (or >= 0; or of either sign when not `positive`)."""
+    told), at most two decimals, > 0 (or >= 0; or of either sign when not `positive`). Messages
+    name `what` it is and the limit it passed."""
     value = finite(value, field, "Not an amount")
     if positive and (value < 0 or (value == 0 and not allow_zero)):
-        raise validation("Must be greater than zero" if not allow_zero else "Must not be negative", field)
+        raise validation(
+            f"{what} must be greater than zero" if not allow_zero else f"{what} cannot be negative", field
+        )
     # Before quantize, which cannot hold "1e28" in cents; copy_abs, as abs() rounds to the context
     # and "1e999999999" overflows it.
     if value.copy_abs() > most:
-        raise validation(too_large, field)
+        raise validation(f"{what} is at most {most}" + ("" if positive else " either way"), field)
     if value != value.quantize(CENT):
-        raise validation("Amounts have at most two decimals", field)
+        raise validation(f"{what} has at most two decimals", field)
     value = value.quantize(CENT)
     return value.copy_abs() if value == 0 else value  # "-0" is 0.00: an answer shows no "-0.00"
 
 
 def price(value: Decimal | None, field: str = "price") -> Decimal:
     """A unit price from input: an amount above zero and at most MAX_PRICE."""
-    return amount(value, field, most=MAX_PRICE, too_large=f"A price is at most {MAX_PRICE}")
+    return amount(value, field, most=MAX_PRICE, what="A price")
 
 
 def share(total: Decimal, weights: list[Decimal]) -> list[Decimal]:

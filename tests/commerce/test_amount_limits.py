@@ -72,12 +72,13 @@ async def test_an_amount_overflowing_numeric_in_the_database_is_validation_not_i
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("1e28", "Amount too large"),  # past what quantize holds in cents: still the range's message
-        ("-1e28", "Amount too large"),
-        ("1000000000000000000000000", "Amount too large"),
-        ("10000000000.00", "Amount too large"),
-        ("1.001", "Amounts have at most two decimals"),
-        ("1e-999", "Amounts have at most two decimals"),
+        # past what quantize holds in cents: still the range's message
+        ("1e28", "An amount is at most 9999999999.99 either way"),
+        ("-1e28", "An amount is at most 9999999999.99 either way"),
+        ("1000000000000000000000000", "An amount is at most 9999999999.99 either way"),
+        ("10000000000.00", "An amount is at most 9999999999.99 either way"),
+        ("1.001", "An amount has at most two decimals"),
+        ("1e-999", "An amount has at most two decimals"),
         ("NaN", "Not an amount"),
         ("-Infinity", "Not an amount"),
     ],
@@ -99,4 +100,4 @@ def test_a_price_past_the_largest_names_it_however_it_is_written(value):
 def test_a_price_below_zero_says_so_whatever_its_size(value):
     with pytest.raises(DomainError) as refused:
         money.price(Decimal(value))
-    assert refused.value.message == "Must be greater than zero"
+    assert refused.value.message == "A price must be greater than zero"

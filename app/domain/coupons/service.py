@@ -53,7 +53,9 @@ def prepare_coupon(
     code = check(lambda: normalise_code(code))
     if kind not in KINDS:
         check.fail(validation("Unknown coupon kind", "kind"))
-    value = check(lambda: money.amount(value, "value"))
+    value = check(
+        lambda: money.amount(value, "value", what="A percentage" if kind == "PERCENT" else "An amount")
+    )
     if value is not None and kind == "PERCENT" and value > 100:
         check.fail(validation("A percentage is at most 100", "value"))
     if min_subtotal is not None:
