@@ -307,12 +307,10 @@ class OutboxSender:
             await self._unit(lambda uow: outbox.release(uow, messages))
 
     async def _unit(self, work: Callable[[UnitOfWork], Awaitable]):
+        # No unit slot: marking a message sent must not wait behind the API's mutations (one not
+        # marked in time would be sent again when its lease runs out).
         return await run_unit(
-            self.db.sessions,
-            work,
-            lock_timeout_ms=self.lock_timeout_ms,
-            operation="outbox",
-            slots=self.db.unit_slots,
+            self.db.sessions, work, lock_timeout_ms=self.lock_timeout_ms, operation="outbox"
         )
 
     async def _run(self) -> None:

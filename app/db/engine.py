@@ -7,6 +7,7 @@ and phones."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,8 @@ from app.db.connectivity import DatabaseUnavailable, watch_connections
 from app.db.pooler import connect_args
 from app.metrics import POOL_IN_USE
 from app.settings import Settings, async_url, plain_url
+
+log = logging.getLogger("petpos.db")
 
 # Where a pooled connection records the lock_timeout it was opened with (Connection.info): a unit of
 # work that wants that one sends no SET of its own.
@@ -88,6 +91,7 @@ class UnitSlots:
             async with asyncio.timeout(self._timeout):
                 await self._free.acquire()
         except TimeoutError:
+            log.warning("no unit of work slot came free in %.0f s; answering unavailable", self._timeout)
             raise DatabaseUnavailable() from None
         finally:
             self.waiting -= 1

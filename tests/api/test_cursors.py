@@ -175,7 +175,8 @@ def test_a_cursor_decodes_to_the_key_values_it_was_made_from():
 
 @pytest.mark.parametrize("number", ["1e999999999", "-1e999999999", "1e-999999999"])
 def test_a_decimal_key_far_out_of_range_is_validation(number):
-    """abs() of "1e999999999" overflowed the decimal context (decimal.Overflow, not a ValueError)."""
+    """abs() of "1e999999999" overflowed the decimal context (decimal.Overflow, not a ValueError);
+    the others are its neighbours."""
     with pytest.raises(DomainError) as caught:
         decode_cursor(cursor(number, str(uuid.uuid4())), [Product.price, Product.id])
     assert (caught.value.code, caught.value.field) == ("VALIDATION", "after")

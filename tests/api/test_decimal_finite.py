@@ -107,3 +107,17 @@ async def test_an_amount_past_the_decimal_context_is_validation_on_its_field(gql
     body = await gql(document, {"v": number}, token=token)
     (payload,) = body["data"].values()
     assert payload["errors"] == [{"code": "VALIDATION", "field": field}], body
+
+
+@pytest.mark.parametrize("number", ["101", "1e11", "1e999999999"])
+async def test_a_percent_coupon_past_100_is_told_its_one_limit(gql, users, number):
+    """Past 9999999999.99 it was told "A percentage is at most 9999999999.99"."""
+    _, admin = await users.signed_in("ADMIN")
+    document = (
+        'mutation($v: Decimal!) { createCoupon(input: {code: "HUGE", kind: PERCENT, value: $v}) '
+        "{ errors { field message } } }"
+    )
+    body = await gql(document, {"v": number}, token=admin)
+    assert body["data"]["createCoupon"]["errors"] == [
+        {"field": "value", "message": "A percentage is at most 100"}
+    ]

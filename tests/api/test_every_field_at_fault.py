@@ -44,6 +44,12 @@ CASES = {
         {"o": SOME_ID, "r": "r" * 201},
         [("VALIDATION", "amount"), ("VALIDATION", "reason")],
     ),
+    "setSaleOrderDiscount, neither": (
+        "STAFF",
+        'mutation($o: ID!) { setSaleOrderDiscount(orderId: $o, reason: "") { errors { code field } } }',
+        {"o": SOME_ID},
+        [("VALIDATION", "percent")],  # no discount described: no reason asked for
+    ),
     "checkout": (
         "CUSTOMER",
         "mutation($i: CheckoutInput!) { checkout(input: $i) { errors { code field } } }",
@@ -84,6 +90,6 @@ async def test_every_field_at_fault_is_reported_at_once_and_nothing_is_written(g
     _, token = await users.signed_in(role)
     with record_sql(db.engine) as sql:
         body = await gql(document, variables, token=token)
-    payload = body["data"][mutation]
+    payload = body["data"][mutation.split(",")[0]]
     assert [(e["code"], e["field"]) for e in payload["errors"]] == expected, body
     assert sql.writes() == [], sql

@@ -35,10 +35,9 @@ def limits_of(db: Database) -> SignInLimits:
 
 
 async def _unit(db: Database, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    settings = db.settings
-    return await run_unit(
-        db.sessions, work, lock_timeout_ms=settings.lock_timeout_ms, operation="signIn", slots=db.unit_slots
-    )
+    # No unit slot: a short unit on the account's own counters, which must not wait behind
+    # mutations piled up on a row held elsewhere (a right password would count as a failure).
+    return await run_unit(db.sessions, work, lock_timeout_ms=db.settings.lock_timeout_ms, operation="signIn")
 
 
 async def check_login(user: User | None, password: str) -> User:

@@ -53,11 +53,9 @@ def prepare_coupon(
     code = check(lambda: normalise_code(code))
     if kind not in KINDS:
         check.fail(validation("Unknown coupon kind", "kind"))
-    value = check(
-        lambda: money.amount(value, "value", what="A percentage" if kind == "PERCENT" else "An amount")
-    )
-    if value is not None and kind == "PERCENT" and value > 100:
-        check.fail(validation("A percentage is at most 100", "value"))
+    percent = kind == "PERCENT"
+    most, what = (Decimal(100), "A percentage") if percent else (money.MAX_AMOUNT, "An amount")
+    value = check(lambda: money.amount(value, "value", most=most, what=what))
     if min_subtotal is not None:
         min_subtotal = check(lambda: money.amount(min_subtotal, "minSubtotal", allow_zero=True))
     if usage_limit is not None and not 1 <= usage_limit <= MAX_USAGE_LIMIT:

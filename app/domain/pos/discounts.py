@@ -60,6 +60,8 @@ def prepare_discount(
         return values["amount"], values["percent"]
 
     def why() -> str | None:
+        if (amount is None) == (percent is None):
+            return None  # no discount described: nothing to give a reason for
         removes = given is not None and given.is_finite() and given == 0  # 0 either way takes no reason
         return None if removes else _reason(reason)
 
