@@ -56,6 +56,29 @@ CASES = {
         {"i": {"idempotencyKey": "k" * 201, "redeemPoints": -1}},
         [("VALIDATION", "idempotencyKey"), ("VALIDATION", "redeemPoints")],
     ),
+    "checkoutSaleOrder": (
+        "STAFF",
+        "mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) { errors { code field } } }",
+        {
+            "i": {
+                "orderId": "not-an-id",
+                "idempotencyKey": "",
+                "paymentMethod": "CASH",
+                "customerId": "not-an-id",
+                "couponCode": "NO-SUCH-CODE",
+                "redeemPoints": -1,
+                "register": "r" * 51,
+            }
+        },
+        [
+            ("NOT_FOUND", "orderId"),
+            ("NOT_FOUND", "customerId"),
+            ("COUPON_INVALID", "couponCode"),
+            ("VALIDATION", "register"),
+            ("VALIDATION", "redeemPoints"),
+            ("VALIDATION", "idempotencyKey"),
+        ],
+    ),
     "refundSale": (
         "STAFF",
         "mutation($i: RefundInput!) { refundSale(input: $i) { errors { code field } } }",

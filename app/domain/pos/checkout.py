@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.coupons.service import coupon_id_for_code
 from app.domain.errors import DomainError, validation
-from app.domain.fields import parse_id
+from app.domain.fields import Checks, parse_id
 from app.domain.locks import lock_found
 from app.domain.pos import discounts, totals
 from app.domain.pos.models import SaleOrder, SaleOrderItem
@@ -62,19 +62,28 @@ async def prepare_checkout(
     coupon_code: str | None,
     redeem_points: int | None,
 ) -> OrderCheckout:
-    """Check the input and find the coupon by its code, before the unit of work."""
-    order = parse_id(order_id, "orderId", "Sale order")
-    customer = parse_id(customer_id, "customerId", "Customer") if customer_id else None
-    coupon_id = await coupon_id_for_code(session, coupon_code, field="couponCode") if coupon_code else None
-    redeem_points = redeem_points or 0
-    payment, register = tenders.prepare(
-        method=method, amount_tendered=amount_tendered, tenders=tender_list, register_name=register
+    """Check the input and find the coupon by its code, before the unit of work; every field at
+    fault is reported."""
+    check = Checks()
+    order = check(lambda: parse_id(order_id, "orderId", "Sale order"))
+    customer = check(lambda: parse_id(customer_id, "customerId", "Customer")) if customer_id else None
+    coupon_id = None
+    if coupon_code:
+        try:
+            coupon_id = await coupon_id_for_code(session, coupon_code, field="couponCode")
+        except DomainError as error:
+            check.fail(error)
+    paid = check(
+        lambda: tenders.prepare(
+            method=method, amount_tendered=amount_tendered, tenders=tender_list, register_name=register
+        )
     )
-    if redeem_points < 0:
-        raise validation("Points to redeem cannot be negative", "redeemPoints")
-    return OrderCheckout(
-        order, idempotency.check_key(key), payment, register, customer, coupon_id, redeem_points
-    )
+    if (redeem_points or 0) < 0:
+        check.fail(validation("Points to redeem cannot be negative", "redeemPoints"))
+    checked_key = check(lambda: idempotency.check_key(key))
+    check.done()
+    payment, drawer = paid
+    return OrderCheckout(order, checked_key, payment, drawer, customer, coupon_id, redeem_points or 0)
 
 
 async def checkout_order(
