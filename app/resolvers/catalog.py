@@ -44,9 +44,9 @@ async def _prepared(info: Info, input: Any, prepare: Callable[..., T]) -> T:
     fields = values(input)
     if "clear_tax_rate" in fields:
         fields["clear_tax_rate"] = bool(fields["clear_tax_rate"])
-    raw = fields.pop("tax_rate_id")
+    raw = fields.pop("tax_rate_id")  # empty (a form's empty choice): as if left out
     bad_rate = None
-    if raw is not None and not fields.get("clear_tax_rate"):
+    if raw and not fields.get("clear_tax_rate"):
         try:
             rate_id = parse_id(raw, "taxRateId", "Tax rate")
             fields["tax_rate_id"] = await read(info, tax_service.assignable, rate_id)

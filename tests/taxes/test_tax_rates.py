@@ -141,6 +141,11 @@ async def test_products_and_services_take_a_rate_change_it_and_clear_it(gql, use
     assert moved["data"]["updateProduct"]["product"]["taxRate"] == {"name": "Food"}
     kept = await gql(UPDATE_PRODUCT, {"id": product_id, "i": {"price": "4.00"}}, token=staff)
     assert kept["data"]["updateProduct"]["product"]["taxRate"] == {"name": "Food"}
+    # An empty id, a form's empty choice, is as if left out (it was NOT_FOUND).
+    empty = await gql(
+        UPDATE_PRODUCT, {"id": product_id, "i": {"taxRateId": "", "price": "5.00"}}, token=staff
+    )
+    assert empty["data"]["updateProduct"]["product"]["taxRate"] == {"name": "Food"}, empty
     cleared = await gql(
         UPDATE_PRODUCT,
         {"id": product_id, "i": {"taxRateId": str(toys.id), "clearTaxRate": True}},
@@ -158,6 +163,12 @@ async def test_products_and_services_take_a_rate_change_it_and_clear_it(gql, use
     assert service["taxRate"] == {"name": "Food"}
     cleared = await gql(UPDATE_SERVICE, {"id": service["id"], "i": {"clearTaxRate": True}}, token=staff)
     assert cleared["data"]["updateService"]["service"]["taxRate"] is None
+    untaxed = await gql(
+        CREATE_SERVICE,
+        {"i": {"name": "Trim", "price": "5.00", "durationMinutes": 10, "taxRateId": ""}},
+        token=staff,
+    )
+    assert untaxed["data"]["createService"]["service"]["taxRate"] is None, untaxed
 
 
 async def test_a_retired_or_unknown_rate_cannot_be_given_to_an_item(gql, users, db):
