@@ -33,12 +33,7 @@ class NewPet:
 
 
 def normalise_name(value: str) -> str:
-    name = fields.spaced(value)
-    if not name:
-        raise validation("Name is required", "name")
-    if len(name) > NAME_MAX:
-        raise validation(f"Name is at most {NAME_MAX} characters", "name")
-    return fields.shown(name, "name")
+    return fields.name(value, max_length=NAME_MAX)
 
 
 def check_species(value: str) -> str:

@@ -25,7 +25,7 @@ def prepare_merge(target_order_id: str, source_order_ids: Sequence[str]) -> tupl
     target = parse_id(target_order_id, "targetOrderId", "Sale order")
     if not source_order_ids:
         raise validation("Name at least one order to merge", "sourceOrderIds")
-    sources = rules.distinct_ids(source_order_ids, "sourceOrderIds", "Order")
+    sources = rules.distinct_ids(source_order_ids, "sourceOrderIds", "Sale order")
     if target in sources:
         raise validation("An order cannot be merged into itself", f"sourceOrderIds.{sources.index(target)}")
     return target, sources
