@@ -7,11 +7,19 @@ import uuid
 from sqlalchemy import insert
 
 from app.domain.accounts.models import User
+from app.domain.errors import validation
 from app.domain.loyalty.models import LoyaltyEntry
 from app.domain.uow import UnitOfWork
 
 POINT_VALUE = 100  # points per currency unit: 1 point = 0.01
 MAX_POINTS = 2**31 - 1  # balances, ledger deltas and a sale's points are INTEGER columns
+
+
+def to_redeem(points: int | None, field: str = "redeemPoints") -> int:
+    """The points a checkout asks to redeem, as given (none: 0); never negative."""
+    if (points or 0) < 0:
+        raise validation("Points to redeem cannot be negative", field)
+    return points or 0
 
 
 async def post(

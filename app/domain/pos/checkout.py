@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.coupons.service import coupon_id_for_code
-from app.domain.errors import DomainError, validation
+from app.domain.errors import DomainError
 from app.domain.fields import Checks, parse_id
 from app.domain.locks import lock_found
+from app.domain.loyalty import ledger
 from app.domain.pos import discounts, totals
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, not_editable, write
@@ -78,12 +79,11 @@ async def prepare_checkout(
             method=method, amount_tendered=amount_tendered, tenders=tender_list, register_name=register
         )
     )
-    if (redeem_points or 0) < 0:
-        check.fail(validation("Points to redeem cannot be negative", "redeemPoints"))
+    redeem = check(lambda: ledger.to_redeem(redeem_points))
     checked_key = check(lambda: idempotency.check_key(key))
     check.done()
     payment, drawer = paid
-    return OrderCheckout(order, checked_key, payment, drawer, customer, coupon_id, redeem_points or 0)
+    return OrderCheckout(order, checked_key, payment, drawer, customer, coupon_id, redeem)
 
 
 async def checkout_order(

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.domain.errors import DomainError, validation
+from app.domain.errors import DomainError
 from app.domain.fields import every
+from app.domain.loyalty import ledger
 from app.domain.sales import idempotency
 from app.domain.sales.cart import empty_cart, lock_cart_of
 from app.domain.sales.models import Cart, CartItem, Sale
@@ -28,12 +29,7 @@ class CartCheckout:
 
 
 def prepare_checkout(*, key: str, redeem_points: int | None) -> CartCheckout:
-    def redeem() -> int:
-        if (redeem_points or 0) < 0:
-            raise validation("Points to redeem cannot be negative", "redeemPoints")
-        return redeem_points or 0
-
-    checked = every(key=lambda: idempotency.check_key(key), redeem=redeem)
+    checked = every(key=lambda: idempotency.check_key(key), redeem=lambda: ledger.to_redeem(redeem_points))
     return CartCheckout(checked["key"], checked["redeem"])
 
 

@@ -86,8 +86,7 @@ async def record_sale(
         raise DomainError("NOTHING_TO_CHECK_OUT", "There is nothing to check out")
     if len(items) > MAX_SALE_LINES:
         raise validation(f"A sale holds at most {MAX_SALE_LINES} lines: split the order or the cart")
-    if redeem_points < 0:
-        raise validation("Points to redeem cannot be negative", fields.points)
+    ledger.to_redeem(redeem_points, fields.points)  # the backstop behind each checkout's input check
     if redeem_points and customer_id is None:
         raise validation("Redeeming points needs a customer", fields.points)
 
