@@ -75,8 +75,31 @@ CASES = {
             ("NOT_FOUND", "customerId"),
             ("COUPON_INVALID", "couponCode"),
             ("VALIDATION", "register"),
+            ("VALIDATION", "amountTendered"),
             ("VALIDATION", "redeemPoints"),
             ("VALIDATION", "idempotencyKey"),
+        ],
+    ),
+    "checkoutSaleOrder, tenders": (
+        "STAFF",
+        "mutation($i: CheckoutSaleOrderInput!) { checkoutSaleOrder(input: $i) { errors { code field } } }",
+        {
+            "i": {
+                "orderId": SOME_ID,
+                "idempotencyKey": "k",
+                "tenders": [
+                    {"method": "ONLINE", "amount": "-1", "reference": "x" * 101},
+                    {"method": "CARD", "amount": "5"},
+                    {"method": "CASH", "amount": "1.001"},
+                ],
+            }
+        },
+        [
+            ("VALIDATION", "tenders.0.method"),
+            ("VALIDATION", "tenders.0.amount"),
+            ("VALIDATION", "tenders.0.reference"),
+            ("VALIDATION", "tenders.2.amount"),
+            ("VALIDATION", "register"),  # cash goes into a drawer
         ],
     ),
     "refundSale": (

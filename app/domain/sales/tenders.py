@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, insert, select
@@ -114,42 +115,71 @@ def prepare(
 ) -> tuple[Payment, str | None]:
     """The payment a checkout asks for, checked before the unit of work: either one method
     (+ amountTendered for CASH) or a list of tenders; cash needs the register. Returns the
-    payment and the register named."""
-    where = register(register_name)
+    payment and the register named; every field at fault is reported."""
     if (method is None) == (tenders is None):
         raise validation("Give either paymentMethod or tenders", "tenders" if tenders else "paymentMethod")
+    check = fields.Checks()
+    where = check(lambda: register(register_name))
+    register_bad = bool(check.errors)
     if amount_tendered is not None and method != "CASH":
         # Silently dropped, it would hide a tablet that meant cash but sent another method.
-        raise validation("amountTendered goes with paymentMethod CASH only", "amountTendered")
+        check.fail(validation("amountTendered goes with paymentMethod CASH only", "amountTendered"))
+        amount_tendered = None
     if method is not None:
-        if method not in allowed:
-            raise validation("At the counter, pay by CASH or CARD", "paymentMethod")
-        if method == "CASH":
-            if amount_tendered is None:
-                raise validation("Cash payments need amountTendered", "amountTendered")
-            amount_tendered = money.amount(amount_tendered, "amountTendered", allow_zero=True)
-        payment = Payment(method, amount_tendered)
+        payment = check(lambda: _one(method, amount_tendered, allowed))
+        cash = method == "CASH"
     else:
         assert tenders is not None
-        if not 1 <= len(tenders) <= MAX_TENDERS:
-            raise validation(f"Give 1-{MAX_TENDERS} tenders", "tenders")
-        parsed = []
-        for i, (tender_method, amount, reference) in enumerate(tenders):
-            if tender_method not in allowed:
-                raise validation("At the counter, pay by CASH or CARD", f"tenders.{i}.method")
-            # 0.00 pays a free sale; beside other tenders it pays nothing, yet would name the
-            # sale's method and print on the receipt.
-            paid = money.amount(amount, f"tenders.{i}.amount", allow_zero=len(tenders) == 1)
-            field = f"tenders.{i}.reference"
-            reference = fields.text(reference, max_length=MAX_REFERENCE, field=field, what="A reference")
-            parsed.append(TenderIn(tender_method, paid, reference or None))
-        # Their sum is the sale's amount_tendered.
-        if sum((t.amount for t in parsed if t.amount is not None), money.ZERO) > money.MAX_AMOUNT:
-            raise validation(f"The tenders may add up to at most {money.MAX_AMOUNT}", "tenders")
-        payment = Payment(split=tuple(parsed))
-    if payment.takes_cash and where is None:
-        raise validation("Cash goes into a drawer: name the register", "register")
+        payment = check(lambda: _split(tenders, allowed))
+        cash = any(tender_method == "CASH" for tender_method, _, _ in tenders)
+    if cash and where is None and not register_bad:
+        check.fail(validation("Cash goes into a drawer: name the register", "register"))
+    check.done()
     return payment, where
+
+
+def _one(method: str, amount_tendered: Decimal | None, allowed: tuple[str, ...]) -> Payment:
+    if method not in allowed:
+        raise validation("At the counter, pay by CASH or CARD", "paymentMethod")
+    if method == "CASH":
+        if amount_tendered is None:
+            raise validation("Cash payments need amountTendered", "amountTendered")
+        amount_tendered = money.amount(amount_tendered, "amountTendered", allow_zero=True)
+    return Payment(method, amount_tendered)
+
+
+def _split(tenders: list[tuple[str, Decimal, str | None]], allowed: tuple[str, ...]) -> Payment:
+    if not 1 <= len(tenders) <= MAX_TENDERS:
+        raise validation(f"Give 1-{MAX_TENDERS} tenders", "tenders")
+    check = fields.Checks()
+    alone = len(tenders) == 1
+    parsed = [check(partial(_tender, i, *t, allowed=allowed, alone=alone)) for i, t in enumerate(tenders)]
+    check.done()
+    # Their sum is the sale's amount_tendered.
+    if sum((t.amount for t in parsed if t.amount is not None), money.ZERO) > money.MAX_AMOUNT:
+        raise validation(f"The tenders may add up to at most {money.MAX_AMOUNT}", "tenders")
+    return Payment(split=tuple(parsed))
+
+
+def _tender(
+    i: int, method: str, amount: Decimal, reference: str | None, *, allowed: tuple[str, ...], alone: bool
+) -> TenderIn:
+    # 0.00 pays a free sale; beside other tenders it pays nothing, yet would name the sale's
+    # method and print on the receipt.
+    values = fields.every(
+        method=lambda: _allowed(method, allowed, f"tenders.{i}.method"),
+        amount=lambda: money.amount(amount, f"tenders.{i}.amount", allow_zero=alone),
+        reference=lambda: fields.text(
+            reference, max_length=MAX_REFERENCE, field=f"tenders.{i}.reference", what="A reference"
+        ),
+    )
+    return TenderIn(values["method"], values["amount"], values["reference"] or None)
+
+
+def _allowed(method: str, allowed: tuple[str, ...], field: str) -> str:
+    if method not in allowed:
+        raise validation("At the counter, pay by CASH or CARD", field)
+    return method
 
 
 def settle(payment: Payment, total: Decimal) -> Settled:
