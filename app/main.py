@@ -27,6 +27,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import graphiql
+from app.api.extensions import refusals_counted
 from app.api.schema import build_schema
 from app.auth import USERS_CHANNEL, authenticate, bearer, known_users
 from app.cli import LOG_FORMAT
@@ -64,9 +65,10 @@ class PetposGraphQL(UnavailableAs503, GraphQLRequestBody, GraphQL[Context, None]
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.scope.get("petpos.request_id") or str(uuid.uuid4())
         token = bearer(request.headers.get("authorization")) if isinstance(request, Request) else None
-        user, problem = await authenticate(self.db, token)
-        if problem is not None:
-            raise RefusedToken()  # answered 401 by GraphQLRequestBody.run, before any operation runs
+        with refusals_counted(request_id):
+            user, problem = await authenticate(self.db, token)
+            if problem is not None:
+                raise RefusedToken()  # answered 401 by GraphQLRequestBody.run, before any operation runs
         return Context(
             db=self.db,
             request_id=request_id,
@@ -109,7 +111,8 @@ class WebSocketOrigin:
             host = headers.get(b"host", b"").decode("latin-1")
             same_origin = origin.split("://", 1)[-1] == host
             if origin and not same_origin and "*" not in self.allowed and origin not in self.allowed:
-                log.warning("refused WebSocket from origin %s", origin)
+                # As Python writes the string: a header's bytes could otherwise end or colour the line.
+                log.warning("refused WebSocket from origin %r", origin[:MAX_LOGGED_ORIGIN])
                 # Closing before accepting answers the handshake with HTTP 403.
                 return await send({"type": "websocket.close", "code": 1008})
         await self.app(scope, receive, send)
@@ -240,14 +243,24 @@ class CachePolicy:
 
 
 class AccessLogWithoutQuery(logging.Filter):
-    """uvicorn's access log line names the path without its query string: a GET's variables (or a
-    refused mutation's arguments) may hold what logs never show, such as an email or a password."""
+    """uvicorn's request lines name the path without its query string: a GET's variables (or a
+    refused mutation's arguments) may hold what logs never show, such as an email or a password,
+    and a WebSocket client may put its token there."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) == 5:  # client, method, path, version, status
-            client, method, path, version, status = record.args
+        args = record.args
+        if (
+            isinstance(args, tuple) and len(args) == 5
+        ):  # uvicorn.access: client, method, path, version, status
+            client, method, path, version, status = args
             record.args = (client, method, str(path).split("?", 1)[0], version, status)
+        elif isinstance(args, tuple) and str(record.msg).startswith(WEBSOCKET_LINE):  # client, path[, status]
+            record.args = (args[0], str(args[1]).split("?", 1)[0], *args[2:])
         return True
+
+
+WEBSOCKET_LINE = '%s - "WebSocket %s"'  # uvicorn.error's line for each WebSocket handshake
+MAX_LOGGED_ORIGIN = 200
 
 
 ACCESS_LOG_WITHOUT_QUERY = AccessLogWithoutQuery()
@@ -256,7 +269,8 @@ ACCESS_LOG_WITHOUT_QUERY = AccessLogWithoutQuery()
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     settings = settings or get_settings()
     # Here, not in the CLI: each uvicorn worker process builds its own app.
-    logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_WITHOUT_QUERY)
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logging.getLogger(name).addFilter(ACCESS_LOG_WITHOUT_QUERY)
     if not logging.getLogger().handlers:  # a worker process of `serve --workers N` starts bare
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     db = db or Database(settings)

@@ -32,6 +32,9 @@ LATENCY = Histogram("petpos_graphql_latency_seconds", "GraphQL operation latency
 LOCK_RETRIES = Counter(
     "petpos_lock_retries_total", "Units of work rerun after a lock conflict", ["operation", "sqlstate"]
 )
+STATEMENT_TIMEOUTS = Counter(
+    "petpos_statement_timeouts_total", "Units of work ended by the statement timeout (BUSY)", ["operation"]
+)
 LOCK_WAIT = Histogram("petpos_lock_wait_seconds", "Time spent acquiring row locks", ["table"])
 ORDER_ADD_BATCH = Histogram(
     "petpos_order_add_batch_size",

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, get_operation_ast
@@ -21,12 +22,14 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from app import metrics
 from app.api.document_limits import document_limits
 from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
 from app.api.input_guard import InputGuard, is_request_error
-from app.api.unavailable import unavailable_error
+from app.api.unavailable import UNAVAILABLE, unavailable_error
+from app.db.connectivity import is_unavailable
 from app.domain.errors import DomainError
 from app.schema import loaders
 from app.settings import Settings
@@ -100,8 +103,12 @@ class OperationMetrics(SchemaExtension):
             yield
             outcome = "ok"
         except (asyncio.CancelledError, GeneratorExit):
-            # The client went away or ended its subscription: no fault of the operation's.
-            outcome = "cancelled"
+            # The client went away or ended its subscription: no fault of the operation's. A
+            # subscription whose document did not parse or validate is closed the same way.
+            outcome = "error" if self.execution_context.pre_execution_errors else "cancelled"
+            raise
+        except CannotGetOperationTypeError:
+            payload_codes.append(UNKNOWN_OPERATION_CODE)  # the operationName names none of the document's
             raise
         finally:
             metrics.PAYLOAD_CODES.reset(reset)
@@ -116,25 +123,50 @@ class OperationMetrics(SchemaExtension):
         codes = sorted({*_codes(errors), *payload_codes})
         if outcome == "ok" and (errors or payload_codes):
             outcome = "error"
-        metrics.REQUESTS.labels(operation=name, outcome=outcome).inc()
-        for code in codes:
-            metrics.ERRORS.labels(operation=name, code=code).inc()
-        metrics.LATENCY.labels(operation=name).observe(elapsed)
-        log.info(
-            json.dumps(
-                {
-                    "request_id": getattr(context.context, "request_id", None),
-                    "operation": name,
-                    "operation_name": operation.name.value if operation and operation.name else None,
-                    "outcome": outcome,
-                    "codes": codes,
-                    "ms": round(elapsed * 1000, 2),
-                }
-            )
-        )
+        request_id = getattr(context.context, "request_id", None)
+        named = operation.name.value if operation and operation.name else None
+        record(name, outcome, codes, elapsed, request_id, named)
 
 
 INVALID = "invalid"
+REFUSED = "refused"  # answered before the document was read: see refusals_counted
+UNKNOWN_OPERATION_CODE = "VALIDATION"  # as app/graphql_http.py's UnknownOperation answers it
+MAX_LOGGED_NAME = 100  # a client's operationName, cut to this in the log line
+
+
+def record(
+    name: str, outcome: str, codes: list[str], elapsed: float, request_id: str | None, named: str | None
+) -> None:
+    """One operation in the metrics and its one log line."""
+    metrics.REQUESTS.labels(operation=name, outcome=outcome).inc()
+    for code in codes:
+        metrics.ERRORS.labels(operation=name, code=code).inc()
+    metrics.LATENCY.labels(operation=name).observe(elapsed)
+    line = {
+        "request_id": request_id,
+        "operation": name,
+        "operation_name": named[:MAX_LOGGED_NAME] if named else None,
+        "outcome": outcome,
+        "codes": codes,
+        "ms": round(elapsed * 1000, 2),
+    }
+    log.info(json.dumps(line))
+
+
+@contextmanager
+def refusals_counted(request_id: str) -> Iterator[None]:
+    """Count and log a request refused while its context is built, before any operation starts:
+    its bearer token signs no one in (an error with `code` UNAUTHENTICATED), or the database could
+    not be reached to check it (UNAVAILABLE). Under operation `refused`, so an alert on those codes
+    sees the signed-in clients' requests too."""
+    started = time.perf_counter()
+    try:
+        yield
+    except Exception as error:
+        code = getattr(error, "code", None) or (UNAVAILABLE if is_unavailable(error) else None)
+        if isinstance(code, str):
+            record(REFUSED, "error", [code], time.perf_counter() - started, request_id, None)
+        raise
 
 
 def _operation(context):

@@ -143,6 +143,7 @@ async def run_unit(
             if state == QUERY_CANCELED:
                 # A statement past the statement timeout, having waited on several locks in turn or
                 # on a database slow to answer: not rerun, as it would take as long again.
+                metrics.STATEMENT_TIMEOUTS.labels(operation=operation).inc()
                 log.warning("a statement ran past the statement timeout in %s", operation)
                 raise DomainError("BUSY", "The system is busy with this record; please retry") from error
             mapped = constraint_error(CONSTRAINT_ERRORS, constraint_name(error))

@@ -16,7 +16,9 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefi
 from strawberry.types.scalar import ScalarDefinition
 
 # @specifiedBy: where the string form of each scalar is defined.
-DATETIME_SPEC = "https://scalars.graphql.org/andimarek/date-time"
+# RFC 3339, what the answers follow (to the microsecond, in UTC); not the scalars.graphql.org DateTime,
+# whose fractions have exactly three digits. Other ISO 8601 forms with an offset are read as well.
+DATETIME_SPEC = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
 DECIMAL_SPEC = "https://speleotrove.com/decimal/daconvs.html"  # General Decimal Arithmetic: to-number
 
 T = TypeVar("T")
@@ -66,7 +68,7 @@ parse_datetime_literal = literal_parser(cast(Callable[[object], datetime], parse
 DateTime = replace(
     DateTimeDefinition,
     description='A moment in ISO 8601 with its UTC offset, such as "2026-05-01T09:30:00+02:00" '
-    "(one without an offset is refused); answered in UTC.",
+    "(one without an offset is refused); answered in UTC, in RFC 3339 to the microsecond.",
     specified_by_url=DATETIME_SPEC,
     parse_value=parse_datetime_value,
     parse_literal=parse_datetime_literal,

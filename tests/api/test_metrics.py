@@ -112,3 +112,40 @@ async def test_payload_errors_are_counted_by_code_and_logged_with_the_operation(
         "error",
         ["INVALID_CREDENTIALS"],
     )
+
+
+async def test_requests_refused_before_their_operation_runs_are_counted_and_logged(client, caplog):
+    """A bearer token that signs no one in is answered 401 before any operation starts; an
+    operationName the document does not hold is answered 400 VALIDATION. Both are counted under
+    their code, so an alert on an error code sees the signed-in clients' requests too, and a
+    client's operationName is cut short in the log line."""
+    caplog.set_level(logging.INFO, logger="petpos.graphql")
+    before = (await client.get("/metrics")).text
+    bad_token = {"Authorization": "Bearer not-a-token", "X-Request-ID": "refused-1"}
+    refused = await client.post("/graphql", json={"query": "{ me { id } }"}, headers=bad_token)
+    assert refused.status_code == 401
+    long_name = "A" * 5000
+    unknown = await client.post(
+        "/graphql", json={"query": f"query {long_name} {{ __typename }}", "operationName": "Other"}
+    )
+    assert unknown.status_code == 400
+    named = await client.post(
+        "/graphql", json={"query": f"query {long_name} {{ __typename }}", "operationName": long_name}
+    )
+    assert named.json() == {"data": {"__typename": "Query"}}
+    after = (await client.get("/metrics")).text
+
+    def delta(name: str) -> float:
+        return (sample(after, name) or 0) - (sample(before, name) or 0)
+
+    assert delta('petpos_graphql_errors_total{code="UNAUTHENTICATED",operation="refused"}') == 1
+    assert delta('petpos_graphql_requests_total{operation="refused",outcome="error"}') == 1
+    assert delta('petpos_graphql_errors_total{code="VALIDATION",operation="invalid"}') == 1
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "petpos.graphql"]
+    assert [(line["operation"], line["codes"]) for line in lines] == [
+        ("refused", ["UNAUTHENTICATED"]),
+        ("invalid", ["VALIDATION"]),
+        ("query.__typename", []),
+    ]
+    assert lines[0]["request_id"] == "refused-1"
+    assert lines[2]["operation_name"] == "A" * 100

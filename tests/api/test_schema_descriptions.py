@@ -134,7 +134,7 @@ def test_a_mutation_declared_against_the_lock_order_or_without_a_summary_is_refu
 @pytest.mark.parametrize(
     ("scalar", "url"),
     [
-        ("DateTime", "https://scalars.graphql.org/andimarek/date-time"),
+        ("DateTime", "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"),
         ("Decimal", "https://speleotrove.com/decimal/daconvs.html"),
     ],
 )

@@ -4,6 +4,9 @@ variables, or a refused mutation's arguments, may hold an email or a password.""
 import json
 
 import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from tests.e2e.test_serve import free_port, start, stop, wait_ready
 
@@ -32,3 +35,28 @@ async def test_a_get_query_string_is_never_logged(tmp_path, database_url, db):
     assert '"method": "GET", "path": "/graphql", "status": 200' in output
     assert '"method": "GET", "path": "/graphql", "status": 405' in output
     assert EMAIL not in output and PASSWORD not in output and "get-probe" not in output, output
+
+
+async def test_a_websocket_query_string_and_a_refused_origin_reach_the_log_only_as_harmless_text(
+    tmp_path, database_url, db
+):
+    """uvicorn logs each WebSocket handshake with its path: a client may carry its token in the query
+    string, which is cut off. A refused Origin is logged as Python writes the string, so a header's
+    bytes (U+0085 ends a line for some readers, U+009B starts a terminal escape) stay escaped."""
+    port = free_port()
+    server = start(tmp_path / "data", port, DATABASE_URL=database_url)
+    try:
+        wait_ready(server, port)
+        url = f"ws://127.0.0.1:{port}/graphql"
+        async with connect(f"{url}?token=ws-probe-secret", subprotocols=["graphql-transport-ws"]):
+            pass
+        hostile = "http://evil.example\x85\x9b31m"
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(url, subprotocols=["graphql-transport-ws"], origin=hostile):  # type: ignore[arg-type]
+                pass
+        assert refused.value.response.status_code == 403
+    finally:
+        output = stop(server)
+    assert '"WebSocket /graphql" [accepted]' in output and "ws-probe-secret" not in output, output
+    assert "refused WebSocket from origin 'http://evil.example\\x85\\x9b31m'" in output, output
+    assert "\x85" not in output and "\x9b" not in output

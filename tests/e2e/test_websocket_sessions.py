@@ -309,3 +309,21 @@ async def test_a_subscription_the_client_ends_counts_as_cancelled_not_as_an_erro
         await asyncio.sleep(0.05)
     assert after.get("cancelled", 0) - before.get("cancelled", 0) == 2, after
     assert after.get("error", 0) == before.get("error", 0)
+
+
+async def test_a_subscription_whose_document_does_not_validate_counts_as_an_error(server, users):
+    """The client is answered an `error` message; strawberry then closes the operation the way a
+    client's `complete` does, which must not pass for the client ending it."""
+    socket = await signed_in_socket(server, users.token(await users.create("STAFF")))
+    before = await operation_counts(server, "invalid")
+    for i, query in enumerate(["subscription { noSuchField }", "subscription {"]):
+        await send(socket, {"id": str(i), "type": "subscribe", "payload": {"query": query}})
+        assert (await receive(socket))["type"] == "error"
+    await socket.close()
+    for _ in range(300):  # counted as the server ends the operation, maybe after its answer went
+        after = await operation_counts(server, "invalid")
+        if after.get("error", 0) - before.get("error", 0) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert after.get("error", 0) - before.get("error", 0) == 2, after
+    assert after.get("cancelled", 0) == before.get("cancelled", 0)

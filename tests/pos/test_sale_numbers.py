@@ -71,6 +71,38 @@ async def test_a_sale_waits_for_the_one_that_drew_before_it_and_takes_its_number
     assert (await paying)["sale"]["number"] == "S-000001"
 
 
+async def test_a_sale_is_stamped_as_it_draws_its_number_so_newest_first_is_number_order(db, pos, users):
+    """A sale written, then held before its draw while another sale commits, is stamped when it
+    draws: its createdAt follows its number. Stamped when first written, it read as older than the
+    sale numbered before it, and `sales` (newest first) listed S-000001 above S-000002."""
+    chew, toy = await pos.product("Chew", "2.00"), await pos.product("Toy", "3.00")
+    staff = await users.create("STAFF")
+    checkout = await card_checkout(db, await order_of(pos, chew), staff.id)
+    later = await order_of(pos, toy)
+    written, go = asyncio.Event(), asyncio.Event()
+
+    async def held_before_its_number(uow):
+        async def hold() -> None:
+            written.set()
+            await go.wait()
+
+        uow.last(hold)  # the unit's last steps run in turn: this one before the draw checkout adds
+        return await checkout(uow)
+
+    first = asyncio.create_task(run_unit(db.sessions, held_before_its_number, lock_timeout_ms=5000))
+    try:
+        await asyncio.wait_for(written.wait(), 10)
+        assert (await pos.ok(PAY, payment(later, paymentMethod="CARD")))["sale"]["number"] == "S-000001"
+    finally:
+        go.set()
+    sale, _ = await first
+    assert sale.number == "S-000002"
+    listed = await pos.call("{ sales(first: 5) { edges { node { number createdAt } } } }", {})
+    nodes = [edge["node"] for edge in listed["edges"]]
+    assert [node["number"] for node in nodes] == ["S-000002", "S-000001"]
+    assert nodes[0]["createdAt"] > nodes[1]["createdAt"]
+
+
 async def test_a_sale_without_a_number_is_refused_at_commit(db, pos):
     await number_of_next_sale(pos, await pos.product("Chew", "2.00"))
     with pytest.raises(IntegrityError, match="has no number"):

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from app.auth import USERS_CHANNEL, authenticate, known_users
@@ -226,9 +227,12 @@ async def test_a_statement_past_the_statement_timeout_answers_busy_and_keeps_its
             return backends[-1]
 
         backends: list[int] = []
+        timeouts = ("petpos_statement_timeouts_total", {"operation": "slowOne"})
+        before = REGISTRY.get_sample_value(*timeouts) or 0
         with pytest.raises(DomainError) as busy:
-            await run_unit(timed.sessions, slow, lock_timeout_ms=300)
+            await run_unit(timed.sessions, slow, lock_timeout_ms=300, operation="slowOne")
         assert busy.value.code == "BUSY" and len(backends) == 1
+        assert REGISTRY.get_sample_value(*timeouts) == before + 1  # README: /metrics counts timeouts
         async with timed.sessions() as session:
             assert await backend_pid(session) == backends[0]
         with pytest.raises(Exception) as cancelled:  # a read: the API answers it 503 UNAVAILABLE

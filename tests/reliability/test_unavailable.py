@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 import asyncpg
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event, text
 
 from app.db.connectivity import DatabaseUnavailable, is_unavailable
@@ -169,13 +170,17 @@ async def test_a_mutation_while_the_database_is_down_is_answered_503_unavailable
 
 
 async def test_checking_a_bearer_token_while_the_database_is_down_is_answered_503_unavailable(nowhere, users):
+    """And counted under UNAVAILABLE, as an alert on it expects, though no operation ran."""
     _, token = await users.signed_in()
+    unavailable = ("petpos_graphql_errors_total", {"operation": "refused", "code": "UNAVAILABLE"})
+    before = REGISTRY.get_sample_value(*unavailable) or 0
     response = await answered(
         nowhere.post(
             "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {token}"}
         )
     )
     assert_unavailable(response)
+    assert REGISTRY.get_sample_value(*unavailable) == before + 1
 
 
 async def test_readyz_is_503_while_the_database_is_down(nowhere):

@@ -8,6 +8,10 @@ Every sale queues on that row, so it is held as briefly as can be: the sale and 
 movements are written without the number, and the unit's last step (UnitOfWork.last) draws it
 and writes it on them in one statement, right before COMMIT. A deferred trigger refuses to
 commit a sale that has no number (migration 0012).
+
+The sale is stamped again as it draws its number (its created_at, the moment it was written till
+then): a sale written first but delayed before its draw would otherwise read as older than sales
+numbered before it, and list newest first out of number order.
 """
 
 from __future__ import annotations
@@ -30,14 +34,15 @@ _NUMBER = text(
         ON CONFLICT (id) DO UPDATE SET last = sale_numbers.last + 1
         RETURNING last
     ), numbered AS (
-        UPDATE sales SET number = 'S-' || translate(format('%6s', drawn.last), ' ', '0')
+        UPDATE sales SET number = 'S-' || translate(format('%6s', drawn.last), ' ', '0'),
+                         created_at = clock_timestamp()
         FROM drawn WHERE sales.id = :sale
-        RETURNING sales.number
+        RETURNING sales.number, sales.created_at
     ), noted AS (
         UPDATE stock_movements SET note = numbered.number
         FROM numbered WHERE stock_movements.id = ANY(:movements)
     )
-    SELECT number FROM numbered
+    SELECT number, created_at FROM numbered
     """
 ).bindparams(bindparam("sale", type_=Uuid), bindparam("movements", type_=ARRAY(Uuid)))
 
@@ -48,9 +53,8 @@ def number_last(uow: UnitOfWork, sale: Sale, movements: list[uuid.UUID]) -> None
     async def draw() -> None:
         uow.note_lock(SaleNumber.__tablename__)
         with timed(SaleNumber.__tablename__):
-            number = (
-                await uow.session.execute(_NUMBER, {"sale": sale.id, "movements": movements})
-            ).scalar_one()
-        set_committed_value(sale, "number", number)
+            drawn = (await uow.session.execute(_NUMBER, {"sale": sale.id, "movements": movements})).one()
+        set_committed_value(sale, "number", drawn.number)
+        set_committed_value(sale, "created_at", drawn.created_at)
 
     uow.last(draw)
