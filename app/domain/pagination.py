@@ -81,6 +81,9 @@ def key_value(column_type: TypeEngine[Any], value: Any) -> Any:
         if kind is Decimal:
             return decimal(value, column_type)
         if kind is str:
+            length = getattr(column_type, "length", None)
+            if length is not None and len(value) > length:
+                raise ValueError("longer than the column holds")
             return value
     except (ValueError, OverflowError, InvalidOperation):
         raise malformed() from None

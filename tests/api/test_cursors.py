@@ -62,6 +62,7 @@ def forged(first: str) -> dict[str, str]:
         "a uuid with a bad digit": cursor(first, "00000000-0000-0000-0000-00000000000g"),
         "a uuid with NUL": cursor(first, SOME_ID + "\u0000"),
         "a NUL in the first key": cursor(first + "\u0000", SOME_ID),
+        "a first key longer than its column": cursor("x" * 201, SOME_ID),  # a product name: 200
         "a lone surrogate in the first key": b64(f'["{first}\\ud800", "{SOME_ID}"]'),
         "nested deep": b64("[" * 300 + "]" * 300),
         "nested past the recursion limit": b64("[" * 1500 + "]" * 1500),

@@ -18,6 +18,22 @@ async def test_orders_are_numbered_in_sequence_and_start_as_empty_drafts_at_vers
     assert first["subtotal"] == {"amount": "0.00"} and first["total"] == {"amount": "0.00"}
 
 
+async def test_a_new_order_was_last_changed_when_it_was_created(pos):
+    """createSaleOrder and the order a split makes: updatedAt is createdAt, one moment (it came
+    out a few microseconds before it); a change after moves updatedAt on."""
+    create = "mutation { createSaleOrder(input: {}) { order { id createdAt updatedAt } errors { code } } }"
+    created = (await pos.ok(create, {}))["order"]
+    assert created["updatedAt"] == created["createdAt"]
+    line = (await pos.add(created["id"], await pos.product(), 2))["order"]["items"][0]
+    split = await pos.ok(
+        "mutation($o: ID!, $items: [SplitLineInput!]!) { splitSaleOrder(orderId: $o, items: $items) "
+        "{ source { createdAt updatedAt } created { createdAt updatedAt } errors { code } } }",
+        {"o": created["id"], "items": [{"itemId": line["id"], "quantity": 1}]},
+    )
+    assert split["created"]["updatedAt"] == split["created"]["createdAt"]
+    assert split["source"]["updatedAt"] > split["source"]["createdAt"] == created["createdAt"]
+
+
 async def test_an_order_may_name_an_existing_customer_only(pos, users):
     customer = await users.create()
     order = await pos.order(customer_id=str(customer.id))

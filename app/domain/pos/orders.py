@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, Text, Update, cast, func, update
+from sqlalchemy import ColumnElement, Row, Text, Update, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import ReturningInsert
 
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError, not_found
@@ -79,6 +80,14 @@ def bump(order_ids: Iterable[uuid.UUID] | ColumnElement[uuid.UUID], **values: An
     )
 
 
+def new_order(**values: Any) -> ReturningInsert[Any]:
+    """The INSERT of a new order: created and last changed at one moment, clock_timestamp() read
+    once (two readings differ, and updatedAt came out before createdAt)."""
+    moment = select(func.clock_timestamp().label("at")).cte("moment")
+    at = select(moment.c.at).scalar_subquery()
+    return insert(orders).values(created_at=at, updated_at=at, **values).returning(*orders.c)
+
+
 def applied(locked: dict[uuid.UUID, SaleOrder], rows: Iterable[Row[Any]]) -> None:
     """Carry what the write returned onto the locked rows (without making them dirty)."""
     for row in rows:
@@ -138,11 +147,7 @@ async def create_order(uow: UnitOfWork, new: NewOrder, *, by: uuid.UUID) -> Sale
     """One INSERT: a new order has nothing to coordinate with yet. A customer deleted
     since prepare_order is NOT_FOUND through the foreign key."""
     uow.lock_free("a new order")
-    stmt = (
-        insert(orders)
-        .values(id=uuid.uuid4(), label=new.label, customer_id=new.customer_id, created_by=by)
-        .returning(*orders.c)
-    )
+    stmt = new_order(id=uuid.uuid4(), label=new.label, customer_id=new.customer_id, created_by=by)
     row = (await uow.session.execute(stmt)).one()
     return SaleOrder(**row._mapping)
 

@@ -14,7 +14,7 @@ from app.domain import fields, limits, money
 from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import Checks, parse_id
 from app.domain.pos.models import SaleOrder, SaleOrderItem
-from app.domain.pos.orders import announcement, applied, bump, lock_order
+from app.domain.pos.orders import announcement, applied, bump, lock_order, new_order
 from app.domain.uow import UnitOfWork
 
 items = SaleOrderItem.__table__
@@ -95,11 +95,8 @@ async def split_order(
     if errors:
         raise DomainError.many(errors)
 
-    created = (
-        insert(orders)
-        .values(id=new_id, label=order.label, customer_id=order.customer_id, created_by=by)
-        .returning(*orders.c)
-        .cte("created")
+    created = new_order(id=new_id, label=order.label, customer_id=order.customer_id, created_by=by).cte(
+        "created"
     )
     stmt = bump([order.id]).add_cte(created)
     if whole:
