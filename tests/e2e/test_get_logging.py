@@ -60,3 +60,27 @@ async def test_a_websocket_query_string_and_a_refused_origin_reach_the_log_only_
     assert '"WebSocket /graphql" [accepted]' in output and "ws-probe-secret" not in output, output
     assert "refused WebSocket from origin 'http://evil.example\\x85\\x9b31m'" in output, output
     assert "\x85" not in output and "\x9b" not in output
+
+
+async def test_a_warning_written_while_serving_a_request_names_the_request(tmp_path, database_url, db):
+    """A line from deep in the handling (here the sign-in limit reached) ends with the request's id,
+    the X-Request-ID its client was answered with; lines outside any request carry none."""
+    port = free_port()
+    server = start(
+        tmp_path / "data", port, DATABASE_URL=database_url, PETPOS_LOGIN_MAX_FAILURES_PER_ACCOUNT="1"
+    )
+    try:
+        wait_ready(server, port)
+        login = f'mutation {{ login(email: "{EMAIL}", password: "wrong") {{ token }} }}'
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": login},
+            headers={"X-Request-ID": "limit-probe-1"},
+        )
+        assert answer.headers["x-request-id"] == "limit-probe-1"
+    finally:
+        output = stop(server)
+    [line] = [line for line in output.splitlines() if "sign-in limit reached" in line]
+    assert line.endswith("refused until its window passes (request limit-probe-1)"), output
+    [startup] = [line for line in output.splitlines() if "PETPOS_SMTP_URL is not set" in line]
+    assert "(request" not in startup
