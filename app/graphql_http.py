@@ -129,7 +129,7 @@ class RefusedToken(HTTPException):
         self.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
-def is_request_error(response: Any) -> bool:
+def never_ran(response: Any) -> bool:
     """The document never ran: it did not parse or validate, or its variables did not coerce. Such
     errors carry no `path`; an error of a field that ran always does."""
     if not isinstance(response, dict) or not response.get("errors"):
@@ -271,7 +271,7 @@ class GraphQLRequestBody:
 
     def create_response(self, response_data, sub_response):
         media_type = getattr(sub_response, "media_type", None) or JSON
-        if media_type == GRAPHQL_RESPONSE and is_request_error(response_data):
+        if media_type == GRAPHQL_RESPONSE and never_ran(response_data):
             response_data = {key: value for key, value in response_data.items() if key != "data"}
             sub_response.status_code = sub_response.status_code or 400
         response = super().create_response(response_data, sub_response)  # type: ignore[misc]

@@ -7,9 +7,10 @@ other. The order (docs/architecture.md, "The global lock order"):
     -> pets -> adoption_requests -> users -> sale_numbers -> password_reset_tokens
     -> sign_in_failures -> outbox_messages
 
-sign_in_failures is written only by its own one-statement units (an upsert or a delete), and
-outbox_messages claimed only by the mail sender's, never together with another table; they stand
-last so that would stay in order too.
+sign_in_failures is written by sign-in's own short units, and by a password reset's unit last,
+after its users and password_reset_tokens rows (it forgives the account's failures);
+outbox_messages is claimed only by the mail sender's units, never together with another table.
+They stand last, so each of those stays in order.
 
 Several rows of one table are locked in one statement, ordered by id. The unit
 of work checks at run time that a mutation never goes back up this list: a

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.domain.accounts import credentials, sign_in
-from app.domain.accounts import search as lookup
+from app.domain.accounts import search as customer_search
 from app.domain.accounts import service as accounts
 from app.domain.errors import UNIQUE, Code
 from app.resolvers.base import AdminOnly, SignedIn, StaffOnly, caller, ctx, mutation, query, run_mutation
@@ -55,8 +55,8 @@ async def customers(
         str,
         strawberry.argument(
             description="An email or part of one, a phone number in any notation or some of its digits, "
-            f"or words of the name (each must match); at most {lookup.SEARCH_MAX} characters, with "
-            f"{lookup.SEARCH_MIN} in a row at least."
+            f"or words of the name (each must match); at most {customer_search.SEARCH_MAX} characters, with "
+            f"{customer_search.SEARCH_MIN} in a row at least."
         ),
     ],
     first: First = 20,
@@ -64,8 +64,12 @@ async def customers(
 ) -> UserConnection:
     """Customers at the counter (STAFF, ADMIN): matches email, phone in any notation, or name.
     Customer accounts only, in name order."""
-    request = lookup.prepare_customer_search(search, phone_region=ctx(info).db.settings.default_phone_region)
-    return UserConnection.of(await read(info, lookup.search_customers, request, first=first, after=after))
+    request = customer_search.prepare_customer_search(
+        search, phone_region=ctx(info).db.settings.default_phone_region
+    )
+    return UserConnection.of(
+        await read(info, customer_search.search_customers, request, first=first, after=after)
+    )
 
 
 async def register(

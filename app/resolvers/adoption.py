@@ -36,7 +36,7 @@ DecisionNote = Annotated[
 ]
 
 
-def _outcome(info: Info, outcome: RequestOutcome, applicant: User | None = None) -> AdoptionRequestPayload:
+def _outcome(outcome: RequestOutcome, applicant: User | None = None) -> AdoptionRequestPayload:
     """The payload of a request mutation, built after commit from the rows read under the lock."""
     pet = Pet.from_model(outcome.pet)
     return AdoptionRequestPayload(
@@ -103,7 +103,7 @@ async def request_adoption(
             max_open=ctx(info).db.settings.max_open_adoption_requests,
         ),
     )
-    return _outcome(info, outcome, applicant=User.from_model(user))
+    return _outcome(outcome, applicant=User.from_model(user))
 
 
 async def cancel_adoption_request(info: Info, id: PendingRequest) -> AdoptionRequestPayload:
@@ -113,7 +113,7 @@ async def cancel_adoption_request(info: Info, id: PendingRequest) -> AdoptionReq
     outcome = await run_mutation(
         info, lambda uow: adoption.cancel_adoption_request(uow, request_id=request_id, applicant_id=user.id)
     )
-    return _outcome(info, outcome, applicant=User.from_model(user))
+    return _outcome(outcome, applicant=User.from_model(user))
 
 
 async def _decide(info: Info, id: strawberry.ID, note: str | None, decide) -> AdoptionRequestPayload:
@@ -123,7 +123,7 @@ async def _decide(info: Info, id: strawberry.ID, note: str | None, decide) -> Ad
     outcome = await run_mutation(
         info, lambda uow: decide(uow, request_id=request_id, staff_id=staff.id, note=text)
     )
-    return _outcome(info, outcome)
+    return _outcome(outcome)
 
 
 async def approve_adoption_request(

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from app.domain.pos import items, live, orders
 from app.domain.pos.live import RESYNC, Mailbox, OrderFeed
 from app.domain.uow import run_unit
+from app.settings import plain_url
 from tests.pos.adds import line
 from tests.pos.conftest import MERGE, SPLIT
 from tests.sql_recorder import record_sql
@@ -60,7 +61,7 @@ class Heard:
 
 @pytest.fixture
 async def heard(settings):
-    connection = await asyncpg.connect(live.listen_url(settings.database_url))
+    connection = await asyncpg.connect(plain_url(settings.database_url))
     recorder = Heard()
     await connection.add_listener(live.CHANNEL, recorder)
     yield recorder

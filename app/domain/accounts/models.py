@@ -36,7 +36,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16), default="CUSTOMER")
     password_hash: Mapped[str] = mapped_column(Text)
-    # Bumped by a password reset: every token signed with an older version stops working.
+    # Bumped by a password reset and by signing out everywhere: every token signed with an older
+    # version stops working.
     token_version: Mapped[int] = mapped_column(default=1)
     loyalty_points: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     created_at: Mapped[datetime] = created_at()

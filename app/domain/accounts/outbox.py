@@ -40,6 +40,7 @@ class Claimed(NamedTuple):
 
 async def claim(uow: UnitOfWork, *, batch: int, lease: timedelta) -> list[Claimed]:
     """Lease up to `batch` due messages, oldest due first, skipping rows other senders hold."""
+    uow.note_lock(OutboxMessage.__tablename__)
     due = (
         select(OutboxMessage.id)
         .where(

@@ -78,7 +78,4 @@ def check_password(password: str, field: str = "password") -> str:
 
 
 def normalise_name(name: str, field: str = "name") -> str:
-    value = fields.spaced(name)
-    if not value or len(value) > NAME_MAX:
-        raise validation(f"Enter a name of 1 to {NAME_MAX} characters", field)
-    return fields.shown(value, field)
+    return fields.name(name, max_length=NAME_MAX, field=field)

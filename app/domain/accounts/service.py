@@ -15,7 +15,7 @@ from app.db.engine import Database
 from app.domain.accounts import credentials, rules, sign_in_limits
 from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
 from app.domain.errors import DomainError, validation
-from app.domain.fields import every_given
+from app.domain.fields import every, every_given
 from app.domain.locks import lock_found, lock_row, lock_rows
 from app.domain.uow import UnitOfWork
 from app.domain.writes import Changes, add_row
@@ -35,11 +35,11 @@ async def prepare_new_user(
 ) -> NewUser:
     if role not in ROLES:
         raise validation("Unknown role", "role")
-    values = every_given(
-        email=(rules.normalise_email, email),
-        phone=(partial(rules.normalise_phone, region=phone_region), phone),
-        name=(rules.normalise_name, name),
-        password=(rules.check_password, password),
+    values = every(
+        email=lambda: rules.normalise_email(email),
+        phone=lambda: rules.normalise_phone(phone, region=phone_region),
+        name=lambda: rules.normalise_name(name),
+        password=lambda: rules.check_password(password),
     )
     return NewUser(
         values["email"], values["phone"], values["name"], await credentials.hash_password(password), role

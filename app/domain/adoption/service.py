@@ -57,8 +57,9 @@ async def request_adoption(
     uow: UnitOfWork, *, pet_id: uuid.UUID, applicant_id: uuid.UUID, message: str | None, max_open: int
 ) -> RequestOutcome:
     """Under the pet lock: only an AVAILABLE pet gets a request, and it turns PENDING. Under the
-    applicant's lock (users come last in the lock order): at most `max_open` PENDING requests each,
-    so two requests racing for different pets cannot both take the last place."""
+    applicant's lock (users come after pets and adoption_requests in the lock order): at most
+    `max_open` PENDING requests each, so two requests racing for different pets cannot both take
+    the last place."""
     pet = await lock_pet(uow, pet_id)
     if pet is None:
         raise not_found("Pet", "petId")

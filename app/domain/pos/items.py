@@ -144,15 +144,16 @@ async def priced(session: AsyncSession, lines: Sequence[CheckedLine]) -> list[Ne
     for line in lines:
         if line.discount:
             wanted[line.item_type].add(line.item_id)
-    items: dict[tuple[str, uuid.UUID], Any] = {}  # (type, id): (id, name, price)
+    sellable: dict[tuple[str, uuid.UUID], Any] = {}  # (type, id): (id, name, price)
     for item_type, ids in wanted.items():
         model = SELLABLE[item_type]
         found = await session.execute(
             select(model.id, model.name, model.price).where(model.id.in_(ids), model.active.is_(True))
         )
-        items.update({(item_type, row.id): row for row in found})
+        sellable.update({(item_type, row.id): row for row in found})
     return [
-        _priced(line, items.get((line.item_type, line.item_id))) if line.discount else line for line in lines
+        _priced(line, sellable.get((line.item_type, line.item_id))) if line.discount else line
+        for line in lines
     ]
 
 
@@ -563,7 +564,6 @@ def _add_lines_statement() -> Select[Any]:
         .cte("bumped")
     )
     version = (bumped.c.version - bumped.c.adds + amounts.c.rank).label("version")
-    payload = func.json_build_object("id", bumped.c.id, "version", version)
     return (
         select(
             *(bumped.c[c.name] for c in bumped.c if c.name not in ("version", "adds")),
@@ -572,7 +572,7 @@ def _add_lines_statement() -> Select[Any]:
             amounts.c.line_totals,
             amounts.c.rates,
             *(amounts.c[f"line_{c}s"] for c in LineState.__dataclass_fields__),
-            func.pg_notify(live.CHANNEL, cast(payload, Text)).label("announced"),
+            live.notify(bumped.c.id, version),
         )
         .select_from(bumped.join(amounts, amounts.c.order_id == bumped.c.id))
         .order_by(amounts.c.n)

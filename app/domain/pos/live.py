@@ -15,14 +15,17 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import asyncpg
+from sqlalchemy import ColumnElement, Text, cast, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.connectivity import CONNECT_TIMEOUT_SECONDS, LOST, close_or_drop, is_unavailable
 from app.domain.errors import not_found
 from app.domain.pos import views
 from app.domain.pos.models import SaleOrder, SaleOrderItem
+from app.settings import plain_url
 
 log = logging.getLogger("petpos.live")
 
@@ -35,6 +38,13 @@ RESYNC = -1
 HEARTBEAT_SECONDS = 30.0
 
 
+def notify(order_id: ColumnElement[Any], version: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The NOTIFY of an order's new version, as a column of the statement that wrote it; `parse`
+    reads its payload."""
+    payload = func.json_build_object("id", order_id, "version", version)
+    return func.pg_notify(CHANNEL, cast(payload, Text)).label("announced")
+
+
 def parse(raw: str) -> tuple[uuid.UUID, int] | None:
     try:
         data = json.loads(raw)
@@ -42,11 +52,6 @@ def parse(raw: str) -> tuple[uuid.UUID, int] | None:
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring malformed %s payload %r", CHANNEL, raw)
         return None
-
-
-def listen_url(url: str) -> str:
-    """asyncpg wants a plain postgresql:// URL."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 class Mailbox:
@@ -82,7 +87,7 @@ class OrderFeed:
         heartbeat: float | None = None,
         reconnect_delay: float = 0.5,
     ) -> None:
-        self.url = listen_url(url)
+        self.url = plain_url(url)  # asyncpg's own form
         self.answer_timeout = answer_timeout  # seconds a round trip may take before the connection is dropped
         self.heartbeat = heartbeat or HEARTBEAT_SECONDS
         self.reconnect_delay = reconnect_delay

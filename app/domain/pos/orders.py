@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, Text, Update, cast, func, select, update
+from sqlalchemy import ColumnElement, Row, Update, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -97,16 +97,12 @@ def applied(locked: dict[uuid.UUID, SaleOrder], rows: Iterable[Row[Any]]) -> Non
 
 
 async def write(
-    uow: UnitOfWork,
-    order: SaleOrder,
-    stmt: Update,
-    unchanged: DomainError | None = None,
-    params: dict[str, Any] | None = None,
+    uow: UnitOfWork, order: SaleOrder, stmt: Update, unchanged: DomainError | None = None
 ) -> SaleOrder:
     """Run one change statement that ends with the bump of `order` and announces it (the NOTIFY
     is part of the statement: no round trip of its own while the order is locked).
     A statement whose bump is conditional returns no row when nothing changed: `unchanged`."""
-    row = (await uow.session.execute(stmt.returning(announcement()), params)).one_or_none()
+    row = (await uow.session.execute(stmt.returning(announcement()))).one_or_none()
     if row is None:
         assert unchanged is not None, "an unconditional bump always returns the order"
         raise unchanged
@@ -118,8 +114,7 @@ def announcement(rows: Any = orders) -> ColumnElement[Any]:
     """NOTIFY of the new version, as a column of the bump's RETURNING (the order row as updated;
     or of `rows`, order rows a statement has written). Sent inside the transaction: subscribers
     hear of the change only if it commits. No round trip of its own while the order is locked."""
-    payload = func.json_build_object("id", rows.c.id, "version", rows.c.version)
-    return func.pg_notify(live.CHANNEL, cast(payload, Text)).label("announced")
+    return live.notify(rows.c.id, rows.c.version)
 
 
 @dataclass(frozen=True)
