@@ -287,6 +287,17 @@ async def operation_counts(server: Server, operation: str) -> dict[str, float]:
     }
 
 
+async def counted(server: Server, operation: str, before: dict[str, float], outcome: str, n: int) -> dict:
+    """The counts by outcome once `n` more of `operation` are counted as `outcome` (or 15 s passed)."""
+    for _ in range(300):
+        after = await operation_counts(server, operation)
+        if after.get(outcome, 0) - before.get(outcome, 0) == n:
+            break
+        await asyncio.sleep(0.05)
+    assert after.get(outcome, 0) - before.get(outcome, 0) == n, after
+    return after
+
+
 async def test_a_subscription_the_client_ends_counts_as_cancelled_not_as_an_error(server, users, db, gql):
     """Tablets leave subscriptions all day: by `complete`, or by closing the socket."""
     till = Pos(db, gql, users.token(await users.create("STAFF")))
@@ -302,12 +313,8 @@ async def test_a_subscription_the_client_ends_counts_as_cancelled_not_as_an_erro
             assert (await run(socket, ME, id="2"))["data"]["me"]  # the socket goes on
         await socket.close()
 
-    for _ in range(300):  # the server ends each subscription once it reads the client's message
-        after = await operation_counts(server, "subscription.saleOrderUpdated")
-        if after.get("cancelled", 0) - before.get("cancelled", 0) == 2:
-            break
-        await asyncio.sleep(0.05)
-    assert after.get("cancelled", 0) - before.get("cancelled", 0) == 2, after
+    # The server ends each subscription once it reads the client's message.
+    after = await counted(server, "subscription.saleOrderUpdated", before, "cancelled", 2)
     assert after.get("error", 0) == before.get("error", 0)
 
 
@@ -320,10 +327,5 @@ async def test_a_subscription_whose_document_does_not_validate_counts_as_an_erro
         await send(socket, {"id": str(i), "type": "subscribe", "payload": {"query": query}})
         assert (await receive(socket))["type"] == "error"
     await socket.close()
-    for _ in range(300):  # counted as the server ends the operation, maybe after its answer went
-        after = await operation_counts(server, "invalid")
-        if after.get("error", 0) - before.get("error", 0) == 2:
-            break
-        await asyncio.sleep(0.05)
-    assert after.get("error", 0) - before.get("error", 0) == 2, after
+    after = await counted(server, "invalid", before, "error", 2)  # as the server ends each, after its answer
     assert after.get("cancelled", 0) == before.get("cancelled", 0)
