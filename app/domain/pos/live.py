@@ -5,7 +5,10 @@ one dedicated connection, fanning notifications out to its own subscribers.
 A subscriber holds a one-slot mailbox that keeps only the newest version announced:
 a slow subscriber coalesces to "latest version" instead of queueing, so it never holds
 up the listener, other subscribers or the mutations. Subscribers re-read the order
-themselves, so skipping intermediate versions loses nothing."""
+themselves, so skipping intermediate versions loses nothing.
+
+The orders' feed owns the process's one LISTEN connection, so it carries the other channels too
+(`also_listen`): users' changes (app/auth.py) and new mail (app/mail.py)."""
 
 from __future__ import annotations
 
