@@ -72,6 +72,33 @@ async def test_phone_taken_meanwhile_by_someone_else_is_conflict(db, users, gql)
     assert me["data"]["me"]["phone"] == "+12025550150"
 
 
+async def test_an_email_and_a_phone_another_account_holds_are_both_reported(db, users):
+    """Keeping one's own email or phone is no conflict; taking another's is, each named."""
+    await users.create(email="taken@example.com", phone="+12025550160")
+    user = await users.create(email="me@example.com", phone="+12025550161")
+    changes = accounts.prepare_profile_changes(
+        email="taken@example.com", phone="(202) 555-0160", name=None, phone_region="US"
+    )
+    with pytest.raises(DomainError) as caught:
+        await run_unit(
+            db.sessions,
+            lambda uow: accounts.update_profile(
+                uow, user_id=user.id, changes=changes, verified_password_hash=user.password_hash
+            ),
+            lock_timeout_ms=5000,
+        )
+    assert [(e.code, e.field) for e in caught.value.all()] == [("CONFLICT", "email"), ("CONFLICT", "phone")]
+    same = accounts.prepare_profile_changes(
+        email="me@example.com", phone="+12025550161", name="Still Me", phone_region="US"
+    )
+    kept = await run_unit(
+        db.sessions,
+        lambda uow: accounts.update_profile(uow, user_id=user.id, changes=same),
+        lock_timeout_ms=5000,
+    )
+    assert kept.name == "Still Me"
+
+
 async def test_update_profile_normalises_and_validates(gql, users):
     _, token = await users.signed_in()
     change = {"email": " New@Example.com ", "phone": "202 555 0188", "currentPassword": PASSWORD}

@@ -47,6 +47,19 @@ async def test_duplicate_phone_in_another_notation_is_conflict_on_phone(gql, db)
     assert await count_users(db) == 1
 
 
+async def test_an_email_and_a_phone_both_taken_are_both_reported(gql, db):
+    """By two accounts or by one: the unique constraints named only the email."""
+    await gql(REGISTER, register_input(email="a@example.com", phone="+1 202 555 0142"))
+    await gql(REGISTER, register_input(email="b@example.com", phone="+1 202 555 0143"))
+    for phone in ("+1 202 555 0142", "+1 202 555 0143"):
+        again = (await gql(REGISTER, register_input(email="a@example.com", phone=phone)))["data"]["register"]
+        assert [(e["code"], e["field"]) for e in again["errors"]] == [
+            ("CONFLICT", "email"),
+            ("CONFLICT", "phone"),
+        ]
+    assert await count_users(db) == 2
+
+
 async def test_duplicate_email_is_conflict_on_email(gql, db):
     await gql(REGISTER, register_input(email="a@example.com", phone="+1 202 555 0142"))
     second = (await gql(REGISTER, register_input(email="A@EXAMPLE.com", phone="+1 202 555 0143")))["data"][

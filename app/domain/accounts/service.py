@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import Database
 from app.domain.accounts import credentials, rules, sign_in_limits
-from app.domain.accounts.models import ROLES, OutboxMessage, PasswordResetToken, User
-from app.domain.errors import DomainError, validation
+from app.domain.accounts.models import CONSTRAINT_ERRORS, ROLES, OutboxMessage, PasswordResetToken, User
+from app.domain.errors import DomainError, constraint_error, validation
 from app.domain.fields import every, every_given
 from app.domain.locks import lock_found, lock_row, lock_rows
 from app.domain.uow import UnitOfWork
@@ -47,9 +47,34 @@ async def prepare_new_user(
 
 
 async def create_user(uow: UnitOfWork, new: NewUser) -> User:
-    """Insert a user; a taken email or phone is CONFLICT through the unique constraints."""
+    """Insert a user; a taken email or phone is CONFLICT, both at once when both are taken."""
     uow.lock_free("a new account; the unique email and phone decide a race")
+    await refuse_taken(uow, email=new.email, phone=new.phone)
     return await add_row(uow, User(**asdict(new)))
+
+
+async def refuse_taken(
+    uow: UnitOfWork, *, email: str | None, phone: str | None, other_than: uuid.UUID | None = None
+) -> None:
+    """CONFLICT on each of `email` and `phone` another account holds, together: the unique
+    constraints name only the first one they meet, so a form would learn of the second only once
+    the first was changed. They stay the backstop of two accounts racing for one address."""
+    given = [
+        column == value for column, value in ((User.email, email), (User.phone, phone)) if value is not None
+    ]
+    if not given:
+        return
+    holders = select(User.email, User.phone).where(or_(*given))
+    if other_than is not None:
+        holders = holders.where(User.id != other_than)
+    rows = (await uow.session.execute(holders)).all()
+    taken = [
+        *(["uq_users_email"] if any(row.email == email for row in rows) else []),
+        *(["uq_users_phone"] if any(row.phone == phone for row in rows) else []),
+    ]
+    errors = [error for error in (constraint_error(CONSTRAINT_ERRORS, name) for name in taken) if error]
+    if errors:
+        raise DomainError.many(errors)
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,12 @@ async def update_profile(
     user = await lock_found(uow, User, user_id, "User")
     if changes.need_password(user) and verified_password_hash != user.password_hash:
         raise missing_current_password() if verified_password_hash is None else wrong_current_password()
+    await refuse_taken(
+        uow,
+        email=changes.email if changes.email != user.email else None,
+        phone=changes.phone if changes.phone != user.phone else None,
+        other_than=user.id,
+    )
     if changes.email is not None and changes.email != user.email:
         # Codes sent to the old address stop working: whoever still reads that mailbox (the
         # reason to move away from it, often) must not be able to take the account.
