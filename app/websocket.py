@@ -130,13 +130,21 @@ class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
                     code=4409, reason=close_reason(f"Subscriber for {message['id']} already exists")
                 )
                 return
-            refused = self._document(message["payload"])
+            refused = self._document(message["payload"]) or self._over_the_limit()
             if refused is not None:
                 await self.send_message(
                     {"id": message["id"], "type": "error", "payload": [refused.formatted]}
                 )
                 return
         await super().handle_subscribe(message)
+
+    def _over_the_limit(self) -> GraphQLError | None:
+        """strawberry's own refusal of one operation too many carries no code; a client reads one."""
+        limit = self.max_subscriptions_per_connection
+        if limit is None or len(self.operations) < limit:
+            return None
+        message = f"Subscription limit reached: at most {limit} operations at once on one socket"
+        return GraphQLError(message, extensions={"code": "VALIDATION"})
 
     def _document(self, payload: SubscribeMessagePayload) -> GraphQLError | None:
         """Fill in the document to run as HTTP does (a persisted query's hash; with

@@ -329,3 +329,24 @@ async def test_a_subscription_whose_document_does_not_validate_counts_as_an_erro
     await socket.close()
     after = await counted(server, "invalid", before, "error", 2)  # as the server ends each, after its answer
     assert after.get("cancelled", 0) == before.get("cancelled", 0)
+
+
+async def test_one_operation_past_the_socket_limit_is_refused_with_a_code_and_the_rest_go_on(
+    server, users, db, gql
+):
+    till = Pos(db, gql, users.token(await users.create("STAFF")))
+    order = await till.order()
+    socket = await signed_in_socket(server, till.token)
+    subscribe = {"query": SUBSCRIBE, "variables": {"o": order["id"]}}
+    for i in range(100):
+        await send(socket, {"id": str(i), "type": "subscribe", "payload": subscribe})
+    for _ in range(100):
+        assert (await receive(socket))["type"] == "next"
+    await send(socket, {"id": "one-too-many", "type": "subscribe", "payload": subscribe})
+    refused = await receive(socket)
+    assert (refused["id"], refused["type"]) == ("one-too-many", "error")
+    assert [e["extensions"]["code"] for e in refused["payload"]] == ["VALIDATION"]
+    assert "at most 100" in refused["payload"][0]["message"]
+    await send(socket, {"id": "0", "type": "complete"})
+    assert (await run(socket, ME, id="now-there-is-room"))["data"]["me"]
+    await socket.close()
