@@ -50,6 +50,12 @@ CASES = {
         {"o": SOME_ID},
         [("VALIDATION", "percent")],  # no discount described: no reason asked for
     ),
+    "createSaleOrder": (
+        "STAFF",
+        "mutation($i: CreateSaleOrderInput!) { createSaleOrder(input: $i) { errors { code field } } }",
+        {"i": {"label": "l" * 101, "customerId": SOME_ID}},
+        [("VALIDATION", "label"), ("NOT_FOUND", "customerId")],
+    ),
     "checkout": (
         "CUSTOMER",
         "mutation($i: CheckoutInput!) { checkout(input: $i) { errors { code field } } }",

@@ -16,7 +16,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from app.domain.accounts.models import User
 from app.domain.errors import DomainError, not_found
-from app.domain.fields import every, parse_id
+from app.domain.fields import Checks, parse_id
 from app.domain.locks import lock_found, lock_rows
 from app.domain.pos import live, rules
 from app.domain.pos.models import SaleOrder
@@ -124,18 +124,18 @@ class NewOrder:
 
 
 async def prepare_order(session: AsyncSession, *, label: str | None, customer_id: str | None) -> NewOrder:
-    values = every(
-        label=lambda: rules.label(label),
-        customer_id=lambda: parse_id(customer_id, "customerId", "Customer") if customer_id else None,
-    )
-    customer = values["customer_id"]
+    """The label and the customer checked; an unknown customer is reported beside a bad label."""
+    check = Checks()
+    checked_label = check(lambda: rules.label(label))
+    customer = check(lambda: parse_id(customer_id, "customerId", "Customer")) if customer_id else None
     if customer is not None:
         found = await session.get(User, customer)
         if found is None:
-            raise not_found("Customer", "customerId")
-        if found.role != "CUSTOMER":
-            raise not_a_customer()
-    return NewOrder(values["label"], customer)
+            check.fail(not_found("Customer", "customerId"))
+        elif found.role != "CUSTOMER":
+            check.fail(not_a_customer())
+    check.done()
+    return NewOrder(checked_label, customer)
 
 
 async def create_order(uow: UnitOfWork, new: NewOrder, *, by: uuid.UUID) -> SaleOrder:
