@@ -13,13 +13,19 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s%(request)s"
 REQUEST_ID: ContextVar[str | None] = ContextVar("petpos_request_id", default=None)
 
 
+# `extra` of a line that holds the request id itself (the request and operation lines, an
+# internal error's): no suffix for it.
+NAMES_REQUEST = {"names_request": True}
+
+
 class RequestIdFilter(logging.Filter):
     """Adds ` (request <id>)` to a line written while serving a request, unless it names the id
-    already (the request and operation lines, an internal error's)."""
+    already (NAMES_REQUEST). Tasks that serve no one request (a batch of adds, the LISTEN
+    connection's) start with a fresh context, so they name none."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         request_id = REQUEST_ID.get()
-        named = request_id is None or request_id in record.getMessage()
+        named = request_id is None or getattr(record, "names_request", False)
         record.request = "" if named else f" (request {request_id})"
         return True
 

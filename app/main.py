@@ -64,7 +64,7 @@ class PetposGraphQL(UnavailableAs503, GraphQLRequestBody, GraphQL[Context, None]
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.scope.get("petpos.request_id") or str(uuid.uuid4())
         token = bearer(request.headers.get("authorization")) if isinstance(request, Request) else None
-        with refusals_counted(request_id):
+        with refusals_counted(request_id, RefusedToken):
             user, problem = await authenticate(self.db, token)
             if problem is not None:
                 raise RefusedToken()  # answered 401 by GraphQLRequestBody.run, before any operation runs
@@ -88,9 +88,10 @@ class PetposGraphQL(UnavailableAs503, GraphQLRequestBody, GraphQL[Context, None]
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         token = bearer(header) if isinstance(header, str) else None
-        user, problem = await authenticate(self.db, token)
-        if user is None:
-            raise ConnectionRejectionError({"message": problem or "token required"})
+        with refusals_counted(context.request_id, ConnectionRejectionError):
+            user, problem = await authenticate(self.db, token)
+            if user is None:
+                raise ConnectionRejectionError({"message": problem or "token required"})
         context.token, context.user = token, user
         return None
 
@@ -211,7 +212,8 @@ class RequestLog:
                             "status": status,
                             "ms": round((time.perf_counter() - started) * 1000, 2),
                         }
-                    )
+                    ),
+                    extra=logs.NAMES_REQUEST,
                 )
 
 
@@ -250,10 +252,8 @@ class AccessLogWithoutQuery(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if (
-            isinstance(args, tuple) and len(args) == 5
-        ):  # uvicorn.access: client, method, path, version, status
-            client, method, path, version, status = args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            client, method, path, version, status = args  # as uvicorn's access line has them
             record.args = (client, method, str(path).split("?", 1)[0], version, status)
         elif isinstance(args, tuple) and str(record.msg).startswith(WEBSOCKET_LINE):  # client, path[, status]
             record.args = (args[0], str(args[1]).split("?", 1)[0], *args[2:])

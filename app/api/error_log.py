@@ -20,6 +20,7 @@ from sqlalchemy.exc import StatementError
 from app.api.input_guard import is_request_error
 from app.db.connectivity import is_unavailable
 from app.domain.errors import DomainError
+from app.logs import NAMES_REQUEST
 
 log = logging.getLogger("petpos.graphql")
 
@@ -41,6 +42,7 @@ def log_internal_error(error: GraphQLError, request_id: str | None) -> None:
         request_id,
         error.path,
         traceback_without_data(error.original_error),
+        extra=NAMES_REQUEST,
     )
 
 

@@ -24,7 +24,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
-from app import metrics
+from app import logs, metrics
 from app.api.document_limits import document_limits
 from app.api.http_subscriptions import SubscriptionsOverWebSocketOnly
 from app.api.input_guard import InputGuard, is_request_error
@@ -150,21 +150,22 @@ def record(
         "codes": codes,
         "ms": round(elapsed * 1000, 2),
     }
-    log.info(json.dumps(line))
+    log.info(json.dumps(line), extra=logs.NAMES_REQUEST)
 
 
 @contextmanager
-def refusals_counted(request_id: str) -> Iterator[None]:
-    """Count and log a request refused while its context is built, before any operation starts:
-    its bearer token signs no one in (an error with `code` UNAUTHENTICATED), or the database could
-    not be reached to check it (UNAVAILABLE). Under operation `refused`, so an alert on those codes
-    sees the signed-in clients' requests too."""
+def refusals_counted(request_id: str, refusal: type[Exception]) -> Iterator[None]:
+    """Count and log a request (or a WebSocket's connection_init) refused while its bearer token is
+    checked, before any operation starts: `refusal` raised (the token signs no one in) as
+    UNAUTHENTICATED, the database out of reach as UNAVAILABLE. Under operation `refused`, so an
+    alert on those codes sees the signed-in clients' requests too."""
     started = time.perf_counter()
     try:
         yield
     except Exception as error:
-        code = getattr(error, "code", None) or (UNAVAILABLE if is_unavailable(error) else None)
-        if isinstance(code, str):
+        refused = "UNAUTHENTICATED" if isinstance(error, refusal) else None
+        code = UNAVAILABLE if is_unavailable(error) else refused
+        if code is not None:
             record(REFUSED, "error", [code], time.perf_counter() - started, request_id, None)
         raise
 

@@ -18,6 +18,7 @@ would otherwise each wait the whole time again, batch by batch.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -71,7 +72,8 @@ class Coalescer(Generic[K, I, R]):
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queued.setdefault(key, []).append(Queued(item, run, future))
         if key not in self._draining:
-            self._draining[key] = asyncio.create_task(self._drain(key))
+            # A context of its own: the drain serves every request queued for the key, not the first.
+            self._draining[key] = asyncio.create_task(self._drain(key), context=contextvars.Context())
         return await future
 
     async def _drain(self, key: K) -> None:

@@ -3,6 +3,7 @@ several workers each keeps its metrics in the directory serve gives them and a s
 (app/metrics.py): a worker that has exited still counts in the totals, while its gauges, which say
 what is going on now, are dropped. A real two-worker serve is scraped in tests/e2e/test_faults.py."""
 
+import io
 import json
 import logging
 import subprocess
@@ -10,10 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from asyncpg.exceptions import ConnectionDoesNotExistError
+from prometheus_client import REGISTRY
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError
 
+from app.api.extensions import refusals_counted
 from app.db.connectivity import is_unavailable
 from app.db.engine import Database
+from app.graphql_http import RefusedToken
+from app.logs import NAMES_REQUEST, REQUEST_ID, RequestIdFilter
 from app.metrics import MULTIPROCESS_DIR, scrape
 from tests.blackhole import blackhole
 from tests.conftest import make_settings
@@ -149,3 +156,35 @@ async def test_requests_refused_before_their_operation_runs_are_counted_and_logg
     ]
     assert lines[0]["request_id"] == "refused-1"
     assert lines[2]["operation_name"] == "A" * 100
+
+
+def test_a_connection_lost_while_the_token_is_checked_counts_as_unavailable():
+    """SQLAlchemy's errors carry a `code` of their own ("rvf5"): it is not the answer's."""
+    lost = InterfaceError("SELECT", {}, ConnectionDoesNotExistError("connection was closed"))
+    unavailable = ("petpos_graphql_errors_total", {"operation": "refused", "code": "UNAVAILABLE"})
+    before = REGISTRY.get_sample_value(*unavailable) or 0
+    with pytest.raises(InterfaceError), refusals_counted("lost-1", RefusedToken):
+        raise lost
+    assert REGISTRY.get_sample_value(*unavailable) == before + 1
+
+
+def test_a_line_written_while_serving_a_request_ends_with_its_id_whatever_the_id_or_the_line():
+    """The suffix is decided by a flag, never by reading the message: a line whose arguments do not
+    fit its format is logging's own error to report, and an id of one letter is still named."""
+    line = "%(message)s%(request)s"
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(logging.Formatter(line))
+    handler.addFilter(RequestIdFilter())
+    log = logging.getLogger("petpos.test_request_id")
+    log.addHandler(handler)
+    log.propagate = False
+    reset = REQUEST_ID.set("e")
+    try:
+        log.warning("lock given up on sale_orders")
+        log.warning('{"request_id": "e"}', extra=NAMES_REQUEST)
+        log.warning("a %s %s", 1)  # logging reports it on stderr; the caller goes on
+    finally:
+        REQUEST_ID.reset(reset)
+        log.removeHandler(handler)
+    written = handler.stream.getvalue().splitlines()
+    assert written[:2] == ["lock given up on sale_orders (request e)", '{"request_id": "e"}']

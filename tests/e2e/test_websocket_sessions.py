@@ -104,8 +104,10 @@ async def name_of(db, user) -> str:
     ],
 )
 async def test_connection_init_without_a_valid_token_is_refused_with_4403(server, payload):
+    before = await operation_counts(server, "refused")  # counted as HTTP's refused tokens are
     socket = await init(server, payload)
     assert await close_code(socket) == 4403
+    await counted(server, "refused", before, "error", 1)
 
 
 async def test_connection_init_with_an_expired_forged_or_revoked_token_is_refused_with_4403(

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
+from app import logs
 from app.domain import money
 from app.domain.coalescing import MAX_BATCH, Coalescer
 from app.domain.pos import items, orders
@@ -409,3 +410,21 @@ async def test_a_batch_of_requests_that_are_several_each_holds_at_most_max_batch
     assert await asyncio.gather(*tasks) == [item * 10 for item in items]
     # 20 + 10 + 5 would pass MAX_BATCH; one request larger than it still goes, alone.
     assert recorder.batches == [[1], [20, 10], [5, 3], [MAX_BATCH + 8], [2]]
+
+
+async def test_a_batch_runs_in_no_one_request_s_context():
+    """Its log lines would otherwise name the first request queued for the key, which the batch's
+    later runs no longer serve (app/logs.py)."""
+    coalescer: Coalescer[str, int, int] = Coalescer()
+    seen: list[str | None] = []
+
+    async def run(items: list[int]) -> list[int]:
+        seen.append(logs.REQUEST_ID.get())
+        return items
+
+    async def submit_as(request_id: str) -> int:
+        logs.REQUEST_ID.set(request_id)
+        return await coalescer.submit("order", 1, run)
+
+    assert await asyncio.gather(submit_as("req-A"), submit_as("req-B")) == [1, 1]
+    assert seen and set(seen) == {None}

@@ -13,6 +13,7 @@ The orders' feed owns the process's one LISTEN connection, so it carries the oth
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import uuid
@@ -123,7 +124,7 @@ class OrderFeed:
         joining = self._joining
         if joining is None:
             joining = self._joining = asyncio.get_running_loop().create_future()
-            task = asyncio.create_task(self._send_barrier(joining))
+            task = asyncio.create_task(self._send_barrier(joining), context=contextvars.Context())
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
         return await asyncio.shield(joining)

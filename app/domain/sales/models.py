@@ -74,7 +74,8 @@ class Sale(Base):
         Index("ix_sales_created_at", "created_at", "id"),
     )
 
-    __mapper_args__ = {"eager_defaults": True}  # created_at comes back with the INSERT
+    # Server defaults come back with the INSERT (created_at is stamped again as the number is drawn).
+    __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # S-000001. NULL only inside the unit that records the sale: its last step numbers it
