@@ -217,6 +217,14 @@ def _with_database(work, *, migrate: bool = True, create: bool = True, at_head: 
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    if _settings().database_transaction_pooler:
+        print(
+            "petpos migrate: run it on a direct connection, not through the transaction pooler: "
+            "DATABASE_URL=<the DATABASE_LISTEN_URL> DATABASE_TRANSACTION_POOLER= petpos migrate",
+            file=sys.stderr,
+        )
+        return 2
+
     def migrate(settings: Settings, url: str) -> int:
         from app.migrations import upgrade
 
@@ -485,7 +493,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # SQLSTATEs that mean the settings name a database that will not have us.
-REFUSED = {"28000": "refused the user", "28P01": "refused the password", "3D000": "does not exist"}
+REFUSED = {
+    "28000": "refused the user",
+    "28P01": "refused the password",
+    "3D000": "does not exist",
+    # PgBouncer's answer to the settings petpos sends at connect (lock_timeout …).
+    "08P01": "refused the connection's settings: behind a transaction pooler (PgBouncer), set "
+    "DATABASE_TRANSACTION_POOLER=true",
+    "42501": "refused a privilege the command needs: the user must own the database "
+    "(createdb --owner, or ALTER DATABASE … OWNER TO)",
+}
 
 
 class OutputLost(Exception):

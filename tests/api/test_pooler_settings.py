@@ -4,6 +4,8 @@ tests/pos/test_subscription_two_servers.py)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from pydantic import ValidationError
 
@@ -37,6 +39,18 @@ def test_a_transaction_pooler_without_a_direct_listen_url_is_refused_at_start(mo
     monkeypatch.setenv("DATABASE_URL", POOLED)
     monkeypatch.setenv("DATABASE_TRANSACTION_POOLER", "true")
     with pytest.raises(ValidationError, match="DATABASE_LISTEN_URL is required"):
+        Settings()
+
+
+@pytest.mark.parametrize("same_as", ["DATABASE_URL", "DATABASE_READ_URL"])
+def test_a_listen_url_that_is_the_pooler_s_own_is_refused_at_start(monkeypatch, same_as):
+    """LISTEN through the pooler hears nothing: no live updates, and tokens signed out everywhere
+    kept working on that process, while it started and answered ready."""
+    monkeypatch.setenv("DATABASE_URL", POOLED)
+    monkeypatch.setenv("DATABASE_READ_URL", POOLED.replace("/petpos", "/petpos_replica"))
+    monkeypatch.setenv("DATABASE_TRANSACTION_POOLER", "true")
+    monkeypatch.setenv("DATABASE_LISTEN_URL", os.environ[same_as])
+    with pytest.raises(ValidationError, match="DATABASE_LISTEN_URL is the pooler's URL"):
         Settings()
 
 

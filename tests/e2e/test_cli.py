@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from app.domain.taxes import service as taxes
 from app.domain.uow import run_unit
 from app.settings import async_url, plain_url
 from tests.conftest import TEST_SECRET, make_settings, scratch_database
+from tests.pgbouncer import pgbouncer
 
 PETPOS = Path(sys.executable).parent / "petpos"
 
@@ -199,14 +201,60 @@ def test_a_malformed_database_url_is_refused_at_start_without_repeating_it(url):
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
 
 
-def test_an_unescaped_at_sign_in_the_password_is_refused_at_start_without_showing_it():
-    """The rest of the password would be taken for the host, and shown as such in every error."""
-    result = petpos("postgresql://petpos:hunter2@secret@127.0.0.1:5432/petpos", "migrate")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://petpos:hunter2@secret@127.0.0.1:5432/petpos",
+        "postgresql://petpos:hunter2:with@secret/part@127.0.0.1:5432/petpos",  # the rest: a database
+    ],
+)
+def test_an_unescaped_at_sign_in_the_password_is_refused_at_start_without_showing_it(url):
+    """The rest of the password would be taken for the host (or, after a /, the database), and
+    shown as such in every error."""
+    result = petpos(url, "migrate")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "Invalid settings: DATABASE_URL: write an @ in the user name or password as %40"
+        "Invalid settings: DATABASE_URL: write an @ in the user name or password as %40, a / as %2F"
     )
-    assert "Traceback" not in result.stderr and "secret" not in result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr and "part" not in result.stderr
+
+
+async def test_a_user_that_may_not_create_the_tables_is_told_to_own_the_database(db, database_url):
+    """A database created for the user, but not owned by it (PostgreSQL 15 on: no CREATE in its
+    schema public): migrate said so in a traceback."""
+    role = f"petpos_guest_{uuid.uuid4().hex[:8]}"
+    async with db.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'guest-password'"))
+        try:
+            async with scratch_database(db, database_url) as owned_by_another:
+                url = make_url(owned_by_another).set(username=role, password="guest-password")
+                result = petpos(url.render_as_string(hide_password=False), "migrate")
+        finally:
+            await autocommit.execute(text(f"DROP ROLE {role}"))
+    assert result.returncode == 2, result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "refused a privilege the command needs: the user must own the database "
+            "(createdb --owner, or ALTER DATABASE … OWNER TO)"
+        )
+    )
+    assert "Traceback" not in result.stderr and "guest-password" not in result.stderr
+
+
+def test_migrate_through_the_transaction_pooler_is_refused_in_one_line(database_url):
+    env = {"DATABASE_TRANSACTION_POOLER": "true", "DATABASE_LISTEN_URL": plain_url(database_url)}
+    result = subprocess.run(
+        [str(PETPOS), "migrate"],
+        env={**os.environ, "DATABASE_URL": database_url, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("petpos migrate: run it on a direct connection")
 
 
 def test_create_user_refuses_bytes_its_encoding_cannot_read(database_url):
@@ -489,3 +537,19 @@ def test_serve_refuses_an_empty_host_which_would_listen_on_every_interface(tmp_p
     assert result.returncode == 2
     assert "argument --host: name an address (0.0.0.0 listens on every interface)" in result.stderr
     assert not (tmp_path / "pgdata").exists()
+
+
+def test_a_transaction_pooler_not_declared_is_named_not_taken_for_a_database_out_of_reach(database_url):
+    """PgBouncer refuses the settings petpos sends at connect (lock_timeout …) with a protocol
+    error; the command said it could not reach the database."""
+    with pgbouncer(database_url) as bounced:
+        result = petpos(bounced, "check")
+    assert result.returncode == 2, result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "refused the connection's settings: behind a transaction pooler (PgBouncer), set "
+            "DATABASE_TRANSACTION_POOLER=true"
+        )
+    )
