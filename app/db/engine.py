@@ -82,7 +82,7 @@ class UnitSlots:
     def __init__(self, size: int, timeout: float) -> None:
         self._free = asyncio.Semaphore(size)
         self._timeout = timeout
-        self.waiting = 0  # units waiting for a slot
+        self.waiting = 0  # units waiting for a slot (the tests wait on it to force a queue)
 
     @asynccontextmanager
     async def taken(self) -> AsyncIterator[None]:

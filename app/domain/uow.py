@@ -62,6 +62,7 @@ class UnitOfWork:
 
     @property
     def has_locked(self) -> bool:
+        """Read by the tests' lock guard (tests/lock_guard.py): no write before a lock."""
         return bool(self._locked)
 
     def note_lock(self, table: str) -> None:

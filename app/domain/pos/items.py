@@ -248,7 +248,8 @@ async def add(line: CheckedLine, run: Runs) -> ChangedOrder:
 
 
 def adds_waiting(order_id: uuid.UUID) -> int:
-    """Adds to the order waiting in this process for the next batch."""
+    """Adds to the order waiting in this process for the next batch (the tests wait on it to force
+    a batch)."""
     return _adds.waiting(order_id)
 
 

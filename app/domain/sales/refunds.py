@@ -25,6 +25,7 @@ from app.domain.locks import by_id, lock_found, lock_row, lock_rows
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency, tax, tenders
 from app.domain.sales.models import METHODS, Refund, RefundLine, Sale, SaleLine
+from app.domain.shifts import models as shift_models
 from app.domain.shifts.models import register_key
 from app.domain.uow import UnitOfWork
 
@@ -86,7 +87,7 @@ def prepare_refund(
         return method
 
     def drawer() -> str | None:
-        where = tenders.register(register)
+        where = shift_models.register(register)
         if method == "CASH" and where is None:
             raise validation("A cash refund comes out of a drawer: name the register", "register")
         return where

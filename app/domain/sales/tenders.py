@@ -22,7 +22,7 @@ from app.domain.errors import DomainError, validation
 from app.domain.locks import lock_row
 from app.domain.sales.models import METHODS, Sale
 from app.domain.shifts import turns
-from app.domain.shifts.models import CashShift, register_name
+from app.domain.shifts.models import CashShift, register
 
 if TYPE_CHECKING:  # app.domain.models imports this module for its table, and the unit of work imports that
     from app.domain.uow import UnitOfWork
@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # app.domain.models imports this module for its table, and th
 COUNTER_METHODS = ("CASH", "CARD")
 MAX_TENDERS = 10
 MAX_REFERENCE = 100
-MAX_REGISTER = 50
 
 
 class SaleTender(Base):
@@ -95,14 +94,6 @@ class Settled:
     rows: list[tuple[str, Decimal, str | None]]
     amount_tendered: Decimal | None  # everything handed over, when any of it is cash
     change: Decimal | None
-
-
-def register(value: str | None, field: str = "register") -> str | None:
-    """A register's name as given, in NFKC and runs of white space as one space ("Front  2" is "Front 2")."""
-    value = register_name(value or "")
-    if len(value) > MAX_REGISTER:
-        raise validation(f"A register name has at most {MAX_REGISTER} characters", field)
-    return value or None
 
 
 def prepare(

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base, created_at, uuid_pk
 from app.domain import fields
 from app.domain.constraints import nonneg, nonzero, one_of
-from app.domain.errors import Code, ConstraintErrors
+from app.domain.errors import Code, ConstraintErrors, validation
 
 SHIFT_STATUSES = ("OPEN", "CLOSED")
 # The predicate of the one-OPEN-shift-per-register index: a literal, as PostgreSQL needs it.
 OPEN = text("status = 'OPEN'")
 ONE_OPEN_PER_REGISTER = "uq_cash_shifts_open_register"
+MAX_REGISTER = 50
 # A register is found by its name in any letter case, by PostgreSQL's lower() on both sides.
 REGISTER_KEY = text("lower(register)")
 
@@ -50,7 +51,7 @@ class CashShift(Base):
     __mapper_args__ = {"eager_defaults": True}  # opened_at comes back with the INSERT
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    register: Mapped[str] = mapped_column(String(50))
+    register: Mapped[str] = mapped_column(String(MAX_REGISTER))
     status: Mapped[str] = mapped_column(String(8), default="OPEN")
     opened_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = created_at()
@@ -87,6 +88,14 @@ def register_name(name: str) -> str:
     """A register's name as stored and looked up: in NFKC (full-width letters, an accent typed as its
     own mark: the plain letter), trimmed, runs of white space as one space."""
     return fields.spaced(unicodedata.normalize("NFKC", name))
+
+
+def register(value: str | None, field: str = "register") -> str | None:
+    """A register's name as given, in NFKC and runs of white space as one space ("Front  2" is "Front 2")."""
+    value = register_name(value or "")
+    if len(value) > MAX_REGISTER:
+        raise validation(f"A register name has at most {MAX_REGISTER} characters", field)
+    return value or None
 
 
 def register_key(name: str) -> str:

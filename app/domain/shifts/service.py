@@ -19,9 +19,8 @@ from app.domain import fields, money
 from app.domain.errors import DomainError, validation
 from app.domain.fields import every, parse_id
 from app.domain.locks import lock_found
-from app.domain.sales.tenders import register
 from app.domain.shifts import turns
-from app.domain.shifts.models import CashMovement, CashShift, is_register
+from app.domain.shifts.models import CashMovement, CashShift, is_register, register
 from app.domain.shifts.totals import totals_of_shift
 from app.domain.uow import UnitOfWork
 from app.domain.writes import add_row
