@@ -216,13 +216,16 @@ def _with_database(work, *, migrate: bool = True, create: bool = True, at_head: 
             embedded.stop()
 
 
+# DDL is session work, which a transaction pooler would split across server connections.
+MIGRATE_DIRECTLY = (
+    "petpos migrate: run it on a direct connection, not through the transaction pooler: "
+    "DATABASE_URL=<the DATABASE_LISTEN_URL> DATABASE_TRANSACTION_POOLER= petpos migrate"
+)
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     if _settings().database_transaction_pooler:
-        print(
-            "petpos migrate: run it on a direct connection, not through the transaction pooler: "
-            "DATABASE_URL=<the DATABASE_LISTEN_URL> DATABASE_TRANSACTION_POOLER= petpos migrate",
-            file=sys.stderr,
-        )
+        print(MIGRATE_DIRECTLY, file=sys.stderr)
         return 2
 
     def migrate(settings: Settings, url: str) -> int:

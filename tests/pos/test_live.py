@@ -16,6 +16,7 @@ from app.domain.pos import items, live, orders
 from app.domain.pos.live import RESYNC, Mailbox, OrderFeed
 from app.domain.uow import run_unit
 from app.settings import plain_url
+from tests.pgbouncer import pgbouncer
 from tests.pos.adds import line
 from tests.pos.conftest import MERGE, SPLIT
 from tests.sql_recorder import record_sql
@@ -295,3 +296,27 @@ async def test_a_merge_and_a_split_announce_every_order_they_change_with_no_stat
     assert sorted((p["id"], p["version"]) for p in await heard.until(2)) == sorted(
         [(source["id"], source["version"]), (created["id"], created["version"])]
     )
+
+
+async def test_a_listen_connection_that_hears_nothing_is_never_trusted(database_url, caplog):
+    """Through a transaction pooler LISTEN hears nothing: a process kept signed-in users it was
+    never told were signed out. The feed checks that a NOTIFY from another connection reaches it,
+    says why not, and never tells its channels it listens (so nothing is kept)."""
+    with pgbouncer(database_url) as pooled:
+        feed = OrderFeed(pooled, answer_timeout=1.0)
+        said: list[bool] = []
+        feed.also_listen("users_changed_probe", lambda raw: None, said.append)
+        await feed.start()
+        try:
+            assert said == []
+            assert await feed.caught_up() is False
+            assert live.DEAF in caplog.text
+        finally:
+            await feed.stop()
+    direct = OrderFeed(database_url, answer_timeout=1.0)
+    direct.also_listen("users_changed_probe", lambda raw: None, said.append)
+    await direct.start()
+    try:
+        assert said == [True] and await direct.caught_up() is True
+    finally:
+        await direct.stop()

@@ -34,6 +34,10 @@ from app.settings import plain_url
 log = logging.getLogger("petpos.live")
 
 CHANNEL = "sale_order_updated"
+# Each new LISTEN connection must hear a NOTIFY sent on this channel from another connection before
+# it is trusted: through a transaction pooler (DATABASE_LISTEN_URL not a direct URL) it hears
+# nothing, and the users it would keep could never be dropped when signed out.
+CHECK_CHANNEL = "petpos_listen_check"
 # Forces a re-read whatever the version: set after the listener lost its connection
 # (notifications sent meanwhile were missed).
 RESYNC = -1
@@ -78,6 +82,16 @@ class Mailbox:
         version, self._newest = self._newest, None
         assert version is not None
         return version
+
+
+DEAF = (
+    "the LISTEN connection hears no NOTIFY: DATABASE_LISTEN_URL must reach PostgreSQL directly, not "
+    "through a transaction pooler; no live updates, and every request reads its user, until it does"
+)
+
+
+class Deaf(Exception):
+    """A LISTEN connection that did not hear a NOTIFY sent to it: not a direct session."""
 
 
 class OrderFeed:
@@ -155,6 +169,9 @@ class OrderFeed:
             # serve anyway, and listen once it is back.
             log.warning("cannot LISTEN yet; retrying in the background")
             self._lost.set()
+        except Deaf:
+            log.error(DEAF)
+            self._lost.set()
         self._keeper = asyncio.create_task(self._keep_connected(), name="order-feed")
 
     async def stop(self) -> None:
@@ -189,6 +206,7 @@ class OrderFeed:
             self.url, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=self.answer_timeout
         )
         try:
+            await self._hears(connection)
             await connection.add_listener(CHANNEL, self._on_notification)
             for channel, (on_payload, _) in self._also.items():
                 await connection.add_listener(channel, lambda _c, _p, _ch, raw, hear=on_payload: hear(raw))
@@ -201,6 +219,28 @@ class OrderFeed:
             self._on_lost(connection)
         for _, on_listening in self._also.values():
             on_listening(True)
+
+    async def _hears(self, connection: asyncpg.Connection) -> None:
+        """A NOTIFY from a connection of its own reaches `connection`, or Deaf."""
+        nonce, heard = uuid.uuid4().hex, asyncio.Event()
+
+        def check(_c: object, _p: object, _ch: object, raw: str) -> None:
+            if raw == nonce:
+                heard.set()
+
+        await connection.add_listener(CHECK_CHANNEL, check)
+        sender = await asyncpg.connect(
+            self.url, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=self.answer_timeout
+        )
+        try:
+            await sender.execute(f"NOTIFY {CHECK_CHANNEL}, '{nonce}'")
+        finally:
+            await close_or_drop(sender, self.answer_timeout)
+        try:
+            await asyncio.wait_for(heard.wait(), self.answer_timeout)
+        except TimeoutError:
+            raise Deaf() from None
+        await connection.remove_listener(CHECK_CHANNEL, check)
 
     def _on_lost(self, connection: asyncpg.Connection) -> None:
         if connection is not self._connection:
@@ -237,6 +277,9 @@ class OrderFeed:
                     break
                 except LOST:
                     await asyncio.sleep(self.reconnect_delay)
+                except Deaf:
+                    log.error(DEAF)
+                    await asyncio.sleep(self.heartbeat)
             for boxes in self._subscribers.values():
                 for box in boxes:
                     box.post(RESYNC)
