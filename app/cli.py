@@ -500,12 +500,14 @@ REFUSED = {
     "28000": "refused the user",
     "28P01": "refused the password",
     "3D000": "does not exist",
-    # PgBouncer's answer to the settings petpos sends at connect (lock_timeout …).
-    "08P01": "refused the connection's settings: behind a transaction pooler (PgBouncer), set "
-    "DATABASE_TRANSACTION_POOLER=true",
-    "42501": "refused a privilege the command needs: the user must own the database "
+    "42501": "refused a privilege the command needs: the user must own the database and its tables "
     "(createdb --owner, or ALTER DATABASE … OWNER TO)",
 }
+# PgBouncer's answer (08P01) to the settings petpos sends at connect, lock_timeout among them.
+POOLER_REFUSED = (
+    "refused the connection's settings: behind a transaction pooler (PgBouncer), set "
+    "DATABASE_TRANSACTION_POOLER=true"
+)
 
 
 class OutputLost(Exception):
@@ -564,7 +566,10 @@ def _database_problem(error: BaseException) -> str | None:
     except ValueError:  # settings the command did not need, and that do not hold
         url = None
     where = f" at {make_url(url).render_as_string(hide_password=True)}" if url else ""
-    states = [getattr(cause, "sqlstate", None) for cause in causes(error)]
+    found = list(causes(error))
+    states = [getattr(cause, "sqlstate", None) for cause in found]
+    if any(s == "08P01" and "unsupported startup parameter" in str(c) for s, c in zip(states, found)):
+        return f"the database{where} {POOLER_REFUSED}"
     refused = next((REFUSED[s] for s in states if s in REFUSED), None)
     if refused is not None:
         return f"the database{where} {refused}"

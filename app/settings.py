@@ -201,7 +201,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{variable} must be a postgresql:// URL, like postgresql://user:password@host:5432/petpos"
             ) from None
-        if "@" in (url.host or "") or "@" in (url.database or ""):
+        if "@" in (url.host or "") or "@" in urlsplit(value.strip()).path:
             # The rest of the password would be taken for the host or the database, and shown.
             raise ValueError(f"{variable}: write an @ in the user name or password as %40, a / as %2F")
         modes = [url.query[name] for name in ("ssl", "sslmode") if name in url.query]
@@ -308,14 +308,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 "DATABASE_LISTEN_URL is required when DATABASE_TRANSACTION_POOLER is on: LISTEN through a "
                 "transaction pooler hears nothing; give a direct URL to the primary"
-            )
-        if self.database_transaction_pooler and self.database_listen_url in (
-            self.database_url,
-            self.database_read_url,
-        ):
-            raise ValueError(
-                "DATABASE_LISTEN_URL is the pooler's URL: LISTEN through a transaction pooler hears "
-                "nothing (no live updates, signed-out tokens kept); give a direct URL to the primary"
             )
         return self
 

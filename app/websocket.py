@@ -33,6 +33,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessagePayload,
 )
 
+from app import logs
 from app.auth import authenticate
 from app.db.connectivity import is_unavailable
 from app.persisted_queries import PersistedQueries
@@ -194,12 +195,16 @@ class AuthorisedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
 
     async def handle_task_exception(self, error: Exception) -> None:
         if client_gone(error):
-            log.info("WebSocket %s: the client went while results were on their way", self.context.request_id)
+            log.info(
+                "WebSocket %s: the client went while results were on their way",
+                self.context.request_id,
+                extra=logs.NAMES_REQUEST,
+            )
             return
         await super().handle_task_exception(error)
 
     async def _close(self, code: int, reason: str, why: str | None) -> None:
         if not self.refused:  # another operation may have closed it meanwhile
             self.refused = True
-            log.info("closing WebSocket %s: %s", self.context.request_id, why)
+            log.info("closing WebSocket %s: %s", self.context.request_id, why, extra=logs.NAMES_REQUEST)
             await self.websocket.close(code=code, reason=reason)

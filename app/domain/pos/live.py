@@ -85,7 +85,7 @@ class Mailbox:
 
 
 DEAF = (
-    "the LISTEN connection hears no NOTIFY: DATABASE_LISTEN_URL must reach PostgreSQL directly, not "
+    "the LISTEN connection heard no NOTIFY in time: DATABASE_LISTEN_URL must reach PostgreSQL directly, not "
     "through a transaction pooler; no live updates, and every request reads its user, until it does"
 )
 
@@ -170,8 +170,7 @@ class OrderFeed:
             log.warning("cannot LISTEN yet; retrying in the background")
             self._lost.set()
         except Deaf:
-            log.error(DEAF)
-            self._lost.set()
+            log.error(DEAF)  # the keeper tries again at its first heartbeat, finding no connection
         self._keeper = asyncio.create_task(self._keep_connected(), name="order-feed")
 
     async def stop(self) -> None:
@@ -236,8 +235,8 @@ class OrderFeed:
             await sender.execute(f"NOTIFY {CHECK_CHANNEL}, '{nonce}'")
         finally:
             await close_or_drop(sender, self.answer_timeout)
-        try:
-            await asyncio.wait_for(heard.wait(), self.answer_timeout)
+        try:  # a direct connection hears it in milliseconds; the wait allows for a loaded server
+            await asyncio.wait_for(heard.wait(), max(self.answer_timeout, CONNECT_TIMEOUT_SECONDS))
         except TimeoutError:
             raise Deaf() from None
         await connection.remove_listener(CHECK_CHANNEL, check)
