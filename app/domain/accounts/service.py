@@ -117,15 +117,11 @@ async def update_profile(
     current password was checked against before the unit; an email or phone change needs it
     to be the hash the row still holds (a password changed in between voids the check). A new
     email revokes the reset codes not yet used, under the user lock a reset takes first."""
+    # Before the lock, which it needs not: other accounts' rows (the user's own values never conflict).
+    await refuse_taken(uow, email=changes.email, phone=changes.phone, other_than=user_id)
     user = await lock_found(uow, User, user_id, "User")
     if changes.need_password(user) and verified_password_hash != user.password_hash:
         raise missing_current_password() if verified_password_hash is None else wrong_current_password()
-    await refuse_taken(
-        uow,
-        email=changes.email if changes.email != user.email else None,
-        phone=changes.phone if changes.phone != user.phone else None,
-        other_than=user.id,
-    )
     if changes.email is not None and changes.email != user.email:
         # Codes sent to the old address stop working: whoever still reads that mailbox (the
         # reason to move away from it, often) must not be able to take the account.
