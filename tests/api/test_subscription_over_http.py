@@ -25,7 +25,9 @@ async def test_a_subscription_over_http_post_is_a_400_that_names_the_websocket(c
 async def test_an_invalid_subscription_document_still_gets_its_validation_errors(client):
     response = await client.post("/graphql", json={"query": "subscription { saleOrderUpdated { nope } }"})
     assert response.status_code == 200
-    assert all(e.get("extensions", {}).get("code") != "INTERNAL" for e in response.json()["errors"])
+    errors = response.json()["errors"]
+    assert errors and {e["extensions"]["code"] for e in errors} == {"VALIDATION"}
+    assert "nope" in errors[0]["message"]
 
 
 async def test_queries_and_mutations_over_http_are_untouched(gql):

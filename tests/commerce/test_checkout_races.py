@@ -233,12 +233,15 @@ async def test_empty_cart_has_nothing_to_check_out(gql, users, shop):
     payload = (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
     assert payload["errors"][0]["code"] == "NOTHING_TO_CHECK_OUT"
     product = await shop.product()
-    await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
-    await gql(
-        "mutation($p: ID!) { updateCartItem(productId: $p, quantity: 0) { errors { code } } }",
+    added = await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
+    assert added["data"]["addToCart"]["errors"] == []
+    emptied = await gql(
+        "mutation($p: ID!) { updateCartItem(productId: $p, quantity: 0) { errors { code } "
+        "cart { items { quantity } } } }",
         {"p": str(product.id)},
         token=token,
     )
+    assert emptied["data"]["updateCartItem"] == {"errors": [], "cart": {"items": []}}
     payload = (await gql(CHECKOUT, {"k": "k2"}, token=token))["data"]["checkout"]
     assert payload["errors"][0]["code"] == "NOTHING_TO_CHECK_OUT"
 
