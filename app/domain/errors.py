@@ -33,6 +33,7 @@ class Code(StrEnum):
     DISCOUNT_NOT_ALLOWED = "DISCOUNT_NOT_ALLOWED"
     SHIFT_NOT_OPEN = "SHIFT_NOT_OPEN"
     SHIFT_ALREADY_OPEN = "SHIFT_ALREADY_OPEN"
+    ORDER_CHANGED = "ORDER_CHANGED"
 
 
 # The codes many operations can end with alike (BUSY: the unit of work gave up on a lock after its

@@ -182,6 +182,7 @@ async def checkout_sale_order(
         customer_id=input.customer_id,
         coupon_code=input.coupon_code,
         redeem_points=input.redeem_points,
+        expected_version=input.expected_version,
     )
     sale, replayed = await run_mutation(
         info,
@@ -282,6 +283,7 @@ class PosMutation:
             Code.VALIDATION,
             Code.NOT_FOUND,
             Code.ORDER_NOT_EDITABLE,
+            Code.ORDER_CHANGED,
             *SALE_RECORDING,
             Code.PAYMENT_INSUFFICIENT,
             Code.SHIFT_NOT_OPEN,

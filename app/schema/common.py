@@ -39,6 +39,8 @@ CODE_DESCRIPTIONS = {
     Code.DISCOUNT_NOT_ALLOWED: "The manual discount is above what the caller's role may give.",
     Code.SHIFT_NOT_OPEN: "A cash tender or cash refund needs an OPEN shift on the register named.",
     Code.SHIFT_ALREADY_OPEN: "The register already has an OPEN shift.",
+    Code.ORDER_CHANGED: "The sale order has changed since the version named (expectedVersion): show it "
+    "again before going on.",
 }
 
 # Every payload's errors field.

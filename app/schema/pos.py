@@ -299,6 +299,12 @@ class CheckoutSaleOrderInput:
         description="The register whose OPEN shift the sale is rung up in; required when any tender is CASH. "
         "Named for a card payment too, its shift must be OPEN (SHIFT_NOT_OPEN otherwise).",
     )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The order's version the cashier saw and is taking payment for: if another tablet "
+        "has changed the order since, nothing is paid (ORDER_CHANGED). Not part of the request an "
+        "idempotency key stands for: a repeat returns the first sale whatever this says.",
+    )
 
 
 @strawberry.type(description="The outcome of a change to a sale order.")

@@ -242,6 +242,43 @@ async def test_an_add_racing_the_checkout_lands_in_the_sale_or_is_refused(db, po
     assert sum(l.quantity for l in await pos.lines(order["id"])) == 1
 
 
+async def test_a_checkout_for_a_version_another_tablet_has_changed_pays_nothing(db, pos, front):
+    kibble = await pos.product("Kibble", "12.00", stock=10)
+    order = await pos.order()
+    seen = (await pos.add(order["id"], kibble, 1))["order"]  # what tablet A shows: 12.00
+    # A 50 note for 12.00: enough for what tablet B makes it too, so only the version stops it.
+    cash = pay_input(order["id"], tendered="50.00", key="pay-a", expectedVersion=seen["version"])
+    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+        add = asyncio.create_task(pos.add(order["id"], kibble, 2))  # tablet B, queued first
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[add])
+        pay = asyncio.create_task(pos.call(PAY, cash))
+        await wait_for_lock_waiters(db, 2, table="sale_orders", racers=[add, pay])
+    added, paid = await add, await pay
+    assert added["errors"] == [] and added["order"]["version"] == seen["version"] + 1
+    assert paid["sale"] is None
+    assert [(e["code"], e["field"]) for e in paid["errors"]] == [("ORDER_CHANGED", "expectedVersion")]
+    assert f"version {seen['version'] + 1}, not {seen['version']}" in paid["errors"][0]["message"]
+    assert await sales_count(db) == 0
+    assert (await pos.call(ORDER_SALE, {"id": order["id"]}))["status"] == "DRAFT"
+
+    # Shown the order again (36.00 now), the cashier takes payment for what it holds.
+    now = added["order"]["version"]
+    again = await pos.ok(PAY, {"i": {**cash["i"], "amountTendered": "40.00", "expectedVersion": now}})
+    assert (again["sale"]["total"]["amount"], again["sale"]["change"]["amount"]) == ("36.00", "4.00")
+    # A repeat of that request replays its sale whatever version it names now.
+    replay = await pos.call(PAY, {"i": {**cash["i"], "amountTendered": "40.00", "expectedVersion": now + 1}})
+    assert (replay["errors"], replay["replayed"], replay["sale"]["id"]) == ([], True, again["sale"]["id"])
+
+
+async def test_an_expected_version_below_1_is_refused_with_the_other_faults(pos):
+    order = await pos.order()
+    refused = await pos.call(PAY, pay_input(order["id"], method="CARD", expectedVersion=0, redeemPoints=-1))
+    assert sorted((e["code"], e["field"]) for e in refused["errors"]) == [
+        ("VALIDATION", "expectedVersion"),
+        ("VALIDATION", "redeemPoints"),
+    ]
+
+
 async def test_checkout_locks_the_order_before_any_write_in_constant_statements(db, pos):
     counts = []
     for n in (1, 20):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.coupons.service import coupon_id_for_code
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, validation
 from app.domain.fields import Checks, parse_id
 from app.domain.locks import lock_found
 from app.domain.loyalty import ledger
@@ -36,6 +36,8 @@ class OrderCheckout:
     customer_id: uuid.UUID | None
     coupon_id: uuid.UUID | None
     redeem_points: int
+    # The version the cashier saw: a precondition of running, not part of what the key stands for.
+    expected_version: int | None = None
 
     def fingerprint(self) -> str:
         return idempotency.fingerprint(
@@ -62,6 +64,7 @@ async def prepare_checkout(
     customer_id: str | None,
     coupon_code: str | None,
     redeem_points: int | None,
+    expected_version: int | None = None,
 ) -> OrderCheckout:
     """Check the input and find the coupon by its code, before the unit of work; every field at
     fault is reported."""
@@ -81,9 +84,11 @@ async def prepare_checkout(
     )
     redeem = check(lambda: ledger.to_redeem(redeem_points))
     checked_key = check(lambda: idempotency.check_key(key))
+    if expected_version is not None and expected_version < 1:
+        check.fail(validation("A version is at least 1", "expectedVersion"))
     check.done()
     payment, drawer = paid
-    return OrderCheckout(order, checked_key, payment, drawer, customer, coupon_id, redeem)
+    return OrderCheckout(order, checked_key, payment, drawer, customer, coupon_id, redeem, expected_version)
 
 
 async def checkout_order(
@@ -109,6 +114,13 @@ async def _check_out(
 ) -> Sale:
     if order.status != "DRAFT":
         raise not_editable(order)
+    if request.expected_version not in (None, order.version):
+        raise DomainError(
+            "ORDER_CHANGED",
+            f"Order {order.number} has changed: it is at version {order.version}, not "
+            f"{request.expected_version}. Show it again before taking payment",
+            "expectedVersion",
+        )
     lines = (
         await uow.session.scalars(
             select(SaleOrderItem)
