@@ -219,7 +219,10 @@ class Sale(FromModel):
     )
     points_redeemed: int = strawberry.field(description="Loyalty points spent on it.")
     points_earned: int = strawberry.field(description="Loyalty points it earned the customer.")
-    payment_method: PaymentMethod = strawberry.field(description="How it was paid.")
+    payment_method: PaymentMethod = strawberry.field(
+        description="How it was paid: the method of its first tender; `tenders` lists every part of a "
+        "split payment."
+    )
     refunds: list[Refund] = strawberry.field(resolver=_sale_refunds, description="Refunds made on it.")
     created_at: datetime = strawberry.field(description="When it was paid.")
     customer: User | None = strawberry.field(
