@@ -1,4 +1,5 @@
-"""The `petpos` command: serve, migrate, seed, create-user, export-schema, check, backup, restore."""
+"""The `petpos` command: serve, migrate, seed, create-user, set-role, export-schema, check, backup,
+restore."""
 
 from __future__ import annotations
 
@@ -306,6 +307,30 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return _with_database(create, at_head=True)
 
 
+def cmd_set_role(args: argparse.Namespace) -> int:
+    from app.api.input_guard import unsafe_reason
+
+    if reason := unsafe_reason(args.email):
+        print(f"--email: {reason}", file=sys.stderr)
+        return 1
+
+    def change(settings: Settings, url: str) -> int:
+        from app.seed import set_role
+
+        try:
+            user, changed = asyncio.run(set_role(settings, url, email=args.email, role=args.role))
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 1
+        if changed:
+            print(f"{user.email} is now {user.role}, signed out everywhere ({user.id})")
+        else:
+            print(f"{user.email} is {user.role} already; nothing changed ({user.id})")
+        return 0
+
+    return _with_database(change, at_head=True)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     def check(settings: Settings, url: str) -> int:
         from sqlalchemy.exc import DBAPIError
@@ -431,6 +456,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--role", choices=["CUSTOMER", "STAFF", "ADMIN"], default="CUSTOMER")
     create.add_argument("--password")
     create.set_defaults(func=cmd_create_user)
+
+    set_role = sub.add_parser("set-role", help="give an account another role (signs it out everywhere)")
+    set_role.add_argument("--email", required=True)
+    set_role.add_argument("--role", choices=["CUSTOMER", "STAFF", "ADMIN"], required=True)
+    set_role.set_defaults(func=cmd_set_role)
 
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=cmd_export_schema)
 

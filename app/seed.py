@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from sqlalchemy import exists, select
 
 from app.db.engine import Database
@@ -15,6 +18,8 @@ from app.domain.sales import demo as sales_demo
 from app.domain.shifts import demo as shifts_demo
 from app.domain.uow import UnitOfWork, run_unit
 from app.settings import Settings
+
+T = TypeVar("T")
 
 DEMO_USERS = [
     # email, phone, name, role, password (demo only: printed on first start)
@@ -93,23 +98,41 @@ async def production_check(settings: Settings, url: str) -> tuple[bool, list[str
 async def create_user(
     settings: Settings, url: str, *, email: str, phone: str, name: str, password: str, role: str
 ) -> User:
+    async def create(db: Database) -> User:
+        new = await accounts.prepare_new_user(
+            email=email,
+            phone=phone,
+            name=name,
+            password=password,
+            role=role,
+            phone_region=settings.default_phone_region,
+        )
+        return await run_unit(
+            db.sessions, lambda uow: accounts.create_user(uow, new), lock_timeout_ms=settings.lock_timeout_ms
+        )
+
+    return await _account_change(settings, url, create)
+
+
+async def set_role(settings: Settings, url: str, *, email: str, role: str) -> tuple[User, bool]:
+    """The account and whether its role changed (`petpos set-role`)."""
+
+    async def change(db: Database) -> tuple[User, bool]:
+        return await run_unit(
+            db.sessions,
+            lambda uow: accounts.set_role(uow, email=email, role=role),
+            lock_timeout_ms=settings.lock_timeout_ms,
+        )
+
+    return await _account_change(settings, url, change)
+
+
+async def _account_change(settings: Settings, url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run a command's change to an account; a refusal is a ValueError naming each field at fault."""
     db = Database(settings, url)
     try:
-        try:
-            new = await accounts.prepare_new_user(
-                email=email,
-                phone=phone,
-                name=name,
-                password=password,
-                role=role,
-                phone_region=settings.default_phone_region,
-            )
-            return await run_unit(
-                db.sessions,
-                lambda uow: accounts.create_user(uow, new),
-                lock_timeout_ms=settings.lock_timeout_ms,
-            )
-        except DomainError as error:
-            raise ValueError("; ".join(f"{e.field or 'input'}: {e.message}" for e in error.all())) from None
+        return await work(db)
+    except DomainError as error:
+        raise ValueError("; ".join(f"{e.field or 'input'}: {e.message}" for e in error.all())) from None
     finally:
         await db.dispose()

@@ -18,6 +18,7 @@ from app.schema.accounts import (
     AuthPayload,
     CreateStaffUserInput,
     RegisterInput,
+    Role,
     UpdateProfileInput,
     User,
     UserConnection,
@@ -171,6 +172,17 @@ async def create_staff_user(
     return UserPayload(user=User.from_model(user), errors=[])
 
 
+async def set_user_role(
+    info: Info,
+    email: Annotated[str, strawberry.argument(description="The account's email, in any letter case.")],
+    role: Annotated[Role, strawberry.argument(description="Its role from now on.")],
+) -> UserPayload:
+    """Give an account another role: a cashier who leaves becomes a CUSTOMER. A change signs the
+    account out everywhere; the last ADMIN keeps the role (CONFLICT)."""
+    user, _ = await run_mutation(info, lambda uow: accounts.set_role(uow, email=email, role=role.value))
+    return UserPayload(user=User.from_model(user), errors=[])
+
+
 @strawberry.type
 class AccountsQuery:
     me = strawberry.field(
@@ -210,3 +222,6 @@ class AccountsMutation:
         errors=(Code.VALIDATION, Code.NOT_FOUND, Code.CONFLICT, Code.RATE_LIMITED, Code.BUSY),
     )
     create_staff_user = mutation(create_staff_user, allow=AdminOnly, errors=UNIQUE)
+    set_user_role = mutation(
+        set_user_role, allow=AdminOnly, locks=("users",), errors=(Code.NOT_FOUND, Code.CONFLICT, Code.BUSY)
+    )

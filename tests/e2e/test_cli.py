@@ -133,7 +133,7 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize(
-    "command", ["serve", "migrate", "seed --demo", "create-user", "check", "backup", "restore"]
+    "command", ["serve", "migrate", "seed --demo", "create-user", "set-role", "check", "backup", "restore"]
 )
 def test_a_database_that_cannot_be_reached_is_named_without_its_password(command, database_url, tmp_path):
     url = f"postgresql+asyncpg://petpos:hunter2-secret@127.0.0.1:{_closed_port()}/petpos"
@@ -142,6 +142,8 @@ def test_a_database_that_cannot_be_reached_is_named_without_its_password(command
     if args[0] == "create-user":
         args += ["--email", "a@example.com", "--phone", "+1 202 555 0170", "--name", "A"]
         args += ["--password", "a strong password"]
+    if args[0] == "set-role":
+        args += ["--email", "a@example.com", "--role", "STAFF"]
     if args[0] == "restore":  # a good backup, so that the database is what stops it
         made = petpos(database_url, "backup", str(file))
         assert made.returncode == 0, made.stderr
@@ -412,8 +414,9 @@ def test_a_transaction_pooler_without_a_database_url_is_refused_at_start(tmp_pat
             "x" * 12,
         ),
         ("seed", "--demo"),
+        ("set-role", "--email", "a@example.com", "--role", "STAFF"),
     ],
-    ids=["create-user", "seed"],
+    ids=["create-user", "seed", "set-role"],
 )
 async def test_a_command_that_writes_rows_refuses_a_database_not_migrated_in_one_line(
     database_url, db, command

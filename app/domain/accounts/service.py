@@ -148,6 +148,34 @@ async def sign_out_everywhere(uow: UnitOfWork, *, user_id: uuid.UUID) -> None:
     await uow.session.flush()
 
 
+async def set_role(uow: UnitOfWork, *, email: str, role: str) -> tuple[User, bool]:
+    """Give the account of `email` another role; a change signs it out everywhere, so the tablets
+    of a cashier made CUSTOMER stop working at once. The shop keeps at least one ADMIN: the account
+    and every ADMIN are locked in one statement in id order, so two ADMINs taking the role from
+    each other at once are decided one after the other and the second is refused. Returns the
+    account and whether its role changed."""
+    if role not in ROLES:
+        raise validation("Unknown role", "role")
+    key = rules.lookup_email(email)
+    if key is None:
+        raise DomainError("NOT_FOUND", "No account has this email", "email")
+    # Decided on the rows as they are once locked (an ADMIN made one meanwhile is not among them:
+    # at worst a refusal that a retry turns into a change).
+    ids = await uow.session.scalars(select(User.id).where(or_(User.email == key, User.role == "ADMIN")))
+    rows = await lock_rows(uow, User, ids.all(), key_share=True)  # the role is no key
+    user = next((row for row in rows if row.email == key), None)
+    if user is None:
+        raise DomainError("NOT_FOUND", "No account has this email", "email")
+    if user.role == role:
+        return user, False  # as asked already: its sessions go on
+    if user.role == "ADMIN" and not any(row.role == "ADMIN" and row is not user for row in rows):
+        raise DomainError("CONFLICT", "This is the only ADMIN account: make another one ADMIN first", "role")
+    user.role = role
+    user.token_version += 1
+    await uow.session.flush()
+    return user, True
+
+
 async def request_password_reset(
     uow: UnitOfWork, *, email: str, ttl_minutes: int, max_emails: int, window_minutes: int
 ) -> None:
