@@ -186,6 +186,20 @@ async def _refund_shift(
     return await _shift(info, root.shift_id)
 
 
+async def _recorded_by(info: strawberry.Info, user_id: uuid.UUID) -> User | None:
+    if not is_staff(info.context.user):  # who works the counter is the staff's to see
+        return None
+    return await load_shown(info, accounts_views.users_by_id, user_id, User.from_model)
+
+
+async def _sale_created_by(root: Sale, info: strawberry.Info) -> User | None:
+    return await _recorded_by(info, root.created_by_id)
+
+
+async def _refund_created_by(root: Refund, info: strawberry.Info) -> User | None:
+    return await _recorded_by(info, root.created_by_id)
+
+
 async def _sale_customer(root: Sale, info: strawberry.Info) -> User | None:
     return await load_shown(info, accounts_views.users_by_id, root.customer_id, User.from_model)
 
@@ -244,13 +258,19 @@ class Sale(FromModel):
         description="The cash drawer shift it was rung up in, if any; staff only (null for a customer).",
     )
     receipt: Receipt = strawberry.field(resolver=_sale_receipt, description="Printable receipt.")
+    created_by: User | None = strawberry.field(
+        resolver=_sale_created_by,
+        description="Who recorded it: the staff member who took payment at the counter, the customer "
+        "online. Staff only (null for a customer).",
+    )
     sale_id: strawberry.Private[uuid.UUID]
     customer_id: strawberry.Private[uuid.UUID | None]
     shift_id: strawberry.Private[uuid.UUID | None]
+    created_by_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_model(cls, s: Any) -> Self:
-        return cls.filled_from(s, sale_id=s.id)
+        return cls.filled_from(s, sale_id=s.id, created_by_id=s.created_by)
 
 
 @connection_of(Sale, "sale", "sales", order="newest first")
@@ -351,13 +371,18 @@ class Refund(FromModel):
         resolver=_refund_shift,
         description="The shift whose drawer it came out of, if any; staff only (null for a customer).",
     )
+    created_by: User | None = strawberry.field(
+        resolver=_refund_created_by,
+        description="The staff member who made it. Staff only (null for a customer).",
+    )
     refund_id: strawberry.Private[uuid.UUID]
     sale_id: strawberry.Private[uuid.UUID]
     shift_id: strawberry.Private[uuid.UUID | None]
+    created_by_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_model(cls, r: Any) -> Self:
-        return cls.filled_from(r, refund_id=r.id)
+        return cls.filled_from(r, refund_id=r.id, created_by_id=r.created_by)
 
 
 @strawberry.type(description="The outcome of a refund.")

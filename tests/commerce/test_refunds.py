@@ -267,3 +267,20 @@ async def test_a_refund_naming_a_thousand_lines_is_refused_on_the_list(gql, user
     assert [(e["code"], e["field"]) for e in at_cap["errors"]] == [
         ("REFUND_EXCEEDS_SALE", "lines.2.quantity")
     ]
+
+
+async def test_staff_see_who_recorded_a_sale_and_its_refund_the_customer_does_not(gql, users, shop):
+    product = await shop.product(stock=10)
+    customer, sale = await _sale(gql, users, shop, [(product, 2)])
+    _, staff = await users.signed_in("STAFF", email="clerk@example.com")
+    assert (await _refund(gql, staff, sale["id"], "back", None))["errors"] == []
+    shown = "query($id: ID!) { sale(id: $id) { createdBy { email } refunds { createdBy { email role } } } }"
+    seen = (await gql(shown, {"id": sale["id"]}, token=staff))["data"]["sale"]
+    assert seen == {
+        "createdBy": {"email": customer.email},  # an online sale is recorded by its customer
+        "refunds": [{"createdBy": {"email": "clerk@example.com", "role": "STAFF"}}],
+    }
+    login = f'mutation {{ login(email: "{customer.email}", password: "correct horse battery") {{ token }} }}'
+    own = (await gql(login))["data"]["login"]["token"]
+    mine = (await gql(shown, {"id": sale["id"]}, token=own))["data"]["sale"]
+    assert mine == {"createdBy": None, "refunds": [{"createdBy": None}]}

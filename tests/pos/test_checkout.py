@@ -279,6 +279,19 @@ async def test_an_expected_version_below_1_is_refused_with_the_other_faults(pos)
     ]
 
 
+async def test_a_counter_sale_shows_staff_the_cashier_who_took_payment(pos):
+    order = await pos.order()
+    await pos.add(order["id"], await pos.product("Kibble", "12.00"), 1)
+    paid = await pos.ok(PAY, pay_input(order["id"], method="CARD"))
+    me = (await pos.gql("{ me { email } }", token=pos.token))["data"]["me"]
+    shown = await pos.gql(
+        "query($id: ID!) { sale(id: $id) { createdBy { email } } }",
+        {"id": paid["sale"]["id"]},
+        token=pos.token,
+    )
+    assert shown["data"]["sale"]["createdBy"] == me
+
+
 async def test_checkout_locks_the_order_before_any_write_in_constant_statements(db, pos):
     counts = []
     for n in (1, 20):
