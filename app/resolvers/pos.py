@@ -11,7 +11,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from app.domain.errors import NAMES_A_ROW, Code
-from app.domain.fields import parse_id
+from app.domain.fields import Checks, parse_id
 from app.domain.pos import checkout as pos_checkout
 from app.domain.pos import discounts, live, merge, orders, split, views
 from app.domain.pos import items as order_lines
@@ -95,12 +95,25 @@ async def update_sale_order_items(
     items: Annotated[
         list[SaleOrderItemUpdate], strawberry.argument(description="One change per line, each line once.")
     ],
+    expected_version: Annotated[
+        int | None,
+        strawberry.argument(
+            description="The order's version the tablet showed: if another tablet has changed the order "
+            "since, nothing changes (ORDER_CHANGED), so quantities set from what it showed never write "
+            "over a change it did not see."
+        ),
+    ] = None,
 ) -> SaleOrderPayload:
     """Change the quantity, discount or note of several lines of a DRAFT order at once."""
-    order = parse_id(order_id, "orderId", "Sale order")
-    prepared = order_lines.prepare_updates([(u.item_id, u.quantity, u.discount, u.note) for u in items])
+    check = Checks()
+    order = check(lambda: parse_id(order_id, "orderId", "Sale order"))
+    prepared = check(
+        lambda: order_lines.prepare_updates([(u.item_id, u.quantity, u.discount, u.note) for u in items])
+    )
+    expected = check(lambda: orders.expected_version(expected_version))
+    check.done()
     return await _order_payload(
-        info, lambda uow: order_lines.update_items(uow, order_id=order, updates=prepared)
+        info, lambda uow: order_lines.update_items(uow, order_id=order, updates=prepared, expected=expected)
     )
 
 
@@ -266,7 +279,7 @@ def order_edit(resolver, errors=ORDER_EDIT_ERRORS):
 class PosMutation:
     create_sale_order = mutation(create_sale_order, allow=StaffOnly, errors=NAMES_A_ROW)
     add_sale_order_item = order_edit(add_sale_order_item)
-    update_sale_order_items = order_edit(update_sale_order_items)
+    update_sale_order_items = order_edit(update_sale_order_items, (*ORDER_EDIT_ERRORS, Code.ORDER_CHANGED))
     remove_sale_order_item = order_edit(remove_sale_order_item)
     clear_sale_order_items = order_edit(clear_sale_order_items)
     cancel_sale_order = order_edit(cancel_sale_order)

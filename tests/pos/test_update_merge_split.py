@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 
+from app.domain.pos.models import SaleOrder
 from app.domain.pos.split import discount_share
 from tests.pos.conftest import MERGE, SPLIT, UPDATE
+from tests.races import row_lock_held, wait_for_lock_waiters
+
+UPDATE_SEEN = (
+    "mutation($o: ID!, $items: [SaleOrderItemUpdate!]!, $v: Int) { updateSaleOrderItems(orderId: $o, "
+    "items: $items, expectedVersion: $v) { order { version items { quantity } } "
+    "errors { code field message } } }"
+)
 
 
 def codes(payload: dict) -> list[tuple[str, str]]:
@@ -87,6 +96,28 @@ async def test_bulk_update_with_one_bad_line_changes_nothing(pos):
         assert payload["order"] is None and codes(payload) == expected, batch
         assert [(l.id, l.quantity, l.discount, l.note) for l in await pos.lines(order["id"])] == before
     assert (await pos.row(order["id"])).version == 4
+
+
+async def test_a_quantity_set_from_a_stale_view_writes_over_nothing_with_its_version(pos, db):
+    order = await pos.order()
+    shown = (await pos.add(order["id"], await pos.product("Burger chew", "5.00"), 1))["order"]
+    line, seen = shown["items"][0]["id"], shown["version"]  # both tablets show 1 burger chew
+    five = {"o": order["id"], "items": [{"itemId": line, "quantity": 5}], "v": seen}  # tablet B
+    two = {"o": order["id"], "items": [{"itemId": line, "quantity": 2}], "v": seen}  # tablet A
+    async with row_lock_held(db, SaleOrder, uuid.UUID(order["id"])):
+        first = asyncio.create_task(pos.call(UPDATE_SEEN, five))
+        await wait_for_lock_waiters(db, 1, table="sale_orders", racers=[first])
+        second = asyncio.create_task(pos.call(UPDATE_SEEN, two))
+        await wait_for_lock_waiters(db, 2, table="sale_orders", racers=[first, second])
+    made, stale = await first, await second
+    assert (made["errors"], made["order"]["items"]) == ([], [{"quantity": 5}])
+    assert stale["order"] is None
+    assert [(e["code"], e["field"]) for e in stale["errors"]] == [("ORDER_CHANGED", "expectedVersion")]
+    assert [l.quantity for l in await pos.lines(order["id"])] == [5]
+    # Without a version the last one sets it, as before; a version below 1 is refused with the rest.
+    assert (await pos.call(UPDATE_SEEN, {**two, "v": None}))["order"]["items"] == [{"quantity": 2}]
+    bad = await pos.call(UPDATE_SEEN, {**two, "o": "nope", "v": 0})
+    assert sorted(codes(bad)) == [("NOT_FOUND", "orderId"), ("VALIDATION", "expectedVersion")]
 
 
 async def test_reducing_a_custom_line_below_its_discount_is_refused_under_the_lock(pos):

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.coupons.service import coupon_id_for_code
-from app.domain.errors import DomainError, validation
+from app.domain.errors import DomainError
 from app.domain.fields import Checks, parse_id
 from app.domain.locks import lock_found
 from app.domain.loyalty import ledger
-from app.domain.pos import discounts, totals
+from app.domain.pos import discounts, orders, totals
 from app.domain.pos.models import SaleOrder, SaleOrderItem
 from app.domain.pos.orders import bump, not_editable, write
 from app.domain.sales import idempotency, tenders
@@ -84,11 +84,10 @@ async def prepare_checkout(
     )
     redeem = check(lambda: ledger.to_redeem(redeem_points))
     checked_key = check(lambda: idempotency.check_key(key))
-    if expected_version is not None and expected_version < 1:
-        check.fail(validation("A version is at least 1", "expectedVersion"))
+    expected = check(lambda: orders.expected_version(expected_version))
     check.done()
     payment, drawer = paid
-    return OrderCheckout(order, checked_key, payment, drawer, customer, coupon_id, redeem, expected_version)
+    return OrderCheckout(order, checked_key, payment, drawer, customer, coupon_id, redeem, expected)
 
 
 async def checkout_order(
@@ -114,13 +113,7 @@ async def _check_out(
 ) -> Sale:
     if order.status != "DRAFT":
         raise not_editable(order)
-    if request.expected_version not in (None, order.version):
-        raise DomainError(
-            "ORDER_CHANGED",
-            f"Order {order.number} has changed: it is at version {order.version}, not "
-            f"{request.expected_version}. Show it again before taking payment",
-            "expectedVersion",
-        )
+    orders.refuse_changed(order, request.expected_version)
     lines = (
         await uow.session.scalars(
             select(SaleOrderItem)

@@ -663,10 +663,13 @@ def prepare_updates(updates: list[tuple[str, int | None, Decimal | None, str | N
     return prepared
 
 
-async def update_items(uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[LineUpdate]) -> SaleOrder:
+async def update_items(
+    uow: UnitOfWork, *, order_id: uuid.UUID, updates: list[LineUpdate], expected: int | None = None
+) -> SaleOrder:
     """All or nothing: the lines are read after the lock, every update is checked against
-    them, and only then one statement removes (quantity 0), changes and bumps."""
-    order = await lock_order(uow, order_id)
+    them, and only then one statement removes (quantity 0), changes and bumps. Given the
+    `expected` version, only if no other change came since (quantities are set, not added)."""
+    order = await lock_order(uow, order_id, expected=expected)
     # Every line of the order, not only those named: the new total is checked too.
     lines = {
         line.id: line

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import ReturningInsert
 
 from app.domain.accounts.models import User
-from app.domain.errors import DomainError, not_found
+from app.domain.errors import DomainError, not_found, validation
 from app.domain.fields import Checks, parse_id
 from app.domain.locks import lock_found, lock_rows
 from app.domain.pos import live, rules
@@ -50,13 +50,36 @@ def not_editable(order: Shown, field: str | None = "orderId") -> DomainError:
     return DomainError("ORDER_NOT_EDITABLE", f"Order {order.number} is {order.status}, not DRAFT", field)
 
 
-async def lock_order(uow: UnitOfWork, order_id: uuid.UUID, field: str = "orderId") -> SaleOrder:
+def expected_version(version: int | None) -> int | None:
+    """The version a tablet names as the one it showed (input: at least 1), or None."""
+    if version is not None and version < 1:
+        raise validation("A version is at least 1", "expectedVersion")
+    return version
+
+
+def refuse_changed(order: SaleOrder, expected: int | None) -> None:
+    """A change asked for the version a tablet showed is refused when another has changed the
+    order since: it would pay for, or write over, what the cashier never saw."""
+    if expected is not None and expected != order.version:
+        raise DomainError(
+            "ORDER_CHANGED",
+            f"Order {order.number} has changed: it is at version {order.version}, not {expected}. "
+            "Show it again before going on",
+            "expectedVersion",
+        )
+
+
+async def lock_order(
+    uow: UnitOfWork, order_id: uuid.UUID, field: str = "orderId", *, expected: int | None = None
+) -> SaleOrder:
     """SELECT ... FROM sale_orders WHERE id = ... FOR NO KEY UPDATE: the coordination lock of
     every change to the order and its lines (no change deletes an order or changes its id, so
-    foreign-key checks on it need not wait). Only a DRAFT order changes."""
+    foreign-key checks on it need not wait). Only a DRAFT order changes; given the `expected`
+    version, only that one."""
     order = await lock_found(uow, SaleOrder, order_id, "Sale order", field, key_share=True)
     if order.status != "DRAFT":
         raise not_editable(order, field)
+    refuse_changed(order, expected)
     return order
 
 
