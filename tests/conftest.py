@@ -60,11 +60,17 @@ async def scratch_database(db: Database, database_url: str) -> AsyncIterator[str
     name = f"scratch_{uuid.uuid4().hex}"
     async with db.engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(text(f'CREATE DATABASE "{name}"'))
+        # Creating and dropping a database waits on the disk: on a loaded machine longer than the
+        # pool's statement timeout, which is for the app's statements (reset before it goes back).
+        await autocommit.execute(text("SET statement_timeout = 0"))
         try:
-            yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+            await autocommit.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+            finally:
+                await autocommit.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         finally:
-            await autocommit.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            await autocommit.execute(text("RESET statement_timeout"))
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
