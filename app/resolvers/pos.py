@@ -279,7 +279,10 @@ def order_edit(resolver, errors=ORDER_EDIT_ERRORS):
 class PosMutation:
     create_sale_order = mutation(create_sale_order, allow=StaffOnly, errors=NAMES_A_ROW)
     add_sale_order_item = order_edit(add_sale_order_item)
-    update_sale_order_items = order_edit(update_sale_order_items, (*ORDER_EDIT_ERRORS, Code.ORDER_CHANGED))
+    update_sale_order_items = order_edit(
+        update_sale_order_items,
+        (Code.VALIDATION, Code.NOT_FOUND, Code.ORDER_NOT_EDITABLE, Code.ORDER_CHANGED, Code.BUSY),
+    )
     remove_sale_order_item = order_edit(remove_sale_order_item)
     clear_sale_order_items = order_edit(clear_sale_order_items)
     cancel_sale_order = order_edit(cancel_sale_order)
