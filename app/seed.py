@@ -1,4 +1,4 @@
-"""Demo data for a new development installation, and account creation for the CLI."""
+"""Demo data for a new development installation, and the CLI's account changes (create-user, set-role)."""
 
 from __future__ import annotations
 
