@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=10, ge=1, le=MAX_COUNT)
     login_max_failures_per_address: int = Field(default=50, ge=1, le=MAX_COUNT)
     login_window_minutes: int = Field(default=15, ge=1, le=MINUTES_A_WEEK)
+    # New accounts asked for from one client address per window; past them register is RATE_LIMITED.
+    register_max_per_address: int = Field(default=20, ge=1, le=MAX_COUNT)
+    register_window_minutes: int = Field(default=60, ge=1, le=MINUTES_A_WEEK)
     currency: str = "USD"
     # Printed at the top of every receipt.
     store_name: str = "petpos pet store"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -76,9 +77,12 @@ async def customers(
 async def register(
     info: Info, input: Annotated[RegisterInput, strawberry.argument(description="The new customer account.")]
 ) -> AuthPayload:
-    """Open a customer account and sign in to it."""
-    region = ctx(info).db.settings.default_phone_region
-    new = await accounts.prepare_new_user(**values(input, role="CUSTOMER", phone_region=region))
+    """Open a customer account and sign in to it. New accounts are counted per client address
+    (PETPOS_REGISTER_*)."""
+    db = ctx(info).db
+    admit = partial(sign_in.admit_registration, db, address=_client_address(info))
+    fields = values(input, role="CUSTOMER", phone_region=db.settings.default_phone_region)
+    new = await accounts.prepare_new_user(**fields, admit=admit)
     user = await run_mutation(info, lambda uow: accounts.create_user(uow, new))
     return AuthPayload(token=_token_for(info, user), user=User.from_model(user), errors=[])
 
@@ -195,7 +199,11 @@ class AccountsQuery:
 
 @strawberry.type
 class AccountsMutation:
-    register = mutation(register, errors=UNIQUE)
+    register = mutation(
+        register,
+        locks=("sign_in_failures",),
+        errors=(Code.VALIDATION, Code.CONFLICT, Code.RATE_LIMITED, Code.BUSY),
+    )
     login = mutation(
         login, locks=("sign_in_failures",), errors=(Code.INVALID_CREDENTIALS, Code.RATE_LIMITED, Code.BUSY)
     )

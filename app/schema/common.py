@@ -34,8 +34,8 @@ CODE_DESCRIPTIONS = {
     Code.REFUND_EXCEEDS_SALE: "More than was sold and not yet refunded.",
     Code.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used before for a different request.",
     Code.BUSY: "Others are changing the same records; nothing changed, retry shortly.",
-    Code.RATE_LIMITED: "Too many failed sign-ins (login, or updateProfile's currentPassword); retry "
-    "after the time the message gives.",
+    Code.RATE_LIMITED: "Too many failed sign-ins (login, or updateProfile's currentPassword), or too "
+    "many new accounts from one address (register); retry after the time the message gives.",
     Code.DISCOUNT_NOT_ALLOWED: "The manual discount is above what the caller's role may give.",
     Code.SHIFT_NOT_OPEN: "A cash tender or cash refund needs an OPEN shift on the register named.",
     Code.SHIFT_ALREADY_OPEN: "The register already has an OPEN shift.",

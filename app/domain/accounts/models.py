@@ -59,13 +59,13 @@ class PasswordResetToken(Base):
 
 class SignInFailure(Base):
     """Failed sign-ins of one account (normalised email) or one client address in the current
-    window, with the attempts whose password is being checked right now (app/domain/accounts/
-    sign_in_limits.py). A row whose window has passed counts as none: the next attempt starts it
-    afresh."""
+    window, with the attempts whose password is being checked right now; or (kind 'register') the
+    new accounts one client address asked for (app/domain/accounts/sign_in_limits.py). A row whose
+    window has passed counts as none: the next attempt starts it afresh."""
 
     __tablename__ = "sign_in_failures"
     __table_args__ = (
-        CheckConstraint("kind IN ('account', 'address')", name="kind_known"),
+        CheckConstraint("kind IN ('account', 'address', 'register')", name="kind_known"),
         positive("failures"),
     )
 

@@ -4,6 +4,7 @@ work starts, so the locked window never contains argon2."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -31,8 +32,17 @@ class NewUser:
 
 
 async def prepare_new_user(
-    *, email: str, phone: str, name: str, password: str, role: str, phone_region: str
+    *,
+    email: str,
+    phone: str,
+    name: str,
+    password: str,
+    role: str,
+    phone_region: str,
+    admit: Callable[[], Awaitable[None]] | None = None,
 ) -> NewUser:
+    """The account checked, then its password hashed. `admit` runs between the two (register's
+    limit per client address): a refused request costs no argon2."""
     if role not in ROLES:
         raise validation("Unknown role", "role")
     values = every(
@@ -41,6 +51,8 @@ async def prepare_new_user(
         name=lambda: rules.normalise_name(name),
         password=lambda: rules.check_password(password),
     )
+    if admit is not None:
+        await admit()
     return NewUser(
         values["email"], values["phone"], values["name"], await credentials.hash_password(password), role
     )

@@ -34,10 +34,22 @@ def limits_of(db: Database) -> SignInLimits:
     )
 
 
-async def _unit(db: Database, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+async def _unit(db: Database, work: Callable[[UnitOfWork], Awaitable[T]], operation: str = "signIn") -> T:
     # No unit slot: a short unit on the account's own counters, which must not wait behind
     # mutations piled up on a row held elsewhere (a right password would count as a failure).
-    return await run_unit(db.sessions, work, lock_timeout_ms=db.settings.lock_timeout_ms, operation="signIn")
+    return await run_unit(db.sessions, work, lock_timeout_ms=db.settings.lock_timeout_ms, operation=operation)
+
+
+async def admit_registration(db: Database, *, address: str | None) -> None:
+    """Count a new account against its client address, in its own short unit, before its password
+    is hashed: past the limit RATE_LIMITED, at the cost of one statement."""
+    settings = db.settings
+    most, window = settings.register_max_per_address, timedelta(minutes=settings.register_window_minutes)
+    await _unit(
+        db,
+        lambda uow: counters.count_registration(uow, address=address, most=most, window=window),
+        operation="register",
+    )
 
 
 async def check_login(user: User | None, password: str) -> User:

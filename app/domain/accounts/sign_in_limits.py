@@ -1,4 +1,5 @@
-"""Failed sign-ins, counted per account (normalised email) and per client address.
+"""Failed sign-ins, counted per account (normalised email) and per client address; and new
+accounts, counted per client address.
 
 The counters live in PostgreSQL (`sign_in_failures`), so every worker and host sees the same
 ones. Each is a fixed window: it starts at the first failure and lasts `window`; past `max`
@@ -11,6 +12,10 @@ parallel guesses take the places up to the limit one by one and no more than the
 checked in a window; a wrong password keeps its place (it is the failure), a right one gives it
 back (`release`). Before that, sign-in reads the counters (riding along in the statement that
 finds the user), so a blocked caller costs no argon2 and writes nothing.
+
+Registering counts every new account an address asks for, taken or not, in a counter of its own
+(`count_registration`), before the password is hashed: one machine can neither keep the argon2
+workers busy with sign-ups nor try emails without end to learn which are taken.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     ScalarSelect,
     and_,
     case,
@@ -47,6 +54,7 @@ from app.domain.uow import UnitOfWork
 log = logging.getLogger("petpos.sign_in")
 
 ACCOUNT, ADDRESS = "account", "address"
+REGISTRATIONS = "register"  # accounts asked for from one client address
 TABLE = SignInFailure.__tablename__
 
 
@@ -111,12 +119,15 @@ def _wait_seconds(keys: SignInKeys, limits: SignInLimits) -> ScalarSelect[Any]:
     return select(func.max(remaining)).where(_blocking(keys, limits)).scalar_subquery()
 
 
-def rate_limited(wait_seconds: float, field: str | None = None) -> DomainError:
+def _wait_text(wait_seconds: float) -> str:
     seconds = max(1, math.ceil(wait_seconds))
     if seconds > 90:
-        wait = f"{math.ceil(seconds / 60)} minutes"
-    else:
-        wait = "1 second" if seconds == 1 else f"{seconds} seconds"
+        return f"{math.ceil(seconds / 60)} minutes"
+    return "1 second" if seconds == 1 else f"{seconds} seconds"
+
+
+def rate_limited(wait_seconds: float, field: str | None = None) -> DomainError:
+    wait = _wait_text(wait_seconds)
     return DomainError("RATE_LIMITED", f"Too many failed sign-ins; try again in {wait}", field)
 
 
@@ -141,6 +152,29 @@ async def wait_of(session: AsyncSession, *, keys: SignInKeys, limits: SignInLimi
     return None if wait is None else float(wait)
 
 
+async def _count(
+    uow: UnitOfWork, rows: list[tuple[str, str]], window: timedelta
+) -> Sequence[Row[str, int, datetime, Any]]:
+    """One more for each (kind, key) counter, in one statement (a counter whose window has passed
+    starts again at 1): each counter's kind, count, window start and seconds left in its window."""
+    uow.note_lock(TABLE)
+    stale = SignInFailure.window_started_at <= func.now() - window
+    new = insert(SignInFailure).values([{"kind": kind, "key": key, "failures": 1} for kind, key in rows])
+    stmt = new.on_conflict_do_update(
+        index_elements=[SignInFailure.kind, SignInFailure.key],
+        set_={
+            "failures": case((stale, 1), else_=SignInFailure.failures + 1),
+            "window_started_at": case((stale, func.now()), else_=SignInFailure.window_started_at),
+        },
+    ).returning(
+        SignInFailure.kind,
+        SignInFailure.failures,
+        SignInFailure.window_started_at,
+        func.extract("epoch", SignInFailure.window_started_at + window - func.now()),
+    )
+    return (await uow.session.execute(stmt)).all()
+
+
 @dataclass(frozen=True)
 class Taken:
     """An attempt's places in the counters: each counter's count with it, and the window it was
@@ -160,23 +194,8 @@ async def reserve(
     rows = keys.rows()
     if not rows:
         return Taken({}, {})
-    uow.note_lock(TABLE)
-    stale = SignInFailure.window_started_at <= func.now() - limits.window
-    new = insert(SignInFailure).values([{"kind": kind, "key": key, "failures": 1} for kind, key in rows])
-    stmt = new.on_conflict_do_update(
-        index_elements=[SignInFailure.kind, SignInFailure.key],
-        set_={
-            "failures": case((stale, 1), else_=SignInFailure.failures + 1),
-            "window_started_at": case((stale, func.now()), else_=SignInFailure.window_started_at),
-        },
-    ).returning(
-        SignInFailure.kind,
-        SignInFailure.failures,
-        SignInFailure.window_started_at,
-        func.extract("epoch", SignInFailure.window_started_at + limits.window - func.now()),
-    )
     taken, over = Taken({}, {}), []
-    for kind, failures, window, wait in (await uow.session.execute(stmt)).all():
+    for kind, failures, window, wait in await _count(uow, rows, limits.window):
         taken.counts[kind], taken.windows[kind] = failures, window
         if failures > limits.of(kind):
             over.append(float(wait))
@@ -215,6 +234,19 @@ async def release(uow: UnitOfWork, *, taken: Taken, keys: SignInKeys, limits: Si
     gone = delete(table).where(mine, drop).cte("gone")
     stmt = update(table).where(mine, ~drop).values(failures=table.c.failures - 1).add_cte(gone)
     await uow.session.execute(stmt)
+
+
+async def count_registration(uow: UnitOfWork, *, address: str | None, most: int, window: timedelta) -> None:
+    """Count a new account asked for from this client address; past `most` in its window
+    RATE_LIMITED, and its unit rolls back, so a refused request is not counted."""
+    key = address_key(address)
+    if key is None:
+        return
+    [(_, count, _, wait)] = await _count(uow, [(REGISTRATIONS, key)], window)
+    if count > most:
+        raise DomainError(
+            "RATE_LIMITED", f"Too many new accounts from this address; try again in {_wait_text(float(wait))}"
+        )
 
 
 async def forgive_account(uow: UnitOfWork, *, email: str) -> None:
