@@ -331,6 +331,17 @@ def cmd_set_role(args: argparse.Namespace) -> int:
     return _with_database(change, at_head=True)
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    def prune(settings: Settings, url: str) -> int:
+        from app.prune import prune
+
+        for pruned in asyncio.run(prune(settings, url, days=args.days)):
+            print(f"{pruned.table}: {pruned.rows} rows deleted")
+        return 0
+
+    return _with_database(prune, at_head=True)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     def check(settings: Settings, url: str) -> int:
         from sqlalchemy.exc import DBAPIError
@@ -476,6 +487,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     check.add_argument("--timings", action="store_true", help="print how long each check took")
     check.set_defaults(func=cmd_check)
+
+    prune = sub.add_parser(
+        "prune", help="delete rows that have done their work: spent counters and codes, sent mail, old keys"
+    )
+    prune.add_argument(
+        "--days",
+        type=_ranged(1, 3650),
+        default=30,
+        metavar="N",
+        help="keep reset codes, sent mail and idempotency keys this many days (default 30)",
+    )
+    prune.set_defaults(func=cmd_prune)
 
     backup = sub.add_parser("backup", help="write the whole database to FILE (pg_dump, custom format)")
     backup.add_argument("file")

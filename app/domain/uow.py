@@ -51,8 +51,9 @@ class UnitOfWork:
 
     def lock_free(self, because: str) -> None:
         """Declare that this unit writes without locking a coordinating row, and why: it only
-        creates rows nobody else can see yet, and constraints decide its races. Every other unit
-        locks before it writes (the tests' lock guard holds them to that)."""
+        creates rows nobody else can see yet, and constraints decide its races; or it deletes rows
+        that have done their work (app/prune.py). Every other unit locks before it writes (the
+        tests' lock guard holds them to that)."""
         self.lock_free_because = because
 
     def created(self) -> None:

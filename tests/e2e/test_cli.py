@@ -133,7 +133,8 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize(
-    "command", ["serve", "migrate", "seed --demo", "create-user", "set-role", "check", "backup", "restore"]
+    "command",
+    ["serve", "migrate", "seed --demo", "create-user", "set-role", "check", "prune", "backup", "restore"],
 )
 def test_a_database_that_cannot_be_reached_is_named_without_its_password(command, database_url, tmp_path):
     url = f"postgresql+asyncpg://petpos:hunter2-secret@127.0.0.1:{_closed_port()}/petpos"
@@ -415,8 +416,9 @@ def test_a_transaction_pooler_without_a_database_url_is_refused_at_start(tmp_pat
         ),
         ("seed", "--demo"),
         ("set-role", "--email", "a@example.com", "--role", "STAFF"),
+        ("prune",),
     ],
-    ids=["create-user", "seed", "set-role"],
+    ids=["create-user", "seed", "set-role", "prune"],
 )
 async def test_a_command_that_writes_rows_refuses_a_database_not_migrated_in_one_line(
     database_url, db, command
