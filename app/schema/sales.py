@@ -38,6 +38,12 @@ class CartItem:
     product: Product = strawberry.field(description="The product, as it is now.")
     quantity: int = strawberry.field(description="Units, 1-999.")
     line_total: Money = strawberry.field(description="Price now times quantity.")
+    problem: UserError | None = strawberry.field(
+        description="Why checkout would refuse this line now, as checkout would say it: NOT_FOUND (the "
+        "product is no longer for sale; remove the line) or INSUFFICIENT_STOCK (fewer in stock than the "
+        "quantity; the message says how many). Null while it can be bought; stock is re-checked at checkout.",
+        default=None,
+    )
 
 
 @strawberry.type(description="A customer's cart: what they will buy online at checkout.")
@@ -71,8 +77,9 @@ class Cart:
                     product=Product.from_model(product),
                     quantity=item.quantity,
                     line_total=Money.of(product.price * item.quantity),
+                    problem=UserError.of(problem) if problem else None,
                 )
-                for item, product in view.items
+                for (item, product), problem in zip(view.items, view.item_problems, strict=True)
             ],
             subtotal=Money.of(view.subtotal),
             discount=Money.of(view.discount),

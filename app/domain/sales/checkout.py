@@ -12,7 +12,7 @@ from app.domain.fields import every
 from app.domain.loyalty import ledger
 from app.domain.sales import idempotency
 from app.domain.sales.cart import empty_cart, lock_cart_of
-from app.domain.sales.models import Cart, CartItem, Sale
+from app.domain.sales.models import CART_LINE, Cart, CartItem, Sale
 from app.domain.sales.recording import Fields, Payment, SaleItem, record_sale
 from app.domain.uow import UnitOfWork
 
@@ -75,7 +75,7 @@ async def _check_out(
         uow,
         channel="ONLINE",
         items=[
-            SaleItem("PRODUCT", line.product_id, line.quantity, field=f"cart.items.{i}", id_field="product")
+            SaleItem("PRODUCT", line.product_id, line.quantity, field=CART_LINE.format(i), id_field="product")
             for i, line in enumerate(lines)
         ],
         customer_id=customer_id,

@@ -45,6 +45,10 @@ class Cart(Base):
     created_at: Mapped[datetime] = created_at()
 
 
+# How checkout's errors name a cart line (by its place in the cart, oldest first).
+CART_LINE = "cart.items.{}"
+
+
 class CartItem(Base):
     __tablename__ = "cart_items"
     __table_args__ = (UniqueConstraint("cart_id", "product_id"), quantity_in_range())

@@ -45,6 +45,15 @@ def not_a_customer(field: str = "customerId") -> DomainError:
     return validation("This account is not a customer account", field)
 
 
+def not_for_sale(field: str) -> DomainError:
+    return DomainError("NOT_FOUND", "This item is not for sale", field)
+
+
+def too_few(product: Product, wanted: int, field: str) -> DomainError:
+    message = f"Only {product.stock} of {product.name} left, {wanted} wanted"
+    return DomainError("INSUFFICIENT_STOCK", message, field)
+
+
 @dataclass(frozen=True)
 class SaleItem:
     item_type: str  # PRODUCT | SERVICE
@@ -107,18 +116,14 @@ async def record_sale(
     for item in items:
         found = catalogue.get(item.item_id)
         if found is None or not found.active:
-            errors.append(
-                DomainError("NOT_FOUND", "This item is not for sale", f"{item.field}.{item.id_field}")
-            )
+            errors.append(not_for_sale(f"{item.field}.{item.id_field}"))
         elif item.item_type == "PRODUCT":
             wanted[item.item_id] += item.quantity
     # Every line of a short product is named, in line order: the client may fix any of them.
     short = {product_id for product_id, quantity in wanted.items() if products[product_id].stock < quantity}
     for item in items:
         if item.item_type == "PRODUCT" and item.item_id in short:
-            product = products[item.item_id]
-            message = f"Only {product.stock} of {product.name} left, {wanted[item.item_id]} wanted"
-            errors.append(DomainError("INSUFFICIENT_STOCK", message, item.field))
+            errors.append(too_few(products[item.item_id], wanted[item.item_id], item.field))
     if errors:
         raise DomainError.many(errors)
 

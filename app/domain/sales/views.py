@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,7 +18,8 @@ from app.domain.coupons.service import discount_for, nothing_off
 from app.domain.errors import DomainError
 from app.domain.pagination import Page, fetch_page, where_given
 from app.domain.sales import tax
-from app.domain.sales.models import Cart, CartItem, Refund, RefundLine, Sale, SaleLine
+from app.domain.sales.models import CART_LINE, Cart, CartItem, Refund, RefundLine, Sale, SaleLine
+from app.domain.sales.recording import not_for_sale, too_few
 from app.domain.taxes.models import TaxRate
 
 
@@ -32,6 +33,16 @@ class CartView:
     tax: Decimal = money.ZERO  # as it would apply now, after the discount
     total: Decimal = money.ZERO  # what checkout would charge now, before points
     coupon_problem: DomainError | None = None  # why the coupon gives no discount now
+    # Per item: what checkout would refuse it with now (retired, too few in stock), else None.
+    item_problems: list[DomainError | None] = field(default_factory=list)
+
+
+def item_problem(position: int, item: CartItem, product: Product) -> DomainError | None:
+    """The error checkout would give this cart line now, naming it as checkout does."""
+    line = CART_LINE.format(position)
+    if not product.active:
+        return not_for_sale(f"{line}.product")
+    return too_few(product, item.quantity, line) if product.stock < item.quantity else None
 
 
 async def cart_view(
@@ -66,7 +77,8 @@ async def cart_view(
         discount,
         included=prices_include_tax,
     )
-    return CartView(cart, items, coupon, subtotal, discount, taxed.tax, taxed.total, problem)
+    problems = [item_problem(i, item, product) for i, (item, product) in enumerate(items)]
+    return CartView(cart, items, coupon, subtotal, discount, taxed.tax, taxed.total, problem, problems)
 
 
 async def sales_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sale]:
