@@ -488,16 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--timings", action="store_true", help="print how long each check took")
     check.set_defaults(func=cmd_check)
 
-    prune = sub.add_parser(
-        "prune", help="delete rows that have done their work: spent counters and codes, sent mail, old keys"
-    )
-    prune.add_argument(
-        "--days",
-        type=_ranged(1, 3650),
-        default=30,
-        metavar="N",
-        help="keep reset codes, sent mail and idempotency keys this many days (default 30)",
-    )
+    keep = "keep reset codes, sent mail and idempotency keys N days (default 30)"
+    prune = sub.add_parser("prune", help="delete spent counters and codes, sent mail and old keys")
+    prune.add_argument("--days", type=_ranged(1, 3650), default=30, metavar="N", help=keep)
     prune.set_defaults(func=cmd_prune)
 
     backup = sub.add_parser("backup", help="write the whole database to FILE (pg_dump, custom format)")
