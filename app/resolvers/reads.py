@@ -13,6 +13,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from app.domain.pagination import Page
 from app.resolvers.base import ctx, maybe_id
 from app.resolvers.inputs import plain
 from app.schema.common import After, First
@@ -72,14 +73,22 @@ class Only:
     type: Any
     description: str
 
+    def value(self, given: Any) -> Any:
+        """What the view gets: an enum as its value, an ID as a UUID (None: a malformed one)."""
+        return maybe_id(given) if self.type is strawberry.ID and given is not None else plain(given)
+
 
 def paged(connection: Any, view: Callable[..., Awaitable[Any]], *, doc: str, **filters: Only) -> Any:
     """The resolver of a paged query: a page of `view(session, **filters, first=, after=)` as its
-    `connection` type. Its arguments are the `filters` (enums given to the view as their values), then
-    `first` and `after`; the field is described as `doc`."""
+    `connection` type. Its arguments are the `filters` (enums given to the view as their values, IDs
+    as UUIDs: a malformed one names nothing, so the page is empty), then `first` and `after`; the
+    field is described as `doc`."""
 
     async def resolve(info: Info, **arguments: Any) -> Any:
-        page = await read(info, view, **{name: plain(value) for name, value in arguments.items()})
+        given = {name: only.value(arguments[name]) for name, only in filters.items()}
+        if any(given[name] is None for name in filters if arguments[name] is not None):
+            return connection.of(Page([], [], has_next_page=False))
+        page = await read(info, view, **given, first=arguments["first"], after=arguments["after"])
         return connection.of(page)
 
     arguments = {

@@ -80,6 +80,16 @@ sale = lookup(
 )
 
 
+async def sale_by_number(
+    info: Info,
+    number: Annotated[str, strawberry.argument(description="The number on the receipt: S-000004.")],
+) -> Sale | None:
+    """The sale a receipt names, typed or scanned in any letter case (a refund at the counter starts
+    here): a customer's own, or any for staff; someone else's is simply not there."""
+    found = await read(info, views.sale_by_number, number)
+    return Sale.from_model(found) if found and _visible(info, found) else None
+
+
 async def receipt(
     info: Info, sale_id: Annotated[strawberry.ID, strawberry.argument(description="The sale's id.")]
 ) -> Receipt | None:
@@ -93,6 +103,7 @@ sales = paged(
     views.sales_page,
     doc="Every sale, newest first (STAFF, ADMIN).",
     channel=Only(SaleChannel, "Only online or only POS sales."),
+    customer_id=Only(strawberry.ID, "Only this customer's sales (a customer found with `customers`)."),
 )
 
 
@@ -194,6 +205,7 @@ class SalesQuery:
     my_cart = query(my_cart, allow=CustomerOnly)
     my_sales = query(my_sales, allow=SignedIn)
     sale = query(sale, allow=SignedIn)
+    sale_by_number = query(sale_by_number, allow=SignedIn)
     sales = query(sales, allow=StaffOnly)
     receipt = query(receipt, allow=SignedIn)
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain import money
+from app.domain import fields, money
 from app.domain.batches import by_parent
 from app.domain.catalog.models import Product
 from app.domain.coupons.models import Coupon
@@ -83,6 +83,11 @@ async def cart_view(
 
 async def sales_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sale]:
     return {s.id: s for s in await session.scalars(select(Sale).where(Sale.id.in_(ids)))}
+
+
+async def sale_by_number(session: AsyncSession, number: str) -> Sale | None:
+    """The sale a receipt's number names (S-000004), typed or scanned in any letter case."""
+    return (await session.scalars(select(Sale).where(Sale.number == fields.code_key(number)))).first()
 
 
 async def lines_by_sale(session: AsyncSession, sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SaleLine]]:
