@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
@@ -154,6 +155,8 @@ class Settings(BaseSettings):
     currency: str = "USD"
     # Printed at the top of every receipt.
     store_name: str = "petpos pet store"
+    # The time zone receipts give the sale's time in: an IANA name (America/New_York).
+    store_timezone: str = "UTC"
     default_phone_region: str = "US"
     pool_size: int = Field(default=10, ge=1, le=200)
     # Origins of the React POS (CORS and WebSocket Origin check); comma-separated in the environment.
@@ -242,7 +245,19 @@ class Settings(BaseSettings):
             raise ValueError("PETPOS_STORE_NAME must be at most 200 characters")
         return value
 
-    @field_validator("secret_key", "trusted_documents", "data_dir", mode="before")
+    @field_validator("store_timezone")
+    @classmethod
+    def _check_store_timezone(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "PETPOS_STORE_TIMEZONE must be an IANA time zone, like America/New_York or Europe/Paris"
+            ) from None
+        return value
+
+    @field_validator("secret_key", "trusted_documents", "data_dir", "store_timezone", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object, info: ValidationInfo) -> object:
         """An empty (or blank) variable is an unset one, as for the URLs."""

@@ -26,5 +26,12 @@ async def receipt_of(info: strawberry.Info, sale: SaleModel) -> Receipt:
     lines = await load(info, views.lines_by_sale, sale.id, default=[])
     tenders = await load(info, shift_views.tenders_by_sale, sale.id, default=[])
     settings = info.context.db.settings
-    data = receipt_data(sale, lines, tenders, store=settings.store_name, currency=settings.currency)
+    data = receipt_data(
+        sale,
+        lines,
+        tenders,
+        store=settings.store_name,
+        currency=settings.currency,
+        timezone=settings.store_timezone,
+    )
     return Receipt(text=render_text(data), html=render_html(data))

@@ -328,6 +328,11 @@ def test_the_store_name_is_measured_after_trimming(database_url):
         make_settings(database_url, store_name="P" * 201)
 
 
+def test_the_store_time_zone_is_read_trimmed_and_empty_is_utc(database_url):
+    assert make_settings(database_url, store_timezone=" Europe/Paris ").store_timezone == "Europe/Paris"
+    assert make_settings(database_url, store_timezone="").store_timezone == "UTC"
+
+
 def test_a_phone_region_and_currency_in_lower_case_are_read(database_url):
     settings = make_settings(database_url, default_phone_region=" gb ", currency="eur")
     assert (settings.default_phone_region, settings.currency) == ("GB", "EUR")
@@ -342,6 +347,10 @@ def test_a_phone_region_and_currency_in_lower_case_are_read(database_url):
         ("PETPOS_STORE_NAME", "   ", "PETPOS_STORE_NAME must hold a visible name on one line"),
         ("PETPOS_STORE_NAME", "Pets\x1b[2J", "PETPOS_STORE_NAME must hold a visible name on one line"),
         ("PETPOS_OUTBOX_POLL_SECONDS", "0.0001", "PETPOS_OUTBOX_POLL_SECONDS: Input should be greater than"),
+        *(
+            ("PETPOS_STORE_TIMEZONE", zone, "PETPOS_STORE_TIMEZONE must be an IANA time zone, like")
+            for zone in ("Mars/Olympus_Mons", "EST+5", "../../etc/passwd", "/usr/share/zoneinfo/UTC")
+        ),
     ],
 )
 def test_a_setting_out_of_range_is_named_in_the_refusal(database_url, setting, value, problem):

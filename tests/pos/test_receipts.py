@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -139,21 +140,36 @@ async def test_sales_looked_up_under_aliases_share_one_read_per_table(db, pos, s
     assert await statements(first["id"], second["id"], first["id"]) == await statements(first["id"])
 
 
-async def test_the_store_name_comes_from_the_setting(database_url, pos, sold):
-    _, first, _ = sold
-    settings = make_settings(database_url, store_name="Happy Paws & Co")
-    db = Database(settings)
+async def receipt_served_with(database_url: str, token: str, sale_id: str, **settings) -> dict:
+    """The sale's receipt from a server started with these settings."""
+    configured = make_settings(database_url, **settings)
+    db = Database(configured)
     try:
-        app = create_app(settings, db)
+        app = create_app(configured, db)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://petpos.test"
         ) as c:
-            result = await GraphQLClient(c)(RECEIPT, {"id": first["id"]}, token=pos.token)
+            result = await GraphQLClient(c)(RECEIPT, {"id": sale_id}, token=token)
     finally:
         await db.dispose()
-    receipt = result["data"]["receipt"]
+    return result["data"]["receipt"]
+
+
+async def test_the_store_name_comes_from_the_setting(database_url, pos, sold):
+    _, first, _ = sold
+    receipt = await receipt_served_with(database_url, pos.token, first["id"], store_name="Happy Paws & Co")
     assert receipt["text"].splitlines()[0].strip() == "Happy Paws & Co"
     assert "Happy Paws &amp; Co</h1>" in receipt["html"]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+async def test_the_sale_time_is_given_in_the_store_time_zone(database_url, db, pos, sold, zone):
+    _, first, _ = sold
+    local = (await stored(db, first["id"])).created_at.astimezone(ZoneInfo(zone))
+    shown = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"  # EST or EDT; IST
+    receipt = await receipt_served_with(database_url, pos.token, first["id"], store_timezone=zone)
+    assert shown in receipt["text"] and shown in receipt["html"]
+    assert "UTC" not in receipt["text"]
 
 
 async def test_a_receipt_prints_the_staff_discount_the_tax_and_each_tender(db, pos):

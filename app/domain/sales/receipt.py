@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import wcwidth
 
@@ -50,6 +51,7 @@ class ReceiptData:
     points_earned: int = 0
     points_redeemed: int = 0
     tax_included: bool = False  # PETPOS_PRICES_INCLUDE_TAX when sold: the tax is inside the total
+    timezone: str = "UTC"  # PETPOS_STORE_TIMEZONE: the zone the sale's time is given in
 
 
 def amount(value: Decimal) -> str:
@@ -99,14 +101,15 @@ def tax_label(data: ReceiptData) -> str:
     return "Tax (included)" if data.tax_included else "Tax"
 
 
-def stamp(date: datetime) -> str:
-    return date.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def stamp(date: datetime, timezone: str = "UTC") -> str:
+    """The sale's time in the store's zone, with the zone's abbreviation (EST, CET, UTC)."""
+    return date.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def render_text(data: ReceiptData) -> str:
     """The receipt for a thermal printer: no line wider than WIDTH columns."""
     out = [wcwidth.center(part, WIDTH).rstrip() for part in wrap(data.store)]
-    out += row(f"Sale {data.number}", stamp(data.date))
+    out += row(f"Sale {data.number}", stamp(data.date, data.timezone))
     out.append(RULE)
     for line in data.lines:
         out += wrap(line.name)
@@ -187,7 +190,7 @@ def render_html(data: ReceiptData) -> str:
         f'<body style="{PAGE}"><div style="{CARD}">'
         f'<h1 style="margin:0 0 4px;font-size:18px;text-align:center;">{e(data.store)}</h1>'
         f'<p style="margin:0 0 12px;text-align:center;{MUTED}">'
-        f"Sale {e(data.number)} &middot; {e(stamp(data.date))}</p>"
+        f"Sale {e(data.number)} &middot; {e(stamp(data.date, data.timezone))}</p>"
         f'<table style="{TABLE}">{"".join(rows + totals + paid)}</table>'
         '<p style="margin:12px 0 0;text-align:center;">Thank you!</p>'
         "</div></body></html>"

@@ -22,7 +22,13 @@ def discounts(sale: Sale) -> tuple[tuple[str, Decimal], ...]:
 
 
 def receipt_data(
-    sale: Sale, lines: Sequence[SaleLine], tenders: Sequence[SaleTender], *, store: str, currency: str
+    sale: Sale,
+    lines: Sequence[SaleLine],
+    tenders: Sequence[SaleTender],
+    *,
+    store: str,
+    currency: str,
+    timezone: str = "UTC",
 ) -> ReceiptData:
     return ReceiptData(
         store=store,
@@ -42,4 +48,5 @@ def receipt_data(
         change=sale.change or money.ZERO,
         points_earned=sale.points_earned,
         points_redeemed=sale.points_redeemed,
+        timezone=timezone,
     )
