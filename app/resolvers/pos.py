@@ -74,10 +74,14 @@ async def add_sale_order_item(
     info: Info, input: Annotated[AddSaleOrderItemInput, strawberry.argument(description="The line to add.")]
 ) -> SaleOrderPayload:
     """Add a product or service to a DRAFT order; a STANDARD add merges into the item's line."""
+    item_id: str | None = input.item_id
+    sku = order_lines.scanned_sku(item_type=input.item_type.value, item_id=item_id, sku=input.sku)
+    if sku is not None:
+        item_id = await read(info, order_lines.product_id_by_sku, sku)  # before the add: no lock held
     line = order_lines.check_line(
         order_id=input.order_id,
         item_type=input.item_type.value,
-        item_id=input.item_id,
+        item_id=item_id or "",
         quantity=input.quantity,
         mode=(input.mode.value if input.mode else "STANDARD"),
         unit_price=input.unit_price,

@@ -237,7 +237,9 @@ class CreateSaleOrderInput:
 class AddSaleOrderItemInput:
     order_id: strawberry.ID = strawberry.field(description="The DRAFT order.")
     item_type: SaleItemType = strawberry.field(description="Product or service.")
-    item_id: strawberry.ID = strawberry.field(description="The active product or service to add.")
+    item_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The active product or service to add (or, for a product, send sku)."
+    )
     quantity: int = strawberry.field(description="Units, 1-999.")
     mode: SaleItemMode | None = strawberry.field(
         description="STANDARD (default) or CUSTOM.", default=SaleItemMode.STANDARD
@@ -249,6 +251,11 @@ class AddSaleOrderItemInput:
         default=None, description="CUSTOM only: line-level discount amount."
     )
     note: str | None = strawberry.field(description="CUSTOM only: at most 500 characters.", default=None)
+    sku: str | None = strawberry.field(
+        default=None,
+        description="Instead of itemId, for a PRODUCT: its SKU (the barcode) as scanned, in any letter case, "
+        "so a scan adds in one round trip.",
+    )
 
 
 @strawberry.input(description="A change to one line of a DRAFT order; omitted fields stay as they are.")

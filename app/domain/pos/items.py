@@ -95,6 +95,30 @@ class CheckedLine:
     note: str | None
 
 
+def scanned_sku(*, item_type: str, item_id: str | None, sku: str | None) -> str | None:
+    """The SKU to find the product by, or None when itemId names the item: one of the two, and a
+    SKU for a product only."""
+    if sku is None:
+        if item_id is None:
+            raise validation("Send the item's itemId, or a product's sku", "itemId")
+        return None
+    if item_id is not None:
+        raise validation("Send itemId or sku, not both", "sku")
+    if item_type != "PRODUCT":
+        raise validation("Only a product has a SKU: send the service's itemId", "sku")
+    return sku
+
+
+async def product_id_by_sku(session: AsyncSession, sku: str) -> str:
+    """The id of the product for sale a scanned SKU names, in any letter case; NOT_FOUND otherwise."""
+    found = await session.scalar(
+        select(Product.id).where(Product.sku == fields.code_key(sku), Product.active.is_(True))
+    )
+    if found is None:
+        raise DomainError("NOT_FOUND", "No product for sale has this SKU", "sku")
+    return str(found)
+
+
 def check_line(
     *,
     order_id: str,
