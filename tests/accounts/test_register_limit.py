@@ -6,10 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from alembic import command
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.accounts import credentials
 from app.domain.accounts.models import SignInFailure
+from app.migrations import alembic_config
 from tests.accounts.test_register import REGISTER, count_users, register_input
 from tests.accounts.test_sign_in_limits import client_at
 
@@ -95,3 +98,17 @@ async def test_parallel_registrations_from_one_address_make_no_more_accounts_tha
     )
     assert await count_users(db) == 3
     assert await registrations(db) == {"2001:db8::/64": 3}  # an IPv6 client counts as its /64
+
+
+async def test_migration_0022_down_gives_the_counters_back_to_sign_in_alone(app, db, database_url):
+    async with client_at(app, "203.0.113.7") as gql:
+        assert (await register_from(gql, 1))["errors"] == []
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0021_coupon_window_finite")
+    try:
+        assert await registrations(db) == {}  # the older check constraint would refuse them
+        with pytest.raises(IntegrityError, match="ck_sign_in_failures_kind_known"):
+            async with db.engine.begin() as connection:
+                await connection.execute(insert(SignInFailure).values(kind="register", key="k", failures=1))
+    finally:
+        await asyncio.to_thread(command.upgrade, config, "head")
