@@ -336,7 +336,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         from app.prune import prune
 
         for pruned in asyncio.run(prune(settings, url, days=args.days)):
-            print(f"{pruned.table}: {pruned.rows} rows deleted")
+            print(f"{pruned.table}: {pruned.rows} deleted")
         return 0
 
     return _with_database(prune, at_head=True)

@@ -55,13 +55,20 @@ def bare_mark(value: str) -> bool:
     return all(invisible(c) or unicodedata.category(c).startswith("M") for c in value)
 
 
+# No code is longer than 64 characters, nor its input longer than this (NFKC may join an accent
+# typed as its own mark to its letter): longer input is cut before NFKC, which can turn one
+# character into eighteen, and so matches no code and fails the length check all the same.
+LONGEST_CODE_INPUT = 4 * 64
+
+
 def code_key(value: str) -> str:
     """The form a code is stored and looked up in: NFKC, trimmed, upper case, so an accent typed as
     its own mark or full-width letters from a phone's keyboard are the same code (NFKC again after
     upper case, which can leave a letter and its mark apart). A lookup asks no more, so a code
     stored before the rules below were added can still be found (migration 0016 wrote the older
     ones in this form)."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value or "").strip().upper())
+    value = (value or "").strip()[: LONGEST_CODE_INPUT + 1]
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).strip().upper())
 
 
 def code(value: str, field: str, message: str) -> str:

@@ -7,10 +7,11 @@ other. The order (docs/architecture.md, "The global lock order"):
     -> pets -> adoption_requests -> users -> sale_numbers -> password_reset_tokens
     -> sign_in_failures -> outbox_messages
 
-sign_in_failures is written by sign-in's own short units, and by a password reset's unit last,
-after its users and password_reset_tokens rows (it forgives the account's failures);
+sign_in_failures is written by sign-in's and register's own short units, and by a password reset's
+unit last, after its users and password_reset_tokens rows (it forgives the account's failures);
 outbox_messages is claimed only by the mail sender's units, never together with another table.
-They stand last, so each of those stays in order.
+They stand last, so each of those stays in order. `petpos prune` deletes rows of one table per unit,
+skipping locked ones (app/prune.py), so it waits for no lock and needs no place here.
 
 Several rows of one table are locked in one statement, ordered by id. The unit
 of work checks at run time that a mutation never goes back up this list: a

@@ -78,7 +78,7 @@ async def register(
     info: Info, input: Annotated[RegisterInput, strawberry.argument(description="The new customer account.")]
 ) -> AuthPayload:
     """Open a customer account and sign in to it. New accounts are counted per client address
-    (PETPOS_REGISTER_*)."""
+    (PETPOS_REGISTER_*: 20 an hour by default)."""
     db = ctx(info).db
     admit = partial(sign_in.admit_registration, db, address=_client_address(info))
     fields = values(input, role="CUSTOMER", phone_region=db.settings.default_phone_region)

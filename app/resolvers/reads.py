@@ -13,7 +13,6 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from app.domain.pagination import Page
 from app.resolvers.base import ctx, maybe_id
 from app.resolvers.inputs import plain
 from app.schema.common import After, First
@@ -74,8 +73,14 @@ class Only:
     description: str
 
     def value(self, given: Any) -> Any:
-        """What the view gets: an enum as its value, an ID as a UUID (None: a malformed one)."""
-        return maybe_id(given) if self.type is strawberry.ID and given is not None else plain(given)
+        """What the view gets: an enum as its value, an ID as a UUID (a malformed one names nothing:
+        the nil UUID, which no row's random id is, so the page is empty and first/after still checked)."""
+        if self.type is strawberry.ID and given is not None:
+            return maybe_id(given) or NAMES_NOTHING
+        return plain(given)
+
+
+NAMES_NOTHING = uuid.UUID(int=0)
 
 
 def paged(connection: Any, view: Callable[..., Awaitable[Any]], *, doc: str, **filters: Only) -> Any:
@@ -86,8 +91,6 @@ def paged(connection: Any, view: Callable[..., Awaitable[Any]], *, doc: str, **f
 
     async def resolve(info: Info, **arguments: Any) -> Any:
         given = {name: only.value(arguments[name]) for name, only in filters.items()}
-        if any(given[name] is None for name in filters if arguments[name] is not None):
-            return connection.of(Page([], [], has_next_page=False))
         page = await read(info, view, **given, first=arguments["first"], after=arguments["after"])
         return connection.of(page)
 

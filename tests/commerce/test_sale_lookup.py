@@ -5,6 +5,7 @@ from tests.commerce.shop import ADD, CHECKOUT
 BY_NUMBER = "query($n: String!) { saleByNumber(number: $n) { id number customer { email } } }"
 SALES = """query($c: ID, $ch: SaleChannel) {
   sales(customerId: $c, channel: $ch) { edges { node { number } } pageInfo { hasNextPage } } }"""
+TOO_MANY = "query($c: ID) { sales(customerId: $c, first: 101) { edges { cursor } } }"
 
 
 async def buy(gql, shop, token: str, key: str) -> dict:
@@ -49,5 +50,7 @@ async def test_sales_filtered_by_customer_are_that_customers_only(gql, users, sh
     assert numbers(await gql(SALES, {}, token=staff)) == ["S-000003", "S-000002", "S-000001"]
     for nobody in ("not-an-id", "00000000-0000-0000-0000-000000000000"):  # names nothing: no sales
         assert numbers(await gql(SALES, {"c": nobody}, token=staff)) == []
+        too_many = await gql(TOO_MANY, {"c": nobody}, token=staff)  # the page's own checks still run
+        assert too_many["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "first"}
     refused = await gql(SALES, {"c": str(ann.id)}, token=ann_token)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -349,7 +349,10 @@ def test_a_phone_region_and_currency_in_lower_case_are_read(database_url):
         ("PETPOS_OUTBOX_POLL_SECONDS", "0.0001", "PETPOS_OUTBOX_POLL_SECONDS: Input should be greater than"),
         *(
             ("PETPOS_STORE_TIMEZONE", zone, "PETPOS_STORE_TIMEZONE must be an IANA time zone, like")
-            for zone in ("Mars/Olympus_Mons", "EST+5", "../../etc/passwd", "/usr/share/zoneinfo/UTC")
+            for zone in (
+                *("Mars/Olympus_Mons", "EST+5", "../../etc/passwd", "/usr/share/zoneinfo/UTC"),
+                *("America", "__pycache__", "x" * 300, "localtime", "Factory"),  # a folder, not a zone
+            )
         ),
     ],
 )

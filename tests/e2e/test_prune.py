@@ -46,6 +46,7 @@ async def add_rows(db, users) -> None:
         SignInFailure(kind="register", key="kept-in-window", failures=3, window_started_at=ago(minutes=30)),
         code("gone-expired", ago(days=40)),
         code("gone-used", ago(days=40), used_at=ago(days=40), expires_at=NOW + timedelta(days=1)),
+        code("gone-revoked", ago(days=40), revoked_at=ago(days=39), expires_at=NOW + timedelta(days=1)),
         code("kept-unspent", ago(days=40), expires_at=NOW + timedelta(days=1)),
         code("kept-recent", ago(days=2)),
         mail("gone-sent", ago(days=40), sent_at=ago(days=40)),
@@ -83,15 +84,15 @@ async def test_petpos_prune_deletes_what_has_done_its_work_and_says_how_much(dat
     result = petpos(database_url, "prune")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "sign_in_failures: 1 rows deleted",
-        "password_reset_tokens: 2 rows deleted",
-        "outbox_messages: 2 rows deleted",
-        "idempotency_keys: 1 rows deleted",
+        "sign_in_failures: 1 deleted",
+        "password_reset_tokens: 3 deleted",
+        "outbox_messages: 2 deleted",
+        "idempotency_keys: 1 deleted",
     ]
     assert await names(db) == KEPT
     again = petpos(database_url, "prune")
     assert again.returncode == 0
-    assert [line.split(": ")[1] for line in again.stdout.splitlines()] == ["0 rows deleted"] * 4
+    assert [line.split(": ")[1] for line in again.stdout.splitlines()] == ["0 deleted"] * 4
 
 
 async def test_days_sets_how_long_mail_codes_and_keys_are_kept(database_url, db, users):
@@ -123,8 +124,26 @@ async def test_batches_go_until_the_table_is_done_and_skip_rows_held_elsewhere(
         pruned = await prune(settings, database_url, days=30, batch=2)
     assert [(p.table, p.rows) for p in pruned] == [
         ("sign_in_failures", 6),
-        ("password_reset_tokens", 2),
+        ("password_reset_tokens", 3),
         ("outbox_messages", 2),
         ("idempotency_keys", 1),
     ]
     assert (await names(db))["counters"] == ["gone", *KEPT["counters"]]
+
+
+async def test_codes_the_reset_email_window_still_counts_are_kept_whatever_the_days(
+    database_url, db, users, settings, monkeypatch
+):
+    """Each code made in the window counts against the account's reset emails: deleting one early
+    would let more emails go out than the limit."""
+    monkeypatch.setattr(settings, "password_reset_window_minutes", 3 * 24 * 60)
+    await add_rows(db, users)
+    user = await users.create()
+    async with db.sessions() as session, session.begin():
+        for name, days in (("kept-counted", 2), ("gone-past-the-window", 4)):
+            made = ago(days=days)
+            expired = PasswordResetToken(user_id=user.id, token_hash=name.ljust(64, "0"), expires_at=made)
+            expired.created_at = made
+            session.add(expired)
+    await prune(settings, database_url, days=1)
+    assert (await names(db))["codes"] == ["kept-counted", "kept-recent", "kept-unspent"]

@@ -119,16 +119,15 @@ def _wait_seconds(keys: SignInKeys, limits: SignInLimits) -> ScalarSelect[Any]:
     return select(func.max(remaining)).where(_blocking(keys, limits)).scalar_subquery()
 
 
-def _wait_text(wait_seconds: float) -> str:
+def rate_limited(
+    wait_seconds: float, field: str | None = None, too_many: str = "failed sign-ins"
+) -> DomainError:
     seconds = max(1, math.ceil(wait_seconds))
     if seconds > 90:
-        return f"{math.ceil(seconds / 60)} minutes"
-    return "1 second" if seconds == 1 else f"{seconds} seconds"
-
-
-def rate_limited(wait_seconds: float, field: str | None = None) -> DomainError:
-    wait = _wait_text(wait_seconds)
-    return DomainError("RATE_LIMITED", f"Too many failed sign-ins; try again in {wait}", field)
+        wait = f"{math.ceil(seconds / 60)} minutes"
+    else:
+        wait = "1 second" if seconds == 1 else f"{seconds} seconds"
+    return DomainError("RATE_LIMITED", f"Too many {too_many}; try again in {wait}", field)
 
 
 async def find_login_user(
@@ -244,9 +243,7 @@ async def count_registration(uow: UnitOfWork, *, address: str | None, most: int,
         return
     [(_, count, _, wait)] = await _count(uow, [(REGISTRATIONS, key)], window)
     if count > most:
-        raise DomainError(
-            "RATE_LIMITED", f"Too many new accounts from this address; try again in {_wait_text(float(wait))}"
-        )
+        raise rate_limited(float(wait), too_many="new accounts from this address")
 
 
 async def forgive_account(uow: UnitOfWork, *, email: str) -> None:
