@@ -148,6 +148,11 @@ async def test_card_payment_with_customer_coupon_and_points_follows_the_shop_rul
         PAY, pay_input(redeeming["id"], method="CARD", customerId=str(customer.id), redeemPoints=51)
     )
     assert [(e["code"], e["field"]) for e in too_many["errors"]] == [("INSUFFICIENT_POINTS", "redeemPoints")]
+    nobodys = await pos.call(PAY, pay_input(redeeming["id"], method="CARD", redeemPoints=1000))  # no customer
+    assert (nobodys["sale"], [(e["code"], e["field"]) for e in nobodys["errors"]]) == (
+        None,
+        [("VALIDATION", "redeemPoints")],
+    )
     second = (
         await pos.ok(
             PAY, pay_input(redeeming["id"], method="CARD", customerId=str(customer.id), redeemPoints=50)
