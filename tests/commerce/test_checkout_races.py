@@ -288,3 +288,22 @@ async def test_negative_points_are_refused_and_nothing_changes(gql, users, shop,
     assert await _sales_count(db) == 0 and await shop.stock(product.id) == (5, 5)
     # The refused request left no trace: not even its idempotency key.
     assert (await gql(CHECKOUT, {"k": "a", "r": 0}, token=token))["data"]["checkout"]["errors"] == []
+
+
+async def test_stock_restocked_while_a_sale_takes_some_keeps_both_changes(gql, users, shop, db):
+    """Both write the product's stock: queued on its row, the restock sees the sale's units gone."""
+    product = await shop.product(stock=10)
+    _, token = await users.signed_in()
+    _, staff = await users.signed_in("STAFF")
+    await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
+    restock = (
+        "mutation($p: ID!) { adjustStock(productId: $p, delta: 5, reason: RESTOCK) { errors { code } } }"
+    )
+    async with row_lock_held(db, Product, product.id):
+        checkout = asyncio.create_task(gql(CHECKOUT, {"k": "k"}, token=token))
+        await wait_for_lock_waiters(db, 1, table="products", racers=[checkout])
+        adjust = asyncio.create_task(gql(restock, {"p": str(product.id)}, token=staff))
+        await wait_for_lock_waiters(db, 2, table="products", racers=[checkout, adjust])
+    assert (await checkout)["data"]["checkout"]["errors"] == []
+    assert (await adjust)["data"]["adjustStock"]["errors"] == []
+    assert await shop.stock(product.id) == (14, 14)

@@ -284,3 +284,22 @@ async def test_staff_see_who_recorded_a_sale_and_its_refund_the_customer_does_no
     own = (await gql(login))["data"]["login"]["token"]
     mine = (await gql(shown, {"id": sale["id"]}, token=own))["data"]["sale"]
     assert mine == {"createdBy": None, "refunds": [{"createdBy": None}]}
+
+
+async def test_a_refund_and_a_checkout_of_one_customer_both_keep_their_points(gql, users, shop, db):
+    """Both write the customer's balance: the refund takes back what its sale earned while a new
+    sale redeems and earns. Queued on the customer's row, each sees the other's change."""
+    product = await shop.product(stock=10, price="50.00")
+    customer, sale = await _sale(gql, users, shop, [(product, 1)])  # earns 50
+    _, staff = await users.signed_in("STAFF")
+    token = users.token(customer)
+    await gql(ADD, {"p": str((await shop.product(price="20.00")).id), "q": 1}, token=token)
+    async with row_lock_held(db, User, customer.id):
+        checkout = asyncio.create_task(gql(CHECKOUT, {"k": "second", "r": 10}, token=token))
+        await wait_for_lock_waiters(db, 1, table="users", racers=[checkout])
+        refund = asyncio.create_task(_refund(gql, staff, sale["id"], "back"))
+        await wait_for_lock_waiters(db, 2, table="users", racers=[checkout, refund])
+    second = (await checkout)["data"]["checkout"]
+    assert second["errors"] == [] and (await refund)["errors"] == []
+    assert (second["sale"]["pointsRedeemed"], second["sale"]["pointsEarned"]) == (10, 19)  # 19.90 paid
+    assert await shop.points(customer.id) == (50 - 10 + 19 - 50, 50 - 10 + 19 - 50)
