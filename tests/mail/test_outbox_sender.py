@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from alembic import command
@@ -435,3 +436,26 @@ async def test_the_migration_gives_up_emails_waiting_over_a_day_and_keeps_newer_
     assert stale_row.failed_at is not None and stale_row.body == "code: [code removed]\n"
     assert fresh_row.failed_at is None and fresh_row.body == f"code: {fresh}\n"
     assert await waiting_for_backoff(db) == [False, False]  # the fresh one is due
+
+
+async def test_a_sender_whose_lease_ran_out_cannot_record_a_failure_over_a_newer_claim(db):
+    """Its message was claimed again (attempts + 1): the late sender's failure, retry or give-up
+    must leave that claim alone, or the newer sender's delivery would be cut short."""
+    await write_messages(db, 1)
+
+    async def claim(uow):
+        return await outbox.claim(uow, batch=1, lease=timedelta(0))  # due again at once
+
+    [late] = await run_unit(db.sessions, claim, lock_timeout_ms=3000)
+    [current] = await run_unit(db.sessions, claim, lock_timeout_ms=3000)
+    assert current.attempts == late.attempts + 1
+    async with db.read() as session:
+        due = await session.scalar(select(OutboxMessage.next_attempt_at))
+    for mark in (
+        lambda uow: outbox.mark_retry(uow, late, error="timeout", retry_in=timedelta(hours=1)),
+        lambda uow: outbox.mark_given_up(uow, late, error="refused"),
+    ):
+        await run_unit(db.sessions, mark, lock_timeout_ms=3000)
+    async with db.read() as session:
+        row = (await session.scalars(select(OutboxMessage))).one()
+    assert (row.failed_at, row.last_error, row.next_attempt_at, row.attempts) == (None, None, due, 2)
