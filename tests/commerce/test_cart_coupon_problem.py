@@ -70,3 +70,25 @@ async def test_a_coupon_that_would_take_nothing_off_says_so_and_checkout_keeps_i
     assert [e["code"] for e in refused["errors"]] == ["VALIDATION"]
     async with db.sessions() as session:
         assert (await session.get(Coupon, coupon.id)).times_used == 0
+
+
+async def test_a_coupon_used_up_since_it_was_applied_is_refused_at_checkout_on_the_cart_coupon(
+    gql, users, shop, db
+):
+    product = await shop.product(price="10.00", stock=10)
+    coupon = await shop.coupon("TEN", usage_limit=1)
+    tokens = [(await users.signed_in())[1] for _ in range(2)]
+    for token in tokens:  # both apply it while it has a use left
+        await gql(ADD, {"p": str(product.id), "q": 1}, token=token)
+        assert (await gql(APPLY, token=token))["data"]["applyCoupon"]["errors"] == []
+    first = (await gql(CHECKOUT, {"k": "k"}, token=tokens[0]))["data"]["checkout"]
+    assert first["errors"] == [] and first["sale"]["couponCode"] == "TEN"
+    problem = (await gql(CART, token=tokens[1]))["data"]["myCart"]["couponProblem"]
+    assert problem["code"] == "COUPON_USAGE_LIMIT_REACHED"
+    second = (await gql(CHECKOUT, {"k": "k"}, token=tokens[1]))["data"]["checkout"]
+    assert (second["sale"], [(e["code"], e["field"]) for e in second["errors"]]) == (
+        None,
+        [("COUPON_USAGE_LIMIT_REACHED", "cart.coupon")],
+    )
+    async with db.sessions() as session:
+        assert (await session.get(Coupon, coupon.id)).times_used == 1
