@@ -12,6 +12,7 @@ from app.domain.errors import DomainError
 from app.domain.sales.models import Sale
 from app.domain.uow import run_unit
 from tests.commerce.shop import ADD, CHECKOUT
+from tests.taxes.helpers import tax_rate, taxed_product
 
 CREATE = (
     'mutation($price: Decimal!) { createProduct(input: {sku: "BIG", name: "Big", category: '
@@ -101,3 +102,35 @@ def test_a_price_below_zero_says_so_whatever_its_size(value):
     with pytest.raises(DomainError) as refused:
         money.price(Decimal(value))
     assert refused.value.message == "A price must be greater than zero"
+
+
+async def _checkout_of(gql, users, products, *, coupon: str | None = None) -> dict:
+    _, token = await users.signed_in()
+    for product in products:
+        added = await gql(ADD, {"p": str(product.id), "q": 999}, token=token)
+        assert added["data"]["addToCart"]["errors"] == []
+    if coupon:
+        apply = "mutation($c: String!) { applyCoupon(code: $c) { errors { code } } }"
+        applied = await gql(apply, {"c": coupon}, token=token)
+        assert applied["data"]["applyCoupon"]["errors"] == []
+    return (await gql(CHECKOUT, {"k": "k"}, token=token))["data"]["checkout"]
+
+
+@pytest.mark.parametrize("case", ["subtotal over, total under", "subtotal under, total with tax over"])
+async def test_each_of_subtotal_and_total_is_held_to_the_largest_amount(gql, users, shop, db, case):
+    """Either can pass the largest amount alone: a coupon brings a subtotal over it back under; tax on
+    top takes a subtotal under it over. Each is refused by name, before anything is written."""
+    if case == "subtotal over, total under":  # 10,989,000,000.00 less 10%
+        products = [await shop.product(stock=999, price="1000000.00") for _ in range(11)]
+        await shop.coupon("BIG", value="10")
+        payload = await _checkout_of(gql, users, products, coupon="BIG")
+    else:  # 9,990,000,000.00 plus 8.25%
+        rate = await tax_rate(db, "8.25")
+        products = [await taxed_product(db, f"BIG-{n}", "1000000.00", rate, stock=999) for n in range(10)]
+        payload = await _checkout_of(gql, users, products)
+    assert payload["sale"] is None
+    assert [(e["code"], e["message"]) for e in payload["errors"]] == [
+        ("VALIDATION", f"A sale comes to at most {money.MAX_AMOUNT}")
+    ]
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Sale)) == 0
