@@ -1,10 +1,12 @@
-"""Signing in, and checking a signed-in user's current password, under the sign-in limits.
+"""Signing in, checking a signed-in user's current password, and admitting a registration, under
+the sign-in limits.
 
 The order is the protection: the counters are read first (a blocked caller costs no argon2 and
 no write); then the attempt takes its place in them, in its own short unit of work, before its
 password is checked, so no more guesses than the limit are checked in a window however many
 arrive at once; a wrong password leaves its place counted as the failure, a right one gives it
-back (and forgives the account's failures).
+back (and forgives the account's failures). A registration is admitted the same way: counted
+against its address in a short unit of its own before its password is hashed.
 """
 
 from __future__ import annotations
