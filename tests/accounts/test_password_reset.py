@@ -298,3 +298,31 @@ async def test_a_new_email_revokes_the_codes_sent_to_the_old_one(gql, db, users)
     # The new address gets codes that work.
     fresh = await request_token(gql, db, "new@example.com")
     assert (await gql(RESET, {"t": fresh, "p": "brand new password"}))["data"]["resetPassword"] == OK
+
+
+async def test_a_later_reset_leaves_the_codes_spent_before_as_they_were(gql, db, users):
+    """A reset spends only the codes still live: an older one's record (used, or revoked when a
+    sibling was used) is history, not rewritten."""
+    await users.create(email="reset@example.com")
+    first, second = [await request_token(gql, db, "reset@example.com") for _ in range(2)]
+    assert (await gql(RESET, {"t": first, "p": "brand new password"}))["data"]["resetPassword"] == OK
+
+    async def states() -> dict:
+        async with db.read() as s:
+            rows = (
+                await s.execute(
+                    select(
+                        PasswordResetToken.token_hash,
+                        PasswordResetToken.used_at,
+                        PasswordResetToken.revoked_at,
+                    )
+                )
+            ).all()
+        return {code: (used, revoked) for code, used, revoked in rows}
+
+    before = await states()
+    third = await request_token(gql, db, "reset@example.com")
+    assert (await gql(RESET, {"t": third, "p": "another new password"}))["data"]["resetPassword"] == OK
+    after = await states()
+    for code in (first, second):
+        assert after[reset_token_hash(code)] == before[reset_token_hash(code)]

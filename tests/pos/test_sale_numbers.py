@@ -171,3 +171,17 @@ async def test_going_back_before_taxes_is_refused_once_a_sale_carries_tax(databa
         await asyncio.to_thread(command.downgrade, config, "0007_outbox_delivery")
 
     assert await number_of_next_sale(pos, taxed) == "S-000002"
+
+
+async def test_a_sale_waiting_on_the_counter_takes_the_next_number_when_the_first_commits(db, pos, users):
+    chew, toy = await pos.product("Chew", "2.00"), await pos.product("Toy", "3.00")
+    staff = await users.create("STAFF")
+    checkout = await card_checkout(db, await order_of(pos, chew), staff.id)
+    later = await order_of(pos, toy)  # no row shared with the first sale but the counter
+    async with unit_held(db, checkout) as held:
+        paying = asyncio.create_task(pos.call(PAY, payment(later, paymentMethod="CARD")))
+        await wait_for_lock_waiters(db, 1, statement=r"\mINSERT INTO sale_numbers\M", racers=[paying])
+    first, _ = await held
+    assert first.number == "S-000001"
+    second = await paying
+    assert second["errors"] == [] and second["sale"]["number"] == "S-000002"
