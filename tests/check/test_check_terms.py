@@ -10,19 +10,13 @@ import pytest
 from sqlalchemy import text
 
 from app import check
-from tests.check.test_check import constraints_dropped, section, snapshot, world  # noqa: F401
-
-
-async def q(c, sql, **p):
-    r = await c.execute(text(sql), p)
-    return str(r.scalar()) if r.returns_rows else None
-
+from tests.check.test_check import _sql, constraints_dropped, section, snapshot, world  # noqa: F401
 
 ONE = "(SELECT id FROM loyalty_ledger WHERE sale_id = :s AND reason = '{}' LIMIT 1)"
 
 
 async def refund_movement_off(c, w):
-    await q(
+    await _sql(
         c,
         "UPDATE stock_movements SET delta = delta + 1 WHERE id = (SELECT id FROM stock_movements "
         "WHERE reason = 'REFUND' AND product_id = :p "
@@ -30,19 +24,19 @@ async def refund_movement_off(c, w):
         p=w["kibble"],
         s=w["online1"],
     )
-    await q(c, "UPDATE products SET stock = stock + 1 WHERE id = :p", p=w["kibble"])
+    await _sql(c, "UPDATE products SET stock = stock + 1 WHERE id = :p", p=w["kibble"])
     return w["online1"]
 
 
 def ledger_off(reason, change):
     async def apply(c, w):
-        await q(
+        await _sql(
             c,
             f"UPDATE loyalty_ledger SET delta = delta + :d WHERE id = {ONE.format(reason)}",
             s=w["online2"],
             d=change,
         )
-        await q(
+        await _sql(
             c, "UPDATE users SET loyalty_points = loyalty_points + :d WHERE id = :u", u=w["ann"], d=change
         )
         return w["online2"]
@@ -51,8 +45,8 @@ def ledger_off(reason, change):
 
 
 async def ledger_on_another_account(c, w):
-    await q(c, "UPDATE loyalty_ledger SET user_id = :b WHERE sale_id = :s", b=w["ben"], s=w["online1"])
-    await q(
+    await _sql(c, "UPDATE loyalty_ledger SET user_id = :b WHERE sale_id = :s", b=w["ben"], s=w["online1"])
+    await _sql(
         c,
         "UPDATE users SET loyalty_points = "
         "coalesce((SELECT sum(delta) FROM loyalty_ledger l WHERE l.user_id = users.id), 0)",
@@ -61,7 +55,7 @@ async def ledger_on_another_account(c, w):
 
 
 async def earn_with_a_refund(c, w):
-    await q(
+    await _sql(
         c,
         f"UPDATE loyalty_ledger SET refund_id = :r WHERE id = {ONE.format('EARN')}",
         s=w["online1"],
@@ -71,7 +65,7 @@ async def earn_with_a_refund(c, w):
 
 
 async def restore_of_another_sales_refund(c, w):
-    await q(
+    await _sql(
         c,
         f"UPDATE loyalty_ledger SET refund_id = :r WHERE id = {ONE.format('RESTORE')}",
         s=w["online2"],
@@ -81,23 +75,23 @@ async def restore_of_another_sales_refund(c, w):
 
 
 async def checked_out_without_sale(c, w):
-    return await q(c, "UPDATE sale_orders SET sale_id = NULL WHERE id = :o RETURNING id", o=w["order3"])
+    return await _sql(c, "UPDATE sale_orders SET sale_id = NULL WHERE id = :o RETURNING id", o=w["order3"])
 
 
 async def order_sale_is_online(c, w):
-    return await q(
+    return await _sql(
         c, "UPDATE sale_orders SET sale_id = :s WHERE id = :o RETURNING id", s=w["online1"], o=w["order3"]
     )
 
 
 async def order_sale_missing(c, w):
-    return await q(
+    return await _sql(
         c, "UPDATE sale_orders SET sale_id = gen_random_uuid() WHERE id = :o RETURNING id", o=w["order3"]
     )
 
 
 async def order_lines_off_sale(c, w):
-    return await q(
+    return await _sql(
         c,
         "UPDATE sale_order_items SET unit_price = unit_price + 1 WHERE id = (SELECT id FROM "
         "sale_order_items WHERE order_id = :o LIMIT 1) RETURNING order_id",
@@ -106,12 +100,12 @@ async def order_lines_off_sale(c, w):
 
 
 async def online_sale_of_an_order(c, w):
-    await q(c, "UPDATE sale_orders SET sale_id = :s WHERE id = :o", s=w["online1"], o=w["order3"])
+    await _sql(c, "UPDATE sale_orders SET sale_id = :s WHERE id = :o", s=w["online1"], o=w["order3"])
     return w["online1"]
 
 
 async def draft_merged_into(c, w):
-    return await q(
+    return await _sql(
         c,
         "UPDATE sale_orders SET merged_into_id = :t WHERE id = :o RETURNING id",
         t=w["order1"],
@@ -120,11 +114,13 @@ async def draft_merged_into(c, w):
 
 
 async def merged_into_itself(c, w):
-    return await q(c, "UPDATE sale_orders SET merged_into_id = id WHERE id = :o RETURNING id", o=w["order2"])
+    return await _sql(
+        c, "UPDATE sale_orders SET merged_into_id = id WHERE id = :o RETURNING id", o=w["order2"]
+    )
 
 
 async def merged_into_nothing(c, w):
-    return await q(
+    return await _sql(
         c,
         "UPDATE sale_orders SET merged_into_id = gen_random_uuid() WHERE id = :o RETURNING id",
         o=w["order2"],
@@ -133,20 +129,20 @@ async def merged_into_nothing(c, w):
 
 def sale_update(sale, sql):
     async def apply(c, w):
-        return await q(c, f"UPDATE sales SET {sql} WHERE id = :s RETURNING id", s=w[sale])
+        return await _sql(c, f"UPDATE sales SET {sql} WHERE id = :s RETURNING id", s=w[sale])
 
     return apply
 
 
 async def sale_without_lines(c, w):
-    await q(c, "DELETE FROM sale_lines WHERE sale_id = :s", s=w["pos3"])
+    await _sql(c, "DELETE FROM sale_lines WHERE sale_id = :s", s=w["pos3"])
     return w["pos3"]
 
 
 async def refund_line_amount_off(c, w):
-    await q(c, "UPDATE refunds SET amount = amount + 0.01 WHERE id = :r", r=w["refund1a"])
-    await q(c, "UPDATE sales SET refunded_amount = refunded_amount + 0.01 WHERE id = :s", s=w["online1"])
-    return await q(
+    await _sql(c, "UPDATE refunds SET amount = amount + 0.01 WHERE id = :r", r=w["refund1a"])
+    await _sql(c, "UPDATE sales SET refunded_amount = refunded_amount + 0.01 WHERE id = :s", s=w["online1"])
+    return await _sql(
         c,
         "UPDATE refund_lines SET amount = amount + 0.01 WHERE refund_id = :r RETURNING sale_line_id",
         r=w["refund1a"],
@@ -154,12 +150,12 @@ async def refund_line_amount_off(c, w):
 
 
 async def refund_without_lines(c, w):
-    await q(c, "DELETE FROM refund_lines WHERE refund_id = :r", r=w["refund_pos6"])
+    await _sql(c, "DELETE FROM refund_lines WHERE refund_id = :r", r=w["refund_pos6"])
     return w["refund_pos6"]
 
 
 async def refund_of_another_sales_line(c, w):
-    await q(
+    await _sql(
         c,
         "UPDATE refund_lines SET sale_line_id = :l WHERE refund_id = :r",
         l=w.lines["pos3"]["bowl"],
@@ -169,7 +165,7 @@ async def refund_of_another_sales_line(c, w):
 
 
 async def sale_line_of_nothing(c, w):
-    return await q(
+    return await _sql(
         c,
         "UPDATE sale_lines SET item_id = gen_random_uuid() WHERE id = :l RETURNING id",
         l=w.lines["pos3"]["bowl"],
@@ -178,7 +174,7 @@ async def sale_line_of_nothing(c, w):
 
 def key_update(sale, sql, **extra):
     async def apply(c, w):
-        return await q(
+        return await _sql(
             c,
             f"UPDATE idempotency_keys SET {sql} WHERE result_id = :s RETURNING id",
             s=w[sale],
@@ -189,24 +185,24 @@ def key_update(sale, sql, **extra):
 
 
 async def sale_without_tenders(c, w):
-    await q(c, "DELETE FROM sale_tenders WHERE sale_id = :s", s=w["pos3"])
+    await _sql(c, "DELETE FROM sale_tenders WHERE sale_id = :s", s=w["pos3"])
     return w["pos3"]
 
 
 async def over_short_off(c, w):
-    return await q(
+    return await _sql(
         c, "UPDATE cash_shifts SET over_short = over_short + 1 WHERE id = :s RETURNING id", s=w["shift_front"]
     )
 
 
 async def open_shift_counted(c, w):
-    return await q(
+    return await _sql(
         c, "UPDATE cash_shifts SET counted_cash = 1 WHERE id = :s RETURNING id", s=w["shift_front_2"]
     )
 
 
 async def open_shift_other_case(c, w):
-    return await q(
+    return await _sql(
         c,
         "INSERT INTO cash_shifts (id, register, status, opened_by, opening_float, opened_at) "
         "VALUES (gen_random_uuid(), 'FRONT', 'OPEN', :u, 0, now() + interval '1 hour') RETURNING id",
@@ -215,7 +211,7 @@ async def open_shift_other_case(c, w):
 
 
 async def sku_with_a_space(c, w):
-    return await q(c, "UPDATE products SET sku = 'KIB BLE' WHERE id = :p RETURNING id", p=w["kibble"])
+    return await _sql(c, "UPDATE products SET sku = 'KIB BLE' WHERE id = :p RETURNING id", p=w["kibble"])
 
 
 PROBES = [
